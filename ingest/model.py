@@ -1,0 +1,127 @@
+"""What parsers produce and what the store consumes: plain dataclasses, no database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from ingest.errors import Rejected
+from insight.identity import Identifier
+
+SOURCES = ("survey", "interview", "review", "ticket")
+
+
+@dataclass
+class UnitDraft:
+    text: str
+    kind: str  # answer | turn | review | message
+    question: str | None = None
+    speaker: str | None = None
+    role: str = "customer"  # customer | interviewer | agent | system
+    analyse: bool = True
+    turn: int | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+
+
+@dataclass
+class DocumentDraft:
+    source: str
+    external_id: str
+    created_at: str | None = None  # ISO 8601
+    identifiers: list[Identifier] = field(default_factory=list)
+    title: str | None = None
+    rating: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    units: list[UnitDraft] = field(default_factory=list)
+    attributes: list[tuple[str, str]] = field(default_factory=list)
+    record: str = ""  # where it came from in the file, for messages
+
+    def content_hash(self) -> str:
+        """Hash of everything parsed: a re-import with the same hash is a duplicate."""
+        payload = {
+            "created_at": self.created_at,
+            "identifiers": sorted(i.key for i in self.identifiers),
+            "title": self.title,
+            "rating": self.rating,
+            "metadata": self.metadata,
+            "units": [asdict(u) for u in self.units],
+            "attributes": sorted(self.attributes),
+        }
+        encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
+        return hashlib.sha256(encoded).hexdigest()
+
+
+@dataclass
+class ParsedFile:
+    path: str
+    kind: str
+    format: str
+    documents: list[DocumentDraft]
+    rejected: list[Rejected] = field(default_factory=list)
+    rows_read: int = 0
+    details: dict[str, Any] = field(default_factory=dict)  # e.g. interviewer taken, columns classified
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date
+    end: date
+
+    @property
+    def label(self) -> str:
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+    @classmethod
+    def parse(cls, text: str) -> Window:
+        """'2026-10-01..2026-10-31' (inclusive)."""
+        try:
+            start_text, end_text = text.split("..")
+            window = cls(date.fromisoformat(start_text.strip()), date.fromisoformat(end_text.strip()))
+        except ValueError:
+            raise ValueError(f"window {text!r} is not START..END with ISO dates, e.g. 2026-10-01..2026-10-31") from None
+        if window.end < window.start:
+            raise ValueError(f"window {text!r} ends before it starts")
+        return window
+
+
+@dataclass
+class ImportOptions:
+    window: Window | None = None
+    redact: bool = True
+    keep_raw: bool = False
+    strict: bool = False  # fail the whole file on any rejected record
+
+
+@dataclass
+class ImportSummary:
+    path: str
+    kind: str
+    format: str
+    batch_id: int | None
+    rows_read: int
+    imported: int
+    updated: int
+    duplicates: int
+    rejected: list[Rejected]
+    units: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.path,
+            "kind": self.kind,
+            "format": self.format,
+            "batch_id": self.batch_id,
+            "rows_read": self.rows_read,
+            "imported": self.imported,
+            "updated": self.updated,
+            "duplicates": self.duplicates,
+            "rejected": len(self.rejected),
+            "rejected_records": [r.as_dict() for r in self.rejected],
+            "units": self.units,
+            "details": self.details,
+        }

@@ -1,0 +1,369 @@
+"""The one place where the SQLite schema is defined and migrated.
+
+Every table is created by a numbered migration below; `open_db` applies the ones a file has not seen yet,
+inside a transaction each, and records them in `schema_migrations`. Add a new migration at the end of
+MIGRATIONS; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from insight.clock import Clock, utc_now_iso
+
+DEFAULT_DB = "insight.db"
+DB_ENV_VAR = "INSIGHT_DB"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(
+        1,
+        "initial schema",
+        """
+-- One row per file imported: where it came from, what it held, what happened to it.
+CREATE TABLE import_batches (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT NOT NULL CHECK (kind IN ('survey', 'interview', 'review', 'ticket', 'orders')),
+    format          TEXT NOT NULL,          -- typeform, zoom_vtt, shopify, ...
+    file_path       TEXT NOT NULL,
+    file_sha256     TEXT NOT NULL,
+    window_start    TEXT,                   -- ISO date; the 30-day window this import belongs to
+    window_end      TEXT,
+    rows_read       INTEGER NOT NULL DEFAULT 0,
+    rows_imported   INTEGER NOT NULL DEFAULT 0,  -- new documents / orders
+    rows_updated    INTEGER NOT NULL DEFAULT 0,  -- changed in place
+    rows_duplicate  INTEGER NOT NULL DEFAULT 0,  -- already present, unchanged
+    rows_rejected   INTEGER NOT NULL DEFAULT 0,
+    details         TEXT,                   -- JSON: rejected records, interviewer taken, warnings
+    imported_at     TEXT NOT NULL
+);
+
+-- A person who bought or spoke. Identifiers that belong to the same person point at one row.
+CREATE TABLE customers (
+    id              INTEGER PRIMARY KEY,
+    display_key     TEXT NOT NULL,          -- the identifier shown to users (usually an email)
+    created_at      TEXT NOT NULL
+);
+
+-- Normalised identifiers: email (lower-case, trimmed), customer_id (platform id), order (number without '#').
+CREATE TABLE customer_identifiers (
+    kind            TEXT NOT NULL CHECK (kind IN ('email', 'customer_id', 'order')),
+    value           TEXT NOT NULL,
+    customer_id     INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    source          TEXT,                   -- which kind of import (or 'user') supplied it
+    PRIMARY KEY (kind, value)
+);
+CREATE INDEX idx_customer_identifiers_customer ON customer_identifiers(customer_id);
+
+-- One survey response / interview transcript / review / support ticket.
+CREATE TABLE documents (
+    id              INTEGER PRIMARY KEY,
+    source          TEXT NOT NULL CHECK (source IN ('survey', 'interview', 'review', 'ticket')),
+    external_id     TEXT NOT NULL,          -- the tool's own id (response token, ticket id) or a content hash
+    format          TEXT NOT NULL,
+    batch_id        INTEGER REFERENCES import_batches(id) ON DELETE SET NULL,
+    customer_id     INTEGER REFERENCES customers(id) ON DELETE SET NULL,
+    customer_key    TEXT,                   -- the identifier the document carried, e.g. 'email:jo@example.com'
+    created_at      TEXT,                   -- ISO 8601
+    window_start    TEXT,                   -- ISO date
+    window_end      TEXT,
+    title           TEXT,                   -- ticket subject, review title, interview file name
+    rating          REAL,                   -- review stars normalised to 1-5
+    content_hash    TEXT NOT NULL,          -- sha256 of the parsed content: a change updates in place
+    metadata        TEXT,                   -- JSON: tags, status, product, speakers, ...
+    UNIQUE (source, external_id)
+);
+CREATE INDEX idx_documents_customer ON documents(customer_id);
+CREATE INDEX idx_documents_window ON documents(window_start);
+
+-- The analysable pieces of a document: an answer, a speaker turn passage, a review, a customer message.
+CREATE TABLE units (
+    id              INTEGER PRIMARY KEY,
+    document_id     INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    position        INTEGER NOT NULL,       -- order inside the document
+    kind            TEXT NOT NULL,          -- answer | turn | review | message
+    question        TEXT,                   -- survey question this answers
+    speaker         TEXT,                   -- transcript speaker / message author (redacted to a role if PII)
+    role            TEXT NOT NULL DEFAULT 'customer',  -- customer | interviewer | agent | system
+    analyse         INTEGER NOT NULL DEFAULT 1,        -- 0: kept for context only (interviewer, agent)
+    turn            INTEGER,                -- transcript turn / ticket message this passage belongs to
+    text            TEXT NOT NULL,          -- PII-redacted text: what is analysed and shown
+    raw_text        TEXT,                   -- only kept with --keep-raw
+    text_hash       TEXT NOT NULL,          -- sha256 of text; key of the embedding cache
+    started_at      TEXT,                   -- transcript offset or message time
+    ended_at        TEXT,
+    UNIQUE (document_id, position)
+);
+CREATE INDEX idx_units_text_hash ON units(text_hash);
+CREATE INDEX idx_units_question ON units(question);
+
+-- Structured answers (choice questions, NPS): crossed with segments later.
+CREATE TABLE attributes (
+    document_id     INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    name            TEXT NOT NULL,
+    value           TEXT NOT NULL,
+    PRIMARY KEY (document_id, name, value)
+);
+CREATE INDEX idx_attributes_name ON attributes(name, value);
+
+CREATE TABLE orders (
+    id              INTEGER PRIMARY KEY,
+    platform        TEXT NOT NULL,          -- shopify | woocommerce | generic
+    order_number    TEXT NOT NULL,          -- normalised, without '#'
+    external_id     TEXT,                   -- platform's internal id
+    customer_id     INTEGER REFERENCES customers(id) ON DELETE CASCADE,
+    email           TEXT,
+    created_at      TEXT NOT NULL,          -- ISO 8601 with offset as exported
+    created_day     TEXT NOT NULL,          -- ISO date in UTC, for recency
+    currency        TEXT,
+    subtotal        REAL,
+    shipping        REAL,
+    taxes           REAL,
+    discount        REAL,
+    total           REAL NOT NULL DEFAULT 0,
+    refunded        REAL NOT NULL DEFAULT 0,
+    net_revenue     REAL NOT NULL DEFAULT 0,  -- total - refunded
+    financial_status TEXT,
+    cancelled_at    TEXT,
+    counts_for_rfm  INTEGER NOT NULL DEFAULT 1,
+    exclusion_reason TEXT,                  -- cancelled | fully_refunded | test | zero_value
+    batch_id        INTEGER REFERENCES import_batches(id) ON DELETE SET NULL,
+    content_hash    TEXT NOT NULL,
+    UNIQUE (platform, order_number)
+);
+CREATE INDEX idx_orders_customer ON orders(customer_id);
+
+CREATE TABLE order_lines (
+    order_id        INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+    position        INTEGER NOT NULL,
+    name            TEXT,
+    sku             TEXT,
+    quantity        REAL,
+    price           REAL,
+    PRIMARY KEY (order_id, position)
+);
+
+-- Each `insight segments` run: the RFM picture as of a date. All snapshots are kept.
+CREATE TABLE rfm_snapshots (
+    id              INTEGER PRIMARY KEY,
+    as_of           TEXT NOT NULL UNIQUE,   -- ISO date
+    created_at      TEXT NOT NULL,
+    currency        TEXT,
+    customers       INTEGER NOT NULL,
+    params          TEXT                    -- JSON: segment map, lifecycle thresholds, rates
+);
+
+CREATE TABLE rfm_scores (
+    snapshot_id     INTEGER NOT NULL REFERENCES rfm_snapshots(id) ON DELETE CASCADE,
+    customer_id     INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    recency_days    INTEGER NOT NULL,
+    frequency       INTEGER NOT NULL,
+    monetary        REAL NOT NULL,
+    r_score         INTEGER NOT NULL,
+    f_score         INTEGER NOT NULL,
+    m_score         INTEGER NOT NULL,
+    segment         TEXT NOT NULL,
+    lifecycle       TEXT NOT NULL,          -- Active | At Risk | Lapsed
+    PRIMARY KEY (snapshot_id, customer_id)
+);
+CREATE INDEX idx_rfm_scores_customer ON rfm_scores(customer_id);
+
+-- Embedding cache: a text is embedded once per model.
+CREATE TABLE embeddings (
+    model           TEXT NOT NULL,
+    text_hash       TEXT NOT NULL,
+    dim             INTEGER NOT NULL,
+    vector          BLOB NOT NULL,          -- float32, little-endian
+    PRIMARY KEY (model, text_hash)
+);
+
+-- One `insight themes` computation for one scope (a question, a source kind, or pooled).
+CREATE TABLE theme_runs (
+    id              INTEGER PRIMARY KEY,
+    scope           TEXT NOT NULL,          -- e.g. 'survey: What almost stopped you from buying?'
+    created_at      TEXT NOT NULL,
+    model           TEXT NOT NULL,
+    window_start    TEXT,
+    window_end      TEXT,
+    params          TEXT,                   -- JSON
+    units           INTEGER NOT NULL,
+    themes          INTEGER NOT NULL,
+    unassigned      INTEGER NOT NULL,
+    embedded        INTEGER NOT NULL,       -- texts newly embedded by this run
+    reused          INTEGER NOT NULL        -- texts found in the cache
+);
+
+-- A theme keeps its id across runs (matched by centroid); user edits live on it.
+CREATE TABLE themes (
+    id              INTEGER PRIMARY KEY,
+    scope           TEXT NOT NULL,
+    label           TEXT NOT NULL,          -- generated label
+    user_label      TEXT,                   -- a researcher's rename: wins over label
+    keywords        TEXT,                   -- JSON list of distinctive words/phrases (c-TF-IDF)
+    phrases         TEXT,                   -- JSON list of verbatim phrases many customers used
+    quotes          TEXT,                   -- JSON list of representative unit ids
+    centroid        BLOB,                   -- float32 mean embedding
+    size            INTEGER NOT NULL DEFAULT 0,
+    share           REAL NOT NULL DEFAULT 0,
+    mean_rating     REAL,
+    status          TEXT NOT NULL DEFAULT 'active',  -- active | vanished | merged
+    merged_into     INTEGER REFERENCES themes(id),
+    first_run_id    INTEGER REFERENCES theme_runs(id),
+    last_run_id     INTEGER REFERENCES theme_runs(id),
+    change          TEXT                    -- new | grown | shrunk | stable | vanished (vs previous run)
+);
+CREATE INDEX idx_themes_scope ON themes(scope);
+
+CREATE TABLE unit_themes (
+    unit_id         INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,
+    scope           TEXT NOT NULL,
+    theme_id        INTEGER REFERENCES themes(id) ON DELETE SET NULL,  -- NULL: unassigned
+    run_id          INTEGER NOT NULL REFERENCES theme_runs(id) ON DELETE CASCADE,
+    similarity      REAL,                   -- cosine similarity to the theme centroid
+    reassigned      INTEGER NOT NULL DEFAULT 0,  -- 1: outlier moved to the nearest theme
+    PRIMARY KEY (unit_id, scope)
+);
+CREATE INDEX idx_unit_themes_theme ON unit_themes(theme_id);
+
+-- Theme prevalence per window, for trends.
+CREATE TABLE theme_prevalence (
+    theme_id        INTEGER NOT NULL REFERENCES themes(id) ON DELETE CASCADE,
+    window_start    TEXT NOT NULL,
+    units           INTEGER NOT NULL,
+    customers       INTEGER NOT NULL,
+    share           REAL NOT NULL,
+    PRIMARY KEY (theme_id, window_start)
+);
+
+-- Researchers' edits (rename, merge, split), replayed after every re-run.
+CREATE TABLE theme_edits (
+    id              INTEGER PRIMARY KEY,
+    created_at      TEXT NOT NULL,
+    action          TEXT NOT NULL CHECK (action IN ('rename', 'merge', 'split')),
+    theme_id        INTEGER NOT NULL,
+    other_theme_id  INTEGER,
+    payload         TEXT                    -- JSON
+);
+
+-- Full-text search over unit text (external content, kept in sync by triggers; Datasette understands it).
+CREATE VIRTUAL TABLE units_fts USING fts5(
+    text, question, speaker, content='units', content_rowid='id', tokenize='porter unicode61'
+);
+CREATE TRIGGER units_ai AFTER INSERT ON units BEGIN
+    INSERT INTO units_fts (rowid, text, question, speaker) VALUES (new.id, new.text, new.question, new.speaker);
+END;
+CREATE TRIGGER units_ad AFTER DELETE ON units BEGIN
+    INSERT INTO units_fts (units_fts, rowid, text, question, speaker)
+    VALUES ('delete', old.id, old.text, old.question, old.speaker);
+END;
+CREATE TRIGGER units_au AFTER UPDATE ON units BEGIN
+    INSERT INTO units_fts (units_fts, rowid, text, question, speaker)
+    VALUES ('delete', old.id, old.text, old.question, old.speaker);
+    INSERT INTO units_fts (rowid, text, question, speaker) VALUES (new.id, new.text, new.question, new.speaker);
+END;
+""",
+    ),
+]
+
+FTS_TABLE = "units_fts"
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get(DB_ENV_VAR) or DEFAULT_DB)
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open a database with the pragmas every connection needs (no migrations)."""
+    db = sqlite_utils.Database(str(path))
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA busy_timeout = 10000")
+    if str(path) != ":memory:":
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+    return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    if "schema_migrations" not in db.table_names():
+        return 0
+    row = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(db: sqlite_utils.Database, clock: Clock = utc_now_iso) -> list[int]:
+    """Apply pending migrations, each atomically; returns the versions applied."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    current = schema_version(db)
+    applied: list[int] = []
+    for migration in MIGRATIONS:
+        if migration.version <= current:
+            continue
+        with transaction(db):
+            for statement in split_sql(migration.sql):
+                db.conn.execute(statement)
+            db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                [migration.version, migration.name, clock()],
+            )
+        applied.append(migration.version)
+    return applied
+
+
+def split_sql(script: str) -> list[str]:
+    """Split a script into statements (executescript would commit mid-migration)."""
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {pending.strip()[:80]}")
+    return statements
+
+
+def open_db(path: str | Path | None = None, clock: Clock = utc_now_iso) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate an insight database."""
+    db = connect(path if path is not None else default_db_path())
+    migrate(db, clock)
+    return db
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """All-or-nothing: commit on success, roll back everything on any exception."""
+    conn = db.conn
+    if conn.in_transaction:
+        raise RuntimeError("nested transaction: the caller already holds one")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        conn.rollback()
+        raise
+    else:
+        conn.commit()
+
+
+def table_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Row counts of the user-facing tables (FTS shadow tables left out)."""
+    names = [n for n in db.table_names() if not n.startswith(FTS_TABLE)]
+    return {name: db[name].count for name in sorted(names)}

@@ -1,0 +1,34 @@
+"""Shared fixtures: a fresh database per test, a fixed clock, tiny fakes for the models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from insight.clock import fixed_clock
+from insight.db import open_db
+
+FIXTURES = Path(__file__).parent / "fixtures"
+NOW = "2026-11-24T12:00:00+00:00"
+
+
+@pytest.fixture
+def clock():
+    return fixed_clock(NOW)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "insight.db"
+
+
+@pytest.fixture
+def db(db_path: Path, clock) -> sqlite_utils.Database:
+    return open_db(db_path, clock)
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES

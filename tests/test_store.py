@@ -1,0 +1,79 @@
+from pathlib import Path
+
+import pytest
+
+from ingest.errors import ImportFailure, Rejected
+from ingest.model import DocumentDraft, ImportOptions, ParsedFile, UnitDraft, Window
+from ingest.store import store_parsed
+from insight.identity import identifier
+from insight.redact import Redactor
+
+
+def parsed_file(tmp_path: Path, answers: dict[str, str], rejected=()) -> ParsedFile:
+    path = tmp_path / "export.csv"
+    path.write_text("stand-in for the exported file\n")
+    docs = [
+        DocumentDraft(
+            source="survey", external_id=rid, created_at="2026-10-03T14:22:10",
+            identifiers=[identifier("email", f"{rid}@example.com")],
+            units=[UnitDraft(text=text, kind="answer", question="What almost stopped you?")],
+            attributes=[("How did you hear about us?", "TikTok")],
+        )
+        for rid, text in answers.items()
+    ]
+    return ParsedFile(str(path), "survey", "typeform", docs, list(rejected), rows_read=len(docs))
+
+
+def counts(db):
+    return {t: db[t].count for t in ("documents", "units", "attributes", "customers", "import_batches")}
+
+
+def test_import_is_idempotent_and_updates_changed_records(db, tmp_path, clock):
+    first = store_parsed(db, parsed_file(tmp_path, {"r1": "price", "r2": "shipping"}), ImportOptions(), Redactor(), clock)
+    assert (first.imported, first.updated, first.duplicates) == (2, 0, 0)
+    again = store_parsed(db, parsed_file(tmp_path, {"r1": "price", "r2": "shipping"}), ImportOptions(), Redactor(), clock)
+    assert (again.imported, again.updated, again.duplicates) == (0, 0, 2)
+    changed = store_parsed(db, parsed_file(tmp_path, {"r1": "price", "r2": "slow shipping", "r3": "x"}),
+                           ImportOptions(), Redactor(), clock)
+    assert (changed.imported, changed.updated, changed.duplicates) == (1, 1, 1)
+    assert counts(db)["documents"] == 3 and counts(db)["units"] == 3
+    assert db.execute("SELECT text FROM units JOIN documents d ON d.id = document_id WHERE external_id='r2'").fetchone()[0] == "slow shipping"
+
+
+def test_redaction_default_and_keep_raw(db, tmp_path, clock):
+    store_parsed(db, parsed_file(tmp_path, {"r1": "ring me on 07700 900123"}), ImportOptions(keep_raw=True), Redactor(), clock)
+    text, raw = db.execute("SELECT text, raw_text FROM units").fetchone()
+    assert text == "ring me on [PHONE]" and raw == "ring me on 07700 900123"
+
+
+def test_window_defaults_to_month_and_can_be_given(db, tmp_path, clock):
+    store_parsed(db, parsed_file(tmp_path, {"r1": "a"}), ImportOptions(), Redactor(), clock)
+    assert db.execute("SELECT window_start, window_end FROM documents").fetchone() == ("2026-10-01", "2026-10-31")
+    window = Window.parse("2026-09-15..2026-10-14")
+    store_parsed(db, parsed_file(tmp_path, {"r2": "b"}), ImportOptions(window=window), Redactor(), clock)
+    assert db.execute("SELECT window_start FROM documents WHERE external_id='r2'").fetchone() == ("2026-09-15",)
+    with pytest.raises(ValueError):
+        Window.parse("2026-10-31..2026-10-01")
+
+
+def test_strict_rejects_whole_file_and_keeps_existing_data(db, tmp_path, clock):
+    store_parsed(db, parsed_file(tmp_path, {"r1": "a"}), ImportOptions(), Redactor(), clock)
+    before = counts(db)
+    bad = parsed_file(tmp_path, {"r2": "b"}, rejected=[Rejected("line 3", "no response id")])
+    with pytest.raises(ImportFailure, match="line 3: no response id"):
+        store_parsed(db, bad, ImportOptions(strict=True), Redactor(), clock)
+    assert counts(db) == before
+
+
+def test_failure_midway_rolls_back_the_file(db, tmp_path, clock, monkeypatch):
+    store_parsed(db, parsed_file(tmp_path, {"r1": "a"}), ImportOptions(), Redactor(), clock)
+    before = counts(db)
+
+    def explode(texts):
+        raise RuntimeError("disk full")
+
+    redactor = Redactor()
+    monkeypatch.setattr(redactor, "redact_many", explode)
+    with pytest.raises(RuntimeError):
+        store_parsed(db, parsed_file(tmp_path, {"r2": "b", "r3": "c"}), ImportOptions(), redactor, clock)
+    assert counts(db) == before
