@@ -1,0 +1,85 @@
+"""`insight demo`: the whole pipeline on the bundled sample, then the TUI (or a printed summary)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from insight.commands.common import db_from_context, json_option
+from insight.db import open_db
+from insight.demo import SAMPLE_AS_OF, SAMPLE_DIR, DemoReport, run_demo
+from insight.output import emit, err_console
+
+
+@click.command("demo")
+@click.option("--no-tui", is_flag=True, help="Print the summary instead of opening the TUI.")
+@click.option("--sample-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=SAMPLE_DIR,
+              show_default=True, help="Folder holding the sample exports.")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=SAMPLE_AS_OF.isoformat(), show_default=True,
+              help="The sample's 'today' (its orders end 2026-11-20).")
+@click.option("--model", default=None, help="Embedding model name or path (default: all-MiniLM-L6-v2, offline).")
+@click.option("--spacy-model", default=None, help="spaCy pipeline (default: en_core_web_sm, else the packaged copy).")
+@click.option("--briefs", "briefs_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("briefs"),
+              show_default=True, help="Where the persona briefs are written.")
+@json_option
+@click.pass_context
+def demo(ctx, no_tui, sample_dir, as_of, model, spacy_model, briefs_dir, as_json):
+    """Import the bundled sample brand, compute segments, themes, links and briefs, then browse them."""
+    db_path = db_from_context(ctx)
+    db = open_db(db_path)
+    started = time.perf_counter()
+    log = (lambda message: None) if as_json else err_console.print
+    report = run_demo(
+        db, sample_dir=sample_dir, as_of=as_of.date() if hasattr(as_of, "date") else as_of, model=model,
+        spacy_model=spacy_model, briefs_dir=briefs_dir, log=log,
+    )
+    report.timings["total"] = round(time.perf_counter() - started, 2)
+    if no_tui or as_json:
+        emit({"db": str(db_path), **asdict(report)}, as_json, lambda console: render_summary(console, db_path, report))
+    else:
+        from insight.commands.tui import run_tui
+
+        run_tui(db_path)
+    if report.failures:
+        raise SystemExit(1)
+
+
+def render_summary(console: Console, db_path: Path, report: DemoReport) -> None:
+    from insight import summary
+
+    db = open_db(db_path)
+    console.rule(f"insight demo: {db_path}")
+    sources = Table(title="Feedback by source")
+    for column in ("source", "documents", "analysed units", "linked to a customer"):
+        sources.add_column(column, justify="left" if column == "source" else "right")
+    for row in summary.sources(db):
+        sources.add_row(row.source, f"{row.documents:,}", f"{row.units:,}", f"{row.linked_share:.0%}")
+    console.print(sources)
+    segments = Table(title="RFM segments (latest snapshot)")
+    for column in ("segment", "customers", "share", "revenue share", "median recency (days)"):
+        segments.add_column(column, justify="left" if column == "segment" else "right")
+    for row in summary.segments(db):
+        segments.add_row(row.segment, f"{row.customers:,}", f"{row.share:.0%}", f"{row.revenue_share:.0%}",
+                         f"{row.median_recency:.0f}")
+    console.print(segments)
+    for scope, themes in summary.top_themes(db, per_scope=6).items():
+        table = Table(title=f"Themes: {scope}", title_justify="left")
+        for column in ("theme", "units", "share", "change"):
+            table.add_column(column, justify="left" if column == "theme" else "right")
+        for theme in themes:
+            table.add_row(theme.label, str(theme.size), f"{theme.share:.0%}", theme.change or "")
+        console.print(table)
+    console.print(f"Briefs: {len(report.briefs)} written" + (f" to {Path(report.briefs[0]).parent}/" if report.briefs else ""))
+    console.print("Timings (s): " + ", ".join(f"{k} {v}" for k, v in report.timings.items()))
+    for failure in report.failures:
+        console.print(f"[red]failed:[/] {failure['error']}")
+    console.print("Next: [bold]insight --db " + str(db_path) + " tui[/]  to browse; [bold]insight --help[/] for every command.")
+
+
+COMMANDS = [demo]
