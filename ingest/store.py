@@ -160,13 +160,20 @@ def _write_document(
     previous_id: int | None,
 ) -> int:
     customer_id = resolver.resolve(doc.identifiers)
+    customer_key = doc.identifiers[0].key if doc.identifiers else None
+    if previous_id is not None and customer_id is None:
+        # The same record seen without identifiers (a review on a page vs. in an export with the email)
+        # keeps the customer link an earlier import established.
+        customer_id, customer_key = db.execute(
+            "SELECT customer_id, customer_key FROM documents WHERE id = ?", [previous_id]
+        ).fetchone()
     values = {
         "source": doc.source,
         "external_id": doc.external_id,
         "format": fmt,
         "batch_id": batch_id,
         "customer_id": customer_id,
-        "customer_key": doc.identifiers[0].key if doc.identifiers else None,
+        "customer_key": customer_key,
         "created_at": doc.created_at,
         "window_start": window.start.isoformat() if window else None,
         "window_end": window.end.isoformat() if window else None,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from insight.commands import demo, imports, maintenance
+from insight.commands import demo, imports, links, maintenance, segments, themes, tui
 from insight.db import DB_ENV_VAR, DEFAULT_DB
 
 
@@ -39,7 +39,7 @@ def cli(ctx: click.Context, db_path: Path) -> None:
 
 
 # Each command module exposes COMMANDS; add a module here to add its commands.
-for module in (imports, maintenance, demo):
+for module in (imports, maintenance, demo, tui, links, themes, segments):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -7,7 +7,7 @@ the raw text is kept only when the user asks for it (--keep-raw).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from spacy.language import Language
@@ -62,30 +62,43 @@ def redact_patterns(text: str) -> str:
 
 @dataclass
 class Redactor:
-    """Redacts batches of texts; names only when the spaCy pipeline has an NER component."""
+    """Redacts batches of texts; names only when the spaCy pipeline has an NER component.
+
+    The pipeline can be given directly (tests) or as a loader that is only called when there is text to
+    redact, so a re-import of unchanged files never pays for loading spaCy. Identical texts (agent macros,
+    "n/a") go through NER once.
+    """
 
     nlp: Language | None = None
     enabled: bool = True
     batch_size: int = 256
+    loader: Callable[[], Language | None] | None = None
+
+    def _pipeline(self) -> Language | None:
+        if self.nlp is None and self.loader is not None:
+            self.nlp = self.loader()
+            self.loader = None
+        return self.nlp
 
     @property
     def redacts_names(self) -> bool:
-        return self.nlp is not None and self.nlp.has_pipe("ner")
+        nlp = self._pipeline()
+        return nlp is not None and nlp.has_pipe("ner")
 
     def redact_many(self, texts: Iterable[str]) -> list[str]:
         texts = list(texts)
-        if not self.enabled:
+        if not self.enabled or not texts:
             return texts
         cleaned = [redact_patterns(t) for t in texts]
         if not self.redacts_names:
             return cleaned
-        assert self.nlp is not None
-        keep = [name for name in self.nlp.pipe_names if name in ("tok2vec", "ner")]
-        disable = [name for name in self.nlp.pipe_names if name not in keep]
-        out: list[str] = []
-        for text, doc in zip(cleaned, self.nlp.pipe(cleaned, batch_size=self.batch_size, disable=disable), strict=True):
-            out.append(_replace_people(text, doc))
-        return out
+        nlp = self._pipeline()
+        assert nlp is not None
+        unique = list(dict.fromkeys(cleaned))
+        disable = [name for name in nlp.pipe_names if name not in ("tok2vec", "ner")]
+        docs = nlp.pipe(unique, batch_size=self.batch_size, disable=disable)
+        redacted = {text: _replace_people(text, doc) for text, doc in zip(unique, docs, strict=True)}
+        return [redacted[text] for text in cleaned]
 
     def redact(self, text: str) -> str:
         return self.redact_many([text])[0]

@@ -26,3 +26,16 @@ def test_redactor_replaces_person_entities_when_the_pipeline_has_ner():
     assert redactor.redact_many(["Oluwaseun at Fernleaf was lovely, oluwaseun@example.com"]) == [
         "[NAME] at Fernleaf was lovely, [EMAIL]"
     ]
+
+
+def test_pipeline_loader_runs_only_when_there_is_text():
+    calls = []
+
+    def loader():
+        calls.append(1)
+        return spacy.blank("en")
+
+    redactor = Redactor(loader=loader)
+    assert redactor.redact_many([]) == [] and calls == []
+    assert redactor.redact_many(["mail a@example.com", "mail a@example.com"]) == ["mail [EMAIL]", "mail [EMAIL]"]
+    assert calls == [1]

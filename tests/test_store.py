@@ -77,3 +77,14 @@ def test_failure_midway_rolls_back_the_file(db, tmp_path, clock, monkeypatch):
     with pytest.raises(RuntimeError):
         store_parsed(db, parsed_file(tmp_path, {"r2": "b", "r3": "c"}), ImportOptions(), redactor, clock)
     assert counts(db) == before
+
+
+def test_update_without_identifiers_keeps_the_customer_link(db, tmp_path, clock):
+    linked = parsed_file(tmp_path, {"r1": "great serum"})
+    store_parsed(db, linked, ImportOptions(), Redactor(), clock)
+    anonymous = parsed_file(tmp_path, {"r1": "great serum!"})
+    anonymous.documents[0].identifiers = []
+    summary = store_parsed(db, anonymous, ImportOptions(), Redactor(), clock)
+    assert summary.updated == 1
+    customer_id, key = db.execute("SELECT customer_id, customer_key FROM documents").fetchone()
+    assert customer_id is not None and key == "email:r1@example.com"

@@ -73,8 +73,7 @@ def run_feedback_import(
 ) -> None:
     """Parse and store each file in its own transaction; report every file, fail loudly on any failure."""
     db = open_db(db_from_context(ctx))
-    nlp = cached_pipeline(spacy_model).nlp if options.redact else None
-    redactor = Redactor(nlp=nlp, enabled=options.redact)
+    redactor = Redactor(enabled=options.redact, loader=lambda: cached_pipeline(spacy_model).nlp)
     summaries: list[ImportSummary] = []
     failures: list[dict[str, str]] = []
     for path in files:
@@ -140,12 +139,14 @@ def import_group() -> None:
 @click.pass_context
 def import_survey(ctx, files, fmt, window, keep_raw, no_redact, strict, spacy_model, as_json, mapping, open_text, choice):
     """Survey exports: Typeform, Google Forms, SurveyMonkey, Qualtrics, Fairing/KnoCommerce, generic CSV."""
-    from ingest.surveys import parse_survey
+    from ingest.surveys import known_question_kinds, parse_survey
 
     column_map = parse_mapping(mapping)
+    db = open_db(db_from_context(ctx))  # questions read as earlier imports stored them (open text / choice)
     run_feedback_import(
         ctx, "survey", expand_files(files),
-        lambda p: parse_survey(p, fmt=fmt, mapping=column_map, open_text=set(open_text), choice=set(choice)),
+        lambda p: parse_survey(p, fmt=fmt, mapping=column_map, open_text=set(open_text), choice=set(choice),
+                               known=known_question_kinds(db)),
         _options(window, keep_raw, no_redact, strict), spacy_model, as_json,
     )
 

@@ -1,0 +1,133 @@
+"""Dates as real exports write them, turned into ISO 8601 (shared by every importer).
+
+Two functions:
+- `parse_datetime(text, dayfirst=False, assume_utc=False)` -> 'YYYY-MM-DDTHH:MM:SS[.ffffff][+HH:MM]' or None.
+  Accepts ISO 8601 (with 'T' or a space, fractions, 'Z', '+02:00', '-0500', ' -0500' as Shopify writes),
+  slashed dates with 24h or AM/PM times (Google Forms '10/3/2026 14:22:10', SurveyMonkey
+  '10/03/2026 02:22:10 PM', '03.10.2026 14:22'), and written-out dates ('March 3, 2026', '3 Mar 2026 2:22 PM',
+  'Reviewed in the United States on March 3, 2026').
+  The offset is kept as written; a naive time stays naive unless `assume_utc` (e.g. Typeform's '(UTC)'
+  columns). A date alone becomes midnight. Unreadable text gives None, never a guess: callers reject the
+  record with a message naming the value.
+- `guess_dayfirst(texts)`: whether a column of slashed dates is day-first, decided from the whole column
+  (any first part above 12 means day-first, any second part above 12 means month-first; US order otherwise).
+  Decide once per file, then pass the answer to `parse_datetime`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from dateutil import parser as dateutil_parser
+
+_ISO = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?))?\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT)?$",
+    re.IGNORECASE,
+)
+_SLASHED = re.compile(
+    r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"
+    r"(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*([AaPp]\.?[Mm]\.?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT)?$"
+)
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?!\d)")
+_MONTH_WORD = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b", re.IGNORECASE
+)
+
+
+def parse_datetime(text: str | None, *, dayfirst: bool = False, assume_utc: bool = False) -> str | None:
+    """ISO 8601 for a date/time as exports write it, or None when it is not one."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not text:
+        return None
+    value = _parse_iso(text) or _parse_slashed(text, dayfirst) or _parse_written(text, dayfirst)
+    if value is None:
+        return None
+    if assume_utc and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat()
+
+
+def guess_dayfirst(texts: Iterable[str]) -> bool:
+    """Day-first when any slashed date's first part is above 12; month-first (US) otherwise."""
+    for text in texts:
+        match = _SLASHED.match(text.strip()) if text else None
+        if not match:
+            continue
+        first, second = int(match.group(1)), int(match.group(2))
+        if first > 12 >= second:
+            return True
+        if second > 12 >= first:
+            return False
+    return False
+
+
+def _offset(token: str | None) -> str:
+    if not token or token.upper() in ("Z", "UTC", "GMT"):
+        return "+00:00" if token else ""
+    sign, digits = token[0], token[1:].replace(":", "")
+    return f"{sign}{digits[:2]}:{digits[2:]}"
+
+
+def _parse_iso(text: str) -> datetime | None:
+    match = _ISO.match(text)
+    if not match:
+        return None
+    day, time, zone = match.groups()
+    if time:
+        if len(time.split(":")[0]) == 1:
+            time = "0" + time
+        if time.count(":") == 1:
+            time += ":00"
+        time = time.replace(",", ".")
+        if "." in time:
+            whole, fraction = time.split(".")
+            time = f"{whole}.{(fraction + '000000')[:6]}"
+    try:
+        return datetime.fromisoformat(f"{day}T{time or '00:00:00'}{_offset(zone)}")
+    except ValueError:
+        return None
+
+
+def _parse_slashed(text: str, dayfirst: bool) -> datetime | None:
+    match = _SLASHED.match(text)
+    if not match:
+        return None
+    a, b, year, hour, minute, second, fraction, ampm, zone = match.groups()
+    first, second_part = int(a), int(b)
+    if first > 12 >= second_part:
+        dayfirst = True
+    elif second_part > 12 >= first:
+        dayfirst = False
+    day, month = (first, second_part) if dayfirst else (second_part, first)
+    h = int(hour or 0)
+    if ampm:
+        pm = ampm[0].lower() == "p"
+        if not 1 <= h <= 12:
+            return None
+        h = h % 12 + (12 if pm else 0)
+    micro = int((fraction + "000000")[:6]) if fraction else 0
+    try:
+        value = datetime(int(year), month, day, h, int(minute or 0), int(second or 0), micro)
+    except ValueError:
+        return None
+    if zone:
+        return datetime.fromisoformat(value.isoformat() + _offset(zone))
+    return value
+
+
+def _parse_written(text: str, dayfirst: bool) -> datetime | None:
+    """'March 3, 2026', '3 Mar 2026 14:22': only with a month word and a four-digit year, so 'Yes' or '5'
+    are never taken for dates."""
+    if not (_MONTH_WORD.search(text) and _YEAR.search(text)):
+        return None
+    for fuzzy in (False, True):  # fuzzy: 'Reviewed in the United States on March 3, 2026'
+        try:
+            return dateutil_parser.parse(text, dayfirst=dayfirst, fuzzy=fuzzy)
+        except (ValueError, OverflowError):
+            continue
+    return None

@@ -1,0 +1,125 @@
+"""Deciding what a survey column holds from its content: open text, a choice, a number scale, emails.
+
+Survey tools do not say which questions are free text, and users rename questions every month, so no list
+of question titles is kept: each column is judged by its answers.
+
+- `scale`: at least 90% of answers are numbers (NPS 0-10, 1-5 ratings, yes/no exported as 1/0).
+- `email`: at least 80% of answers are email addresses (a "What's your email?" question): a customer key.
+- `open`: answers are long (8+ words on average), or mostly unique: with 10+ answers, fewer than half
+  of them repeat another answer; with fewer than 10 answers (too few to see repetition), 4+ words on
+  average or sentence punctuation.
+- `choice`: everything else (short answers that repeat).
+- `empty`: no answers at all.
+
+Blank answers (`BLANK`: '', 'n/a', '-', 'null') are no answer at all. Answers that say nothing
+(`NOTHING_TO_SAY`: 'no', 'none', 'nothing', 'not a thing', 'ok', 'thanks', …, or no letters at all: ':)')
+are real choices ("No" to a yes/no question) but never
+become open-text units (a unit is something to analyse); both are left out of the judgement above, so an
+"Anything else?" column full of "No" is still seen as open text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+BLANK = frozenset({"", "-", "--", ".", "n/a", "na", "n.a.", "null", "nil", "not applicable", "#n/a"})
+NOTHING_TO_SAY = frozenset(
+    {"no", "none", "nothing", "nope", "nah", "no comment", "no comments", "nothing else", "nothing really",
+     "not really", "not a thing", "nothing at all", "none really", "that's all", "thats all", "all good", "idk",
+     "ok", "okay", "yes", "thanks", "thank you", "no thanks", "no thank you"}
+)
+_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SENTENCE = re.compile(r"[.!?](?:\s|$)")
+
+OPEN, CHOICE, SCALE, EMAIL, EMPTY = "open", "choice", "scale", "email", "empty"
+
+
+def is_blank(text: str | None) -> bool:
+    """No answer at all: skipped everywhere."""
+    return text is None or text.strip().casefold() in BLANK
+
+
+def says_nothing(text: str | None) -> bool:
+    """Blank, or an answer with nothing to analyse ('No.', 'nothing'): never an open-text unit."""
+    if is_blank(text):
+        return True
+    assert text is not None
+    return text.strip().strip(".!").strip().casefold() in NOTHING_TO_SAY or not any(c.isalpha() for c in text)
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """Why a column was classified the way it was (reported in the import details)."""
+
+    kind: str
+    answers: int
+    avg_words: float
+    repeated_share: float
+
+
+def classify(values: Sequence[str]) -> ColumnProfile:
+    """Open text, choice, scale, email or empty, from the answers alone."""
+    answers = [v.strip() for v in values if not says_nothing(v)]
+    if not answers:  # only 'Yes'/'No'/'OK': a choice, judged on those
+        answers = [v.strip() for v in values if not is_blank(v)]
+    n = len(answers)
+    if n == 0:
+        return ColumnProfile(EMPTY, 0, 0.0, 0.0)
+    words = sum(len(a.split()) for a in answers) / n
+    counts = Counter(a.casefold() for a in answers)
+    repeated = sum(c for c in counts.values() if c > 1) / n
+    numeric = sum(1 for a in answers if _NUMBER.match(a)) / n
+    if numeric >= 0.9:
+        return ColumnProfile(SCALE, n, words, repeated)
+    if sum(1 for a in answers if _EMAIL.match(a)) / n >= 0.8:
+        return ColumnProfile(EMAIL, n, words, repeated)
+    if words >= 8:
+        kind = OPEN
+    elif n >= 10:
+        kind = OPEN if repeated < 0.5 else CHOICE
+    else:
+        sentences = sum(1 for a in answers if _SENTENCE.search(a)) / n
+        kind = OPEN if words >= 4 or sentences >= 0.5 else CHOICE
+    return ColumnProfile(kind, n, words, repeated)
+
+
+def multi_select_separator(values: Sequence[str], separators: Sequence[str] = (", ", ",", ";")) -> str | None:
+    """The separator a choice column joins several picks with (Google Forms ', ', Qualtrics ','), if any.
+
+    A cell counts as joined picks when at least half of its parts also occur elsewhere in the column (as a
+    whole answer or as a part of another), and 80% of the cells holding the separator must look so: free
+    text with commas ("Fast, and cheap") does not. The caller still checks the parts read as choices.
+    """
+    answers = [v.strip() for v in values if v and v.strip()]
+    for sep in separators:
+        joined = [a for a in answers if sep in a]
+        if not joined:
+            continue
+        part_counts = Counter(p.strip().casefold() for a in answers for p in a.split(sep))
+        splittable = sum(1 for a in joined if _recurring_share(a.split(sep), part_counts) >= 0.5)
+        if splittable / len(joined) >= 0.8:
+            return sep
+    return None
+
+
+def _recurring_share(parts: list[str], counts: Counter[str]) -> float:
+    keys = [p.strip().casefold() for p in parts if p.strip()]
+    return sum(1 for k in keys if counts[k] >= 2) / len(keys) if keys else 0.0
+
+
+def split_choice(value: str, separator: str | None) -> list[str]:
+    if separator is None or separator not in value:
+        return [value.strip()]
+    return [p.strip() for p in value.split(separator) if p.strip()]
+
+
+_INTERNAL_ID = re.compile(r"^\d{10,}$")
+
+
+def looks_like_internal_order_id(value: str) -> bool:
+    """Shopify's internal order id (5123456789012) is not the order number (#1001) orders are keyed by."""
+    return bool(_INTERNAL_ID.match(value.strip()))

@@ -1,0 +1,317 @@
+"""Survey export layouts: telling the tools apart by their header rows and naming each column's role.
+
+Detection looks only at the header rows:
+- typeform: first column `#` (the response token), or `Submit Date (UTC)` / `Network ID` columns.
+- google_forms: first column `Timestamp`.
+- surveymonkey: `Respondent ID` and `Collector ID` in row 1; row 2 holds the sub-answers
+  (`Response`, `Open-Ended Response`, choice labels); a question's text spans its columns.
+- qualtrics: `ResponseId` / `RecordedDate` export tags in row 1, question texts in row 2 and, in current
+  exports, `{"ImportId":…}` JSON in row 3 (its `timeZone` is applied to the dates).
+- post_purchase (Fairing, KnoCommerce, Zigpoll): one row per answer: a question column, a response
+  column and an order, email or response id column.
+- generic: any CSV with `--map` (see `generic_layout`).
+
+A column's role comes from its name (`id`, `submitted`, `started`, `email`, `order`, `customer_id`,
+`meta` for tool ids and hidden fields, `drop` for PII that is never stored: names, IP address, location)
+or, failing that, it is a `question` judged by its content later (`ingest.survey_columns`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from ingest.errors import ImportFailure
+from ingest.sheets import Sheet
+
+WIDE_FORMATS = ("typeform", "google_forms", "surveymonkey", "qualtrics", "generic")
+FORMATS = (*WIDE_FORMATS[:4], "post_purchase", "generic")
+ALIASES = {
+    "fairing": "post_purchase", "enquire": "post_purchase", "knocommerce": "post_purchase",
+    "zigpoll": "post_purchase", "google": "google_forms", "googleforms": "google_forms",
+    "google-forms": "google_forms", "survey_monkey": "surveymonkey", "monkey": "surveymonkey",
+}
+MAPPING_FIELDS = ("id", "text", "choice", "email", "customer_id", "order", "date")
+EXPECTED = "a survey export (Typeform, Google Forms, SurveyMonkey, Qualtrics, Fairing/KnoCommerce) or a CSV with --map"
+
+_NAME_ROLES: dict[str, str] = {
+    **dict.fromkeys(("#", "respondent id", "responseid", "response id", "_recordid"), "id"),
+    **dict.fromkeys(("submit date (utc)", "submit date", "submitted at", "recordeddate", "recorded date",
+                     "timestamp", "end date"), "submitted"),
+    **dict.fromkeys(("start date (utc)", "start date", "startdate", "started at"), "started"),
+    **dict.fromkeys(("email", "e-mail", "email address", "email_address", "recipientemail", "recipient email",
+                     "customer email", "customer_email", "emailaddress"), "email"),
+    **dict.fromkeys(("order", "order_id", "order id", "orderid", "order_number", "order number", "order_name",
+                     "order name", "order no", "order #"), "order"),
+    **dict.fromkeys(("customer_id", "customer id", "customerid", "shopify_customer_id", "shopify customer id"),
+                    "customer_id"),
+    **dict.fromkeys(("first name", "last name", "first_name", "last_name", "recipientfirstname",
+                     "recipientlastname", "recipient first name", "recipient last name", "ip address",
+                     "ipaddress", "ip", "locationlatitude", "locationlongitude", "location latitude",
+                     "location longitude", "name", "full name", "phone", "phone number"), "drop"),
+    **dict.fromkeys(("network id", "response type", "tags", "stage date (utc)", "collector id", "status",
+                     "progress", "duration (in seconds)", "finished", "distributionchannel", "userlanguage",
+                     "externalreference", "external data reference", "enddate", "score", "q_ballotboxstuffing",
+                     "q_recaptchascore", "q_relevantidduplicate", "custom data 1", "custom data 2",
+                     "custom data 3"), "meta"),
+}
+# Typeform hidden fields and Qualtrics embedded data are identifiers such as `utm_source`, `order_id`.
+_HIDDEN_FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
+_TAGS = re.compile(r"<[^>]+>")
+_LONG_QUESTION = ("question", "question title", "question_title", "question text", "question_text", "prompt")
+_LONG_RESPONSE = ("response", "answer", "response value", "response_value", "answer text", "response text")
+
+
+@dataclass
+class Column:
+    index: int
+    name: str  # header (Qualtrics: the export tag)
+    question: str  # what units and attributes are labelled with
+    role: str  # id | submitted | started | email | order | customer_id | meta | drop | question | option
+    option: str | None = None  # the choice a one-column-per-choice column stands for
+    hint: str | None = None  # 'open' when the tool itself says the column is free text
+    tz: str | None = None  # Qualtrics timeZone of a date column
+
+
+@dataclass
+class Layout:
+    format: str
+    header_rows: int
+    columns: list[Column] = field(default_factory=list)
+    dates_utc: bool = False
+
+    def by_role(self, role: str) -> list[Column]:
+        return [c for c in self.columns if c.role == role]
+
+
+def clean_header(text: str) -> str:
+    """Headers as people read them: HTML tags (Typeform) and surrounding space removed."""
+    return " ".join(_TAGS.sub("", text).split())
+
+
+def normalise_format(fmt: str | None) -> str | None:
+    if fmt is None:
+        return None
+    key = fmt.strip().lower()
+    key = ALIASES.get(key, key)
+    if key not in FORMATS:
+        raise ValueError(f"unknown survey format {fmt!r}; known formats: {', '.join(FORMATS)} "
+                         f"(also {', '.join(sorted(ALIASES))})")
+    return key
+
+
+def detect_format(sheet: Sheet) -> str:
+    """The tool that wrote this export, from its header rows; ImportFailure naming what was found instead."""
+    header = [clean_header(h).casefold() for h in sheet.rows[0]]
+    names = set(header)
+    if "responseid" in names or {"startdate", "recordeddate"} <= names:
+        return "qualtrics"
+    if {"respondent id", "collector id"} <= names:
+        return "surveymonkey"
+    if header[0] == "#" or "submit date (utc)" in names or "network id" in names:
+        return "typeform"
+    if header[0] in ("timestamp", "marca temporal", "horodateur", "zeitstempel", "carimbo de data/hora"):
+        return "google_forms"
+    if names & set(_LONG_QUESTION) and names & set(_LONG_RESPONSE):
+        return "post_purchase"
+    raise ImportFailure(sheet.path, f"{_what_is_it(names)}", record=sheet.record(0), expected=EXPECTED)
+
+
+def _what_is_it(names: set[str]) -> str:
+    if {"financial status", "lineitem name"} & names or {"invoice", "stockcode"} <= names:
+        return "this is an orders export (use `insight import orders`)"
+    if {"order status", "order total"} <= names or {"order id", "order total"} <= names:
+        return "this is an orders export (use `insight import orders`)"
+    if {"ticket id", "requester", "subject", "requester email"} & names and "subject" in names:
+        return "this is a support-ticket export (use `insight import ticket`)"
+    if "rating" in names and names & {"review_body", "body", "reviewer_name", "review_title", "content"}:
+        return "this is a review export (use `insight import review`)"
+    shown = ", ".join(sorted(names)[:8])
+    return f"the header does not match any survey tool (columns: {shown}{', …' if len(names) > 8 else ''})"
+
+
+def name_role(name: str, fmt: str) -> str:
+    """A column's role from its header alone."""
+    key = name.casefold()
+    role = _NAME_ROLES.get(key)
+    if role:
+        if fmt == "google_forms" and role == "submitted" and key != "timestamp":
+            return "question"
+        return role
+    if key.startswith(("utm_", "utm ")):
+        return "meta"
+    if fmt in ("typeform", "qualtrics") and _HIDDEN_FIELD.match(name) and not re.fullmatch(r"q\d+(_\w+)?", key):
+        return "meta"
+    return "question"
+
+
+def wide_layout(sheet: Sheet, fmt: str) -> Layout:
+    """Columns of a one-row-per-response export."""
+    if fmt == "surveymonkey":
+        return _surveymonkey_layout(sheet)
+    if fmt == "qualtrics":
+        return _qualtrics_layout(sheet)
+    header = [clean_header(h) for h in sheet.rows[0]]
+    columns = [Column(i, h, h, name_role(h, fmt)) for i, h in enumerate(header)]
+    _mark_option_columns(sheet, columns, 1)
+    return Layout(fmt, 1, columns, dates_utc=fmt == "typeform")
+
+
+def _mark_option_columns(sheet: Sheet, columns: list[Column], first_data_row: int) -> None:
+    """Typeform writes a 'choose many' question as one column per choice, headed by the choice, holding the
+    choice when picked. A run of such columns is one question, named after its choices; a choice nobody
+    picked in this export (an empty column inside or at the edge of the run) stays in the run, so next
+    month's export names the question the same way."""
+    def values(column: Column) -> set[str]:
+        return {row[column.index].strip().casefold() for row in sheet.rows[first_data_row:]
+                if column.index < len(row) and row[column.index].strip()}
+
+    seen = {c.index: values(c) for c in columns if c.role == "question"}
+    picked = {i for i, v in seen.items() if v and v == {columns[i].name.casefold()}}
+    candidate = {i for i, v in seen.items() if i in picked or (not v and columns[i].name.casefold() != "other")}
+    runs: list[list[Column]] = []
+    for column in columns:
+        if column.index in candidate and runs and runs[-1] and runs[-1][-1].index == column.index - 1:
+            runs[-1].append(column)
+        elif column.index in candidate:
+            runs.append([column])
+    for run in runs:
+        if not any(c.index in picked for c in run):
+            continue
+        name = " / ".join(c.name for c in run)
+        for member in run:
+            member.role, member.option, member.question = "option", member.name, name
+        after = run[-1].index + 1
+        if after < len(columns) and columns[after].role == "question" and columns[after].name.casefold() == "other":
+            columns[after].question, columns[after].hint = f"{name} / Other", "open"
+
+
+def _surveymonkey_layout(sheet: Sheet) -> Layout:
+    if len(sheet.rows) < 2:
+        raise ImportFailure(sheet.path, "only one header row", record=sheet.record(0),
+                            expected="SurveyMonkey's two header rows (questions, then sub-answers)")
+    top = [clean_header(h) for h in sheet.rows[0]]
+    sub = [clean_header(h) for h in sheet.rows[1]] + [""] * max(0, len(top) - len(sheet.rows[1]))
+    columns: list[Column] = []
+    question = ""
+    for i, name in enumerate(top):
+        if name:
+            role = name_role(name, "surveymonkey")
+            question = name if role == "question" else ""
+        elif not question:
+            columns.append(Column(i, f"column {i + 1}", f"column {i + 1}", "drop"))
+            continue
+        else:
+            role = "question"
+        label = sub[i]
+        if role != "question":
+            columns.append(Column(i, name, name, role))
+        elif label.casefold() in ("response", ""):
+            columns.append(Column(i, question, question, "question"))
+        elif label.casefold().startswith("other"):
+            columns.append(Column(i, f"{question} (other)", f"{question} (other)", "question", hint="open"))
+        elif label.casefold() == "open-ended response":
+            columns.append(Column(i, question, question, "question", hint="open"))
+        else:
+            columns.append(Column(i, f"{question} — {label}", f"{question} — {label}", "question", option=label))
+    for column in columns:
+        if column.option:
+            values = {row[column.index].strip().casefold() for row in sheet.rows[2:]
+                      if column.index < len(row) and row[column.index].strip()}
+            if values and values == {column.option.casefold()}:
+                column.role, column.question = "option", column.question.rsplit(" — ", 1)[0]
+    return Layout("surveymonkey", 2, columns)
+
+
+def _qualtrics_layout(sheet: Sheet) -> Layout:
+    tags = [clean_header(h) for h in sheet.rows[0]]
+    texts = [clean_header(h) for h in sheet.rows[1]] if len(sheet.rows) > 1 else tags
+    import_ids: list[dict[str, str]] = []
+    header_rows = 2
+    if len(sheet.rows) > 2 and any(c.strip().startswith('{"ImportId"') for c in sheet.rows[2]):
+        header_rows = 3
+        for cell in sheet.rows[2]:
+            try:
+                parsed = json.loads(cell) if cell.strip().startswith("{") else {}
+            except json.JSONDecodeError:
+                parsed = {}
+            import_ids.append(parsed if isinstance(parsed, dict) else {})
+    columns: list[Column] = []
+    for i, tag in enumerate(tags):
+        info = import_ids[i] if i < len(import_ids) else {}
+        text = texts[i] if i < len(texts) and texts[i] else tag
+        role = name_role(tag, "qualtrics")
+        is_text = tag.upper().endswith("_TEXT") or str(info.get("ImportId", "")).upper().endswith("_TEXT")
+        question = re.sub(r"\s+-\s+Selected Choice$", "", text)
+        question = re.sub(r"\s+-\s+Text$", "", question) if is_text else question
+        columns.append(Column(i, tag, question, role, hint="open" if is_text else None, tz=info.get("timeZone")))
+    return Layout("qualtrics", header_rows, columns)
+
+
+def generic_layout(sheet: Sheet, mapping: dict[str, list[str]]) -> Layout:
+    """`--map id=ResponseNo,text=Q3,text=Q4,choice=Q1,email=Email,order=Order,customer_id=Cust,date=Submitted`.
+
+    Mapped `text` columns are open text and `choice` columns choices, whatever their content; when neither
+    is mapped, every other column is judged by its content as for the tools' exports.
+    """
+    unknown = sorted(set(mapping) - set(MAPPING_FIELDS))
+    if unknown:
+        raise ImportFailure(sheet.path, f"unknown --map field(s) {', '.join(unknown)}",
+                            expected=f"fields among {', '.join(MAPPING_FIELDS)}")
+    header = [clean_header(h) for h in sheet.rows[0]]
+    index = {h.casefold(): i for i, h in reversed(list(enumerate(header)))}
+    columns = [Column(i, h, h, name_role(h, "generic")) for i, h in enumerate(header)]
+    explicit = "text" in mapping or "choice" in mapping
+    if explicit:
+        for column in columns:
+            if column.role == "question":
+                column.role = "meta"
+    roles = {"id": "id", "date": "submitted", "email": "email", "order": "order", "customer_id": "customer_id",
+             "text": "question", "choice": "question"}
+    for key, names in mapping.items():
+        for name in names:
+            position = index.get(clean_header(name).casefold())
+            if position is None:
+                raise ImportFailure(sheet.path, f"--map {key}={name}: no column {name!r}", record=sheet.record(0),
+                                    expected=f"one of the columns: {', '.join(header)}")
+            column = columns[position]
+            column.role = roles[key]
+            column.hint = "open" if key == "text" else "choice" if key == "choice" else None
+    mapped = {index[clean_header(n).casefold()] for names in mapping.values() for n in names}
+    for column in columns:
+        if column.index not in mapped and column.role != "drop" and any(
+            roles[key] == column.role and key not in ("text", "choice") for key in mapping
+        ):
+            column.role = "meta"  # the user mapped this role to another column
+    return Layout("generic", 1, columns)
+
+
+def long_columns(sheet: Sheet) -> dict[str, int]:
+    """Post-purchase app exports: which column holds the question, response, other text, keys and date."""
+    header = [clean_header(h).casefold() for h in sheet.rows[0]]
+    wanted = {
+        "question": _LONG_QUESTION,
+        "response": _LONG_RESPONSE,
+        "other": ("other response", "other_response", "other", "other text", "clarification", "response other",
+                  "other answer"),
+        "response_id": ("response id", "response_id", "submission id", "submission_id", "survey response id"),
+        "order": ("order number", "order_number", "order name", "order_name", "order id", "order_id", "order"),
+        "email": ("customer email", "customer_email", "email", "email address"),
+        "customer_id": ("customer id", "customer_id", "shopify customer id"),
+        "date": ("created at", "created_at", "inserted_at", "response date", "responded at", "submitted at",
+                 "timestamp", "date", "order created at", "order_created_at"),
+    }
+    found: dict[str, int] = {}
+    for key, names in wanted.items():
+        for name in names:
+            if name in header:
+                found[key] = header.index(name)
+                break
+    if "question" not in found or "response" not in found:
+        raise ImportFailure(sheet.path, "no question and response columns", record=sheet.record(0),
+                            expected="a post-purchase survey export with one row per answer")
+    if not {"response_id", "order", "email", "customer_id"} & set(found):
+        raise ImportFailure(sheet.path, "no order, email or response id column to group answers by",
+                            record=sheet.record(0), expected="an 'Order ID', 'Customer Email' or 'Response ID' column")
+    return found

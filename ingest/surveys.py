@@ -1,0 +1,323 @@
+"""Survey exports into documents: one per response, a unit per open-text answer, attributes for choices.
+
+`parse_survey` only parses; `ingest.store.store_parsed` writes. Decisions a user may want to know:
+- Which columns are open text is judged by content (`ingest.survey_columns`), unless the tool says so
+  (SurveyMonkey 'Open-Ended Response', Qualtrics `_TEXT`) or the user does (`--open-text`, `--choice`).
+  The import details list how every question column was taken.
+- External ids are the tool's response id prefixed with the format (`typeform:<#>`,
+  `surveymonkey:<Respondent ID>`, `qualtrics:<ResponseId>`). Google Forms has none: a hash of the
+  timestamp and email (or of the whole row when no email is collected). Generic CSVs: the `id` column
+  prefixed with a hash of the mapped question columns, so two unrelated surveys numbered 1, 2, 3 … do not
+  overwrite each other; without `id`, a hash of the row.
+- Customer keys: email, customer id and order number columns (hidden fields included); a Shopify internal
+  order id (10+ digits) is kept in metadata, not used as an order number. Names, IP addresses and
+  locations are never stored.
+- Blank answers are skipped; answers with nothing to analyse ('No', 'nothing') are kept as choices but
+  never become units. A response with no answer at all is skipped and counted in the details.
+- A row with more cells than the header, no response id, or an unreadable date is rejected (reported with
+  its line); shorter rows are padded (Excel drops trailing empty cells).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlite_utils
+
+from ingest.dates import guess_dayfirst, parse_datetime
+from ingest.errors import ImportFailure, Rejected
+from ingest.model import DocumentDraft, ParsedFile, UnitDraft
+from ingest.sheets import Sheet, read_sheet
+from ingest.survey_columns import (
+    CHOICE,
+    EMAIL,
+    EMPTY,
+    OPEN,
+    classify,
+    is_blank,
+    looks_like_internal_order_id,
+    multi_select_separator,
+    says_nothing,
+    split_choice,
+)
+from ingest.survey_formats import (
+    EXPECTED,
+    FORMATS,
+    Column,
+    Layout,
+    detect_format,
+    generic_layout,
+    normalise_format,
+    wide_layout,
+)
+from insight.identity import Identifier, identifier
+
+# Tools that write several picks of one question into one cell (Google Forms ', ', Qualtrics ',').
+_JOINED_PICKS = ("google_forms", "qualtrics", "generic")
+_ID_COLUMN = {"typeform": "#", "surveymonkey": "Respondent ID", "qualtrics": "ResponseId"}
+
+
+def parse_survey(
+    path: Path, *, fmt: str | None, mapping: dict[str, list[str]], open_text: set[str], choice: set[str],
+    known: dict[str, str] | None = None,
+) -> ParsedFile:
+    """Parse a survey export (format detected from its header unless given) into a ParsedFile.
+
+    `known` maps question texts to 'open' or 'choice' as earlier imports stored them (see
+    `known_question_kinds`): a small next-month export then reads its questions the same way instead of
+    judging them afresh from a handful of answers.
+    """
+    try:
+        chosen = normalise_format(fmt)
+    except ValueError as exc:
+        raise ImportFailure(path, str(exc)) from None
+    if mapping and chosen not in (None, "generic"):
+        raise ImportFailure(path, f"--map only applies to generic CSVs, not --format {chosen}")
+    sheet = read_sheet(path, EXPECTED)
+    fmt_name = "generic" if mapping else chosen or detect_format(sheet)
+    if fmt_name == "generic" and not mapping:
+        raise ImportFailure(path, "--format generic needs a column mapping",
+                            expected="--map id=ResponseNo,text=Q3,email=Email,date=Submitted")
+    if fmt_name == "post_purchase":
+        from ingest.survey_long import parse_long
+
+        return parse_long(sheet, open_text=open_text, choice=choice, known=known)
+    layout = generic_layout(sheet, mapping) if fmt_name == "generic" else wide_layout(sheet, fmt_name)
+    return parse_wide(sheet, layout, open_text=open_text, choice=choice, known=known)
+
+
+def known_question_kinds(db: sqlite_utils.Database) -> dict[str, str]:
+    """Question texts earlier survey imports stored as open text (units) or choices (attributes)."""
+    kinds = {name: CHOICE for (name,) in db.execute(
+        "SELECT DISTINCT a.name FROM attributes a JOIN documents d ON d.id = a.document_id WHERE d.source = 'survey'")}
+    kinds.update({q: OPEN for (q,) in db.execute(
+        "SELECT DISTINCT u.question FROM units u JOIN documents d ON d.id = u.document_id "
+        "WHERE d.source = 'survey' AND u.question IS NOT NULL")})
+    return kinds
+
+
+@dataclass
+class Plan:
+    """How one question column is read."""
+
+    column: Column
+    kind: str  # open | choice | option
+    separator: str | None = None
+
+
+def plan_columns(
+    sheet: Sheet, layout: Layout, open_text: set[str], choice: set[str], known: dict[str, str] | None = None
+) -> list[Plan]:
+    """Classify question columns: the user's overrides, else the tool's hint, else how an earlier import
+    stored the question, else the content."""
+    known = known or {}
+    questions = [c for c in layout.columns if c.role in ("question", "option")]
+    wanted = {n.casefold() for n in open_text | choice}
+    available = {n.casefold() for c in questions for n in (c.name, c.question)}
+    missing = sorted(n for n in open_text | choice if n.casefold() not in available)
+    if missing:
+        raise ImportFailure(sheet.path, f"--open-text/--choice name no question column: {', '.join(missing)}",
+                            expected=f"one of: {', '.join(dict.fromkeys(c.question for c in questions))}")
+    forced_open = {n.casefold() for n in open_text}
+    plans: list[Plan] = []
+    rows = sheet.rows[layout.header_rows:]
+    for column in questions:
+        names = {column.name.casefold(), column.question.casefold()}
+        values = [row[column.index] if column.index < len(row) else "" for row in rows]
+        if column.role == "option" and not names & wanted:
+            plans.append(Plan(column, "option"))
+            continue
+        if names & wanted:
+            kind, judged = (OPEN if names & forced_open else CHOICE), False
+        elif column.hint in (OPEN, CHOICE):
+            kind, judged = column.hint, False
+        elif column.question in known:
+            kind, judged = known[column.question], False
+        else:
+            kind, judged = classify(values).kind, True
+        joined = layout.format in _JOINED_PICKS and (judged or kind == CHOICE)
+        separator = multi_select_separator(values) if joined else None
+        if separator and classify([p for v in values for p in split_choice(v, separator)]).kind == CHOICE:
+            kind = CHOICE if judged and kind != EMAIL else kind
+        else:
+            separator = None
+        if kind == EMAIL:
+            column.role = "email"
+        elif kind == EMPTY:
+            column.role = "meta"
+        elif kind == OPEN:
+            plans.append(Plan(column, OPEN))
+        else:
+            plans.append(Plan(column, CHOICE, separator))
+    return plans
+
+
+def parse_wide(
+    sheet: Sheet, layout: Layout, *, open_text: set[str], choice: set[str], known: dict[str, str] | None = None
+) -> ParsedFile:
+    """One document per data row of a wide export."""
+    ids = layout.by_role("id")
+    if layout.format in _ID_COLUMN and not ids:
+        raise ImportFailure(sheet.path, f"no {_ID_COLUMN[layout.format]!r} column", record=sheet.record(0),
+                            expected=f"a {layout.format} export with its response id column")
+    if layout.format == "google_forms" and not layout.by_role("submitted"):
+        raise ImportFailure(sheet.path, "no 'Timestamp' column", record=sheet.record(0),
+                            expected="a Google Forms responses CSV")
+    if len(sheet.rows) <= layout.header_rows:
+        raise ImportFailure(sheet.path, "the export has a header but no responses", expected="data rows")
+    plans = plan_columns(sheet, layout, open_text, choice, known)
+    dates = _DateReader(sheet, layout)
+    survey_key = _survey_key(plans) if layout.format == "generic" else ""
+    width = len(sheet.rows[0])
+    parsed = ParsedFile(sheet.path, "survey", layout.format, [], rows_read=len(sheet.rows) - layout.header_rows)
+    empty = 0
+    for i in range(layout.header_rows, len(sheet.rows)):
+        row, record = sheet.rows[i], sheet.record(i)
+        if len(row) > width and any(c.strip() for c in row[width:]):
+            parsed.rejected.append(Rejected(record, f"{len(row)} cells but the header has {width}"
+                                                    " (a stray separator or an unquoted line break?)"))
+            continue
+        row = row + [""] * (width - len(row))
+        try:
+            doc = _document(row, record, layout, plans, dates, survey_key)
+        except _Reject as exc:
+            parsed.rejected.append(Rejected(record, str(exc)))
+            continue
+        if doc is None:
+            empty += 1
+            continue
+        parsed.documents.append(doc)
+    parsed.details.update(_describe(plans, empty))
+    return parsed
+
+
+class _Reject(Exception):
+    """One row is unusable; the message says why."""
+
+
+class _DateReader:
+    """Reads a layout's date columns, deciding day-first order once per column and applying time zones."""
+
+    def __init__(self, sheet: Sheet, layout: Layout) -> None:
+        self.utc = layout.dates_utc
+        rows = sheet.rows[layout.header_rows:]
+        self.columns = [*layout.by_role("submitted"), *layout.by_role("started")]
+        self.dayfirst = {
+            c.index: guess_dayfirst(row[c.index] for row in rows if c.index < len(row)) for c in self.columns
+        }
+
+    def read(self, column: Column, row: list[str]) -> str | None:
+        raw = row[column.index].strip()
+        if not raw:
+            return None
+        value = parse_datetime(raw, dayfirst=self.dayfirst[column.index], assume_utc=self.utc)
+        if value is None:
+            raise _Reject(f"unreadable date {raw!r} in column {column.name!r} (expected e.g. 2026-10-03 14:22:10)")
+        if column.tz and "+" not in value[10:] and "-" not in value[10:]:
+            try:
+                value = datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(column.tz)).isoformat()
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+        return value
+
+    def created_at(self, row: list[str]) -> tuple[str | None, str | None]:
+        """(submitted or else started, started)."""
+        found = {c.role: v for c in reversed(self.columns) if (v := self.read(c, row))}
+        return found.get("submitted") or found.get("started"), found.get("started")
+
+
+def _document(
+    row: list[str], record: str, layout: Layout, plans: list[Plan], dates: _DateReader, survey_key: str
+) -> DocumentDraft | None:
+    created_at, started_at = dates.created_at(row)
+    identifiers, metadata = row_identifiers(row, layout.columns)
+    if started_at and started_at != created_at:
+        metadata["started_at"] = started_at
+    units: list[UnitDraft] = []
+    attributes: list[tuple[str, str]] = []
+    for plan in plans:
+        value = row[plan.column.index]
+        if is_blank(value):
+            continue
+        if plan.kind == OPEN:
+            if not says_nothing(value):
+                units.append(UnitDraft(text=value.strip(), kind="answer", question=plan.column.question))
+        elif plan.kind == "option":
+            attributes.append((plan.column.question, plan.column.option or value.strip()))
+        else:
+            attributes.extend((plan.column.question, part) for part in split_choice(value, plan.separator))
+    if not units and not attributes:
+        return None
+    return DocumentDraft(
+        source="survey",
+        external_id=_external_id(row, layout, record, created_at, identifiers, survey_key),
+        created_at=created_at,
+        identifiers=identifiers,
+        metadata=metadata,
+        units=units,
+        attributes=list(dict.fromkeys(attributes)),
+        record=record,
+    )
+
+
+def row_identifiers(row: list[str], columns: list[Column]) -> tuple[list[Identifier], dict[str, str]]:
+    """Customer keys (email first, then customer id, then order number) and the row's metadata columns."""
+    found: dict[str, Identifier] = {}
+    metadata: dict[str, str] = {}
+    for column in columns:
+        value = row[column.index].strip() if column.index < len(row) else ""
+        if not value or is_blank(value):
+            continue
+        if column.role == "meta":
+            metadata[column.name] = value
+        elif column.role == "order" and looks_like_internal_order_id(value):
+            metadata[column.name] = value
+        elif column.role in ("email", "customer_id", "order") and column.role not in found:
+            ident = identifier(column.role, value)
+            if ident is not None:
+                found[column.role] = ident
+    ordered = [found[k] for k in ("email", "customer_id", "order") if k in found]
+    return ordered, metadata
+
+
+def _external_id(
+    row: list[str], layout: Layout, record: str, created_at: str | None, identifiers: list[Identifier], key: str
+) -> str:
+    ids = layout.by_role("id")
+    if ids:
+        value = row[ids[0].index].strip()
+        if not value:
+            raise _Reject(f"no response id in column {ids[0].name!r}")
+        return f"{layout.format}:{key + ':' if key else ''}{value}"
+    if layout.format == "google_forms" and created_at and any(i.kind == "email" for i in identifiers):
+        basis = [created_at, *(i.key for i in identifiers if i.kind == "email")]
+    else:
+        basis = [created_at or "", *row]
+    digest = hashlib.sha256("\x1f".join(basis).encode("utf-8")).hexdigest()[:20]
+    return f"{layout.format}:{key + ':' if key else ''}{digest}"
+
+
+def _survey_key(plans: list[Plan]) -> str:
+    names = sorted({p.column.question for p in plans})
+    return hashlib.sha256("\x1f".join(names).encode("utf-8")).hexdigest()[:8]
+
+
+def _describe(plans: list[Plan], empty: int) -> dict[str, object]:
+    """What the user needs to check the classification and override it."""
+    open_cols = list(dict.fromkeys(p.column.question for p in plans if p.kind == OPEN))
+    choice_cols = list(dict.fromkeys(p.column.question for p in plans if p.kind != OPEN))
+    details: dict[str, object] = {"open_text": open_cols, "choices": choice_cols}
+    if empty:
+        details["empty_responses"] = empty
+    details["note"] = (
+        f"open text: {'; '.join(open_cols) or 'none'} | choices: {'; '.join(choice_cols) or 'none'}"
+        " (override with --open-text/--choice)"
+    )
+    return details
+
+
+__all__ = ["FORMATS", "known_question_kinds", "parse_survey", "parse_wide", "plan_columns", "row_identifiers"]

@@ -1,0 +1,444 @@
+"""Help-desk exports read into one neutral shape: a ticket with its messages, each tagged with who wrote it.
+
+One reader per tool (Zendesk JSON and CSV, Freshdesk CSV, Gorgias, Help Scout, Intercom, a mapped CSV).
+Readers decide roles (customer / agent / system) and visibility from each tool's own fields; cleaning
+the text and building documents happens in `ingest.tickets`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ingest.dates import guess_dayfirst, parse_datetime
+from ingest.errors import ImportFailure, Rejected
+from ingest.reading import CsvTable, header_index
+
+
+@dataclass
+class Message:
+    body: str
+    role: str  # customer | agent | system
+    is_html: bool | None = None  # None: decide from the text
+    public: bool = True  # False: an internal note, never imported
+    created_at: str | None = None
+
+
+@dataclass
+class Ticket:
+    id: str
+    record: str
+    subject: str | None = None
+    created_at: str | None = None
+    email: str | None = None
+    customer_id: str | None = None  # the shop's own customer id, when the help desk carries it
+    messages: list[Message] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+Records = tuple[list[Ticket], list[Rejected]]
+
+
+def when(value: Any, *, dayfirst: bool = False) -> str | None:
+    """ISO 8601 from ISO strings, '2026-10-03 14:22:10', or epoch seconds (Intercom)."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"\d{9,10}", value.strip())):
+        return datetime.fromtimestamp(int(value), tz=UTC).isoformat()
+    return parse_datetime(str(value), dayfirst=dayfirst)
+
+
+def _get(node: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def _tags(value: Any, split: str | None = None) -> list[str]:
+    """Tags as tools write them: ['a', 'b'], [{'name': 'a'}], [{'tag': 'a'}], {'tags': [...]}, 'a b' or 'a, b'."""
+    if isinstance(value, dict):
+        value = value.get("tags") or value.get("data") or []
+    if isinstance(value, str):
+        parts = re.split(split, value) if split else re.split(r"[,\s]+", value)
+        return [p.strip() for p in parts if p.strip()]
+    out = []
+    for item in value or []:
+        name = item.get("name") or item.get("tag") if isinstance(item, dict) else item
+        if name:
+            out.append(str(name))
+    return out
+
+
+def _id(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _list_of(data: Any, *keys: str) -> list[Any] | None:
+    """The record list from an export: a bare list, or under one of `keys` (nested paths with '.')."""
+    if isinstance(data, list):
+        return data
+    for key in keys:
+        found = _get(data, *key.split("."))
+        if isinstance(found, list):
+            return found
+    return None
+
+
+def _require_list(path: Path, data: Any, fmt: str, *keys: str) -> list[dict[str, Any]]:
+    items = _list_of(data, *keys)
+    if items is None:
+        items = [data] if isinstance(data, dict) else None
+    if items is None:
+        raise ImportFailure(path, f"no {fmt} records found", expected=f"a list of records or {', '.join(keys)}")
+    return items
+
+
+def _checked(path: Path, items: list[Any], label: str, build: Callable[[dict[str, Any], str], Ticket | None]) -> Records:
+    tickets: list[Ticket] = []
+    rejected: list[Rejected] = []
+    for i, item in enumerate(items, 1):
+        record = f"record {i}"
+        if not isinstance(item, dict):
+            rejected.append(Rejected(f"{label} {record}", "not a JSON object"))
+            continue
+        if item.get("__line__"):
+            record = f"line {item['__line__']}"
+        ticket_id = _id(item.get("id"))
+        if ticket_id is None:
+            rejected.append(Rejected(f"{label} {record}", "no id"))
+            continue
+        ticket = build(item, f"{label} {ticket_id} ({record})")
+        if ticket is not None:
+            tickets.append(ticket)
+    return tickets, rejected
+
+
+# --- Zendesk ------------------------------------------------------------------------------------------------
+
+
+def read_zendesk_json(path: Path, data: Any) -> Records:
+    """API pages ({"tickets", "users"}), one ticket ({"ticket", "comments"}) or the NDJSON full export."""
+    users = {_id(u.get("id")): u for u in (_get(data, "users") or []) if isinstance(u, dict)}
+    if isinstance(data, dict) and isinstance(data.get("ticket"), dict):
+        ticket = dict(data["ticket"])
+        ticket.setdefault("comments", data.get("comments") or [])
+        items: list[Any] = [ticket]
+    else:
+        items = _require_list(path, data, "Zendesk ticket", "tickets", "results")
+
+    def build(t: dict[str, Any], record: str) -> Ticket:
+        requester_id = _id(t.get("requester_id"))
+        requester = users.get(requester_id) or t.get("requester") or {}
+        email = requester.get("email") if isinstance(requester, dict) else None
+        if not email and _get(t, "via", "channel") == "email":
+            email = _get(t, "via", "source", "from", "address")
+        messages = []
+        for c in t.get("comments") or []:
+            author_id = _id(c.get("author_id"))
+            author = users.get(author_id) or {}
+            is_customer = author_id == requester_id or author.get("role") == "end-user"
+            html_body = c.get("html_body")
+            plain = c.get("plain_body") or c.get("body")
+            messages.append(Message(
+                body=plain or html_body or "", role="customer" if is_customer else "agent",
+                is_html=None if plain else True, public=c.get("public", True) is not False,
+                created_at=when(c.get("created_at")),
+            ))
+        if not messages and t.get("description"):
+            messages.append(Message(t["description"], "customer", created_at=when(t.get("created_at"))))
+        satisfaction = _get(t, "satisfaction_rating", "score")
+        return Ticket(
+            id=str(t["id"]), record=record, subject=t.get("subject") or t.get("raw_subject"),
+            created_at=when(t.get("created_at")), email=email,
+            customer_id=_id(requester.get("external_id")) if isinstance(requester, dict) else None,
+            messages=messages,
+            metadata={
+                "status": t.get("status"), "priority": t.get("priority"), "type": t.get("type"),
+                "tags": _tags(t.get("tags")), "channel": _get(t, "via", "channel"),
+                "updated_at": when(t.get("updated_at")), "solved_at": when(t.get("solved_at")),
+                "satisfaction": satisfaction if satisfaction not in (None, "unoffered") else None,
+                "requester_id": requester_id,
+            },
+        )
+
+    return _checked(path, items, "ticket", build)
+
+
+# --- Gorgias ------------------------------------------------------------------------------------------------
+
+
+def read_gorgias(path: Path, data: Any) -> Records:
+    items = _require_list(path, data, "Gorgias ticket", "data", "tickets")
+
+    def build(t: dict[str, Any], record: str) -> Ticket:
+        customer = t.get("customer") or {}
+        messages = [
+            Message(
+                body=m.get("body_text") or m.get("stripped_text") or m.get("body_html") or "",
+                role="agent" if m.get("from_agent") else "customer",
+                is_html=None if (m.get("body_text") or m.get("stripped_text")) else True,
+                public=m.get("public", True) is not False and m.get("channel") != "internal-note",
+                created_at=when(m.get("created_datetime") or m.get("sent_datetime")),
+            )
+            for m in t.get("messages") or []
+            if isinstance(m, dict)
+        ]
+        return Ticket(
+            id=str(t["id"]), record=record, subject=t.get("subject"), created_at=when(t.get("created_datetime")),
+            email=customer.get("email") or next(
+                (_get(m, "sender", "email") for m in t.get("messages") or [] if not _get(m, "from_agent")), None),
+            customer_id=_id(customer.get("external_id")), messages=messages,
+            metadata={
+                "status": t.get("status"), "priority": t.get("priority"), "channel": t.get("channel"),
+                "tags": _tags(t.get("tags")), "solved_at": when(t.get("closed_datetime")),
+                "updated_at": when(t.get("updated_datetime")),
+            },
+        )
+
+    return _checked(path, items, "ticket", build)
+
+
+# --- Help Scout ---------------------------------------------------------------------------------------------
+
+_HELPSCOUT_AGENT_TYPES = {"reply", "message"}
+_HELPSCOUT_EITHER = {"chat", "phone"}
+
+
+def read_helpscout(path: Path, data: Any) -> Records:
+    items = _require_list(path, data, "Help Scout conversation", "_embedded.conversations", "conversations")
+
+    def build(c: dict[str, Any], record: str) -> Ticket:
+        customer = c.get("primaryCustomer") or c.get("customer") or {}
+        messages = []
+        for th in _get(c, "_embedded", "threads") or c.get("threads") or []:
+            kind = str(th.get("type", "")).lower()
+            by = str(_get(th, "createdBy", "type") or "").lower()
+            if kind == "customer" or (kind in _HELPSCOUT_EITHER and by == "customer"):
+                role = "customer"
+            elif kind in _HELPSCOUT_AGENT_TYPES or kind in _HELPSCOUT_EITHER:
+                role = "agent"
+            else:  # note, lineitem (status changes), forwards: not part of the conversation
+                continue
+            messages.append(Message(
+                body=th.get("body") or th.get("text") or "", role=role, is_html=True,
+                public=kind != "note" and th.get("state", "published") in ("published", None),
+                created_at=when(th.get("createdAt")),
+            ))
+        return Ticket(
+            id=str(c["id"]), record=record, subject=c.get("subject"), created_at=when(c.get("createdAt")),
+            email=customer.get("email"), messages=messages,
+            metadata={
+                "status": c.get("status"), "channel": c.get("type") or _get(c, "source", "type"),
+                "tags": _tags(c.get("tags")), "solved_at": when(c.get("closedAt")),
+                "number": c.get("number"),
+            },
+        )
+
+    return _checked(path, items, "conversation", build)
+
+
+# --- Intercom -----------------------------------------------------------------------------------------------
+
+_INTERCOM_CUSTOMER = {"user", "lead", "contact"}
+_INTERCOM_SKIP_PARTS = {"note", "note_and_reopen"}
+
+
+def read_intercom(path: Path, data: Any) -> Records:
+    items = _require_list(path, data, "Intercom conversation", "conversations", "data")
+
+    def role_of(author: Any) -> str:
+        kind = str(_get(author, "type") or "").lower()
+        return "customer" if kind in _INTERCOM_CUSTOMER else "agent" if kind == "admin" else "system"
+
+    def build(c: dict[str, Any], record: str) -> Ticket:
+        source = c.get("source") or {}
+        messages = []
+        if source.get("body"):
+            messages.append(Message(source["body"], role_of(source.get("author")), True,
+                                    created_at=when(c.get("created_at"))))
+        parts = _get(c, "conversation_parts", "conversation_parts") or []
+        for part in parts:
+            if not isinstance(part, dict) or not part.get("body"):
+                continue
+            role = role_of(part.get("author"))
+            if role == "system":  # bots and workflows: automated, not anyone's words
+                continue
+            messages.append(Message(part["body"], role, True, public=part.get("part_type") not in _INTERCOM_SKIP_PARTS,
+                                    created_at=when(part.get("created_at"))))
+        contacts = _get(c, "contacts", "contacts") or []
+        first_contact = contacts[0] if contacts and isinstance(contacts[0], dict) else {}
+        author = source.get("author") or {}
+        return Ticket(
+            id=str(c["id"]), record=record, subject=_plain(source.get("subject") or c.get("title")),
+            created_at=when(c.get("created_at")),
+            email=author.get("email") if role_of(author) == "customer" else first_contact.get("email"),
+            customer_id=_id(first_contact.get("external_id")), messages=messages,
+            metadata={
+                "status": c.get("state"), "priority": c.get("priority"), "channel": source.get("type"),
+                "tags": _tags(c.get("tags")), "solved_at": when(_get(c, "statistics", "last_close_at")),
+                "updated_at": when(c.get("updated_at")),
+            },
+        )
+
+    return _checked(path, items, "conversation", build)
+
+
+def _plain(value: Any) -> str | None:
+    if not value:
+        return None
+    return re.sub(r"<[^>]+>", "", str(value)).strip() or None
+
+
+# --- CSV exports --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CsvShape:
+    """Which header means what in one tool's CSV export (names compared case-insensitively)."""
+
+    name: str
+    signature: tuple[str, ...]
+    columns: dict[str, tuple[str, ...]]
+    tag_split: str | None = None
+
+
+CSV_SHAPES = (
+    CsvShape("freshdesk", ("ticket id", "description"), {
+        "id": ("ticket id",), "text": ("description",), "subject": ("subject",), "email": ("email",),
+        "date": ("created time",), "status": ("status",), "priority": ("priority",), "channel": ("source",),
+        "type": ("type",), "tags": ("tags",), "solved_at": ("resolved time", "closed time"),
+    }, tag_split=r"\s*,\s*"),
+    CsvShape("zendesk_csv", ("id", "requester email"), {
+        "id": ("id",), "text": ("description",), "subject": ("subject",), "email": ("requester email",),
+        "customer_id": ("requester external id",), "date": ("created at",), "status": ("status",),
+        "priority": ("priority",), "channel": ("via",), "type": ("ticket type",), "tags": ("tags",),
+        "solved_at": ("solved at",), "satisfaction": ("satisfaction score",),
+    }),
+)
+GENERIC_FIELDS = ("id", "text", "email", "customer_id", "order", "date", "subject", "status", "tags", "channel",
+                  "priority", "role")
+_AGENT_ROLE_VALUES = {"agent", "admin", "staff", "support", "true", "1", "yes", "operator", "team"}
+
+
+def detect_csv_shape(header: list[str]) -> CsvShape | None:
+    names = set(header_index(header))
+    return next((s for s in CSV_SHAPES if all(col in names for col in s.signature)), None)
+
+
+def read_csv_tickets(path: Path, table: CsvTable, shape: CsvShape | None, mapping: dict[str, list[str]]) -> Records:
+    """One row per ticket (Freshdesk, Zendesk views) or, with --map, rows grouped by id (one row per message)."""
+    header = table.rows[0]
+    index = header_index(header)
+    if shape is None:
+        columns = _mapped_columns(path, header, mapping)
+        tag_split = None
+    else:
+        columns = {f: [index[c] for c in names if c in index][:1] for f, names in shape.columns.items()}
+        tag_split = shape.tag_split
+    tickets: dict[str, Ticket] = {}
+    rejected: list[Rejected] = []
+
+    def cell(row: list[str], fieldname: str) -> str | None:
+        for i in columns.get(fieldname, []):
+            if i < len(row) and row[i].strip():
+                return row[i].strip()
+        return None
+
+    dayfirst = guess_dayfirst(cell(row, "date") or "" for row in table.rows[1:])
+    for offset, row in enumerate(table.rows[1:], 1):
+        record = table.record(offset)
+        ticket_id = cell(row, "id")
+        if ticket_id is None:
+            rejected.append(Rejected(record, f"no ticket id in column {header[columns['id'][0]]!r}"))
+            continue
+        role = "agent" if (cell(row, "role") or "").lower() in _AGENT_ROLE_VALUES else "customer"
+        date = when(cell(row, "date"), dayfirst=dayfirst)
+        ticket = tickets.get(ticket_id)
+        if ticket is None:
+            ticket = tickets[ticket_id] = Ticket(
+                id=ticket_id, record=f"ticket {ticket_id} ({record})", subject=cell(row, "subject"),
+                created_at=date, email=cell(row, "email") if role == "customer" else None,
+                customer_id=cell(row, "customer_id"),
+                metadata={
+                    "status": cell(row, "status"), "priority": cell(row, "priority"),
+                    "channel": cell(row, "channel"), "type": cell(row, "type"),
+                    "tags": _tags(cell(row, "tags") or "", tag_split), "solved_at": when(cell(row, "solved_at"), dayfirst=dayfirst),
+                    "satisfaction": _satisfaction(cell(row, "satisfaction")),
+                },
+            )
+            if cell(row, "order"):
+                ticket.metadata["order"] = cell(row, "order")
+        elif role == "customer" and not ticket.email:
+            ticket.email = cell(row, "email")
+        for i in columns.get("text", []):
+            if i < len(row) and row[i].strip():
+                ticket.messages.append(Message(row[i], role, created_at=date))
+    return list(tickets.values()), rejected
+
+
+def _satisfaction(value: str | None) -> str | None:
+    """Zendesk writes 'Unoffered' / 'Offered' when there is no score: not a rating."""
+    return None if value is None or value.lower() in ("unoffered", "offered") else value
+
+
+def _mapped_columns(path: Path, header: list[str], mapping: dict[str, list[str]]) -> dict[str, list[int]]:
+    unknown = sorted(set(mapping) - set(GENERIC_FIELDS))
+    if unknown:
+        raise ImportFailure(path, f"--map names unknown field(s) {', '.join(unknown)}",
+                            expected="fields among " + ", ".join(GENERIC_FIELDS))
+    for required in ("id", "text"):
+        if required not in mapping:
+            raise ImportFailure(path, f"generic ticket CSV needs --map {required}=COLUMN",
+                                expected="e.g. --map id=Ticket,text=Body,email=Requester,date=Created,subject=Subject")
+    index = header_index(header)
+    columns: dict[str, list[int]] = {}
+    for fieldname, names in mapping.items():
+        for name in names:
+            if name.strip().casefold() not in index:
+                raise ImportFailure(path, f"--map {fieldname}={name}: no such column", record="line 1",
+                                    expected="one of the header's columns: " + ", ".join(header))
+            columns.setdefault(fieldname, []).append(index[name.strip().casefold()])
+    return columns
+
+
+JSON_READERS: dict[str, Callable[[Path, Any], Records]] = {
+    "zendesk": read_zendesk_json,
+    "gorgias": read_gorgias,
+    "helpscout": read_helpscout,
+    "intercom": read_intercom,
+}
+
+
+def detect_json_format(data: Any) -> str | None:
+    """Which tool wrote this JSON, from the keys only that tool uses."""
+    if isinstance(data, dict):
+        if "tickets" in data or isinstance(data.get("ticket"), dict):
+            return "zendesk"
+        if isinstance(_get(data, "_embedded", "conversations"), list):
+            return "helpscout"
+        if data.get("type") == "conversation.list" or isinstance(data.get("conversations"), list):
+            return "intercom"
+        items = _list_of(data, "data")
+        sample = items[0] if items else data
+    else:
+        sample = data[0] if data else None
+    if not isinstance(sample, dict):
+        return None
+    keys = set(sample)
+    if keys & {"requester_id", "submitter_id"} or ("via" in keys and "description" in keys):
+        return "zendesk"
+    if "messages" in keys and ("created_datetime" in keys or "customer" in keys):
+        return "gorgias"
+    if keys & {"primaryCustomer", "threads"} or isinstance(_get(sample, "_embedded", "threads"), list):
+        return "helpscout"
+    if "conversation_parts" in keys or sample.get("type") == "conversation":
+        return "intercom"
+    return None

@@ -1,0 +1,132 @@
+"""`insight import ticket`: support conversations as documents, each customer message a unit.
+
+Agent replies are kept for context (role 'agent', not analysed); internal notes are left out: the
+customer never saw them and they are not the customer's words. Customer messages lose quoted
+earlier mail, signatures, auto-replies and HTML; a message with nothing left becomes no unit.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ingest.email_clean import clean_message
+from ingest.errors import ImportFailure
+from ingest.model import DocumentDraft, ParsedFile, UnitDraft
+from ingest.reading import read_csv, read_text
+from ingest.ticket_formats import (
+    CSV_SHAPES,
+    JSON_READERS,
+    Message,
+    Records,
+    Ticket,
+    detect_csv_shape,
+    detect_json_format,
+    read_csv_tickets,
+)
+from insight.identity import identifier
+
+CSV_FORMATS = tuple(shape.name for shape in CSV_SHAPES) + ("generic",)
+FORMATS = tuple(JSON_READERS) + CSV_FORMATS
+JSON_SHAPES_HELP = (
+    "Zendesk JSON ({\"tickets\": [...], \"users\": [...]}, one ticket per line, or {\"ticket\", \"comments\"}), "
+    "Gorgias ({\"data\": [tickets with messages]}), Help Scout ({\"_embedded\": {\"conversations\"}}), "
+    "Intercom ({\"conversations\": [...]})"
+)
+
+
+def parse_tickets(path: Path, *, fmt: str | None = None, mapping: dict[str, list[str]] | None = None) -> ParsedFile:
+    """One help-desk export -> one document per ticket; the format is detected unless given."""
+    path = Path(path)
+    mapping = mapping or {}
+    if fmt is not None and fmt not in FORMATS:
+        raise ImportFailure(path, f"unknown ticket format {fmt!r}", expected=", ".join(FORMATS))
+    text = read_text(path)
+    if mapping or fmt in CSV_FORMATS or not text.lstrip().startswith(("{", "[")):
+        fmt, (tickets, rejected) = _read_csv(path, text, fmt, mapping)
+    else:
+        data = load_json(path, text)
+        fmt = fmt or detect_json_format(data)
+        if fmt is None:
+            raise ImportFailure(path, "not a ticket export this tool knows", expected=JSON_SHAPES_HELP)
+        tickets, rejected = JSON_READERS[fmt](path, data)
+    docs = [ticket_document(t) for t in tickets]
+    messages = [u for d in docs for u in d.units]
+    details = {
+        "messages": sum(len(t.messages) for t in tickets),
+        "customer_messages": sum(1 for u in messages if u.role == "customer"),
+        "internal_notes_skipped": sum(1 for t in tickets for m in t.messages if not m.public),
+        "empty_after_cleaning": sum(1 for t in tickets for m in t.messages if m.public) - len(messages),
+    }
+    return ParsedFile(str(path), "ticket", fmt, docs, rejected, rows_read=len(tickets) + len(rejected), details=details)
+
+
+def _read_csv(path: Path, text: str, fmt: str | None, mapping: dict[str, list[str]]) -> tuple[str, Records]:
+    table = read_csv(path, text)
+    if mapping or fmt == "generic":
+        return "generic", read_csv_tickets(path, table, None, mapping)
+    shape = next((s for s in CSV_SHAPES if s.name == fmt), None) or detect_csv_shape(table.rows[0])
+    if shape is None:
+        raise ImportFailure(
+            path, "a CSV this tool does not recognise as Zendesk or Freshdesk", record="line 1",
+            expected="--map id=COLUMN,text=COLUMN[,email=…,date=…,subject=…] for a generic ticket CSV",
+        )
+    return shape.name, read_csv_tickets(path, table, shape, mapping)
+
+
+def load_json(path: Path, text: str) -> Any:
+    """A JSON document, or JSON lines (Zendesk's full export writes one ticket per line)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg != "Extra data":
+            raise ImportFailure(path, f"invalid JSON: {exc.msg}", record=f"line {exc.lineno}, column {exc.colno}",
+                                expected="a JSON export or one JSON object per line") from None
+    items = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ImportFailure(path, f"invalid JSON: {exc.msg}", record=f"line {number}, column {exc.colno}",
+                                expected="one JSON object per line") from None
+        if isinstance(item, dict):
+            item["__line__"] = number
+        items.append(item)
+    return items
+
+
+def _in_order(messages: list[Message]) -> list[Message]:
+    """Oldest first (Help Scout lists newest first); left as exported when times are missing or mixed."""
+    try:
+        if all(m.created_at for m in messages):
+            return sorted(messages, key=lambda m: datetime.fromisoformat(m.created_at or ""))
+    except (TypeError, ValueError):
+        pass
+    return messages
+
+
+def ticket_document(ticket: Ticket) -> DocumentDraft:
+    units: list[UnitDraft] = []
+    visible = [m for m in _in_order(ticket.messages) if m.public]
+    for turn, message in enumerate(visible):
+        text = clean_message(message.body, is_html=message.is_html)
+        if not text:
+            continue
+        units.append(UnitDraft(
+            text=text, kind="message", role=message.role, analyse=message.role == "customer", turn=turn,
+            started_at=message.created_at,
+        ))
+    identifiers = [i for i in (identifier("email", ticket.email), identifier("customer_id", ticket.customer_id)) if i]
+    order = ticket.metadata.get("order")
+    if order and (order_id := identifier("order", order)):
+        identifiers.append(order_id)
+    metadata = {k: v for k, v in ticket.metadata.items() if v not in (None, "", [])}
+    metadata["messages"] = len(visible)
+    return DocumentDraft(
+        source="ticket", external_id=ticket.id, created_at=ticket.created_at or (visible[0].created_at if visible else None),
+        identifiers=identifiers, title=ticket.subject, metadata=metadata, units=units, record=ticket.record,
+    )

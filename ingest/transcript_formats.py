@@ -1,0 +1,307 @@
+"""Transcript files into cues (speaker, text, start, end): WebVTT (Zoom, Teams), SRT, Otter TXT, plain, DOCX.
+
+- vtt: `WEBVTT`, then cues (optional id line, `00:00:01.230 --> 00:00:04.560`, text). Teams puts the speaker
+  in voice tags `<v Ana Silva>…</v>`; Zoom writes `Ana Silva: …` in the cue text. `NOTE` blocks may carry
+  `key: value` lines (customer, date, interviewer, title) taken as the file's header.
+- srt: numbered cues with `00:00:01,230 --> 00:00:04,560`; speakers as a `NAME:` prefix or `[NAME]`.
+- otter: `Speaker Name  0:01` (name, two or more spaces, a timestamp), then the paragraph.
+- plain: `Speaker: text`, `[00:01:02] Speaker: text`, or Rev's `Speaker (00:01:02):` with the text below;
+  lines without a speaker continue the previous turn.
+- docx: paragraphs read as lines (a bold run opening a paragraph is the speaker), then read as otter or plain.
+Text files may open with a `---` block of `key: value` lines (customer, date, interviewer, title).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.errors import ImportFailure
+from ingest.reading import decode_text, is_zip, read_bytes
+
+TRANSCRIPT_FORMATS = ("vtt", "srt", "otter", "plain", "docx")
+_FORMAT_ALIASES = {"zoom": "vtt", "teams": "vtt", "webvtt": "vtt", "text": "plain", "txt": "plain", "rev": "plain"}
+EXPECTED = "a transcript: WebVTT (Zoom/Teams), SRT, Otter TXT, 'Speaker: text' lines or a DOCX of them"
+HEADER_KEYS = ("customer", "email", "order", "date", "interviewer", "title")
+
+_TIMING = re.compile(r"^\s*([\d:.,]+)\s*-->\s*([\d:.,]+)")
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>(.*?)(?:</v>|$)", re.DOTALL)
+_TAG = re.compile(r"</?[^>]+>")
+# A speaker name: capitalised, up to five words, maybe a bracketed affiliation ('Hannah Cole (Fernleaf)').
+_NAME = r"[A-Z\u00c0-\u024f][\w.'’\-]*(?: [\w.'’\-]+| \([^()\d]{1,30}\)){0,4}?"
+_PREFIX = re.compile(rf"^({_NAME}|[Ss]peaker \d+)\s*:\s*(.*)$", re.DOTALL)
+_BRACKET = re.compile(r"^\[([^\]\d][^\]]{0,40})\]\s*(.*)$", re.DOTALL)
+_OTTER = re.compile(r"^(.{1,60}?)(?:\s{2,}|\t)(\d{1,2}:\d{2}(?::\d{2})?)\s*$")
+_PLAIN = re.compile(
+    rf"^(?:\[?(\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\.\d+)?)\]?\s+)?({_NAME}|[Ss]peaker \d+)"
+    r"(?:\s*\((\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)\))?\s*:\s*(.*)$"
+)
+
+
+@dataclass
+class Cue:
+    speaker: str | None
+    text: str
+    start: str | None = None  # HH:MM:SS.mmm from the start of the recording
+    end: str | None = None
+    line: int = 0
+
+
+@dataclass
+class Transcript:
+    format: str  # zoom_vtt | teams_vtt | vtt | srt | otter | plain, with 'docx:' in front for DOCX files
+    cues: list[Cue]
+    header: dict[str, str] = field(default_factory=dict)
+
+
+def normalise_format(fmt: str | None) -> str | None:
+    if fmt is None:
+        return None
+    key = _FORMAT_ALIASES.get(fmt.strip().lower(), fmt.strip().lower())
+    if key not in TRANSCRIPT_FORMATS:
+        raise ValueError(f"unknown transcript format {fmt!r}; known formats: {', '.join(TRANSCRIPT_FORMATS)} "
+                         f"(also {', '.join(sorted(_FORMAT_ALIASES))})")
+    return key
+
+
+def read_transcript(path: str | Path, fmt: str | None = None) -> Transcript:
+    """Cues of a transcript file, format detected from its content unless given."""
+    try:
+        chosen = normalise_format(fmt)
+    except ValueError as exc:
+        raise ImportFailure(path, str(exc)) from None
+    data = read_bytes(path)
+    if is_zip(data) or chosen == "docx":
+        return _read_docx(path, data)
+    text = decode_text(path, data).replace("\r\n", "\n").replace("\r", "\n")
+    return parse_transcript_text(path, text, chosen)
+
+
+def parse_transcript_text(path: str | Path, text: str, fmt: str | None = None) -> Transcript:
+    header, body, offset = _front_matter(text)
+    chosen = fmt or _detect(body)
+    if chosen == "vtt":
+        transcript = _parse_vtt(path, body, offset)
+    elif chosen == "srt":
+        transcript = _parse_srt(body, offset)
+    elif chosen == "otter":
+        transcript = _parse_otter(body, offset)
+    else:
+        transcript = _parse_plain(body, offset)
+    transcript.header = {**transcript.header, **header}
+    transcript.cues = [c for c in transcript.cues if c.text.strip()]
+    if not transcript.cues:
+        raise ImportFailure(path, f"found no transcript text ({_what_is_it(body)})", expected=EXPECTED)
+    return transcript
+
+
+def _what_is_it(body: str) -> str:
+    first = body.strip().split("\n", 1)[0]
+    if first.count(",") >= 3 or first.count(";") >= 3:
+        return "the first line looks like a CSV header: a survey or orders export?"
+    if first.lstrip().startswith(("{", "[", "<")):
+        return "the file looks like JSON or HTML"
+    return "no cues and no 'Speaker: text' lines"
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str, int]:
+    """A leading `---` block of `key: value` lines; returns (header, rest, lines consumed)."""
+    lines = text.lstrip("\ufeff").split("\n")
+    if not lines or lines[0].strip() != "---":
+        return {}, text, 0
+    for end in range(1, min(len(lines), 30)):
+        if lines[end].strip() == "---":
+            header = _key_values(lines[1:end])
+            return header, "\n".join(lines[end + 1 :]), end + 1
+    return {}, text, 0
+
+
+def _key_values(lines: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for line in lines:
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() in HEADER_KEYS and value.strip():
+            found[key.strip().lower()] = value.strip()
+    return found
+
+
+def _detect(body: str) -> str:
+    stripped = body.lstrip("\ufeff \n")
+    if stripped.upper().startswith("WEBVTT"):
+        return "vtt"
+    lines = [line for line in body.split("\n") if line.strip()]
+    timings = [line for line in lines[:200] if _TIMING.match(line)]
+    if timings:
+        return "srt" if "," in timings[0].split("-->")[0] else "vtt"
+    otter = sum(1 for line in lines[:400] if _OTTER.match(line.strip()))
+    if otter and otter >= 0.2 * min(len(lines), 400):
+        return "otter"
+    return "plain"
+
+
+def _timestamp(raw: str) -> str:
+    """'1:02' / '00:01:02,5' / '01:02.300' -> 'HH:MM:SS.mmm'."""
+    raw = raw.strip().replace(",", ".")
+    whole, _, fraction = raw.partition(".")
+    parts = [int(p) for p in whole.split(":") if p != ""]
+    while len(parts) < 3:
+        parts.insert(0, 0)
+    hours, minutes, seconds = parts[-3:]
+    millis = int((fraction + "000")[:3]) if fraction else 0
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+
+
+def _blocks(body: str, offset: int) -> list[tuple[int, list[str]]]:
+    """Blank-line separated blocks with the (1-based) line each starts on."""
+    blocks: list[tuple[int, list[str]]] = []
+    current: list[str] = []
+    start = 0
+    for number, line in enumerate(body.split("\n"), start=offset + 1):
+        if line.strip():
+            if not current:
+                start = number
+            current.append(line.rstrip())
+        elif current:
+            blocks.append((start, current))
+            current = []
+    if current:
+        blocks.append((start, current))
+    return blocks
+
+
+def _split_speaker(text: str) -> tuple[str | None, str]:
+    """'Ana Silva: text' or '[Ana Silva] text' -> ('Ana Silva', 'text')."""
+    for pattern in (_PREFIX, _BRACKET):
+        match = pattern.match(text)
+        if match:
+            return match.group(1).strip(), match.group(2).strip()
+    return None, text
+
+
+def _parse_vtt(path: str | Path, body: str, offset: int) -> Transcript:
+    blocks = _blocks(body, offset)
+    if not blocks or not blocks[0][1][0].lstrip("\ufeff").upper().startswith("WEBVTT"):
+        raise ImportFailure(path, "no 'WEBVTT' line at the top", record="line 1", expected="a WebVTT file")
+    header: dict[str, str] = {}
+    cues: list[Cue] = []
+    voiced = prefixed = False
+    for start_line, lines in blocks[1:]:
+        if lines[0].startswith("NOTE"):
+            header.update(_key_values([lines[0][4:], *lines[1:]]))
+            continue
+        if lines[0].startswith(("STYLE", "REGION")):
+            continue
+        timing_at = next((i for i, line in enumerate(lines[:2]) if _TIMING.match(line)), None)
+        if timing_at is None:
+            raise ImportFailure(path, f"a cue without a timing line: {lines[0][:60]!r}", record=f"line {start_line}",
+                                expected="'00:00:01.230 --> 00:00:04.560'")
+        begin, end = _TIMING.match(lines[timing_at]).groups()  # type: ignore[union-attr]
+        raw = "\n".join(lines[timing_at + 1 :])
+        voices = _VOICE.findall(raw)
+        if voices:
+            voiced = True
+            for name, said in voices:
+                cues.append(Cue(name.strip(), " ".join(_TAG.sub("", said).split()), _timestamp(begin),
+                                _timestamp(end), start_line))
+            continue
+        speaker, said = _split_speaker(" ".join(_TAG.sub("", raw).split()))
+        prefixed = prefixed or speaker is not None
+        cues.append(Cue(speaker, said, _timestamp(begin), _timestamp(end), start_line))
+    fmt = "teams_vtt" if voiced else "zoom_vtt" if prefixed else "vtt"
+    return Transcript(fmt, cues, header)
+
+
+def _parse_srt(body: str, offset: int) -> Transcript:
+    cues: list[Cue] = []
+    for start_line, lines in _blocks(body, offset):
+        timing_at = next((i for i, line in enumerate(lines[:2]) if _TIMING.match(line)), None)
+        if timing_at is None:
+            if cues:  # a stray line: part of the previous cue's text
+                cues[-1].text += " " + " ".join(lines)
+            continue
+        begin, end = _TIMING.match(lines[timing_at]).groups()  # type: ignore[union-attr]
+        speaker, said = _split_speaker(" ".join(_TAG.sub("", "\n".join(lines[timing_at + 1 :])).split()))
+        cues.append(Cue(speaker, said, _timestamp(begin), _timestamp(end), start_line))
+    return Transcript("srt", cues)
+
+
+def _parse_otter(body: str, offset: int) -> Transcript:
+    cues: list[Cue] = []
+    for number, line in enumerate(body.split("\n"), start=offset + 1):
+        text = line.strip()
+        if not text or text.lower().startswith("transcribed by"):
+            continue
+        match = _OTTER.match(text)
+        if match:
+            cues.append(Cue(match.group(1).strip(), "", _timestamp(match.group(2)), None, number))
+        elif cues:
+            cues[-1].text = f"{cues[-1].text} {text}".strip()
+    for current, following in zip(cues, cues[1:], strict=False):
+        current.end = following.start
+    return Transcript("otter", cues)
+
+
+def _parse_plain(body: str, offset: int) -> Transcript:
+    """'Speaker: text' lines. A name seen only once among frequent speakers is text ('Also: …'), not a speaker."""
+    candidates: list[tuple[int, str, re.Match[str] | None]] = []
+    for number, line in enumerate(body.split("\n"), start=offset + 1):
+        text = line.strip()
+        if text:
+            candidates.append((number, text, _PLAIN.match(text)))
+    counts: dict[str, int] = {}
+    for _, _, match in candidates:
+        if match:
+            counts[match.group(2).strip()] = counts.get(match.group(2).strip(), 0) + 1
+    frequent = {name for name, n in counts.items() if n >= 2} or set(counts)
+    cues: list[Cue] = []
+    for number, text, match in candidates:
+        if match and match.group(2).strip() in frequent:
+            stamp = match.group(1) or match.group(3)
+            cues.append(Cue(match.group(2).strip(), match.group(4).strip(), _timestamp(stamp) if stamp else None,
+                            None, number))
+        elif cues:
+            cues[-1].text = f"{cues[-1].text} {text}".strip()
+    for current, following in zip(cues, cues[1:], strict=False):
+        if current.start and following.start:
+            current.end = following.start
+    return Transcript("plain", cues)
+
+
+def _read_docx(path: str | Path, data: bytes) -> Transcript:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, KeyError, ValueError):
+        raise ImportFailure(path, "a zip file that is not a Word document (an XLSX?)", expected=EXPECTED) from None
+    lines: list[str] = []
+    for paragraph in document.paragraphs:
+        text = paragraph.text.strip()
+        if not text:
+            continue
+        bold = "".join(r.text for r in _leading_bold_runs(paragraph)).strip()
+        if bold and text.startswith(bold) and not _OTTER.match(text):
+            name = bold.rstrip(":").strip()
+            rest = text[len(bold) :].lstrip(": ").strip()
+            text = f"{name}: {rest}"
+        lines.append(text)
+    if not lines:
+        raise ImportFailure(path, "the Word document has no text", expected=EXPECTED)
+    transcript = parse_transcript_text(path, "\n".join(lines))
+    transcript.format = f"docx:{transcript.format}"
+    return transcript
+
+
+def _leading_bold_runs(paragraph):  # noqa: ANN001, ANN202 - python-docx objects
+    runs = []
+    for run in paragraph.runs:
+        if run.bold and run.text.strip():
+            runs.append(run)
+        elif run.text.strip():
+            break
+        else:
+            runs.append(run)
+    return runs if any(r.bold for r in runs) else []

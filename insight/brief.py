@@ -1,0 +1,609 @@
+"""A persona brief per RFM segment, built only from the database: numbers, themes with quotes, caveats.
+
+Every number comes from rfm_scores and the link statistics (insight.links); every quote carries its
+document's external id and source. Wording that is not data (activation suggestions) comes from a
+replaceable template. Segments too small to say anything get a short brief that says so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import sqlite_utils
+
+from insight.links import (
+    LinkReport,
+    LinkRow,
+    Snapshot,
+    TransitionTheme,
+    compute_links,
+    find_snapshot,
+    load_themes,
+    parse_window,
+    previous_snapshot,
+    segment_moves,
+    segment_sort_key,
+    window_clause,
+)
+
+DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass
+class Quote:
+    text: str
+    document_id: str  # the document's external id (response token, ticket id, file name ...)
+    source: str  # survey | interview | review | ticket
+    created_at: str | None
+    question: str | None = None
+    rating: float | None = None
+    unit_id: int = 0
+
+
+@dataclass
+class ThemeFinding:
+    theme_id: int
+    label: str
+    scope: str
+    customers: int  # the segment's customers who raised it
+    segment_customers: int  # the segment's customers with feedback in the scope
+    share: float
+    lift: float | None  # None where no comparison with other segments was made
+    q_value: float | None
+    significant: bool
+    phrases: list[str] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+
+
+@dataclass
+class AttributeFinding:
+    name: str
+    value: str
+    customers: int
+    segment_customers: int
+    share: float
+    overall_share: float
+    lift: float
+    q_value: float
+    significant: bool
+
+
+@dataclass
+class Numbers:
+    customers: int
+    all_customers: int
+    share_of_customers: float
+    revenue: float
+    share_of_revenue: float
+    currency: str | None
+    median_recency_days: float | None
+    median_frequency: float | None
+    median_order_value: float | None  # median over customers of monetary / frequency
+    lifecycle_mix: dict[str, int]
+    previous_customers: int | None = None
+    previous_as_of: str | None = None
+    moved_in: list[tuple[str, int]] = field(default_factory=list)  # (from segment, customers)
+    moved_out: list[tuple[str, int]] = field(default_factory=list)  # (to segment, customers)
+
+
+@dataclass
+class Activation:
+    title: str
+    actions: list[str]
+    rule: str  # which template entry matched, e.g. 'segments."At Risk"'
+
+
+@dataclass
+class Method:
+    as_of: str | None
+    snapshot_id: int | None
+    previous_as_of: str | None
+    previous_snapshot_id: int | None
+    window: str | None
+    models: list[str]
+    theme_runs: list[dict[str, Any]]  # scope, created_at, model, window
+    units: int
+    linked_units: int
+    scored_units: int
+    tests: int
+    alpha: float
+    min_expected: float
+    templates: str
+
+
+@dataclass
+class Brief:
+    segment: str
+    as_of: str | None
+    snapshot_id: int | None
+    window: str | None
+    small: bool
+    small_reason: str | None
+    numbers: Numbers
+    feedback_customers: int  # the segment's customers with linked feedback in the window
+    says: list[ThemeFinding] = field(default_factory=list)
+    says_significant: bool = False  # False: `says` lists the most common themes, none over-indexes
+    why_buy: list[ThemeFinding] = field(default_factory=list)
+    stops: list[ThemeFinding] = field(default_factory=list)  # objection-question themes
+    complaints: list[ThemeFinding] = field(default_factory=list)  # ticket and low-rated review themes
+    attributes: list[AttributeFinding] = field(default_factory=list)
+    arrivals: list[TransitionTheme] = field(default_factory=list)  # what customers who moved in said before
+    activation: Activation | None = None
+    caveats: list[str] = field(default_factory=list)
+    method: Method | None = None
+
+
+# ---------------------------------------------------------------- templates
+
+
+@dataclass
+class BriefConfig:
+    motivation: list[str]
+    objection: list[str]
+    thresholds: dict[str, float]
+    activation: dict[str, Any]
+    source: str
+
+
+def load_config(templates: Path | None = None) -> BriefConfig:
+    """Defaults from insight/templates; a user's folder may replace brief.toml and/or activation.toml."""
+    brief = _read_toml(DEFAULT_TEMPLATES / "brief.toml")
+    activation = _read_toml(DEFAULT_TEMPLATES / "activation.toml")
+    if templates is not None:
+        if not templates.is_dir():
+            raise ValueError(f"templates folder {templates} does not exist")
+        if (templates / "brief.toml").exists():
+            custom = _read_toml(templates / "brief.toml")
+            brief["questions"] = {**brief["questions"], **custom.get("questions", {})}
+            brief["thresholds"] = {**brief["thresholds"], **custom.get("thresholds", {})}
+        if (templates / "activation.toml").exists():
+            activation = _read_toml(templates / "activation.toml")
+    return BriefConfig(
+        motivation=[k.lower() for k in brief["questions"]["motivation"]],
+        objection=[k.lower() for k in brief["questions"]["objection"]],
+        thresholds=brief["thresholds"],
+        activation=activation,
+        source=str(templates) if templates else "built-in",
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+
+
+def question_of(scope: str) -> str | None:
+    return scope.split(":", 1)[1].strip() if scope.startswith("survey:") else None
+
+
+def scope_is(scope: str, keywords: list[str]) -> bool:
+    question = question_of(scope)
+    return question is not None and any(k in question.lower() for k in keywords)
+
+
+# ---------------------------------------------------------------- building
+
+
+def resolve_segment(db: sqlite_utils.Database, snapshot: Snapshot, name: str) -> str:
+    """Case-insensitive, and 'cant-lose-them' finds "Can't Lose Them"."""
+    names = [s for (s,) in db.execute("SELECT DISTINCT segment FROM rfm_scores WHERE snapshot_id = ?", [snapshot.id])]
+    for candidate in names:
+        if candidate.lower() == name.strip().lower() or slug(candidate) == slug(name):
+            return candidate
+    available = ", ".join(sorted(names, key=segment_sort_key)) or "none"
+    raise ValueError(f"no segment {name!r} in the snapshot as of {snapshot.as_of}; segments: {available}")
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower().replace("'", "")).strip("-")
+
+
+def build_brief(
+    db: sqlite_utils.Database,
+    segment: str,
+    *,
+    as_of: str | None = None,
+    window: str | None = None,
+    templates: Path | None = None,
+    report: LinkReport | None = None,
+) -> Brief:
+    """The brief for one segment. Pass `report` (compute_links for the same as_of/window) to reuse it."""
+    config = load_config(templates)
+    snapshot = find_snapshot(db, as_of)
+    if snapshot is None:
+        raise ValueError("no RFM snapshot yet: run `insight segments` first")
+    name = resolve_segment(db, snapshot, segment)
+    report = report or compute_links(db, as_of=as_of, window=window)
+    members = {c for (c,) in db.execute("SELECT customer_id FROM rfm_scores WHERE snapshot_id = ? AND segment = ?",
+                                        [snapshot.id, name])}
+    feedback_customers = report.feedback_customers.get(name, 0)
+    t = config.thresholds
+    numbers = segment_numbers(db, snapshot, name)
+    brief = Brief(
+        segment=name,
+        as_of=snapshot.as_of,
+        snapshot_id=snapshot.id,
+        window=report.window,
+        small=False,
+        small_reason=None,
+        numbers=numbers,
+        feedback_customers=feedback_customers,
+    )
+    if numbers.customers < t["min_customers"] or feedback_customers < t["min_feedback_customers"]:
+        brief.small = True
+        brief.small_reason = (
+            f"{numbers.customers} customers, {feedback_customers} of them with feedback linked in this window "
+            f"(a full brief needs at least {int(t['min_customers'])} customers and "
+            f"{int(t['min_feedback_customers'])} with feedback)"
+        )
+    else:
+        fill_findings(db, brief, report, members, config)
+        brief.activation = activation_for(brief, config)
+    brief.caveats = caveats_for(brief, report)
+    brief.method = method_for(db, report, config)
+    return brief
+
+
+def fill_findings(
+    db: sqlite_utils.Database, brief: Brief, report: LinkReport, members: set[int], config: BriefConfig
+) -> None:
+    t = config.thresholds
+    mine = [r for r in report.rows if r.segment == brief.segment and r.customers >= t["min_theme_customers"]]
+    significant = sorted((r for r in mine if r.significant), key=lambda r: (r.q_value, -r.lift))
+    brief.says_significant = bool(significant)
+    chosen = significant if significant else sorted(mine, key=lambda r: (-r.customers, -r.lift))
+    quoter = Quoter(db, members, report.window, int(t["quotes_per_theme"]), int(t["max_quote_chars"]))
+    brief.says = [finding(r, quoter) for r in chosen[: int(t["max_themes"])]]
+    top = int(t["max_section_themes"])
+    by_share = sorted(mine, key=lambda r: (-r.customers, -r.lift))
+    brief.why_buy = [finding(r, quoter) for r in [r for r in by_share if scope_is(r.scope, config.motivation)][:top]]
+    brief.stops = [finding(r, quoter) for r in [r for r in by_share if scope_is(r.scope, config.objection)][:top]]
+    openers = ticket_opening_themes(db, t["ticket_opening_share"])
+    tickets = [r for r in by_share if r.scope == "ticket" and r.theme_id in openers]
+    tickets = [finding(r, quoter) for r in tickets[:top]]
+    brief.complaints = tickets + low_rated_review_themes(db, brief, members, quoter, config)
+    brief.arrivals = arrival_themes(report, brief.segment, int(t["min_theme_customers"]), top)
+    attributes = [r for r in report.attribute_rows if r.segment == brief.segment and r.customers > 0]
+    attributes.sort(key=lambda r: (r.name, not r.significant, -r.share))
+    per_name: Counter[str] = Counter()
+    for r in attributes:
+        per_name[r.name] += 1
+        if per_name[r.name] <= 3:
+            brief.attributes.append(
+                AttributeFinding(r.name, r.value, r.customers, r.segment_customers, r.share, r.overall_share,
+                                 r.lift, r.q_value, r.significant)
+            )
+
+
+def arrival_themes(report: LinkReport, segment: str, min_customers: int, per_move: int) -> list[TransitionTheme]:
+    """For the two largest moves into the segment: the themes movers raised more often than those who stayed."""
+    inbound = [t for t in report.transition_themes if t.to_segment == segment and t.customers >= min_customers]
+    moves = sorted({(t.movers, t.from_segment) for t in inbound}, reverse=True)[:2]
+    out: list[TransitionTheme] = []
+    for _, from_segment in moves:
+        themes = [t for t in inbound if t.from_segment == from_segment]
+        themes = [t for t in themes if t.baseline_share is None or t.share > t.baseline_share]
+        themes.sort(key=lambda t: (-(t.share - (t.baseline_share or 0)), -t.customers))
+        out += themes[:per_move]
+    return out
+
+
+def finding(row: LinkRow, quoter: Quoter) -> ThemeFinding:
+    return ThemeFinding(
+        theme_id=row.theme_id,
+        label=row.theme_label,
+        scope=row.scope,
+        customers=row.customers,
+        segment_customers=row.segment_customers,
+        share=row.share,
+        lift=row.lift,
+        q_value=row.q_value,
+        significant=row.significant,
+        phrases=quoter.phrases(row.theme_id),
+        quotes=quoter.quotes(row.theme_id, row.scope),
+    )
+
+
+def ticket_opening_themes(db: sqlite_utils.Database, min_share: float) -> set[int]:
+    """Ticket themes that are mostly the message opening a ticket (why people wrote), not follow-ups ("thanks!")."""
+    themes = load_themes(db)
+    units: Counter[int] = Counter()
+    opening: Counter[int] = Counter()
+    for theme_id, is_opening in db.execute(
+        """SELECT ut.theme_id, u.position = (SELECT MIN(u2.position) FROM units u2
+                                             WHERE u2.document_id = u.document_id AND u2.analyse = 1)
+           FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
+           WHERE ut.scope = 'ticket' AND ut.theme_id IS NOT NULL"""
+    ):
+        if theme_id in themes:
+            units[themes[theme_id].id] += 1
+            opening[themes[theme_id].id] += is_opening
+    return {tid for tid, n in units.items() if opening[tid] >= min_share * n}
+
+
+def low_rated_review_themes(
+    db: sqlite_utils.Database, brief: Brief, members: set[int], quoter: Quoter, config: BriefConfig
+) -> list[ThemeFinding]:
+    """Review themes among the segment's reviews rated at or below the low-rating threshold."""
+    low = config.thresholds["low_rating"]
+    clause, params = window_clause(parse_window(brief.window))
+    themes = load_themes(db)
+    reviewers: set[int] = set()
+    raised: dict[int, set[int]] = {}
+    for customer, rating, theme_id in db.execute(
+        f"""SELECT d.customer_id, d.rating, ut.theme_id FROM documents d
+            JOIN units u ON u.document_id = d.id AND u.analyse = 1
+            JOIN unit_themes ut ON ut.unit_id = u.id AND ut.scope = 'review'
+            WHERE d.source = 'review' AND d.customer_id IS NOT NULL AND {clause}""",
+        params,
+    ):
+        if customer not in members:
+            continue
+        reviewers.add(customer)
+        if rating is not None and rating <= low and theme_id in themes:
+            raised.setdefault(themes[theme_id].id, set()).add(customer)
+    out = []
+    ranked = sorted(raised.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    enough = [kv for kv in ranked if len(kv[1]) >= config.thresholds["min_theme_customers"]]
+    for theme_id, customers in enough[: int(config.thresholds["max_section_themes"])]:
+        info = themes[theme_id]
+        out.append(
+            ThemeFinding(
+                theme_id=theme_id,
+                label=info.label,
+                scope=f"review (rated {low:g} or less)",
+                customers=len(customers),
+                segment_customers=len(reviewers),
+                share=len(customers) / len(reviewers),
+                lift=None,
+                q_value=None,
+                significant=False,
+                phrases=quoter.phrases(theme_id),
+                quotes=quoter.quotes(theme_id, "review", max_rating=low),
+            )
+        )
+    return out
+
+
+class Quoter:
+    """Picks the segment's own words for a theme: the most central units, one per customer, no repeats."""
+
+    def __init__(self, db: sqlite_utils.Database, members: set[int], window: str | None, per_theme: int,
+                 max_chars: int) -> None:
+        self.db, self.members, self.per_theme, self.max_chars = db, members, per_theme, max_chars
+        self.clause, self.params = window_clause(parse_window(window))
+        self.themes = load_themes(db)
+
+    def phrases(self, theme_id: int, limit: int = 3) -> list[str]:
+        row = self.db.execute("SELECT phrases FROM themes WHERE id = ?", [theme_id]).fetchone()
+        try:
+            items = json.loads(row[0]) if row and row[0] else []
+        except json.JSONDecodeError:
+            return []
+        out = []
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict):
+                item = item.get("phrase") or item.get("text")
+            elif isinstance(item, list | tuple) and item:
+                item = item[0]
+            if isinstance(item, str) and item.strip():
+                out.append(item.strip())
+        return out[:limit]
+
+    def quotes(self, theme_id: int, scope: str, max_rating: float | None = None) -> list[Quote]:
+        ids = [tid for tid, info in self.themes.items() if info.id == theme_id]
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"""SELECT u.id, u.text, u.question, d.external_id, d.source, d.created_at, d.rating, d.customer_id
+                FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
+                WHERE ut.theme_id IN ({marks}) AND ut.scope = ? AND u.analyse = 1 AND {self.clause}
+                ORDER BY ut.similarity IS NULL, ut.similarity DESC, u.id""",
+            [*ids, scope, *self.params],
+        ).fetchall()
+        candidates = [
+            r for r in rows if r[7] in self.members and (max_rating is None or (r[6] is not None and r[6] <= max_rating))
+        ]
+        # prefer answers that say something (four words or more) over "nothing" / "ok"
+        candidates.sort(key=lambda r: len(r[1].split()) < 4)
+        chosen: list[Quote] = []
+        seen_customers: set[int] = set()
+        seen_texts: set[str] = set()
+        for unit_id, text, question, external_id, source, created_at, rating, customer in candidates:
+            key = " ".join(re.findall(r"\w+", text.lower()))
+            if customer in seen_customers or key in seen_texts:
+                continue
+            seen_customers.add(customer)
+            seen_texts.add(key)
+            chosen.append(Quote(shorten(text, self.max_chars), external_id, source, created_at, question, rating, unit_id))
+            if len(chosen) == self.per_theme:
+                break
+        return chosen
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut + " …"
+
+
+def segment_numbers(db: sqlite_utils.Database, snapshot: Snapshot, segment: str) -> Numbers:
+    rows = db.execute(
+        "SELECT segment, recency_days, frequency, monetary, lifecycle FROM rfm_scores WHERE snapshot_id = ?",
+        [snapshot.id],
+    ).fetchall()
+    mine = [r for r in rows if r[0] == segment]
+    total_revenue = sum(r[3] for r in rows)
+    revenue = sum(r[3] for r in mine)
+    mix = Counter(r[4] for r in mine)
+    numbers = Numbers(
+        customers=len(mine),
+        all_customers=len(rows),
+        share_of_customers=len(mine) / len(rows) if rows else 0.0,
+        revenue=revenue,
+        share_of_revenue=revenue / total_revenue if total_revenue else 0.0,
+        currency=snapshot.currency,
+        median_recency_days=_median([r[1] for r in mine]),
+        median_frequency=_median([r[2] for r in mine]),
+        median_order_value=_median([r[3] / r[2] for r in mine if r[2]]),
+        lifecycle_mix={stage: mix[stage] for stage in ("Active", "At Risk", "Lapsed") if mix[stage]}
+        | {stage: n for stage, n in sorted(mix.items()) if stage not in ("Active", "At Risk", "Lapsed")},
+    )
+    previous = previous_snapshot(db, snapshot)
+    if previous is not None:
+        (count,) = db.execute(
+            "SELECT COUNT(*) FROM rfm_scores WHERE snapshot_id = ? AND segment = ?", [previous.id, segment]
+        ).fetchone()
+        numbers.previous_customers, numbers.previous_as_of = int(count), previous.as_of
+        moves = segment_moves(db, previous.id, snapshot.id).values()
+        inflow = Counter(before for before, after in moves if after == segment)
+        outflow = Counter(after for before, after in moves if before == segment)
+        numbers.moved_in = sorted(inflow.items(), key=lambda kv: (-kv[1], segment_sort_key(kv[0])))
+        numbers.moved_out = sorted(outflow.items(), key=lambda kv: (-kv[1], segment_sort_key(kv[0])))
+    return numbers
+
+
+def _median(values: list[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def activation_for(brief: Brief, config: BriefConfig) -> Activation | None:
+    table = config.activation
+    lifecycle = max(brief.numbers.lifecycle_mix.items(), key=lambda kv: kv[1])[0] if brief.numbers.lifecycle_mix else None
+    if brief.segment in table.get("segments", {}):
+        entry, rule = table["segments"][brief.segment], f'segments."{brief.segment}"'
+    elif lifecycle in table.get("lifecycle", {}):
+        entry, rule = table["lifecycle"][lifecycle], f'lifecycle."{lifecycle}"'
+    elif "default" in table:
+        entry, rule = table["default"], "default"
+    else:
+        return None
+    objections = brief.stops or brief.complaints
+    values = {
+        "segment": brief.segment,
+        "top_theme": brief.says[0].label if brief.says and brief.says_significant else None,
+        "top_motivation": brief.why_buy[0].label if brief.why_buy else None,
+        "top_objection": objections[0].label if objections else None,
+    }
+    known = {k: v for k, v in values.items() if v is not None}
+    actions = []
+    for action in entry.get("actions", []):
+        template = Template(str(action))
+        # an action built on a finding the data does not have is left out rather than filled with filler
+        if all(name in known for name in template.get_identifiers() if name in values):
+            actions.append(template.safe_substitute(known))
+    return Activation(Template(str(entry.get("title", ""))).safe_substitute(known), actions, rule)
+
+
+def caveats_for(brief: Brief, report: LinkReport) -> list[str]:
+    out: list[str] = []
+    cov = report.coverage
+    if brief.small and brief.small_reason:
+        out.append(f"Too small to say what this segment thinks: {brief.small_reason}.")
+    elif brief.feedback_customers < 30:
+        out.append(
+            f"Only {brief.feedback_customers} of the segment's {brief.numbers.customers} customers left feedback in "
+            "this window: a share moves by several points with each answer."
+        )
+    else:
+        out.append(
+            f"{brief.feedback_customers} of the segment's {brief.numbers.customers} customers left feedback "
+            f"({_pct(brief.feedback_customers / brief.numbers.customers)}); those who answer surveys or write "
+            "tickets are not a random sample of the segment."
+        )
+    if cov.units:
+        unlinked = cov.units - cov.scored
+        out.append(
+            f"{unlinked} of {cov.units} analysed feedback units ({_pct(unlinked / cov.units)}) are in no segment: "
+            f"{cov.anonymous} anonymous (e.g. reviews without an email) and {cov.not_scored} from customers "
+            "without counted orders by the snapshot date."
+        )
+    if not brief.small and not brief.says_significant and brief.says:
+        out.append(
+            "No theme over-indexes significantly in this segment after the correction for multiple comparisons; "
+            "'What they say' lists the most common themes instead."
+        )
+    if not report.rows:
+        out.append("No themes have been computed for this feedback yet (`insight themes`).")
+    return out
+
+
+def method_for(db: sqlite_utils.Database, report: LinkReport, config: BriefConfig) -> Method:
+    runs = [
+        {"scope": scope, "created_at": created, "model": model, "window": f"{ws}..{we}" if ws else None}
+        for scope, created, model, ws, we in db.execute(
+            """SELECT scope, created_at, model, window_start, window_end FROM theme_runs r
+               WHERE id = (SELECT MAX(id) FROM theme_runs r2 WHERE r2.scope = r.scope) ORDER BY scope"""
+        )
+    ]
+    return Method(
+        as_of=report.as_of,
+        snapshot_id=report.snapshot_id,
+        previous_as_of=report.previous_as_of,
+        previous_snapshot_id=report.previous_snapshot_id,
+        window=report.window,
+        models=sorted({r["model"] for r in runs}),
+        theme_runs=runs,
+        units=report.coverage.units,
+        linked_units=report.coverage.linked,
+        scored_units=report.coverage.scored,
+        tests=len(report.rows) + len(report.attribute_rows),
+        alpha=report.alpha,
+        min_expected=report.min_expected,
+        templates=config.source,
+    )
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+# ---------------------------------------------------------------- writing files
+
+
+def segments_in(db: sqlite_utils.Database, as_of: str | None = None) -> list[str]:
+    snapshot = find_snapshot(db, as_of)
+    if snapshot is None:
+        return []
+    names = [s for (s,) in db.execute("SELECT DISTINCT segment FROM rfm_scores WHERE snapshot_id = ?", [snapshot.id])]
+    return sorted(names, key=segment_sort_key)
+
+
+def write_briefs(
+    db: sqlite_utils.Database,
+    segments: list[str] | None,
+    fmt: str,
+    out_dir: Path,
+    *,
+    as_of: str | None = None,
+    window: str | None = None,
+    templates: Path | None = None,
+) -> list[Path]:
+    """One file per segment (all segments of the snapshot when `segments` is None); returns the paths."""
+    from insight.brief_render import render
+
+    if fmt not in ("md", "html"):
+        raise ValueError(f"format {fmt!r}: expected md or html")
+    names = segments if segments is not None else segments_in(db, as_of)
+    if not names:
+        raise ValueError("no RFM snapshot yet: run `insight segments` first")
+    report = compute_links(db, as_of=as_of, window=window)
+    briefs = [build_brief(db, n, as_of=as_of, window=window, templates=templates, report=report) for n in names]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for brief in briefs:
+        path = out_dir / f"{slug(brief.segment)}.{fmt}"
+        path.write_text(render(brief, fmt, templates), encoding="utf-8")
+        paths.append(path)
+    return paths

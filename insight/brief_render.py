@@ -1,0 +1,336 @@
+"""Briefs as Markdown or as one self-contained HTML file.
+
+The brief is first laid out as a few plain blocks (headings, paragraphs, lists, quotes) made of text
+spans; the Markdown and HTML writers only translate those, escaping every span, so what customers wrote
+can never turn into markup. The HTML page is a string.Template (`brief.html`) a user may replace.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+
+from insight.brief import DEFAULT_TEMPLATES, Brief, Quote, ThemeFinding
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    style: str = ""  # "" | "b" (bold) | "i" (italic)
+
+
+Line = list[Span]
+
+
+@dataclass
+class Block:
+    kind: str  # h1 | h2 | h3 | p | ul | quote
+    lines: list[Line] = field(default_factory=list)  # p, h*: one line; ul: one per item; quote: text, citation
+
+
+def _p(*spans: Span | str) -> Block:
+    return Block("p", [[s if isinstance(s, Span) else Span(s) for s in spans]])
+
+
+def _h(level: int, text: str) -> Block:
+    return Block(f"h{level}", [[Span(text)]])
+
+
+def _ul(items: list[Line]) -> Block:
+    return Block("ul", items)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _money(value: float | None, currency: str | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{currency + ' ' if currency else ''}{value:,.2f}"
+
+
+def _num(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    text = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    return text + unit
+
+
+# ---------------------------------------------------------------- layout
+
+
+def layout(brief: Brief) -> list[Block]:
+    quoted: set[int] = set()  # themes whose quotes are already shown: later sections refer back
+    blocks = [_h(1, f"{brief.segment}: persona brief"), _p(Span(_subtitle(brief), "i"))]
+    blocks += _who(brief)
+    if brief.small:
+        blocks += [
+            _h(2, "What they say"),
+            _p(
+                "Not enough to go on. ",
+                Span(f"{brief.small_reason}."),
+                " Any theme or quote here would be one or two customers' view, not the segment's, so this brief "
+                "stops at the numbers.",
+            ),
+        ]
+    else:
+        blocks += _says(brief, quoted)
+        blocks += _arrivals(brief)
+        blocks += _section("Why they buy", brief.why_buy, quoted, "No motivation question ('What made you buy…?') "
+                           "with themes answered by this segment in this window.")
+        blocks += _stops(brief, quoted)
+        blocks += _attributes(brief)
+        blocks += _activation(brief)
+    blocks.append(_h(2, "Data caveats"))
+    blocks.append(_ul([[Span(c)] for c in brief.caveats]))
+    blocks += _method(brief)
+    return blocks
+
+
+def _subtitle(brief: Brief) -> str:
+    window = f"feedback window {brief.window}" if brief.window else "all feedback"
+    return f"RFM snapshot as of {brief.as_of} (#{brief.snapshot_id}) · {window}"
+
+
+def _who(brief: Brief) -> list[Block]:
+    n = brief.numbers
+    items: list[Line] = [
+        [Span(f"{n.customers:,} customers", "b"), Span(f": {_pct(n.share_of_customers)} of the {n.all_customers:,} "
+                                                        f"scored customers, {_pct(n.share_of_revenue)} of revenue "
+                                                        f"({_money(n.revenue, n.currency)}).")],
+        [Span(f"Median recency {_num(n.median_recency_days, ' days')} · median {_num(n.median_frequency)} "
+              f"order{'' if n.median_frequency == 1 else 's'} · "
+              f"median order value {_money(n.median_order_value, n.currency)}.")],
+    ]
+    if n.lifecycle_mix:
+        mix = ", ".join(f"{stage} {count:,} ({_pct(count / n.customers)})" for stage, count in n.lifecycle_mix.items())
+        items.append([Span(f"Lifecycle: {mix}.")])
+    if n.previous_customers is not None:
+        change = n.customers - n.previous_customers
+        trend = f"Since the snapshot of {n.previous_as_of}: {n.previous_customers:,} → {n.customers:,} ({change:+,})"
+        parts = []
+        if n.moved_in:
+            parts.append("came from " + ", ".join(f"{s} ({c})" for s, c in n.moved_in[:3]))
+        if n.moved_out:
+            parts.append("left for " + ", ".join(f"{s} ({c})" for s, c in n.moved_out[:3]))
+        items.append([Span(trend + ("; " + "; ".join(parts) if parts else "") + ".")])
+    else:
+        items.append([Span("No earlier snapshot to compare with (run `insight segments --as-of` for an earlier date).")])
+    items.append([Span(f"{brief.feedback_customers:,} of them left feedback that could be linked in this window.")])
+    return [_h(2, "Who they are"), _ul(items)]
+
+
+def _says(brief: Brief, quoted: set[int]) -> list[Block]:
+    blocks = [_h(2, "What they say")]
+    if not brief.says:
+        return blocks + [_p("No theme was raised by enough of this segment's customers to report.")]
+    if brief.says_significant:
+        blocks.append(_p("Themes this segment raises more than other customers do (customers counted once each; "
+                         "significant after the Benjamini-Hochberg correction)."))
+    else:
+        blocks.append(_p("No theme over-indexes significantly in this segment; these are the themes most of its "
+                         "customers raised, with how they compare to everyone else."))
+    for index, theme in enumerate(brief.says, 1):
+        blocks += _theme(theme, quoted, index)
+    return blocks
+
+
+def _theme(theme: ThemeFinding, quoted: set[int], index: int | None = None) -> list[Block]:
+    title = f"{index}. {theme.label}" if index else theme.label
+    stats = f"{theme.customers} of {theme.segment_customers} customers ({_pct(theme.share)})"
+    if theme.lift is not None:
+        stats += f", {theme.lift:.1f}× the share among all customers"
+    if theme.q_value is not None:
+        stats += f", q = {theme.q_value:.3g}" + ("" if theme.significant else " (not significant)")
+    blocks = [_h(3, title), _p(Span(stats + " · "), Span(theme.scope, "i"))]
+    if theme.theme_id in quoted and theme.quotes:
+        return blocks + [_p(Span("Phrases and quotes: see above.", "i"))]
+    quoted.add(theme.theme_id)
+    if theme.phrases:
+        blocks.append(_p(Span("Recurring phrases (all customers): ", "b"), Span("; ".join(f"“{p}”" for p in theme.phrases))))
+    for quote in theme.quotes:
+        blocks.append(Block("quote", [[Span(quote.text)], [Span(_citation(quote))]]))
+    return blocks
+
+
+def _arrivals(brief: Brief) -> list[Block]:
+    if not brief.arrivals:
+        return []
+    previous = brief.method.previous_as_of if brief.method else None
+    items: list[Line] = []
+    for t in brief.arrivals:
+        baseline = (f"{_pct(t.baseline_share)} of the {t.stayers_with_feedback} who stayed {t.from_segment}"
+                    if t.baseline_share is not None else f"nobody stayed {t.from_segment}")
+        items.append([Span(f"From {t.from_segment} ({t.movers} moved, {t.movers_with_feedback} with feedback): ", "b"),
+                      Span(f"{t.theme_label}: {t.customers} ({_pct(t.share)}) vs {baseline}"),
+                      Span(f" · {t.scope}", "i")])
+    return [
+        _h(2, "What movers said before arriving"),
+        _p(f"Customers who moved into {brief.segment} since the snapshot of {previous}, and the themes they raised "
+           "in feedback dated before this snapshot more often than those who stayed where they were "
+           "(descriptive: no test; small groups)."),
+        _ul(items),
+    ]
+
+
+def _citation(quote: Quote) -> str:
+    parts = [f"{quote.source} {quote.document_id}"]
+    if quote.created_at:
+        parts.append(quote.created_at[:10])
+    if quote.rating is not None:
+        parts.append(f"rated {quote.rating:g}/5")
+    return ", ".join(parts)
+
+
+def _section(title: str, themes: list[ThemeFinding], quoted: set[int], empty: str) -> list[Block]:
+    blocks = [_h(2, title)]
+    if not themes:
+        return blocks + [_p(empty)]
+    for theme in themes:
+        blocks += _theme(theme, quoted)
+    return blocks
+
+
+def _stops(brief: Brief, quoted: set[int]) -> list[Block]:
+    blocks = [_h(2, "What stops or annoys them")]
+    if not brief.stops and not brief.complaints:
+        return blocks + [_p("No objection-question, ticket or low-rated review themes from this segment in this "
+                            "window.")]
+    if brief.stops:
+        blocks.append(_p(Span("Before buying (objection questions)", "b")))
+        for theme in brief.stops:
+            blocks += _theme(theme, quoted)
+    if brief.complaints:
+        blocks.append(_p(Span("After buying (support tickets, low-rated reviews)", "b")))
+        for theme in brief.complaints:
+            blocks += _theme(theme, quoted)
+    return blocks
+
+
+def _attributes(brief: Brief) -> list[Block]:
+    if not brief.attributes:
+        return []
+    items: list[Line] = []
+    for a in brief.attributes:
+        line = [Span(a.name, "b"), Span(f" {a.value}: {a.customers} of {a.segment_customers} "
+                                         f"({_pct(a.share)}; all customers {_pct(a.overall_share)})")]
+        if a.significant:
+            line.append(Span(f" · over-indexes, {a.lift:.1f}×, q = {a.q_value:.3g}", "i"))
+        items.append(line)
+    return [_h(2, "Survey answers"), _ul(items)]
+
+
+def _activation(brief: Brief) -> list[Block]:
+    if brief.activation is None:
+        return []
+    return [
+        _h(2, f"How to reach them: {brief.activation.title}"),
+        _ul([[Span(a)] for a in brief.activation.actions]),
+        _p(Span(f"Rule-based suggestion ({brief.activation.rule} in activation.toml), not a finding.", "i")),
+    ]
+
+
+def _method(brief: Brief) -> list[Block]:
+    m = brief.method
+    if m is None:
+        return []
+    items: list[Line] = [
+        [Span(f"RFM snapshot #{m.snapshot_id} as of {m.as_of}"
+              + (f"; compared with #{m.previous_snapshot_id} as of {m.previous_as_of}." if m.previous_as_of else "."))],
+        [Span(f"Feedback window: {m.window or 'all imported feedback'}. {m.units:,} analysed units, "
+              f"{m.linked_units:,} linked to a customer, {m.scored_units:,} to a scored customer.")],
+        [Span(f"Themes: {', '.join(m.models) or 'none computed yet'}"
+              + (f"; latest runs {', '.join(sorted({r['created_at'][:10] for r in m.theme_runs}))}." if m.theme_runs
+                 else "."))],
+        [Span("Statistics: per segment × theme, customers (not units) who raised the theme vs the segment's other "
+              "customers with feedback in the same scope, against all other segments; one-sided Fisher's exact test, "
+              f"or chi-square when every expected count is ≥ {m.min_expected:g}; Benjamini-Hochberg over "
+              f"{m.tests:,} tests, significant at q ≤ {m.alpha:g} with lift > 1.")],
+        [Span("Quotes are PII-redacted unit text, cited as source and document id; activation suggestions come "
+              f"from the {m.templates} templates.")],
+    ]
+    return [_h(2, "How this was computed"), _ul(items)]
+
+
+# ---------------------------------------------------------------- writers
+
+# Characters that could start markup inside a line (a line never begins with customer text).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<])")
+
+
+def _md_text(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _md_span(span: Span) -> str:
+    """Emphasis markers hug the words; the span's outer spaces stay outside them."""
+    body = _md_text(span.text)
+    mark = {"b": "**", "i": "*"}.get(span.style, "") if body else ""
+    lead = " " if span.text[:1].isspace() else ""
+    trail = " " if span.text[-1:].isspace() and body else ""
+    return f"{lead}{mark}{body}{mark}{trail}"
+
+
+def _md_line(line: Line) -> str:
+    return "".join(_md_span(span) for span in line)
+
+
+def render_markdown(brief: Brief) -> str:
+    parts: list[str] = []
+    for block in layout(brief):
+        if block.kind.startswith("h"):
+            parts.append("#" * int(block.kind[1]) + " " + _md_line(block.lines[0]))
+        elif block.kind == "p":
+            parts.append(_md_line(block.lines[0]))
+        elif block.kind == "ul":
+            parts.append("\n".join("- " + _md_line(line) for line in block.lines))
+        elif block.kind == "quote":
+            parts.append(f"> “{_md_line(block.lines[0])}”  \n> — {_md_line(block.lines[1])}")
+    return "\n\n".join(parts) + "\n"
+
+
+def _html_line(line: Line) -> str:
+    out = []
+    for span in line:
+        text = html.escape(span.text, quote=True)
+        tag = {"b": "strong", "i": "em"}.get(span.style)
+        out.append(f"<{tag}>{text}</{tag}>" if tag else text)
+    return "".join(out)
+
+
+def render_html(brief: Brief, templates: Path | None = None) -> str:
+    body: list[str] = []
+    for block in layout(brief):
+        if block.kind.startswith("h"):
+            body.append(f"<{block.kind}>{_html_line(block.lines[0])}</{block.kind}>")
+        elif block.kind == "p":
+            body.append(f"<p>{_html_line(block.lines[0])}</p>")
+        elif block.kind == "ul":
+            body.append("<ul>\n" + "\n".join(f"  <li>{_html_line(line)}</li>" for line in block.lines) + "\n</ul>")
+        elif block.kind == "quote":
+            body.append(f"<blockquote><p>“{_html_line(block.lines[0])}”</p>"
+                        f"<footer>{_html_line(block.lines[1])}</footer></blockquote>")
+    page = _html_template(templates)
+    return page.safe_substitute(
+        title=html.escape(f"{brief.segment}: persona brief"),
+        segment=html.escape(brief.segment),
+        body="\n".join(body),
+    )
+
+
+def _html_template(templates: Path | None) -> Template:
+    custom = templates / "brief.html" if templates else None
+    path = custom if custom is not None and custom.exists() else DEFAULT_TEMPLATES / "brief.html"
+    return Template(path.read_text(encoding="utf-8"))
+
+
+def render(brief: Brief, fmt: str, templates: Path | None = None) -> str:
+    if fmt == "html":
+        return render_html(brief, templates)
+    if fmt == "md":
+        return render_markdown(brief)
+    raise ValueError(f"format {fmt!r}: expected md or html")

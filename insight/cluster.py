@@ -1,0 +1,288 @@
+"""Themes from sentence embeddings: reduce with UMAP, find dense groups with HDBSCAN, win back outliers.
+
+numpy in, numpy out: no database, no model loading. `cluster_embeddings(embeddings, ClusterParams())`
+returns a `ClusterResult` whose labels are stable for a given input and `random_state`.
+
+The pipeline, step by step (every knob is a field of `ClusterParams`):
+
+1. Rows are L2-normalised, so cosine similarity is a dot product.
+2. Cosine k-nearest neighbours: exact (blocked matrix products, BLAS) up to `exact_knn_max_points`
+   points, NNDescent (pynndescent, seeded, one thread) above. UMAP receives this graph precomputed, which
+   skips its slow pure-Python pairwise path for small inputs (under 4,096 points).
+3. UMAP to `n_components` dimensions (`min_dist=0` packs dense groups tightly, which is what a density
+   clusterer wants). HDBSCAN on the raw 384-d vectors leaves most points as noise: distances concentrate
+   in high dimensions, so no region looks denser than another.
+4. HDBSCAN on the reduced points. `min_cluster_size` defaults to a share of the input
+   (`min_cluster_fraction`, floored at `min_cluster_floor`), so 200 texts and 200,000 texts both give a
+   readable number of themes (at most about 1 / fraction with "leaf" selection).
+5. Outlier reassignment: HDBSCAN leaves points in sparse regions as noise (-1). Each such point is
+   offered to its nearest theme and joins it only when its cosine similarity to that theme's centroid,
+   in the ORIGINAL embedding space, is at least `reassign_threshold`; such points are flagged in
+   `ClusterResult.reassigned`. "Nearest" is measured where HDBSCAN worked (`reassign_space="reduced"`,
+   the default: distance to the theme's mean position in the UMAP space, which follows the neighbour graph
+   and so the local shape of a theme) or by cosine in the original space (`reassign_space="original"`).
+   A point below the threshold stays unassigned (-1): it resembles no theme enough to be counted in one.
+6. Themes are renumbered by size (after reassignment), largest first; ties go to the theme holding the
+   smallest input index. Centroids are normalised means of HDBSCAN's members (reassigned points excluded),
+   in the original embedding space.
+
+Determinism: the same input and `random_state` give identical labels (UMAP runs on one thread when seeded).
+Cost: the first UMAP call in a process compiles numba functions (cached on disk by numba afterwards).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+SELECTION_METHODS = ("eom", "leaf")
+REASSIGN_SPACES = ("reduced", "original")
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    """Every knob of `cluster_embeddings`; a field left at None is derived from the number of points."""
+
+    # Neighbour graph and UMAP reduction.
+    n_neighbors: int = 15  # UMAP's and BERTopic's default: local structure, a few dozen texts per theme
+    n_components: int = 5  # reduced dimensions HDBSCAN works in
+    min_dist: float = 0.0  # 0: pack dense groups tightly (clustering, not display)
+    n_epochs: int = 200  # UMAP's own default above 10,000 points; more gave no better themes here
+    exact_knn_max_points: int = 20_000  # exact cosine neighbours up to here, NNDescent above
+    # HDBSCAN.
+    min_cluster_size: int | None = None  # None: max(min_cluster_floor, round(min_cluster_fraction * n))
+    min_cluster_fraction: float = 0.006  # a theme holds at least this share of the texts
+    min_cluster_floor: int = 5  # ... and never fewer texts than this
+    min_samples: int | None = 5  # core-distance neighbours; None: HDBSCAN's default (= min_cluster_size)
+    cluster_selection_method: str = "leaf"  # "leaf": the finest stable groups; "eom": HDBSCAN's default
+    cluster_selection_epsilon: float = 0.0
+    # Outlier reassignment: cosine similarity to the theme centroid; a value above 1 disables it.
+    reassign_threshold: float = 0.3
+    reassign_space: str = "reduced"  # where "nearest theme" is measured: "reduced" or "original"
+    random_state: int = 42
+
+    def resolve(self, n_points: int) -> ClusterParams:
+        """These parameters with every derived value filled in for `n_points` points; validates them."""
+        if self.cluster_selection_method not in SELECTION_METHODS:
+            raise ValueError(f"cluster_selection_method must be one of {SELECTION_METHODS}, "
+                             f"not {self.cluster_selection_method!r}")
+        if self.reassign_space not in REASSIGN_SPACES:
+            raise ValueError(f"reassign_space must be one of {REASSIGN_SPACES}, not {self.reassign_space!r}")
+        for name in ("n_neighbors", "n_components", "n_epochs", "min_cluster_floor", "exact_knn_max_points"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        size = self.min_cluster_size
+        if size is None:
+            size = max(self.min_cluster_floor, round(self.min_cluster_fraction * n_points))
+        size = max(2, int(size))
+        samples = size if self.min_samples is None else max(1, min(int(self.min_samples), size))
+        return replace(self, min_cluster_size=size, min_samples=samples)
+
+
+@dataclass
+class ClusterResult:
+    """What `cluster_embeddings` found; arrays are aligned with the input rows, themes numbered 0..k-1."""
+
+    labels: np.ndarray  # int64 (n,): theme index, -1 = unassigned
+    reassigned: np.ndarray  # bool (n,): HDBSCAN noise that joined a theme through outlier reassignment
+    probabilities: np.ndarray  # float32 (n,): HDBSCAN membership strength; 0 for noise and reassigned points
+    similarity: np.ndarray  # float32 (n,): cosine similarity to the own theme's centroid; NaN if unassigned
+    centroids: np.ndarray  # float32 (k, d): normalised mean of each theme's HDBSCAN members, original space
+    reduced: np.ndarray | None  # float32 (n, n_components): the UMAP coordinates; None when not computed
+    params: ClusterParams  # the parameters used, derived values filled in
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.centroids.shape[0])
+
+    @property
+    def sizes(self) -> np.ndarray:
+        """Members per theme (reassigned points included), in theme order (so non-increasing)."""
+        return np.bincount(self.labels[self.labels >= 0], minlength=self.n_clusters)
+
+
+def cluster_embeddings(embeddings: np.ndarray, params: ClusterParams | None = None) -> ClusterResult:
+    """Group embedding rows into themes; see the module docstring for the steps and `ClusterParams`.
+
+    Inputs too small to hold two themes of `min_cluster_size` come back all unassigned.
+    """
+    x = _unit_rows(embeddings)
+    n = x.shape[0]
+    p = (params or ClusterParams()).resolve(n)
+    seconds: dict[str, float] = {}
+    n_neighbors = min(p.n_neighbors, n - 1)
+    if n < 2 * p.min_cluster_size or n_neighbors < 2 or n <= p.n_components + 1:
+        return _unassigned(x, p)
+
+    started = time.perf_counter()
+    knn_indices, knn_distances = _cosine_knn(x, n_neighbors, p)
+    seconds["knn"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    reduced = _umap(x, knn_indices, knn_distances, n_neighbors, p)
+    seconds["umap"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    labels, probabilities = _hdbscan(reduced, p)
+    seconds["hdbscan"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    n_found = int(labels.max()) + 1
+    centroids = _centroids(x, labels, n_found)
+    reassigned = _reassign(x, reduced, labels, centroids, p)
+    labels, centroids = _by_size(labels, centroids)
+    similarity = np.full(n, np.nan, dtype=np.float32)
+    member = labels >= 0
+    similarity[member] = np.einsum("ij,ij->i", x[member], centroids[labels[member]])
+    probabilities[reassigned] = 0.0
+    seconds["reassign"] = time.perf_counter() - started
+    return ClusterResult(labels, reassigned, probabilities, similarity, centroids, reduced, p, seconds)
+
+
+def _unit_rows(embeddings: np.ndarray) -> np.ndarray:
+    x = np.asarray(embeddings, dtype=np.float32)
+    if x.ndim != 2 or x.shape[1] == 0:
+        raise ValueError(f"embeddings must be a 2-D array (texts x dimensions), got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError("embeddings contain NaN or infinite values")
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms == 0, 1.0, norms)
+
+
+def _unassigned(x: np.ndarray, p: ClusterParams) -> ClusterResult:
+    n = x.shape[0]
+    return ClusterResult(
+        labels=np.full(n, -1, dtype=np.int64),
+        reassigned=np.zeros(n, dtype=bool),
+        probabilities=np.zeros(n, dtype=np.float32),
+        similarity=np.full(n, np.nan, dtype=np.float32),
+        centroids=np.zeros((0, x.shape[1]), dtype=np.float32),
+        reduced=None,
+        params=p,
+    )
+
+
+def _cosine_knn(x: np.ndarray, k: int, p: ClusterParams) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k nearest rows by cosine distance (1 - similarity), itself first, nearest first."""
+    if x.shape[0] <= p.exact_knn_max_points:
+        return _exact_cosine_knn(x, k)
+    import numba
+    from pynndescent import NNDescent
+
+    threads = numba.get_num_threads()  # NNDescent sets numba's thread count process-wide
+    try:
+        index = NNDescent(x, metric="cosine", n_neighbors=k, random_state=p.random_state, n_jobs=1,
+                          low_memory=True, compressed=True, verbose=False)
+        indices, distances = index.neighbor_graph
+    finally:
+        numba.set_num_threads(threads)
+    return indices.astype(np.int64), distances.astype(np.float32)
+
+
+def _exact_cosine_knn(x: np.ndarray, k: int, block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    n = x.shape[0]
+    indices = np.empty((n, k), dtype=np.int64)
+    distances = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        sims = x[start:stop] @ x.T
+        rows = np.arange(stop - start)
+        sims[rows, rows + start] = np.inf  # itself first, even among exact duplicates
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        top_sims = np.take_along_axis(sims, top, axis=1)
+        order = np.lexsort((top, -top_sims), axis=1)  # by similarity, ties by index: deterministic
+        indices[start:stop] = np.take_along_axis(top, order, axis=1)
+        distances[start:stop] = np.clip(1.0 - np.take_along_axis(top_sims, order, axis=1), 0.0, 2.0)
+    return indices, distances
+
+
+def _umap(x: np.ndarray, knn_indices: np.ndarray, knn_distances: np.ndarray, n_neighbors: int,
+          p: ClusterParams) -> np.ndarray:
+    import umap
+
+    reducer = umap.UMAP(
+        n_neighbors=n_neighbors,
+        n_components=p.n_components,
+        min_dist=p.min_dist,
+        n_epochs=p.n_epochs,
+        metric="cosine",
+        precomputed_knn=(knn_indices, knn_distances, None),
+        random_state=p.random_state,
+        n_jobs=1,  # UMAP is only reproducible on one thread
+        low_memory=True,
+        verbose=False,
+    )
+    with warnings.catch_warnings():
+        # We pass our own neighbour graph without a search index: transform() is unavailable, as intended.
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+        reduced = reducer.fit_transform(x)
+    return np.asarray(reduced, dtype=np.float32)
+
+
+def _hdbscan(reduced: np.ndarray, p: ClusterParams) -> tuple[np.ndarray, np.ndarray]:
+    import hdbscan
+
+    model = hdbscan.HDBSCAN(
+        min_cluster_size=p.min_cluster_size,
+        min_samples=p.min_samples,
+        cluster_selection_method=p.cluster_selection_method,
+        cluster_selection_epsilon=p.cluster_selection_epsilon,
+        metric="euclidean",
+        core_dist_n_jobs=1,
+    )
+    model.fit(reduced.astype(np.float64))
+    return model.labels_.astype(np.int64), model.probabilities_.astype(np.float32)
+
+
+def _centroids(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Normalised mean of each cluster's rows."""
+    sums = np.zeros((k, x.shape[1]), dtype=np.float64)
+    member = labels >= 0
+    np.add.at(sums, labels[member], x[member])
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return (sums / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+
+
+def _reassign(x: np.ndarray, reduced: np.ndarray, labels: np.ndarray, centroids: np.ndarray,
+              p: ClusterParams) -> np.ndarray:
+    """Move noise points into their nearest theme when similar enough (in place); returns who moved."""
+    reassigned = np.zeros(labels.shape[0], dtype=bool)
+    noise = np.flatnonzero(labels == -1)
+    k = centroids.shape[0]
+    if k == 0 or noise.size == 0 or p.reassign_threshold > 1.0:
+        return reassigned
+    if p.reassign_space == "reduced":
+        member = labels >= 0
+        centres = np.zeros((k, reduced.shape[1]), dtype=np.float64)
+        np.add.at(centres, labels[member], reduced[member])
+        centres /= np.bincount(labels[member], minlength=k)[:, None]
+        points = reduced[noise].astype(np.float64)
+        # Squared distances up to the per-point constant |point|^2, which does not change the argmin.
+        nearest = ((centres**2).sum(axis=1)[None, :] - 2.0 * points @ centres.T).argmin(axis=1)
+    else:
+        nearest = (x[noise] @ centroids.T).argmax(axis=1)
+    similarity = np.einsum("ij,ij->i", x[noise], centroids[nearest])
+    accepted = similarity >= p.reassign_threshold
+    labels[noise[accepted]] = nearest[accepted]
+    reassigned[noise[accepted]] = True
+    return reassigned
+
+
+def _by_size(labels: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber themes by size, largest first; ties: the theme holding the smallest row index first."""
+    k = centroids.shape[0]
+    if k == 0:
+        return labels, centroids
+    member = np.flatnonzero(labels >= 0)
+    sizes = np.bincount(labels[member], minlength=k)
+    first = np.full(k, labels.shape[0], dtype=np.int64)
+    np.minimum.at(first, labels[member], member)
+    order = np.lexsort((first, -sizes))  # old theme numbers, in their new order
+    new_number = np.empty(k, dtype=np.int64)
+    new_number[order] = np.arange(k)
+    relabelled = np.where(labels >= 0, new_number[np.maximum(labels, 0)], -1)
+    return relabelled, centroids[order]

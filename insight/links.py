@@ -1,0 +1,598 @@
+"""Which themes (and survey answers) over-index in which RFM segment, counted per customer.
+
+Feedback units are joined to customers (documents.customer_id, after identity merges) and to one RFM
+snapshot (the latest, or the latest as of a date). For every segment x theme in a scope we build a 2x2
+table of CUSTOMERS: in the segment or not, raised the theme or not, among customers with linked feedback
+in that scope (so one talkative customer counts once). The test is one-sided (over-indexing): Fisher's
+exact test, or chi-square (Yates) when every expected count reaches `min_expected`. All tests of a report
+(themes and attributes) are corrected together with Benjamini-Hochberg.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TypeVar
+
+import sqlite_utils
+from scipy.stats import false_discovery_control, fisher_exact
+
+from ingest.model import Window
+
+SEGMENT_ORDER = (
+    "Champions",
+    "Loyal Customers",
+    "Potential Loyalists",
+    "New Customers",
+    "Promising",
+    "Need Attention",
+    "About to Sleep",
+    "At Risk",
+    "Can't Lose Them",
+    "Hibernating",
+    "Lost",
+)
+K = TypeVar("K", bound=Hashable)
+# An attribute with more distinct values than this is free text, not a choice question: not crossed.
+MAX_ATTRIBUTE_VALUES = 30
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: int
+    as_of: str
+    customers: int
+    currency: str | None
+
+
+@dataclass
+class LinkRow:
+    segment: str
+    theme_id: int
+    theme_label: str
+    scope: str
+    units: int  # the segment's units in this theme
+    customers: int  # distinct customers of the segment who raised the theme
+    segment_customers: int  # the segment's customers with linked feedback in this scope
+    share: float  # customers / segment_customers
+    lift: float  # share / the share among all linked customers of the scope
+    p_value: float
+    q_value: float
+    significant: bool  # q <= alpha and lift > 1
+    overall_share: float = 0.0  # share among all customers of the scope with linked feedback
+    population: int = 0  # customers of all segments with linked feedback in this scope
+    population_customers: int = 0  # ... of whom raised the theme
+    test: str = "fisher"  # fisher | chi2 | none
+
+
+@dataclass
+class AttributeRow:
+    segment: str
+    name: str  # the question, e.g. "How did you hear about us?"
+    value: str  # the answer, e.g. "TikTok"
+    customers: int
+    segment_customers: int  # the segment's customers who answered this question
+    share: float
+    lift: float
+    p_value: float
+    q_value: float
+    significant: bool
+    overall_share: float = 0.0
+    population: int = 0  # customers of all segments who answered the question
+    population_customers: int = 0  # ... with this answer
+    test: str = "fisher"
+
+
+@dataclass
+class SourceCoverage:
+    source: str
+    units: int
+    linked: int  # units whose document is tied to a customer
+    scored: int  # ... to a customer scored in the snapshot
+
+
+@dataclass
+class Coverage:
+    units: int = 0  # analysed units in the window (and scope)
+    linked: int = 0
+    scored: int = 0
+    anonymous: int = 0  # no customer at all (anonymous reviews, unknown senders)
+    not_scored: int = 0  # a customer, but not in the snapshot (no counting orders by its as-of date)
+    themed: int = 0  # scored units assigned to a theme
+    customers: int = 0  # distinct customers with feedback
+    scored_customers: int = 0
+    by_source: list[SourceCoverage] = field(default_factory=list)
+
+    @property
+    def linked_share(self) -> float:
+        return self.linked / self.units if self.units else 0.0
+
+    @property
+    def scored_share(self) -> float:
+        return self.scored / self.units if self.units else 0.0
+
+
+@dataclass
+class TransitionTheme:
+    from_segment: str
+    to_segment: str
+    movers: int  # customers who made this move
+    movers_with_feedback: int  # ... who had feedback dated before the later snapshot
+    theme_id: int
+    theme_label: str
+    scope: str
+    customers: int  # movers who raised the theme before moving
+    units: int
+    share: float  # customers / movers_with_feedback
+    stayers_with_feedback: int = 0  # customers who stayed in from_segment, with feedback before the later snapshot
+    baseline_share: float | None = None  # ... of whom raised the theme (None: no such stayers)
+
+
+@dataclass
+class LinkReport:
+    snapshot_id: int | None
+    as_of: str | None
+    rows: list[LinkRow]
+    coverage: Coverage
+    attribute_rows: list[AttributeRow]
+    transition_themes: list[TransitionTheme]
+    previous_snapshot_id: int | None = None
+    previous_as_of: str | None = None
+    window: str | None = None
+    scope: str | None = None
+    alpha: float = 0.05
+    min_expected: float = 5.0
+    feedback_customers: dict[str, int] = field(default_factory=dict)  # per segment: customers with linked feedback
+    notes: list[str] = field(default_factory=list)
+
+    def significant_rows(self) -> list[LinkRow]:
+        return sorted((r for r in self.rows if r.significant), key=lambda r: (r.q_value, -r.lift))
+
+
+@dataclass(frozen=True)
+class FeedbackUnit:
+    unit_id: int
+    document_id: int
+    source: str
+    customer_id: int | None
+    created_day: str | None
+    rating: float | None
+
+
+# ---------------------------------------------------------------- snapshots, window, scope
+
+
+def find_snapshot(db: sqlite_utils.Database, as_of: str | None = None) -> Snapshot | None:
+    """The latest snapshot, or the latest whose as-of date is on or before `as_of`."""
+    sql = "SELECT id, as_of, customers, currency FROM rfm_snapshots"
+    params: list[str] = []
+    if as_of:
+        sql += " WHERE as_of <= ?"
+        params.append(_iso_day(as_of))
+    row = db.execute(sql + " ORDER BY as_of DESC LIMIT 1", params).fetchone()
+    return Snapshot(*row) if row else None
+
+
+def previous_snapshot(db: sqlite_utils.Database, snapshot: Snapshot) -> Snapshot | None:
+    row = db.execute(
+        "SELECT id, as_of, customers, currency FROM rfm_snapshots WHERE as_of < ? ORDER BY as_of DESC LIMIT 1",
+        [snapshot.as_of],
+    ).fetchone()
+    return Snapshot(*row) if row else None
+
+
+def segment_of(db: sqlite_utils.Database, snapshot_id: int) -> dict[int, str]:
+    return dict(db.execute("SELECT customer_id, segment FROM rfm_scores WHERE snapshot_id = ?", [snapshot_id]))
+
+
+def segment_sort_key(segment: str) -> tuple[int, str]:
+    """The usual map's order (best to worst); segments from a user's own map follow alphabetically."""
+    return (SEGMENT_ORDER.index(segment), "") if segment in SEGMENT_ORDER else (len(SEGMENT_ORDER), segment)
+
+
+def parse_window(text: str | None) -> Window | None:
+    """'2026-10-01..2026-10-31' or a calendar month '2026-10'."""
+    if not text:
+        return None
+    text = text.strip()
+    if len(text) == 7 and text[4] == "-" and ".." not in text:
+        try:
+            start = date.fromisoformat(text + "-01")
+        except ValueError:
+            raise ValueError(f"window {text!r} is not YYYY-MM or START..END") from None
+        following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        return Window(start, date.fromordinal(following.toordinal() - 1))
+    return Window.parse(text)
+
+
+def window_clause(window: Window | None, alias: str = "d") -> tuple[str, list[str]]:
+    """SQL condition: the document's window starts inside W (the same rule `insight themes --window` uses)."""
+    if window is None:
+        return "1", []
+    return f"{alias}.window_start BETWEEN ? AND ?", [window.start.isoformat(), window.end.isoformat()]
+
+
+def scope_matches(scope: str, wanted: str | None) -> bool:
+    """`wanted` is a scope ('survey: What made you buy today?') or a source kind ('survey' = all survey scopes)."""
+    if not wanted:
+        return True
+    return scope == wanted or (":" not in wanted and scope.startswith(wanted + ":"))
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_units(db: sqlite_utils.Database, window: Window | None) -> list[FeedbackUnit]:
+    """Analysed units in the window, with their document's source, customer, date and rating."""
+    clause, params = window_clause(window)
+    return [
+        FeedbackUnit(*row)
+        for row in db.execute(
+            f"""SELECT u.id, d.id, d.source, d.customer_id, substr(d.created_at, 1, 10), d.rating
+                FROM units u JOIN documents d ON d.id = u.document_id
+                WHERE u.analyse = 1 AND {clause}""",
+            params,
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class ThemeInfo:
+    id: int
+    label: str
+    scope: str
+
+
+def load_themes(db: sqlite_utils.Database) -> dict[int, ThemeInfo]:
+    """Every theme id mapped to the theme it now stands for (merged themes folded into their survivor)."""
+    raw = {
+        tid: (label, scope, status, merged_into)
+        for tid, label, scope, status, merged_into in db.execute(
+            "SELECT id, COALESCE(user_label, label), scope, status, merged_into FROM themes"
+        )
+    }
+    resolved: dict[int, ThemeInfo] = {}
+    for tid in raw:
+        current, seen = tid, {tid}
+        while raw[current][2] == "merged" and raw[current][3] in raw and raw[current][3] not in seen:
+            current = raw[current][3]
+            seen.add(current)
+        resolved[tid] = ThemeInfo(current, raw[current][0], raw[current][1])
+    return resolved
+
+
+def load_assignments(
+    db: sqlite_utils.Database, unit_ids: set[int], scope: str | None
+) -> list[tuple[int, str, ThemeInfo | None]]:
+    """(unit_id, scope, theme or None when unassigned) for the given units."""
+    themes = load_themes(db)
+    out: list[tuple[int, str, ThemeInfo | None]] = []
+    for unit_id, unit_scope, theme_id in db.execute("SELECT unit_id, scope, theme_id FROM unit_themes"):
+        if unit_id not in unit_ids or not scope_matches(unit_scope, scope):
+            continue
+        out.append((unit_id, unit_scope, themes.get(theme_id) if theme_id is not None else None))
+    return out
+
+
+# ---------------------------------------------------------------- statistics
+
+
+@dataclass(frozen=True)
+class TestResult:
+    p_value: float
+    test: str
+
+
+def over_index_test(a: int, b: int, c: int, d: int, min_expected: float = 5.0) -> TestResult:
+    """One-sided test that a/(a+b) exceeds c/(c+d).
+
+    Table rows: in the group / not; columns: has the trait / not. Chi-square (with Yates' correction,
+    halved to one side) when all four expected counts are >= min_expected, Fisher's exact test otherwise.
+    """
+    n = a + b + c + d
+    if n == 0 or a + b == 0 or c + d == 0 or a + c == 0 or b + d == 0:
+        return TestResult(1.0, "none")  # nothing to compare: one group, or everyone / no one has the trait
+    table = [[a, b], [c, d]]
+    expected_a = (a + b) * (a + c) / n
+    expected = [
+        expected_a,
+        (a + b) * (b + d) / n,
+        (c + d) * (a + c) / n,
+        (c + d) * (b + d) / n,
+    ]
+    if min(expected) >= min_expected:
+        # Yates-corrected chi-square, as scipy.stats.chi2_contingency computes it for a 2x2 table (every cell
+        # deviates from its expectation by the same amount); written out because it runs thousands of times.
+        deviation = max(abs(a - expected_a) - 0.5, 0.0)
+        chi2 = deviation * deviation * sum(1 / e for e in expected)
+        p_two_sided = math.erfc(math.sqrt(chi2 / 2))
+        p = p_two_sided / 2 if a > expected_a else 1 - p_two_sided / 2
+        return TestResult(min(max(p, 0.0), 1.0), "chi2")
+    return TestResult(float(fisher_exact(table, alternative="greater").pvalue), "fisher")
+
+
+def _lift(share: float, overall: float) -> float:
+    return share / overall if overall else 0.0
+
+
+def crossed_counts(
+    population: dict[int, str], holders: dict[K, set[int]]
+) -> list[tuple[str, K, int, int, int, int]]:
+    """For each segment x key: (segment, key, a, b, c, d) over the population's customers."""
+    segment_sizes = Counter(population.values())
+    total = len(population)
+    out = []
+    for key, customers in holders.items():
+        inside = Counter(population[c] for c in customers if c in population)
+        key_total = sum(inside.values())
+        if key_total == 0:
+            continue
+        for segment, size in segment_sizes.items():
+            a = inside.get(segment, 0)
+            b = size - a
+            c = key_total - a
+            d = total - size - c
+            out.append((segment, key, a, b, c, d))
+    return out
+
+
+# ---------------------------------------------------------------- the report
+
+
+def compute_links(
+    db: sqlite_utils.Database,
+    *,
+    as_of: str | None = None,
+    window: str | None = None,
+    scope: str | None = None,
+    min_expected: float = 5.0,
+    alpha: float = 0.05,
+) -> LinkReport:
+    """Segment x theme and segment x survey-answer statistics, coverage, and the themes of segment movers."""
+    parsed_window = parse_window(window)
+    snapshot = find_snapshot(db, as_of)
+    units = load_units(db, parsed_window)
+    assignments = load_assignments(db, {u.unit_id for u in units}, scope)
+    if scope:
+        in_scope = {unit_id for unit_id, _, _ in assignments}
+        units = [u for u in units if u.unit_id in in_scope]
+    report = LinkReport(
+        snapshot_id=snapshot.id if snapshot else None,
+        as_of=snapshot.as_of if snapshot else None,
+        rows=[],
+        coverage=Coverage(),
+        attribute_rows=[],
+        transition_themes=[],
+        window=parsed_window.label if parsed_window else None,
+        scope=scope,
+        alpha=alpha,
+        min_expected=min_expected,
+    )
+    segments = segment_of(db, snapshot.id) if snapshot else {}
+    report.coverage = compute_coverage(units, assignments, segments)
+    report.feedback_customers = dict(Counter(segments[c] for c in {u.customer_id for u in units} if c in segments))
+    if snapshot is None:
+        report.notes.append("No RFM snapshot yet: run `insight segments` to link feedback to segments.")
+        return report
+    if not assignments:
+        report.notes.append("No themes for this feedback yet: run `insight themes`.")
+    report.rows = theme_rows(units, assignments, segments)
+    report.attribute_rows = attribute_rows(db, parsed_window, segments) if not scope else []
+    correct(report.rows, report.attribute_rows, alpha, min_expected)
+    previous = previous_snapshot(db, snapshot)
+    if previous is not None:
+        report.previous_snapshot_id, report.previous_as_of = previous.id, previous.as_of
+        report.transition_themes = transition_themes(db, previous, snapshot, units, assignments)
+    return report
+
+
+def compute_coverage(
+    units: list[FeedbackUnit], assignments: list[tuple[int, str, ThemeInfo | None]], segments: dict[int, str]
+) -> Coverage:
+    themed = {unit_id for unit_id, _, theme in assignments if theme is not None}
+    cov = Coverage()
+    per_source: dict[str, SourceCoverage] = {}
+    customers: set[int] = set()
+    for u in units:
+        src = per_source.setdefault(u.source, SourceCoverage(u.source, 0, 0, 0))
+        cov.units += 1
+        src.units += 1
+        if u.customer_id is None:
+            cov.anonymous += 1
+            continue
+        customers.add(u.customer_id)
+        cov.linked += 1
+        src.linked += 1
+        if u.customer_id not in segments:
+            cov.not_scored += 1
+            continue
+        cov.scored += 1
+        src.scored += 1
+        cov.themed += u.unit_id in themed
+    cov.customers = len(customers)
+    cov.scored_customers = sum(1 for c in customers if c in segments)
+    cov.by_source = [per_source[s] for s in sorted(per_source)]
+    return cov
+
+
+def theme_rows(
+    units: list[FeedbackUnit], assignments: list[tuple[int, str, ThemeInfo | None]], segments: dict[int, str]
+) -> list[LinkRow]:
+    customer_of = {u.unit_id: u.customer_id for u in units if u.customer_id in segments}
+    by_scope: dict[str, list[tuple[int, ThemeInfo | None]]] = defaultdict(list)
+    for unit_id, unit_scope, theme in assignments:
+        if unit_id in customer_of:
+            by_scope[unit_scope].append((customer_of[unit_id], theme))
+    rows: list[LinkRow] = []
+    for unit_scope in sorted(by_scope):
+        population = {customer: segments[customer] for customer, _ in by_scope[unit_scope]}
+        holders: dict[int, set[int]] = defaultdict(set)
+        unit_counts: Counter[tuple[str, int]] = Counter()
+        info: dict[int, ThemeInfo] = {}
+        for customer, theme in by_scope[unit_scope]:
+            if theme is None:
+                continue
+            holders[theme.id].add(customer)
+            unit_counts[(segments[customer], theme.id)] += 1
+            info[theme.id] = theme
+        total = len(population)
+        for segment, theme_id, a, b, c, _d in crossed_counts(population, holders):
+            size = a + b
+            overall = (a + c) / total
+            share = a / size
+            rows.append(
+                LinkRow(
+                    segment=segment,
+                    theme_id=theme_id,
+                    theme_label=info[theme_id].label,
+                    scope=unit_scope,
+                    units=unit_counts[(segment, theme_id)],
+                    customers=a,
+                    segment_customers=size,
+                    share=share,
+                    lift=_lift(share, overall),
+                    p_value=1.0,
+                    q_value=1.0,
+                    significant=False,
+                    overall_share=overall,
+                    population=total,
+                    population_customers=a + c,
+                )
+            )
+    rows.sort(key=lambda r: (r.scope, segment_sort_key(r.segment), -r.customers, r.theme_id))
+    return rows
+
+
+def attribute_rows(db: sqlite_utils.Database, window: Window | None, segments: dict[int, str]) -> list[AttributeRow]:
+    """Structured answers (choice questions) crossed with segments, per customer."""
+    clause, params = window_clause(window)
+    answered: dict[str, dict[int, str]] = defaultdict(dict)  # name -> customer -> segment
+    holders: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for name, value, customer in db.execute(
+        f"""SELECT a.name, a.value, d.customer_id FROM attributes a JOIN documents d ON d.id = a.document_id
+            WHERE d.customer_id IS NOT NULL AND {clause}""",
+        params,
+    ):
+        if customer not in segments:
+            continue
+        answered[name][customer] = segments[customer]
+        holders[name][value].add(customer)
+    rows: list[AttributeRow] = []
+    for name in sorted(answered):
+        if len(holders[name]) > MAX_ATTRIBUTE_VALUES:
+            continue
+        total = len(answered[name])
+        for segment, value, a, b, c, _d in crossed_counts(answered[name], holders[name]):
+            share, overall = a / (a + b), (a + c) / total
+            rows.append(
+                AttributeRow(
+                    segment, name, str(value), a, a + b, share, _lift(share, overall), 1.0, 1.0, False,
+                    overall_share=overall, population=total, population_customers=a + c,
+                )
+            )
+    rows.sort(key=lambda r: (r.name, segment_sort_key(r.segment), -r.customers, r.value))
+    return rows
+
+
+def correct(rows: list[LinkRow], attributes: list[AttributeRow], alpha: float, min_expected: float) -> None:
+    """Test every row, then Benjamini-Hochberg over all of them at once (one family per report)."""
+    tested: list[LinkRow | AttributeRow] = [*rows, *attributes]
+    if not tested:
+        return
+    for row in tested:
+        b = row.segment_customers - row.customers
+        c = row.population_customers - row.customers
+        d = row.population - row.segment_customers - c
+        result = over_index_test(row.customers, b, c, d, min_expected)
+        row.p_value, row.test = result.p_value, result.test
+    q_values = false_discovery_control([r.p_value for r in tested], method="bh")
+    for row, q in zip(tested, q_values, strict=True):
+        row.q_value = float(q)
+        row.significant = bool(row.q_value <= alpha and row.lift > 1)
+
+
+# ---------------------------------------------------------------- transitions
+
+
+def segment_pairs(db: sqlite_utils.Database, from_snapshot: int, to_snapshot: int) -> dict[int, tuple[str, str]]:
+    """Customers scored in both snapshots: customer -> (segment before, segment after)."""
+    return {
+        customer: (before, after)
+        for customer, before, after in db.execute(
+            """SELECT a.customer_id, a.segment, b.segment FROM rfm_scores a
+               JOIN rfm_scores b ON b.customer_id = a.customer_id AND b.snapshot_id = ?
+               WHERE a.snapshot_id = ?""",
+            [to_snapshot, from_snapshot],
+        )
+    }
+
+
+def segment_moves(db: sqlite_utils.Database, from_snapshot: int, to_snapshot: int) -> dict[int, tuple[str, str]]:
+    """Customers scored in both snapshots whose segment changed: customer -> (from, to)."""
+    return {c: pair for c, pair in segment_pairs(db, from_snapshot, to_snapshot).items() if pair[0] != pair[1]}
+
+
+def transition_themes(
+    db: sqlite_utils.Database,
+    previous: Snapshot,
+    latest: Snapshot,
+    units: list[FeedbackUnit],
+    assignments: list[tuple[int, str, ThemeInfo | None]],
+) -> list[TransitionTheme]:
+    """For each move (e.g. Loyal Customers -> At Risk): the themes its customers raised before the later snapshot,
+    beside the share among the customers who stayed in the segment they left (the baseline)."""
+    pairs = segment_pairs(db, previous.id, latest.id)
+    group_sizes = Counter(pairs.values())
+    before = {
+        u.unit_id: u.customer_id
+        for u in units
+        if u.customer_id in pairs and u.created_day is not None and u.created_day < latest.as_of
+    }
+    with_feedback: dict[tuple[str, str], set[int]] = defaultdict(set)
+    raised: dict[tuple[str, str, int], set[int]] = defaultdict(set)
+    unit_counts: Counter[tuple[str, str, int]] = Counter()
+    info: dict[int, ThemeInfo] = {}
+    for unit_id, _, theme in assignments:
+        customer = before.get(unit_id)
+        if customer is None:
+            continue
+        pair = pairs[customer]
+        with_feedback[pair].add(customer)
+        if theme is not None:
+            raised[(*pair, theme.id)].add(customer)
+            unit_counts[(*pair, theme.id)] += 1
+            info[theme.id] = theme
+    out = []
+    for (from_seg, to_seg, theme_id), customers in raised.items():
+        if from_seg == to_seg:
+            continue
+        stayed = with_feedback.get((from_seg, from_seg), set())
+        stayed_raised = raised.get((from_seg, from_seg, theme_id), set())
+        out.append(
+            TransitionTheme(
+                from_segment=from_seg,
+                to_segment=to_seg,
+                movers=group_sizes[(from_seg, to_seg)],
+                movers_with_feedback=len(with_feedback[(from_seg, to_seg)]),
+                theme_id=theme_id,
+                theme_label=info[theme_id].label,
+                scope=info[theme_id].scope,
+                customers=len(customers),
+                units=unit_counts[(from_seg, to_seg, theme_id)],
+                share=len(customers) / len(with_feedback[(from_seg, to_seg)]),
+                stayers_with_feedback=len(stayed),
+                baseline_share=len(stayed_raised) / len(stayed) if stayed else None,
+            )
+        )
+    out.sort(key=lambda t: (-t.movers, t.from_segment, t.to_segment, -t.customers, t.theme_id))
+    return out
+
+
+def _iso_day(text: str) -> str:
+    try:
+        return date.fromisoformat(text.strip()[:10]).isoformat()
+    except ValueError:
+        raise ValueError(f"as-of date {text!r} is not an ISO date (YYYY-MM-DD)") from None

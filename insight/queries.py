@@ -1,0 +1,835 @@
+"""The read-only query layer the TUI uses: plain functions over SQLite returning dataclasses.
+
+No widget writes SQL; every list is paged (LIMIT/OFFSET over an index or a small aggregate) so a screen
+never loads every row of a 100,000-unit database. Connections opened here are read-only with a short busy
+timeout: in WAL mode readers never wait for a running import.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from insight.db import MIGRATIONS, open_db, schema_version
+
+READ_BUSY_MS = 250
+SOURCES = ("survey", "interview", "review", "ticket")
+
+
+# ---------------------------------------------------------------- connections
+
+
+def connect_read(path: str | Path) -> sqlite_utils.Database:
+    """A read-only connection usable from a worker thread; creates and migrates a missing/old database first."""
+    path = Path(path)
+    if not path.exists() or _needs_migration(path):
+        open_db(path).conn.close()
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=READ_BUSY_MS / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {READ_BUSY_MS}")
+    conn.execute("PRAGMA query_only = ON")
+    return sqlite_utils.Database(conn)
+
+
+def _needs_migration(path: Path) -> bool:
+    conn = sqlite3.connect(str(path), timeout=READ_BUSY_MS / 1000)
+    try:
+        return schema_version(sqlite_utils.Database(conn)) < MIGRATIONS[-1].version
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class DbState:
+    """What has been done to a database so far: drives the empty state and its next-step hints."""
+
+    documents: int
+    units: int
+    orders: int
+    snapshots: int
+    themes: int
+
+    @property
+    def empty(self) -> bool:
+        return self.documents == 0 and self.orders == 0
+
+    def next_steps(self) -> list[str]:
+        steps: list[str] = []
+        if self.orders == 0:
+            steps.append("insight import orders orders_export.csv")
+        if self.documents == 0:
+            steps.append("insight import survey|interview|review|ticket FILE")
+        if self.snapshots == 0:
+            steps.append("insight segments")
+        if self.themes == 0:
+            steps.append("insight themes")
+        if self.empty:
+            steps.append("or try everything on the bundled sample: make demo")
+        return steps
+
+
+@dataclass(frozen=True)
+class SourceWindow:
+    source: str
+    window_start: str | None
+    documents: int
+    units: int
+    linked_units: int
+
+    @property
+    def linked_share(self) -> float:
+        return self.linked_units / self.units if self.units else 0.0
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    id: int
+    kind: str
+    format: str
+    file_path: str
+    imported_at: str
+    imported: int
+    updated: int
+    duplicates: int
+    rejected: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: int
+    as_of: str
+    customers: int
+    currency: str | None
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    segment: str
+    customers: int
+    share: float
+    revenue: float
+    revenue_share: float
+    recency_days: float
+    frequency: float
+    monetary: float
+
+
+@dataclass(frozen=True)
+class ThemeRow:
+    id: int
+    label: str
+    scope: str
+    size: int
+    share: float
+    mean_rating: float | None
+    change: str | None
+    status: str
+    trend: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class ThemePage:
+    rows: list[ThemeRow]
+    total: int
+    offset: int
+    windows: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ThemeChange:
+    id: int
+    label: str
+    change: str | None
+    previous_share: float
+    share: float
+
+    @property
+    def delta(self) -> float:
+        return self.share - self.previous_share
+
+
+@dataclass(frozen=True)
+class Quote:
+    unit_id: int
+    document_id: int
+    text: str
+    source: str
+    created_at: str | None
+    question: str | None
+    speaker: str | None
+    title: str | None
+    rating: float | None
+    customer_key: str | None
+    score: float | None = None  # similarity to the theme / query, or FTS rank
+
+
+@dataclass(frozen=True)
+class QuotePage:
+    rows: list[Quote]
+    total: int
+    offset: int
+
+    @property
+    def next_offset(self) -> int | None:
+        end = self.offset + len(self.rows)
+        return end if end < self.total else None
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    window_start: str
+    units: int
+    customers: int
+    share: float
+
+
+@dataclass(frozen=True)
+class ThemeDetail:
+    id: int
+    label: str
+    generated_label: str
+    scope: str
+    keywords: list[str]
+    phrases: list[str]
+    size: int
+    share: float
+    mean_rating: float | None
+    change: str | None
+    status: str
+    merged_into: int | None
+    trend: list[TrendPoint]
+    representative: list[Quote]
+    sources: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class Overview:
+    state: DbState
+    sources: list[SourceWindow]
+    imports: list[ImportRow]
+    snapshot: Snapshot | None
+    segments: list[SegmentRow]
+    top_themes: list[ThemeRow]
+    changes: list[ThemeChange]
+    windows: tuple[str, str] | None  # (previous, latest) window compared in `changes`
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    sources: list[str]
+    questions: list[str]
+    windows: list[str]
+    segments: list[str]
+
+
+@dataclass(frozen=True)
+class ThemeFilter:
+    """Narrow themes (and quotes) to units of a source, a survey question, a window, or a segment's customers."""
+
+    source: str | None = None
+    question: str | None = None
+    window: str | None = None
+    segment: str | None = None
+    text: str | None = None  # label contains
+    scope: str | None = None
+    include_inactive: bool = False
+
+    @property
+    def needs_units(self) -> bool:
+        return bool(self.source or self.question or self.segment)
+
+
+@dataclass(frozen=True)
+class Transition:
+    from_segment: str
+    to_segment: str
+    customers: int
+
+
+@dataclass(frozen=True)
+class DocUnit:
+    id: int
+    position: int
+    kind: str
+    question: str | None
+    speaker: str | None
+    role: str
+    analyse: bool
+    turn: int | None
+    text: str
+    started_at: str | None
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: int
+    source: str
+    external_id: str
+    format: str
+    title: str | None
+    created_at: str | None
+    rating: float | None
+    customer_key: str | None
+    metadata: dict[str, Any]
+    units: list[DocUnit] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LiftCell:
+    lift: float
+    significant: bool
+    customers: int
+
+
+@dataclass(frozen=True)
+class LiftMatrix:
+    """Segment x theme lift, rows = themes (most over-indexed first), columns = segments."""
+
+    segments: list[str]
+    themes: list[tuple[int, str]]
+    cells: dict[tuple[int, str], LiftCell]
+
+
+# ---------------------------------------------------------------- overview
+
+
+def _one(db: sqlite_utils.Database, sql: str, params: Sequence[Any] = ()) -> Any:
+    row = db.execute(sql, list(params)).fetchone()
+    return row[0] if row else None
+
+
+def db_state(db: sqlite_utils.Database) -> DbState:
+    count = lambda table: int(_one(db, f"SELECT COUNT(*) FROM {table}"))  # noqa: E731
+    return DbState(
+        documents=count("documents"),
+        units=count("units"),
+        orders=count("orders"),
+        snapshots=count("rfm_snapshots"),
+        themes=count("themes"),
+    )
+
+
+def sources_by_window(db: sqlite_utils.Database) -> list[SourceWindow]:
+    rows = db.execute(
+        """SELECT d.source, d.window_start, COUNT(DISTINCT d.id), COUNT(u.id),
+                  SUM(CASE WHEN d.customer_id IS NOT NULL THEN 1 ELSE 0 END)
+           FROM documents d JOIN units u ON u.document_id = d.id AND u.analyse = 1
+           GROUP BY d.source, d.window_start ORDER BY d.source, d.window_start"""
+    )
+    return [SourceWindow(s, w, int(docs), int(units), int(linked or 0)) for s, w, docs, units, linked in rows]
+
+
+def recent_imports(db: sqlite_utils.Database, limit: int = 8) -> list[ImportRow]:
+    rows = db.execute(
+        """SELECT id, kind, format, file_path, imported_at, rows_imported, rows_updated, rows_duplicate, rows_rejected
+           FROM import_batches ORDER BY imported_at DESC, id DESC LIMIT ?""",
+        [limit],
+    )
+    return [ImportRow(*row) for row in rows]
+
+
+def snapshots(db: sqlite_utils.Database) -> list[Snapshot]:
+    rows = db.execute("SELECT id, as_of, customers, currency FROM rfm_snapshots ORDER BY as_of")
+    return [Snapshot(*row) for row in rows]
+
+
+def latest_snapshot(db: sqlite_utils.Database) -> Snapshot | None:
+    row = db.execute("SELECT id, as_of, customers, currency FROM rfm_snapshots ORDER BY as_of DESC LIMIT 1").fetchone()
+    return Snapshot(*row) if row else None
+
+
+def previous_snapshot(db: sqlite_utils.Database, snapshot: Snapshot) -> Snapshot | None:
+    row = db.execute(
+        "SELECT id, as_of, customers, currency FROM rfm_snapshots WHERE as_of < ? ORDER BY as_of DESC LIMIT 1",
+        [snapshot.as_of],
+    ).fetchone()
+    return Snapshot(*row) if row else None
+
+
+def segment_table(db: sqlite_utils.Database, snapshot_id: int | None = None) -> list[SegmentRow]:
+    """RFM segments of a snapshot (latest by default), largest first."""
+    if snapshot_id is None:
+        latest = latest_snapshot(db)
+        if latest is None:
+            return []
+        snapshot_id = latest.id
+    rows = db.execute(
+        """SELECT segment, COUNT(*), SUM(monetary), AVG(recency_days), AVG(frequency), AVG(monetary),
+                  SUM(COUNT(*)) OVER (), SUM(SUM(monetary)) OVER ()
+           FROM rfm_scores WHERE snapshot_id = ? GROUP BY segment ORDER BY COUNT(*) DESC, segment""",
+        [snapshot_id],
+    )
+    return [
+        SegmentRow(
+            segment=seg, customers=int(n), share=n / total if total else 0.0, revenue=float(rev or 0),
+            revenue_share=(rev or 0) / total_rev if total_rev else 0.0, recency_days=float(rec or 0),
+            frequency=float(freq or 0), monetary=float(mon or 0),
+        )
+        for seg, n, rev, rec, freq, mon, total, total_rev in rows
+    ]
+
+
+def segment_names(db: sqlite_utils.Database) -> list[str]:
+    return [row.segment for row in segment_table(db)]
+
+
+def windows(db: sqlite_utils.Database) -> list[str]:
+    """Every window that has theme prevalence (else documents), oldest first."""
+    found = [r[0] for r in db.execute("SELECT DISTINCT window_start FROM theme_prevalence ORDER BY window_start")]
+    if found:
+        return found
+    return [r[0] for r in db.execute(
+        "SELECT DISTINCT window_start FROM documents WHERE window_start IS NOT NULL ORDER BY window_start"
+    )]
+
+
+def filter_options(db: sqlite_utils.Database) -> FilterOptions:
+    sources = [r[0] for r in db.execute("SELECT DISTINCT source FROM documents ORDER BY source")]
+    questions = [r[0] for r in db.execute(
+        "SELECT DISTINCT question FROM units WHERE question IS NOT NULL ORDER BY question"
+    )]
+    return FilterOptions(sources, questions, windows(db), segment_names(db))
+
+
+def theme_changes(
+    db: sqlite_utils.Database, limit: int = 8, min_units: int = 5
+) -> tuple[list[ThemeChange], tuple[str, str] | None]:
+    """Themes whose share moved most between the last two windows (ignoring themes with too few units to tell)."""
+    known = windows(db)
+    if len(known) < 2:
+        return [], None
+    previous, latest = known[-2], known[-1]
+    rows = db.execute(
+        """SELECT t.id, COALESCE(t.user_label, t.label), t.change,
+                  COALESCE(MAX(CASE WHEN p.window_start = :prev THEN p.share END), 0),
+                  COALESCE(MAX(CASE WHEN p.window_start = :last THEN p.share END), 0)
+           FROM theme_prevalence p JOIN themes t ON t.id = p.theme_id
+           WHERE p.window_start IN (:prev, :last) AND t.status != 'merged'
+           GROUP BY t.id HAVING MAX(p.units) >= :min_units ORDER BY ABS(
+               COALESCE(MAX(CASE WHEN p.window_start = :last THEN p.share END), 0)
+             - COALESCE(MAX(CASE WHEN p.window_start = :prev THEN p.share END), 0)) DESC, t.id
+           LIMIT :limit""",
+        {"prev": previous, "last": latest, "limit": limit, "min_units": min_units},
+    )
+    return [ThemeChange(i, label, change, float(p), float(s)) for i, label, change, p, s in rows], (previous, latest)
+
+
+def overview(db: sqlite_utils.Database, top: int = 8) -> Overview:
+    state = db_state(db)
+    changes, compared = theme_changes(db)
+    return Overview(
+        state=state,
+        sources=sources_by_window(db),
+        imports=recent_imports(db),
+        snapshot=latest_snapshot(db),
+        segments=segment_table(db),
+        top_themes=list_themes(db, limit=top).rows,
+        changes=changes,
+        windows=compared,
+    )
+
+
+# ---------------------------------------------------------------- themes
+
+THEME_SORTS = {
+    "size": "size",
+    "share": "share",
+    "label": "label COLLATE NOCASE",
+    "rating": "COALESCE(mean_rating, -1)",
+    "change": "COALESCE(change, '')",
+    "scope": "scope",
+    "id": "id",
+}
+
+
+def _unit_conditions(filt: ThemeFilter, params: dict[str, Any]) -> list[str]:
+    """WHERE clauses over units u / documents d for the unit-level filters."""
+    where = ["u.analyse = 1"]
+    if filt.source:
+        where.append("d.source = :source")
+        params["source"] = filt.source
+    if filt.question:
+        where.append("u.question = :question")
+        params["question"] = filt.question
+    if filt.window:
+        where.append("d.window_start = :window")
+        params["window"] = filt.window
+    if filt.segment:
+        where.append(
+            "d.customer_id IN (SELECT customer_id FROM rfm_scores WHERE segment = :segment AND snapshot_id = "
+            "(SELECT id FROM rfm_snapshots ORDER BY as_of DESC LIMIT 1))"
+        )
+        params["segment"] = filt.segment
+    return where
+
+
+def list_themes(
+    db: sqlite_utils.Database,
+    filt: ThemeFilter = ThemeFilter(),
+    *,
+    sort: str = "size",
+    descending: bool = True,
+    limit: int = 100,
+    offset: int = 0,
+) -> ThemePage:
+    """One page of themes with size/share (within the filter), mean rating, change and a trend over windows."""
+    order = THEME_SORTS.get(sort)
+    if order is None:
+        raise ValueError(f"unknown sort {sort!r}; expected one of {', '.join(THEME_SORTS)}")
+    direction = "DESC" if descending else "ASC"
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    theme_where = ["1 = 1" if filt.include_inactive else "t.status = 'active'"]
+    if filt.text:
+        theme_where.append("COALESCE(t.user_label, t.label) LIKE :text")
+        params["text"] = f"%{filt.text}%"
+    if filt.scope:
+        theme_where.append("t.scope = :scope")
+        params["scope"] = filt.scope
+    if filt.needs_units:
+        unit_where = _unit_conditions(filt, params)
+        base = f"""
+            WITH assigned AS (
+                SELECT COALESCE(t.merged_into, ut.theme_id) AS theme_id, d.rating AS rating
+                FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
+                LEFT JOIN themes t ON t.id = ut.theme_id
+                WHERE {' AND '.join(unit_where)}
+            ), counted AS (
+                SELECT theme_id, COUNT(*) AS size, AVG(rating) AS mean_rating FROM assigned
+                WHERE theme_id IS NOT NULL GROUP BY theme_id
+            ), pool AS (SELECT COUNT(*) AS n FROM assigned)
+            SELECT * FROM (
+                SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, c.size AS size,
+                       CAST(c.size AS REAL) / MAX((SELECT n FROM pool), 1) AS share, c.mean_rating AS mean_rating,
+                       t.change AS change, t.status AS status
+                FROM counted c JOIN themes t ON t.id = c.theme_id WHERE {' AND '.join(theme_where)}
+            )"""
+    elif filt.window:
+        params["window"] = filt.window
+        base = f"""SELECT * FROM (
+                SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, p.units AS size,
+                       p.share AS share, t.mean_rating AS mean_rating, t.change AS change, t.status AS status
+                FROM themes t JOIN theme_prevalence p ON p.theme_id = t.id AND p.window_start = :window
+                WHERE {' AND '.join(theme_where)})"""
+    else:
+        base = f"""SELECT * FROM (
+                SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, t.size AS size,
+                       t.share AS share, t.mean_rating AS mean_rating, t.change AS change, t.status AS status
+                FROM themes t WHERE {' AND '.join(theme_where)})"""
+    sql = f"{base} ORDER BY {order} {direction}, id LIMIT :limit OFFSET :offset"
+    count_sql = f"SELECT COUNT(*) FROM ({base})"
+    rows = db.execute(sql, params).fetchall()
+    total = int(db.execute(count_sql, params).fetchone()[0])
+    known = tuple(windows(db))
+    trends = theme_trends(db, [r[0] for r in rows], known)
+    return ThemePage(
+        rows=[
+            ThemeRow(int(i), label, scope, int(size), float(share), rating, change, status, trends.get(int(i), ()))
+            for i, label, scope, size, share, rating, change, status in rows
+        ],
+        total=total,
+        offset=offset,
+        windows=known,
+    )
+
+
+def theme_trends(
+    db: sqlite_utils.Database, theme_ids: Iterable[int], known_windows: Sequence[str] | None = None
+) -> dict[int, tuple[float, ...]]:
+    """Share per window (oldest first, 0 where absent) for each theme id."""
+    ids = list(theme_ids)
+    if not ids:
+        return {}
+    known = list(known_windows if known_windows is not None else windows(db))
+    position = {w: i for i, w in enumerate(known)}
+    series = {i: [0.0] * len(known) for i in ids}
+    marks = ",".join("?" * len(ids))
+    for theme_id, window, share in db.execute(
+        f"SELECT theme_id, window_start, share FROM theme_prevalence WHERE theme_id IN ({marks})", ids
+    ):
+        if window in position:
+            series[theme_id][position[window]] = float(share)
+    return {i: tuple(values) for i, values in series.items()}
+
+
+def _json_list(text: str | None) -> list[Any]:
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+def _theme_ids(db: sqlite_utils.Database, theme_id: int) -> list[int]:
+    """The theme and the themes merged into it (their units count as its units)."""
+    return [theme_id] + [r[0] for r in db.execute("SELECT id FROM themes WHERE merged_into = ?", [theme_id])]
+
+
+def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None:
+    row = db.execute(
+        """SELECT id, COALESCE(user_label, label), label, scope, keywords, phrases, quotes, size, share, mean_rating,
+                  change, status, merged_into FROM themes WHERE id = ?""",
+        [theme_id],
+    ).fetchone()
+    if row is None:
+        return None
+    (tid, label, generated, scope, keywords, phrases, quote_ids, size, share, rating, change, status, merged) = row
+    trend = [
+        TrendPoint(w, int(u), int(c), float(s))
+        for w, u, c, s in db.execute(
+            "SELECT window_start, units, customers, share FROM theme_prevalence WHERE theme_id = ? ORDER BY window_start",
+            [theme_id],
+        )
+    ]
+    wanted = [int(i) for i in _json_list(quote_ids) if isinstance(i, int | str) and str(i).isdigit()]
+    by_id = {q.unit_id: q for q in quotes_by_ids(db, wanted)}
+    ids = _theme_ids(db, theme_id)
+    marks = ",".join("?" * len(ids))
+    sources = [
+        (s, int(n))
+        for s, n in db.execute(
+            f"""SELECT d.source, COUNT(*) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
+                JOIN documents d ON d.id = u.document_id WHERE ut.theme_id IN ({marks})
+                GROUP BY d.source ORDER BY COUNT(*) DESC""",
+            ids,
+        )
+    ]
+    return ThemeDetail(
+        id=int(tid), label=label, generated_label=generated, scope=scope,
+        keywords=[str(k) for k in _json_list(keywords)], phrases=[str(p) for p in _json_list(phrases)],
+        size=int(size), share=float(share), mean_rating=rating, change=change, status=status, merged_into=merged,
+        trend=trend, representative=[by_id[i] for i in wanted if i in by_id], sources=sources,
+    )
+
+
+QUOTE_COLUMNS = """u.id, u.document_id, u.text, d.source, COALESCE(u.started_at, d.created_at), u.question, u.speaker,
+                   d.title, d.rating, d.customer_key"""
+
+
+def _quote(row: Sequence[Any], score: float | None = None) -> Quote:
+    return Quote(*row[:10], score=score if score is not None else (row[10] if len(row) > 10 else None))
+
+
+def quotes_by_ids(db: sqlite_utils.Database, unit_ids: Sequence[int]) -> list[Quote]:
+    if not unit_ids:
+        return []
+    marks = ",".join("?" * len(unit_ids))
+    rows = db.execute(
+        f"SELECT {QUOTE_COLUMNS} FROM units u JOIN documents d ON d.id = u.document_id WHERE u.id IN ({marks})",
+        list(unit_ids),
+    )
+    found = {r[0]: _quote(r) for r in rows}
+    return [found[i] for i in unit_ids if i in found]
+
+
+def theme_quotes(
+    db: sqlite_utils.Database, theme_id: int, filt: ThemeFilter = ThemeFilter(), *, limit: int = 50, offset: int = 0
+) -> QuotePage:
+    """A page of the theme's units, most typical (closest to the centroid) first."""
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    ids = _theme_ids(db, theme_id)
+    params.update({f"t{i}": t for i, t in enumerate(ids)})
+    where = [f"ut.theme_id IN ({','.join(f':t{i}' for i in range(len(ids)))})"] + _unit_conditions(filt, params)
+    base = f"""FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
+               WHERE {' AND '.join(where)}"""
+    return _counted_page(
+        db, f"SELECT {QUOTE_COLUMNS}, ut.similarity, COUNT(*) OVER () {base} "
+        "ORDER BY ut.similarity DESC, u.id LIMIT :limit OFFSET :offset", params, f"SELECT COUNT(*) {base}", offset
+    )
+
+
+def _counted_page(db: sqlite_utils.Database, sql: str, params: dict[str, Any], count_sql: str, offset: int) -> QuotePage:
+    """One pass for the page and the total (COUNT(*) OVER () in the last column); count apart past the end."""
+    rows = db.execute(sql, params).fetchall()
+    total = int(rows[0][-1]) if rows else int(db.execute(count_sql, params).fetchone()[0])
+    return QuotePage([_quote(r[:-1]) for r in rows], total, offset)
+
+
+def theme_label(db: sqlite_utils.Database, theme_id: int) -> str | None:
+    return _one(db, "SELECT COALESCE(user_label, label) FROM themes WHERE id = ?", [theme_id])
+
+
+# ---------------------------------------------------------------- segments
+
+
+def segment_transitions(db: sqlite_utils.Database, segment: str, snapshot_id: int | None = None) -> list[Transition]:
+    """Customers who moved into or out of `segment` between the previous snapshot and this one."""
+    current = latest_snapshot(db) if snapshot_id is None else next(
+        (s for s in snapshots(db) if s.id == snapshot_id), None
+    )
+    if current is None:
+        return []
+    previous = previous_snapshot(db, current)
+    if previous is None:
+        return []
+    rows = db.execute(
+        """SELECT a.segment, b.segment, COUNT(*) FROM rfm_scores a
+           JOIN rfm_scores b ON b.customer_id = a.customer_id AND b.snapshot_id = :cur
+           WHERE a.snapshot_id = :prev AND a.segment != b.segment AND (a.segment = :seg OR b.segment = :seg)
+           GROUP BY a.segment, b.segment ORDER BY COUNT(*) DESC, a.segment, b.segment""",
+        {"cur": current.id, "prev": previous.id, "seg": segment},
+    )
+    return [Transition(a, b, int(n)) for a, b, n in rows]
+
+
+def lift_matrix(rows: Iterable[Any], segments: Sequence[str] | None = None, top: int | None = None) -> LiftMatrix:
+    """Pivot link rows (anything with segment, theme_id, theme_label, lift, significant, customers)."""
+    cells: dict[tuple[int, str], LiftCell] = {}
+    labels: dict[int, str] = {}
+    best: dict[int, float] = {}
+    seen_segments: list[str] = list(segments or [])
+    for row in rows:
+        if row.segment not in seen_segments:
+            seen_segments.append(row.segment)
+        lift = float(row.lift) if row.lift is not None else 0.0
+        cells[(row.theme_id, row.segment)] = LiftCell(lift, bool(row.significant), int(row.customers))
+        labels[row.theme_id] = row.theme_label
+        best[row.theme_id] = max(best.get(row.theme_id, 0.0), lift if row.significant else lift / 10)
+    ordered = sorted(labels, key=lambda t: (-best[t], labels[t]))
+    if top is not None:
+        ordered = ordered[:top]
+    return LiftMatrix(seen_segments, [(t, labels[t]) for t in ordered], cells)
+
+
+# ---------------------------------------------------------------- search
+
+_TOKEN = re.compile(r"[\w']+", re.UNICODE)
+
+
+def fts_query(text: str) -> str:
+    """Turn what a person typed into a safe FTS5 query: words AND-ed, "quoted phrases" kept, trailing * = prefix."""
+    parts: list[str] = []
+    for phrase, word in re.findall(r'"([^"]+)"|(\S+)', text):
+        if phrase:
+            tokens = _TOKEN.findall(phrase)
+            if tokens:
+                parts.append('"' + " ".join(tokens) + '"')
+            continue
+        tokens = _TOKEN.findall(word)
+        for i, token in enumerate(tokens):
+            prefix = word.endswith("*") and i == len(tokens) - 1
+            parts.append(f'"{token}"' + ("*" if prefix else ""))
+    return " ".join(parts)
+
+
+def search_units(
+    db: sqlite_utils.Database, text: str, filt: ThemeFilter = ThemeFilter(), *, limit: int = 50, offset: int = 0
+) -> QuotePage:
+    """Full-text search over analysed units, best match (bm25) first."""
+    match = fts_query(text)
+    if not match:
+        return QuotePage([], 0, offset)
+    params: dict[str, Any] = {"match": match, "limit": limit, "offset": offset}
+    where = ["units_fts MATCH :match"] + _unit_conditions(filt, params)
+    base = f"""FROM units_fts JOIN units u ON u.id = units_fts.rowid JOIN documents d ON d.id = u.document_id
+               WHERE {' AND '.join(where)}"""
+    ranked = f"SELECT {QUOTE_COLUMNS}, -units_fts.rank AS score {base}"  # rank = bm25, usable in a subquery
+    return _counted_page(
+        db, f"SELECT *, COUNT(*) OVER () FROM ({ranked}) ORDER BY score DESC, 1 LIMIT :limit OFFSET :offset",
+        params, f"SELECT COUNT(*) {base}", offset,
+    )
+
+
+@dataclass
+class VectorIndex:
+    """Cached unit embeddings of one model, held in memory for "similar to this quote" (no model needed)."""
+
+    model: str
+    hashes: list[str]
+    matrix: np.ndarray  # n x d float32, L2-normalised
+    position: dict[str, int]
+
+
+def embedding_model(db: sqlite_utils.Database) -> str | None:
+    """The model of the latest theme run, else any model in the cache."""
+    return _one(db, "SELECT model FROM theme_runs ORDER BY id DESC LIMIT 1") or _one(
+        db, "SELECT model FROM embeddings LIMIT 1"
+    )
+
+
+def load_vector_index(db: sqlite_utils.Database, model: str | None = None) -> VectorIndex | None:
+    model = model or embedding_model(db)
+    if model is None:
+        return None
+    hashes: list[str] = []
+    blobs: list[bytes] = []
+    for text_hash, blob in db.execute("SELECT text_hash, vector FROM embeddings WHERE model = ?", [model]):
+        hashes.append(text_hash)
+        blobs.append(blob)
+    if not hashes:
+        return None
+    matrix = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(hashes), -1).astype(np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    matrix = matrix / np.where(norms == 0, 1, norms)
+    return VectorIndex(model, hashes, matrix, {h: i for i, h in enumerate(hashes)})
+
+
+def similar_units(
+    db: sqlite_utils.Database,
+    unit_id: int,
+    index: VectorIndex,
+    filt: ThemeFilter = ThemeFilter(),
+    *,
+    limit: int = 50,
+    candidates: int = 500,
+) -> QuotePage:
+    """Units whose cached embeddings are closest (cosine) to the unit's, excluding the unit itself."""
+    text_hash = _one(db, "SELECT text_hash FROM units WHERE id = ?", [unit_id])
+    if text_hash is None or text_hash not in index.position:
+        return QuotePage([], 0, 0)
+    scores = index.matrix @ index.matrix[index.position[text_hash]]
+    count = min(candidates, len(scores))
+    top = np.argpartition(-scores, count - 1)[:count]
+    top = top[np.argsort(-scores[top])]
+    score_of = {index.hashes[i]: float(scores[i]) for i in top if index.hashes[i] != text_hash}
+    if not score_of:
+        return QuotePage([], 0, 0)
+    params: dict[str, Any] = {f"h{i}": h for i, h in enumerate(score_of)}
+    where = [f"u.text_hash IN ({','.join(f':h{i}' for i in range(len(score_of)))})", "u.id != :self"]
+    params["self"] = unit_id
+    where += _unit_conditions(filt, params)
+    rows = db.execute(
+        f"SELECT {QUOTE_COLUMNS}, u.text_hash FROM units u JOIN documents d ON d.id = u.document_id "
+        f"WHERE {' AND '.join(where)}",
+        params,
+    ).fetchall()
+    quotes = sorted((_quote(r[:10], score_of[r[10]]) for r in rows), key=lambda q: (-(q.score or 0), q.unit_id))
+    return QuotePage(quotes[:limit], min(len(quotes), limit), 0)
+
+
+# ---------------------------------------------------------------- documents
+
+
+def document(db: sqlite_utils.Database, document_id: int) -> DocumentView | None:
+    """A whole document (every unit, context-only ones included) for reading a quote in context."""
+    row = db.execute(
+        """SELECT id, source, external_id, format, title, created_at, rating, customer_key, metadata
+           FROM documents WHERE id = ?""",
+        [document_id],
+    ).fetchone()
+    if row is None:
+        return None
+    try:
+        metadata = json.loads(row[8]) if row[8] else {}
+    except ValueError:
+        metadata = {}
+    units = [
+        DocUnit(i, pos, kind, q, speaker, role, bool(analyse), turn, text, started)
+        for i, pos, kind, q, speaker, role, analyse, turn, text, started in db.execute(
+            """SELECT id, position, kind, question, speaker, role, analyse, turn, text, started_at
+               FROM units WHERE document_id = ? ORDER BY position""",
+            [document_id],
+        )
+    ]
+    return DocumentView(*row[:8], metadata=metadata if isinstance(metadata, dict) else {}, units=units)

@@ -1,0 +1,244 @@
+"""Researchers' edits to themes: rename, merge, split. Each is applied now and recorded in theme_edits.
+
+Why they survive a re-run: a rename lives on the theme id, and ids are kept by centroid matching. Merges and
+splits are replayed by `replay_edits` after every run's matching, in the order they were made: a merge moves
+whatever the other theme matched into the kept one; a split sends the units its parent matched to the nearest
+of the parts' centroids (the parts also take part in matching, so they can be found directly too).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import numpy as np
+import sqlite_utils
+from sklearn.cluster import KMeans
+from spacy.language import Language
+
+from insight.clock import Clock, utc_now_iso
+from insight.db import transaction
+from insight.embed import Embedder, cached_embeddings, embed_units, normalise_rows
+from insight.labels import describe_groups
+from insight.theme_store import (
+    StoredTheme,
+    centroid_blob,
+    centroid_from_blob,
+    get_theme,
+    last_run_model,
+    refresh_prevalence,
+    refresh_theme_counts,
+)
+
+
+class ThemeEditError(ValueError):
+    """An edit that cannot be applied (unknown id, different scopes, inactive theme, too few units)."""
+
+
+def _record(db: sqlite_utils.Database, clock: Clock, action: str, theme_id: int, other: int | None, payload: dict) -> None:
+    db.conn.execute(
+        "INSERT INTO theme_edits (created_at, action, theme_id, other_theme_id, payload) VALUES (?, ?, ?, ?, ?)",
+        (clock(), action, theme_id, other, json.dumps(payload, ensure_ascii=False)),
+    )
+
+
+def _theme(db: sqlite_utils.Database, theme_id: int) -> StoredTheme:
+    try:
+        return get_theme(db, theme_id)
+    except LookupError as exc:
+        raise ThemeEditError(str(exc)) from None
+
+
+def rename_theme(db: sqlite_utils.Database, theme_id: int, label: str, clock: Clock = utc_now_iso) -> None:
+    """Give a theme the researcher's own label; it wins over the generated one in every run after."""
+    label = label.strip()
+    if not label:
+        raise ThemeEditError("a theme label cannot be empty")
+    theme = _theme(db, theme_id)
+    with transaction(db):
+        db.conn.execute("UPDATE themes SET user_label = ? WHERE id = ?", (label, theme_id))
+        _record(db, clock, "rename", theme_id, None, {"label": label, "previous": theme.display_label})
+
+
+def _member_rows(db: sqlite_utils.Database, theme_id: int) -> list[tuple]:
+    """(unit_id, text_hash, text, speaker, rating) of a theme's current units."""
+    return db.conn.execute(
+        """SELECT u.id, u.text_hash, u.text, COALESCE('c' || d.customer_id, 'd' || d.id), d.rating
+           FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
+           WHERE ut.theme_id = ? ORDER BY u.id""",
+        (theme_id,),
+    ).fetchall()
+
+
+def _json_fields(db: sqlite_utils.Database, theme_id: int) -> list[list]:
+    """keywords, phrases, quotes of a theme as lists."""
+    row = db.conn.execute("SELECT keywords, phrases, quotes FROM themes WHERE id = ?", (theme_id,)).fetchone()
+    return [json.loads(value or "[]") for value in row]
+
+
+def _interleave(first: list, second: list, limit: int) -> list:
+    out: list = []
+    for pair in zip(first + [None] * len(second), second + [None] * len(first), strict=False):
+        for item in pair:
+            if item is not None and item not in out:
+                out.append(item)
+    return out[:limit]
+
+
+def merge_themes(db: sqlite_utils.Database, keep_id: int, other_id: int, clock: Clock = utc_now_iso) -> None:
+    """Fold `other_id` into `keep_id` (same scope): its units, words, phrases and quotes join the kept theme."""
+    if keep_id == other_id:
+        raise ThemeEditError("cannot merge a theme with itself")
+    keep, other = _theme(db, keep_id), _theme(db, other_id)
+    if keep.scope != other.scope:
+        raise ThemeEditError(f"themes {keep_id} ({keep.scope}) and {other_id} ({other.scope}) are in different scopes")
+    for theme in (keep, other):
+        if theme.status != "active":
+            raise ThemeEditError(f"theme {theme.id} is {theme.status}; only active themes can be merged")
+    keep_words, keep_phrases, keep_quotes = _json_fields(db, keep_id)
+    other_words, other_phrases, other_quotes = _json_fields(db, other_id)
+    # Both themes keep their own centroid, so a re-run recognises each side and the replayed merge joins them;
+    # the size-weighted mix only rescores the members' similarity.
+    centroid = None
+    if keep.centroid is not None and other.centroid is not None:
+        weighted = keep.centroid * max(keep.size, 1) + other.centroid * max(other.size, 1)
+        centroid = normalise_rows(weighted[None, :])[0]
+    with transaction(db):
+        db.conn.execute("UPDATE unit_themes SET theme_id = ? WHERE theme_id = ?", (keep_id, other_id))
+        db.conn.execute(
+            "UPDATE themes SET keywords = ?, phrases = ?, quotes = ? WHERE id = ?",
+            (
+                json.dumps(_interleave(keep_words, other_words, 10), ensure_ascii=False),
+                json.dumps(_interleave(keep_phrases, other_phrases, 8), ensure_ascii=False),
+                json.dumps(_interleave(keep_quotes, other_quotes, 5)),
+                keep_id,
+            ),
+        )
+        db.conn.execute(
+            "UPDATE themes SET status = 'merged', merged_into = ?, change = 'merged' WHERE id = ?", (keep_id, other_id)
+        )
+        _rescore_similarity(db, keep_id, centroid, last_run_model(db, keep.scope))
+        refresh_theme_counts(db, [keep_id, other_id])
+        refresh_prevalence(db, keep.scope)
+        _record(db, clock, "merge", keep_id, other_id, {"kept": keep.display_label, "merged": other.display_label})
+
+
+def _rescore_similarity(db: sqlite_utils.Database, theme_id: int, centroid: np.ndarray | None, model: str | None) -> None:
+    """Cosine similarity of each member to the theme's new centroid, where the cached vector is at hand."""
+    if centroid is None or model is None:
+        return
+    rows = _member_rows(db, theme_id)
+    vectors = cached_embeddings(db, model, [r[1] for r in rows])
+    db.conn.executemany(
+        "UPDATE unit_themes SET similarity = ? WHERE unit_id = ? AND theme_id = ?",
+        [(float(vectors[h] @ centroid), unit_id, theme_id) for unit_id, h, *_ in rows if h in vectors
+         and vectors[h].shape == centroid.shape],
+    )
+
+
+def split_theme(
+    db: sqlite_utils.Database,
+    theme_id: int,
+    *,
+    k: int = 2,
+    embedder: Embedder | None = None,
+    nlp: Language | None = None,
+    clock: Clock = utc_now_iso,
+) -> list[int]:
+    """Re-cluster one theme's units into k parts (KMeans on their embeddings); returns the new theme ids.
+
+    Vectors come from the cache of the model the scope was last themed with; pass `embedder` to embed any that
+    are missing. Labels of the parts are computed among the parts only, so they say what tells them apart.
+    """
+    theme = _theme(db, theme_id)
+    if theme.status != "active":
+        raise ThemeEditError(f"theme {theme_id} is {theme.status}; only active themes can be split")
+    if k < 2:
+        raise ThemeEditError("split needs k >= 2 parts")
+    rows = _member_rows(db, theme_id)
+    if len(rows) < 2 * k:
+        raise ThemeEditError(f"theme {theme_id} has {len(rows)} units: too few to split into {k} parts")
+    model = embedder.name if embedder is not None else last_run_model(db, theme.scope)
+    if model is None:
+        raise ThemeEditError(f"scope {theme.scope!r} has no theme run to take embeddings from")
+    hashes = [r[1] for r in rows]
+    if embedder is not None:
+        vectors, _ = embed_units(db, embedder, [(r[1], r[2]) for r in rows])
+    else:
+        cached = cached_embeddings(db, model, hashes)
+        missing = sum(1 for h in hashes if h not in cached)
+        if missing:
+            raise ThemeEditError(
+                f"{missing} units of theme {theme_id} have no cached embedding for {model}; pass an embedder"
+            )
+        vectors = np.stack([cached[h] for h in hashes])
+    parts = KMeans(n_clusters=k, random_state=0, n_init=10).fit_predict(vectors)
+    order = sorted(range(k), key=lambda p: (-int((parts == p).sum()), p))
+    groups = np.array([order.index(int(p)) for p in parts])
+    centroids = {g: normalise_rows(vectors[groups == g].mean(axis=0, keepdims=True))[0] for g in range(k)}
+    texts = [r[2] for r in rows]
+    described = describe_groups(nlp, texts, groups, vectors, [r[3] for r in rows], centroids)
+    run_id = db.conn.execute("SELECT last_run_id FROM themes WHERE id = ?", (theme_id,)).fetchone()[0]
+    children: list[int] = []
+    with transaction(db):
+        for g in range(k):
+            info = described[g]
+            child = db.conn.execute(
+                """INSERT INTO themes (scope, label, keywords, phrases, quotes, centroid, status, first_run_id,
+                   last_run_id, change) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, 'split')""",
+                (
+                    theme.scope, info.label, json.dumps(info.keywords, ensure_ascii=False),
+                    json.dumps(info.phrases, ensure_ascii=False), json.dumps([rows[i][0] for i in info.quotes]),
+                    centroid_blob(centroids[g]), run_id, run_id,
+                ),
+            ).lastrowid
+            children.append(int(child))
+        db.conn.executemany(
+            "UPDATE unit_themes SET theme_id = ?, similarity = ? WHERE unit_id = ? AND theme_id = ?",
+            [
+                (children[g], float(vectors[i] @ centroids[g]), rows[i][0], theme_id)
+                for i, g in enumerate(groups)
+            ],
+        )
+        db.conn.execute("UPDATE themes SET status = 'split', change = 'split' WHERE id = ?", (theme_id,))
+        refresh_theme_counts(db, [theme_id, *children])
+        refresh_prevalence(db, theme.scope)
+        _record(db, clock, "split", theme_id, None, {"k": k, "children": children, "model": model})
+    return children
+
+
+def replay_edits(
+    db: sqlite_utils.Database, scope: str, members: dict[int, list[int]], vectors: np.ndarray
+) -> dict[int, list[int]]:
+    """Apply the scope's merges and splits, oldest first, to a run's grouping {theme id: unit indices}.
+
+    New clusters carry negative keys and are left alone; the result keeps only non-empty groups, sorted indices.
+    """
+    grouped: dict[int, list[int]] = defaultdict(list, {k: list(v) for k, v in members.items()})
+    edits = db.conn.execute(
+        """SELECT e.action, e.theme_id, e.other_theme_id, e.payload FROM theme_edits e
+           JOIN themes t ON t.id = e.theme_id
+           WHERE t.scope = ? AND e.action IN ('merge', 'split') ORDER BY e.id""",
+        (scope,),
+    ).fetchall()
+    for action, theme_id, other_id, payload in edits:
+        if action == "merge" and grouped.get(other_id):
+            grouped[theme_id].extend(grouped.pop(other_id))
+        elif action == "split" and grouped.get(theme_id):
+            children = [int(c) for c in json.loads(payload or "{}").get("children", [])]
+            blobs = dict(
+                db.conn.execute(
+                    f"SELECT id, centroid FROM themes WHERE id IN ({','.join('?' * len(children))})", children
+                ).fetchall()
+            ) if children else {}
+            usable = [c for c in children if blobs.get(c) is not None]
+            if not usable:
+                continue
+            child_centroids = normalise_rows(np.stack([centroid_from_blob(blobs[c]) for c in usable]))
+            if child_centroids.shape[1] != vectors.shape[1]:
+                continue
+            indices = grouped.pop(theme_id)
+            nearest = np.argmax(vectors[indices] @ child_centroids.T, axis=1)
+            for index, child in zip(indices, nearest, strict=True):
+                grouped[usable[int(child)]].append(index)
+    return {key: sorted(value) for key, value in grouped.items() if value}

@@ -1,0 +1,258 @@
+"""Reading and writing theme rows: shared by the pipeline (themes.py), the edits and the CLI.
+
+Prevalence per window is always recomputed from `unit_themes` (the latest assignment of every unit in a scope),
+so runs over one window, runs over everything, and user edits all leave it consistent.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+
+@dataclass
+class StoredTheme:
+    id: int
+    scope: str
+    label: str
+    user_label: str | None
+    centroid: np.ndarray | None
+    size: int
+    share: float
+    status: str
+    merged_into: int | None
+    change: str | None
+
+    @property
+    def display_label(self) -> str:
+        return self.user_label or self.label
+
+
+@dataclass
+class ThemeInfo:
+    """A theme as the CLI shows it."""
+
+    id: int
+    scope: str
+    label: str
+    generated_label: str
+    size: int
+    share: float
+    change: str | None
+    status: str
+    mean_rating: float | None
+    keywords: list[str] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    quotes: list[dict] = field(default_factory=list)  # {unit_id, external_id, source, text}
+    sources: dict[str, int] = field(default_factory=dict)
+    reassigned: int = 0
+    prevalence: list[dict] = field(default_factory=list)  # {window_start, units, customers, share}
+    merged_into: int | None = None
+
+
+def centroid_blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def centroid_from_blob(blob: bytes | None) -> np.ndarray | None:
+    return None if blob is None else np.frombuffer(blob, dtype="<f4").copy()
+
+
+def scope_themes(db: sqlite_utils.Database, scope: str) -> list[StoredTheme]:
+    rows = db.conn.execute(
+        """SELECT id, scope, label, user_label, centroid, size, share, status, merged_into, change
+           FROM themes WHERE scope = ? ORDER BY id""",
+        (scope,),
+    ).fetchall()
+    return [
+        StoredTheme(r[0], r[1], r[2], r[3], centroid_from_blob(r[4]), r[5], r[6], r[7], r[8], r[9]) for r in rows
+    ]
+
+
+def get_theme(db: sqlite_utils.Database, theme_id: int) -> StoredTheme:
+    row = db.conn.execute(
+        """SELECT id, scope, label, user_label, centroid, size, share, status, merged_into, change
+           FROM themes WHERE id = ?""",
+        (theme_id,),
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"no theme with id {theme_id}: `insight themes list` shows the ids")
+    return StoredTheme(row[0], row[1], row[2], row[3], centroid_from_blob(row[4]), *row[5:])
+
+
+def refresh_prevalence(db: sqlite_utils.Database, scope: str) -> None:
+    """Rebuild theme_prevalence for every theme of a scope from unit_themes (call inside a transaction)."""
+    db.conn.execute("DELETE FROM theme_prevalence WHERE theme_id IN (SELECT id FROM themes WHERE scope = ?)", (scope,))
+    db.conn.execute(
+        """INSERT INTO theme_prevalence (theme_id, window_start, units, customers, share)
+           WITH assigned AS (
+               SELECT ut.theme_id, d.window_start, COALESCE('c' || d.customer_id, 'd' || d.id) AS who
+               FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
+               WHERE ut.scope = ? AND d.window_start IS NOT NULL
+           ),
+           totals AS (SELECT window_start, COUNT(*) AS n FROM assigned GROUP BY window_start)
+           SELECT a.theme_id, a.window_start, COUNT(*), COUNT(DISTINCT a.who), COUNT(*) * 1.0 / t.n
+           FROM assigned a JOIN totals t ON t.window_start = a.window_start
+           WHERE a.theme_id IS NOT NULL
+           GROUP BY a.theme_id, a.window_start""",
+        (scope,),
+    )
+
+
+def refresh_theme_counts(db: sqlite_utils.Database, theme_ids: list[int]) -> None:
+    """Size, share (of the scope's assigned-or-not units) and mean rating from unit_themes (inside a transaction)."""
+    for theme_id in theme_ids:
+        scope = db.conn.execute("SELECT scope FROM themes WHERE id = ?", (theme_id,)).fetchone()[0]
+        total = db.conn.execute("SELECT COUNT(*) FROM unit_themes WHERE scope = ?", (scope,)).fetchone()[0]
+        size, rating = db.conn.execute(
+            """SELECT COUNT(*), AVG(d.rating) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
+               JOIN documents d ON d.id = u.document_id WHERE ut.theme_id = ?""",
+            (theme_id,),
+        ).fetchone()
+        db.conn.execute(
+            "UPDATE themes SET size = ?, share = ?, mean_rating = ? WHERE id = ?",
+            (size, size / total if total else 0.0, rating, theme_id),
+        )
+
+
+def member_units(db: sqlite_utils.Database, theme_id: int) -> list[tuple[int, str, str]]:
+    """(unit_id, text_hash, text) of the units currently assigned to a theme, by unit id."""
+    return db.conn.execute(
+        """SELECT u.id, u.text_hash, u.text FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
+           WHERE ut.theme_id = ? ORDER BY u.id""",
+        (theme_id,),
+    ).fetchall()
+
+
+def last_run_model(db: sqlite_utils.Database, scope: str) -> str | None:
+    row = db.conn.execute("SELECT model FROM theme_runs WHERE scope = ? ORDER BY id DESC LIMIT 1", (scope,)).fetchone()
+    return row[0] if row else None
+
+
+def _json_list(text: str | None) -> list:
+    try:
+        value = json.loads(text) if text else []
+    except json.JSONDecodeError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+def list_themes(
+    db: sqlite_utils.Database, scope: str | None = None, include_inactive: bool = False
+) -> list[ThemeInfo]:
+    """Themes by scope then size; vanished, merged and split ones only when asked."""
+    where, params = [], []
+    if scope:
+        where.append("scope = ?")
+        params.append(scope)
+    if not include_inactive:
+        where.append("status = 'active'")
+    sql = """SELECT id, scope, COALESCE(user_label, label), label, size, share, change, status, mean_rating,
+                    keywords, phrases, merged_into FROM themes"""
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY scope, status = 'active' DESC, size DESC, id"
+    return [
+        ThemeInfo(
+            id=r[0], scope=r[1], label=r[2], generated_label=r[3], size=r[4], share=r[5], change=r[6],
+            status=r[7], mean_rating=r[8], keywords=_json_list(r[9]), phrases=_json_list(r[10]), merged_into=r[11],
+        )
+        for r in db.conn.execute(sql, params)
+    ]
+
+
+def theme_info(db: sqlite_utils.Database, theme_id: int) -> ThemeInfo:
+    """One theme with its quotes' text, sources, reassigned count and prevalence per window."""
+    get_theme(db, theme_id)
+    row = db.conn.execute(
+        """SELECT id, scope, COALESCE(user_label, label), label, size, share, change, status, mean_rating,
+                  keywords, phrases, quotes, merged_into FROM themes WHERE id = ?""",
+        (theme_id,),
+    ).fetchone()
+    info = ThemeInfo(
+        id=row[0], scope=row[1], label=row[2], generated_label=row[3], size=row[4], share=row[5], change=row[6],
+        status=row[7], mean_rating=row[8], keywords=_json_list(row[9]), phrases=_json_list(row[10]),
+        merged_into=row[12],
+    )
+    quote_ids = [int(i) for i in _json_list(row[11])]
+    if quote_ids:
+        marks = ",".join("?" * len(quote_ids))
+        found = {
+            r[0]: {"unit_id": r[0], "external_id": r[1], "source": r[2], "text": r[3]}
+            for r in db.conn.execute(
+                f"""SELECT u.id, d.external_id, d.source, u.text FROM units u JOIN documents d ON d.id = u.document_id
+                    WHERE u.id IN ({marks})""",
+                quote_ids,
+            )
+        }
+        info.quotes = [found[i] for i in quote_ids if i in found]
+    info.sources = dict(
+        db.conn.execute(
+            """SELECT d.source, COUNT(*) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
+               JOIN documents d ON d.id = u.document_id WHERE ut.theme_id = ? GROUP BY d.source ORDER BY 2 DESC""",
+            (theme_id,),
+        ).fetchall()
+    )
+    info.reassigned = db.conn.execute(
+        "SELECT COUNT(*) FROM unit_themes WHERE theme_id = ? AND reassigned = 1", (theme_id,)
+    ).fetchone()[0]
+    info.prevalence = [
+        {"window_start": w, "units": n, "customers": c, "share": s}
+        for w, n, c, s in db.conn.execute(
+            "SELECT window_start, units, customers, share FROM theme_prevalence WHERE theme_id = ? ORDER BY window_start",
+            (theme_id,),
+        )
+    ]
+    return info
+
+
+EXPORT_COLUMNS = [
+    "unit_id", "external_id", "source", "question", "scope", "theme_id", "theme_label", "reassigned",
+    "similarity", "text",
+]
+
+
+def export_rows(
+    db: sqlite_utils.Database, scope: str | None = None, source: str | None = None
+) -> Iterator[dict]:
+    """One row per analysed unit (and scope it was themed in); units never themed have empty theme columns."""
+    where, params = ["u.analyse = 1"], []
+    if source:
+        where.append("d.source = ?")
+        params.append(source)
+    if scope:
+        where.append("ut.scope = ?")
+        params.append(scope)
+    cursor = db.conn.execute(
+        f"""SELECT u.id, d.external_id, d.source, u.question, ut.scope, ut.theme_id,
+                   COALESCE(t.user_label, t.label), ut.reassigned, ut.similarity, u.text
+            FROM units u JOIN documents d ON d.id = u.document_id
+            LEFT JOIN unit_themes ut ON ut.unit_id = u.id
+            LEFT JOIN themes t ON t.id = ut.theme_id
+            WHERE {" AND ".join(where)} ORDER BY u.id, ut.scope""",
+        params,
+    )
+    for row in cursor:
+        record = dict(zip(EXPORT_COLUMNS, row, strict=True))
+        record["reassigned"] = "" if record["scope"] is None else int(record["reassigned"] or 0)
+        if record["similarity"] is not None:
+            record["similarity"] = round(float(record["similarity"]), 4)
+        yield record
+
+
+def export_csv(db: sqlite_utils.Database, out: Path, scope: str | None = None, source: str | None = None) -> int:
+    """Write export_rows to a UTF-8 CSV (with BOM, so spreadsheets read accents); returns the row count."""
+    count = 0
+    with out.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.DictWriter(handle, fieldnames=EXPORT_COLUMNS)
+        writer.writeheader()
+        for record in export_rows(db, scope=scope, source=source):
+            writer.writerow(record)
+            count += 1
+    return count

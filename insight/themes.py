@@ -1,0 +1,341 @@
+"""The themes pipeline: select units by scope -> embed (cached) -> cluster -> match to the previous run ->
+replay researchers' edits -> label -> store.
+
+A scope is one conversation: each survey question on its own, then interviews, reviews and tickets (or all
+pooled). A theme keeps its id from run to run when its centroid matches the previous run's (one-to-one, by
+cosine similarity above a threshold), so a rename sticks and prevalence per window forms a trend.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import sqlite_utils
+from scipy.optimize import linear_sum_assignment
+from spacy.language import Language
+
+from ingest.model import Window
+from insight.clock import Clock, utc_now_iso
+from insight.cluster import ClusterParams, cluster_embeddings
+from insight.db import transaction
+from insight.embed import Embedder, embed_units, normalise_rows
+from insight.labels import NOISE, describe_groups
+from insight.theme_edits import replay_edits
+from insight.theme_store import StoredTheme, centroid_blob, refresh_prevalence, scope_themes
+
+MIN_SCOPE_UNITS = 20  # fewer units than this: no themes, a note instead
+MATCH_THRESHOLD = 0.8  # centroid cosine similarity for "the same theme as last run"
+GROWTH = 1.25  # share ratio beyond which a theme has grown (or, inverted, shrunk)
+SOURCES = ("survey", "interview", "review", "ticket")
+
+StageProgress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class ScopeUnits:
+    """The analysable units of one scope, in unit id order."""
+
+    scope: str
+    unit_ids: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)
+    speakers: list[str] = field(default_factory=list)  # customer, or the document when anonymous
+    sources: list[str] = field(default_factory=list)
+    ratings: list[float | None] = field(default_factory=list)
+    windows: list[str | None] = field(default_factory=list)
+
+
+@dataclass
+class ThemeSummary:
+    id: int
+    label: str  # the researcher's label when renamed, else the generated one
+    size: int
+    share: float
+    change: str
+    keywords: list[str]
+    phrases: list[str]
+    reassigned: int
+    mean_rating: float | None
+    sources: dict[str, int]
+
+
+@dataclass
+class ThemeRunSummary:
+    scope: str
+    units: int
+    run_id: int | None = None
+    embedded: int = 0
+    reused: int = 0
+    unassigned: int = 0
+    reassigned: int = 0
+    themes: list[ThemeSummary] = field(default_factory=list)
+    vanished: list[dict] = field(default_factory=list)  # {id, label}
+    note: str | None = None  # why a scope was skipped
+    seconds: float = 0.0
+
+
+def scope_name(source: str, question: str | None, pool: bool) -> str:
+    if pool:
+        return "all"
+    if source == "survey":
+        return f"survey: {question}" if question else "survey"
+    return source
+
+
+def select_scopes(
+    db: sqlite_utils.Database,
+    source: str | None = None,
+    question: str | None = None,
+    window: str | None = None,
+    pool: bool = False,
+) -> list[ScopeUnits]:
+    """Group the analysable units (analyse=1, non-blank) into scopes, filtered by source, question and window."""
+    if source is not None and source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}: expected one of {', '.join(SOURCES)}")
+    where, params = ["u.analyse = 1", "TRIM(u.text) <> ''"], []
+    if source:
+        where.append("d.source = ?")
+        params.append(source)
+    if window:
+        span = Window.parse(window)
+        where.append("d.window_start BETWEEN ? AND ?")
+        params += [span.start.isoformat(), span.end.isoformat()]
+    rows = db.conn.execute(
+        f"""SELECT u.id, u.text, u.text_hash, u.question, d.source, d.id, d.customer_id, d.rating, d.window_start
+            FROM units u JOIN documents d ON d.id = u.document_id
+            WHERE {" AND ".join(where)} ORDER BY u.id""",
+        params,
+    ).fetchall()
+    if question:
+        rows = [r for r in rows if r[3] is not None and r[3] in _matching_questions({x[3] for x in rows}, question)]
+    pooled_name = source if pool and source else None
+    scopes: dict[str, ScopeUnits] = {}
+    for unit_id, text, text_hash, unit_question, doc_source, doc_id, customer, rating, window_start in rows:
+        name = pooled_name or scope_name(doc_source, unit_question, pool)
+        scope = scopes.setdefault(name, ScopeUnits(name))
+        scope.unit_ids.append(unit_id)
+        scope.texts.append(text)
+        scope.hashes.append(text_hash)
+        scope.speakers.append(f"c{customer}" if customer is not None else f"d{doc_id}")
+        scope.sources.append(doc_source)
+        scope.ratings.append(rating)
+        scope.windows.append(window_start)
+    order = {s: i for i, s in enumerate(SOURCES)}
+    return sorted(scopes.values(), key=lambda s: (order.get(s.scope.split(":")[0], -1), s.scope))
+
+
+def _matching_questions(questions: set[str | None], wanted: str) -> set[str]:
+    """The exact question if present (case-insensitive), else every question containing the text."""
+    known = {q for q in questions if q}
+    exact = {q for q in known if q.casefold() == wanted.casefold().strip()}
+    return exact or {q for q in known if wanted.casefold().strip() in q.casefold()}
+
+
+def match_to_previous(
+    centroids: np.ndarray, previous: list[StoredTheme], threshold: float = MATCH_THRESHOLD
+) -> dict[int, int]:
+    """cluster index -> previous theme id: one-to-one (Hungarian on cosine similarity), only above threshold."""
+    candidates = [t for t in previous if t.centroid is not None and t.centroid.shape[0] == centroids.shape[1]]
+    if len(centroids) == 0 or not candidates:
+        return {}
+    old = normalise_rows(np.stack([t.centroid for t in candidates]))
+    similarity = normalise_rows(centroids) @ old.T
+    rows, cols = linear_sum_assignment(-similarity)
+    return {int(r): candidates[c].id for r, c in zip(rows, cols, strict=True) if similarity[r, c] >= threshold}
+
+
+def change_of(previous: StoredTheme | None, share: float) -> str:
+    """new | grown | shrunk | stable, comparing shares (so windows of different volume compare fairly)."""
+    if previous is None or previous.status != "active" or previous.share <= 0:
+        return "new"
+    ratio = share / previous.share
+    if ratio >= GROWTH:
+        return "grown"
+    if ratio <= 1 / GROWTH:
+        return "shrunk"
+    return "stable"
+
+
+def run_themes(
+    db: sqlite_utils.Database,
+    embedder: Embedder,
+    nlp: Language | None,
+    *,
+    source: str | None = None,
+    question: str | None = None,
+    window: str | None = None,
+    pool: bool = False,
+    params: ClusterParams | None = None,
+    clock: Clock = utc_now_iso,
+    progress: StageProgress | None = None,
+    min_units: int = MIN_SCOPE_UNITS,
+    match_threshold: float = MATCH_THRESHOLD,
+) -> list[ThemeRunSummary]:
+    """Theme every scope selected by the filters; one summary per scope (skipped scopes carry a note)."""
+    params = params or ClusterParams()
+    summaries: list[ThemeRunSummary] = []
+    for scope in select_scopes(db, source, question, window, pool):
+        started = time.perf_counter()
+        if len(scope.unit_ids) < min_units:
+            summaries.append(
+                ThemeRunSummary(
+                    scope.scope, len(scope.unit_ids),
+                    note=f"skipped: {len(scope.unit_ids)} units, at least {min_units} are needed for themes",
+                )
+            )
+            continue
+        summary = _run_scope(db, embedder, nlp, scope, window, params, clock, progress, match_threshold)
+        summary.seconds = round(time.perf_counter() - started, 3)
+        summaries.append(summary)
+    return summaries
+
+
+def _run_scope(
+    db: sqlite_utils.Database,
+    embedder: Embedder,
+    nlp: Language | None,
+    scope: ScopeUnits,
+    window: str | None,
+    params: ClusterParams,
+    clock: Clock,
+    progress: StageProgress | None,
+    match_threshold: float,
+) -> ThemeRunSummary:
+    step = (lambda done, total: progress(f"embedding {scope.scope}", done, total)) if progress else None
+    vectors, stats = embed_units(db, embedder, list(zip(scope.hashes, scope.texts, strict=True)), step)
+    result = cluster_embeddings(vectors, params)
+    labels = np.asarray(result.labels)
+    reassigned = np.asarray(result.reassigned, dtype=bool)
+    cluster_centroids = np.asarray(result.centroids, dtype=np.float32).reshape(-1, vectors.shape[1])
+
+    previous = {t.id: t for t in scope_themes(db, scope.scope)}
+    matched = match_to_previous(cluster_centroids, list(previous.values()), match_threshold)
+    # Group keys: an existing theme id (> 0), or -(cluster + 1) for a cluster that is a new theme.
+    members: dict[int, list[int]] = defaultdict(list)
+    for index, cluster in enumerate(labels):
+        if cluster >= 0:
+            members[matched.get(int(cluster), -(int(cluster) + 1))].append(index)
+    members = replay_edits(db, scope.scope, members, vectors)
+    groups = np.full(len(labels), NOISE, dtype=int)
+    keys = sorted(members, key=lambda k: (-len(members[k]), k))
+    centroids: dict[int, np.ndarray] = {}
+    for position, key in enumerate(keys):
+        groups[members[key]] = position
+        centroids[position] = normalise_rows(vectors[members[key]].mean(axis=0, keepdims=True))[0]
+    described = describe_groups(nlp, scope.texts, groups, vectors, scope.speakers, centroids)
+
+    n = len(labels)
+    summary = ThemeRunSummary(
+        scope.scope, n, embedded=stats.embedded, reused=stats.reused,
+        unassigned=int((groups == NOISE).sum()), reassigned=int(reassigned[groups != NOISE].sum()),
+    )
+    windows = sorted({w for w in scope.windows if w})
+    span = Window.parse(window) if window else None
+    with transaction(db):
+        run_id = db.conn.execute(
+            """INSERT INTO theme_runs (scope, created_at, model, window_start, window_end, params, units, themes,
+               unassigned, embedded, reused) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                scope.scope, clock(), embedder.name,
+                span.start.isoformat() if span else (windows[0] if windows else None),
+                span.end.isoformat() if span else None,
+                json.dumps({**asdict(params), "match_threshold": match_threshold, "window": window}, default=str),
+                n, len(keys), summary.unassigned, stats.embedded, stats.reused,
+            ),
+        ).lastrowid
+        summary.run_id = int(run_id)
+        theme_of: dict[int, int] = {}
+        cluster_of = {theme_id: cluster for cluster, theme_id in matched.items()}
+        for position, key in enumerate(keys):
+            idx = members[key]
+            info = described[position]
+            ratings = [scope.ratings[i] for i in idx if scope.ratings[i] is not None]
+            row = {
+                "label": info.label,
+                "keywords": json.dumps(info.keywords, ensure_ascii=False),
+                "phrases": json.dumps(info.phrases, ensure_ascii=False),
+                "quotes": json.dumps([scope.unit_ids[i] for i in info.quotes]),
+                # Matching uses the centroid of the cluster the theme matched (not of its members after merges
+                # and splits were replayed), so each side of a merge is recognised again next time.
+                "centroid": centroid_blob(
+                    cluster_centroids[cluster_of[key]] if key in cluster_of else centroids[position]
+                ),
+                "size": len(idx),
+                "share": len(idx) / n,
+                "mean_rating": float(np.mean(ratings)) if ratings else None,
+            }
+            old = previous.get(key)
+            change = change_of(old, row["share"])
+            if old is not None:
+                db.conn.execute(
+                    """UPDATE themes SET label = :label, keywords = :keywords, phrases = :phrases, quotes = :quotes,
+                       centroid = :centroid, size = :size, share = :share, mean_rating = :mean_rating,
+                       status = 'active', last_run_id = :run, change = :change WHERE id = :id""",
+                    {**row, "run": run_id, "change": change, "id": key},
+                )
+                theme_id = key
+            else:
+                theme_id = db.conn.execute(
+                    """INSERT INTO themes (scope, label, keywords, phrases, quotes, centroid, size, share, mean_rating,
+                       status, first_run_id, last_run_id, change)
+                       VALUES (:scope, :label, :keywords, :phrases, :quotes, :centroid, :size, :share, :mean_rating,
+                       'active', :run, :run, 'new')""",
+                    {**row, "scope": scope.scope, "run": run_id},
+                ).lastrowid
+            theme_of[position] = int(theme_id)
+            summary.themes.append(
+                ThemeSummary(
+                    int(theme_id), (old.user_label if old and old.user_label else None) or info.label, len(idx),
+                    row["share"], change, info.keywords, info.phrases, int(reassigned[idx].sum()),
+                    row["mean_rating"], dict(Counter(scope.sources[i] for i in idx).most_common()),
+                )
+            )
+        # Themes that found no units keep the status an edit gave them (merged, split); active ones vanish.
+        # A matched theme that was merged or split away still gets the centroid of its cluster, to be found again.
+        for cluster, theme_id in matched.items():
+            if theme_id not in members:
+                db.conn.execute(
+                    "UPDATE themes SET centroid = ? WHERE id = ?", (centroid_blob(cluster_centroids[cluster]), theme_id)
+                )
+        for theme in previous.values():
+            if theme.id not in members and theme.status == "active":
+                db.conn.execute("UPDATE themes SET status = 'vanished', change = 'vanished' WHERE id = ?", (theme.id,))
+                summary.vanished.append({"id": theme.id, "label": theme.display_label})
+        _store_assignments(db, scope, summary.run_id, groups, theme_of, vectors, centroids, reassigned, window)
+        refresh_prevalence(db, scope.scope)
+    return summary
+
+
+def _store_assignments(
+    db: sqlite_utils.Database,
+    scope: ScopeUnits,
+    run_id: int,
+    groups: np.ndarray,
+    theme_of: dict[int, int],
+    vectors: np.ndarray,
+    centroids: dict[int, np.ndarray],
+    reassigned: np.ndarray,
+    window: str | None,
+) -> None:
+    """Replace the scope's unit_themes rows: all of them for a full run, the run's units for a window run."""
+    if window is None:
+        db.conn.execute("DELETE FROM unit_themes WHERE scope = ?", (scope.scope,))
+    rows = []
+    for index, group in enumerate(groups):
+        if group == NOISE:
+            rows.append((scope.unit_ids[index], scope.scope, None, run_id, None, 0))
+        else:
+            similarity = float(vectors[index] @ centroids[int(group)])
+            rows.append(
+                (scope.unit_ids[index], scope.scope, theme_of[int(group)], run_id, similarity, int(reassigned[index]))
+            )
+    db.conn.executemany(
+        """INSERT OR REPLACE INTO unit_themes (unit_id, scope, theme_id, run_id, similarity, reassigned)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        rows,
+    )

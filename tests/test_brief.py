@@ -1,0 +1,198 @@
+"""Persona briefs on a small constructed database: numbers, themes with traceable quotes, small segments, escaping."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+from click.testing import CliRunner
+from test_links import Seed
+
+from insight.brief import build_brief, write_briefs
+from insight.brief_render import render_html, render_markdown
+from insight.cli import cli
+
+WHY = "survey: What made you buy today?"
+STOPPED = "survey: What almost stopped you from buying?"
+MARKUP = '<script>alert("x")</script> & <b>loud</b> [link](http://evil.example)'
+
+
+def brand(db: sqlite_utils.Database) -> dict[str, int]:
+    """25 Champions (12 answered), 25 At Risk (12 answered), 3 Lost (all answered), two snapshots."""
+    seed = Seed(db)
+    earlier = {f"c{i}@x.com": ("Loyal Customers" if i < 5 else "Champions", "Active", 10, 5, 400.0) for i in range(25)}
+    earlier |= {f"r{i}@x.com": ("At Risk", "At Risk", 130, 2, 100.0) for i in range(25)}
+    seed.snapshot("2026-10-25", earlier)
+    latest = {f"c{i}@x.com": ("Champions", "Active", i, 4 + i % 3, 100.0 * (4 + i % 3)) for i in range(25)}
+    latest |= {f"r{i}@x.com": ("At Risk", "At Risk" if i < 20 else "Lapsed", 120 + i, 2, 90.0) for i in range(25)}
+    latest |= {f"l{i}@x.com": ("Lost", "Lapsed", 400, 1, 30.0) for i in range(3)}
+    seed.snapshot("2026-11-24", latest)
+    ids = {
+        "ritual": seed.theme(WHY, "part of my routine", phrases=["my daily routine", "ran out"]),
+        "tiktok": seed.theme(WHY, "saw it on tiktok"),
+        "shipping": seed.theme(STOPPED, "shipping cost", phrases=["shipping was too expensive"]),
+        "late": seed.theme("ticket", "late delivery"),
+        "leak": seed.theme("review", "pump leaked"),
+        "love": seed.theme("review", "love the texture"),
+        "thanks": seed.theme("ticket", "thanks for sorting it"),
+    }
+    why, stopped = WHY.removeprefix("survey: "), STOPPED.removeprefix("survey: ")
+    for i in range(12):
+        text = MARKUP if i == 0 else f"it is part of my morning routine now, day {i}"
+        seed.doc("survey", f"c{i}@x.com", [(text, ids["ritual"] if i < 11 else ids["tiktok"], why)], scope=WHY,
+                 attributes=[("How did you hear about us?", "Friend" if i < 9 else "TikTok")])
+        seed.doc("review", f"c{i}@x.com", [(f"really love the texture of this cream {i}", ids["love"], None)], rating=5)
+    for i in range(12):
+        seed.doc("survey", f"r{i}@x.com", [(f"saw it in a tiktok video from a creator {i}",
+                                           ids["tiktok"] if i < 10 else ids["ritual"], why)], scope=WHY,
+                 attributes=[("How did you hear about us?", "TikTok" if i < 9 else "Friend")])
+        seed.doc("survey", f"r{i}@x.com", [(f"the shipping was too expensive for me {i}", ids["shipping"], stopped)],
+                 scope=STOPPED)
+        follow_up = [("thanks so much for sorting it out", ids["thanks"], None)] if i < 6 else []
+        seed.doc("ticket", f"r{i}@x.com", [(f"my order is two weeks late, where is it {i}", ids["late"], None),
+                                           *follow_up])
+        if i < 4:
+            seed.doc("review", f"r{i}@x.com", [(f"the pump leaked all over my bag {i}", ids["leak"], None)], rating=1)
+    for i in range(3):
+        seed.doc("survey", f"l{i}@x.com", [("saw it on tiktok", ids["tiktok"], why)], scope=WHY)
+    seed.doc("review", None, [("anonymous praise for the texture", ids["love"], None)], rating=5)
+    seed.commit()
+    return ids
+
+
+def test_full_brief_has_numbers_themes_and_traceable_quotes(db):
+    ids = brand(db)
+    brief = build_brief(db, "champions")
+    assert brief.segment == "Champions" and not brief.small
+    n = brief.numbers
+    assert (n.customers, n.all_customers) == (25, 53)
+    revenue = sum(100.0 * (4 + i % 3) for i in range(25))
+    assert n.revenue == pytest.approx(revenue)
+    assert n.share_of_revenue == pytest.approx(revenue / (revenue + 25 * 90.0 + 3 * 30.0))
+    assert n.median_recency_days == 12 and n.median_frequency == 5 and n.median_order_value == pytest.approx(100.0)
+    assert n.lifecycle_mix == {"Active": 25}
+    assert (n.previous_customers, n.moved_in) == (20, [("Loyal Customers", 5)])
+    assert brief.feedback_customers == 12
+
+    assert brief.says_significant
+    top = brief.says[0]
+    assert (top.theme_id, top.customers, top.segment_customers) == (ids["ritual"], 11, 12)
+    assert top.phrases == ["my daily routine", "ran out"]
+    assert 2 <= len(top.quotes) <= 3
+    for quote in top.quotes:
+        assert quote.source == "survey" and quote.document_id.startswith("survey-")
+    assert len({q.document_id for q in top.quotes}) == len(top.quotes)
+    assert [t.theme_id for t in brief.why_buy][:1] == [ids["ritual"]]
+    assert brief.activation is not None and brief.activation.title == "Early access and advocacy"
+    assert any("part of my routine" in a for a in brief.activation.actions)  # $top_motivation filled
+    assert any(a.value == "Friend" and a.customers == 9 for a in brief.attributes)
+    assert brief.method is not None and brief.method.models == ["fake-model"]
+
+    text = render_markdown(brief)
+    assert text.startswith("# Champions: persona brief")
+    assert f"survey {top.quotes[0].document_id}" in text
+    assert "## How this was computed" in text and "2026-11-24" in text
+
+
+def test_objections_tickets_and_low_rated_reviews_feed_what_stops_them(db):
+    ids = brand(db)
+    brief = build_brief(db, "At Risk")
+    assert [t.theme_id for t in brief.stops] == [ids["shipping"]]
+    complaints = {t.theme_id: t for t in brief.complaints}
+    # "thanks" (6 customers) only ever follows up on a ticket: not a complaint
+    assert set(complaints) == {ids["late"], ids["leak"]}
+    leak = complaints[ids["leak"]]
+    assert (leak.customers, leak.segment_customers, leak.lift) == (4, 4, None)
+    assert all(q.rating == 1 and q.source == "review" for q in leak.quotes)
+    assert brief.activation is not None and brief.activation.title == "Win-back"
+    assert any("shipping cost" in a for a in brief.activation.actions)  # $top_objection filled
+    assert brief.numbers.lifecycle_mix == {"At Risk": 20, "Lapsed": 5}
+
+
+def test_small_segment_gets_a_short_brief_without_claims(db):
+    brand(db)
+    brief = build_brief(db, "Lost")
+    assert brief.small and "3 customers" in (brief.small_reason or "")
+    assert brief.says == [] and brief.why_buy == [] and brief.activation is None
+    text = render_markdown(brief)
+    assert "Not enough to go on" in text and "saw it on tiktok" not in text
+    assert "## Who they are" in text and "## How this was computed" in text
+
+
+def test_html_escapes_quotes_containing_markup(db):
+    brand(db)
+    brief = build_brief(db, "Champions")
+    quotes = [q.text for t in brief.says for q in t.quotes]
+    assert MARKUP in quotes  # the markup quote is one of the chosen quotes
+    page = render_html(brief)
+    assert "<script" not in page and "<b>loud</b>" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;loud&lt;/b&gt;" in page
+    assert page.startswith("<!DOCTYPE html>") and "http-equiv=\"Content-Security-Policy\"" in page
+    markdown = render_markdown(brief)
+    assert re.search(r"(?<!\\)<", markdown) is None  # every "<" escaped: no tag can open
+    assert r"\<script>alert" in markdown
+    assert r"\[link\](http://evil.example)" in markdown
+
+
+def test_write_briefs_one_file_per_segment(db, tmp_path: Path):
+    brand(db)
+    paths = write_briefs(db, None, "html", tmp_path / "out")
+    assert [p.name for p in paths] == ["champions.html", "at-risk.html", "lost.html"]
+    assert "data-segment=\"At Risk\"" in paths[1].read_text()
+    with pytest.raises(ValueError, match="segments: Champions, At Risk, Lost"):
+        write_briefs(db, ["Whales"], "md", tmp_path / "out")
+
+
+def test_replaced_activation_template(db, tmp_path: Path):
+    brand(db)
+    (tmp_path / "activation.toml").write_text(
+        '[default]\ntitle = "House playbook for $segment"\nactions = ["Call them about $top_objection."]\n'
+    )
+    brief = build_brief(db, "At Risk", templates=tmp_path)
+    assert brief.activation is not None
+    assert (brief.activation.title, brief.activation.actions) == (
+        "House playbook for At Risk", ["Call them about shipping cost."]
+    )
+    (tmp_path / "activation.toml").write_text(
+        '[default]\ntitle = "Playbook"\nactions = ["Fix $top_objection.", "Lead with $top_motivation."]\n'
+    )
+    champions = build_brief(db, "Champions", templates=tmp_path)
+    assert champions.stops == [] and champions.complaints == []
+    assert champions.activation is not None
+    assert champions.activation.actions == ["Lead with part of my routine."]  # no objection data: action left out
+    (tmp_path / "brief.html").write_text("<html><h1>$title</h1>$body</html>")
+    assert render_html(brief, tmp_path).startswith("<html><h1>At Risk: persona brief</h1><h1>")
+
+
+def test_cli_links_and_brief(db, db_path: Path, tmp_path: Path):
+    brand(db)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", str(db_path), "links", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["snapshot"]["as_of"] == "2026-11-24"
+    assert any(r["segment"] == "Champions" and r["theme_label"] == "part of my routine" for r in payload["rows"])
+    assert payload["coverage"]["anonymous"] == 1
+    result = runner.invoke(cli, ["--db", str(db_path), "brief", "--all", "--out", str(tmp_path / "b"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert [Path(p).name for p in json.loads(result.output)["files"]] == ["champions.md", "at-risk.md", "lost.md"]
+    result = runner.invoke(cli, ["--db", str(db_path), "brief", "--segment", "lost"])
+    assert result.exit_code == 0 and result.output.startswith("# Lost: persona brief")
+    result = runner.invoke(cli, ["--db", str(db_path), "brief", "--segment", "Whales"])
+    assert result.exit_code != 0 and "no segment 'Whales'" in result.output
+
+
+def test_cli_human_output(db, db_path: Path):
+    brand(db)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", str(db_path), "links"])
+    assert result.exit_code == 0, result.output
+    assert "Coverage: 74 analysed units" in result.output and "part of my routine" in result.output
+    assert "Loyal Customers -> Champions: 5 customers" in result.output
+    assert "part of my routine (survey: What made you buy today?): 5 (100% vs n/a)" in result.output  # nobody stayed Loyal
+    result = runner.invoke(cli, ["--db", str(db_path), "brief", "--segment", "At Risk", "--format", "html"])
+    assert result.exit_code == 0 and result.output.startswith("<!DOCTYPE html>")
+    assert runner.invoke(cli, ["--db", str(db_path), "brief"]).exit_code != 0  # neither --segment nor --all

@@ -1,0 +1,361 @@
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest.errors import ImportFailure
+from ingest.model import ImportOptions
+from ingest.store import store_parsed
+from ingest.survey_columns import CHOICE, EMAIL, EMPTY, OPEN, SCALE, classify
+from ingest.surveys import parse_survey
+from insight.redact import Redactor
+
+SURVEYS = Path(__file__).parent / "fixtures" / "surveys"
+
+
+def parse(path, fmt=None, mapping=None, open_text=(), choice=()):
+    return parse_survey(Path(path), fmt=fmt, mapping=mapping or {}, open_text=set(open_text), choice=set(choice))
+
+
+def by_id(parsed):
+    return {d.external_id: d for d in parsed.documents}
+
+
+def answers(doc):
+    return {u.question: u.text for u in doc.units}
+
+
+def counts(db):
+    return {t: db[t].count for t in ("documents", "units", "attributes", "customers", "import_batches")}
+
+
+# --- formats -------------------------------------------------------------------------------------------
+
+
+def test_typeform_csv(fixtures):
+    parsed = parse(SURVEYS / "typeform.csv")
+    assert (parsed.format, parsed.rows_read, len(parsed.documents), parsed.rejected) == ("typeform", 12, 12, [])
+    doc = by_id(parsed)["typeform:k2x9a1"]
+    assert doc.created_at == "2026-10-03T14:22:10+00:00"
+    assert [i.key for i in doc.identifiers] == ["email:jo.bloggs@example.com", "order:1001"]
+    assert doc.metadata["utm_source"] == "instagram" and doc.metadata["Network ID"] == "a1b2c3d4e5"
+    assert doc.metadata["started_at"] == "2026-10-03T14:20:01+00:00"
+    assert answers(doc) == {
+        "What almost stopped you from buying?":
+            "Honestly the price, I wasn't sure a serum at that price would be any better than my drugstore one."
+    }  # 'No' to "Anything else" is not a unit
+    multi = "Instagram / TikTok / A friend / Podcast"
+    assert set(doc.attributes) == {
+        ("Is this your first order with us?", "Yes"),
+        (multi, "Instagram"),
+        ("How likely are you to recommend Dewdrop to a friend? (0-10)", "9"),  # HTML stripped from header
+    }
+    two_picks = by_id(parsed)["typeform:k2x9a4"]
+    assert {(multi, "Instagram"), (multi, "TikTok")} <= set(two_picks.attributes)
+    other = by_id(parsed)["typeform:k2x9a7"]
+    assert answers(other)[f"{multi} / Other"] == "My dermatologist"
+    multiline = answers(by_id(parsed)["typeform:k2x9a2"])["Anything else you'd like to tell us?"]
+    assert multiline == "Love the packaging. Please do refills!\nAlso a travel size would be great."
+    # a Shopify internal order id is not an order number: kept as metadata only
+    internal = by_id(parsed)["typeform:k2x9a9"]
+    assert [i.kind for i in internal.identifiers] == ["email"] and internal.metadata["order_id"] == "5123456789012"
+    # a partial response has no submit date: its start date is used
+    assert by_id(parsed)["typeform:k2x9b1"].created_at == "2026-10-13T13:13:13+00:00"
+    assert parsed.details["open_text"] == [f"{multi} / Other", "What almost stopped you from buying?",
+                                           "Anything else you'd like to tell us?"]
+
+
+def test_typeform_xlsx_gives_the_same_documents_as_the_csv():
+    from_csv, from_xlsx = parse(SURVEYS / "typeform.csv"), parse(SURVEYS / "typeform.xlsx")
+    assert from_xlsx.format == "typeform"
+    assert [d.content_hash() for d in from_xlsx.documents] == [d.content_hash() for d in from_csv.documents]
+
+
+def test_google_forms_joined_checkboxes_and_generated_ids():
+    parsed = parse(SURVEYS / "google_forms.csv")
+    assert parsed.format == "google_forms" and len(parsed.documents) == 5
+    first = parsed.documents[0]
+    assert first.created_at == "2026-10-03T14:22:10"
+    assert ("Which products did you buy?", "Hyaluronic Dew Serum") in first.attributes
+    assert ("Which products did you buy?", "Daily Gel Cleanser") in first.attributes
+    assert answers(first) == {"What made you choose us over other brands?":
+                              "The ingredient list is short and I can actually read it"}
+    assert parsed.documents[3].created_at == "2026-10-13T21:40:00"  # month-first, decided from the column
+    ids = [d.external_id for d in parsed.documents]
+    assert len(set(ids)) == 5 and all(i.startswith("google_forms:") for i in ids)
+    assert ids == [d.external_id for d in parse(SURVEYS / "google_forms.csv").documents]  # stable
+
+
+def test_surveymonkey_two_header_rows_csv_and_xlsx():
+    parsed = parse(SURVEYS / "surveymonkey.csv")
+    assert (parsed.format, parsed.rows_read, len(parsed.documents)) == ("surveymonkey", 3, 3)
+    jo, sam, third = parsed.documents
+    assert jo.external_id == "surveymonkey:114523987001" and jo.created_at == "2026-10-03T14:22:10"
+    assert ("Which of these did you buy?", "Hyaluronic Dew Serum") in jo.attributes
+    assert ("How easy was checkout?", "Very easy") in jo.attributes
+    assert answers(sam)["Which of these did you buy? (other)"] == "a travel kit"
+    assert set(third.attributes) >= {("Which of these did you buy?", "Hyaluronic Dew Serum"),
+                                     ("Which of these did you buy?", "Cloud Moisturiser")}
+    assert answers(third)["Anything else?"].startswith("The account creation step nearly lost me.")
+    assert third.identifiers == []  # no email given; names and IP address are never kept
+    assert "First Name" not in jo.metadata and "IP Address" not in jo.metadata
+    xlsx = parse(SURVEYS / "surveymonkey.xlsx")
+    assert [d.content_hash() for d in xlsx.documents] == [d.content_hash() for d in parsed.documents]
+
+
+def test_qualtrics_three_header_rows_bom_and_time_zone():
+    parsed = parse(SURVEYS / "qualtrics.csv")
+    assert (parsed.format, len(parsed.documents)) == ("qualtrics", 3)
+    jo = by_id(parsed)["qualtrics:R_1a2B3c4D5e6F7g8"]
+    assert jo.created_at == "2026-10-03T10:22:11-04:00"  # RecordedDate in the export's America/New_York
+    assert [i.key for i in jo.identifiers] == ["email:jo@example.com", "order:1001"]
+    assert ("Which of these matter most to you when buying skincare?", "Ingredients") in jo.attributes
+    assert ("Which of these matter most to you when buying skincare?", "Price") in jo.attributes
+    assert ("How satisfied are you with... - Packaging", "Very satisfied") in jo.attributes
+    assert answers(jo) == {"What is the one thing we could do better?": "Tell me how long a bottle lasts before I buy it"}
+    sam = by_id(parsed)["qualtrics:R_2b3C4d5E6f7G8h9"]
+    assert answers(sam)["How did you hear about us? - Other"] == "My dermatologist"
+    assert [i.key for i in sam.identifiers] == ["email:sam@example.org", "order:1002"]  # case, '#'
+    assert "RecipientFirstName" not in jo.metadata and "LocationLatitude" not in jo.metadata
+
+
+def test_post_purchase_long_format_groups_rows_by_order():
+    parsed = parse(SURVEYS / "fairing.csv")
+    assert (parsed.format, parsed.rows_read, len(parsed.documents)) == ("post_purchase", 8, 4)
+    sam = by_id(parsed)["post_purchase:order:1002"]
+    assert [i.key for i in sam.identifiers] == ["email:sam@example.org", "customer_id:7002", "order:1002"]
+    assert sam.attributes == [("How did you hear about us?", "Other")]
+    assert answers(sam) == {"How did you hear about us? (other)": "My dermatologist recommended you",
+                            "What almost stopped you from buying today?": "Shipping cost to Ireland"}
+    assert sam.created_at == "2026-10-04T09:03:12+00:00" and sam.metadata["Order Total"] == "32.50"
+    lee = by_id(parsed)["post_purchase:order:1003"]
+    assert lee.units == []  # 'nothing' is not something to analyse
+
+
+def test_generic_mapping_semicolons_and_cp1252():
+    parsed = parse(SURVEYS / "generic_semicolon_cp1252.csv",
+                   mapping={"id": ["ResponseNo"], "text": ["Q3 What should we improve?"],
+                            "choice": ["Q1 Favourite product"], "email": ["E-mail"], "date": ["Submitted"]})
+    assert parsed.format == "generic" and len(parsed.documents) == 3
+    first = parsed.documents[0]
+    assert first.external_id.startswith("generic:") and first.external_id.endswith(":101")
+    assert answers(first) == {"Q3 What should we improve?": "Le flacon est très joli mais la pompe fuit – please fix"}
+    assert first.attributes == [("Q1 Favourite product", "Dew Serum")]
+    assert parsed.documents[2].created_at == "2026-10-15T18:41:00"  # day-first, seen from '15/10/2026'
+
+
+def test_generic_mapping_errors_name_the_column(tmp_path):
+    with pytest.raises(ImportFailure, match=r"no column 'Q9'.*expected one of the columns: ResponseNo"):
+        parse(SURVEYS / "generic_semicolon_cp1252.csv", mapping={"text": ["Q9"]})
+    with pytest.raises(ImportFailure, match="unknown --map field"):
+        parse(SURVEYS / "generic_semicolon_cp1252.csv", mapping={"body": ["Q3"]})
+    with pytest.raises(ImportFailure, match="--map only applies to generic"):
+        parse(SURVEYS / "typeform.csv", fmt="typeform", mapping={"text": ["x"]})
+
+
+# --- open text vs choice -------------------------------------------------------------------------------
+
+
+def test_classification_by_content():
+    assert classify(["Instagram", "TikTok", "Instagram", "A friend"] * 5).kind == CHOICE
+    assert classify([f"The shipping took {n} days and nobody answered my emails" for n in range(12)]).kind == OPEN
+    assert classify(["price", "shipping cost", "reviews", "skin type", "ingredients", "packaging", "delivery time",
+                     "vegan?", "too many products", "account creation", "stock"]).kind == OPEN  # short but unique
+    assert classify(["9", "10", "7", "8", ""]).kind == SCALE
+    assert classify(["jo@example.com", "sam@example.org"]).kind == EMAIL
+    assert classify(["", "n/a", "-"]).kind == EMPTY
+    assert classify(["No", "Nothing", "no", "Shipping was slow and the box was damaged"]).kind == OPEN
+
+
+def test_user_overrides_the_classification():
+    parsed = parse(SURVEYS / "google_forms.csv", open_text={"how did you hear about us?"},
+                   choice={"What made you choose us over other brands?"})
+    first = parsed.documents[0]
+    assert answers(first) == {"How did you hear about us?": "Instagram"}
+    assert ("What made you choose us over other brands?",
+            "The ingredient list is short and I can actually read it") in first.attributes
+    with pytest.raises(ImportFailure, match="name no question column: Nope"):
+        parse(SURVEYS / "typeform.csv", open_text={"Nope"})
+
+
+# --- malformed input -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG image"),
+        (b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nSam: hi\n", "transcript"),
+        (b"Name,Email,Financial Status,Paid at,Lineitem name,Total\n#1001,a@b.co,paid,,Serum,10\n", "orders export"),
+        (b"Id,Subject,Requester,Requester email,Status\n1,Help,Jo,jo@example.com,open\n", "support-ticket"),
+        (b"When,What\n2026-10-01,hello\n", "does not match any survey tool"),
+        (b'#,Q\n"abc,unterminated\n', "malformed CSV"),
+    ],
+)
+def test_bad_files_fail_with_the_file_name_and_reason(tmp_path, content, message):
+    path = tmp_path / "export.csv"
+    path.write_bytes(content)
+    with pytest.raises(ImportFailure, match=message) as info:
+        parse(path)
+    assert str(path) in info.value.message
+
+
+def test_docx_passed_as_survey_and_unknown_format(tmp_path, fixtures):
+    docx_path = Path(__file__).parent / "fixtures" / "interviews" / "2026-10-08_ana@example.com.docx"
+    with pytest.raises(ImportFailure, match="not an XLSX workbook"):
+        parse(docx_path)
+    with pytest.raises(ImportFailure, match="unknown survey format 'surveygizmo'; known formats: typeform"):
+        parse(SURVEYS / "typeform.csv", fmt="surveygizmo")
+    with pytest.raises(ImportFailure, match=r"no '#' column"):
+        parse(SURVEYS / "google_forms.csv", fmt="typeform")
+
+
+def test_utf16_and_bom_exports_decode(tmp_path):
+    text = (SURVEYS / "google_forms.csv").read_text(encoding="utf-8")
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_text(text, encoding="utf-16")
+    bom = tmp_path / "bom.csv"
+    bom.write_text(text, encoding="utf-8-sig")
+    expected = [d.content_hash() for d in parse(SURVEYS / "google_forms.csv").documents]
+    assert [d.content_hash() for d in parse(utf16).documents] == expected
+    assert [d.content_hash() for d in parse(bom).documents] == expected
+
+
+def test_bad_rows_are_rejected_with_their_line_and_the_rest_imported(tmp_path):
+    rows = list(csv.reader((SURVEYS / "typeform.csv").open(newline="", encoding="utf-8")))
+    rows[3] = rows[3] + ["stray", "cells"]  # ragged: line 5 (line 3 holds a two-line answer)
+    rows[4][0] = ""  # no response token
+    rows[5][16] = "yesterday-ish"  # unreadable Submit Date
+    path = tmp_path / "typeform.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    parsed = parse(path)
+    assert [(r.record, r.reason) for r in parsed.rejected] == [
+        ("line 5", "21 cells but the header has 19 (a stray separator or an unquoted line break?)"),
+        ("line 6", "no response id in column '#'"),
+        ("line 7", "unreadable date 'yesterday-ish' in column 'Submit Date (UTC)' (expected e.g. 2026-10-03 14:22:10)"),
+    ]
+    assert len(parsed.documents) == 9
+
+
+# --- storing: idempotent, windows, redaction, atomic ------------------------------------------------
+
+
+def test_reimport_and_overlapping_next_export(db, tmp_path, clock):
+    first = store_parsed(db, parse(SURVEYS / "typeform.csv"), ImportOptions(), Redactor(), clock)
+    assert (first.imported, first.duplicates, first.units) == (12, 0, 16)
+    again = store_parsed(db, parse(SURVEYS / "typeform.xlsx"), ImportOptions(), Redactor(), clock)
+    assert (again.imported, again.updated, again.duplicates) == (0, 0, 12)
+    # next window's export repeats two responses (one edited) and adds one
+    rows = list(csv.reader((SURVEYS / "typeform.csv").open(newline="", encoding="utf-8")))
+    nxt = [rows[0], rows[11], rows[12], list(rows[12])]
+    nxt[2][7] = "The price of shipping, compared with the product itself"
+    nxt[3][0], nxt[3][16] = "k2x9c1", "2026-11-02 10:00:00"
+    path = tmp_path / "typeform_november.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(nxt)
+    summary = store_parsed(db, parse(path), ImportOptions(), Redactor(), clock)
+    assert (summary.imported, summary.updated, summary.duplicates) == (1, 1, 1)
+    assert db["documents"].count == 13
+    edited = db.execute("SELECT u.text FROM units u JOIN documents d ON d.id = u.document_id "
+                        "WHERE d.external_id = 'typeform:k2x9b2' AND u.question LIKE 'What almost%'").fetchone()
+    assert edited == ("The price of shipping, compared with the product itself",)
+    assert db.execute("SELECT window_start FROM documents WHERE external_id = 'typeform:k2x9c1'").fetchone() == (
+        "2026-11-01",)
+
+
+def test_customer_keys_link_to_one_customer_and_attributes_are_stored(db, clock):
+    store_parsed(db, parse(SURVEYS / "typeform.csv"), ImportOptions(), Redactor(), clock)
+    store_parsed(db, parse(SURVEYS / "fairing.csv"), ImportOptions(), Redactor(), clock)
+    # order #1001 from Typeform and Fairing's 'jo@example.com' + #1001 are the same person
+    owners = db.execute("SELECT DISTINCT customer_id FROM documents WHERE external_id IN "
+                        "('typeform:k2x9a1', 'post_purchase:order:1001')").fetchall()
+    assert len(owners) == 1
+    assert db.execute("SELECT count(*) FROM attributes WHERE name = 'Is this your first order with us?' "
+                      "AND value = 'No'").fetchone() == (4,)
+
+
+def test_redaction_by_default_and_raw_only_on_request(db, clock):
+    store_parsed(db, parse(SURVEYS / "typeform.csv"), ImportOptions(), Redactor(), clock)
+    text, raw = db.execute("SELECT text, raw_text FROM units WHERE text LIKE 'Call me%'").fetchone()
+    assert text == "Call me on [PHONE] about the discount code" and raw is None
+
+
+def test_a_failing_file_leaves_the_database_as_it_was(db, tmp_path, clock):
+    store_parsed(db, parse(SURVEYS / "typeform.csv"), ImportOptions(), Redactor(), clock)
+    before = counts(db)
+    bad = tmp_path / "bad.csv"
+    shutil.copy(SURVEYS / "typeform.csv", bad)
+    with bad.open("a", encoding="utf-8") as fh:
+        fh.write("k2x9z9,Yes,,,,,,fine,9,,z@example.com,1,,completed,2026-10-20 10:00:00,,bad date,x,\n")
+    with pytest.raises(ImportFailure, match="line 15"):
+        store_parsed(db, parse(bad), ImportOptions(strict=True), Redactor(), clock)
+    assert counts(db) == before
+
+
+def test_cli_json_summary(db_path, tmp_path):
+    from click.testing import CliRunner
+
+    from insight.cli import cli
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    args = ["--db", str(db_path), "import", "survey", str(SURVEYS / "qualtrics.csv"), str(empty), "--json",
+            "--no-redact", "--window", "2026-10-01..2026-10-31"]
+    result = CliRunner().invoke(cli, args)
+    payload = json.loads(result.stdout)
+    assert result.exit_code == 1 and payload["ok"] is False
+    assert payload["totals"]["imported"] == 3 and payload["files"][0]["format"] == "qualtrics"
+    assert payload["failed"] == [{"file": str(empty), "error": f"{empty}: the file is empty"}]
+    again = json.loads(CliRunner().invoke(cli, args[:5] + ["--json", "--no-redact"]).stdout)
+    assert again["totals"]["duplicates"] == 3 and again["ok"] is True
+
+
+def test_next_small_export_reads_questions_as_stored_before(db, tmp_path, clock):
+    from ingest.surveys import known_question_kinds
+
+    store_parsed(db, parse(SURVEYS / "typeform.csv"), ImportOptions(), Redactor(), clock)
+    rows = list(csv.reader((SURVEYS / "typeform.csv").open(newline="", encoding="utf-8")))
+    small = [rows[0], list(rows[12]), list(rows[12])]
+    small[1][0], small[1][7] = "k2x9d1", "Price"  # two short answers alone look like a choice…
+    small[2][0], small[2][7] = "k2x9d2", "Shipping"
+    path = tmp_path / "typeform_small.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(small)
+    assert "What almost stopped you from buying?" in parse(path).details["choices"]
+    known = known_question_kinds(db)  # …but earlier imports stored that question as open text
+    assert known["What almost stopped you from buying?"] == OPEN and known["Is this your first order with us?"] == CHOICE
+    parsed = parse_survey(path, fmt=None, mapping={}, open_text=set(), choice=set(), known=known)
+    assert answers(parsed.documents[0]) == {"What almost stopped you from buying?": "Price"}
+
+
+def test_answers_with_nothing_to_say():
+    from ingest.survey_columns import says_nothing
+
+    assert all(says_nothing(t) for t in ["No.", "Not a thing", "nothing at all", ":)", "🙏", " n/a ", "OK!"])
+    assert not any(says_nothing(t) for t in ["nothing stopped me, the price was fine", "No white cast", "ok price"])
+    assert classify(["Yes", "No", "Yes", "yes"]).kind == CHOICE  # a yes/no question is still a choice
+
+
+def test_knocommerce_style_long_export_groups_by_email_and_day(tmp_path):
+    path = tmp_path / "kno.csv"
+    path.write_text(
+        "Submitted At,Customer Email,Question Title,Answer,Order Total\n"
+        "2026-10-03 14:22:10,Jo@Example.com,Where did you first hear about us?,Podcast,54.00\n"
+        "2026-10-03 14:22:30,jo@example.com,What nearly stopped you?,Not sure the serum suits oily skin,54.00\n"
+        "2026-10-09 08:00:00,jo@example.com,Where did you first hear about us?,Instagram,20.00\n"
+        "2026-10-04 09:00:00,,Where did you first hear about us?,TikTok,10.00\n",
+        encoding="utf-8",
+    )
+    parsed = parse(path)
+    assert parsed.format == "post_purchase" and len(parsed.documents) == 2
+    first, second = parsed.documents
+    assert first.external_id == "post_purchase:email:jo@example.com:2026-10-03"
+    assert answers(first) == {"What nearly stopped you?": "Not sure the serum suits oily skin"}
+    assert first.attributes == [("Where did you first hear about us?", "Podcast")]
+    assert second.attributes == [("Where did you first hear about us?", "Instagram")]
+    assert [(r.record, r.reason) for r in parsed.rejected] == [
+        ("line 5", "no response id, order or customer to group this answer by")]

@@ -1,0 +1,234 @@
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ingest.email_clean import clean_message, is_auto_reply, strip_quoted, strip_signature
+from ingest.errors import ImportFailure
+from ingest.model import ImportOptions
+from ingest.store import store_parsed
+from ingest.tickets import parse_tickets
+from insight.cli import cli
+from insight.db import open_db
+from insight.redact import Redactor
+
+TICKETS = Path(__file__).parent / "fixtures" / "tickets"
+GENERIC_MAP = {"id": ["Conversation"], "text": ["Message"], "email": ["From"], "date": ["Sent"],
+               "subject": ["Topic"], "role": ["Sender"]}
+
+
+def parse(name: str, mapping=None, fmt=None):
+    return parse_tickets(TICKETS / name, fmt=fmt, mapping=mapping or {})
+
+
+def doc(parsed, external_id: str):
+    return next(d for d in parsed.documents if d.external_id == external_id)
+
+
+def roles(document):
+    return [(u.role, u.analyse) for u in document.units]
+
+
+def test_zendesk_ticket_with_quoted_reply_and_signature():
+    parsed = parse("zendesk_api.json")
+    assert parsed.format == "zendesk" and parsed.kind == "ticket"
+    ticket = doc(parsed, "3021")
+    assert ticket.title == "Pump on my serum broke"
+    assert [i.key for i in ticket.identifiers] == ["email:jo.bloggs@example.com", "customer_id:6620011"]
+    assert ticket.metadata["tags"] == ["damaged", "pump", "serum"]
+    assert (ticket.metadata["status"], ticket.metadata["channel"], ticket.metadata["satisfaction"]) == (
+        "solved", "email", "good")
+    first, agent, last = ticket.units
+    assert first.text == ("Hi, the pump on my niacinamide serum broke after two days. It just spins and nothing "
+                          "comes out.\nCan I get a replacement? My order was #1042.")
+    assert "Thanks" not in first.text and "iPhone" not in first.text and "555" not in first.text
+    assert last.text == "Got it, the new one works. Would be nice if the pump was sturdier though."
+    assert "wrote:" not in last.text and ">" not in last.text
+    # Agent replies are context (not analysed); the internal note is never imported.
+    assert roles(ticket) == [("customer", True), ("agent", False), ("customer", True)]
+    assert [u.turn for u in ticket.units] == [0, 1, 2]
+    assert all("flagging batch" not in u.text for u in ticket.units)
+    assert parsed.details["internal_notes_skipped"] == 1
+
+
+def test_zendesk_html_body_auto_reply_and_description_only():
+    parsed = parse("zendesk_api.json")
+    wismo = doc(parsed, "3022")
+    assert [u.text for u in wismo.units] == ["Ordered 10 days ago and tracking hasn't moved.\nIs it lost?"]
+    assert parsed.details["empty_after_cleaning"] == 1  # the out-of-office reply
+    pause = doc(parsed, "3023")
+    assert [u.text for u in pause.units] == ["How do I pause my routine subscription for a month?"]
+    assert [(r.record, r.reason) for r in parsed.rejected] == [("ticket record 4", "no id")]
+
+
+def test_zendesk_ndjson_export_takes_email_from_the_mail_channel():
+    parsed = parse("zendesk_export.json")
+    assert parsed.format == "zendesk" and len(parsed.documents) == 2
+    lid = doc(parsed, "4101")
+    assert [i.key for i in lid.identifiers] == ["email:lee.m@example.com"]
+    assert lid.units[0].text == "The lid of the balm tub arrived cracked. The balm itself is fine."
+    reaction = doc(parsed, "4102")
+    assert reaction.identifiers == [] and reaction.metadata["requester_id"] == "8102"
+    assert reaction.units[0].text == "I got red bumps after two days of the serum. Should I stop?"
+    assert reaction.record == "ticket 4102 (line 2)"
+
+
+def test_zendesk_and_freshdesk_csv_exports():
+    view = parse("zendesk_view.csv")
+    assert view.format == "zendesk_csv"
+    late = doc(view, "5001")
+    assert late.units[0].text == "My order still hasn't arrived after 12 days.\nCan you check?"
+    assert late.metadata["tags"] == ["shipping", "late"] and late.metadata["solved_at"] == "2026-10-05T09:00:00"
+    assert "satisfaction" not in doc(view, "5002").metadata  # 'Unoffered' is not a score
+    fresh = parse("freshdesk.csv")
+    assert fresh.format == "freshdesk"
+    refund = doc(fresh, "61")
+    assert refund.units[0].text == "The bottle leaked in transit.\nI'd like a refund please."
+    assert refund.metadata["tags"] == ["leak", "refund"] and refund.metadata["channel"] == "Email"
+    assert [i.key for i in refund.identifiers] == ["email:maria.lopez@example.com"]
+
+
+def test_gorgias_messages_by_agent_flag_and_internal_notes_skipped():
+    parsed = parse("gorgias.json")
+    assert parsed.format == "gorgias"
+    charged = doc(parsed, "880001")
+    assert roles(charged) == [("customer", True), ("agent", False)]
+    assert "wrote:" not in charged.units[0].text and "shipped" not in charged.units[0].text
+    assert [i.key for i in charged.identifiers] == ["email:dana.w@example.com", "customer_id:6620150"]
+    chat = doc(parsed, "880002")
+    assert chat.units[0].text == "Do you ship to Canada?"
+    assert [i.key for i in chat.identifiers] == ["email:visitor42@example.com"]
+
+
+def test_helpscout_threads_are_put_in_time_order_and_notes_dropped():
+    parsed = parse("helpscout.json")
+    assert parsed.format == "helpscout"
+    conversation = doc(parsed, "2391938111")
+    assert [u.text for u in conversation.units] == [
+        "The refill pouch leaked all over the box. The seal looks split.",
+        "We're sending a new pouch.",
+        "Thanks, the replacement arrived fine.",
+    ]
+    assert roles(conversation)[1] == ("agent", False)
+    assert conversation.metadata["tags"] == ["refill", "leak"]
+
+
+def test_intercom_bots_and_notes_are_not_units():
+    parsed = parse("intercom.json")
+    assert parsed.format == "intercom"
+    swap = doc(parsed, "147")
+    assert roles(swap) == [("customer", True), ("agent", False), ("customer", True)]
+    assert all("Our team will reply" not in u.text and "VIP" not in u.text for u in swap.units)
+    assert swap.created_at == "2026-10-11T09:00:00+00:00"
+    assert [i.key for i in swap.identifiers] == ["email:jess.tan@example.com", "customer_id:6620201"]
+    assert doc(parsed, "148").title == "Discount code"
+
+
+def test_generic_csv_with_map_groups_messages_by_id():
+    parsed = parse("generic.csv", GENERIC_MAP)
+    assert parsed.format == "generic"
+    gift = doc(parsed, "c-1")
+    assert [(u.role, u.text) for u in gift.units] == [
+        ("customer", "Can you gift wrap an order?"), ("agent", "Yes! Add a note at checkout."),
+        ("customer", "Great, thanks!"),
+    ]
+    assert [(r.record, r.reason) for r in parsed.rejected] == [("line 7", "no ticket id in column 'Conversation'")]
+
+
+@pytest.mark.parametrize(
+    ("name", "mapping", "message"),
+    [
+        ("broken.json", {}, r"broken.json, line 2, column 12: invalid JSON"),
+        ("unknown.csv", {}, r"unknown.csv, line 1: a CSV this tool does not recognise.*--map id=COLUMN"),
+        ("generic.csv", {"id": ["Conversation"], "text": ["Body"]}, r"--map text=Body: no such column"),
+        ("generic.csv", {"id": ["Conversation"]}, r"needs --map text=COLUMN"),
+        ("generic.csv", {"id": ["Conversation"], "text": ["Message"], "colour": ["x"]}, r"unknown field\(s\) colour"),
+    ],
+)
+def test_bad_files_fail_with_file_record_and_expectation(name, mapping, message):
+    with pytest.raises(ImportFailure, match=message):
+        parse(name, mapping)
+
+
+def test_unrecognised_json_names_the_shapes_it_knows(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text('{"items": [{"name": "x"}]}')
+    with pytest.raises(ImportFailure, match="not a ticket export this tool knows.*Zendesk.*Gorgias.*Help Scout.*Intercom"):
+        parse_tickets(path, fmt=None, mapping={})
+
+
+def test_import_is_idempotent_redacted_and_updates_changed_tickets(db, clock, tmp_path):
+    first = store_parsed(db, parse("zendesk_api.json"), ImportOptions(), Redactor(), clock)
+    again = store_parsed(db, parse("zendesk_api.json"), ImportOptions(), Redactor(), clock)
+    assert (first.imported, again.imported, again.duplicates) == (3, 0, 3)
+    data = json.loads((TICKETS / "zendesk_api.json").read_text())
+    data["tickets"][2]["description"] = "How do I pause? Call me on 07700 900123 or mail ana@example.com"
+    data["tickets"][2]["status"] = "open"
+    changed = tmp_path / "zendesk_api.json"
+    changed.write_text(json.dumps(data))
+    summary = store_parsed(db, parse_tickets(changed, fmt=None, mapping={}), ImportOptions(), Redactor(), clock)
+    assert (summary.imported, summary.updated, summary.duplicates) == (0, 1, 2)
+    text = db.execute(
+        "SELECT u.text FROM units u JOIN documents d ON d.id = u.document_id WHERE d.external_id = '3023'"
+    ).fetchone()[0]
+    assert text == "How do I pause? Call me on [PHONE] or mail [EMAIL]"
+    assert db.execute("SELECT COUNT(*) FROM documents WHERE source = 'ticket'").fetchone()[0] == 3
+
+
+def test_strict_import_writes_nothing_when_a_record_is_bad(db, clock):
+    with pytest.raises(ImportFailure, match="ticket record 4: no id"):
+        store_parsed(db, parse("zendesk_api.json"), ImportOptions(strict=True), Redactor(), clock)
+    assert db["documents"].count == 0 and db["import_batches"].count == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Still broken.\n\nOn Tue, 3 Mar 2026 at 10:02, Support <help@x.com> wrote:\n> old", "Still broken."),
+        ("Merci.\n\nLe mar. 3 mars 2026 à 10:02, Support <help@x.com> a écrit :\n> vieux", "Merci."),
+        ("No tracking yet.\n\n________________________________\nFrom: Support <help@x.com>\nSent: Tuesday\n"
+         "To: me\nSubject: Re: order", "No tracking yet."),
+        ("Please cancel.\n-----Original Message-----\nFrom: Support", "Please cancel."),
+        ("From: my sister's account, sorry.\nThe balm is great.", "From: my sister's account, sorry.\nThe balm is great."),
+        ("Too greasy for me.\n-- \nJo Bloggs | Designer\nwww.example.com", "Too greasy for me."),
+        ("Where is it?\n\nBest,\nJo", "Where is it?"),
+        ("Which product caused the rash?\nThanks, Amira", "Which product caused the rash?"),
+        ("It arrived.\nThanks, appreciate it!", "It arrived.\nThanks, appreciate it!"),
+        ("Thanks for the fast refund, really appreciated the help with the broken pump.",
+         "Thanks for the fast refund, really appreciated the help with the broken pump."),
+        ("<p>Love it</p><blockquote>On Mon we wrote: hi</blockquote><div class=\"gmail_signature\">Jo</div>", "Love it"),
+        ("Out of office: back on Monday", ""),
+        ("", ""),
+    ],
+)
+def test_clean_message(body, expected):
+    assert clean_message(body) == expected
+
+
+def test_cleaning_pieces_keep_the_customers_words():
+    assert strip_quoted("a\n> b\nc") == "a\nc"
+    assert strip_signature("It leaked.\nSent from my iPhone") == "It leaked."
+    assert strip_signature("Thanks\nand one more thing: the lid is loose.\nIt is a long sentence here that is long "
+                           "enough to be words not a name block") .startswith("Thanks")
+    assert is_auto_reply("Automatic reply: Order 1042") and not is_auto_reply("I got an automatic reply from you")
+
+
+def test_cli_imports_tickets_with_map_and_json_summary(tmp_path):
+    db_path = tmp_path / "cli.db"
+    runner = CliRunner()
+    result = runner.invoke(cli, [
+        "--db", str(db_path), "import", "ticket", str(TICKETS / "generic.csv"), "--no-redact", "--json",
+        "--map", "id=Conversation,text=Message,email=From,date=Sent,subject=Topic,role=Sender",
+        "--window", "2026-10-15..2026-11-13",
+    ])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["totals"]["imported"] == 2 and payload["totals"]["rejected"] == 1
+    db = open_db(db_path)
+    windows = set(db.execute("SELECT window_start, window_end FROM documents").fetchall())
+    assert windows == {("2026-10-15", "2026-11-13")}
+    failed = runner.invoke(cli, ["--db", str(db_path), "import", "ticket", str(TICKETS / "broken.json"),
+                                 "--no-redact", "--json"])
+    assert failed.exit_code == 1
+    assert "invalid JSON" in json.loads(failed.output)["failed"][0]["error"]

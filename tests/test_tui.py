@@ -1,0 +1,282 @@
+"""The TUI driven as a person would, with Textual's Pilot, on the fixed small brand."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from textual.widgets import Markdown, OptionList, Select, Static
+from tui_snapshots.brand import build_small_brand
+
+from tui.app import InsightApp
+from tui.screens.document import DocumentScreen
+from tui.screens.help import HelpScreen
+from tui.screens.overview import OverviewScreen
+from tui.screens.search import SearchScreen
+from tui.screens.segment_detail import SegmentDetailScreen
+from tui.screens.segments import SegmentsScreen
+from tui.screens.theme_detail import ThemeDetailScreen
+from tui.screens.themes import ThemesScreen, ThemeTable
+from tui.widgets.quotes import QuotePanel
+
+SIZE = (160, 48)
+
+
+@pytest.fixture
+def brand_path(tmp_path: Path) -> Path:
+    path = tmp_path / "brand.db"
+    build_small_brand(path).conn.close()
+    return path
+
+
+def make_app(path: Path, tmp_path: Path) -> InsightApp:
+    return InsightApp(path, briefs_dir=tmp_path / "briefs")
+
+
+async def settle(pilot) -> None:
+    """Let workers finish and the screen redraw (twice: one load can start another)."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def static_text(app: InsightApp, selector: str) -> str:
+    content = app.screen.query_one(selector, Static).content
+    return getattr(content, "title", None) or str(content)
+
+
+def theme_labels(app: InsightApp) -> list[str]:
+    table = app.screen.query_one(ThemeTable)
+    return [table.records[key.value].label for key in table.rows]
+
+
+def db_rows(path: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.mark.asyncio
+async def test_empty_database_tells_a_new_user_what_to_run(tmp_path):
+    app = make_app(tmp_path / "new.db", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, OverviewScreen)
+        text = static_text(app, "#overview-empty")
+        assert "This database is empty" in text
+        assert "insight import orders" in text and "insight themes" in text and "make demo" in text
+        await pilot.press("2")
+        await settle(pilot)
+        assert "No themes yet" in static_text(app, "#themes-empty")
+
+
+@pytest.mark.asyncio
+async def test_navigate_to_a_theme_its_quotes_and_the_whole_document(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "Top themes" in static_text(app, "#ov-themes")
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, ThemesScreen)
+        assert theme_labels(app)[0] == "shipping cost / delivery fee"
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ThemeDetailScreen)
+        assert app.screen.detail.label == "merino wool / sustainable"
+        assert "customers say" in static_text(app, "#theme-header")
+        panel = app.screen.query_one(QuotePanel)
+        assert panel.table.row_count == 23 and panel.table.total == 23
+        first = panel.current
+        assert first.text in static_text(app, ".preview")
+        await pilot.press("c")
+        assert app.clipboard == first.text
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DocumentScreen)
+        target = app.screen.query_one(".target", Static)
+        assert first.text in str(target.content)
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ThemesScreen)
+
+
+@pytest.mark.asyncio
+async def test_transcript_opens_with_the_turn_in_context(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_document(1, 4)
+        await settle(pilot)
+        units = list(app.screen.query(".unit"))
+        assert len(units) == 8  # interviewer turns shown for context
+        assert [u.id for u in app.screen.query(".target")] == ["unit-4"]
+        assert len(app.screen.query(".context")) == 4
+        await pilot.press("n", "c")
+        assert app.clipboard.startswith("Anything you would change?")
+
+
+@pytest.mark.asyncio
+async def test_filters_and_sorting_narrow_the_theme_list(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        assert len(theme_labels(app)) == 10
+        app.screen.query_one("#f-source", Select).value = "review"
+        await settle(pilot)
+        assert set(theme_labels(app)) == {"fabric quality / holes", "fast delivery"}
+        app.screen.query_one("#f-source", Select).clear()
+        await settle(pilot)
+        await pilot.press("slash", *"deliv")
+        await settle(pilot)
+        assert sorted(theme_labels(app)) == ["fast delivery", "shipping cost / delivery fee"]
+        await pilot.press("ctrl+u", "enter")
+        await settle(pilot)
+        await pilot.press("s", "s")  # size -> share -> label (ascending)
+        await settle(pilot)
+        labels = theme_labels(app)
+        assert labels == sorted(labels) and len(labels) == 10
+        app.screen.query_one("#f-segment", Select).value = "At Risk"
+        await settle(pilot)
+        assert "fabric quality / holes" in theme_labels(app)
+        assert "hiking comfort / blisters" not in theme_labels(app)
+
+
+@pytest.mark.asyncio
+async def test_rename_and_merge_from_the_theme_list(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("ctrl+u", *"delivery costs", "enter")
+        await settle(pilot)
+        assert db_rows(brand_path, "SELECT user_label FROM themes WHERE id = 1") == [("delivery costs",)]
+        assert theme_labels(app)[0] == "delivery costs"
+        await pilot.press("m")
+        await settle(pilot)
+        options = app.screen.query_one(OptionList)
+        assert options.option_count == 2  # the other themes of the same survey question
+        await pilot.press(*"price", "down", "enter")
+        await settle(pilot)
+        assert db_rows(brand_path, "SELECT status, merged_into FROM themes WHERE id = 3") == [("merged", 1)]
+        assert "price / too expensive" not in theme_labels(app)
+        assert app.screen.query_one(ThemeTable).records["1"].size == 28 + 13
+
+
+@pytest.mark.asyncio
+async def test_split_from_the_theme_detail(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_theme(1)
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("enter")  # k = 2
+        await settle(pilot)
+        children = db_rows(brand_path, "SELECT id, size FROM themes WHERE id > 10 ORDER BY id")
+        assert len(children) == 2 and sum(size for _, size in children) == 28
+        assert "split" in static_text(app, "#theme-header")
+
+
+@pytest.mark.asyncio
+async def test_segments_heat_map_segment_detail_and_brief_export(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        assert isinstance(app.screen, SegmentsScreen)
+        rfm = app.screen.query_one("#rfm-table")
+        assert rfm.row_count == 5
+        heat = app.screen.query_one("#heatmap")
+        assert heat.row_count == 10 and len(heat.columns) == 6
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SegmentDetailScreen)
+        segment = app.screen.segment
+        themes = app.screen.query_one("#segment-themes")
+        assert themes.row_count > 0
+        quotes = app.screen.query_one(QuotePanel)
+        assert quotes.table.row_count > 0
+        await pilot.press("b")
+        await settle(pilot)
+        brief = app.screen.query_one("#brief-md", Markdown)
+        assert segment in brief.source
+        await pilot.press("e")
+        await settle(pilot)
+        written = list((tmp_path / "briefs").glob("*.md"))
+        assert len(written) == 1 and segment in written[0].read_text()
+
+
+@pytest.mark.asyncio
+async def test_search_full_text_then_similar_quotes(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*"merino", "enter")
+        await settle(pilot)
+        panel = app.screen.query_one(QuotePanel)
+        assert panel.table.row_count > 0
+        assert all("merino" in q.text.lower() for q in panel.table.records.values())
+        await pilot.press("f")
+        await settle(pilot)
+        assert panel.table.border_title.startswith("Similar to")
+        assert panel.table.row_count > 0
+        app.screen.query_one("#s-source", Select).value = "review"
+        await pilot.press("slash", "ctrl+u", *"delivery", "enter")
+        await settle(pilot)
+        assert {q.source for q in panel.table.records.values()} == {"review"}
+
+
+@pytest.mark.asyncio
+async def test_help_and_command_palette(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"Theme: fabric")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ThemeDetailScreen)
+        assert app.screen.detail.label == "fabric quality / holes"
+
+
+@pytest.mark.asyncio
+async def test_the_list_pages_lazily(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_theme(1)
+        await settle(pilot)
+        table = app.screen.query_one(QuotePanel).table
+        table.page_size = 10
+        table.reload()
+        await settle(pilot)
+        assert table.row_count == 10 and table.total == 28
+        for _ in range(6):
+            await pilot.press("down")
+        await settle(pilot)
+        assert table.row_count == 20
+
+
+def test_overview_condenses_long_histories_per_source():
+    from insight.queries import SourceWindow
+    from tui.screens.overview import condense
+
+    rows = [SourceWindow("review", f"2025-{m:02d}-01", 2, 10, 5) for m in range(1, 13)]
+    rows.append(SourceWindow("survey", "2025-12-01", 1, 4, 4))
+    condensed = condense(rows)
+    assert condensed[0] == ("review", "earlier (10 windows)", 20, 100, 0.5)
+    assert [r[1] for r in condensed[1:]] == ["2025-11-01", "2025-12-01", "2025-12-01"]

@@ -1,0 +1,80 @@
+"""SVG snapshots of each main screen on the fixed small brand (pytest-textual-snapshot).
+
+Update after an intended visual change with: pytest tests/tui_snapshots --snapshot-update
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui.app import InsightApp
+from tui_snapshots.brand import build_small_brand
+
+SIZE = (160, 48)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> InsightApp:
+    path = tmp_path / "brand.db"
+    build_small_brand(path).conn.close()
+    return InsightApp(path, briefs_dir=tmp_path / "briefs")
+
+
+async def settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def steps(*keys: str, before=None):
+    """A run_before that presses keys, letting workers finish after each."""
+
+    async def run(pilot) -> None:
+        await settle(pilot)
+        if before is not None:
+            before(pilot.app)
+            await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run
+
+
+def test_overview(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps())
+
+
+def test_empty_state(snap_compare, tmp_path):
+    assert snap_compare(InsightApp(tmp_path / "new.db"), terminal_size=SIZE, run_before=steps())
+
+
+def test_themes(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps("2", "down"))
+
+
+def test_theme_detail(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps("2", "enter"))
+
+
+def test_segments(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps("3"))
+
+
+def test_segment_detail(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps("3", "down", "enter"))
+
+
+def test_search(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps("4", *"shipping", "enter"))
+
+
+def test_document(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps(before=lambda a: a.open_document(1, 4)))
+
+
+def test_help(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps("question_mark"))

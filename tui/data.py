@@ -1,0 +1,156 @@
+"""The TUI's single door to the database: per-thread read connections, cached slow results, and the edits.
+
+Widgets call `insight.queries` functions with `source.read()` from worker threads; the few writes (rename,
+merge, split) and the other engineers' modules (links, briefs) are imported lazily, so the TUI starts fast
+and still works while those parts are missing or a database has nothing to link yet.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from insight import queries
+from insight.db import connect
+
+
+class FeatureUnavailable(RuntimeError):
+    """A part of insight the TUI needs is not installed or cannot answer for this database."""
+
+
+@dataclass
+class LinkState:
+    report: Any | None  # insight.links.LinkReport
+    error: str | None = None
+
+
+class DataSource:
+    def __init__(self, path: Path, briefs_dir: Path = Path("briefs")) -> None:
+        self.path = Path(path)
+        self.briefs_dir = Path(briefs_dir)
+        self._local = threading.local()
+        self._lock = threading.Lock()  # guards the link report
+        self._index_lock = threading.Lock()
+        self._links: LinkState | None = None
+        self._index: queries.VectorIndex | None | bool = False  # False: not loaded yet
+        queries.connect_read(self.path).conn.close()  # create/migrate once, up front
+
+    # ------------------------------------------------------------ connections
+
+    def read(self) -> sqlite_utils.Database:
+        """This thread's read-only connection (sqlite3 connections must not cross threads)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = queries.connect_read(self.path)
+            self._local.db = db
+        return db
+
+    def _writer(self) -> sqlite_utils.Database:
+        return connect(self.path)
+
+    # ------------------------------------------------------------ cached slow results
+
+    def links(self) -> LinkState:
+        """The segment x theme link report, computed once per session (and after edits)."""
+        with self._lock:
+            if self._links is not None:
+                return self._links
+            try:
+                from insight.links import compute_links
+            except ImportError:
+                self._links = LinkState(None, "links are not available in this installation (insight.links)")
+                return self._links
+            db = self._writer()
+            try:
+                self._links = LinkState(compute_links(db))
+            except Exception as exc:  # noqa: BLE001 - shown to the user, the TUI keeps working
+                self._links = LinkState(None, f"could not compute links: {exc}")
+            finally:
+                db.conn.close()
+            return self._links
+
+    def vector_index(self) -> queries.VectorIndex | None:
+        with self._index_lock:
+            if self._index is False:
+                self._index = queries.load_vector_index(self.read())
+            return self._index  # type: ignore[return-value]
+
+    def invalidate(self) -> None:
+        """Forget cached results after an edit changed the themes."""
+        with self._lock:
+            self._links = None
+
+    # ------------------------------------------------------------ briefs
+
+    def brief_markdown(self, segment: str) -> str:
+        """The segment's persona brief as Markdown (reusing the session's link report when there is one)."""
+        try:
+            from insight.brief import build_brief
+            try:
+                from insight.brief_render import render_markdown
+            except ImportError:
+                from insight.brief import render_markdown  # type: ignore[attr-defined, no-redef]
+        except ImportError as exc:
+            raise FeatureUnavailable("persona briefs are not available in this installation (insight.brief)") from exc
+        cached = self.links().report
+        db = self._writer()
+        try:
+            brief = build_brief(db, segment, report=cached) if cached is not None else build_brief(db, segment)
+            return render_markdown(brief)
+        finally:
+            db.conn.close()
+
+    def export_brief(self, segment: str) -> Path:
+        try:
+            from insight.brief import write_briefs
+        except ImportError as exc:
+            raise FeatureUnavailable("persona briefs are not available in this installation (insight.brief)") from exc
+        db = self._writer()
+        try:
+            paths = write_briefs(db, [segment], "md", self.briefs_dir)
+        finally:
+            db.conn.close()
+        if not paths:
+            raise FeatureUnavailable(f"no brief was written for {segment}")
+        return Path(paths[0])
+
+    # ------------------------------------------------------------ edits (the only writes)
+
+    def _edits(self) -> Any:
+        try:
+            from insight import theme_edits
+        except ImportError as exc:
+            raise FeatureUnavailable("theme edits are not available in this installation (insight.theme_edits)") from exc
+        return theme_edits
+
+    def rename_theme(self, theme_id: int, label: str) -> None:
+        edits = self._edits()
+        db = self._writer()
+        try:
+            edits.rename_theme(db, theme_id, label)
+        finally:
+            db.conn.close()
+        self.invalidate()
+
+    def merge_themes(self, keep_id: int, other_id: int) -> None:
+        edits = self._edits()
+        db = self._writer()
+        try:
+            edits.merge_themes(db, keep_id, other_id)
+        finally:
+            db.conn.close()
+        self.invalidate()
+
+    def split_theme(self, theme_id: int, k: int = 2) -> list[int]:
+        edits = self._edits()
+        db = self._writer()
+        try:
+            new_ids = list(edits.split_theme(db, theme_id, k=k))
+        finally:
+            db.conn.close()
+        self.invalidate()
+        return new_ids

@@ -1,0 +1,80 @@
+"""Rename / merge / split from any screen that shows a theme: dialogs, then the edit in a worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.screen import Screen
+
+from tui.data import DataSource
+from tui.screens.dialogs import MergeDialog, RenameDialog, SplitDialog
+
+
+@dataclass(frozen=True)
+class ThemeRef:
+    id: int
+    label: str
+    scope: str
+
+
+class ThemeEditing:
+    """Mixin for screens: subclasses say which theme is current and what to refresh after an edit."""
+
+    def current_theme(self) -> ThemeRef | None:
+        raise NotImplementedError
+
+    def after_edit(self, message: str) -> None:
+        raise NotImplementedError
+
+    def _run_edit(self, work: Callable[[DataSource], str]) -> None:
+        screen: Screen = self  # type: ignore[assignment]
+        data: DataSource = screen.app.data  # type: ignore[attr-defined]
+
+        def run() -> None:
+            try:
+                message = work(data)
+            except Exception as exc:  # noqa: BLE001 - busy database, missing module: tell the user
+                screen.app.call_from_thread(screen.notify, f"Edit failed: {exc}", severity="error", timeout=10)
+                return
+            screen.app.call_from_thread(screen.app.data_changed)  # type: ignore[attr-defined]
+            screen.app.call_from_thread(self.after_edit, message)
+
+        screen.run_worker(run, thread=True, group="edit", exit_on_error=False)
+
+    def action_rename(self) -> None:
+        theme = self.current_theme()
+        if theme is None:
+            return
+
+        def done(label: str | None) -> None:
+            if label:
+                self._run_edit(lambda data: (data.rename_theme(theme.id, label), f"Renamed #{theme.id} to {label!r}")[1])
+
+        self.app.push_screen(RenameDialog(theme.id, theme.label), done)  # type: ignore[attr-defined]
+
+    def action_merge(self) -> None:
+        theme = self.current_theme()
+        if theme is None:
+            return
+
+        def done(other: int | None) -> None:
+            if other is not None:
+                self._run_edit(
+                    lambda data: (data.merge_themes(theme.id, other), f"Merged #{other} into #{theme.id}")[1]
+                )
+
+        self.app.push_screen(MergeDialog(theme.id, theme.label, theme.scope), done)  # type: ignore[attr-defined]
+
+    def action_split(self) -> None:
+        theme = self.current_theme()
+        if theme is None:
+            return
+
+        def done(k: int | None) -> None:
+            if k:
+                self._run_edit(
+                    lambda data: f"Split #{theme.id} into " + ", ".join(f"#{i}" for i in data.split_theme(theme.id, k))
+                )
+
+        self.app.push_screen(SplitDialog(theme.id, theme.label), done)  # type: ignore[attr-defined]

@@ -1,0 +1,108 @@
+"""Search: full-text (FTS5) over every unit, or "similar to this quote" from cached embeddings."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Select
+
+from insight import queries
+from tui.screens.base import PlaceScreen
+from tui.widgets.format import clip
+from tui.widgets.quotes import QuotePanel
+
+
+class SearchScreen(PlaceScreen):
+    TITLE_TEXT = "Search"
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search"),
+        Binding("f", "similar", "Similar quotes"),
+        Binding("escape", "focus_results", "To results", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter = queries.ThemeFilter()
+        self.text = ""
+        self.similar_to: queries.Quote | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="search"):
+            with Horizontal(classes="filters"):
+                yield Input(placeholder='search quotes: words, "a phrase", prefix*', id="search-input")
+                yield Select([], prompt="source: all", id="s-source", compact=True)
+                yield Select([], prompt="window: all", id="s-window", compact=True)
+                yield Select([], prompt="segment: all", id="s-segment", compact=True)
+            yield QuotePanel(title="Type a search and press Enter", id="search-results")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.run_query(lambda: queries.filter_options(self.data.read()), self.set_options, group="options")
+        # Load the cached embeddings now, in the background, so "similar" answers at once later.
+        self.run_worker(self.data.vector_index, thread=True, group="vectors", exit_on_error=False)
+        self.query_one("#search-input", Input).focus()
+
+    def set_options(self, options: queries.FilterOptions) -> None:
+        self.query_one("#s-source", Select).set_options([(s, s) for s in options.sources])
+        self.query_one("#s-window", Select).set_options([(w, w) for w in options.windows])
+        self.query_one("#s-segment", Select).set_options([(s, s) for s in options.segments])
+
+    def search(self, text: str) -> None:
+        self.text = text
+        self.similar_to = None
+        self.rerun()
+
+    def rerun(self) -> None:
+        panel = self.query_one(QuotePanel)
+        filt = self.filter
+        if self.similar_to is not None:
+            quote = self.similar_to
+
+            def similar(offset: int, limit: int) -> queries.QuotePage:
+                index = self.data.vector_index()
+                if index is None:
+                    raise RuntimeError("no cached embeddings: run insight themes first")
+                if offset:
+                    return queries.QuotePage([], 0, offset)
+                return queries.similar_units(self.data.read(), quote.unit_id, index, filt, limit=limit)
+
+            panel.show(similar, f"Similar to “{clip(quote.text, 60)}”")
+            return
+        text = self.text
+        if not text.strip():
+            panel.show(None, "Type a search and press Enter")
+            return
+        panel.show(
+            lambda offset, limit: queries.search_units(self.data.read(), text, filt, limit=limit, offset=offset),
+            f"Quotes matching {text!r}, best first",
+        )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search-input":
+            self.search(event.value)
+            self.query_one(QuotePanel).table.focus()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        value = None if event.value is Select.NULL else str(event.value)
+        field = {"s-source": "source", "s-window": "window", "s-segment": "segment"}.get(event.select.id or "")
+        if field and getattr(self.filter, field) != value:
+            self.filter = replace(self.filter, **{field: value})
+            if self.text or self.similar_to:
+                self.rerun()
+
+    def action_similar(self) -> None:
+        quote = self.query_one(QuotePanel).current
+        if quote is None:
+            self.notify("Highlight a quote first", severity="warning")
+            return
+        self.similar_to = quote
+        self.rerun()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search-input", Input).focus()
+
+    def action_focus_results(self) -> None:
+        self.query_one(QuotePanel).table.focus()

@@ -1,0 +1,158 @@
+"""One theme: label, phrases, trend, representative quotes, every quote (paged), lift per segment."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Static
+
+from insight import queries
+from tui.screens.base import PlaceScreen
+from tui.screens.editing import ThemeEditing, ThemeRef
+from tui.widgets.format import change, day, lift, pct, rating
+from tui.widgets.quotes import QuotePanel, who
+
+
+def header_text(detail: queries.ThemeDetail) -> Text:
+    text = Text()
+    text.append(detail.label, style="bold")
+    text.append(f"   #{detail.id} · {detail.scope}", style="dim")
+    if detail.label != detail.generated_label:
+        text.append(f" · generated label: {detail.generated_label}", style="dim")
+    text.append("\n")
+    text.append(f"{detail.size:,} units · {pct(detail.share, 1)} of its scope · ")
+    text.append_text(change(detail.change))
+    if detail.mean_rating is not None:
+        text.append(f" · {rating(detail.mean_rating)}")
+    if detail.status != "active":
+        text.append(f" · {detail.status}", style="red")
+    if detail.sources:
+        text.append(" · " + ", ".join(f"{s} {n:,}" for s, n in detail.sources), style="dim")
+    if detail.keywords:
+        text.append("\nwords: ", style="dim")
+        text.append(", ".join(detail.keywords[:10]))
+    if detail.phrases:
+        text.append("\ncustomers say: ", style="dim")
+        text.append(" · ".join(f"“{p}”" for p in detail.phrases[:6]), style="italic")
+    return text
+
+
+def representative_text(detail: queries.ThemeDetail) -> Text:
+    text = Text()
+    for quote in detail.representative:
+        text.append(f"“{quote.text}”\n", style="italic")
+        text.append(f"   {quote.source} · {day(quote.created_at)} · {who(quote)}\n", style="dim")
+    if not detail.representative:
+        text.append("No representative quotes stored for this theme.", style="dim")
+    return text
+
+
+def trend_chart(detail: queries.ThemeDetail, width: int = 30) -> Text:
+    """Share per window as horizontal bars: readable with two windows, where a sparkline is not."""
+    text = Text("share of its scope by window\n", style="dim")
+    if not detail.trend:
+        text.append("no prevalence recorded yet", style="dim")
+        return text
+    top = max(p.share for p in detail.trend) or 1.0
+    for point in detail.trend[-6:]:
+        cells = point.share / top * width
+        bar = "█" * int(cells) + ("▌" if cells - int(cells) >= 0.5 else "")
+        text.append(f"{point.window_start[:7]} ")
+        text.append(f"{bar:<{width + 1}}", style="cyan")
+        text.append(f" {pct(point.share, 1):>6} · {point.customers:,} customer{'' if point.customers == 1 else 's'}\n")
+    return text
+
+
+class ThemeDetailScreen(ThemeEditing, PlaceScreen):
+    TITLE_TEXT = "Theme"
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("r", "rename", "Rename"),
+        Binding("m", "merge", "Merge"),
+        Binding("x", "split", "Split"),
+        Binding("a", "toggle_scope", "All/filtered quotes"),
+    ]
+
+    def __init__(self, theme_id: int, filt: queries.ThemeFilter | None = None) -> None:
+        super().__init__()
+        self.theme_id = theme_id
+        self.filter = replace(filt or queries.ThemeFilter(), text=None, scope=None)
+        self.filtered = self.filter.needs_units or bool(self.filter.window)
+        self.detail: queries.ThemeDetail | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="theme-detail"):
+            yield Static("Loading…", id="theme-header")
+            with Horizontal(id="theme-middle"):
+                with Vertical(id="theme-left"):
+                    yield Static("", id="trend")
+                    yield Static("", id="representative")
+                lifts = DataTable(id="lift-table", cursor_type="row", zebra_stripes=True)
+                lifts.border_title = "Lift by segment"
+                yield lifts
+            yield QuotePanel(title="All quotes", id="theme-quotes")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        lifts = self.query_one("#lift-table", DataTable)
+        lifts.add_columns("segment", "lift", "customers", "share")
+        self.load()
+        self.query_one(QuotePanel).table.focus()
+
+    def load(self) -> None:
+        theme_id = self.theme_id
+        self.run_query(lambda: queries.theme_detail(self.data.read(), theme_id), self.show, group="detail")
+        self.show_quotes()
+        self.run_query(self.data.links, self.show_lifts, group="links")
+
+    def show(self, detail: queries.ThemeDetail | None) -> None:
+        if detail is None:
+            self.query_one("#theme-header", Static).update(Text(f"Theme #{self.theme_id} no longer exists.", style="red"))
+            return
+        self.detail = detail
+        self.sub_title = f"Theme #{detail.id}: {detail.label}"
+        self.query_one("#theme-header", Static).update(header_text(detail))
+        self.query_one("#trend", Static).update(trend_chart(detail))
+        self.query_one("#representative", Static).update(representative_text(detail))
+
+    def show_quotes(self) -> None:
+        filt = self.filter if self.filtered else queries.ThemeFilter()
+        theme_id = self.theme_id
+        parts = [f"{k} {v}" for k, v in (("source", filt.source), ("question", filt.question),
+                                          ("window", filt.window), ("segment", filt.segment)) if v]
+        title = "Quotes" + (f" ({', '.join(parts)})" if parts else ", most typical first")
+        self.query_one(QuotePanel).show(
+            lambda offset, limit: queries.theme_quotes(self.data.read(), theme_id, filt, limit=limit, offset=offset),
+            title,
+        )
+
+    def show_lifts(self, state) -> None:  # noqa: ANN001 - tui.data.LinkState
+        table = self.query_one("#lift-table", DataTable)
+        table.clear()
+        if state.report is None:
+            table.border_subtitle = state.error or "no links"
+            return
+        rows = sorted((r for r in state.report.rows if r.theme_id == self.theme_id),
+                      key=lambda r: -(r.lift or 0))
+        for row in rows:
+            table.add_row(row.segment, lift(row.lift, row.significant), f"{row.customers:,}", pct(row.share))
+        table.border_subtitle = "* significant (BH-corrected)" if rows else "not linked to any segment"
+
+    def action_toggle_scope(self) -> None:
+        if not (self.filter.needs_units or self.filter.window):
+            self.notify("No list filter to toggle: showing every quote")
+            return
+        self.filtered = not self.filtered
+        self.show_quotes()
+
+    def current_theme(self) -> ThemeRef | None:
+        return ThemeRef(self.detail.id, self.detail.label, self.detail.scope) if self.detail else None
+
+    def after_edit(self, message: str) -> None:
+        self.notify(message)
+        self.data_moved()
+        self.load()

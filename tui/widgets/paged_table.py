@@ -1,0 +1,137 @@
+"""A DataTable that holds pages of rows loaded on demand in a worker: never the whole result set."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.worker import get_current_worker
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[tuple[str, Sequence[Any], Any]]  # (row key, cells, record)
+    total: int
+
+
+Fetch = Callable[[int, int], Page]  # (offset, limit) -> Page; runs in a worker thread
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    key: str
+    width: int | None = None
+
+
+class PagedTable(DataTable):
+    """Rows arrive a page at a time; moving the cursor near the end asks for the next page."""
+
+    class Loaded(Message):
+        def __init__(self, table: PagedTable, total: int, first_page: bool) -> None:
+            super().__init__()
+            self.table = table
+            self.total = total
+            self.first_page = first_page
+
+        @property
+        def control(self) -> PagedTable:
+            return self.table
+
+    def __init__(self, columns: Sequence[Column], *, page_size: int = 100, **kwargs: Any) -> None:
+        kwargs.setdefault("cursor_type", "row")
+        kwargs.setdefault("zebra_stripes", True)
+        super().__init__(**kwargs)
+        self._columns_spec = list(columns)
+        self.page_size = page_size
+        self.records: dict[str, Any] = {}
+        self.total: int | None = None
+        self._fetch: Fetch | None = None
+        self._generation = 0
+        self._loading = False
+
+    def on_mount(self) -> None:
+        for column in self._columns_spec:
+            self.add_column(column.label, key=column.key, width=column.width)
+
+    # ------------------------------------------------------------ loading
+
+    def load(self, fetch: Fetch | None) -> None:
+        """Replace the source of rows and show its first page."""
+        self._fetch = fetch
+        self.reload()
+
+    def reload(self) -> None:
+        self._generation += 1
+        self.total = None
+        if self._fetch is None:
+            self.clear()
+            self.records = {}
+            self.border_subtitle = ""
+            return
+        self._request(0)
+
+    def _request(self, offset: int) -> None:
+        self._loading = True
+        generation, fetch, limit = self._generation, self._fetch, self.page_size
+        self.run_worker(
+            lambda: self._load_page(generation, fetch, offset, limit),
+            thread=True, group=f"page-{id(self)}", exclusive=offset == 0, exit_on_error=False,
+        )
+
+    def _load_page(self, generation: int, fetch: Fetch, offset: int, limit: int) -> None:
+        try:
+            page = fetch(offset, limit)
+        except Exception as exc:  # noqa: BLE001 - a failed page is shown, the app keeps running
+            self.app.call_from_thread(self._failed, generation, exc)
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._apply, generation, offset, page)
+
+    def _failed(self, generation: int, exc: Exception) -> None:
+        if generation == self._generation:
+            self._loading = False
+            self.border_subtitle = "error"
+            self.notify(f"Could not load rows: {exc}", severity="error", timeout=8)
+
+    def _apply(self, generation: int, offset: int, page: Page) -> None:
+        if generation != self._generation:
+            return
+        self._loading = False
+        if offset == 0:
+            self.clear()
+            self.records = {}
+        fresh = [(key, cells, record) for key, cells, record in page.rows if key not in self.records]
+        for key, cells, record in fresh:
+            self.records[key] = record
+            self.add_row(*cells, key=key)
+        self.total = page.total
+        self.border_subtitle = f"{self.row_count:,} of {page.total:,}" if page.total else "none"
+        self.post_message(self.Loaded(self, page.total, offset == 0))
+
+    @property
+    def has_more(self) -> bool:
+        return self.total is not None and self.row_count < self.total
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self and event.cursor_row >= self.row_count - 5 and self.has_more and not self._loading:
+            self._request(self.row_count)
+
+    # ------------------------------------------------------------ the highlighted row
+
+    @property
+    def current_key(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        try:
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:  # noqa: BLE001 - cursor outside the rows
+            return None
+
+    @property
+    def current(self) -> Any | None:
+        key = self.current_key
+        return self.records.get(key) if key is not None else None

@@ -1,0 +1,116 @@
+"""Quotes: a paged table of units with a preview of the highlighted one, and the quote actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from insight.queries import Quote, QuotePage
+from tui.widgets.format import clip, day
+from tui.widgets.paged_table import Column, Page, PagedTable
+
+QuoteFetch = Callable[[int, int], QuotePage]
+
+
+def quote_page(page: QuotePage, width: int = 90) -> Page:
+    return Page(
+        [(str(q.unit_id), (q.source, day(q.created_at), clip(q.text, width), who(q)), q) for q in page.rows],
+        page.total,
+    )
+
+
+def who(quote: Quote) -> str:
+    return (quote.customer_key or "anonymous").split(":", 1)[-1]
+
+
+def describe(quote: Quote) -> Text:
+    """The full quote with where it came from, for the preview line."""
+    text = Text()
+    text.append(f"“{quote.text}”\n", style="italic")
+    where = [quote.source, day(quote.created_at), who(quote)]
+    if quote.question:
+        where.append(f"Q: {quote.question}")
+    if quote.title and quote.source in ("ticket", "review"):
+        where.append(quote.title)
+    if quote.rating is not None:
+        where.append(f"★ {quote.rating:.0f}")
+    if quote.score is not None:
+        where.append(f"score {quote.score:.2f}")
+    text.append(" · ".join(w for w in where if w), style="dim")
+    return text
+
+
+class QuoteTable(PagedTable):
+    pass
+
+
+class QuotePanel(Vertical):
+    """Paged quotes + preview. Enter opens the whole document; c copies the quote."""
+
+    BINDINGS = [
+        Binding("o", "open_document", "Open document"),
+        Binding("c", "copy_quote", "Copy quote"),
+    ]
+
+    class Selected(Message):
+        def __init__(self, quote: Quote) -> None:
+            super().__init__()
+            self.quote = quote
+
+    def __init__(self, *, title: str = "Quotes", page_size: int = 50, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.title = title
+        self.page_size = page_size
+
+    def compose(self) -> ComposeResult:
+        table = QuoteTable(
+            [Column("source", "source", 9), Column("date", "date", 10), Column("quote", "quote", 90),
+             Column("who", "who", 24)],
+            page_size=self.page_size,
+        )
+        table.border_title = self.title
+        yield table
+        yield Static("", classes="preview")
+
+    @property
+    def table(self) -> QuoteTable:
+        return self.query_one(QuoteTable)
+
+    def show(self, fetch: QuoteFetch | None, title: str | None = None) -> None:
+        if title is not None:
+            self.table.border_title = title
+        self.query_one(".preview", Static).update("")
+        self.table.load(None if fetch is None else (lambda offset, limit: quote_page(fetch(offset, limit))))
+
+    @property
+    def current(self) -> Quote | None:
+        return self.table.current
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        quote = self.table.current
+        self.query_one(".preview", Static).update(describe(quote) if quote else "")
+
+    def on_paged_table_loaded(self, event: PagedTable.Loaded) -> None:
+        if event.total == 0:
+            self.query_one(".preview", Static).update(Text("No quotes match.", style="dim"))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_document()
+
+    def action_open_document(self) -> None:
+        quote = self.current
+        if quote is not None:
+            self.app.open_document(quote.document_id, quote.unit_id)  # type: ignore[attr-defined]
+
+    def action_copy_quote(self) -> None:
+        quote = self.current
+        if quote is not None:
+            self.app.copy_quote(quote)  # type: ignore[attr-defined]
