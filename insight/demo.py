@@ -24,6 +24,8 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 # The sample brand's "today": its data ends on 2026-11-20. Fixed so the demo reads the same any day.
 SAMPLE_AS_OF = date(2026, 11, 24)
 WINDOW_DAYS = 30
+# The sample brand reports in USD; its few Canadian orders are converted at this fixed rate (1 CAD = 0.73 USD).
+SAMPLE_RATES = {"CAD": 0.73}
 
 Log = Callable[[str], None]
 
@@ -102,11 +104,12 @@ def import_sample(db: sqlite_utils.Database, sample_dir: Path, nlp: Any, report:
 
 def compute_segments(db: sqlite_utils.Database, as_of: date, report: DemoReport, log: Log) -> None:
     """Two snapshots, one window apart, so the demo can show who moved between segments."""
-    from insight.rfm import compute_snapshot
+    from insight.rfm import RfmConfig, compute_snapshot
 
     started = time.perf_counter()
+    config = RfmConfig(rates=dict(SAMPLE_RATES), currency="USD")
     for day in (as_of - timedelta(days=WINDOW_DAYS), as_of):
-        summary = compute_snapshot(db, as_of=day)
+        summary = compute_snapshot(db, as_of=day, config=config)
         report.snapshots.append(_as_dict(summary))
     report.timings["segments"] = round(time.perf_counter() - started, 2)
     latest = report.snapshots[-1]

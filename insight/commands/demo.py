@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
-from datetime import date
+from itertools import groupby
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from insight import queries
 from insight.commands.common import db_from_context, json_option
 from insight.db import open_db
 from insight.demo import SAMPLE_AS_OF, SAMPLE_DIR, DemoReport, run_demo
@@ -51,35 +52,51 @@ def demo(ctx, no_tui, sample_dir, as_of, model, spacy_model, briefs_dir, as_json
 
 
 def render_summary(console: Console, db_path: Path, report: DemoReport) -> None:
-    from insight import summary
-
-    db = open_db(db_path)
+    db = queries.connect_read(db_path)
     console.rule(f"insight demo: {db_path}")
     sources = Table(title="Feedback by source")
     for column in ("source", "documents", "analysed units", "linked to a customer"):
         sources.add_column(column, justify="left" if column == "source" else "right")
-    for row in summary.sources(db):
-        sources.add_row(row.source, f"{row.documents:,}", f"{row.units:,}", f"{row.linked_share:.0%}")
+    for source, rows in groupby(sorted(queries.sources_by_window(db), key=lambda r: r.source), key=lambda r: r.source):
+        rows = list(rows)
+        units = sum(r.units for r in rows)
+        linked = sum(r.linked_units for r in rows)
+        sources.add_row(source, f"{sum(r.documents for r in rows):,}", f"{units:,}", f"{linked / units:.0%}" if units else "-")
     console.print(sources)
     segments = Table(title="RFM segments (latest snapshot)")
-    for column in ("segment", "customers", "share", "revenue share", "median recency (days)"):
+    for column in ("segment", "customers", "share", "revenue share", "median recency (days)", "orders"):
         segments.add_column(column, justify="left" if column == "segment" else "right")
-    for row in summary.segments(db):
+    for row in queries.segment_table(db):
         segments.add_row(row.segment, f"{row.customers:,}", f"{row.share:.0%}", f"{row.revenue_share:.0%}",
-                         f"{row.median_recency:.0f}")
+                         f"{row.recency_days:.0f}", f"{row.frequency:.1f}")
     console.print(segments)
-    for scope, themes in summary.top_themes(db, per_scope=6).items():
-        table = Table(title=f"Themes: {scope}", title_justify="left")
+    for run in report.themes:
+        scope = run["scope"]
+        if run.get("note"):
+            console.print(f"[dim]{scope}: {run['note']}[/]")
+            continue
+        table = Table(
+            title=f"Themes: {scope} ({run['units']} units, {run['unassigned']} unassigned; "
+            f"{run['embedded']} embedded, {run['reused']} from cache)",
+            title_justify="left",
+        )
         for column in ("theme", "units", "share", "change"):
             table.add_column(column, justify="left" if column == "theme" else "right")
-        for theme in themes:
+        for theme in queries.list_themes(db, queries.ThemeFilter(scope=scope), limit=6).rows:
             table.add_row(theme.label, str(theme.size), f"{theme.share:.0%}", theme.change or "")
         console.print(table)
+    if report.links:
+        coverage = report.links.get("coverage", {})
+        console.print(
+            f"Links: {report.links['significant']} significant theme x segment pairs (of {report.links['pairs']} tested); "
+            f"{coverage.get('scored', 0):,} of {coverage.get('units', 0):,} analysed units belong to a scored customer, "
+            f"{coverage.get('anonymous', 0):,} are anonymous."
+        )
     console.print(f"Briefs: {len(report.briefs)} written" + (f" to {Path(report.briefs[0]).parent}/" if report.briefs else ""))
     console.print("Timings (s): " + ", ".join(f"{k} {v}" for k, v in report.timings.items()))
     for failure in report.failures:
         console.print(f"[red]failed:[/] {failure['error']}")
-    console.print("Next: [bold]insight --db " + str(db_path) + " tui[/]  to browse; [bold]insight --help[/] for every command.")
+    console.print(f"Next: [bold]insight --db {db_path} tui[/] to browse; [bold]insight --help[/] for every command.")
 
 
 COMMANDS = [demo]
