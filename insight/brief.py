@@ -27,6 +27,7 @@ from insight.links import (
     compute_links,
     find_snapshot,
     load_themes,
+    no_snapshot_message,
     parse_window,
     previous_snapshot,
     segment_moves,
@@ -92,6 +93,7 @@ class Numbers:
     previous_as_of: str | None = None
     moved_in: list[tuple[str, int]] = field(default_factory=list)  # (from segment, customers)
     moved_out: list[tuple[str, int]] = field(default_factory=list)  # (to segment, customers)
+    newly_scored: int = 0  # in the segment now, not scored at all in the previous snapshot (first orders)
 
 
 @dataclass
@@ -221,7 +223,7 @@ def build_brief(
     config = load_config(templates)
     snapshot = find_snapshot(db, as_of)
     if snapshot is None:
-        raise ValueError("no RFM snapshot yet: run `insight segments` first")
+        raise ValueError(no_snapshot_message(as_of))
     name = resolve_segment(db, snapshot, segment)
     report = report or compute_links(db, as_of=as_of, window=window)
     members = {c for (c,) in db.execute("SELECT customer_id FROM rfm_scores WHERE snapshot_id = ? AND segment = ?",
@@ -239,12 +241,17 @@ def build_brief(
         numbers=numbers,
         feedback_customers=feedback_customers,
     )
-    if numbers.customers < t["min_customers"] or feedback_customers < t["min_feedback_customers"]:
+    if numbers.customers < t["min_customers"]:
         brief.small = True
         brief.small_reason = (
-            f"{numbers.customers} customers, {feedback_customers} of them with feedback linked in this window "
-            f"(a full brief needs at least {int(t['min_customers'])} customers and "
-            f"{int(t['min_feedback_customers'])} with feedback)"
+            f"the segment has only {numbers.customers} customers (a full brief needs at least "
+            f"{int(t['min_customers'])})"
+        )
+    elif feedback_customers < t["min_feedback_customers"]:
+        brief.small = True
+        brief.small_reason = (
+            f"only {feedback_customers} of its {numbers.customers} customers left feedback linked in this window "
+            f"(a full brief needs at least {int(t['min_feedback_customers'])})"
         )
     else:
         fill_findings(db, brief, report, members, config)
@@ -469,6 +476,11 @@ def segment_numbers(db: sqlite_utils.Database, snapshot: Snapshot, segment: str)
         moves = segment_moves(db, previous.id, snapshot.id).values()
         inflow = Counter(before for before, after in moves if after == segment)
         outflow = Counter(after for before, after in moves if before == segment)
+        (numbers.newly_scored,) = db.execute(
+            """SELECT COUNT(*) FROM rfm_scores a WHERE a.snapshot_id = ? AND a.segment = ? AND NOT EXISTS
+               (SELECT 1 FROM rfm_scores b WHERE b.snapshot_id = ? AND b.customer_id = a.customer_id)""",
+            [snapshot.id, segment, previous.id],
+        ).fetchone()
         numbers.moved_in = sorted(inflow.items(), key=lambda kv: (-kv[1], segment_sort_key(kv[0])))
         numbers.moved_out = sorted(outflow.items(), key=lambda kv: (-kv[1], segment_sort_key(kv[0])))
     return numbers
@@ -510,7 +522,7 @@ def caveats_for(brief: Brief, report: LinkReport) -> list[str]:
     out: list[str] = []
     cov = report.coverage
     if brief.small and brief.small_reason:
-        out.append(f"Too small to say what this segment thinks: {brief.small_reason}.")
+        out.append(f"Too little to say what this segment thinks: {brief.small_reason}.")
     elif brief.feedback_customers < 30:
         out.append(
             f"Only {brief.feedback_customers} of the segment's {brief.numbers.customers} customers left feedback in "
@@ -525,8 +537,8 @@ def caveats_for(brief: Brief, report: LinkReport) -> list[str]:
     if cov.units:
         unlinked = cov.units - cov.scored
         out.append(
-            f"{unlinked} of {cov.units} analysed feedback units ({_pct(unlinked / cov.units)}) are in no segment: "
-            f"{cov.anonymous} anonymous (e.g. reviews without an email) and {cov.not_scored} from customers "
+            f"{unlinked:,} of {cov.units:,} analysed feedback units ({_pct(unlinked / cov.units)}) are in no segment: "
+            f"{cov.anonymous:,} anonymous (e.g. reviews without an email) and {cov.not_scored:,} from customers "
             "without counted orders by the snapshot date."
         )
     if not brief.small and not brief.says_significant and brief.says:
@@ -597,7 +609,7 @@ def write_briefs(
         raise ValueError(f"format {fmt!r}: expected md or html")
     names = segments if segments is not None else segments_in(db, as_of)
     if not names:
-        raise ValueError("no RFM snapshot yet: run `insight segments` first")
+        raise ValueError(no_snapshot_message(as_of))
     report = compute_links(db, as_of=as_of, window=window)
     briefs = [build_brief(db, n, as_of=as_of, window=window, templates=templates, report=report) for n in names]
     out_dir.mkdir(parents=True, exist_ok=True)

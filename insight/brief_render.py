@@ -71,10 +71,8 @@ def layout(brief: Brief) -> list[Block]:
         blocks += [
             _h(2, "What they say"),
             _p(
-                "Not enough to go on. ",
-                Span(f"{brief.small_reason}."),
-                " Any theme or quote here would be one or two customers' view, not the segment's, so this brief "
-                "stops at the numbers.",
+                f"Not enough to go on: {brief.small_reason}. Themes and quotes are left out rather than read "
+                "into a handful of answers; this brief stops at the numbers.",
             ),
         ]
     else:
@@ -113,6 +111,8 @@ def _who(brief: Brief) -> list[Block]:
         change = n.customers - n.previous_customers
         trend = f"Since the snapshot of {n.previous_as_of}: {n.previous_customers:,} → {n.customers:,} ({change:+,})"
         parts = []
+        if n.newly_scored:
+            parts.append(f"{n.newly_scored} placed their first order since")
         if n.moved_in:
             parts.append("came from " + ", ".join(f"{s} ({c})" for s, c in n.moved_in[:3]))
         if n.moved_out:

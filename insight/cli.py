@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import click
 
-from insight.commands import demo, imports, links, maintenance, segments, themes, tui
 from insight.db import DB_ENV_VAR, DEFAULT_DB
 
+# Command name -> the module that defines it (as a member of its COMMANDS list). Modules are imported only
+# when their command runs, so `insight stats` does not pay for loading torch, spaCy and scipy.
+COMMAND_MODULES: dict[str, str] = {
+    "import": "insight.commands.imports",
+    "segments": "insight.commands.segments",
+    "customer": "insight.commands.segments",
+    "themes": "insight.commands.themes",
+    "links": "insight.commands.links",
+    "brief": "insight.commands.links",
+    "tui": "insight.commands.tui",
+    "demo": "insight.commands.demo",
+    "stats": "insight.commands.maintenance",
+    "forget": "insight.commands.maintenance",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMAND_MODULES, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMAND_MODULES:
+            return super().get_command(ctx, name)
+        module = importlib.import_module(COMMAND_MODULES[name])
+        for command in module.COMMANDS:
+            if command.name == name:
+                return command
+        raise RuntimeError(f"{COMMAND_MODULES[name]} does not define the command {name!r}")
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--db",
     "db_path",
@@ -37,11 +68,6 @@ def cli(ctx: click.Context, db_path: Path) -> None:
     """
     ctx.obj = {"db_path": db_path}
 
-
-# Each command module exposes COMMANDS; add a module here to add its commands.
-for module in (imports, maintenance, demo, tui, links, themes, segments):
-    for command in module.COMMANDS:
-        cli.add_command(command)
 
 
 def main() -> None:

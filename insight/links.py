@@ -176,6 +176,12 @@ def find_snapshot(db: sqlite_utils.Database, as_of: str | None = None) -> Snapsh
     return Snapshot(*row) if row else None
 
 
+def no_snapshot_message(as_of: str | None) -> str:
+    if as_of:
+        return f"no RFM snapshot on or before {as_of}: run `insight segments --as-of DATE` or pick a later --as-of"
+    return "no RFM snapshot yet: run `insight segments` first"
+
+
 def previous_snapshot(db: sqlite_utils.Database, snapshot: Snapshot) -> Snapshot | None:
     row = db.execute(
         "SELECT id, as_of, customers, currency FROM rfm_snapshots WHERE as_of < ? ORDER BY as_of DESC LIMIT 1",
@@ -375,7 +381,7 @@ def compute_links(
     report.coverage = compute_coverage(units, assignments, segments)
     report.feedback_customers = dict(Counter(segments[c] for c in {u.customer_id for u in units} if c in segments))
     if snapshot is None:
-        report.notes.append("No RFM snapshot yet: run `insight segments` to link feedback to segments.")
+        report.notes.append(no_snapshot_message(as_of) + " (feedback is linked to segments of a snapshot)")
         return report
     if not assignments:
         report.notes.append("No themes for this feedback yet: run `insight themes`.")

@@ -9,8 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from spacy.language import Language
+if TYPE_CHECKING:
+    from spacy.language import Language
+
 
 EMAIL_TOKEN = "[EMAIL]"
 PHONE_TOKEN = "[PHONE]"

@@ -74,7 +74,8 @@ def test_full_brief_has_numbers_themes_and_traceable_quotes(db):
     assert n.share_of_revenue == pytest.approx(revenue / (revenue + 25 * 90.0 + 3 * 30.0))
     assert n.median_recency_days == 12 and n.median_frequency == 5 and n.median_order_value == pytest.approx(100.0)
     assert n.lifecycle_mix == {"Active": 25}
-    assert (n.previous_customers, n.moved_in) == (20, [("Loyal Customers", 5)])
+    assert (n.previous_customers, n.moved_in, n.newly_scored) == (20, [("Loyal Customers", 5)], 0)
+    assert build_brief(db, "Lost").numbers.newly_scored == 3
     assert brief.feedback_customers == 12
 
     assert brief.says_significant
@@ -115,11 +116,13 @@ def test_objections_tickets_and_low_rated_reviews_feed_what_stops_them(db):
 def test_small_segment_gets_a_short_brief_without_claims(db):
     brand(db)
     brief = build_brief(db, "Lost")
-    assert brief.small and "3 customers" in (brief.small_reason or "")
+    assert brief.small and "only 3 customers" in (brief.small_reason or "")
     assert brief.says == [] and brief.why_buy == [] and brief.activation is None
     text = render_markdown(brief)
     assert "Not enough to go on" in text and "saw it on tiktok" not in text
     assert "## Who they are" in text and "## How this was computed" in text
+    quiet = build_brief(db, "At Risk", window="2026-12")  # 25 customers, none with feedback in December
+    assert quiet.small and "only 0 of its 25 customers left feedback" in (quiet.small_reason or "")
 
 
 def test_html_escapes_quotes_containing_markup(db):

@@ -15,7 +15,6 @@ from ingest.model import ImportOptions, ImportSummary, ParsedFile, Window
 from ingest.store import store_parsed
 from insight.commands.common import db_from_context, json_option, parse_mapping
 from insight.db import open_db
-from insight.nlp import cached_pipeline
 from insight.output import emit, err_console, progress_bar
 from insight.redact import Redactor
 
@@ -48,6 +47,13 @@ def _options(window: str | None, keep_raw: bool, no_redact: bool, strict: bool) 
     return ImportOptions(window=parsed_window, redact=not no_redact, keep_raw=keep_raw, strict=strict)
 
 
+def _pipeline(spacy_model: str | None):  # noqa: ANN202 - spacy.Language, imported lazily
+    """spaCy takes seconds to import: only commands that need it pay for it."""
+    from insight.nlp import cached_pipeline
+
+    return cached_pipeline(spacy_model).nlp
+
+
 def expand_files(files: tuple[Path, ...], suffixes: tuple[str, ...] | None = None) -> list[Path]:
     """Folders become their files (sorted, recursively); explicit files are kept as given."""
     out: list[Path] = []
@@ -73,7 +79,7 @@ def run_feedback_import(
 ) -> None:
     """Parse and store each file in its own transaction; report every file, fail loudly on any failure."""
     db = open_db(db_from_context(ctx))
-    redactor = Redactor(enabled=options.redact, loader=lambda: cached_pipeline(spacy_model).nlp)
+    redactor = Redactor(enabled=options.redact, loader=lambda: _pipeline(spacy_model))
     summaries: list[ImportSummary] = []
     failures: list[dict[str, str]] = []
     for path in files:
@@ -160,7 +166,7 @@ def import_interview(ctx, files, fmt, window, keep_raw, no_redact, strict, spacy
     """Interview transcripts: Zoom/Teams VTT, SRT, Otter TXT, plain 'Speaker: text', DOCX."""
     from ingest.interviews import parse_interview
 
-    nlp = cached_pipeline(spacy_model).nlp
+    nlp = _pipeline(spacy_model)
     run_feedback_import(
         ctx, "interview", expand_files(files, (".vtt", ".srt", ".txt", ".docx")),
         lambda p: parse_interview(p, fmt=fmt, customer=customer, interviewer=interviewer, nlp=nlp),

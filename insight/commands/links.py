@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from insight.brief import build_brief, segments_in, write_briefs
-from insight.brief_render import render
 from insight.commands.common import db_from_context, json_option
 from insight.db import open_db
-from insight.links import LinkReport, TransitionTheme, compute_links
 from insight.output import emit, fail
+
+if TYPE_CHECKING:
+    from insight.links import LinkReport, TransitionTheme
 
 as_of_option = click.option("--as-of", "as_of", metavar="DATE", help="Use the latest RFM snapshot on or before DATE.")
 window_option = click.option(
@@ -37,6 +37,8 @@ window_option = click.option(
 def links(ctx: click.Context, as_of: str | None, window: str | None, scope: str | None, min_expected: float,
           alpha: float, show_all: bool, as_json: bool) -> None:
     """Which themes and survey answers over-index in which RFM segment (customers counted once each)."""
+    from insight.links import compute_links  # scipy takes a second to import: only when the command runs
+
     db = open_db(db_from_context(ctx))
     try:
         report = compute_links(db, as_of=as_of, window=window, scope=scope, min_expected=min_expected, alpha=alpha)
@@ -146,13 +148,17 @@ def brief(ctx: click.Context, segments: tuple[str, ...], all_segments: bool, fmt
     One segment without --out prints the brief; otherwise one file per segment is written (default folder
     briefs/) and the paths are printed.
     """
+    from insight.brief import build_brief, segments_in, write_briefs
+    from insight.brief_render import render
+    from insight.links import no_snapshot_message
+
     if not segments and not all_segments:
         raise fail("give --segment NAME (repeatable) or --all")
     db = open_db(db_from_context(ctx))
     try:
         names = segments_in(db, as_of) if all_segments else list(segments)
         if not names:
-            raise ValueError("no RFM snapshot yet: run `insight segments` first")
+            raise ValueError(no_snapshot_message(as_of))
         if len(names) == 1 and out is None:
             one = build_brief(db, names[0], as_of=as_of, window=window, templates=templates)
             if as_json:
