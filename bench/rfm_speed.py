@@ -122,7 +122,7 @@ def synthetic_db(folder: Path, customers: int, seed: int = 11) -> tuple[Path, in
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     rng = np.random.default_rng(seed)
-    per_customer = np.minimum(1 + rng.pareto(1.3, customers).astype(int), 200)
+    per_customer = np.minimum(1 + (3 * rng.pareto(1.3, customers)).astype(int), 300)  # ~11 orders each
     owner = np.repeat(np.arange(1, customers + 1), per_customer)
     n = len(owner)
     start = date(2024, 11, 1).toordinal()

@@ -3,17 +3,20 @@
 One place for the format facts. A layout maps canonical field names (below) to column positions; the
 order reader in `ingest.orders` only ever asks for canonical fields. Value parsers for money and
 timestamps live here too, because their quirks are format facts (Shopify's `2026-10-03 14:22:10 -0500`,
-UCI's `12/1/2010 8:26`, European `1.234,50`).
+UCI's `12/1/2010 8:26`, European `1.234,50`), and so does `order_draft`, which turns one order's raw
+cells into an OrderDraft and applies the RFM exclusion rules listed in `ingest.orders`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ingest.dates import parse_datetime
 from ingest.errors import ImportFailure
+from insight.identity import Identifier, identifier, normalise_order_number
 
 # Order-level fields: taken from the first line of an order that has them (Shopify fills them on the
 # first line only; other exports repeat them on every line).
@@ -128,19 +131,19 @@ def build_layout(path: str, header: list[str], fmt: str | None, mapping: dict[st
         )
     positions = {normalise_header(h): i for i, h in reversed(list(enumerate(header)))}
     columns: dict[str, int] = {}
-    for field, aliases in PRESETS.get(fmt_name, {}).items():
+    for name, aliases in PRESETS.get(fmt_name, {}).items():
         for alias in aliases:
             if normalise_header(alias) in positions:
-                columns[field] = positions[normalise_header(alias)]
+                columns[name] = positions[normalise_header(alias)]
                 break
-    for field, names in mapping.items():
-        name = names[-1]
-        if normalise_header(name) not in positions:
+    for name, columns_named in mapping.items():
+        column = columns_named[-1]
+        if normalise_header(column) not in positions:
             raise ImportFailure(
-                path, f"--map {field}={name}: no column named {name!r}",
+                path, f"--map {name}={column}: no column named {column!r}",
                 expected="one of " + ", ".join(h.strip() for h in header),
             )
-        columns[field] = positions[normalise_header(name)]
+        columns[name] = positions[normalise_header(column)]
     missing = [f for f in REQUIRED if f not in columns]
     if not ({"email", "customer_id"} & set(columns)):
         missing.append("email or customer_id")
@@ -205,3 +208,216 @@ def parse_timestamp(text: str, *, dayfirst: bool = False) -> tuple[str, str] | N
     if moment.tzinfo is None:
         return moment.isoformat(), moment.date().isoformat()
     return moment.isoformat(), moment.astimezone(UTC).date().isoformat()
+
+
+# --- orders from raw cells: values, classification, content hash ---------------------------------
+
+CANCELLED_STATUSES = {"cancelled", "canceled", "voided", "failed", "trash"}
+# Shopify's `pending` is a real order awaiting a manual payment; WooCommerce's is an abandoned checkout.
+UNPAID_STATUSES = {
+    "shopify": {"expired"},
+    "woocommerce": {"pending", "checkout-draft"},
+    "generic": {"unpaid", "expired", "draft"},
+}
+REFUNDED_STATUSES = {"refunded"}
+TEST_TAGS = {"test", "test order"}
+
+Identity = tuple[tuple[Identifier, ...], str, str | None]  # (identifiers, identity key, email)
+
+
+@dataclass(slots=True)
+class OrderDraft:
+    """One order as parsed, before it is tied to a customer."""
+
+    order_number: str
+    record: str  # 'line 12' (the order's first row)
+    created_at: str
+    created_day: str
+    identifiers: tuple[Identifier, ...]  # email first, then the platform customer id
+    identity_key: str  # the identifiers as one string ('' when none): who this order belongs to
+    email: str | None
+    digest: str  # hash of the order's raw cells: a re-export with the same hash is a duplicate
+    external_id: str | None = None
+    currency: str | None = None
+    subtotal: float | None = None
+    shipping: float | None = None
+    taxes: float | None = None
+    discount: float | None = None
+    total: float = 0.0
+    refunded: float = 0.0
+    financial_status: str | None = None
+    cancelled_at: str | None = None
+    exclusion_reason: str | None = None
+    lines: list[list] = field(default_factory=list)  # LineRow: [order id, position, name, sku, quantity, price]
+
+    @property
+    def net_revenue(self) -> float:
+        return round(self.total - self.refunded, 2)
+
+    @property
+    def counts_for_rfm(self) -> bool:
+        return self.exclusion_reason is None
+
+
+def _amount(text: str, name: str) -> float | None:
+    if not text:
+        return None
+    try:
+        return float(text)  # exports write cents already; no rounding on the fast path
+    except ValueError:
+        pass
+    try:
+        value = parse_amount(text)
+    except ValueError:
+        raise ValueError(f"{name} {text!r} is not an amount") from None
+    return None if value is None else round(value, 2)
+
+
+def _identity(email_raw: str, customer_raw: str, cache: dict[tuple[str, str], Identity]) -> Identity:
+    """Normalised identifiers of a buyer, computed once per distinct (email, customer id) cell pair."""
+    key = (email_raw, customer_raw)
+    found = cache.get(key)
+    if found is None:
+        customer = customer_raw.strip()
+        if customer == "0":  # WooCommerce writes 0 for guest checkouts
+            customer = ""
+        email = identifier("email", email_raw)
+        idents = tuple(i for i in (email, identifier("customer_id", customer)) if i)
+        found = cache[key] = (idents, "|".join(i.key for i in idents), email.value if email else None)
+    return found
+
+
+def _amounts(texts: tuple[str, ...]) -> list[float | None]:
+    """subtotal, shipping, taxes, discount, total, refunded: plain floats on the fast path."""
+    try:
+        return [float(t) if t else None for t in texts]
+    except ValueError:
+        return [_amount(t, name) for t, name in zip(texts, _AMOUNT_FIELDS, strict=True)]
+
+
+_AMOUNT_FIELDS = ("subtotal", "shipping", "taxes", "discount", "total", "refunded")
+
+
+def order_draft(
+    values: tuple[str, ...] | list[str], raw_lines: list[tuple[str, ...]], record: str, platform: str,
+    identities: dict[tuple[str, str], Identity], dayfirst: bool,
+) -> OrderDraft:
+    """One order from its raw cells (ORDER_FIELDS order) and line cells (LINE_FIELDS order).
+
+    Raises ValueError naming the bad value; `identities` caches normalised buyers across a file.
+    """
+    (number_raw, date_raw, email_raw, customer_raw, external, currency, subtotal, shipping, taxes, discount, total,
+     refunded, status, cancelled, tags, payment) = values
+    stamp = _shopify_stamp(date_raw) or parse_timestamp(date_raw, dayfirst=dayfirst)
+    if stamp is None:
+        raise ValueError(f"date {date_raw or '(empty)'!r} is not a date (expected e.g. 2026-10-03 14:22:10 -0500)")
+    if number_raw.isdigit():
+        number = number_raw
+    elif number_raw[:1] == "#" and number_raw[1:].isdigit():
+        number = number_raw[1:]
+    else:
+        number = normalise_order_number(number_raw) or number_raw.strip()
+    raw = "\x1f".join(values) + "\x1e" + "\x1e".join(map("\x1f".join, raw_lines))
+    sub, ship, tax, disc, amount, refund = _amounts((subtotal, shipping, taxes, discount, total, refunded))
+    lines = _lines(raw_lines)
+    if amount is None:
+        amount = round(sum((line[4] if line[4] is not None else 1.0) * (line[5] or 0.0) for line in lines), 2)
+    refund = abs(refund or 0.0)  # WooCommerce writes refunds as negatives
+    draft = OrderDraft(
+        number, record, stamp[0], stamp[1], *_identity(email_raw, customer_raw, identities),
+        hashlib.blake2b(raw.encode(), digest_size=16).hexdigest(),
+        external.strip() or None, currency.strip().upper() or None, sub, ship, tax, disc, amount, refund,
+        status.strip().lower().removeprefix("wc-") or None, cancelled.strip() or None, None, lines,
+    )
+    reason = _exclusion(draft, tags, payment, platform)
+    if reason is not None:
+        if reason == "fully_refunded" and refund < amount:
+            draft.refunded = amount  # status says refunded, amount column empty
+        draft.exclusion_reason = reason
+    return draft
+
+
+def _shopify_stamp(text: str) -> tuple[str, str] | None:
+    """'2026-10-03 14:22:10 -0500' by string arithmetic (3x faster than datetime at 450k orders), else None."""
+    if len(text) != 25 or text[19] != " " or text[4] != "-" or text[10] != " ":
+        return None
+    sign = text[20]
+    try:
+        offset = int(text[21:23]) * 60 + int(text[23:25])
+        local = int(text[11:13]) * 60 + int(text[14:16])
+    except ValueError:
+        return None
+    if sign not in "+-":
+        return None
+    utc = local - offset if sign == "+" else local + offset
+    if not 0 <= utc < 1440:
+        return None  # the UTC date differs from the local one: let datetime work it out
+    return f"{text[:10]}T{text[11:19]}{sign}{text[21:23]}:{text[23:25]}", text[:10]
+
+
+def _number(text: str, what: str) -> float | None:
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        try:
+            return parse_amount(text)
+        except ValueError:
+            raise ValueError(f"line item {what} {text!r} is not a number") from None
+
+
+LineRow = list  # [order_id (set when stored), position, name, sku, quantity, price]: ready for executemany
+
+
+def _lines(rows: list[tuple[str, ...]]) -> list[LineRow]:
+    """Line items as the rows order_lines stores; lists so the store only has to fill in the order id."""
+    out: list[LineRow] = []
+    for name, sku, quantity, price, combined in rows:
+        if combined:
+            out.extend(_combined_items(combined, len(out)))
+            continue
+        try:
+            qty = float(quantity) if quantity else None
+        except ValueError:
+            qty = _number(quantity, "quantity")
+        try:
+            amount = float(price) if price else None
+        except ValueError:
+            amount = _number(price, "price")
+        if name or sku or qty is not None or amount is not None:
+            out.append([None, len(out) + 1, name.strip() or None, sku.strip() or None, qty, amount])
+    return out
+
+
+def _combined_items(cell: str, before: int) -> list[LineRow]:
+    """WooCommerce Customer/Order CSV Export's 'name:Tee|sku:T1|quantity:2|total:40.00;name:…' cell."""
+    items: list[LineRow] = []
+    for part in cell.split(";"):
+        fields = dict(kv.split(":", 1) for kv in part.split("|") if ":" in kv)
+        if not fields:
+            continue
+        qty = _number(fields.get("quantity", "").strip(), "quantity")
+        total = _number(fields.get("total", "").strip(), "total")
+        price = round(total / qty, 2) if total is not None and qty else total
+        items.append([None, before + len(items) + 1, fields.get("name", "").strip() or None,
+                      fields.get("sku", "").strip() or None, qty, price])
+    return items
+
+
+def _exclusion(draft: OrderDraft, tags: str, payment: str, platform: str) -> str | None:
+    status = draft.financial_status or ""
+    if draft.cancelled_at or status in CANCELLED_STATUSES or draft.total < 0:
+        return "cancelled"
+    if (payment and "bogus" in payment.lower()) or (tags and {t.strip().lower() for t in tags.split(",")} & TEST_TAGS):
+        return "test"
+    if status in UNPAID_STATUSES[platform]:
+        return "unpaid"
+    if status in REFUNDED_STATUSES or (draft.total > 0 and draft.refunded >= draft.total):
+        return "fully_refunded"
+    if draft.total == 0:
+        return "zero_value"
+    if not draft.identifiers:
+        return "no_customer"
+    return None
+
