@@ -74,6 +74,11 @@ def _offset(token: str | None) -> str:
 
 
 def _parse_iso(text: str) -> datetime | None:
+    if len(text) == 19 and text[4] == "-" and text[10] in " T" and text[13] == ":":  # fast path, most exports
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            return None
     match = _ISO.match(text)
     if not match:
         return None

@@ -176,16 +176,25 @@ def customer_key(path: str | Path, given: str | None, header: dict[str, str]) ->
     for key in ("customer", "email", "order"):
         if key in header:
             value = header[key]
-            ref = identifier("order", value) if key == "order" else parse_customer_ref(value)
+            found = identifier("order", value) if key == "order" else _customer_ref(value)
+            ref = found or ref
             break
     if "date" in header and (when := parse_datetime(header["date"])):
         day = when[:10]
     if given:
-        ref = parse_customer_ref(given)
+        ref = _customer_ref(given)
         if ref is None:
             raise ImportFailure(path, f"--customer {given!r} is not a customer key",
                                 expected="an email, #1001, order:1001 or customer_id:42")
     return ref, day
+
+
+def _customer_ref(text: str) -> Identifier | None:
+    """Like `parse_customer_ref`, but a person's name ('Jo Bloggs') is not taken for a customer id."""
+    ref = parse_customer_ref(text)
+    if ref is not None and ref.kind == "customer_id" and " " in ref.value:
+        return None
+    return ref
 
 
 def _file_name_ref(text: str) -> Identifier | None:

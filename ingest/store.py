@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 
 import sqlite_utils
@@ -19,6 +19,7 @@ from insight.identity import CustomerResolver
 from insight.redact import Redactor
 
 Progress = Callable[[int], None]
+REDACT_CHUNK = 1000  # documents redacted per NER batch
 
 
 def text_hash(text: str) -> str:
@@ -73,9 +74,7 @@ def store_parsed(
         ).lastrowid
         summary.batch_id = int(batch_id)
         resolver = CustomerResolver(db, parsed.kind, clock)
-        texts = [u.text for d in to_write for u in d.units]
-        redacted = iter(redactor.redact_many(texts) if options.redact else texts)
-        for done, doc in enumerate(to_write, start=1):
+        for done, doc, cleaned in _redacted_in_chunks(to_write, redactor, options.redact):
             window = options.window or month_window(doc.created_at)
             previous = existing.get((doc.source, doc.external_id))
             doc_id = _write_document(
@@ -85,8 +84,7 @@ def store_parsed(
                 summary.updated += 1
             else:
                 summary.imported += 1
-            for position, unit in enumerate(doc.units):
-                clean = next(redacted)
+            for position, (unit, clean) in enumerate(zip(doc.units, cleaned, strict=True)):
                 db.conn.execute(
                     """INSERT INTO units (document_id, position, kind, question, speaker, role, analyse, turn,
                        text, raw_text, text_hash, started_at, ended_at)
@@ -117,6 +115,19 @@ def store_parsed(
             ),
         )
     return summary
+
+
+def _redacted_in_chunks(
+    docs: list[DocumentDraft], redactor: Redactor, redact: bool, chunk: int = REDACT_CHUNK
+) -> Iterator[tuple[int, DocumentDraft, list[str]]]:
+    """(documents done, document, its redacted unit texts): redaction (NER) runs a chunk at a time so the
+    progress bar moves while it works, with chunks big enough for spaCy's batching and common-word stats."""
+    for start in range(0, len(docs), chunk):
+        part = docs[start : start + chunk]
+        texts = [u.text for d in part for u in d.units]
+        cleaned = iter(redactor.redact_many(texts) if redact else texts)
+        for offset, doc in enumerate(part, start=start + 1):
+            yield offset, doc, [next(cleaned) for _ in doc.units]
 
 
 def _dedupe_within_file(docs: list[DocumentDraft]) -> list[DocumentDraft]:

@@ -244,7 +244,7 @@ def _parse_otter(body: str, offset: int) -> Transcript:
 
 
 def _parse_plain(body: str, offset: int) -> Transcript:
-    """'Speaker: text' lines. A name seen only once among frequent speakers is text ('Also: …'), not a speaker."""
+    """'Speaker: text' lines. A one-word name seen only once, without a timestamp, is text ('Also: …')."""
     candidates: list[tuple[int, str, re.Match[str] | None]] = []
     for number, line in enumerate(body.split("\n"), start=offset + 1):
         text = line.strip()
@@ -255,9 +255,18 @@ def _parse_plain(body: str, offset: int) -> Transcript:
         if match:
             counts[match.group(2).strip()] = counts.get(match.group(2).strip(), 0) + 1
     frequent = {name for name, n in counts.items() if n >= 2} or set(counts)
+
+    def is_turn(match: re.Match[str] | None) -> bool:
+        """Seen twice, or a full name ('Tom Lee: Same.'), a 'Speaker 3' or a timestamped line."""
+        if match is None:
+            return False
+        name = match.group(2).strip()
+        return name in frequent or " " in name or bool(match.group(1) or match.group(3))
+
     cues: list[Cue] = []
     for number, text, match in candidates:
-        if match and match.group(2).strip() in frequent:
+        if is_turn(match):
+            assert match is not None
             stamp = match.group(1) or match.group(3)
             cues.append(Cue(match.group(2).strip(), match.group(4).strip(), _timestamp(stamp) if stamp else None,
                             None, number))

@@ -55,11 +55,14 @@ def sample_files(sample_dir: Path) -> dict[str, list[Path]]:
     }
 
 
-def _parser(kind: str, nlp: Any) -> Callable[[Path], ParsedFile]:
+def _parser(db: sqlite_utils.Database, kind: str, nlp: Any) -> Callable[[Path], ParsedFile]:
     if kind == "survey":
-        from ingest.surveys import parse_survey
+        from ingest.surveys import known_question_kinds, parse_survey
 
-        return lambda p: parse_survey(p, fmt=None, mapping={}, open_text=set(), choice=set())
+        # As the CLI does: questions keep the kind (open text / choice) earlier imports gave them.
+        return lambda p: parse_survey(
+            p, fmt=None, mapping={}, open_text=set(), choice=set(), known=known_question_kinds(db)
+        )
     if kind == "interview":
         from ingest.interviews import parse_interview
 
@@ -87,7 +90,7 @@ def import_sample(db: sqlite_utils.Database, sample_dir: Path, nlp: Any, report:
                 if kind == "orders":
                     summary: ImportSummary = import_orders(db, path, fmt=None, mapping={}, strict=False, progress=None)
                 else:
-                    summary = store_parsed(db, _parser(kind, nlp)(path), ImportOptions(), redactor)
+                    summary = store_parsed(db, _parser(db, kind, nlp)(path), ImportOptions(), redactor)
             except ImportFailure as exc:
                 report.failures.append({"file": str(path), "error": exc.message})
                 log(f"  [red]failed[/] {exc.message}")

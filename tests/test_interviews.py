@@ -129,15 +129,15 @@ def test_three_speakers_a_co_interviewer_and_customer_labels(tmp_path, nlp):
     text = (
         "Priya: What do you use in the morning?\nMia: Cleanser then SPF.\nTom: Same, we share them.\n"
         "Priya: Why the SPF?\nMia: No white cast.\nNoor: Which SPF? Do you reapply it?\nMia: The sheer one, and no.\n"
-        "Noor: How often do you buy it?\nTom: Every two months.\n"
+        "Noor: How often do you buy it?\nTom: Every two months.\nSam Lee: Can I add one thing?\n"
     )
     path = tmp_path / "group.txt"
     path.write_text(text)
     parsed = parse(path, nlp)
-    assert parsed.details["interviewer"] == "Priya (detected: asked 2 of 4 questions); also Noor (mostly questions)"
+    assert parsed.details["interviewer"] == "Priya (detected: asked 2 of 5 questions); also Noor (mostly questions)"
     labels = {(u.role, u.speaker) for u in doc_of(parsed).units}
     assert labels == {("interviewer", "Priya"), ("interviewer", "Noor"), ("customer", "Customer 1"),
-                      ("customer", "Customer 2")}
+                      ("customer", "Customer 2"), ("customer", "Customer 3")}  # 'Sam Lee' spoke once
 
 
 def test_single_speaker_and_question_detection(tmp_path, nlp):
@@ -239,3 +239,13 @@ def test_speaker_names_with_accents_and_affiliations(tmp_path, nlp):
     assert parsed.details["interviewer"] == "Hannah Cole (Fernleaf) (detected: asked 2 of 2 questions)"
     assert [i.key for i in doc.identifiers] == ["order:1020"]
     assert [(u.speaker, u.text) for u in doc.units][-1] == ("Customer", "Note: it melts nicely.")
+
+
+def test_customer_key_sources_and_bad_keys(tmp_path, nlp):
+    path = tmp_path / "call.txt"
+    path.write_text("---\ncustomer: Jo Bloggs\ndate: 03/10/2026\n---\nPriya: Why?\nJo: Because.\n")
+    parsed = parse(path, nlp)
+    assert doc_of(parsed).identifiers == [] and "no customer key" in parsed.details["note"]
+    assert doc_of(parse(path, nlp, customer="customer_id:42")).identifiers[0].key == "customer_id:42"
+    with pytest.raises(ImportFailure, match="--customer 'Jo Bloggs' is not a customer key"):
+        parse(path, nlp, customer="Jo Bloggs")

@@ -39,3 +39,28 @@ def test_pipeline_loader_runs_only_when_there_is_text():
     assert redactor.redact_many([]) == [] and calls == []
     assert redactor.redact_many(["mail a@example.com", "mail a@example.com"]) == ["mail [EMAIL]", "mail [EMAIL]"]
     assert calls == [1]
+
+
+def test_sentence_initial_common_words_are_not_taken_for_names():
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler", name="ner")
+    # A rule-based stand-in that makes the classic mistakes of a small statistical model.
+    ruler.add_patterns([{"label": "PERSON", "pattern": p} for p in ("Clearer", "Priya", "Priya Raman")])
+    texts = ["Clearer skin after a week", "my skin is clearer now", "Priya Raman told me", "ask Priya about it"]
+    assert Redactor(nlp=nlp).redact_many(texts) == [
+        "Clearer skin after a week", "my skin is clearer now", "[NAME] told me", "ask [NAME] about it"
+    ]
+
+
+def test_texts_without_a_name_candidate_skip_ner():
+    seen = []
+    nlp = spacy.blank("en")
+
+    @spacy.Language.component("spy")
+    def spy(doc):
+        seen.append(doc.text)
+        return doc
+
+    nlp.add_pipe("spy", name="ner")
+    Redactor(nlp=nlp).redact_many(["love it", "I'm obsessed", "Love it. love it", "Siobhán helped me"])
+    assert seen == ["Siobhán helped me"]

@@ -1,6 +1,7 @@
 import csv
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -310,6 +311,9 @@ def test_cli_json_summary(db_path, tmp_path):
     assert result.exit_code == 1 and payload["ok"] is False
     assert payload["totals"]["imported"] == 3 and payload["files"][0]["format"] == "qualtrics"
     assert payload["failed"] == [{"file": str(empty), "error": f"{empty}: the file is empty"}]
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT DISTINCT window_start, window_end FROM documents").fetchall() == [
+            ("2026-10-01", "2026-10-31")]
     again = json.loads(CliRunner().invoke(cli, args[:5] + ["--json", "--no-redact"]).stdout)
     assert again["totals"]["duplicates"] == 3 and again["ok"] is True
 
