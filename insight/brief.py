@@ -22,18 +22,17 @@ import sqlite_utils
 from insight.links import (
     LinkReport,
     LinkRow,
-    Snapshot,
     TransitionTheme,
     compute_links,
     find_snapshot,
     load_themes,
     no_snapshot_message,
     parse_window,
-    previous_snapshot,
     segment_moves,
     segment_sort_key,
     window_clause,
 )
+from insight.rfm import Snapshot, previous_snapshot
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
 

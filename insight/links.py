@@ -21,31 +21,12 @@ import sqlite_utils
 from scipy.stats import false_discovery_control, fisher_exact
 
 from ingest.model import Window
+from insight.rfm import Snapshot, latest_snapshot, previous_snapshot
+from insight.segment_map import SEGMENTS
 
-SEGMENT_ORDER = (
-    "Champions",
-    "Loyal Customers",
-    "Potential Loyalists",
-    "New Customers",
-    "Promising",
-    "Need Attention",
-    "About to Sleep",
-    "At Risk",
-    "Can't Lose Them",
-    "Hibernating",
-    "Lost",
-)
 K = TypeVar("K", bound=Hashable)
 # An attribute with more distinct values than this is free text, not a choice question: not crossed.
 MAX_ATTRIBUTE_VALUES = 30
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    id: int
-    as_of: str
-    customers: int
-    currency: str | None
 
 
 @dataclass
@@ -166,14 +147,8 @@ class FeedbackUnit:
 
 
 def find_snapshot(db: sqlite_utils.Database, as_of: str | None = None) -> Snapshot | None:
-    """The latest snapshot, or the latest whose as-of date is on or before `as_of`."""
-    sql = "SELECT id, as_of, customers, currency FROM rfm_snapshots"
-    params: list[str] = []
-    if as_of:
-        sql += " WHERE as_of <= ?"
-        params.append(_iso_day(as_of))
-    row = db.execute(sql + " ORDER BY as_of DESC LIMIT 1", params).fetchone()
-    return Snapshot(*row) if row else None
+    """The latest snapshot, or the latest whose as-of date is on or before `as_of` (a date or datetime)."""
+    return latest_snapshot(db, _iso_day(as_of) if as_of else None)
 
 
 def no_snapshot_message(as_of: str | None) -> str:
@@ -182,21 +157,13 @@ def no_snapshot_message(as_of: str | None) -> str:
     return "no RFM snapshot yet: run `insight segments` first"
 
 
-def previous_snapshot(db: sqlite_utils.Database, snapshot: Snapshot) -> Snapshot | None:
-    row = db.execute(
-        "SELECT id, as_of, customers, currency FROM rfm_snapshots WHERE as_of < ? ORDER BY as_of DESC LIMIT 1",
-        [snapshot.as_of],
-    ).fetchone()
-    return Snapshot(*row) if row else None
-
-
 def segment_of(db: sqlite_utils.Database, snapshot_id: int) -> dict[int, str]:
     return dict(db.execute("SELECT customer_id, segment FROM rfm_scores WHERE snapshot_id = ?", [snapshot_id]))
 
 
 def segment_sort_key(segment: str) -> tuple[int, str]:
     """The usual map's order (best to worst); segments from a user's own map follow alphabetically."""
-    return (SEGMENT_ORDER.index(segment), "") if segment in SEGMENT_ORDER else (len(SEGMENT_ORDER), segment)
+    return (SEGMENTS.index(segment), "") if segment in SEGMENTS else (len(SEGMENTS), segment)
 
 
 def parse_window(text: str | None) -> Window | None:

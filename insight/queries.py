@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
+from ingest.model import SOURCES  # noqa: F401 - re-exported for the TUI
 from insight.db import MIGRATIONS, open_db, schema_version
+from insight.rfm import Snapshot, get_snapshot, latest_snapshot, previous_snapshot
 
 READ_BUSY_MS = 250
-SOURCES = ("survey", "interview", "review", "ticket")
 
 
 # ---------------------------------------------------------------- connections
@@ -102,14 +103,6 @@ class ImportRow:
     updated: int
     duplicates: int
     rejected: int
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    id: int
-    as_of: str
-    customers: int
-    currency: str | None
 
 
 @dataclass(frozen=True)
@@ -339,21 +332,7 @@ def recent_imports(db: sqlite_utils.Database, limit: int = 8) -> list[ImportRow]
 
 
 def snapshots(db: sqlite_utils.Database) -> list[Snapshot]:
-    rows = db.execute("SELECT id, as_of, customers, currency FROM rfm_snapshots ORDER BY as_of")
-    return [Snapshot(*row) for row in rows]
-
-
-def latest_snapshot(db: sqlite_utils.Database) -> Snapshot | None:
-    row = db.execute("SELECT id, as_of, customers, currency FROM rfm_snapshots ORDER BY as_of DESC LIMIT 1").fetchone()
-    return Snapshot(*row) if row else None
-
-
-def previous_snapshot(db: sqlite_utils.Database, snapshot: Snapshot) -> Snapshot | None:
-    row = db.execute(
-        "SELECT id, as_of, customers, currency FROM rfm_snapshots WHERE as_of < ? ORDER BY as_of DESC LIMIT 1",
-        [snapshot.as_of],
-    ).fetchone()
-    return Snapshot(*row) if row else None
+    return [s for row in db.execute("SELECT id FROM rfm_snapshots ORDER BY as_of") if (s := get_snapshot(db, row[0]))]
 
 
 def segment_table(db: sqlite_utils.Database, snapshot_id: int | None = None) -> list[SegmentRow]:
