@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -189,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=CACHE, help="where embeddings are cached (.npy)")
     parser.add_argument("--no-bertopic", action="store_true", help="skip BERTopic (ours only)")
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh-process first-call timings")
+    parser.add_argument("--seeds", type=int, default=5,
+                        help="also score ours with random_state 0..N-1 (quality spread; 0: skip)")
     parser.add_argument("--scale", type=int, default=100_000, help="also time ours on this many points (0: skip)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override a ClusterParams field for ours (repeatable); the figures are then not ours-default")
@@ -221,6 +223,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(row(f"BERTopic, run {repeat + 1}", theirs[-1]), flush=True)
         mine = median_run(ours)
         print(row("ours (median)", mine), flush=True)
+        if args.seeds:
+            seeded = [run_ours(split, replace(params, random_state=seed)) for seed in range(args.seeds)]
+            print("  ours, random_state 0.." + str(args.seeds - 1) + ": " + ", ".join(
+                f"{name} {min(getattr(r, name) for r in seeded):.3f}-{max(getattr(r, name) for r in seeded):.3f}"
+                for name in ("nmi", "ari", "unassigned")), flush=True)
         if not args.no_fresh:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "vectors.npy"

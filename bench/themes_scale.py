@@ -101,7 +101,8 @@ def main() -> None:
     texts = read_texts(args.data)
     embedder = load_embedder()
     nlp = load_pipeline().nlp
-    print(f"machine: {os.cpu_count()} cores; model {embedder.name}; spaCy {load_pipeline().name}")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start (other work shares "
+          f"the cores); model {embedder.name}; spaCy {load_pipeline().name}")
 
     rates = []
     sample = texts[: args.encode_sample]
@@ -141,6 +142,7 @@ def main() -> None:
             )
             db.close()
         median = statistics.median(totals)
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
         print(f"\n{args.units:,} units end to end, embedding excluded (all cache hits): median {median:.1f} s")
         print(f"embedding included (estimate): {median:.1f} + {args.units:,} / {rate:,.0f} texts/s = "
               f"{median + args.units / rate:.1f} s")

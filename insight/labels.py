@@ -36,6 +36,13 @@ _NO_START = {
     "a", "an", "the", "and", "or", "but", "so", "because", "of", "to", "with", "for", "as", "than", "i", "i'm",
     "me", "my", "we", "our", "it", "it's", "you", "your", "this", "that", "there", "is", "was", "be",
 }
+# Words that may be distinctive but say nothing in a label ("serum / like / cleanser"); used only when a theme
+# has nothing better.
+GENERIC_LABEL_WORDS = {
+    "like", "want", "know", "think", "get", "got", "need", "thing", "things", "lot", "way", "really", "actually",
+    "bit", "guess", "maybe", "honestly", "lol", "tbh", "use", "try", "tried", "good", "great", "nice", "ok", "okay",
+    "yes", "yeah", "sure", "right", "time", "make", "go", "say", "said", "feel", "look",
+}
 MIN_PHRASE_LIFT = 1.5  # a phrase must be this much more frequent in the theme than in the scope
 _NO_END = {
     "a", "an", "the", "and", "or", "but", "so", "because", "of", "to", "in", "on", "at", "for", "with", "by",
@@ -164,8 +171,9 @@ def short_label(
         absorbed = [part for part in parts if set(part.split()) < words]
         if absorbed:
             parts = [term if part == absorbed[0] else part for part in parts if part not in absorbed[1:]]
-        elif len(parts) < max_parts:
+        elif len(parts) < max_parts + 2:
             parts.append(term)
+    parts = [part for part in parts if part not in GENERIC_LABEL_WORDS] or parts[:1]
     top = {word for term in keywords[:5] for word in term.split()}
     for phrase in phrases[:5]:
         words = phrase.split()
@@ -175,7 +183,7 @@ def short_label(
             continue
         parts = [phrase if part == covered[0] else part for part in parts if part not in covered[1:]]
     label = ""
-    for part in parts:
+    for part in parts[:max_parts]:
         candidate = f"{label} / {part}" if label else part
         if label and len(candidate) > max_chars:
             break
@@ -250,8 +258,46 @@ def recurring_phrases(
                 continue
             kept.append((people, gram))
         keep = {gram for _, gram in kept}
-        result[group] = [gram for _, _, gram in scored if gram in keep][:top_n]
+        ranked = [gram for _, _, gram in scored if gram in keep]
+        result[group] = _chain_overlaps(ranked, by_gram)[:top_n]
     return result
+
+
+def _join(left: list[str], right: list[str]) -> list[str] | None:
+    """left + the rest of right, when right starts with at least two of left's last words."""
+    for k in range(min(len(left), len(right)) - 1, 1, -1):
+        if left[-k:] == right[:k]:
+            return left + right[k:]
+    return None
+
+
+def _chain_overlaps(ranked: list[str], people: dict[str, set[str]], max_words: int = 12) -> list[str]:
+    """Join n-grams that overlap by two words or more and come from the same customers into the longer run they
+    were cut from ("bigger size at a better" + "at a better price per" -> "bigger size at a better price per")."""
+    remaining = list(ranked)
+    out: list[str] = []
+    while remaining:
+        phrase = remaining.pop(0)
+        if any(f" {phrase} " in f" {done} " for done in out):
+            continue
+        words = phrase.split()
+        who = people[phrase]
+        grown = True
+        while grown and len(words) < max_words:
+            grown = False
+            for other in remaining:
+                piece = other.split()
+                if len(who & people[other]) < 0.8 * max(len(who), len(people[other])):
+                    continue
+                joined = _join(words, piece) or _join(piece, words)
+                if joined is None or len(joined) > max_words:
+                    continue
+                words = joined
+                remaining.remove(other)
+                grown = True
+                break
+        out.append(" ".join(words))
+    return out
 
 
 def representative_quotes(

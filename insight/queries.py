@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from ingest.model import SOURCES  # noqa: F401 - re-exported for the TUI
 from insight.db import MIGRATIONS, open_db, schema_version
 from insight.rfm import Snapshot, get_snapshot, latest_snapshot, previous_snapshot
 

@@ -131,3 +131,16 @@ def test_describe_groups_combines_everything():
     assert set(described) == {0, 1}
     assert "late" in described[0].label or "parcel" in described[0].label
     assert all(groups[i] == 0 for i in described[0].quotes) and 3 <= len(described[0].quotes) <= 5
+
+
+def test_overlapping_ngrams_of_one_repeated_sentence_are_joined():
+    sentence = "would love a bigger size at a better price per ml"
+    texts = [sentence, f"{sentence} please", f"honestly {sentence}", "price is fine", "love the smell"]
+    phrases = recurring_phrases(texts, np.array([0, 0, 0, 1, 1]), ["a", "b", "c", "d", "e"])
+    assert phrases[0] == [sentence]  # one run, not six overlapping 5-grams
+
+
+def test_generic_words_stay_out_of_labels_unless_nothing_else_is_left():
+    assert short_label(["serum", "like", "cleanser"]) == "serum / cleanser"
+    assert short_label(["lol", "self care"]) == "self care"
+    assert short_label(["ok", "yeah"]) == "ok"

