@@ -128,7 +128,8 @@ def load_embedder(name_or_path: str | None = None, device: str = "cpu") -> Embed
 
             model = SentenceTransformer(target, device=device, local_files_only=True)
         except Exception as exc:  # any loader error: missing files, bad config, import failure
-            failures.append(f"{target}: {str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__}")
+            reason = str(exc).splitlines()[0][:160].rstrip(". ") if str(exc).strip() else type(exc).__name__
+            failures.append(f"{target}: {reason}")
             continue
         return SentenceTransformerEmbedder(recorded, model)
     raise EmbedderUnavailable(

@@ -148,7 +148,8 @@ def split_theme(
     """Re-cluster one theme's units into k parts (KMeans on their embeddings); returns the new theme ids.
 
     Vectors come from the cache of the model the scope was last themed with; pass `embedder` to embed any that
-    are missing. Labels of the parts are computed among the parts only, so they say what tells them apart.
+    are missing. Labels of the parts are computed among the parts only, so they say what tells them apart; without
+    `nlp` the default spaCy pipeline is loaded (once per process).
     """
     theme = _theme(db, theme_id)
     if theme.status != "active":
@@ -177,6 +178,10 @@ def split_theme(
     groups = np.array([order.index(int(p)) for p in parts])
     centroids = {g: normalise_rows(vectors[groups == g].mean(axis=0, keepdims=True))[0] for g in range(k)}
     texts = [r[2] for r in rows]
+    if nlp is None:
+        from insight.nlp import cached_pipeline
+
+        nlp = cached_pipeline().nlp
     described = describe_groups(nlp, texts, groups, vectors, [r[3] for r in rows], centroids)
     run_id = db.conn.execute("SELECT last_run_id FROM themes WHERE id = ?", (theme_id,)).fetchone()[0]
     children: list[int] = []

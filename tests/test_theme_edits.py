@@ -113,7 +113,7 @@ def test_split_without_cached_vectors_asks_for_an_embedder(themed, clock):
     db.conn.commit()
     with pytest.raises(ThemeEditError, match="pass an embedder"):
         split_theme(db, themes["sizing"])
-    assert len(split_theme(db, themes["sizing"], embedder=HashingEmbedder())) == 2
+    assert len(split_theme(db, themes["sizing"], embedder=HashingEmbedder(), nlp=spacy.blank("en"))) == 2
 
 
 def test_replay_applies_edits_in_order(db, clock):
