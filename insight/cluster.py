@@ -18,6 +18,11 @@ The pipeline, step by step (every knob is a field of `ClusterParams`):
    texts and 200,000 texts both give a readable number of themes (never more than n / min_cluster_size).
    "leaf" selection scores a little higher on Banking77's 77 small intents but splits large themes into
    fragments (on samples of 4 to 20 Banking77 intents, and on synthetic blobs), so it is not the default.
+   Its weak side is the opposite: on a few hundred texts "eom" can keep one catch-all theme holding most of
+   them (76% of the bundled sample's reviews). A theme above `split_fraction` (25%) of the texts is
+   therefore clustered again on its own, and replaced by its parts only when they are distinct topics: no
+   two part centroids at cosine `split_max_similarity` (0.9) or more in the original space. A genuinely
+   common theme (one tight topic) stays whole; Banking77 is unaffected (no theme reaches 25%).
 5. Similarity gate and outlier reassignment, both judged in the ORIGINAL embedding space against each
    theme's centroid (the normalised mean of its HDBSCAN members), with one threshold, `reassign_threshold`:
    - UMAP ties every point to its nearest neighbour, so an unrelated text can land inside a cluster. An
@@ -72,6 +77,12 @@ class ClusterParams:
     min_samples: int | None = 5  # core-distance neighbours; None: HDBSCAN's default (= min_cluster_size)
     cluster_selection_method: str = "eom"  # "eom": HDBSCAN's most stable groups; "leaf": the finest ones
     cluster_selection_epsilon: float = 0.0
+    # Catch-all themes: "eom" on a few hundred texts can keep one group holding most of them. A theme above
+    # this share of the texts is clustered again on its own; the split is kept only when its parts are
+    # distinct topics (no two part centroids closer than `split_max_similarity` in the original space),
+    # so one genuinely common theme stays whole. 0 or >= 1 turns the check off.
+    split_fraction: float = 0.25
+    split_max_similarity: float = 0.9
     # Similarity gate and outlier reassignment (module docstring, step 5); a threshold above 1 turns both off.
     reassign_threshold: float = 0.3  # cosine similarity to a theme's centroid needed to be in the theme
     reassign_space: str = "reduced"  # where a noise point's nearest theme is measured: "reduced" or "original"
@@ -143,6 +154,8 @@ def cluster_embeddings(embeddings: np.ndarray, params: ClusterParams | None = No
 
     started = time.perf_counter()
     labels, probabilities = _hdbscan(reduced, p)
+    labels = _split_catch_alls(x, reduced, labels, p)
+    probabilities[labels < 0] = 0.0
     seconds["hdbscan"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -163,6 +176,40 @@ def cluster_embeddings(embeddings: np.ndarray, params: ClusterParams | None = No
     probabilities[reassigned] = 0.0
     seconds["reassign"] = time.perf_counter() - started
     return ClusterResult(labels, reassigned, probabilities, similarity, centroids, reduced, p, seconds)
+
+
+def _split_catch_alls(x: np.ndarray, reduced: np.ndarray, labels: np.ndarray, p: ClusterParams) -> np.ndarray:
+    """Replace an oversized theme by its sub-themes when HDBSCAN finds distinct topics inside it."""
+    if not 0 < p.split_fraction < 1:
+        return labels
+    labels = labels.copy()
+    limit = p.split_fraction * len(labels)
+    next_label = int(labels.max()) + 1
+    for theme in range(next_label):
+        members = np.flatnonzero(labels == theme)
+        if members.size <= limit or members.size < 2 * int(p.min_cluster_size or 2):
+            continue
+        sub_labels, _ = _hdbscan(reduced[members], p)
+        parts = int(sub_labels.max()) + 1
+        if parts < 2:
+            continue
+        part_centroids = _centroids(x[members], sub_labels, parts)
+        closeness = part_centroids @ part_centroids.T
+        np.fill_diagonal(closeness, -1.0)
+        if closeness.max() >= p.split_max_similarity:
+            continue  # one topic, drawn in parts: keep the theme whole
+        # Sub-noise becomes unassigned here; outlier reassignment later brings back what is close enough.
+        labels[members] = np.where(sub_labels >= 0, sub_labels + next_label, -1)
+        next_label += parts
+    return _compact(labels)
+
+
+def _compact(labels: np.ndarray) -> np.ndarray:
+    """Renumber the themes 0..k-1 (order is fixed later, by size)."""
+    kept = np.unique(labels[labels >= 0])
+    mapping = np.full(int(labels.max()) + 2 if labels.size else 1, -1, dtype=np.int64)
+    mapping[kept] = np.arange(kept.size)
+    return np.where(labels >= 0, mapping[np.maximum(labels, 0)], -1).astype(np.int64)
 
 
 def _unit_rows(embeddings: np.ndarray) -> np.ndarray:

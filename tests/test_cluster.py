@@ -185,3 +185,33 @@ def test_neighbour_search_beyond_the_exact_limit_agrees():
     x, truth, _ = blobs([60, 40, 30], seed=8)
     result = cluster_embeddings(x, ClusterParams(exact_knn_max_points=50))  # NNDescent path
     assert same_partition(result.labels, truth)
+
+
+def _catch_all(distinct_topics: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One HDBSCAN theme holding 90% of 200 points that form two tight groups in the reduced space;
+    in the original space the groups are two topics, or one topic drawn twice."""
+    rng = np.random.default_rng(3)
+    reduced = np.concatenate([rng.normal(0, 0.05, (90, 5)), rng.normal(3, 0.05, (90, 5)), rng.normal(9, 0.05, (20, 5))])
+    a, b, c = unit(rng.normal(size=(3, DIM)))
+    second = b if distinct_topics else a
+    x = unit(np.concatenate([a + rng.normal(0, 0.03, (90, DIM)), second + rng.normal(0, 0.03, (90, DIM)),
+                             c + rng.normal(0, 0.03, (20, DIM))])).astype(np.float32)
+    labels = np.array([0] * 180 + [1] * 20)
+    return x, reduced.astype(np.float32), labels
+
+
+def test_a_catch_all_theme_of_distinct_topics_is_split():
+    from insight.cluster import _split_catch_alls
+
+    x, reduced, labels = _catch_all(distinct_topics=True)
+    split = _split_catch_alls(x, reduced, labels, ClusterParams().resolve(len(x)))
+    assert len(set(split[:90].tolist())) == 1 and len(set(split[90:180].tolist())) == 1
+    assert split[0] != split[100] and split[0] >= 0 and split[100] >= 0
+    assert set(split[180:].tolist()) == {split[180]}
+
+
+def test_one_common_topic_stays_whole():
+    from insight.cluster import _split_catch_alls
+
+    x, reduced, labels = _catch_all(distinct_topics=False)
+    assert (_split_catch_alls(x, reduced, labels, ClusterParams().resolve(len(x))) == labels).all()
