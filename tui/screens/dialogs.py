@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -11,8 +13,12 @@ from textual.widgets.option_list import Option
 
 from insight import queries
 
+T = TypeVar("T")
 
-class RenameDialog(ModalScreen[str | None]):
+
+class ThemeDialog(ModalScreen[T]):
+    """A modal about one theme; Escape dismisses it with None."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, theme_id: int, label: str) -> None:
@@ -20,6 +26,11 @@ class RenameDialog(ModalScreen[str | None]):
         self.theme_id = theme_id
         self.label = label
 
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class RenameDialog(ThemeDialog[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(f"Rename theme #{self.theme_id}", classes="dialog-title")
@@ -30,19 +41,12 @@ class RenameDialog(ModalScreen[str | None]):
         value = event.value.strip()
         self.dismiss(value if value and value != self.label else None)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class MergeDialog(ModalScreen[int | None]):
+class MergeDialog(ThemeDialog[int | None]):
     """Pick the theme to fold into the current one (same scope first; type to filter)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
     def __init__(self, theme_id: int, label: str, scope: str) -> None:
-        super().__init__()
-        self.theme_id = theme_id
-        self.label = label
+        super().__init__(theme_id, label)
         self.scope = scope
 
     def compose(self) -> ComposeResult:
@@ -81,18 +85,8 @@ class MergeDialog(ModalScreen[int | None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(int(event.option.id)) if event.option.id else self.dismiss(None)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class SplitDialog(ModalScreen[int | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, theme_id: int, label: str) -> None:
-        super().__init__()
-        self.theme_id = theme_id
-        self.label = label
-
+class SplitDialog(ThemeDialog[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(f"Split #{self.theme_id} {self.label!r} into how many themes?", classes="dialog-title")
@@ -117,6 +111,3 @@ class SplitDialog(ModalScreen[int | None]):
             self._submit()
         else:
             self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
