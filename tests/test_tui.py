@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Markdown, OptionList, Select, Static
-from tui_snapshots.brand import build_small_brand
+from tui_snapshots.brand import build_small_brand, settle
 
 from tui.app import InsightApp
 from tui.screens.document import DocumentScreen
@@ -32,14 +32,6 @@ def brand_path(tmp_path: Path) -> Path:
 
 def make_app(path: Path, tmp_path: Path) -> InsightApp:
     return InsightApp(path, briefs_dir=tmp_path / "briefs")
-
-
-async def settle(pilot) -> None:
-    """Let workers finish and the screen redraw (twice: one load can start another)."""
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def static_text(app: InsightApp, selector: str) -> str:

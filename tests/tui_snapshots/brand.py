@@ -275,3 +275,11 @@ def build_small_brand(path: Path) -> sqlite_utils.Database:
     conn.executemany("INSERT INTO embeddings VALUES (?, ?, 16, ?)", [(MODEL, h, v) for h, v in embeddings.items()])
     conn.commit()
     return db
+
+
+async def settle(pilot) -> None:  # noqa: ANN001 - textual Pilot
+    """Let workers finish and the screen redraw (three times: one load can start another)."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tui.app import InsightApp
-from tui_snapshots.brand import build_small_brand
+from tui_snapshots.brand import build_small_brand, settle
 
 SIZE = (160, 48)
 
@@ -20,13 +20,6 @@ def app(tmp_path: Path) -> InsightApp:
     path = tmp_path / "brand.db"
     build_small_brand(path).conn.close()
     return InsightApp(path, briefs_dir=tmp_path / "briefs")
-
-
-async def settle(pilot) -> None:
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def steps(*keys: str, before=None):
