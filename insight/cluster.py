@@ -19,10 +19,10 @@ The pipeline, step by step (every knob is a field of `ClusterParams`):
    "leaf" selection scores a little higher on Banking77's 77 small intents but splits large themes into
    fragments (on samples of 4 to 20 Banking77 intents, and on synthetic blobs), so it is not the default.
    Its weak side is the opposite: on a few hundred texts "eom" can keep one catch-all theme holding most of
-   them (76% of the bundled sample's reviews). A theme above `split_fraction` (25%) of the texts is
+   them (76% of the bundled sample's reviews). A theme above `split_fraction` (40%) of the texts is
    therefore clustered again on its own, and replaced by its parts only when they are distinct topics: no
    two part centroids at cosine `split_max_similarity` (0.9) or more in the original space. A genuinely
-   common theme (one tight topic) stays whole; Banking77 is unaffected (no theme reaches 25%).
+   common theme (one tight topic) stays whole; Banking77 is unaffected (no theme comes near 40%).
 5. Similarity gate and outlier reassignment, both judged in the ORIGINAL embedding space against each
    theme's centroid (the normalised mean of its HDBSCAN members), with one threshold, `reassign_threshold`:
    - UMAP ties every point to its nearest neighbour, so an unrelated text can land inside a cluster. An
@@ -81,7 +81,7 @@ class ClusterParams:
     # this share of the texts is clustered again on its own; the split is kept only when its parts are
     # distinct topics (no two part centroids closer than `split_max_similarity` in the original space),
     # so one genuinely common theme stays whole. 0 or >= 1 turns the check off.
-    split_fraction: float = 0.25
+    split_fraction: float = 0.4
     split_max_similarity: float = 0.9
     # Similarity gate and outlier reassignment (module docstring, step 5); a threshold above 1 turns both off.
     reassign_threshold: float = 0.3  # cosine similarity to a theme's centroid needed to be in the theme

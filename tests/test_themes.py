@@ -18,7 +18,9 @@ from insight.themes import match_to_previous, run_themes, select_scopes
 
 QUESTION = "What almost stopped you from buying?"
 # Topic-sized themes for the synthetic data (the defaults' "leaf" selection finds finer sub-groups of phrases).
-PARAMS = ClusterParams(min_cluster_size=8, cluster_selection_method="eom")
+# The HashingEmbedder draws each synthetic topic as a few distinct phrase groups, and a topic here is often
+# over 40% of its tiny scope: the catch-all split (tested in test_cluster.py) would cut it into its phrases.
+PARAMS = ClusterParams(min_cluster_size=8, cluster_selection_method="eom", split_fraction=0)
 # Every phrase of a topic repeats its anchor words, so topics are well separated for the HashingEmbedder.
 TOPICS = {
     "delivery": ["parcel delivery arrived late", "parcel delivery took forever", "courier lost my parcel delivery",

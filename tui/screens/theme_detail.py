@@ -99,7 +99,10 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
     def on_mount(self) -> None:
         super().on_mount()
         lifts = self.query_one("#lift-table", DataTable)
-        lifts.add_columns("segment", "lift", "customers", "share")
+        # Fixed widths: the table fills in a worker, and auto-sized columns could be measured before the
+        # rows arrive (the longest segment name of the standard map, "Potential Loyalists", is 19 wide).
+        for name, width in (("segment", 19), ("lift", 6), ("customers", 9), ("share", 5)):
+            lifts.add_column(name, width=width)
         self.load()
         self.query_one(QuotePanel).table.focus()
 
