@@ -106,15 +106,16 @@ def report(kind: str, summaries: list[ImportSummary], failures: list[dict[str, s
     }
 
     def render(console: Console) -> None:
-        table = Table(title=f"import {kind}", show_lines=False)
-        for column in ("file", "format", "read", "new", "updated", "duplicate", "rejected", "units"):
-            table.add_column(column, justify="left" if column in ("file", "format") else "right")
-        for s in summaries:
-            table.add_row(
-                Path(s.path).name, s.format, str(s.rows_read), str(s.imported), str(s.updated),
-                str(s.duplicates), str(len(s.rejected)), str(s.units),
-            )
-        console.print(table)
+        if summaries:  # a lone failure needs no empty table above its error
+            table = Table(title=f"import {kind}", show_lines=False)
+            for column in ("file", "format", "read", "new", "updated", "duplicate", "rejected", "units"):
+                table.add_column(column, justify="left" if column in ("file", "format") else "right")
+            for s in summaries:
+                table.add_row(
+                    Path(s.path).name, s.format, str(s.rows_read), str(s.imported), str(s.updated),
+                    str(s.duplicates), str(len(s.rejected)), str(s.units),
+                )
+            console.print(table)
         for s in summaries:
             for note_key in ("interviewer", "note"):
                 if note_key in s.details:
