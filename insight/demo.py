@@ -16,7 +16,8 @@ from typing import Any
 import sqlite_utils
 
 from ingest.errors import ImportFailure
-from ingest.model import ImportOptions, ImportSummary, ParsedFile
+from ingest.model import ImportOptions, ImportSummary
+from ingest.parsers import FOLDER_SUFFIXES, feedback_parser
 from ingest.store import store_parsed
 from insight.redact import Redactor
 
@@ -49,33 +50,10 @@ def sample_files(sample_dir: Path) -> dict[str, list[Path]]:
     return {
         "orders": sorted(sample_dir.glob("orders*.csv")),
         "survey": sorted(sample_dir.glob("survey*.csv")),
-        "interview": sorted(p for p in interviews.glob("*") if p.suffix.lower() in (".vtt", ".srt", ".txt", ".docx")),
-        "review": sorted(p for p in reviews.glob("*") if p.suffix.lower() in (".html", ".htm", ".csv")),
+        "interview": sorted(p for p in interviews.glob("*") if p.suffix.lower() in FOLDER_SUFFIXES["interview"]),
+        "review": sorted(p for p in reviews.glob("*") if p.suffix.lower() in FOLDER_SUFFIXES["review"]),
         "ticket": sorted(sample_dir.glob("tickets*.json")),
     }
-
-
-def _parser(db: sqlite_utils.Database, kind: str, nlp: Any) -> Callable[[Path], ParsedFile]:
-    if kind == "survey":
-        from ingest.surveys import known_question_kinds, parse_survey
-
-        # As the CLI does: questions keep the kind (open text / choice) earlier imports gave them.
-        return lambda p: parse_survey(
-            p, fmt=None, mapping={}, open_text=set(), choice=set(), known=known_question_kinds(db)
-        )
-    if kind == "interview":
-        from ingest.interviews import parse_interview
-
-        return lambda p: parse_interview(p, fmt=None, customer=None, interviewer=None, nlp=nlp)
-    if kind == "review":
-        from ingest.reviews import parse_reviews
-
-        return lambda p: parse_reviews(p, fmt=None)
-    if kind == "ticket":
-        from ingest.tickets import parse_tickets
-
-        return lambda p: parse_tickets(p, fmt=None, mapping={})
-    raise ValueError(kind)
 
 
 def import_sample(db: sqlite_utils.Database, sample_dir: Path, nlp: Any, report: DemoReport, log: Log) -> None:
@@ -90,7 +68,7 @@ def import_sample(db: sqlite_utils.Database, sample_dir: Path, nlp: Any, report:
                 if kind == "orders":
                     summary: ImportSummary = import_orders(db, path, fmt=None, mapping={}, strict=False, progress=None)
                 else:
-                    summary = store_parsed(db, _parser(db, kind, nlp)(path), ImportOptions(), redactor)
+                    summary = store_parsed(db, feedback_parser(kind, db, lambda: nlp)(path), ImportOptions(), redactor)
             except ImportFailure as exc:
                 report.failures.append({"file": str(path), "error": exc.message})
                 log(f"  [red]failed[/] {exc.message}")

@@ -11,14 +11,13 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest.errors import ImportFailure
-from ingest.model import ImportOptions, ImportSummary, ParsedFile, Window
+from ingest.model import ImportOptions, ImportSummary, Window
+from ingest.parsers import FOLDER_SUFFIXES, ParseOptions, feedback_parser
 from ingest.store import store_parsed
 from insight.commands.common import db_from_context, json_option, parse_mapping
 from insight.db import open_db
 from insight.output import emit, err_console, progress_bar
 from insight.redact import Redactor
-
-Parser = Callable[..., ParsedFile]
 
 
 def _common_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -71,18 +70,19 @@ def expand_files(files: tuple[Path, ...], suffixes: tuple[str, ...] | None = Non
 def run_feedback_import(
     ctx: click.Context,
     kind: str,
-    files: list[Path],
-    parse: Callable[[Path], ParsedFile],
+    files: tuple[Path, ...],
+    parse_options: ParseOptions,
     options: ImportOptions,
     spacy_model: str | None,
     as_json: bool,
 ) -> None:
     """Parse and store each file in its own transaction; report every file, fail loudly on any failure."""
     db = open_db(db_from_context(ctx))
+    parse = feedback_parser(kind, db, lambda: _pipeline(spacy_model), parse_options)
     redactor = Redactor(enabled=options.redact, loader=lambda: _pipeline(spacy_model))
     summaries: list[ImportSummary] = []
     failures: list[dict[str, str]] = []
-    for path in files:
+    for path in expand_files(files, FOLDER_SUFFIXES.get(kind)):
         try:
             parsed = parse(path)
             with progress_bar(f"{kind}: {path.name}", len(parsed.documents), quiet=as_json) as update:
@@ -146,16 +146,9 @@ def import_group() -> None:
 @click.pass_context
 def import_survey(ctx, files, fmt, window, keep_raw, no_redact, strict, spacy_model, as_json, mapping, open_text, choice):
     """Survey exports: Typeform, Google Forms, SurveyMonkey, Qualtrics, Fairing/KnoCommerce, generic CSV."""
-    from ingest.surveys import known_question_kinds, parse_survey
-
-    column_map = parse_mapping(mapping)
-    db = open_db(db_from_context(ctx))  # questions read as earlier imports stored them (open text / choice)
-    run_feedback_import(
-        ctx, "survey", expand_files(files),
-        lambda p: parse_survey(p, fmt=fmt, mapping=column_map, open_text=set(open_text), choice=set(choice),
-                               known=known_question_kinds(db)),
-        _options(window, keep_raw, no_redact, strict), spacy_model, as_json,
-    )
+    options = ParseOptions(fmt=fmt, mapping=parse_mapping(mapping), open_text=frozenset(open_text),
+                           choice=frozenset(choice))
+    run_feedback_import(ctx, "survey", files, options, _options(window, keep_raw, no_redact, strict), spacy_model, as_json)
 
 
 @import_group.command("interview")
@@ -165,13 +158,9 @@ def import_survey(ctx, files, fmt, window, keep_raw, no_redact, strict, spacy_mo
 @click.pass_context
 def import_interview(ctx, files, fmt, window, keep_raw, no_redact, strict, spacy_model, as_json, customer, interviewer):
     """Interview transcripts: Zoom/Teams VTT, SRT, Otter TXT, plain 'Speaker: text', DOCX."""
-    from ingest.interviews import parse_interview
-
-    nlp = _pipeline(spacy_model)
+    options = ParseOptions(fmt=fmt, customer=customer, interviewer=interviewer)
     run_feedback_import(
-        ctx, "interview", expand_files(files, (".vtt", ".srt", ".txt", ".docx")),
-        lambda p: parse_interview(p, fmt=fmt, customer=customer, interviewer=interviewer, nlp=nlp),
-        _options(window, keep_raw, no_redact, strict), spacy_model, as_json,
+        ctx, "interview", files, options, _options(window, keep_raw, no_redact, strict), spacy_model, as_json
     )
 
 
@@ -181,12 +170,8 @@ def import_interview(ctx, files, fmt, window, keep_raw, no_redact, strict, spacy
 def import_review(ctx, files, fmt, window, keep_raw, no_redact, strict, spacy_model, as_json):
     """Product reviews: saved HTML pages (JSON-LD, microdata, Amazon, Judge.me, Yotpo, Okendo, Loox,
     Trustpilot) or a folder of them, and review CSV exports."""
-    from ingest.reviews import parse_reviews
-
     run_feedback_import(
-        ctx, "review", expand_files(files, (".html", ".htm", ".csv", ".mhtml")),
-        lambda p: parse_reviews(p, fmt=fmt),
-        _options(window, keep_raw, no_redact, strict), spacy_model, as_json,
+        ctx, "review", files, ParseOptions(fmt=fmt), _options(window, keep_raw, no_redact, strict), spacy_model, as_json
     )
 
 
@@ -197,14 +182,8 @@ def import_review(ctx, files, fmt, window, keep_raw, no_redact, strict, spacy_mo
 @click.pass_context
 def import_ticket(ctx, files, fmt, window, keep_raw, no_redact, strict, spacy_model, as_json, mapping):
     """Support tickets: Zendesk JSON/CSV, Freshdesk CSV, Gorgias, Help Scout, Intercom JSON, generic CSV."""
-    from ingest.tickets import parse_tickets
-
-    column_map = parse_mapping(mapping)
-    run_feedback_import(
-        ctx, "ticket", expand_files(files),
-        lambda p: parse_tickets(p, fmt=fmt, mapping=column_map),
-        _options(window, keep_raw, no_redact, strict), spacy_model, as_json,
-    )
+    options = ParseOptions(fmt=fmt, mapping=parse_mapping(mapping))
+    run_feedback_import(ctx, "ticket", files, options, _options(window, keep_raw, no_redact, strict), spacy_model, as_json)
 
 
 @import_group.command("orders")
