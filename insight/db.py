@@ -277,6 +277,15 @@ CREATE TRIGGER units_au AFTER UPDATE ON units BEGIN
 END;
 """,
     ),
+    Migration(
+        2,
+        "theme quotes in order from an index",
+        """
+-- A theme's quotes page by similarity without sorting all its units (the TUI's theme screen).
+CREATE INDEX idx_unit_themes_theme_similarity ON unit_themes(theme_id, similarity DESC, unit_id);
+DROP INDEX idx_unit_themes_theme;
+""",
+    ),
 ]
 
 FTS_TABLE = "units_fts"

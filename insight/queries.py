@@ -554,6 +554,12 @@ def _theme_ids(db: sqlite_utils.Database, theme_id: int) -> list[int]:
     return [theme_id] + [r[0] for r in db.execute("SELECT id FROM themes WHERE merged_into = ?", [theme_id])]
 
 
+def scope_source(scope: str) -> str | None:
+    """The one source a theme scope draws from ('survey: <question>' -> survey); None for the pooled 'all'."""
+    source = scope.split(":", 1)[0].strip()
+    return None if source == "all" else source
+
+
 def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None:
     row = db.execute(
         """SELECT id, COALESCE(user_label, label), label, scope, keywords, phrases, quotes, size, share, mean_rating,
@@ -574,15 +580,20 @@ def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None
     by_id = {q.unit_id: q for q in quotes_by_ids(db, wanted)}
     ids = _theme_ids(db, theme_id)
     marks = ",".join("?" * len(ids))
-    sources = [
-        (s, int(n))
-        for s, n in db.execute(
-            f"""SELECT d.source, COUNT(*) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
-                JOIN documents d ON d.id = u.document_id WHERE ut.theme_id IN ({marks})
-                GROUP BY d.source ORDER BY COUNT(*) DESC""",
-            ids,
-        )
-    ]
+    scopes = {scope} | {r[0] for r in db.execute(f"SELECT scope FROM themes WHERE id IN ({marks})", ids)}
+    single = {scope_source(s) for s in scopes}
+    if len(single) == 1 and None not in single:  # one source: no need to look at every unit
+        sources = [(single.pop(), int(size))]
+    else:
+        sources = [
+            (s, int(n))
+            for s, n in db.execute(
+                f"""SELECT d.source, COUNT(*) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
+                    JOIN documents d ON d.id = u.document_id WHERE ut.theme_id IN ({marks})
+                    GROUP BY d.source ORDER BY COUNT(*) DESC""",
+                ids,
+            )
+        ]
     return ThemeDetail(
         id=int(tid), label=label, generated_label=generated, scope=scope,
         keywords=[str(k) for k in _json_list(keywords)], phrases=[str(p) for p in _json_list(phrases)],
@@ -621,10 +632,19 @@ def theme_quotes(
     where = [f"ut.theme_id IN ({','.join(f':t{i}' for i in range(len(ids)))})"] + _unit_conditions(filt, params)
     base = f"""FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
                WHERE {' AND '.join(where)}"""
-    return _counted_page(
-        db, f"SELECT {QUOTE_COLUMNS}, ut.similarity, COUNT(*) OVER () {base} "
-        "ORDER BY ut.similarity DESC, u.id LIMIT :limit OFFSET :offset", params, f"SELECT COUNT(*) {base}", offset
-    )
+    # The page comes in index order (theme, similarity) and stops at the limit. The total: themes are built
+    # from analysed units only, so without a unit filter the index alone counts them; with one, every unit
+    # has to be looked at.
+    rows = db.execute(
+        f"SELECT {QUOTE_COLUMNS}, ut.similarity {base} ORDER BY ut.similarity DESC, ut.unit_id LIMIT :limit OFFSET :offset",
+        params,
+    ).fetchall()
+    if filt.needs_units or filt.window:
+        count_sql = f"SELECT COUNT(*) {base}"
+    else:
+        count_sql = f"SELECT COUNT(*) FROM unit_themes ut WHERE {where[0]}"
+    total = int(db.execute(count_sql, params).fetchone()[0])
+    return QuotePage([_quote(r) for r in rows], total, offset)
 
 
 def _counted_page(db: sqlite_utils.Database, sql: str, params: dict[str, Any], count_sql: str, offset: int) -> QuotePage:

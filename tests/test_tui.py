@@ -272,3 +272,78 @@ def test_overview_condenses_long_histories_per_source():
     condensed = condense(rows)
     assert condensed[0] == ("review", "earlier (10 windows)", 20, 100, 0.5)
     assert [r[1] for r in condensed[1:]] == ["2025-11-01", "2025-12-01", "2025-12-01"]
+
+
+@pytest.mark.asyncio
+async def test_a_reopened_theme_screen_shows_the_new_theme_from_the_top(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_theme(1)
+        await settle(pilot)
+        first_screen = app.screen
+        await pilot.press("down", "down", "escape")
+        app.open_theme(2)
+        await settle(pilot)
+        assert app.screen is first_screen  # composed once, shown again
+        assert app.screen.theme_id == 2 and app.screen.detail.id == 2
+        assert f"#2 · {app.screen.detail.scope}" in static_text(app, "#theme-header")
+        panel = app.screen.query_one(QuotePanel)
+        theme_two = {r[0] for r in db_rows(brand_path, "SELECT unit_id FROM unit_themes WHERE theme_id = 2")}
+        assert {q.unit_id for q in panel.table.records.values()} == theme_two
+        assert panel.table.cursor_row == 0 and panel.table.has_focus
+
+
+@pytest.mark.asyncio
+async def test_a_theme_opened_from_a_segment_opened_from_that_theme_gets_its_own_screen(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_theme(1)
+        await settle(pilot)
+        outer = app.screen
+        app.open_segment("Champions")
+        await settle(pilot)
+        app.open_theme(2)
+        await settle(pilot)
+        assert app.screen is not outer and app.screen.detail.id == 2
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        assert app.screen is outer and outer.detail.id == 1
+
+
+@pytest.mark.asyncio
+async def test_the_key_bar_lists_the_focused_keys_and_a_click_presses_one(brand_path, tmp_path):
+    from tui.widgets.footer import KeyBar
+
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        text = str(bar.render())
+        assert " r Rename " in text and " 3 Segments " in text and "^p Commands" in text
+        await pilot.click(KeyBar, offset=(text.index(" 3 Segments ") + 2, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, SegmentsScreen)
+
+
+@pytest.mark.asyncio
+async def test_a_table_redraws_its_cursor_when_focus_moves(brand_path, tmp_path):
+    """The table keeps rendered cells across style refreshes; a focus change must still restyle the cursor."""
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        table = app.screen.query_one(ThemeTable)
+
+        def cursor_background() -> object:
+            strip = table.render_line(table.header_height + table.cursor_row)
+            return [s.style.bgcolor for s in strip if s.text.strip()][0]
+
+        focused = cursor_background()
+        assert focused == table.get_component_rich_style("datatable--cursor").bgcolor
+        await pilot.press("slash")  # focus the filter input
+        await settle(pilot)
+        assert not table.has_focus
+        blurred = cursor_background()
+        assert blurred == table.get_component_rich_style("datatable--cursor").bgcolor
+        assert blurred != focused

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 
 from insight import queries
 from tui.commands import InsightCommands
@@ -16,7 +19,7 @@ from tui.screens.overview import OverviewScreen
 from tui.screens.search import SearchScreen
 from tui.screens.segment_detail import SegmentDetailScreen
 from tui.screens.segments import SegmentsScreen
-from tui.screens.theme_detail import ThemeDetailScreen
+from tui.screens.theme_detail import ThemeDetailScreen, ThemeView, fetch_theme_view, is_narrowed, list_filter
 from tui.screens.themes import ThemesScreen
 
 
@@ -46,8 +49,51 @@ class InsightApp(App):
 
     # ------------------------------------------------------------ navigation used by screens and the palette
 
+    def open_with(self, fetch: Callable[[], Any], push: Callable[[Any], None]) -> None:
+        """Fetch a detail screen's data in a worker, then push the screen with it: the screen is composed,
+        styled and drawn once, with its data, instead of once empty and again per query that arrives."""
+
+        def work() -> None:
+            try:
+                view = fetch()
+                self.call_from_thread(push, view)
+            except Exception as exc:  # noqa: BLE001 - shown, never crashes the UI
+                self.call_from_thread(self.notify, f"Could not open: {exc}", severity="error", timeout=8)
+
+        self.run_worker(work, thread=True, group="open", exclusive=True, exit_on_error=False)
+
+    def reusable(self, name: str) -> Screen | None:
+        """The installed detail screen called `name`, unless it is already open somewhere (a theme opened
+        from a segment opened from a theme): reusing one keeps its widgets composed and styled, which was
+        most of the cost of opening a detail (bench/tui_speed.py)."""
+        if not self.is_screen_installed(name):
+            return None
+        screen = self.get_screen(name)
+        return None if any(screen in stack for stack in self.screen_stacks()) else screen
+
+    def screen_stacks(self) -> list[list[Screen]]:
+        stacks = []
+        for mode in self.MODES:
+            try:
+                stacks.append(self.get_screen_stack(mode))
+            except KeyError:  # a place not visited yet has no stack
+                continue
+        return stacks
+
     def open_theme(self, theme_id: int, filt: queries.ThemeFilter | None = None) -> None:
-        self.push_screen(ThemeDetailScreen(theme_id, filt))
+        narrowed = list_filter(filt)
+
+        def push(view: ThemeView) -> None:
+            screen = self.reusable("theme")
+            if screen is None:
+                screen = ThemeDetailScreen(theme_id, filt, view)
+                if not self.is_screen_installed("theme"):
+                    self.install_screen(screen, "theme")
+            else:
+                screen.retarget(theme_id, filt, view)  # type: ignore[attr-defined]
+            self.push_screen(screen)
+
+        self.open_with(lambda: fetch_theme_view(self.data, theme_id, narrowed, is_narrowed(narrowed)), push)
 
     def open_segment(self, segment: str, theme_id: int | None = None, tab: str = "themes") -> None:
         self.push_screen(SegmentDetailScreen(segment, theme_id, tab))

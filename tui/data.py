@@ -73,6 +73,10 @@ class DataSource:
                 db.conn.close()
             return self._links
 
+    def links_if_ready(self) -> LinkState | None:
+        """The link report if this session has computed it, without waiting for it."""
+        return self._links
+
     def vector_index(self) -> queries.VectorIndex | None:
         with self._index_lock:
             if self._index is False:

@@ -6,9 +6,10 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
 from tui.data import DataSource
+from tui.widgets.footer import KeyBar
 
 
 class PlaceScreen(Screen):
@@ -23,10 +24,19 @@ class PlaceScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield from self.compose_body()
-        yield Footer()
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Textual re-applies all CSS to the whole app when it shows a screen whose CSS counter is behind the
+        # app's (Textual PR 5211), and a new screen's counter stays behind until such a refresh happens while
+        # it is mounted: each place paid two full CSS refreshes (~55 ms each) on its first two visits. A new
+        # screen's widgets are styled from the current stylesheet as they mount, so it starts up to date; a
+        # later theme change still moves the app's counter on and refreshes it.
+        self._css_update_count = self.app._css_update_count
 
     def on_mount(self) -> None:
         self.sub_title = self.TITLE_TEXT

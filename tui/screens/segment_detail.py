@@ -11,6 +11,7 @@ from insight import queries
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import lift, pct
 from tui.widgets.quotes import QuotePanel
+from tui.widgets.table import Table
 
 
 class SegmentDetailScreen(PlaceScreen):
@@ -34,12 +35,12 @@ class SegmentDetailScreen(PlaceScreen):
         yield Static(f"[b]{self.segment}[/b]", id="segment-header")
         with TabbedContent(initial=self.initial_tab, id="segment-tabs"):
             with TabPane("Over-indexed themes", id="themes"):
-                table = DataTable(id="segment-themes", cursor_type="row", zebra_stripes=True)
+                table = Table(id="segment-themes", cursor_type="row", zebra_stripes=True)
                 table.border_title = "Themes this segment raises more than others"
                 yield table
                 yield QuotePanel(title="Quotes from this segment", id="segment-quotes", page_size=30)
             with TabPane("Transitions", id="transitions"):
-                moves = DataTable(id="transitions-table", cursor_type="row", zebra_stripes=True)
+                moves = Table(id="transitions-table", cursor_type="row", zebra_stripes=True)
                 moves.border_title = "Moves since the previous snapshot"
                 yield moves
                 yield Static("", id="transition-themes")

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Static
 from insight import queries
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import clip, lift, money, pct
+from tui.widgets.table import Table
 
 HEATMAP_THEMES = 100
 THEME_WIDTH, SEGMENT_WIDTH = 28, 9
@@ -25,10 +26,10 @@ class SegmentsScreen(PlaceScreen):
     def compose_body(self) -> ComposeResult:
         with Vertical(id="segments"):
             yield Static("", id="segments-empty", classes="empty")
-            rfm = DataTable(id="rfm-table", cursor_type="row", zebra_stripes=True)
+            rfm = Table(id="rfm-table", cursor_type="row", zebra_stripes=True)
             rfm.border_title = "RFM segments"
             yield rfm
-            heat = DataTable(id="heatmap", cursor_type="cell", zebra_stripes=False)
+            heat = Table(id="heatmap", cursor_type="cell", zebra_stripes=False)
             heat.border_title = "Lift: segment x theme (* significant)"
             yield heat
 

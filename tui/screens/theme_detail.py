@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,10 +11,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
 from insight import queries
+from tui.data import DataSource, LinkState
 from tui.screens.base import PlaceScreen
 from tui.screens.editing import ThemeEditing, ThemeRef
 from tui.widgets.format import change, day, lift, pct, rating
 from tui.widgets.quotes import QuotePanel, who
+from tui.widgets.table import Table
 
 
 def header_text(detail: queries.ThemeDetail) -> Text:
@@ -67,6 +69,40 @@ def trend_chart(detail: queries.ThemeDetail, width: int = 30) -> Text:
     return text
 
 
+QUOTE_PAGE = 50
+
+
+def list_filter(filt: queries.ThemeFilter | None) -> queries.ThemeFilter:
+    """The list's filters that narrow a theme's quotes (the label text and scope only chose the theme)."""
+    return replace(filt or queries.ThemeFilter(), text=None, scope=None)
+
+
+def is_narrowed(filt: queries.ThemeFilter) -> bool:
+    return filt.needs_units or bool(filt.window)
+
+
+@dataclass(frozen=True)
+class ThemeView:
+    """Everything the theme screen shows at once, fetched in one worker so it is drawn in one pass."""
+
+    detail: queries.ThemeDetail | None
+    quotes: queries.QuotePage
+    links: LinkState | None  # None while the session's link report is still being computed
+
+
+def quote_filter(filt: queries.ThemeFilter, filtered: bool) -> queries.ThemeFilter:
+    return filt if filtered else queries.ThemeFilter()
+
+
+def fetch_theme_view(data: DataSource, theme_id: int, filt: queries.ThemeFilter, filtered: bool) -> ThemeView:
+    db = data.read()
+    return ThemeView(
+        queries.theme_detail(db, theme_id),
+        queries.theme_quotes(db, theme_id, quote_filter(filt, filtered), limit=QUOTE_PAGE, offset=0),
+        data.links_if_ready(),
+    )
+
+
 class ThemeDetailScreen(ThemeEditing, PlaceScreen):
     TITLE_TEXT = "Theme"
     BINDINGS = [
@@ -77,12 +113,13 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         Binding("a", "toggle_scope", "All/filtered quotes"),
     ]
 
-    def __init__(self, theme_id: int, filt: queries.ThemeFilter | None = None) -> None:
+    def __init__(self, theme_id: int, filt: queries.ThemeFilter | None = None, view: ThemeView | None = None) -> None:
         super().__init__()
         self.theme_id = theme_id
-        self.filter = replace(filt or queries.ThemeFilter(), text=None, scope=None)
-        self.filtered = self.filter.needs_units or bool(self.filter.window)
+        self.filter = list_filter(filt)
+        self.filtered = is_narrowed(self.filter)
         self.detail: queries.ThemeDetail | None = None
+        self.view = view
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="theme-detail"):
@@ -91,10 +128,10 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
                 with Vertical(id="theme-left"):
                     yield Static("", id="trend")
                     yield Static("", id="representative")
-                lifts = DataTable(id="lift-table", cursor_type="row", zebra_stripes=True)
+                lifts = Table(id="lift-table", cursor_type="row", zebra_stripes=True)
                 lifts.border_title = "Lift by segment"
                 yield lifts
-            yield QuotePanel(title="All quotes", id="theme-quotes")
+            yield QuotePanel(title="All quotes", id="theme-quotes", page_size=QUOTE_PAGE)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -103,14 +140,44 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         # rows arrive (the longest segment name of the standard map, "Potential Loyalists", is 19 wide).
         for name, width in (("segment", 19), ("lift", 6), ("customers", 9), ("share", 5)):
             lifts.add_column(name, width=width)
-        self.load()
+        if self.view is not None:
+            self.apply(self.view)
+        else:
+            self.load()
         self.query_one(QuotePanel).table.focus()
 
+    def retarget(self, theme_id: int, filt: queries.ThemeFilter | None, view: ThemeView) -> None:
+        """Show another theme in this (already composed) screen; the view is applied as it resumes, so the
+        new content is laid out and drawn in the same frame as the screen itself."""
+        self.theme_id = theme_id
+        self.filter = list_filter(filt)
+        self.filtered = is_narrowed(self.filter)
+        self.detail = None
+        self.view = view
+
+    def on_screen_resume(self) -> None:
+        if self.view is not None and self.detail is None:
+            self.apply(self.view)
+            panel = self.query_one(QuotePanel)
+            panel.table.move_cursor(row=0, animate=False)
+            panel.table.focus()
+        elif self.data_moved():
+            self.load()
+
     def load(self) -> None:
-        theme_id = self.theme_id
-        self.run_query(lambda: queries.theme_detail(self.data.read(), theme_id), self.show, group="detail")
-        self.show_quotes()
-        self.run_query(self.data.links, self.show_lifts, group="links")
+        theme_id, filt, filtered = self.theme_id, self.filter, self.filtered
+        self.run_query(lambda: fetch_theme_view(self.data, theme_id, filt, filtered), self.apply, group="detail")
+
+    def apply(self, view: ThemeView) -> None:
+        with self.app.batch_update():
+            self.show(view.detail)
+            self.show_quotes(view.quotes)
+            if view.links is not None:
+                self.show_lifts(view.links)
+        self.refresh(layout=True)  # lay the new content out in the next frame, not one frame later
+        if view.links is None:
+            self.query_one("#lift-table", DataTable).border_subtitle = "computing links…"
+            self.run_query(self.data.links, self.show_lifts, group="links")
 
     def show(self, detail: queries.ThemeDetail | None) -> None:
         if detail is None:
@@ -122,8 +189,8 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         self.query_one("#trend", Static).update(trend_chart(detail))
         self.query_one("#representative", Static).update(representative_text(detail))
 
-    def show_quotes(self) -> None:
-        filt = self.filter if self.filtered else queries.ThemeFilter()
+    def show_quotes(self, first: queries.QuotePage | None = None) -> None:
+        filt = quote_filter(self.filter, self.filtered)
         theme_id = self.theme_id
         parts = [f"{k} {v}" for k, v in (("source", filt.source), ("question", filt.question),
                                           ("window", filt.window), ("segment", filt.segment)) if v]
@@ -131,9 +198,10 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         self.query_one(QuotePanel).show(
             lambda offset, limit: queries.theme_quotes(self.data.read(), theme_id, filt, limit=limit, offset=offset),
             title,
+            first,
         )
 
-    def show_lifts(self, state) -> None:  # noqa: ANN001 - tui.data.LinkState
+    def show_lifts(self, state: LinkState) -> None:
         table = self.query_one("#lift-table", DataTable)
         table.clear()
         if state.report is None:
@@ -146,7 +214,7 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         table.border_subtitle = "* significant (BH-corrected)" if rows else "not linked to any segment"
 
     def action_toggle_scope(self) -> None:
-        if not (self.filter.needs_units or self.filter.window):
+        if not is_narrowed(self.filter):
             self.notify("No list filter to toggle: showing every quote")
             return
         self.filtered = not self.filtered

@@ -10,6 +10,8 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
+from tui.widgets.table import Table
+
 
 @dataclass(frozen=True)
 class Page:
@@ -27,7 +29,7 @@ class Column:
     width: int | None = None
 
 
-class PagedTable(DataTable):
+class PagedTable(Table):
     """Rows arrive a page at a time; moving the cursor near the end asks for the next page."""
 
     class Loaded(Message):
@@ -59,10 +61,14 @@ class PagedTable(DataTable):
 
     # ------------------------------------------------------------ loading
 
-    def load(self, fetch: Fetch | None) -> None:
-        """Replace the source of rows and show its first page."""
+    def load(self, fetch: Fetch | None, first: Page | None = None) -> None:
+        """Replace the source of rows and show its first page (`first`, when the caller already fetched it)."""
         self._fetch = fetch
-        self.reload()
+        if first is None or fetch is None:
+            self.reload()
+            return
+        self._generation += 1
+        self._apply(self._generation, 0, first)
 
     def reload(self) -> None:
         self._generation += 1

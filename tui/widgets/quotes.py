@@ -83,11 +83,13 @@ class QuotePanel(Vertical):
     def table(self) -> QuoteTable:
         return self.query_one(QuoteTable)
 
-    def show(self, fetch: QuoteFetch | None, title: str | None = None) -> None:
+    def show(self, fetch: QuoteFetch | None, title: str | None = None, first: QuotePage | None = None) -> None:
+        """Show quotes from `fetch`; `first` is its first page when the caller fetched it already."""
         if title is not None:
             self.table.border_title = title
         self.query_one(".preview", Static).update("")
-        self.table.load(None if fetch is None else (lambda offset, limit: quote_page(fetch(offset, limit))))
+        self.table.load(None if fetch is None else (lambda offset, limit: quote_page(fetch(offset, limit))),
+                        None if first is None else quote_page(first))
 
     @property
     def current(self) -> Quote | None:
