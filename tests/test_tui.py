@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from textual.widgets import Markdown, OptionList, Select, Static
+from textual.widgets import Markdown, OptionList, Select, Static, TabbedContent
 from tui_snapshots.brand import build_small_brand, settle
 
 from tui.app import InsightApp
@@ -36,7 +36,8 @@ def make_app(path: Path, tmp_path: Path) -> InsightApp:
 
 def static_text(app: InsightApp, selector: str) -> str:
     content = app.screen.query_one(selector, Static).content
-    return getattr(content, "title", None) or str(content)
+    title = getattr(content, "title", None)  # a rich Panel shows its title
+    return title if isinstance(title, str) else str(content)
 
 
 def theme_labels(app: InsightApp) -> list[str]:
@@ -347,3 +348,22 @@ async def test_a_table_redraws_its_cursor_when_focus_moves(brand_path, tmp_path)
         blurred = cursor_background()
         assert blurred == table.get_component_rich_style("datatable--cursor").bgcolor
         assert blurred != focused
+
+
+@pytest.mark.asyncio
+async def test_a_reopened_segment_screen_shows_the_new_segment_and_its_brief(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        segments = [r[0] for r in db_rows(brand_path, "SELECT DISTINCT segment FROM rfm_scores ORDER BY segment")]
+        first, second = segments[0], segments[1]
+        app.open_segment(first)
+        await settle(pilot)
+        screen = app.screen
+        assert static_text(app, "#segment-header").startswith(f"[b]{first}[/b]")
+        await pilot.press("escape")
+        app.open_segment(second, tab="brief")
+        await settle(pilot)
+        assert app.screen is screen and screen.segment == second
+        assert static_text(app, "#segment-header").startswith(f"[b]{second}[/b]")
+        assert screen.query_one(TabbedContent).active == "brief"
+        assert second in screen.query_one("#brief-md", Markdown).source

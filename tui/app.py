@@ -17,7 +17,7 @@ from tui.screens.document import DocumentScreen
 from tui.screens.help import HelpScreen
 from tui.screens.overview import OverviewScreen
 from tui.screens.search import SearchScreen
-from tui.screens.segment_detail import SegmentDetailScreen
+from tui.screens.segment_detail import SegmentDetailScreen, SegmentView, fetch_segment_view
 from tui.screens.segments import SegmentsScreen
 from tui.screens.theme_detail import ThemeDetailScreen, ThemeView, fetch_theme_view, is_narrowed, list_filter
 from tui.screens.themes import ThemesScreen
@@ -96,7 +96,17 @@ class InsightApp(App):
         self.open_with(lambda: fetch_theme_view(self.data, theme_id, narrowed, is_narrowed(narrowed)), push)
 
     def open_segment(self, segment: str, theme_id: int | None = None, tab: str = "themes") -> None:
-        self.push_screen(SegmentDetailScreen(segment, theme_id, tab))
+        def push(view: SegmentView) -> None:
+            screen = self.reusable("segment")
+            if screen is None:
+                screen = SegmentDetailScreen(segment, theme_id, tab, view)
+                if not self.is_screen_installed("segment"):
+                    self.install_screen(screen, "segment")
+            else:
+                screen.retarget(segment, theme_id, tab, view)  # type: ignore[attr-defined]
+            self.push_screen(screen)
+
+        self.open_with(lambda: fetch_segment_view(self.data, segment, theme_id), push)
 
     def open_document(self, document_id: int, unit_id: int | None = None) -> None:
         self.push_screen(DocumentScreen(document_id, unit_id))

@@ -2,16 +2,56 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane
 
 from insight import queries
+from tui.data import DataSource, LinkState
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import lift, pct
 from tui.widgets.quotes import QuotePanel
 from tui.widgets.table import Table
+
+QUOTE_PAGE = 30
+
+
+def over_indexed(report: Any, segment: str) -> list[Any]:
+    """The segment's themes with lift > 1 (an insight.links.LinkReport's rows), significant ones first."""
+    return sorted((r for r in report.rows if r.segment == segment and (r.lift or 0) > 1),
+                  key=lambda r: (not r.significant, -(r.lift or 0)))
+
+
+def segment_quote_fetch(data: DataSource, theme_id: int, segment: str):  # noqa: ANN201 - a QuoteFetch
+    filt = queries.ThemeFilter(segment=segment)
+    return lambda offset, limit: queries.theme_quotes(data.read(), theme_id, filt, limit=limit, offset=offset)
+
+
+@dataclass(frozen=True)
+class SegmentView:
+    """What the segment screen shows first, fetched in one worker so it is drawn in one pass."""
+
+    row: queries.SegmentRow | None
+    transitions: list[queries.Transition]
+    links: LinkState | None  # None while the session's link report is still being computed
+    quotes: queries.QuotePage | None  # the highlighted theme's quotes from this segment
+
+
+def fetch_segment_view(data: DataSource, segment: str, focus_theme: int | None) -> SegmentView:
+    db = data.read()
+    row = next((r for r in queries.segment_table(db) if r.segment == segment), None)
+    links = data.links_if_ready()
+    quotes = None
+    if links is not None and links.report is not None:
+        themes = over_indexed(links.report, segment)
+        if themes:
+            shown = next((r for r in themes if r.theme_id == focus_theme), themes[0])
+            quotes = segment_quote_fetch(data, shown.theme_id, segment)(0, QUOTE_PAGE)
+    return SegmentView(row, queries.segment_transitions(db, segment), links, quotes)
 
 
 class SegmentDetailScreen(PlaceScreen):
@@ -24,12 +64,15 @@ class SegmentDetailScreen(PlaceScreen):
         Binding("b", "show_tab('brief')", "Brief"),
     ]
 
-    def __init__(self, segment: str, theme_id: int | None = None, tab: str = "themes") -> None:
+    def __init__(self, segment: str, theme_id: int | None = None, tab: str = "themes",
+                 view: SegmentView | None = None) -> None:
         super().__init__()
         self.segment = segment
         self.focus_theme = theme_id
         self.initial_tab = tab
         self.brief_loaded = False
+        self.view = view
+        self.shown: SegmentView | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static(f"[b]{self.segment}[/b]", id="segment-header")
@@ -38,7 +81,7 @@ class SegmentDetailScreen(PlaceScreen):
                 table = Table(id="segment-themes", cursor_type="row", zebra_stripes=True)
                 table.border_title = "Themes this segment raises more than others"
                 yield table
-                yield QuotePanel(title="Quotes from this segment", id="segment-quotes", page_size=30)
+                yield QuotePanel(title="Quotes from this segment", id="segment-quotes", page_size=QUOTE_PAGE)
             with TabPane("Transitions", id="transitions"):
                 moves = Table(id="transitions-table", cursor_type="row", zebra_stripes=True)
                 moves.border_title = "Moves since the previous snapshot"
@@ -50,40 +93,72 @@ class SegmentDetailScreen(PlaceScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.sub_title = f"Segment: {self.segment}"
         table = self.query_one("#segment-themes", DataTable)
         table.add_column("theme", key="theme", width=38)
         for name in ("lift", "customers", "of segment", "units", "scope"):
             table.add_column(name, key=name)
         self.query_one("#transitions-table", DataTable).add_columns("from", "to", "customers")
-        segment = self.segment
-        self.run_query(lambda: queries.segment_table(self.data.read()), self.show_header, group="header")
-        self.run_query(lambda: queries.segment_transitions(self.data.read(), segment), self.show_transitions,
-                       group="transitions")
-        table.border_subtitle = "computing links…"
-        self.run_query(self.data.links, self.show_links, group="links")
+        if self.view is not None:
+            self.apply(self.view)
+        else:
+            self.load()
         if self.initial_tab == "brief":
             self.load_brief()
         table.focus()
 
-    def show_header(self, rows: list[queries.SegmentRow]) -> None:
-        row = next((r for r in rows if r.segment == self.segment), None)
+    def retarget(self, segment: str, theme_id: int | None, tab: str, view: SegmentView) -> None:
+        """Show another segment in this (already composed) screen; the view is applied as it resumes."""
+        self.segment, self.focus_theme, self.initial_tab, self.view = segment, theme_id, tab, view
+        self.brief_loaded = False
+        self.shown = None
+
+    def on_screen_resume(self) -> None:
+        if self.view is not None and self.shown is not self.view:
+            self.query_one("#brief-md", Markdown).update("Loading the brief…")
+            self.apply(self.view)
+            self.query_one(TabbedContent).active = self.initial_tab
+            if self.initial_tab == "brief":
+                self.load_brief()
+            self.query_one("#segment-themes", DataTable).focus()
+
+    def load(self) -> None:
+        segment, focus = self.segment, self.focus_theme
+        self.run_query(lambda: fetch_segment_view(self.data, segment, focus), self.apply, group="detail")
+
+    def apply(self, view: SegmentView) -> None:
+        self.shown = view
+        self.sub_title = f"Segment: {self.segment}"
+        with self.app.batch_update():
+            self.show_header(view.row)
+            self.show_transitions(view.transitions)
+            if view.links is not None:
+                self.show_links(view.links, view.quotes)
+            else:
+                table = self.query_one("#segment-themes", DataTable)
+                table.clear()
+                table.border_subtitle = "computing links…"
+                self.query_one(QuotePanel).show(None)
+        if view.links is None:
+            self.run_query(self.data.links, self.show_links, group="links")
+        self.refresh(layout=True)  # lay the new content out in the next frame, not one frame later
+
+    def show_header(self, row: queries.SegmentRow | None) -> None:
+        header = self.query_one("#segment-header", Static)
         if row is None:
-            self.query_one("#segment-header", Static).update(f"[b]{self.segment}[/b]: not in the latest snapshot")
+            header.update(f"[b]{self.segment}[/b]: not in the latest snapshot")
             return
-        self.query_one("#segment-header", Static).update(
+        header.update(
             f"[b]{row.segment}[/b]  {row.customers:,} customers ({pct(row.share)}) · {pct(row.revenue_share)} of revenue"
             f" · recency {row.recency_days:.0f} d · frequency {row.frequency:.1f} · monetary {row.monetary:,.0f}"
         )
 
-    def show_links(self, state) -> None:  # noqa: ANN001 - tui.data.LinkState
+    def show_links(self, state: LinkState, quotes: queries.QuotePage | None = None) -> None:
         table = self.query_one("#segment-themes", DataTable)
         table.clear()
         if state.report is None:
             table.border_subtitle = state.error or "no links"
             return
-        rows = sorted((r for r in state.report.rows if r.segment == self.segment and (r.lift or 0) > 1),
-                      key=lambda r: (not r.significant, -(r.lift or 0)))
+        rows = over_indexed(state.report, self.segment)
         for row in rows:
             table.add_row(row.theme_label, lift(row.lift, row.significant), f"{row.customers:,}", pct(row.share),
                           f"{row.units:,}", row.scope, key=str(row.theme_id))
@@ -92,8 +167,10 @@ class SegmentDetailScreen(PlaceScreen):
         self._render_transition_themes(state.report)
         if rows:
             index = next((i for i, r in enumerate(rows) if r.theme_id == self.focus_theme), 0)
-            table.move_cursor(row=index)
-            self.show_theme_quotes(rows[index].theme_id, rows[index].theme_label)
+            table.move_cursor(row=index, animate=False)
+            self.show_theme_quotes(rows[index].theme_id, rows[index].theme_label, quotes)
+        else:
+            self.query_one(QuotePanel).show(None)
 
     def _render_transition_themes(self, report) -> None:  # noqa: ANN001 - insight.links.LinkReport
         lines = []
@@ -120,11 +197,12 @@ class SegmentDetailScreen(PlaceScreen):
         if event.data_table.id == "segment-themes" and event.row_key.value:
             self.app.open_theme(int(event.row_key.value), queries.ThemeFilter(segment=self.segment))  # type: ignore[attr-defined]
 
-    def show_theme_quotes(self, theme_id: int, label: str) -> None:
-        filt = queries.ThemeFilter(segment=self.segment)
+    def show_theme_quotes(self, theme_id: int, label: str, first: queries.QuotePage | None = None) -> None:
+        if self.query_one(QuotePanel).showing == (theme_id, self.segment):
+            return  # the highlight landed on the theme already shown
         self.query_one(QuotePanel).show(
-            lambda offset, limit: queries.theme_quotes(self.data.read(), theme_id, filt, limit=limit, offset=offset),
-            f"“{label}”: quotes from {self.segment}",
+            segment_quote_fetch(self.data, theme_id, self.segment), f"“{label}”: quotes from {self.segment}", first,
+            showing=(theme_id, self.segment),
         )
 
     def show_transitions(self, moves: list[queries.Transition]) -> None:

@@ -68,6 +68,7 @@ class QuotePanel(Vertical):
         super().__init__(**kwargs)
         self.title = title
         self.page_size = page_size
+        self.showing: Any = None  # what the caller said these quotes are (to skip reloading the same ones)
 
     def compose(self) -> ComposeResult:
         table = QuoteTable(
@@ -83,8 +84,10 @@ class QuotePanel(Vertical):
     def table(self) -> QuoteTable:
         return self.query_one(QuoteTable)
 
-    def show(self, fetch: QuoteFetch | None, title: str | None = None, first: QuotePage | None = None) -> None:
+    def show(self, fetch: QuoteFetch | None, title: str | None = None, first: QuotePage | None = None, *,
+             showing: Any = None) -> None:
         """Show quotes from `fetch`; `first` is its first page when the caller fetched it already."""
+        self.showing = showing if fetch is not None else None
         if title is not None:
             self.table.border_title = title
         self.query_one(".preview", Static).update("")
