@@ -35,7 +35,10 @@ class DataSource:
         self._local = threading.local()
         self._lock = threading.Lock()  # guards the link report
         self._index_lock = threading.Lock()
+        self._segments_lock = threading.Lock()  # apart from the links: those can take seconds
         self._links: LinkState | None = None
+        self._segments: list[queries.SegmentRow] | None = None
+        self._transitions: dict[str, list[queries.Transition]] = {}
         self._index: queries.VectorIndex | None | bool = False  # False: not loaded yet
         queries.connect_read(self.path).conn.close()  # create/migrate once, up front
 
@@ -73,6 +76,19 @@ class DataSource:
                 db.conn.close()
             return self._links
 
+    def segment_rows(self) -> list[queries.SegmentRow]:
+        """The latest snapshot's segments, read once per session like the link report (and after edits)."""
+        with self._segments_lock:
+            if self._segments is None:
+                self._segments = queries.segment_table(self.read())
+            return self._segments
+
+    def transitions(self, segment: str) -> list[queries.Transition]:
+        with self._segments_lock:
+            if segment not in self._transitions:
+                self._transitions[segment] = queries.segment_transitions(self.read(), segment)
+            return self._transitions[segment]
+
     def links_if_ready(self) -> LinkState | None:
         """The link report if this session has computed it, without waiting for it."""
         return self._links
@@ -87,6 +103,9 @@ class DataSource:
         """Forget cached results after an edit changed the themes."""
         with self._lock:
             self._links = None
+        with self._segments_lock:
+            self._segments = None
+            self._transitions = {}
 
     # ------------------------------------------------------------ briefs
 

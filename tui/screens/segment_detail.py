@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -26,6 +27,24 @@ def over_indexed(report: Any, segment: str) -> list[Any]:
                   key=lambda r: (not r.significant, -(r.lift or 0)))
 
 
+TRANSITION_LINES = 40
+
+
+def transition_text(report: Any, segment: str) -> Text:
+    """What customers who moved into or out of the segment raised before moving (insight.links.TransitionTheme)."""
+    moves = [t for t in report.transition_themes if segment in (t.from_segment, t.to_segment)]
+    moves.sort(key=lambda t: -t.customers)
+    if not moves:
+        return Text("No themes recorded for customers who moved.", style="dim")
+    text = Text()
+    for move in moves[:TRANSITION_LINES]:
+        text.append(f"{move.from_segment} → {move.to_segment}: ", style="bold")
+        text.append(f"“{move.theme_label}” raised by {move.customers:,} of {move.movers:,} movers before moving\n")
+    if len(moves) > TRANSITION_LINES:
+        text.append(f"… and {len(moves) - TRANSITION_LINES:,} more (insight links --json has them all)", style="dim")
+    return text
+
+
 def segment_quote_fetch(data: DataSource, theme_id: int, segment: str):  # noqa: ANN201 - a QuoteFetch
     filt = queries.ThemeFilter(segment=segment)
     return lambda offset, limit: queries.theme_quotes(data.read(), theme_id, filt, limit=limit, offset=offset)
@@ -42,8 +61,7 @@ class SegmentView:
 
 
 def fetch_segment_view(data: DataSource, segment: str, focus_theme: int | None) -> SegmentView:
-    db = data.read()
-    row = next((r for r in queries.segment_table(db) if r.segment == segment), None)
+    row = next((r for r in data.segment_rows() if r.segment == segment), None)
     links = data.links_if_ready()
     quotes = None
     if links is not None and links.report is not None:
@@ -51,7 +69,7 @@ def fetch_segment_view(data: DataSource, segment: str, focus_theme: int | None) 
         if themes:
             shown = next((r for r in themes if r.theme_id == focus_theme), themes[0])
             quotes = segment_quote_fetch(data, shown.theme_id, segment)(0, QUOTE_PAGE)
-    return SegmentView(row, queries.segment_transitions(db, segment), links, quotes)
+    return SegmentView(row, data.transitions(segment), links, quotes)
 
 
 class SegmentDetailScreen(PlaceScreen):
@@ -73,6 +91,7 @@ class SegmentDetailScreen(PlaceScreen):
         self.brief_loaded = False
         self.view = view
         self.shown: SegmentView | None = None
+        self.shown_brief: str | None = None  # the segment whose brief the Brief tab holds
 
     def compose_body(self) -> ComposeResult:
         yield Static(f"[b]{self.segment}[/b]", id="segment-header")
@@ -114,7 +133,6 @@ class SegmentDetailScreen(PlaceScreen):
 
     def on_screen_resume(self) -> None:
         if self.view is not None and self.shown is not self.view:
-            self.query_one("#brief-md", Markdown).update("Loading the brief…")
             self.apply(self.view)
             self.query_one(TabbedContent).active = self.initial_tab
             if self.initial_tab == "brief":
@@ -172,21 +190,8 @@ class SegmentDetailScreen(PlaceScreen):
         else:
             self.query_one(QuotePanel).show(None)
 
-    def _render_transition_themes(self, report) -> None:  # noqa: ANN001 - insight.links.LinkReport
-        lines = []
-        for item in getattr(report, "transition_themes", []) or []:
-            from_segment = getattr(item, "from_segment", None)
-            to_segment = getattr(item, "to_segment", None)
-            if self.segment not in (from_segment, to_segment):
-                continue
-            label = getattr(item, "theme_label", None) or getattr(item, "label", "")
-            customers = getattr(item, "customers", "")
-            movers = getattr(item, "movers", None)
-            of = f" of {movers}" if movers else ""
-            lines.append(f"{from_segment} → {to_segment}: “{label}” raised by {customers}{of} movers before moving")
-        self.query_one("#transition-themes", Static).update(
-            "\n".join(lines) if lines else "No themes recorded for customers who moved."
-        )
+    def _render_transition_themes(self, report: Any) -> None:
+        self.query_one("#transition-themes", Static).update(transition_text(report, self.segment))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "segment-themes" and event.row_key.value:
@@ -225,6 +230,9 @@ class SegmentDetailScreen(PlaceScreen):
         if self.brief_loaded:
             return
         self.brief_loaded = True
+        if self.shown_brief is not None:  # another segment's brief is on the tab: say this one is coming
+            self.query_one("#brief-md", Markdown).update("Loading the brief…")
+            self.shown_brief = None
         segment = self.segment
 
         def brief() -> str:
@@ -236,6 +244,7 @@ class SegmentDetailScreen(PlaceScreen):
         self.run_query(brief, self.show_brief, group="brief")
 
     def show_brief(self, markdown: str) -> None:
+        self.shown_brief = self.segment
         self.query_one("#brief-md", Markdown).update(markdown)
 
     def action_export_brief(self) -> None:

@@ -42,7 +42,7 @@ class SegmentsScreen(PlaceScreen):
                            ("rev. share", "revenue_share"), ("recency (d)", "recency"), ("frequency", "frequency"),
                            ("monetary", "monetary")):
             rfm.add_column(label, key=key)
-        self.run_query(lambda: (queries.latest_snapshot(self.data.read()), queries.segment_table(self.data.read())),
+        self.run_query(lambda: (queries.latest_snapshot(self.data.read()), self.data.segment_rows()),
                        self.show_segments, group="rfm")
         self.query_one("#heatmap", DataTable).border_subtitle = "computing links…"
         self.run_query(self.data.links, self.show_heatmap, group="links")
