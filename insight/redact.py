@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -60,6 +61,30 @@ def has_name_candidate(text: str, common: set[str]) -> bool:
     return any(could_name_someone(text, m.start(), m.group(), common) for m in _CAPITALISED.finditer(text))
 
 
+# Languages whose function words mark a text as not English, so the English NER model is not run on it (it
+# tags capitalised nouns and greetings there as people: "Vielen Dank" -> [NAME]).
+OTHER_LANGUAGES = ("de", "es", "fr", "it", "pt", "nl")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+@cache
+def _stop_words() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    from spacy.util import get_lang_class
+
+    english = frozenset(get_lang_class("en").Defaults.stop_words)
+    others = {lang: frozenset(get_lang_class(lang).Defaults.stop_words) - english for lang in OTHER_LANGUAGES}
+    return english, others
+
+
+def written_in_english(text: str) -> bool:
+    """False when another language's function words outnumber English ones (at least two of them)."""
+    english, others = _stop_words()
+    words = [w.lower() for w in _WORD.findall(text)]
+    ours = sum(w in english for w in words)
+    theirs = max(sum(w in stops for w in words) for stops in others.values())
+    return not (theirs >= 2 and theirs > ours)
+
+
 def _luhn_ok(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -88,6 +113,24 @@ def _phone(match: re.Match[str]) -> str:
     return PHONE_TOKEN
 
 
+# "Hi Sarah," / "Thanks, Sarah!" at the start of a line: the greeted word is a name even when NER misses it.
+_GREETING = re.compile(
+    r"^[ \t]*(?i:hi|hello|hey|hiya|dear|morning|thanks|thank you|cheers)[ \t]*,?[ \t]+"
+    r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?[ \t]+)?([^\W\d_a-z][\w'’-]*)(?=[ \t]*(?:[,!.:]|$))",
+    re.MULTILINE,
+)
+
+
+def redact_greetings(text: str, common: set[str]) -> str:
+    def name(match: re.Match[str]) -> str:
+        word = match.group(1)
+        if word.lower() in common or word in _PRONOUN_I or word.strip("[]") in ("EMAIL", "PHONE", "CARD", "NAME"):
+            return match.group()
+        return match.group()[: match.start(1) - match.start()] + NAME_TOKEN
+
+    return _GREETING.sub(name, text)
+
+
 def redact_patterns(text: str) -> str:
     """Emails, cards, phones: cheap regex redaction that needs no model."""
     text = _EMAIL.sub(EMAIL_TOKEN, text)
@@ -108,6 +151,15 @@ class Redactor:
     enabled: bool = True
     batch_size: int = 64
     loader: Callable[[], Language | None] | None = None
+    # Words that are never a person here (the brand's product names, from its order lines), read on first use.
+    not_names: set[str] = field(default_factory=set)
+    not_names_loader: Callable[[], set[str]] | None = None
+
+    def _not_names(self) -> set[str]:
+        if self.not_names_loader is not None:
+            self.not_names |= {w.lower() for w in self.not_names_loader()}
+            self.not_names_loader = None
+        return self.not_names
 
     def _pipeline(self) -> Language | None:
         if self.nlp is None and self.loader is not None:
@@ -130,24 +182,37 @@ class Redactor:
         nlp = self._pipeline()
         assert nlp is not None
         common = common_words(cleaned)
-        candidates = [t for t in dict.fromkeys(cleaned) if has_name_candidate(t, common)]
-        disable = [name for name in nlp.pipe_names if name not in ("tok2vec", "ner")]
+        not_names = self._not_names()
+        candidates = [t for t in dict.fromkeys(cleaned) if has_name_candidate(t, common) and written_in_english(t)]
+        # The tagger tells a proper noun from "Glass jar" or "Fingers crossed", which NER alone calls people.
+        disable = [name for name in nlp.pipe_names if name not in NER_PIPES]
         docs = nlp.pipe(candidates, batch_size=self.batch_size, disable=disable)
-        redacted = {text: _replace_people(text, doc, common) for text, doc in zip(candidates, docs, strict=True)}
-        return [redacted.get(text, text) for text in cleaned]
+        redacted = {
+            text: _replace_people(text, doc, common, not_names) for text, doc in zip(candidates, docs, strict=True)
+        }
+        return [redact_greetings(redacted.get(text, text), common | not_names) for text in cleaned]
 
     def redact(self, text: str) -> str:
         return self.redact_many([text])[0]
 
 
-def _replace_people(text: str, doc, common: set[str]) -> str:  # noqa: ANN001 - spaCy Doc
-    spans = [
-        (e.start_char, e.end_char)
-        for e in doc.ents
-        if e.label_ == "PERSON"
-        and e.text.strip("[]") not in ("EMAIL", "PHONE", "CARD", "NAME")
-        and could_name_someone(text, e.start_char, e[0].text, common)
-    ]
+NER_PIPES = ("tok2vec", "tagger", "attribute_ruler", "ner")
+
+
+def is_person(entity, text: str, common: set[str], not_names: set[str]) -> bool:  # noqa: ANN001 - spaCy Span
+    if entity.label_ != "PERSON" or entity.text.strip("[]") in ("EMAIL", "PHONE", "CARD", "NAME"):
+        return False
+    if not could_name_someone(text, entity.start_char, entity[0].text, common):
+        return False
+    words = [t.text.lower() for t in entity if t.is_alpha]
+    if words and all(w in not_names for w in words):
+        return False  # a product name
+    tagged = entity.doc.has_annotation("TAG")
+    return not tagged or any(t.pos_ == "PROPN" for t in entity)
+
+
+def _replace_people(text: str, doc, common: set[str], not_names: set[str] = frozenset()) -> str:  # noqa: ANN001
+    spans = [(e.start_char, e.end_char) for e in doc.ents if is_person(e, text, common, not_names)]
     for start, end in reversed(spans):
         text = text[:start] + NAME_TOKEN + text[end:]
     return text

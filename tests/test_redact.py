@@ -1,3 +1,4 @@
+import pytest
 import spacy
 
 from insight.redact import Redactor, redact_patterns
@@ -64,3 +65,67 @@ def test_texts_without_a_name_candidate_skip_ner():
     nlp.add_pipe("spy", name="ner")
     Redactor(nlp=nlp).redact_many(["love it", "I'm obsessed", "Love it. love it", "Siobhán helped me"])
     assert seen == ["Siobhán helped me"]
+
+
+def test_other_languages_are_told_apart_by_their_function_words():
+    from insight.redact import written_in_english
+
+    assert written_in_english("Sarah at support was lovely and sorted it the same day")
+    assert written_in_english("Fast shipping, great moisturiser")  # too few function words to say otherwise
+    assert not written_in_english("Hola, tuve una reacción alérgica con la crema y me pica")
+    assert not written_in_english("Die Creme ist sehr gut und ich kaufe sie wieder")
+
+
+def test_texts_in_another_language_skip_the_english_ner():
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler", name="ner")
+    ruler.add_patterns([{"label": "PERSON", "pattern": p} for p in ("Vielen", "Produkte", "Priya")])
+    assert Redactor(nlp=nlp).redact_many(["Vielen Dank, die Produkte sind toll und ich bin sehr zufrieden",
+                                          "Priya was great"]) == [
+        "Vielen Dank, die Produkte sind toll und ich bin sehr zufrieden", "[NAME] was great"
+    ]
+
+
+def test_greeted_names_are_redacted_even_when_ner_misses_them():
+    from insight.redact import redact_greetings
+
+    text = "Hi Guadalupe,\nThanks for waiting. Dear Mr Okafor, see below.\nHi there, Hello,\nthanks!"
+    assert redact_greetings(text, set()) == (
+        "Hi [NAME],\nThanks for waiting. Dear Mr Okafor, see below.\nHi there, Hello,\nthanks!"
+    )
+    assert redact_greetings("Dear Mr Okafor,\nyour order", set()) == "Dear Mr [NAME],\nyour order"
+    assert redact_greetings("Hi Team, a question", {"team"}) == "Hi Team, a question"
+
+
+def test_product_names_are_not_people():
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler", name="ner")
+    ruler.add_patterns([{"label": "PERSON", "pattern": p} for p in ("Cloud Moisturiser", "Priya")])
+    redactor = Redactor(nlp=nlp, not_names_loader=lambda: {"Cloud", "Moisturiser"})
+    assert redactor.redact_many(["Is the Cloud Moisturiser safe? Priya said so"]) == [
+        "Is the Cloud Moisturiser safe? [NAME] said so"
+    ]
+
+
+def test_order_lines_give_the_product_words(tmp_path):
+    from ingest.orders import product_words
+    from insight.db import open_db
+
+    db = open_db(tmp_path / "t.db")
+    assert product_words(db) == set()
+    db.execute("INSERT INTO orders (id, platform, order_number, created_at, created_day, content_hash) "
+               "VALUES (1, 'shopify', '1', '2026-11-01T10:00:00+00:00', '2026-11-01', 'h')")
+    db.execute("INSERT INTO order_lines (order_id, position, name) VALUES (1, 0, 'Cloud Moisturiser - 50ml')")
+    assert product_words(db) == {"cloud", "moisturiser"}
+
+
+@pytest.mark.slow
+def test_the_real_model_keeps_common_nouns_it_tags_as_people():
+    from insight.nlp import load_pipeline
+
+    redactor = Redactor(nlp=load_pipeline().nlp)
+    assert redactor.redact_many(["Glass jar is lovely and reusable.", "My skin reacts to everything. Fingers crossed.",
+                                 "Thanks Sarah, the parcel came today."]) == [
+        "Glass jar is lovely and reusable.", "My skin reacts to everything. Fingers crossed.",
+        "Thanks [NAME], the parcel came today.",
+    ]
