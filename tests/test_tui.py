@@ -367,3 +367,18 @@ async def test_a_reopened_segment_screen_shows_the_new_segment_and_its_brief(bra
         assert static_text(app, "#segment-header").startswith(f"[b]{second}[/b]")
         assert screen.query_one(TabbedContent).active == "brief"
         assert second in screen.query_one("#brief-md", Markdown).source
+
+
+def test_over_indexed_themes_rank_by_the_evidence_not_the_lift_alone():
+    from types import SimpleNamespace as Row
+
+    from tui.screens.segment_detail import over_indexed
+
+    rows = [
+        Row(segment="Lost", theme_id=1, lift=7.2, p_value=0.4, significant=False),  # one customer
+        Row(segment="Lost", theme_id=2, lift=1.4, p_value=0.08, significant=False),  # seventeen customers
+        Row(segment="Lost", theme_id=3, lift=1.2, p_value=0.001, significant=True),
+        Row(segment="Lost", theme_id=4, lift=0.8, p_value=0.5, significant=False),  # under-indexed: left out
+        Row(segment="Champions", theme_id=5, lift=3.0, p_value=0.001, significant=True),
+    ]
+    assert [r.theme_id for r in over_indexed(Row(rows=rows), "Lost")] == [3, 2, 1]

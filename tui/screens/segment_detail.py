@@ -22,9 +22,10 @@ QUOTE_PAGE = 30
 
 
 def over_indexed(report: Any, segment: str) -> list[Any]:
-    """The segment's themes with lift > 1 (an insight.links.LinkReport's rows), significant ones first."""
+    """The segment's themes with lift > 1 (an insight.links.LinkReport's rows): significant ones first, then
+    by the strength of the evidence (p), so a lift of 7 from one customer does not top 1.4 from seventeen."""
     return sorted((r for r in report.rows if r.segment == segment and (r.lift or 0) > 1),
-                  key=lambda r: (not r.significant, -(r.lift or 0)))
+                  key=lambda r: (not r.significant, r.p_value, -(r.lift or 0)))
 
 
 TRANSITION_LINES = 40
