@@ -183,7 +183,11 @@ class Redactor:
         assert nlp is not None
         common = common_words(cleaned)
         not_names = self._not_names()
-        candidates = [t for t in dict.fromkeys(cleaned) if has_name_candidate(t, common) and written_in_english(t)]
+        english_model = nlp.lang == "en"
+        candidates = [
+            t for t in dict.fromkeys(cleaned)
+            if has_name_candidate(t, common) and (written_in_english(t) or not english_model)
+        ]
         # The tagger tells a proper noun from "Glass jar" or "Fingers crossed", which NER alone calls people.
         disable = [name for name in nlp.pipe_names if name not in NER_PIPES]
         docs = nlp.pipe(candidates, batch_size=self.batch_size, disable=disable)
@@ -197,10 +201,11 @@ class Redactor:
 
 
 NER_PIPES = ("tok2vec", "tagger", "attribute_ruler", "ner")
+PERSON_LABELS = ("PERSON", "PER")  # English pipelines; multilingual ones (xx_ent_wiki_sm)
 
 
 def is_person(entity, text: str, common: set[str], not_names: set[str]) -> bool:  # noqa: ANN001 - spaCy Span
-    if entity.label_ != "PERSON" or entity.text.strip("[]") in ("EMAIL", "PHONE", "CARD", "NAME"):
+    if entity.label_ not in PERSON_LABELS or entity.text.strip("[]") in ("EMAIL", "PHONE", "CARD", "NAME"):
         return False
     if not could_name_someone(text, entity.start_char, entity[0].text, common):
         return False

@@ -129,3 +129,12 @@ def test_the_real_model_keeps_common_nouns_it_tags_as_people():
         "Glass jar is lovely and reusable.", "My skin reacts to everything. Fingers crossed.",
         "Thanks [NAME], the parcel came today.",
     ]
+
+
+def test_a_multilingual_pipeline_redacts_names_in_every_language():
+    nlp = spacy.blank("xx")
+    ruler = nlp.add_pipe("entity_ruler", name="ner")
+    ruler.add_patterns([{"label": "PER", "pattern": "Lucía"}])
+    assert Redactor(nlp=nlp).redact_many(["Hola, tuve una reacción con la crema y Lucía me ayudó"]) == [
+        "Hola, tuve una reacción con la crema y [NAME] me ayudó"
+    ]
