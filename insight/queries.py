@@ -168,13 +168,13 @@ class Quote:
 @dataclass(frozen=True)
 class QuotePage:
     rows: list[Quote]
-    total: int
+    total: int | None  # None: not counted (see theme_quotes / search_units)
     offset: int
 
     @property
     def next_offset(self) -> int | None:
         end = self.offset + len(self.rows)
-        return end if end < self.total else None
+        return end if self.total is None or end < self.total else None
 
 
 @dataclass(frozen=True)
@@ -622,36 +622,45 @@ def quotes_by_ids(db: sqlite_utils.Database, unit_ids: Sequence[int]) -> list[Qu
     return [found[i] for i in unit_ids if i in found]
 
 
-def theme_quotes(
-    db: sqlite_utils.Database, theme_id: int, filt: ThemeFilter = ThemeFilter(), *, limit: int = 50, offset: int = 0
-) -> QuotePage:
-    """A page of the theme's units, most typical (closest to the centroid) first."""
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
+def _theme_quote_sql(
+    db: sqlite_utils.Database, theme_id: int, filt: ThemeFilter, params: dict[str, Any]
+) -> tuple[str, str]:
+    """(FROM/WHERE of the theme's units under the filter, the cheapest way to count them)."""
     ids = _theme_ids(db, theme_id)
     params.update({f"t{i}": t for i, t in enumerate(ids)})
     where = [f"ut.theme_id IN ({','.join(f':t{i}' for i in range(len(ids)))})"] + _unit_conditions(filt, params)
     base = f"""FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
                WHERE {' AND '.join(where)}"""
-    # The page comes in index order (theme, similarity) and stops at the limit. The total: themes are built
-    # from analysed units only, so without a unit filter the index alone counts them; with one, every unit
-    # has to be looked at.
+    # Themes are built from analysed units only, so without a unit filter the index alone counts them; with
+    # one, every unit of the theme has to be looked at.
+    count = f"SELECT COUNT(*) {base}" if filt.needs_units or filt.window else \
+        f"SELECT COUNT(*) FROM unit_themes ut WHERE {where[0]}"
+    return base, count
+
+
+def theme_quotes(
+    db: sqlite_utils.Database, theme_id: int, filt: ThemeFilter = ThemeFilter(), *, limit: int = 50, offset: int = 0,
+    counted: bool = True,
+) -> QuotePage:
+    """A page of the theme's units, most typical (closest to the centroid) first.
+
+    The page comes in index order (theme, similarity) and stops at the limit. `counted=False` leaves the total
+    unknown (None): under a unit filter counting looks at every unit of the theme, so a screen can show the
+    page first and count in the background (`count_theme_quotes`)."""
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    base, count = _theme_quote_sql(db, theme_id, filt, params)
     rows = db.execute(
         f"SELECT {QUOTE_COLUMNS}, ut.similarity {base} ORDER BY ut.similarity DESC, ut.unit_id LIMIT :limit OFFSET :offset",
         params,
     ).fetchall()
-    if filt.needs_units or filt.window:
-        count_sql = f"SELECT COUNT(*) {base}"
-    else:
-        count_sql = f"SELECT COUNT(*) FROM unit_themes ut WHERE {where[0]}"
-    total = int(db.execute(count_sql, params).fetchone()[0])
+    total = int(db.execute(count, params).fetchone()[0]) if counted else None
     return QuotePage([_quote(r) for r in rows], total, offset)
 
 
-def _counted_page(db: sqlite_utils.Database, sql: str, params: dict[str, Any], count_sql: str, offset: int) -> QuotePage:
-    """One pass for the page and the total (COUNT(*) OVER () in the last column); count apart past the end."""
-    rows = db.execute(sql, params).fetchall()
-    total = int(rows[0][-1]) if rows else int(db.execute(count_sql, params).fetchone()[0])
-    return QuotePage([_quote(r[:-1]) for r in rows], total, offset)
+def count_theme_quotes(db: sqlite_utils.Database, theme_id: int, filt: ThemeFilter = ThemeFilter()) -> int:
+    params: dict[str, Any] = {}
+    _base, count = _theme_quote_sql(db, theme_id, filt, params)
+    return int(db.execute(count, params).fetchone()[0])
 
 
 def theme_label(db: sqlite_utils.Database, theme_id: int) -> str | None:
@@ -721,22 +730,41 @@ def fts_query(text: str) -> str:
     return " ".join(parts)
 
 
-def search_units(
-    db: sqlite_utils.Database, text: str, filt: ThemeFilter = ThemeFilter(), *, limit: int = 50, offset: int = 0
-) -> QuotePage:
-    """Full-text search over analysed units, best match (bm25) first."""
+def _search_sql(text: str, filt: ThemeFilter, params: dict[str, Any]) -> str | None:
     match = fts_query(text)
     if not match:
-        return QuotePage([], 0, offset)
-    params: dict[str, Any] = {"match": match, "limit": limit, "offset": offset}
+        return None
+    params["match"] = match
     where = ["units_fts MATCH :match"] + _unit_conditions(filt, params)
-    base = f"""FROM units_fts JOIN units u ON u.id = units_fts.rowid JOIN documents d ON d.id = u.document_id
+    return f"""FROM units_fts JOIN units u ON u.id = units_fts.rowid JOIN documents d ON d.id = u.document_id
                WHERE {' AND '.join(where)}"""
-    ranked = f"SELECT {QUOTE_COLUMNS}, -units_fts.rank AS score {base}"  # rank = bm25, usable in a subquery
-    return _counted_page(
-        db, f"SELECT *, COUNT(*) OVER () FROM ({ranked}) ORDER BY score DESC, 1 LIMIT :limit OFFSET :offset",
-        params, f"SELECT COUNT(*) {base}", offset,
-    )
+
+
+def search_units(
+    db: sqlite_utils.Database, text: str, filt: ThemeFilter = ThemeFilter(), *, limit: int = 50, offset: int = 0,
+    counted: bool = True,
+) -> QuotePage:
+    """Full-text search over analysed units, best match (bm25) first, in FTS5's own rank order (it stops at
+    the page); `counted=False` leaves the total to `count_search`, which has to join every match."""
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    base = _search_sql(text, filt, params)
+    if base is None:
+        return QuotePage([], 0, offset)
+    rows = db.execute(
+        f"SELECT {QUOTE_COLUMNS}, -units_fts.rank {base} ORDER BY units_fts.rank LIMIT :limit OFFSET :offset", params
+    ).fetchall()
+    total = count_search(db, text, filt) if counted else None
+    return QuotePage([_quote(r) for r in rows], total, offset)
+
+
+def count_search(db: sqlite_utils.Database, text: str, filt: ThemeFilter = ThemeFilter()) -> int:
+    params: dict[str, Any] = {}
+    base = _search_sql(text, filt, params)
+    if base is None:
+        return 0
+    # Matches first (FTS alone), then the unit filters: joined the other way round SQLite scans every unit.
+    base = base.replace("FROM units_fts JOIN", "FROM units_fts CROSS JOIN", 1)
+    return int(db.execute(f"SELECT COUNT(*) {base}", params).fetchone()[0])
 
 
 @dataclass
