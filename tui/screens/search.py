@@ -76,8 +76,11 @@ class SearchScreen(PlaceScreen):
             panel.show(None, "Type a search and press Enter")
             return
         panel.show(
-            lambda offset, limit: queries.search_units(self.data.read(), text, filt, limit=limit, offset=offset),
+            lambda offset, limit: queries.search_units(
+                self.data.read(), text, filt, limit=limit, offset=offset, counted=False
+            ),
             f"Quotes matching {text!r}, best first",
+            count=lambda: queries.count_search(self.data.read(), text, filt),
         )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
