@@ -4,8 +4,7 @@ Drives the real app headless (Textual's test harness) on a 100,000-unit / 200-th
 bench/make_big_db.py (built first if missing). Each key is timed from the key event to the last frame its
 handling drew: the event handled, the workers it started (page loads, detail queries) finished and their
 results rendered by the compositor. The link statistics (compute_links) and the embedding index for
-"similar" load in background workers and are timed separately; so do the totals of search results and of
-a segment's quotes ("50 of 501"), which are counted after the rows are shown.
+"similar" load in background workers and are timed separately.
 
 Why not `pilot.press()` round trips: Pilot waits for "CPU idle" with fixed 20 ms sleeps (at least four per
 press), so its round trip has a floor near 100 ms even on a bare DataTable; the same floor is printed at
@@ -43,7 +42,7 @@ from tui.app import InsightApp  # noqa: E402
 
 IMPORT_SECONDS = time.perf_counter() - _import_started  # insight's and the TUI's imports (numpy, Textual, ...)
 
-BACKGROUND = ("links", "vectors", "count-")  # worker groups a key does not wait for (prefixes)
+BACKGROUND = {"links", "vectors"}
 SIZE = (160, 48)
 
 
@@ -106,7 +105,7 @@ async def settle(pilot, clock: FrameClock) -> float:
             raise app._exception
         await pilot._wait_for_screen()
         pending = [w for w in app.workers
-                   if not w.group.startswith(BACKGROUND) and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+                   if w.group not in BACKGROUND and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
         if pending:
             await asyncio.gather(*(w.wait() for w in pending), return_exceptions=True)
             continue

@@ -385,7 +385,7 @@ def test_over_indexed_themes_rank_by_the_evidence_not_the_lift_alone():
 
 
 @pytest.mark.asyncio
-async def test_search_results_show_first_and_their_total_follows(brand_path, tmp_path):
+async def test_search_results_come_with_their_total(brand_path, tmp_path):
     app = make_app(brand_path, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")
@@ -397,28 +397,3 @@ async def test_search_results_show_first_and_their_total_follows(brand_path, tmp
                                        "WHERE units_fts MATCH 'delivery' AND u.analyse = 1")[0][0]
         assert 0 < table.row_count and table.total == expected
         assert table.border_subtitle == f"{table.row_count:,} of {expected:,}"
-
-
-@pytest.mark.asyncio
-async def test_an_uncounted_list_pages_on_until_a_short_page(tmp_path):
-    from textual.app import App
-
-    from tui.widgets.paged_table import Column, Page, PagedTable
-
-    rows = [(str(i), (str(i),), i) for i in range(25)]
-
-    class OneTable(App):
-        def compose(self):
-            yield PagedTable([Column("n", "n")], page_size=10)
-
-    app = OneTable()
-    async with app.run_test(size=(40, 30)) as pilot:
-        table = app.query_one(PagedTable)
-        table.load(lambda offset, limit: Page(rows[offset:offset + limit], None))
-        await settle(pilot)
-        assert table.row_count == 10 and table.total is None and table.has_more
-        assert table.border_subtitle == "10 of …"
-        for _ in range(20):
-            await pilot.press("down")
-        await settle(pilot)
-        assert table.row_count == 25 and table.total == 25 and not table.has_more

@@ -76,11 +76,8 @@ class SearchScreen(PlaceScreen):
             panel.show(None, "Type a search and press Enter")
             return
         panel.show(
-            lambda offset, limit: queries.search_units(
-                self.data.read(), text, filt, limit=limit, offset=offset, counted=False
-            ),
+            lambda offset, limit: queries.search_units(self.data.read(), text, filt, limit=limit, offset=offset),
             f"Quotes matching {text!r}, best first",
-            count=lambda: queries.count_search(self.data.read(), text, filt),
         )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -47,15 +47,8 @@ def transition_text(report: Any, segment: str) -> Text:
 
 
 def segment_quote_fetch(data: DataSource, theme_id: int, segment: str):  # noqa: ANN201 - a QuoteFetch
-    """Uncounted pages: counting a theme's quotes from one segment looks at every unit of the theme."""
     filt = queries.ThemeFilter(segment=segment)
-    return lambda offset, limit: queries.theme_quotes(
-        data.read(), theme_id, filt, limit=limit, offset=offset, counted=False
-    )
-
-
-def segment_quote_count(data: DataSource, theme_id: int, segment: str):  # noqa: ANN201 - a Count
-    return lambda: queries.count_theme_quotes(data.read(), theme_id, queries.ThemeFilter(segment=segment))
+    return lambda offset, limit: queries.theme_quotes(data.read(), theme_id, filt, limit=limit, offset=offset)
 
 
 @dataclass(frozen=True)
@@ -215,7 +208,7 @@ class SegmentDetailScreen(PlaceScreen):
             return  # the highlight landed on the theme already shown
         self.query_one(QuotePanel).show(
             segment_quote_fetch(self.data, theme_id, self.segment), f"“{label}”: quotes from {self.segment}", first,
-            showing=(theme_id, self.segment), count=segment_quote_count(self.data, theme_id, self.segment),
+            showing=(theme_id, self.segment),
         )
 
     def show_transitions(self, moves: list[queries.Transition]) -> None:

@@ -16,11 +16,10 @@ from tui.widgets.table import Table
 @dataclass(frozen=True)
 class Page:
     rows: list[tuple[str, Sequence[Any], Any]]  # (row key, cells, record)
-    total: int | None  # None: not counted with the page (a Count fills it in)
+    total: int
 
 
 Fetch = Callable[[int, int], Page]  # (offset, limit) -> Page; runs in a worker thread
-Count = Callable[[], int]  # the total, when counting costs more than the page; runs in a background worker
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class PagedTable(Table):
     """Rows arrive a page at a time; moving the cursor near the end asks for the next page."""
 
     class Loaded(Message):
-        def __init__(self, table: PagedTable, total: int | None, first_page: bool) -> None:
+        def __init__(self, table: PagedTable, total: int, first_page: bool) -> None:
             super().__init__()
             self.table = table
             self.total = total
@@ -53,10 +52,8 @@ class PagedTable(Table):
         self.records: dict[str, Any] = {}
         self.total: int | None = None
         self._fetch: Fetch | None = None
-        self._count: Count | None = None
         self._generation = 0
         self._loading = False
-        self._exhausted = False  # the last page came back short: nothing more to ask for
 
     def on_mount(self) -> None:
         for column in self._columns_spec:
@@ -64,12 +61,9 @@ class PagedTable(Table):
 
     # ------------------------------------------------------------ loading
 
-    def load(self, fetch: Fetch | None, first: Page | None = None, count: Count | None = None) -> None:
-        """Replace the source of rows and show its first page (`first`, when the caller already fetched it).
-        With `count`, pages may come uncounted: the rows show at once and the total follows from a
-        background worker."""
+    def load(self, fetch: Fetch | None, first: Page | None = None) -> None:
+        """Replace the source of rows and show its first page (`first`, when the caller already fetched it)."""
         self._fetch = fetch
-        self._count = count
         if first is None or fetch is None:
             self.reload()
             return
@@ -79,7 +73,6 @@ class PagedTable(Table):
     def reload(self) -> None:
         self._generation += 1
         self.total = None
-        self._exhausted = False
         if self._fetch is None:
             self.clear()
             self.records = {}
@@ -121,41 +114,13 @@ class PagedTable(Table):
         for key, cells, record in fresh:
             self.records[key] = record
             self.add_row(*cells, key=key)
-        self._exhausted = len(page.rows) < self.page_size
-        total = page.total
-        if total is None and (self._exhausted or self._count is None):
-            total = self.row_count if self._exhausted else None  # a short page ends the list: that is the total
-        if total is not None or offset == 0:
-            self.total = total
-        self._show_count()
-        if self.total is None and offset == 0 and self._count is not None:
-            self._request_count(generation, self._count)
-        self.post_message(self.Loaded(self, self.total, offset == 0))
-
-    def _show_count(self) -> None:
-        if self.total is None:
-            self.border_subtitle = f"{self.row_count:,} of …"
-        else:
-            self.border_subtitle = f"{self.row_count:,} of {self.total:,}" if self.total else "none"
-
-    def _request_count(self, generation: int, count: Count) -> None:
-        def work() -> None:
-            total = count()
-            if not get_current_worker().is_cancelled:
-                self.app.call_from_thread(self._counted, generation, total)
-
-        self.run_worker(work, thread=True, group=f"count-{id(self)}", exclusive=True, exit_on_error=False)
-
-    def _counted(self, generation: int, total: int) -> None:
-        if generation == self._generation:
-            self.total = total
-            self._show_count()
+        self.total = page.total
+        self.border_subtitle = f"{self.row_count:,} of {page.total:,}" if page.total else "none"
+        self.post_message(self.Loaded(self, page.total, offset == 0))
 
     @property
     def has_more(self) -> bool:
-        if self.total is None:
-            return self.row_count > 0 and not self._exhausted
-        return self.row_count < self.total
+        return self.total is not None and self.row_count < self.total
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table is self and event.cursor_row >= self.row_count - 5 and self.has_more and not self._loading:

@@ -85,15 +85,14 @@ class QuotePanel(Vertical):
         return self.query_one(QuoteTable)
 
     def show(self, fetch: QuoteFetch | None, title: str | None = None, first: QuotePage | None = None, *,
-             showing: Any = None, count: Callable[[], int] | None = None) -> None:
-        """Show quotes from `fetch`; `first` is its first page when the caller fetched it already; `count`
-        gives the total when the pages come uncounted."""
+             showing: Any = None) -> None:
+        """Show quotes from `fetch`; `first` is its first page when the caller fetched it already."""
         self.showing = showing if fetch is not None else None
         if title is not None:
             self.table.border_title = title
         self.query_one(".preview", Static).update("")
         self.table.load(None if fetch is None else (lambda offset, limit: quote_page(fetch(offset, limit))),
-                        None if first is None else quote_page(first), count)
+                        None if first is None else quote_page(first))
 
     @property
     def current(self) -> Quote | None:
