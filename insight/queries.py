@@ -168,13 +168,13 @@ class Quote:
 @dataclass(frozen=True)
 class QuotePage:
     rows: list[Quote]
-    total: int | None  # None: not counted (see theme_quotes / search_units)
+    total: int
     offset: int
 
     @property
     def next_offset(self) -> int | None:
         end = self.offset + len(self.rows)
-        return end if self.total is None or end < self.total else None
+        return end if end < self.total else None
 
 
 @dataclass(frozen=True)
@@ -639,28 +639,17 @@ def _theme_quote_sql(
 
 
 def theme_quotes(
-    db: sqlite_utils.Database, theme_id: int, filt: ThemeFilter = ThemeFilter(), *, limit: int = 50, offset: int = 0,
-    counted: bool = True,
+    db: sqlite_utils.Database, theme_id: int, filt: ThemeFilter = ThemeFilter(), *, limit: int = 50, offset: int = 0
 ) -> QuotePage:
-    """A page of the theme's units, most typical (closest to the centroid) first.
-
-    The page comes in index order (theme, similarity) and stops at the limit. `counted=False` leaves the total
-    unknown (None): under a unit filter counting looks at every unit of the theme, so a screen can show the
-    page first and count in the background (`count_theme_quotes`)."""
+    """A page of the theme's units, most typical (closest to the centroid) first; the page comes in index
+    order (theme, similarity) and stops at the limit."""
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     base, count = _theme_quote_sql(db, theme_id, filt, params)
     rows = db.execute(
         f"SELECT {QUOTE_COLUMNS}, ut.similarity {base} ORDER BY ut.similarity DESC, ut.unit_id LIMIT :limit OFFSET :offset",
         params,
     ).fetchall()
-    total = int(db.execute(count, params).fetchone()[0]) if counted else None
-    return QuotePage([_quote(r) for r in rows], total, offset)
-
-
-def count_theme_quotes(db: sqlite_utils.Database, theme_id: int, filt: ThemeFilter = ThemeFilter()) -> int:
-    params: dict[str, Any] = {}
-    _base, count = _theme_quote_sql(db, theme_id, filt, params)
-    return int(db.execute(count, params).fetchone()[0])
+    return QuotePage([_quote(r) for r in rows], int(db.execute(count, params).fetchone()[0]), offset)
 
 
 def theme_label(db: sqlite_utils.Database, theme_id: int) -> str | None:
@@ -741,11 +730,10 @@ def _search_sql(text: str, filt: ThemeFilter, params: dict[str, Any]) -> str | N
 
 
 def search_units(
-    db: sqlite_utils.Database, text: str, filt: ThemeFilter = ThemeFilter(), *, limit: int = 50, offset: int = 0,
-    counted: bool = True,
+    db: sqlite_utils.Database, text: str, filt: ThemeFilter = ThemeFilter(), *, limit: int = 50, offset: int = 0
 ) -> QuotePage:
     """Full-text search over analysed units, best match (bm25) first, in FTS5's own rank order (it stops at
-    the page); `counted=False` leaves the total to `count_search`, which has to join every match."""
+    the page)."""
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     base = _search_sql(text, filt, params)
     if base is None:
@@ -753,8 +741,7 @@ def search_units(
     rows = db.execute(
         f"SELECT {QUOTE_COLUMNS}, -units_fts.rank {base} ORDER BY units_fts.rank LIMIT :limit OFFSET :offset", params
     ).fetchall()
-    total = count_search(db, text, filt) if counted else None
-    return QuotePage([_quote(r) for r in rows], total, offset)
+    return QuotePage([_quote(r) for r in rows], count_search(db, text, filt), offset)
 
 
 def count_search(db: sqlite_utils.Database, text: str, filt: ThemeFilter = ThemeFilter()) -> int:
