@@ -10,7 +10,7 @@ Why not `pilot.press()` round trips: Pilot waits for "CPU idle" with fixed 20 ms
 press), so its round trip has a floor near 100 ms even on a bare DataTable; the same floor is printed at
 the end with `--pilot-floor`, next to this harness's figure for the bare app.
 
-    .venv/bin/python bench/tui_speed.py [/tmp/big.db] [--rounds 5]
+    .venv/bin/python bench/tui_speed.py [/tmp/big.db] [--rounds 11]
 """
 
 from __future__ import annotations
@@ -164,10 +164,12 @@ async def baseline(rounds: int) -> dict[str, list[float]]:
         clock = FrameClock(app)
         await settle(pilot, clock)
         for _ in range(rounds):
+            await press(pilot, clock, "ctrl+home")  # untimed: every round moves through the same rows
             for _ in range(10):
                 timings["bare app: down in a DataTable"].append(await press(pilot, clock, "down"))
             for key in ("2", "1"):
                 timings["bare app: switch between two screens"].append(await press(pilot, clock, key))
+            await press(pilot, clock, "ctrl+home")
             for _ in range(10):
                 t0 = time.perf_counter()
                 await pilot.press("down")
@@ -182,9 +184,15 @@ def report(timings: dict[str, list[float]], title: str) -> None:
     for label, values in timings.items():
         print(f"{label:38} {len(values):>4} {statistics.median(values) * 1000:>10.1f} "
               f"{percentile(values, 0.95) * 1000:>8.1f} {max(values) * 1000:>8.1f}")
-    if everything:
-        print(f"{'ALL navigation keys':38} {len(everything):>4} {statistics.median(everything) * 1000:>10.1f} "
-              f"{percentile(everything, 0.95) * 1000:>8.1f} {max(everything) * 1000:>8.1f}")
+    repeated = [v for label, values in timings.items()
+                if not label.startswith("bare app") and not label.endswith("first time") for v in values]
+    for name, values in (("ALL navigation keys", everything), ("ALL but first-time screens", repeated)):
+        if values:
+            print(f"{name:38} {len(values):>4} {statistics.median(values) * 1000:>10.1f} "
+                  f"{percentile(values, 0.95) * 1000:>8.1f} {max(values) * 1000:>8.1f}")
+        over = sum(v > 0.1 for v in values)
+        if values:
+            print(f"{'':38} {over} of {len(values)} over 100 ms")
 
 
 async def run(path: Path, rounds: int) -> None:
@@ -201,12 +209,18 @@ async def run(path: Path, rounds: int) -> None:
         print(f"first screen: importing insight and the TUI {IMPORT_SECONDS * 1000:.0f} ms, then app shell drawn in "
               f"{shell * 1000:.0f} ms, overview with data in {first * 1000:.0f} ms")
 
+        round_no = 0
+
         async def key(label: str, name: str) -> None:
+            # The first time a kind of screen opens, Textual composes and styles it: reported apart.
+            if round_no == 0 and label.split(" (")[0] in ("2", "3", "4") or round_no == 0 and "open" in label:
+                label = f"{label}, first time"
             timings[label].append(await press(pilot, clock, name))
 
         links_wait = None
-        for round_no in range(rounds):
+        for round_no in range(rounds):  # noqa: B007 - read by key()
             await key("2 (to Themes)", "2")
+            await press(pilot, clock, "ctrl+home")  # untimed: every round walks the same rows, not off the end
             for _ in range(10):
                 await key("down (theme list)", "down")
             await key("pagedown (theme list)", "pagedown")
@@ -222,6 +236,9 @@ async def run(path: Path, rounds: int) -> None:
             if links_wait is None:
                 links_wait = await wait_background(pilot)
                 print(f"segment x theme links (background worker, compute_links): ready {links_wait:.2f} s later")
+            await press(pilot, clock, "ctrl+home")  # untimed: start at the top, then a different segment each round
+            for _ in range(round_no % 8):
+                await press(pilot, clock, "down")
             for _ in range(3):
                 await key("down (RFM table)", "down")
             await key("enter (open segment)", "enter")
@@ -249,7 +266,7 @@ async def run(path: Path, rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path, nargs="?", default=Path(tempfile.gettempdir()) / "insight_big.db")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=11)
     args = parser.parse_args()
     if not args.path.exists():
         print(f"building {args.path} (100,000 units, 200 themes)…")

@@ -109,7 +109,17 @@ class InsightApp(App):
         self.open_with(lambda: fetch_segment_view(self.data, segment, theme_id), push)
 
     def open_document(self, document_id: int, unit_id: int | None = None) -> None:
-        self.push_screen(DocumentScreen(document_id, unit_id))
+        def push(doc: queries.DocumentView | None) -> None:
+            screen = self.reusable("document")
+            if screen is None:
+                screen = DocumentScreen(document_id, unit_id, doc)
+                if not self.is_screen_installed("document"):
+                    self.install_screen(screen, "document")
+            else:
+                screen.retarget(document_id, unit_id, doc)  # type: ignore[attr-defined]
+            self.push_screen(screen)
+
+        self.open_with(lambda: queries.document(self.data.read(), document_id), push)
 
     def copy_quote(self, quote: queries.Quote) -> None:
         self.copy_to_clipboard(quote.text)

@@ -48,11 +48,12 @@ class DocumentScreen(PlaceScreen):
         Binding("p", "jump(-1)", "Previous unit"),
     ]
 
-    def __init__(self, document_id: int, unit_id: int | None = None) -> None:
+    def __init__(self, document_id: int, unit_id: int | None = None, doc: queries.DocumentView | None = None) -> None:
         super().__init__()
         self.document_id = document_id
         self.unit_id = unit_id
         self.doc: queries.DocumentView | None = None
+        self.pending = doc  # fetched before the screen was shown (App.open_document)
         self.position = 0
 
     def compose_body(self) -> ComposeResult:
@@ -61,38 +62,68 @@ class DocumentScreen(PlaceScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        document_id = self.document_id
-        self.run_query(lambda: queries.document(self.data.read(), document_id), self.show, group="document")
+        if self.pending is None:
+            document_id = self.document_id
+            self.run_query(lambda: queries.document(self.data.read(), document_id), self.show, group="document")
+
+    def retarget(self, document_id: int, unit_id: int | None, doc: queries.DocumentView | None) -> None:
+        """Show another document in this (already composed) screen; it is drawn as the screen resumes."""
+        self.document_id, self.unit_id, self.pending = document_id, unit_id, doc
+
+    def on_screen_resume(self) -> None:
+        if self.pending is not None or self.doc is None:
+            pending, self.pending = self.pending, None
+            self.show(pending)
 
     def show(self, doc: queries.DocumentView | None) -> None:
         if doc is None:
+            self.doc = None
             self.query_one("#doc-header", Static).update(Text("This document is no longer in the database.", style="red"))
+            self.query_one("#doc-body", VerticalScroll).remove_children()
             return
         self.doc = doc
         self.sub_title = f"{doc.source}: {doc.title or doc.external_id}"
-        self.query_one("#doc-header", Static).update(document_header(doc))
+        self.position = next((i for i, unit in enumerate(doc.units) if unit.id == self.unit_id), 0)
+        with self.app.batch_update():
+            self.query_one("#doc-header", Static).update(document_header(doc))
+            self._fill_body(doc)
         body = self.query_one("#doc-body", VerticalScroll)
-        widgets = []
-        for i, unit in enumerate(doc.units):
-            classes = "unit" + ("" if unit.analyse else " context") + (" target" if unit.id == self.unit_id else "")
-            widgets.append(Static(unit_text(unit), classes=classes, id=f"unit-{unit.id}"))
-            if unit.id == self.unit_id:
-                self.position = i
-        body.mount_all(widgets)
         body.focus()
+        self.refresh(layout=True)
         self.call_after_refresh(self._scroll_to_target)
 
+    def _fill_body(self, doc: queries.DocumentView) -> None:
+        """One Static per unit, reusing those of the document shown before (mounting widgets is the slow part)."""
+        body = self.query_one("#doc-body", VerticalScroll)
+        shown = list(body.query_children(Static))
+        fresh = []
+        for i, unit in enumerate(doc.units):
+            classes = "unit" + ("" if unit.analyse else " context") + (" target" if i == self.position else "")
+            if i < len(shown):
+                shown[i].update(unit_text(unit))
+                shown[i].set_classes(classes)
+            else:
+                fresh.append(Static(unit_text(unit), classes=classes))
+        for extra in shown[len(doc.units):]:
+            extra.remove()
+        if fresh:
+            body.mount_all(fresh)
+
+    def _unit_widgets(self) -> list[Static]:
+        return list(self.query_one("#doc-body", VerticalScroll).query_children(Static))
+
     def _scroll_to_target(self) -> None:
-        if self.doc and self.doc.units:
-            target = self.query_one(f"#unit-{self.doc.units[self.position].id}")
-            self.query_one("#doc-body", VerticalScroll).scroll_to_center(target, animate=False)
+        widgets = self._unit_widgets()
+        if self.doc and self.doc.units and self.position < len(widgets):
+            self.query_one("#doc-body", VerticalScroll).scroll_to_center(widgets[self.position], animate=False)
 
     def action_jump(self, step: int) -> None:
-        if not self.doc or not self.doc.units:
+        widgets = self._unit_widgets()
+        if not self.doc or not self.doc.units or not widgets:
             return
-        self.query_one(f"#unit-{self.doc.units[self.position].id}").remove_class("target")
+        widgets[self.position].remove_class("target")
         self.position = max(0, min(len(self.doc.units) - 1, self.position + step))
-        self.query_one(f"#unit-{self.doc.units[self.position].id}").add_class("target")
+        widgets[self.position].add_class("target")
         self._scroll_to_target()
 
     def action_copy_target(self) -> None:
