@@ -417,3 +417,22 @@ async def test_a_reopened_document_screen_shows_only_the_new_document(brand_path
         assert len(screen.query(".unit")) == n_units
         [target] = screen.query(".target")
         assert db_rows(brand_path, f"SELECT text FROM units WHERE id = {unit_id}")[0][0] in str(target.content)
+
+
+@pytest.mark.asyncio
+async def test_the_highlighted_segment_is_fetched_ahead_and_opens_from_it(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("down")
+        await settle(pilot)
+        rfm = app.screen.query_one("#rfm-table")
+        segment = rfm.coordinate_to_cell_key(rfm.cursor_coordinate).row_key.value
+        assert ("segment", segment, None) in app.prefetched
+        opened = []
+        app.open_with = lambda fetch, push: opened.append(fetch)  # the slow path must not be taken
+        await pilot.press("enter")
+        await settle(pilot)
+        assert opened == [] and isinstance(app.screen, SegmentDetailScreen) and app.screen.segment == segment
+        assert static_text(app, "#segment-header").startswith(f"[b]{segment}[/b]")

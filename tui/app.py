@@ -43,9 +43,11 @@ class InsightApp(App):
         self.data = DataSource(Path(db_path), briefs_dir)
         self.sub_title = str(db_path)
         self.data_version = 0  # bumped by edits: screens reload on resume only when it moved
+        self.prefetched: dict[tuple, Any] = {}  # views fetched ahead for the row under the cursor
 
     def data_changed(self) -> None:
         self.data_version += 1
+        self.prefetched.clear()
 
     # ------------------------------------------------------------ navigation used by screens and the palette
 
@@ -95,6 +97,18 @@ class InsightApp(App):
 
         self.open_with(lambda: fetch_theme_view(self.data, theme_id, narrowed, is_narrowed(narrowed)), push)
 
+    def prefetch_segment(self, segment: str) -> None:
+        """Fetch the segment screen's data while its row is highlighted, so Enter shows it at once."""
+        key = ("segment", segment, None)
+        if key in self.prefetched:
+            return
+
+        def work() -> None:
+            view = fetch_segment_view(self.data, segment, None)
+            self.call_from_thread(self.prefetched.__setitem__, key, view)
+
+        self.run_worker(work, thread=True, group="prefetch", exclusive=True, exit_on_error=False)
+
     def open_segment(self, segment: str, theme_id: int | None = None, tab: str = "themes") -> None:
         def push(view: SegmentView) -> None:
             screen = self.reusable("segment")
@@ -106,6 +120,10 @@ class InsightApp(App):
                 screen.retarget(segment, theme_id, tab, view)  # type: ignore[attr-defined]
             self.push_screen(screen)
 
+        ready = self.prefetched.get(("segment", segment, theme_id))
+        if ready is not None and (ready.links is not None or self.data.links_if_ready() is None):
+            push(ready)
+            return
         self.open_with(lambda: fetch_segment_view(self.data, segment, theme_id), push)
 
     def open_document(self, document_id: int, unit_id: int | None = None) -> None:

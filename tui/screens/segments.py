@@ -84,6 +84,10 @@ class SegmentsScreen(PlaceScreen):
         shown = len(matrix.themes)
         table.border_subtitle = f"{shown} themes, most over-indexed first" if shown else "no linked feedback yet"
 
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "rfm-table" and event.row_key.value:
+            self.app.prefetch_segment(event.row_key.value)  # type: ignore[attr-defined]
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "rfm-table" and event.row_key.value:
             self.app.open_segment(event.row_key.value)  # type: ignore[attr-defined]
