@@ -81,6 +81,7 @@ async def test_navigate_to_a_theme_its_quotes_and_the_whole_document(brand_path,
         await settle(pilot)
         assert isinstance(app.screen, ThemeDetailScreen)
         assert app.screen.detail.label == "merino wool / sustainable"
+        assert app.screen.sub_title == f"Theme #{app.screen.detail.id}: merino wool / sustainable"
         assert "customers say" in static_text(app, "#theme-header")
         panel = app.screen.query_one(QuotePanel)
         assert panel.table.row_count == 23 and panel.table.total == 23
@@ -361,6 +362,7 @@ async def test_a_reopened_segment_screen_shows_the_new_segment_and_its_brief(bra
         await settle(pilot)
         screen = app.screen
         assert static_text(app, "#segment-header").startswith(f"[b]{first}[/b]")
+        assert app.screen.sub_title == f"Segment: {first}"
         await pilot.press("escape")
         app.open_segment(second, tab="brief")
         await settle(pilot)

@@ -37,9 +37,11 @@ class PlaceScreen(Screen):
         # screen's widgets are styled from the current stylesheet as they mount, so it starts up to date; a
         # later theme change still moves the app's counter on and refreshes it.
         self._css_update_count = self.app._css_update_count
+        # Set here, not in on_mount: Textual runs every class's on_mount, the base's last, and a detail
+        # screen that shows its data while mounting has already put its own title.
+        self.sub_title = self.TITLE_TEXT
 
     def on_mount(self) -> None:
-        self.sub_title = self.TITLE_TEXT
         self.seen_version = self.app.data_version  # type: ignore[attr-defined]
 
     def data_moved(self) -> bool:
