@@ -25,11 +25,32 @@ COMMAND_MODULES: dict[str, str] = {
 }
 
 
+# What `insight --help` lists, so listing the commands imports none of them (that took 3-7 s: spaCy, torch).
+# tests/test_cli.py checks these against each command's own help.
+COMMAND_SUMMARIES: dict[str, str] = {
+    "brief": "Persona briefs: who a segment is, what they say, why they buy, what stops them.",
+    "customer": "One customer: identifiers, orders, RFM scores and segment history, and their feedback.",
+    "demo": "Import the bundled sample brand, compute everything, then browse it.",
+    "forget": "Erase a customer with their orders and feedback.",
+    "import": "Import feedback or orders from the files your tools export.",
+    "links": "Which themes and survey answers over-index in which RFM segment.",
+    "segments": "Compute an RFM snapshot and show its segments.",
+    "stats": "Row counts per table, and documents/units per source.",
+    "themes": "Find the recurring themes in feedback, per survey question and source.",
+    "tui": "Browse themes, quotes and segments; export persona briefs (keys: ? for help).",
+}
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*COMMAND_MODULES, *super().list_commands(ctx)})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMAND_SUMMARIES.get(name, "")) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMAND_MODULES:
