@@ -163,9 +163,32 @@ def strip_signature(text: str) -> str:
     return "\n".join(lines)
 
 
+# Said anywhere in a short message, these mark it as generated ("Thank you for your email. I am out of the
+# office until Tuesday ... This is an automated reply."): one sure sign, or two of the usual phrases.
+_AUTO_REPLY_SURE = re.compile(
+    r"\b(?:this is an automated (?:message|response|reply)|this (?:e-?mail|message) (?:was|is) (?:sent )?"
+    r"automatically)\b",
+    re.I,
+)
+_AUTO_REPLY_USUAL = [
+    re.compile(p, re.I) for p in (
+        r"\b(?:i am|i'm) (?:currently )?(?:out of|away from) (?:the )?office\b",
+        r"\blimited access to (?:my )?e-?mail\b",
+        r"\bfor (?:anything|something) urgent\b|\bif (?:it is|it's) urgent\b",
+        r"\b(?:i will|i'll) (?:respond|reply|get back to you) (?:when|on my return|as soon as i)\b",
+        r"\bthank you for your (?:e-?mail|message)\b",
+    )
+]
+AUTO_REPLY_MAX_WORDS = 80
+
+
 def is_auto_reply(text: str) -> bool:
     """An out-of-office or 'we received your request' message: boilerplate, not what anyone said."""
-    return bool(_AUTO_REPLY.match(text[:300]))
+    if _AUTO_REPLY.match(text[:300]):
+        return True
+    if len(text.split()) > AUTO_REPLY_MAX_WORDS:
+        return False
+    return _AUTO_REPLY_SURE.search(text) is not None or sum(p.search(text) is not None for p in _AUTO_REPLY_USUAL) >= 2
 
 
 def clean_message(body: str | None, *, is_html: bool | None = None) -> str:
@@ -179,3 +202,28 @@ def clean_message(body: str | None, *, is_html: bool | None = None) -> str:
         return ""
     text = strip_signature(strip_quoted(text))
     return tidy_lines(text)
+
+
+# A follow-up that only acknowledges ("Perfect, thanks!", "Ok thanks, I'll wait a couple more days") says
+# nothing new about the product; clustered, such replies made themes of their own ("perfect / thanks").
+_ACKNOWLEDGES = re.compile(
+    r"\b(?:thanks?|thank you|thx|ty|cheers|perfect|great|ok|okay|brilliant|awesome|amazing|lovely|appreciated?|"
+    r"sounds good|got it|noted|will do|understood|no worries|much appreciated)\b",
+    re.I,
+)
+_STILL_A_PROBLEM = re.compile(
+    r"\?|\b(?:not|no|never|still|but|however|though|again|wrong|broken|missing|damaged|refund|cancel|"
+    r"haven't|hasn't|didn't|doesn't|isn't|wasn't|won't|can't|cannot)\b|n't\b",
+    re.I,
+)
+ACKNOWLEDGEMENT_MAX_WORDS = 12
+
+
+def is_acknowledgement(text: str) -> bool:
+    """A short reply that thanks or agrees and raises nothing (no question, negation or problem word)."""
+    words = text.split()
+    return (
+        0 < len(words) <= ACKNOWLEDGEMENT_MAX_WORDS
+        and _ACKNOWLEDGES.search(text) is not None
+        and _STILL_A_PROBLEM.search(text) is None
+    )

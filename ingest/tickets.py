@@ -2,7 +2,8 @@
 
 Agent replies are kept for context (role 'agent', not analysed); internal notes are left out: the
 customer never saw them and they are not the customer's words. Customer messages lose quoted
-earlier mail, signatures, auto-replies and HTML; a message with nothing left becomes no unit.
+earlier mail, signatures, auto-replies and HTML; a message with nothing left becomes no unit. A
+follow-up that only thanks or agrees ("Perfect, thanks!") is kept for context and not analysed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.email_clean import clean_message
+from ingest.email_clean import clean_message, is_acknowledgement
 from ingest.errors import ImportFailure
 from ingest.model import DocumentDraft, ParsedFile, UnitDraft
 from ingest.reading import read_csv, read_text
@@ -112,13 +113,16 @@ def _in_order(messages: list[Message]) -> list[Message]:
 def ticket_document(ticket: Ticket) -> DocumentDraft:
     units: list[UnitDraft] = []
     visible = [m for m in _in_order(ticket.messages) if m.public]
+    customer_spoke = False
     for turn, message in enumerate(visible):
         text = clean_message(message.body, is_html=message.is_html)
         if not text:
             continue
+        # The customer's follow-ups that only say thanks are kept for context, not analysed.
+        analyse = message.role == "customer" and not (customer_spoke and is_acknowledgement(text))
+        customer_spoke = customer_spoke or message.role == "customer"
         units.append(UnitDraft(
-            text=text, kind="message", role=message.role, analyse=message.role == "customer", turn=turn,
-            started_at=message.created_at,
+            text=text, kind="message", role=message.role, analyse=analyse, turn=turn, started_at=message.created_at,
         ))
     identifiers = [i for i in (identifier("email", ticket.email), identifier("customer_id", ticket.customer_id)) if i]
     order = ticket.metadata.get("order")

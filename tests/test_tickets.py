@@ -232,3 +232,45 @@ def test_cli_imports_tickets_with_map_and_json_summary(tmp_path):
                                  "--no-redact", "--json"])
     assert failed.exit_code == 1
     assert "invalid JSON" in json.loads(failed.output)["failed"][0]["error"]
+
+
+def test_follow_ups_that_only_say_thanks_are_context_not_feedback():
+    from ingest.email_clean import is_acknowledgement
+
+    for text in ("Perfect, thanks!", "Thank you so much", "Ok thanks, I'll wait a couple more days then.",
+                 "Great, thanks for sorting it out."):
+        assert is_acknowledgement(text), text
+    for text in ("Thanks, but it still doesn't work", "Thanks! Can I also change the address?",
+                 "The pump leaked again, thanks", "Love the cream",
+                 "Thanks. The replacement arrived but the box was crushed and the serum bottle had cracked"):
+        assert not is_acknowledgement(text), text
+
+
+def test_a_thanks_only_follow_up_is_kept_unanalysed_but_a_first_message_never_is():
+    from ingest.ticket_formats import Message, Ticket
+    from ingest.tickets import ticket_document
+
+    def message(role: str, body: str) -> Message:
+        return Message(body=body, role=role, is_html=False)
+
+    ticket = Ticket(id="t1", record="ticket t1", email="a@example.com", messages=[
+        message("customer", "Perfect, thanks, it all arrived today"),
+        message("agent", "Hi, how can I help?"),
+        message("customer", "My parcel never arrived."),
+        message("agent", "Sent a new one."),
+        message("customer", "Perfect, thanks"),
+    ])
+    units = ticket_document(ticket).units
+    assert [(u.role, u.analyse) for u in units] == [
+        ("customer", True), ("agent", False), ("customer", True), ("agent", False), ("customer", False)
+    ]
+
+
+def test_an_out_of_office_reply_is_recognised_wherever_its_phrases_sit():
+    from ingest.email_clean import is_auto_reply
+
+    assert is_auto_reply("Thank you for your email. I am out of the office until Tuesday 3 March with limited "
+                         "access to email. For anything urgent please call the front desk on [PHONE].")
+    assert is_auto_reply("Hello,\nThis is an automated reply: we will be in touch.")
+    assert not is_auto_reply("Hi, I am out of the office until Monday but my partner can take the parcel")
+    assert not is_auto_reply("I was out of the office last week so I missed the courier. Can you resend it?")
