@@ -65,6 +65,14 @@ def clean_text(text: str) -> str:
     return _PLACEHOLDER_RE.sub(" ", text)
 
 
+# Greetings and thanks open and close messages whatever they are about: as keywords they name no theme
+# ("serum / skin / hi", "new order / refund / thanks").
+COURTESY_WORDS = frozenset({
+    "hi", "hello", "hey", "hiya", "dear", "thanks", "thank", "thx", "cheers", "regards", "please", "pls", "sorry",
+    "bye", "goodbye",
+})
+
+
 def _is_term_token(token) -> bool:
     lower = token.lower_
     lemma = (token.lemma_ or lower).lower()
@@ -75,6 +83,8 @@ def _is_term_token(token) -> bool:
         and lower not in STOP_WORDS
         and lemma not in STOP_WORDS
         and lower not in _PLACEHOLDER_WORDS
+        and lower not in COURTESY_WORDS
+        and lemma not in COURTESY_WORDS
     )
 
 

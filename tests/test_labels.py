@@ -144,3 +144,13 @@ def test_generic_words_stay_out_of_labels_unless_nothing_else_is_left():
     assert short_label(["serum", "like", "cleanser"]) == "serum / cleanser"
     assert short_label(["lol", "self care"]) == "self care"
     assert short_label(["ok", "yeah"]) == "ok"
+
+
+def test_greetings_and_thanks_are_not_keywords():
+    import spacy
+
+    from insight.labels import doc_terms
+
+    nlp = spacy.blank("en")
+    terms = [key for key, _ in doc_terms(nlp("Hi team, thanks: the serum pump leaked, please help"))]
+    assert terms == ["team", "serum", "pump", "leaked", "help"]
