@@ -46,14 +46,23 @@ class InsightApp(App):
         self.data_version = 0  # bumped by edits: screens reload on resume only when it moved
         self.prefetched: dict[tuple, Any] = {}  # views fetched ahead for the row under the cursor
 
-    def on_mount(self) -> None:
-        self.set_timer(1.0, self.freeze_heap)
+    async def on_mount(self) -> None:
+        """Build every place before the first is shown, without drawing the others: a first visit otherwise
+        spent 75-160 ms while Textual composed and styled the place (bench/tui_speed.py); here it costs the
+        start-up about as much, once. Keys pressed meanwhile wait in the app's queue."""
+        start = self.current_mode
+        with self.batch_update():  # nothing is drawn until the first place is back
+            for mode in self.MODES:
+                if mode != start:
+                    await self.switch_mode(mode)
+            await self.switch_mode(start)
+        self.freeze_heap()
 
     def freeze_heap(self) -> None:
         """Move what is alive now (Textual's widgets and caches, the loaded data) out of the garbage
         collector's reach. A full collection walks every object and paused the UI for 40-125 ms in about one
         detail screen opening in eight (bench, with gc callbacks); frozen objects are skipped. Called once
-        the first screen is up and again when a kind of detail screen is first built."""
+        the places are built and again when a kind of detail screen is first built."""
         gc.freeze()
 
     def data_changed(self) -> None:
