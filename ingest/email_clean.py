@@ -164,19 +164,21 @@ def strip_signature(text: str) -> str:
 
 
 # Said anywhere in a short message, these mark it as generated ("Thank you for your email. I am out of the
-# office until Tuesday ... This is an automated reply."): one sure sign, or two of the usual phrases.
+# office until Tuesday ... This is an automated reply."): a sure sign, or being out of the office together with
+# one of the usual phrases. A customer's own words rarely carry both.
 _AUTO_REPLY_SURE = re.compile(
     r"\b(?:this is an automated (?:message|response|reply)|this (?:e-?mail|message) (?:was|is) (?:sent )?"
     r"automatically)\b",
     re.I,
 )
+_OUT_OF_OFFICE = re.compile(
+    r"\b(?:i am|i'm) (?:currently )?(?:out of|away from) (?:the )?office (?:until|till|from|and|with)\b", re.I
+)
 _AUTO_REPLY_USUAL = [
     re.compile(p, re.I) for p in (
-        r"\b(?:i am|i'm) (?:currently )?(?:out of|away from) (?:the )?office\b",
         r"\blimited access to (?:my )?e-?mail\b",
-        r"\bfor (?:anything|something) urgent\b|\bif (?:it is|it's) urgent\b",
-        r"\b(?:i will|i'll) (?:respond|reply|get back to you) (?:when|on my return|as soon as i)\b",
-        r"\bthank you for your (?:e-?mail|message)\b",
+        r"\bfor (?:anything|something) urgent\b",
+        r"\b(?:i will|i'll) (?:respond|reply|get back to you) (?:on my return|when i(?:'m| am) back)\b",
     )
 ]
 AUTO_REPLY_MAX_WORDS = 80
@@ -188,7 +190,9 @@ def is_auto_reply(text: str) -> bool:
         return True
     if len(text.split()) > AUTO_REPLY_MAX_WORDS:
         return False
-    return _AUTO_REPLY_SURE.search(text) is not None or sum(p.search(text) is not None for p in _AUTO_REPLY_USUAL) >= 2
+    if _AUTO_REPLY_SURE.search(text):
+        return True
+    return _OUT_OF_OFFICE.search(text) is not None and any(p.search(text) for p in _AUTO_REPLY_USUAL)
 
 
 def clean_message(body: str | None, *, is_html: bool | None = None) -> str:
@@ -212,18 +216,22 @@ _ACKNOWLEDGES = re.compile(
     re.I,
 )
 _STILL_A_PROBLEM = re.compile(
-    r"\?|\b(?:not|no|never|still|but|however|though|again|wrong|broken|missing|damaged|refund|cancel|"
+    r"\?|\b(?:not|no|never|still|but|however|though|again|too|also|wrong|broken|missing|damaged|refund|cancel|"
     r"haven't|hasn't|didn't|doesn't|isn't|wasn't|won't|can't|cannot)\b|n't\b",
     re.I,
 )
+_SENTENCE = re.compile(r"[^.!?\n]+")
 ACKNOWLEDGEMENT_MAX_WORDS = 12
 
 
 def is_acknowledgement(text: str) -> bool:
-    """A short reply that thanks or agrees and raises nothing (no question, negation or problem word)."""
+    """A short reply that thanks or agrees in every sentence and raises nothing (no question, negation or
+    problem word): "Ok thanks. It smells awful." has a sentence that only complains, so it is feedback."""
     words = text.split()
+    sentences = [s for s in _SENTENCE.findall(text) if any(c.isalpha() for c in s)]
     return (
         0 < len(words) <= ACKNOWLEDGEMENT_MAX_WORDS
-        and _ACKNOWLEDGES.search(text) is not None
+        and bool(sentences)
+        and all(_ACKNOWLEDGES.search(s) for s in sentences)
         and _STILL_A_PROBLEM.search(text) is None
     )

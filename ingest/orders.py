@@ -25,7 +25,6 @@ import codecs
 import csv
 import gc
 import json
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -414,12 +413,9 @@ def _details(parsed: ParsedOrders, resolver: CustomerResolver) -> dict[str, obje
     return details
 
 
-def product_words(db: sqlite_utils.Database) -> set[str]:
-    """The words of the brand's product names (from its order lines), which redaction must not take for
-    people: "Is the Cloud Moisturiser safe…" names a product, not a customer."""
+def product_names(db: sqlite_utils.Database) -> list[str]:
+    """The brand's product names (from its order lines), which redaction must not take for people: "Is the
+    Cloud Moisturiser safe…" names a product, not a customer."""
     if "order_lines" not in db.table_names():
-        return set()
-    words: set[str] = set()
-    for (name,) in db.execute("SELECT DISTINCT name FROM order_lines WHERE name IS NOT NULL"):
-        words.update(w.lower() for w in re.findall(r"[^\W\d_]{3,}", name))
-    return words
+        return []
+    return [name for (name,) in db.execute("SELECT DISTINCT name FROM order_lines WHERE name IS NOT NULL")]

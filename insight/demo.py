@@ -57,10 +57,10 @@ def sample_files(sample_dir: Path) -> dict[str, list[Path]]:
 
 
 def import_sample(db: sqlite_utils.Database, sample_dir: Path, nlp: Any, report: DemoReport, log: Log) -> None:
-    from ingest.orders import import_orders, product_words
+    from ingest.orders import import_orders, product_names
 
     files = sample_files(sample_dir)
-    redactor = Redactor(nlp=nlp, not_names_loader=lambda: product_words(db))  # read after the orders are in
+    redactor = Redactor(nlp=nlp, product_names_loader=lambda: product_names(db))  # read after the orders are in
     for kind in ("orders", "survey", "interview", "review", "ticket"):
         started = time.perf_counter()
         for path in files[kind]:

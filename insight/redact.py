@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -59,30 +58,6 @@ def could_name_someone(text: str, start: int, word: str, common: set[str]) -> bo
 
 def has_name_candidate(text: str, common: set[str]) -> bool:
     return any(could_name_someone(text, m.start(), m.group(), common) for m in _CAPITALISED.finditer(text))
-
-
-# Languages whose function words mark a text as not English, so the English NER model is not run on it (it
-# tags capitalised nouns and greetings there as people: "Vielen Dank" -> [NAME]).
-OTHER_LANGUAGES = ("de", "es", "fr", "it", "pt", "nl")
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-
-
-@cache
-def _stop_words() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
-    from spacy.util import get_lang_class
-
-    english = frozenset(get_lang_class("en").Defaults.stop_words)
-    others = {lang: frozenset(get_lang_class(lang).Defaults.stop_words) - english for lang in OTHER_LANGUAGES}
-    return english, others
-
-
-def written_in_english(text: str) -> bool:
-    """False when another language's function words outnumber English ones (at least two of them)."""
-    english, others = _stop_words()
-    words = [w.lower() for w in _WORD.findall(text)]
-    ours = sum(w in english for w in words)
-    theirs = max(sum(w in stops for w in words) for stops in others.values())
-    return not (theirs >= 2 and theirs > ours)
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -151,15 +126,22 @@ class Redactor:
     enabled: bool = True
     batch_size: int = 64
     loader: Callable[[], Language | None] | None = None
-    # Words that are never a person here (the brand's product names, from its order lines), read on first use.
-    not_names: set[str] = field(default_factory=set)
-    not_names_loader: Callable[[], set[str]] | None = None
+    # The brand's product names (from its order lines), read on first use: an entity that is one of them, or
+    # two or more of its words in a row ("Cloud Moisturiser"), is a product, not a person. Single words are
+    # not enough: "Terry" or "Rose" may name a product and a customer.
+    product_names: set[str] = field(default_factory=set)
+    product_names_loader: Callable[[], Iterable[str]] | None = None
 
-    def _not_names(self) -> set[str]:
-        if self.not_names_loader is not None:
-            self.not_names |= {w.lower() for w in self.not_names_loader()}
-            self.not_names_loader = None
-        return self.not_names
+    _phrases: set[tuple[str, ...]] | None = None
+
+    def _product_phrases(self) -> set[tuple[str, ...]]:
+        if self.product_names_loader is not None:
+            self.product_names |= set(self.product_names_loader())
+            self.product_names_loader = None
+            self._phrases = None
+        if self._phrases is None:
+            self._phrases = product_phrases(self.product_names)
+        return self._phrases
 
     def _pipeline(self) -> Language | None:
         if self.nlp is None and self.loader is not None:
@@ -182,19 +164,15 @@ class Redactor:
         nlp = self._pipeline()
         assert nlp is not None
         common = common_words(cleaned)
-        not_names = self._not_names()
-        english_model = nlp.lang == "en"
-        candidates = [
-            t for t in dict.fromkeys(cleaned)
-            if has_name_candidate(t, common) and (written_in_english(t) or not english_model)
-        ]
+        not_names = self._product_phrases()
+        candidates = [t for t in dict.fromkeys(cleaned) if has_name_candidate(t, common)]
         # The tagger tells a proper noun from "Glass jar" or "Fingers crossed", which NER alone calls people.
         disable = [name for name in nlp.pipe_names if name not in NER_PIPES]
         docs = nlp.pipe(candidates, batch_size=self.batch_size, disable=disable)
         redacted = {
             text: _replace_people(text, doc, common, not_names) for text, doc in zip(candidates, docs, strict=True)
         }
-        return [redact_greetings(redacted.get(text, text), common | not_names) for text in cleaned]
+        return [redact_greetings(redacted.get(text, text), common) for text in cleaned]
 
     def redact(self, text: str) -> str:
         return self.redact_many([text])[0]
@@ -204,19 +182,34 @@ NER_PIPES = ("tok2vec", "tagger", "attribute_ruler", "ner")
 PERSON_LABELS = ("PERSON", "PER")  # English pipelines; multilingual ones (xx_ent_wiki_sm)
 
 
-def is_person(entity, text: str, common: set[str], not_names: set[str]) -> bool:  # noqa: ANN001 - spaCy Span
+def product_phrases(names: Iterable[str]) -> set[tuple[str, ...]]:
+    """Each product name's words, whole and every run of two or more of them, lower-cased."""
+    phrases: set[tuple[str, ...]] = set()
+    for name in names:
+        words = tuple(w.lower() for w in _NAME_WORD.findall(name))
+        if words:
+            phrases.add(words)
+        for size in range(2, len(words)):
+            phrases.update(words[i:i + size] for i in range(len(words) - size + 1))
+    return phrases
+
+
+_NAME_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def is_person(entity, text: str, common: set[str], not_names: set[tuple[str, ...]]) -> bool:  # noqa: ANN001
     if entity.label_ not in PERSON_LABELS or entity.text.strip("[]") in ("EMAIL", "PHONE", "CARD", "NAME"):
         return False
     if not could_name_someone(text, entity.start_char, entity[0].text, common):
         return False
-    words = [t.text.lower() for t in entity if t.is_alpha]
-    if words and all(w in not_names for w in words):
+    words = tuple(t.text.lower() for t in entity if t.is_alpha)
+    if words and words in not_names:
         return False  # a product name
-    tagged = entity.doc.has_annotation("TAG")
+    tagged = entity.doc.has_annotation("POS")
     return not tagged or any(t.pos_ == "PROPN" for t in entity)
 
 
-def _replace_people(text: str, doc, common: set[str], not_names: set[str] = frozenset()) -> str:  # noqa: ANN001
+def _replace_people(text: str, doc, common: set[str], not_names: set[tuple[str, ...]] = frozenset()) -> str:  # noqa: ANN001
     spans = [(e.start_char, e.end_char) for e in doc.ents if is_person(e, text, common, not_names)]
     for start, end in reversed(spans):
         text = text[:start] + NAME_TOKEN + text[end:]

@@ -241,7 +241,8 @@ def test_follow_ups_that_only_say_thanks_are_context_not_feedback():
                  "Great, thanks for sorting it out."):
         assert is_acknowledgement(text), text
     for text in ("Thanks, but it still doesn't work", "Thanks! Can I also change the address?",
-                 "The pump leaked again, thanks", "Love the cream",
+                 "The pump leaked again, thanks", "Love the cream", "Great, thanks! The new serum gave me a rash.",
+                 "Ok thanks. It smells awful.", "Thanks, the replacement leaked too.",
                  "Thanks. The replacement arrived but the box was crushed and the serum bottle had cracked"):
         assert not is_acknowledgement(text), text
 
@@ -274,3 +275,5 @@ def test_an_out_of_office_reply_is_recognised_wherever_its_phrases_sit():
     assert is_auto_reply("Hello,\nThis is an automated reply: we will be in touch.")
     assert not is_auto_reply("Hi, I am out of the office until Monday but my partner can take the parcel")
     assert not is_auto_reply("I was out of the office last week so I missed the courier. Can you resend it?")
+    assert not is_auto_reply("Thank you for your email. If it is urgent: the parcel is damaged and leaking.")
+    assert not is_auto_reply("Thank you for your message. I will get back to you when I have checked the box.")

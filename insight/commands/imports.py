@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ingest.errors import ImportFailure
 from ingest.model import ImportOptions, ImportSummary, Window
-from ingest.orders import product_words
+from ingest.orders import product_names
 from ingest.parsers import FOLDER_SUFFIXES, ParseOptions, feedback_parser
 from ingest.store import store_parsed
 from insight.commands.common import db_from_context, json_option, parse_mapping
@@ -81,7 +81,7 @@ def run_feedback_import(
     db = open_db(db_from_context(ctx))
     parse = feedback_parser(kind, db, lambda: _pipeline(spacy_model), parse_options)
     redactor = Redactor(enabled=options.redact, loader=lambda: _pipeline(spacy_model),
-                        not_names_loader=lambda: product_words(db))
+                        product_names_loader=lambda: product_names(db))
     summaries: list[ImportSummary] = []
     failures: list[dict[str, str]] = []
     for path in expand_files(files, FOLDER_SUFFIXES.get(kind)):
