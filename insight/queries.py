@@ -582,7 +582,7 @@ def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None
     marks = ",".join("?" * len(ids))
     scopes = {scope} | {r[0] for r in db.execute(f"SELECT scope FROM themes WHERE id IN ({marks})", ids)}
     single = {scope_source(s) for s in scopes}
-    if len(single) == 1 and None not in single:  # one source: no need to look at every unit
+    if len(single) == 1 and None not in single and size:  # one source: no need to look at every unit
         sources = [(single.pop(), int(size))]
     else:
         sources = [

@@ -438,3 +438,39 @@ async def test_the_highlighted_segment_is_fetched_ahead_and_opens_from_it(brand_
         await settle(pilot)
         assert opened == [] and isinstance(app.screen, SegmentDetailScreen) and app.screen.segment == segment
         assert static_text(app, "#segment-header").startswith(f"[b]{segment}[/b]")
+
+
+@pytest.mark.asyncio
+async def test_only_the_latest_open_lands(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_theme(1)
+        app.open_theme(2)  # asked for before the first arrived: the first is stale
+        await settle(pilot)
+        assert [type(s).__name__ for s in app.screen_stack] == ["OverviewScreen", "ThemeDetailScreen"]
+        assert app.screen.detail.id == 2
+
+
+@pytest.mark.asyncio
+async def test_a_reused_theme_screen_on_a_missing_theme_shows_nothing_of_the_last_one(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_theme(1)
+        await settle(pilot)
+        await pilot.press("escape")
+        app.open_theme(99999)
+        await settle(pilot)
+        assert "no longer exists" in static_text(app, "#theme-header")
+        assert static_text(app, "#representative") == "" and app.screen.sub_title == "Theme #99999"
+
+
+@pytest.mark.asyncio
+async def test_a_brief_asked_for_another_segment_is_not_shown(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        segments = [r[0] for r in db_rows(brand_path, "SELECT DISTINCT segment FROM rfm_scores ORDER BY segment")]
+        app.open_segment(segments[1], tab="brief")
+        await settle(pilot)
+        screen = app.screen
+        screen.show_brief(segments[0], "# a late brief for the segment shown before")
+        assert segments[1] in screen.query_one("#brief-md", Markdown).source

@@ -45,6 +45,7 @@ class InsightApp(App):
         self.sub_title = str(db_path)
         self.data_version = 0  # bumped by edits: screens reload on resume only when it moved
         self.prefetched: dict[tuple, Any] = {}  # views fetched ahead for the row under the cursor
+        self.open_requests = 0  # counts detail screens asked for; only the latest one opens
 
     async def on_mount(self) -> None:
         """Build every place before the first is shown, without drawing the others: a first visit otherwise
@@ -75,10 +76,18 @@ class InsightApp(App):
         """Fetch a detail screen's data in a worker, then push the screen with it: the screen is composed,
         styled and drawn once, with its data, instead of once empty and again per query that arrives."""
 
+        self.open_requests += 1
+        request, origin = self.open_requests, self.screen
+
+        def still_wanted(view: Any) -> None:
+            # A newer open, or the user moving on while this one was fetched, makes this one stale.
+            if request == self.open_requests and self.screen is origin:
+                push(view)
+
         def work() -> None:
             try:
                 view = fetch()
-                self.call_from_thread(push, view)
+                self.call_from_thread(still_wanted, view)
             except Exception as exc:  # noqa: BLE001 - shown, never crashes the UI
                 self.call_from_thread(self.notify, f"Could not open: {exc}", severity="error", timeout=8)
 
@@ -124,9 +133,15 @@ class InsightApp(App):
         if key in self.prefetched:
             return
 
+        version = self.data_version
+
+        def keep(view: SegmentView) -> None:
+            if version == self.data_version:  # an edit since makes it stale
+                self.prefetched[key] = view
+
         def work() -> None:
             view = fetch_segment_view(self.data, segment, None)
-            self.call_from_thread(self.prefetched.__setitem__, key, view)
+            self.call_from_thread(keep, view)
 
         self.run_worker(work, thread=True, group="prefetch", exclusive=True, exit_on_error=False)
 

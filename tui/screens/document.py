@@ -54,6 +54,7 @@ class DocumentScreen(PlaceScreen):
         self.unit_id = unit_id
         self.doc: queries.DocumentView | None = None
         self.pending = doc  # fetched before the screen was shown (App.open_document)
+        self.fresh = doc is not None  # a fetched target (or None: gone) waits to be shown on resume
         self.position = 0
 
     def compose_body(self) -> ComposeResult:
@@ -62,22 +63,23 @@ class DocumentScreen(PlaceScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        if self.pending is None:
+        if not self.fresh:
             document_id = self.document_id
             self.run_query(lambda: queries.document(self.data.read(), document_id), self.show, group="document")
 
     def retarget(self, document_id: int, unit_id: int | None, doc: queries.DocumentView | None) -> None:
         """Show another document in this (already composed) screen; it is drawn as the screen resumes."""
-        self.document_id, self.unit_id, self.pending = document_id, unit_id, doc
+        self.document_id, self.unit_id, self.pending, self.fresh = document_id, unit_id, doc, True
 
     def on_screen_resume(self) -> None:
-        if self.pending is not None or self.doc is None:
-            pending, self.pending = self.pending, None
+        if self.fresh:
+            pending, self.pending, self.fresh = self.pending, None, False
             self.show(pending)
 
     def show(self, doc: queries.DocumentView | None) -> None:
         if doc is None:
             self.doc = None
+            self.sub_title = "Document"
             self.query_one("#doc-header", Static).update(Text("This document is no longer in the database.", style="red"))
             self.query_one("#doc-body", VerticalScroll).remove_children()
             return

@@ -242,10 +242,12 @@ class SegmentDetailScreen(PlaceScreen):
             except Exception as exc:  # noqa: BLE001 - the tab says why there is no brief
                 return f"*No brief for {segment}:* {exc}"
 
-        self.run_query(brief, self.show_brief, group="brief")
+        self.run_query(brief, lambda markdown: self.show_brief(segment, markdown), group="brief")
 
-    def show_brief(self, markdown: str) -> None:
-        self.shown_brief = self.segment
+    def show_brief(self, segment: str, markdown: str) -> None:
+        if segment != self.segment:
+            return  # a brief asked for before the screen moved to another segment
+        self.shown_brief = segment
         self.query_one("#brief-md", Markdown).update(markdown)
 
     def action_export_brief(self) -> None:

@@ -120,6 +120,7 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         self.filtered = is_narrowed(self.filter)
         self.detail: queries.ThemeDetail | None = None
         self.view = view
+        self.applied: ThemeView | None = None  # the view on screen (a missing theme leaves detail None)
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="theme-detail"):
@@ -156,7 +157,7 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         self.view = view
 
     def on_screen_resume(self) -> None:
-        if self.view is not None and self.detail is None:
+        if self.view is not None and self.applied is not self.view:
             self.apply(self.view)
             panel = self.query_one(QuotePanel)
             panel.table.move_cursor(row=0, animate=False)
@@ -169,6 +170,7 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         self.run_query(lambda: fetch_theme_view(self.data, theme_id, filt, filtered), self.apply, group="detail")
 
     def apply(self, view: ThemeView) -> None:
+        self.applied = view
         with self.app.batch_update():
             self.show(view.detail)
             self.show_quotes(view.quotes)
@@ -181,7 +183,11 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
 
     def show(self, detail: queries.ThemeDetail | None) -> None:
         if detail is None:
+            self.detail = None
+            self.sub_title = f"Theme #{self.theme_id}"
             self.query_one("#theme-header", Static).update(Text(f"Theme #{self.theme_id} no longer exists.", style="red"))
+            self.query_one("#trend", Static).update("")
+            self.query_one("#representative", Static).update("")
             return
         self.detail = detail
         self.sub_title = f"Theme #{detail.id}: {detail.label}"
