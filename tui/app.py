@@ -102,6 +102,18 @@ class InsightApp(App):
         screen = self.get_screen(name)
         return None if any(screen in stack for stack in self.screen_stacks()) else screen
 
+    def show_detail(self, name: str, make: Callable[[], Screen], retarget: Callable[[Any], None]) -> None:
+        """Push the installed detail screen `name`, retargeted, or a new one (installed when it is the first)."""
+        screen = self.reusable(name)
+        if screen is None:
+            screen = make()
+            if not self.is_screen_installed(name):
+                self.install_screen(screen, name)
+                self.call_after_refresh(self.freeze_heap)
+        else:
+            retarget(screen)
+        self.push_screen(screen)
+
     def screen_stacks(self) -> list[list[Screen]]:
         stacks = []
         for mode in self.MODES:
@@ -115,15 +127,8 @@ class InsightApp(App):
         narrowed = list_filter(filt)
 
         def push(view: ThemeView) -> None:
-            screen = self.reusable("theme")
-            if screen is None:
-                screen = ThemeDetailScreen(theme_id, filt, view)
-                if not self.is_screen_installed("theme"):
-                    self.install_screen(screen, "theme")
-                    self.call_after_refresh(self.freeze_heap)
-            else:
-                screen.retarget(theme_id, filt, view)  # type: ignore[attr-defined]
-            self.push_screen(screen)
+            self.show_detail("theme", lambda: ThemeDetailScreen(theme_id, filt, view),
+                             lambda screen: screen.retarget(theme_id, filt, view))
 
         self.open_with(lambda: fetch_theme_view(self.data, theme_id, narrowed, is_narrowed(narrowed)), push)
 
@@ -147,15 +152,8 @@ class InsightApp(App):
 
     def open_segment(self, segment: str, theme_id: int | None = None, tab: str = "themes") -> None:
         def push(view: SegmentView) -> None:
-            screen = self.reusable("segment")
-            if screen is None:
-                screen = SegmentDetailScreen(segment, theme_id, tab, view)
-                if not self.is_screen_installed("segment"):
-                    self.install_screen(screen, "segment")
-                    self.call_after_refresh(self.freeze_heap)
-            else:
-                screen.retarget(segment, theme_id, tab, view)  # type: ignore[attr-defined]
-            self.push_screen(screen)
+            self.show_detail("segment", lambda: SegmentDetailScreen(segment, theme_id, tab, view),
+                             lambda screen: screen.retarget(segment, theme_id, tab, view))
 
         ready = self.prefetched.get(("segment", segment, theme_id))
         if ready is not None and (ready.links is not None or self.data.links_if_ready() is None):
@@ -165,15 +163,8 @@ class InsightApp(App):
 
     def open_document(self, document_id: int, unit_id: int | None = None) -> None:
         def push(doc: queries.DocumentView | None) -> None:
-            screen = self.reusable("document")
-            if screen is None:
-                screen = DocumentScreen(document_id, unit_id, doc)
-                if not self.is_screen_installed("document"):
-                    self.install_screen(screen, "document")
-                    self.call_after_refresh(self.freeze_heap)
-            else:
-                screen.retarget(document_id, unit_id, doc)  # type: ignore[attr-defined]
-            self.push_screen(screen)
+            self.show_detail("document", lambda: DocumentScreen(document_id, unit_id, doc),
+                             lambda screen: screen.retarget(document_id, unit_id, doc))
 
         self.open_with(lambda: queries.document(self.data.read(), document_id), push)
 
