@@ -204,8 +204,8 @@ class SegmentDetailScreen(PlaceScreen):
             self.app.open_theme(int(event.row_key.value), queries.ThemeFilter(segment=self.segment))  # type: ignore[attr-defined]
 
     def show_theme_quotes(self, theme_id: int, label: str, first: queries.QuotePage | None = None) -> None:
-        if self.query_one(QuotePanel).showing == (theme_id, self.segment):
-            return  # the highlight landed on the theme already shown
+        if first is None and self.query_one(QuotePanel).showing == (theme_id, self.segment):
+            return  # the highlight landed on the theme already shown (a freshly fetched page is always shown)
         self.query_one(QuotePanel).show(
             segment_quote_fetch(self.data, theme_id, self.segment), f"“{label}”: quotes from {self.segment}", first,
             showing=(theme_id, self.segment),
