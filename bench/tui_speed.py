@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -64,7 +66,8 @@ Input._on_mount = _steady_cursor(Input._on_mount)  # type: ignore[method-assign]
 
 
 class FrameClock:
-    """Notes when the app hands a finished frame to its driver (the compositor has rendered it by then)."""
+    """Notes when the app hands a finished frame to its driver (the compositor has rendered it by then).
+    A frame rendered during a batch update is dropped by Textual, not shown, and not counted."""
 
     def __init__(self, app: App) -> None:
         self.last = 0.0
@@ -72,7 +75,7 @@ class FrameClock:
         display = app._display
 
         def timed(screen, renderable):  # noqa: ANN001, ANN202 - same signature as App._display
-            if renderable is not None:
+            if renderable is not None and not app._batch_count:
                 self.last = time.perf_counter()
                 self.count += 1
             return display(screen, renderable)
@@ -133,6 +136,27 @@ async def wait_background(pilot) -> float:
     started = time.perf_counter()
     await pilot.app.workers.wait_for_complete()
     return time.perf_counter() - started
+
+
+class GcClock:
+    """Records how long each garbage collection paused the app, by generation."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[int, list[float]] = defaultdict(list)
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses[info["generation"]].append(time.perf_counter() - self._started)
+
+    def report(self) -> None:
+        gc.callbacks.remove(self._callback)
+        for generation, pauses in sorted(self.pauses.items()):
+            print(f"garbage collections of generation {generation}: {len(pauses)}, "
+                  f"max {max(pauses) * 1000:.1f} ms, total {sum(pauses) * 1000:.0f} ms")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -214,6 +238,7 @@ async def run(path: Path, rounds: int) -> None:
               f"{shell * 1000:.0f} ms, overview with data in {first * 1000:.0f} ms")
 
         round_no = 0
+        gc_clock = GcClock()
 
         async def key(label: str, name: str) -> None:
             # The first time a kind of screen opens, Textual composes and styles it: reported apart.
@@ -262,6 +287,9 @@ async def run(path: Path, rounds: int) -> None:
             await key("f (similar quotes)", "f")
             await key("1 (to Overview)", "1")
     report(timings, "insight TUI on the big database: key-to-frame latency")
+    gc_clock.report()
+    print(f"full collections run by the app while the user paused: {app.idle_gc.collections}; "
+          f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     report(await baseline(rounds), "the same harness on a bare Textual app (Header, DataTable, Footer)")
     load = os.getloadavg()
     print(f"\nload average during the run: {load[0]:.1f} (machine has {os.cpu_count()} cores)")

@@ -474,3 +474,61 @@ async def test_a_brief_asked_for_another_segment_is_not_shown(brand_path, tmp_pa
         screen = app.screen
         screen.show_brief(segments[0], "# a late brief for the segment shown before")
         assert segments[1] in screen.query_one("#brief-md", Markdown).source
+
+
+@pytest.mark.asyncio
+async def test_search_focuses_its_results_when_they_arrive_and_stays_in_the_box_when_none_match(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press(*"delivery", "enter")
+        await settle(pilot)
+        panel = app.screen.query_one(QuotePanel)
+        assert app.focused is panel.table and panel.table.border_title == "Quotes matching 'delivery', best first"
+        assert panel.current is not None and panel.current.text in static_text(app, ".preview")
+        await pilot.press("slash", "ctrl+u", *"zzzqqq", "enter")
+        await settle(pilot)
+        assert app.focused is app.screen.query_one("#search-input")
+        assert panel.table.row_count == 0 and "No quotes match" in static_text(app, ".preview")
+
+
+@pytest.mark.asyncio
+async def test_table_cells_are_plain_text_not_markup(tmp_path):
+    from textual.app import App, ComposeResult
+
+    from tui.widgets.table import Table
+
+    class One(App):
+        def compose(self) -> ComposeResult:
+            yield Table()
+
+    app = One()
+    async with app.run_test() as pilot:
+        table = app.query_one(Table)
+        table.add_column("quote")
+        table.add_row("closing [/] and [b]bold[/b] as typed")  # Rich markup would raise on the first
+        await pilot.pause()
+        assert table.get_row_at(0)[0].plain == "closing [/] and [b]bold[/b] as typed"
+
+
+@pytest.mark.asyncio
+async def test_switching_places_is_not_held_back_and_detail_screens_are_built_ahead(brand_path, tmp_path, monkeypatch):
+    from textual.app import App
+
+    holds: list[float] = []
+    real_delay_update = App.delay_update
+    monkeypatch.setattr(App, "delay_update", lambda self, delay=0.05: (holds.append(delay), real_delay_update(self, delay)))
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert all(app.is_screen_installed(name) for name in ("theme", "segment", "document"))
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        assert isinstance(app.screen, SegmentsScreen) and app._batch_count == 0
+        assert holds == []
+        await pilot.press("2", "down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ThemeDetailScreen) and app.screen is app.get_screen("theme")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -14,6 +15,7 @@ from textual.screen import Screen
 from insight import queries
 from tui.commands import InsightCommands
 from tui.data import DataSource
+from tui.idle_gc import IdleCollector
 from tui.screens.document import DocumentScreen
 from tui.screens.help import HelpScreen
 from tui.screens.overview import OverviewScreen
@@ -39,13 +41,16 @@ class InsightApp(App):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, db_path: Path, *, briefs_dir: Path = Path("briefs")) -> None:
+    def __init__(self, db_path: Path, *, briefs_dir: Path = Path("briefs"),
+                 idle_gc: IdleCollector | None = None) -> None:
         super().__init__()
+        self.idle_gc = idle_gc or IdleCollector()
         self.data = DataSource(Path(db_path), briefs_dir)
         self.sub_title = str(db_path)
         self.data_version = 0  # bumped by edits: screens reload on resume only when it moved
         self.prefetched: dict[tuple, Any] = {}  # views fetched ahead for the row under the cursor
         self.open_requests = 0  # counts detail screens asked for; only the latest one opens
+        self.switching = False  # inside switch_mode (see delay_update)
 
     async def on_mount(self) -> None:
         """Build every place before the first is shown, without drawing the others: a first visit otherwise
@@ -57,7 +62,68 @@ class InsightApp(App):
                 if mode != start:
                     await self.switch_mode(mode)
             await self.switch_mode(start)
+            await self.build_details_ahead()
         self.freeze_heap()
+        self.idle_gc.start()
+        self.idle_gc.touched()  # start-up's garbage goes at the first pause
+        self.set_interval(0.25, self.idle_gc.tick, name="idle garbage collection")
+
+    def on_unmount(self) -> None:
+        self.idle_gc.stop()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp):
+            self.idle_gc.touched()
+        await super().on_event(event)
+
+    async def build_details_ahead(self) -> None:
+        """Compose the theme, segment and document screens once, on the largest theme, the first segment and
+        a quote's document, and keep them installed: the first opening of each kind otherwise paid ~70 ms
+        of composing and styling on top of the ~70 of a later one (bench/tui_speed.py)."""
+        data = self.data
+        themes = queries.list_themes(data.read(), limit=1).rows
+        builds: list[tuple[str, Screen]] = []
+        if themes:
+            theme_id = themes[0].id
+            view = fetch_theme_view(data, theme_id, queries.ThemeFilter(), False)
+            builds.append(("theme", ThemeDetailScreen(theme_id, None, view)))
+            if view.quotes.rows:
+                quote = view.quotes.rows[0]
+                doc = queries.document(data.read(), quote.document_id)
+                builds.append(("document", DocumentScreen(quote.document_id, quote.unit_id, doc)))
+        segments = data.segment_rows()
+        if segments:
+            builds.append(("segment", SegmentDetailScreen(segments[0].segment, None, "themes",
+                                                          fetch_segment_view(data, segments[0].segment, None))))
+        for name, screen in builds:
+            self.install_screen(screen, name)
+            await self.push_screen(screen)
+            await self.pop_screen()
+
+    def switch_mode(self, mode: str) -> Any:
+        """Switch places without Textual's 50 ms hold. Textual stops drawing for 50 ms after every mode
+        switch (`App.delay_update`) to hide a place being built; every place here is built before the first
+        is shown, and that hold was most of a switch (bench/tui_speed.py: ~100 ms for a bare Textual app).
+        Drawing waits instead until the new place has handled its resume (its styles refreshed), so its
+        first frame is already the finished one."""
+        self.switching = True
+        try:
+            waiting = super().switch_mode(mode)
+        finally:
+            self.switching = False
+        self._begin_batch()
+
+        def end_batch() -> None:
+            self._end_batch()
+            if not self._batch_count:
+                self.screen.refresh()
+
+        self.screen.call_later(end_batch)  # queued behind the ScreenResume that switch_mode posted
+        return waiting
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        if not self.switching:
+            super().delay_update(delay)
 
     def freeze_heap(self) -> None:
         """Move what is alive now (Textual's widgets and caches, the loaded data) out of the garbage

