@@ -47,7 +47,8 @@ from tui.app import InsightApp
 
 IMPORT_SECONDS = time.perf_counter() - _import_started  # insight's and the TUI's imports (numpy, Textual, ...)
 
-BACKGROUND = {"links", "vectors"}  # worker groups a key does not wait for
+BACKGROUND = {"links", "vectors", "prefetch", "quotes-ahead"}  # worker groups a key does not wait for: they fetch
+# ahead for a key not pressed yet and draw nothing (a frame they caused would still be caught by settle)
 QUIET = 0.1  # a key has answered when no frame came for this long (a new screen can compose unseen for 50 ms)
 SIZE = (160, 48)
 

@@ -532,3 +532,64 @@ async def test_switching_places_is_not_held_back_and_detail_screens_are_built_ah
         await pilot.press("2", "down", "enter")
         await settle(pilot)
         assert isinstance(app.screen, ThemeDetailScreen) and app.screen is app.get_screen("theme")
+
+
+@pytest.mark.asyncio
+async def test_a_segments_neighbouring_themes_quotes_are_fetched_ahead_and_are_the_right_ones(brand_path, tmp_path,
+                                                                                            monkeypatch):
+    from insight import queries
+
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        themes = screen.query_one("#segment-themes")
+        assert themes.row_count >= 2
+        below = int(themes.coordinate_to_cell_key((1, 0)).row_key.value)
+        assert below in screen.fetched_ahead
+        import tui.screens.segment_detail as segment_detail
+
+        def no_queries(*args):  # noqa: ANN002, ANN202 - from here quotes can only come from what was fetched
+            def fetch(offset: int, limit: int):  # noqa: ANN202
+                raise AssertionError("queried again")
+            return fetch
+
+        monkeypatch.setattr(segment_detail, "segment_quote_fetch", no_queries)
+        await pilot.press("down")
+        await pilot.pause()
+        panel = screen.query_one(QuotePanel)
+        expected = queries.theme_quotes(app.data.read(), below, queries.ThemeFilter(segment=screen.segment), limit=30)
+        assert [q.unit_id for q in panel.table.records.values()] == [q.unit_id for q in expected.rows]
+        assert panel.table.total == expected.total and panel.showing == (below, screen.segment)
+
+
+@pytest.mark.asyncio
+async def test_search_uses_the_page_fetched_while_typing_only_for_the_same_words_and_filters(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press(*"delivery")
+        await pilot.pause(0.1)
+        await settle(pilot)
+        screen = app.screen
+        assert screen.ahead is not None and screen.ahead[0] == "delivery"
+        screen.query_one("#s-source", Select).value = "review"  # the filter changes after the page was fetched
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        panel = screen.query_one(QuotePanel)
+        reviews = db_rows(brand_path, "SELECT COUNT(*) FROM units_fts JOIN units u ON u.id = units_fts.rowid "
+                                      "JOIN documents d ON d.id = u.document_id WHERE units_fts MATCH 'delivery' "
+                                      "AND u.analyse = 1 AND d.source = 'review'")[0][0]
+        assert {q.source for q in panel.table.records.values()} == {"review"} and panel.table.total == reviews
+        await pilot.press("slash", "ctrl+u", *"wash")
+        await pilot.pause(0.1)
+        await settle(pilot)
+        assert screen.ahead is not None and screen.ahead[:2] == ("wash", screen.filter)
+        await pilot.press("enter")
+        await pilot.pause()  # no worker is needed: the page is shown from what was fetched ahead
+        assert panel.table.border_title == "Quotes matching 'wash', best first" and panel.table.row_count == 5

@@ -93,6 +93,7 @@ class SegmentDetailScreen(PlaceScreen):
         self.view = view
         self.shown: SegmentView | None = None
         self.shown_brief: str | None = None  # the segment whose brief the Brief tab holds
+        self.fetched_ahead: dict[int, queries.QuotePage] = {}  # first quote pages of the themes around the cursor
 
     def compose_body(self) -> ComposeResult:
         yield Static(f"[b]{self.segment}[/b]", id="segment-header")
@@ -146,6 +147,7 @@ class SegmentDetailScreen(PlaceScreen):
 
     def apply(self, view: SegmentView) -> None:
         self.shown = view
+        self.fetched_ahead.clear()
         self.sub_title = f"Segment: {self.segment}"
         with self.app.batch_update():
             self.show_header(view.row)
@@ -206,10 +208,32 @@ class SegmentDetailScreen(PlaceScreen):
     def show_theme_quotes(self, theme_id: int, label: str, first: queries.QuotePage | None = None) -> None:
         if first is None and self.query_one(QuotePanel).showing == (theme_id, self.segment):
             return  # the highlight landed on the theme already shown (a freshly fetched page is always shown)
+        first = first or self.fetched_ahead.get(theme_id)
         self.query_one(QuotePanel).show(
             segment_quote_fetch(self.data, theme_id, self.segment), f"“{label}”: quotes from {self.segment}", first,
             showing=(theme_id, self.segment),
         )
+        self.fetch_neighbours_ahead()
+
+    def fetch_neighbours_ahead(self) -> None:
+        """Fetch the quotes of the themes above and below the cursor, so moving to one shows them at once
+        (the query and its round trip were ~16 ms of a ~60 ms move; bench/tui_speed.py)."""
+        table = self.query_one("#segment-themes", DataTable)
+        wanted = [table.coordinate_to_cell_key((row, 0)).row_key.value
+                  for row in (table.cursor_row - 1, table.cursor_row + 1) if 0 <= row < table.row_count]
+        missing = [int(key) for key in wanted if key and int(key) not in self.fetched_ahead]
+        if not missing:
+            return
+        segment, shown = self.segment, self.shown
+
+        def work() -> dict[int, queries.QuotePage]:
+            return {theme_id: segment_quote_fetch(self.data, theme_id, segment)(0, QUOTE_PAGE) for theme_id in missing}
+
+        def keep(pages: dict[int, queries.QuotePage]) -> None:
+            if self.shown is shown and self.segment == segment:  # not for a segment or view shown since
+                self.fetched_ahead.update(pages)
+
+        self.run_query(work, keep, group="quotes-ahead")
 
     def show_transitions(self, moves: list[queries.Transition]) -> None:
         table = self.query_one("#transitions-table", DataTable)
