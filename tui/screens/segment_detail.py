@@ -174,7 +174,7 @@ class SegmentDetailScreen(PlaceScreen):
         )
 
     def show_links(self, state: LinkState, quotes: queries.QuotePage | None = None) -> None:
-        table = self.query_one("#segment-themes", DataTable)
+        table = self.query_one("#segment-themes", Table)
         table.clear()
         if state.report is None:
             table.border_subtitle = state.error or "no links"
@@ -183,6 +183,7 @@ class SegmentDetailScreen(PlaceScreen):
         for row in rows:
             table.add_row(row.theme_label, lift(row.lift, row.significant), f"{row.customers:,}", pct(row.share),
                           f"{row.units:,}", row.scope, key=str(row.theme_id))
+        table.settle_size()
         table.border_subtitle = f"{len(rows)} themes over-index (lift > 1), * significant" if rows else \
             "no theme over-indexes in this segment"
         self._render_transition_themes(state.report)
@@ -236,10 +237,11 @@ class SegmentDetailScreen(PlaceScreen):
         self.run_query(work, keep, group="quotes-ahead")
 
     def show_transitions(self, moves: list[queries.Transition]) -> None:
-        table = self.query_one("#transitions-table", DataTable)
+        table = self.query_one("#transitions-table", Table)
         table.clear()
         for move in moves:
             table.add_row(move.from_segment, move.to_segment, f"{move.customers:,}")
+        table.settle_size()
         table.border_subtitle = "" if moves else "no moves (needs two snapshots)"
 
     # ------------------------------------------------------------ brief

@@ -208,7 +208,7 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         )
 
     def show_lifts(self, state: LinkState) -> None:
-        table = self.query_one("#lift-table", DataTable)
+        table = self.query_one("#lift-table", Table)
         table.clear()
         if state.report is None:
             table.border_subtitle = state.error or "no links"
@@ -217,6 +217,7 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
                       key=lambda r: -(r.lift or 0))
         for row in rows:
             table.add_row(row.segment, lift(row.lift, row.significant), f"{row.customers:,}", pct(row.share))
+        table.settle_size()
         table.border_subtitle = "* significant (BH-corrected)" if rows else "not linked to any segment"
 
     def action_toggle_scope(self) -> None:

@@ -47,6 +47,9 @@ def describe(quote: Quote) -> Text:
     return text
 
 
+NO_MATCH = Text("No quotes match.", style="dim")
+
+
 class QuoteTable(PagedTable):
     pass
 
@@ -71,6 +74,7 @@ class QuotePanel(Vertical):
         self.showing: Any = None  # what the caller said these quotes are (to skip reloading the same ones)
         self.pending_title: str | None = None  # the title of quotes asked for, shown when they arrive
         self.focus_on_load = False
+        self.previewing: Quote | Text | None = None  # what the preview line shows
 
     def compose(self) -> ComposeResult:
         table = QuoteTable(
@@ -97,36 +101,45 @@ class QuotePanel(Vertical):
         self.showing = showing if fetch is not None else None
         self.pending_title = title
         self.focus_on_load = focus
-        if fetch is None or first is not None:
+        if fetch is None:
             self._retitle()
+            self._preview(None)
         self.table.load(None if fetch is None else (lambda offset, limit: quote_page(fetch(offset, limit))),
                         None if first is None else quote_page(first))
+        if first is not None:
+            self._landed(first.total)  # now, in this frame: the Loaded message comes after it is drawn
 
     def _retitle(self) -> None:
         if self.pending_title is not None:
             self.table.border_title = self.pending_title
             self.pending_title = None
-        self.query_one(".preview", Static).update("")
+
+    def _landed(self, total: int) -> None:
+        """A first page is in the table: its title, the focus if asked, the preview of the first quote."""
+        self._retitle()
+        if self.focus_on_load and total:
+            self.screen.set_focus(self.table)  # now: Widget.focus() waits for a later callback
+        self.focus_on_load = False
+        self._preview(self.table.current if total else NO_MATCH)
+
+    def _preview(self, what: Quote | Text | None) -> None:
+        """Redraw the preview only when it shows something else: each update costs a layout and a frame."""
+        if what == self.previewing:
+            return
+        self.previewing = what
+        content = describe(what) if isinstance(what, Quote) else what or ""
+        self.query_one(".preview", Static).update(content)
 
     @property
     def current(self) -> Quote | None:
         return self.table.current
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        quote = self.table.current
-        self.query_one(".preview", Static).update(describe(quote) if quote else "")
+        self._preview(self.table.current)
 
     def on_paged_table_loaded(self, event: PagedTable.Loaded) -> None:
         if event.first_page:
-            self._retitle()
-            if self.focus_on_load and event.total:
-                self.screen.set_focus(self.table)  # now: Widget.focus() waits for a later callback
-            self.focus_on_load = False
-            quote = self.table.current
-            if quote is not None:  # now, not when the highlight message comes: one frame, not two
-                self.query_one(".preview", Static).update(describe(quote))
-        if event.total == 0:
-            self.query_one(".preview", Static).update(Text("No quotes match.", style="dim"))
+            self._landed(event.total)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
