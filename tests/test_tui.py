@@ -593,3 +593,56 @@ async def test_search_uses_the_page_fetched_while_typing_only_for_the_same_words
         await pilot.press("enter")
         await pilot.pause()  # no worker is needed: the page is shown from what was fetched ahead
         assert panel.table.border_title == "Quotes matching 'wash', best first" and panel.table.row_count == 5
+
+
+@pytest.mark.asyncio
+async def test_back_from_a_document_a_theme_keeps_what_an_edit_changed(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_theme(1)
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("ctrl+u", *"delivery costs", "enter")
+        await settle(pilot)
+        assert static_text(app, "#theme-header").startswith("delivery costs")
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, DocumentScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ThemeDetailScreen)
+        assert static_text(app, "#theme-header").startswith("delivery costs")
+
+
+@pytest.mark.asyncio
+async def test_unseen_screens_are_drawn_only_while_the_user_pauses_on_a_place(brand_path, tmp_path):
+    from tui.idle_gc import IdleCollector
+
+    clock = [0.0]
+    app = InsightApp(brand_path, briefs_dir=tmp_path / "briefs", idle_gc=IdleCollector(clock=lambda: clock[0]))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.cold == ["themes", "segments", "search", "theme", "segment", "document"]
+        app.on_pause()  # the user has not paused yet (clock still at the start-up input)
+        await settle(pilot)
+        assert len(app.cold) == 6
+        app.open_theme(1)
+        await settle(pilot)
+        clock[0] += 5
+        app.on_pause()  # a theme is open: nothing is drawn behind the user's back
+        await settle(pilot)
+        assert len(app.cold) == 6 and isinstance(app.screen, ThemeDetailScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        clock[0] += 5
+        focused = app.focused
+        while app.cold:
+            app.on_pause()
+            await settle(pilot)
+            assert isinstance(app.screen, OverviewScreen) and len(app.screen_stack) == 1 and app.focused is focused
+        for name in ("theme", "segment", "document"):  # drawn, and still free to be reused
+            assert app.reusable(name) is not None
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, ThemesScreen) and theme_labels(app)

@@ -43,6 +43,9 @@ class IdleCollector:
         self.last_input = self.clock()
         self.pending = True
 
+    def idle_for(self, seconds: float) -> bool:
+        return self.clock() - self.last_input >= seconds
+
     def tick(self) -> bool:
         """Collect if input came since the last collection and none for `quiet` seconds; True if it did."""
         if not self.pending or self.clock() - self.last_input < self.quiet:

@@ -41,6 +41,7 @@ def unit_text(unit: queries.DocUnit) -> Text:
 
 class DocumentScreen(PlaceScreen):
     TITLE_TEXT = "Document"
+    AUTO_FOCUS = "#doc-body"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("c", "copy_target", "Copy quote"),
@@ -89,8 +90,7 @@ class DocumentScreen(PlaceScreen):
         with self.app.batch_update():
             self.query_one("#doc-header", Static).update(document_header(doc))
             self._fill_body(doc)
-        body = self.query_one("#doc-body", VerticalScroll)
-        body.focus()
+        self.set_focus(self.query_one("#doc-body", VerticalScroll))
         self.refresh(layout=True)
         self.call_after_refresh(self._scroll_to_target)
 

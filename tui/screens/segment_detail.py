@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane
 
 from insight import queries
@@ -110,7 +111,9 @@ class SegmentDetailScreen(PlaceScreen):
                 yield Static("", id="transition-themes")
             with TabPane("Brief", id="brief"):
                 with VerticalScroll(id="brief-scroll"):
-                    yield Markdown("Loading the brief…", id="brief-md")
+                    # Empty until the tab is first shown: Markdown lays its blocks out as they mount, and on
+                    # a hidden tab that cost the first opening of a segment one more layout and frame.
+                    yield Markdown("", id="brief-md")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -119,13 +122,14 @@ class SegmentDetailScreen(PlaceScreen):
         for name in ("lift", "customers", "of segment", "units", "scope"):
             table.add_column(name, key=name)
         self.query_one("#transitions-table", DataTable).add_columns("from", "to", "customers")
-        if self.view is not None:
-            self.apply(self.view)
+        view, self.view = self.view, None
+        if view is not None:
+            self.apply(view)
         else:
             self.load()
         if self.initial_tab == "brief":
             self.load_brief()
-        table.focus()
+        self.set_focus(self.tab_focus())
 
     def retarget(self, segment: str, theme_id: int | None, tab: str, view: SegmentView) -> None:
         """Show another segment in this (already composed) screen; the view is applied as it resumes."""
@@ -134,12 +138,22 @@ class SegmentDetailScreen(PlaceScreen):
         self.shown = None
 
     def on_screen_resume(self) -> None:
-        if self.view is not None and self.shown is not self.view:
-            self.apply(self.view)
+        # A view is applied once: after an edit the screen reloads its own, and a later resume (back from a
+        # theme) must not bring the one it was opened with back.
+        view, self.view = self.view, None
+        if view is not None:
+            self.apply(view)
             self.query_one(TabbedContent).active = self.initial_tab
             if self.initial_tab == "brief":
                 self.load_brief()
-            self.query_one("#segment-themes", DataTable).focus()
+            self.set_focus(self.tab_focus())  # now, not in a later callback: the first frame draws the focus
+        elif self.data_moved():
+            self.load()
+
+    def tab_focus(self) -> Widget:
+        """What takes the keys on the tab shown (focusing a widget of a hidden tab switches to that tab)."""
+        selector = {"themes": "#segment-themes", "transitions": "#transitions-table", "brief": "#brief-scroll"}
+        return self.query_one(selector.get(self.initial_tab, "#segment-themes"))
 
     def load(self) -> None:
         segment, focus = self.segment, self.focus_theme
@@ -214,7 +228,7 @@ class SegmentDetailScreen(PlaceScreen):
             segment_quote_fetch(self.data, theme_id, self.segment), f"“{label}”: quotes from {self.segment}", first,
             showing=(theme_id, self.segment),
         )
-        self.fetch_neighbours_ahead()
+        self.set_timer(0.1, self.fetch_neighbours_ahead)  # once these quotes are drawn: not racing them
 
     def fetch_neighbours_ahead(self) -> None:
         """Fetch the quotes of the themes above and below the cursor, so moving to one shows them at once
@@ -257,9 +271,8 @@ class SegmentDetailScreen(PlaceScreen):
         if self.brief_loaded:
             return
         self.brief_loaded = True
-        if self.shown_brief is not None:  # another segment's brief is on the tab: say this one is coming
-            self.query_one("#brief-md", Markdown).update("Loading the brief…")
-            self.shown_brief = None
+        self.query_one("#brief-md", Markdown).update("Loading the brief…")  # not another segment's brief
+        self.shown_brief = None
         segment = self.segment
 
         def brief() -> str:

@@ -105,6 +105,7 @@ def fetch_theme_view(data: DataSource, theme_id: int, filt: queries.ThemeFilter,
 
 class ThemeDetailScreen(ThemeEditing, PlaceScreen):
     TITLE_TEXT = "Theme"
+    AUTO_FOCUS = "QuoteTable"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("r", "rename", "Rename"),
@@ -119,7 +120,7 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         self.filter = list_filter(filt)
         self.filtered = is_narrowed(self.filter)
         self.detail: queries.ThemeDetail | None = None
-        self.view = view
+        self.view = view  # fetched by the app before the screen was shown: applied once, then dropped
         self.applied: ThemeView | None = None  # the view on screen (a missing theme leaves detail None)
 
     def compose_body(self) -> ComposeResult:
@@ -141,8 +142,9 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         # rows arrive (the longest segment name of the standard map, "Potential Loyalists", is 19 wide).
         for name, width in (("segment", 19), ("lift", 6), ("customers", 9), ("share", 5)):
             lifts.add_column(name, width=width)
-        if self.view is not None:
-            self.apply(self.view)
+        view, self.view = self.view, None
+        if view is not None:
+            self.apply(view)
         else:
             self.load()
         self.query_one(QuotePanel).table.focus()
@@ -157,11 +159,14 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         self.view = view
 
     def on_screen_resume(self) -> None:
-        if self.view is not None and self.applied is not self.view:
-            self.apply(self.view)
+        # A view is applied once: after an edit the screen reloads its own, and a later resume (back from
+        # a document) must not bring the one it was opened with back.
+        view, self.view = self.view, None
+        if view is not None:
+            self.apply(view)
             panel = self.query_one(QuotePanel)
             panel.table.move_cursor(row=0, animate=False)
-            panel.table.focus()
+            self.set_focus(panel.table)  # now, not in a later callback: the first frame has the focus drawn
         elif self.data_moved():
             self.load()
 
