@@ -646,3 +646,34 @@ async def test_unseen_screens_are_drawn_only_while_the_user_pauses_on_a_place(br
         await pilot.press("2")
         await settle(pilot)
         assert isinstance(app.screen, ThemesScreen) and theme_labels(app)
+
+
+@pytest.mark.asyncio
+async def test_a_narrow_key_bar_drops_the_app_wide_keys_first(brand_path, tmp_path):
+    from tui.widgets.footer import KeyBar
+
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_theme(1)
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        text = str(bar.render())
+        assert text.rstrip().endswith("^p Commands") and "…" not in text
+        assert " x Split " in text and " a All/filtered quotes " in text and " ? Help " in text
+        await pilot.resize_terminal(120, 48)
+        await settle(pilot)
+        narrow = str(bar.render())
+        assert " x Split " in narrow and "^p Commands" in narrow and " q Quit " not in narrow
+        assert len(narrow.rstrip()) <= 120
+        await pilot.resize_terminal(*SIZE)
+        await settle(pilot)
+        assert str(bar.render()) == text
+
+
+def test_who_said_it_names_an_order_or_a_customer_id():
+    from tui.widgets.format import customer
+
+    assert customer("email:ana@example.com") == "ana@example.com"
+    assert customer("order:6293") == "order #6293"
+    assert customer("customer_id:42") == "customer 42"
+    assert customer(None) == "anonymous"

@@ -10,14 +10,14 @@ from textual.widgets import Static
 
 from insight import queries
 from tui.screens.base import PlaceScreen
-from tui.widgets.format import day
+from tui.widgets.format import customer, day
 
 
 def document_header(doc: queries.DocumentView) -> Text:
     text = Text()
     text.append(f"{doc.source} · {doc.format}", style="bold")
     text.append(f" · {doc.title or doc.external_id}")
-    text.append(f"\n{day(doc.created_at)} · {(doc.customer_key or 'anonymous').split(':', 1)[-1]}", style="dim")
+    text.append(f"\n{day(doc.created_at)} · {customer(doc.customer_key)}", style="dim")
     if doc.rating is not None:
         text.append(f" · ★ {doc.rating:.0f}", style="dim")
     shown = {k: v for k, v in doc.metadata.items() if isinstance(v, str | int | float | list) and k != "raw"}

@@ -22,6 +22,14 @@ class ShownKey:
     display: str
     description: str
     enabled: bool
+    spare: bool = False  # an app-wide key (places, quit) the bar may drop when it is too narrow
+
+    @property
+    def width(self) -> int:
+        return len(self.display) + len(self.description) + 3
+
+
+KEPT_APP_KEYS = {"question_mark"}  # help stays: it lists every key, the dropped ones too
 
 
 def shown_keys(screen: Screen) -> tuple[ShownKey, ...]:
@@ -30,16 +38,27 @@ def shown_keys(screen: Screen) -> tuple[ShownKey, ...]:
     active = screen.active_bindings
     seen: set[str] = set()
     keys: list[ShownKey] = []
-    for _node, binding, enabled, _tooltip in active.values():
+    for node, binding, enabled, _tooltip in active.values():
         if not binding.show or binding.action in seen:
             continue
         seen.add(binding.action)
-        keys.append(ShownKey(binding.key, app.get_key_display(binding), binding.description, enabled))
+        spare = node is app and binding.key not in KEPT_APP_KEYS
+        keys.append(ShownKey(binding.key, app.get_key_display(binding), binding.description, enabled, spare))
     palette = active.get(app.COMMAND_PALETTE_BINDING) if app.ENABLE_COMMAND_PALETTE else None
     if palette is not None:
         _node, binding, enabled, _tooltip = palette
         keys.append(ShownKey(binding.key, app.get_key_display(binding), "Commands", enabled))
     return tuple(keys)
+
+
+def fit(keys: tuple[ShownKey, ...], width: int) -> tuple[ShownKey, ...]:
+    """The keys that fit in `width` cells: the app-wide ones go first, the last of them first, so a detail
+    screen's own keys and the command palette stay readable ("^p Com…" was cut on the theme screen)."""
+    kept = list(keys)
+    spare = [key for key in keys if key.spare]
+    while sum(key.width for key in kept) > width and spare:
+        kept.remove(spare.pop())
+    return tuple(kept)
 
 
 def key_markup(keys: tuple[ShownKey, ...]) -> Content:
@@ -68,7 +87,8 @@ class KeyBar(Static):
 
     def __init__(self) -> None:
         super().__init__("")
-        self.shown: tuple[ShownKey, ...] | None = None
+        self.keys: tuple[ShownKey, ...] = ()  # the focused widget's keys
+        self.shown: tuple[ShownKey, ...] | None = None  # those that fit
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
@@ -78,7 +98,14 @@ class KeyBar(Static):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def bindings_changed(self, screen: Screen) -> None:
-        keys = shown_keys(screen)
+        self.keys = shown_keys(screen)
+        self.show_fitting()
+
+    def on_resize(self) -> None:
+        self.show_fitting()
+
+    def show_fitting(self) -> None:
+        keys = fit(self.keys, self.size.width or self.app.size.width)
         if keys != self.shown:
             self.shown = keys
             self.update(key_markup(keys))

@@ -32,6 +32,18 @@ def day(iso: str | None) -> str:
     return (iso or "")[:10]
 
 
+CUSTOMER_KINDS = {"order": "order #", "customer_id": "customer "}
+
+
+def customer(key: str | None) -> str:
+    """Who said it, from a customer key ('email:…', 'order:1001', 'customer_id:42'): a bare number read as
+    nothing, so an order or a customer id says which it is."""
+    if not key:
+        return "anonymous"
+    kind, _, value = key.partition(":")
+    return f"{CUSTOMER_KINDS.get(kind, '')}{value}" if value else key
+
+
 def money(value: float) -> str:
     return f"{value:,.0f}"
 

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from insight.queries import Quote, QuotePage
-from tui.widgets.format import clip, day
+from tui.widgets.format import clip, customer, day
 from tui.widgets.paged_table import Column, Page, PagedTable
 
 QuoteFetch = Callable[[int, int], QuotePage]
@@ -27,7 +27,7 @@ def quote_page(page: QuotePage, width: int = 90) -> Page:
 
 
 def who(quote: Quote) -> str:
-    return (quote.customer_key or "anonymous").split(":", 1)[-1]
+    return customer(quote.customer_key)
 
 
 def describe(quote: Quote) -> Text:
@@ -79,7 +79,7 @@ class QuotePanel(Vertical):
     def compose(self) -> ComposeResult:
         table = QuoteTable(
             [Column("source", "source", 9), Column("date", "date", 10), Column("quote", "quote", 90),
-             Column("who", "who", 24)],
+             Column("who", "who", 32)],
             page_size=self.page_size,
         )
         table.border_title = self.title
