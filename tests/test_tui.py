@@ -10,6 +10,7 @@ from textual.widgets import Markdown, OptionList, Select, Static, TabbedContent
 from tui_snapshots.brand import build_small_brand, settle
 
 from tui.app import InsightApp
+from tui.idle_gc import IdleCollector
 from tui.screens.document import DocumentScreen
 from tui.screens.help import HelpScreen
 from tui.screens.overview import OverviewScreen
@@ -31,7 +32,9 @@ def brand_path(tmp_path: Path) -> Path:
 
 
 def make_app(path: Path, tmp_path: Path) -> InsightApp:
-    return InsightApp(path, briefs_dir=tmp_path / "briefs")
+    """The app on a clock that never moves: it never sees the user pause, so nothing is readied unseen in
+    the middle of a test (test_unseen_screens_... drives that with its own clock)."""
+    return InsightApp(path, briefs_dir=tmp_path / "briefs", idle_gc=IdleCollector(clock=lambda: 0.0))
 
 
 def static_text(app: InsightApp, selector: str) -> str:
@@ -513,7 +516,7 @@ async def test_table_cells_are_plain_text_not_markup(tmp_path):
 
 
 @pytest.mark.asyncio
-async def test_switching_places_is_not_held_back_and_detail_screens_are_built_ahead(brand_path, tmp_path, monkeypatch):
+async def test_switching_places_is_not_held_back(brand_path, tmp_path, monkeypatch):
     from textual.app import App
 
     holds: list[float] = []
@@ -522,7 +525,6 @@ async def test_switching_places_is_not_held_back_and_detail_screens_are_built_ah
     app = make_app(brand_path, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert all(app.is_screen_installed(name) for name in ("theme", "segment", "document"))
         await pilot.press("2")
         await settle(pilot)
         await pilot.press("3")
@@ -531,7 +533,7 @@ async def test_switching_places_is_not_held_back_and_detail_screens_are_built_ah
         assert holds == []
         await pilot.press("2", "down", "enter")
         await settle(pilot)
-        assert isinstance(app.screen, ThemeDetailScreen) and app.screen is app.get_screen("theme")
+        assert isinstance(app.screen, ThemeDetailScreen) and app._batch_count == 0
 
 
 @pytest.mark.asyncio
@@ -617,22 +619,20 @@ async def test_back_from_a_document_a_theme_keeps_what_an_edit_changed(brand_pat
 
 @pytest.mark.asyncio
 async def test_unseen_screens_are_drawn_only_while_the_user_pauses_on_a_place(brand_path, tmp_path):
-    from tui.idle_gc import IdleCollector
-
     clock = [0.0]
     app = InsightApp(brand_path, briefs_dir=tmp_path / "briefs", idle_gc=IdleCollector(clock=lambda: clock[0]))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert app.cold == ["themes", "segments", "search", "theme", "segment", "document"]
+        assert app.cold == ["themes", "segments", "search", "details"]
         app.on_pause()  # the user has not paused yet (clock still at the start-up input)
         await settle(pilot)
-        assert len(app.cold) == 6
+        assert len(app.cold) == 4
         app.open_theme(1)
         await settle(pilot)
         clock[0] += 5
         app.on_pause()  # a theme is open: nothing is drawn behind the user's back
         await settle(pilot)
-        assert len(app.cold) == 6 and isinstance(app.screen, ThemeDetailScreen)
+        assert len(app.cold) == 4 and isinstance(app.screen, ThemeDetailScreen)
         await pilot.press("escape")
         await settle(pilot)
         clock[0] += 5
@@ -640,8 +640,10 @@ async def test_unseen_screens_are_drawn_only_while_the_user_pauses_on_a_place(br
         while app.cold:
             app.on_pause()
             await settle(pilot)
+            while app.warming:  # (the app's own timer may have started one)
+                await pilot.pause(0.01)
             assert isinstance(app.screen, OverviewScreen) and len(app.screen_stack) == 1 and app.focused is focused
-        for name in ("theme", "segment", "document"):  # drawn, and still free to be reused
+        for name in ("theme", "segment", "document"):  # built, and free to be reused
             assert app.reusable(name) is not None
         await pilot.press("2")
         await settle(pilot)
@@ -677,3 +679,77 @@ def test_who_said_it_names_an_order_or_a_customer_id():
     assert customer("order:6293") == "order #6293"
     assert customer("customer_id:42") == "customer 42"
     assert customer(None) == "anonymous"
+
+
+@pytest.mark.asyncio
+async def test_slow_results_do_not_take_the_focus_from_new_words_being_typed(brand_path, tmp_path, monkeypatch):
+    import time
+
+    from insight import queries
+
+    real_search = queries.search_units
+
+    def slow_search(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        time.sleep(0.3)
+        return real_search(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "search_units", slow_search)
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press(*"delivery", "enter", "slash", "ctrl+u", "w", "a")
+        await settle(pilot)
+        box = app.screen.query_one("#search-input")
+        assert app.focused is box and box.value == "wa"
+        await pilot.press("s", "h", "enter")
+        await settle(pilot)
+        assert app.focused is app.screen.query_one(QuotePanel).table  # the search asked for now does
+
+
+@pytest.mark.asyncio
+async def test_a_quotes_title_stays_with_its_rows_when_the_next_page_fails(brand_path, tmp_path):
+    from insight import queries
+
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_theme(1)
+        await settle(pilot)
+        panel = app.screen.query_one(QuotePanel)
+        shown = queries.theme_quotes(app.data.read(), 2, limit=50)
+
+        def fails(offset: int, limit: int) -> queries.QuotePage:
+            raise RuntimeError("database is locked")
+
+        panel.show(lambda offset, limit: shown, "theme 2 quotes", shown)
+        panel.show(fails, "theme 3 quotes")  # before the first one's Loaded message is handled
+        await settle(pilot)
+        assert panel.table.border_title == "theme 2 quotes"
+        assert [q.unit_id for q in panel.table.records.values()] == [q.unit_id for q in shown.rows]
+
+
+@pytest.mark.asyncio
+async def test_a_reload_for_the_theme_shown_before_does_not_land_on_the_next_one(brand_path, tmp_path, monkeypatch):
+    import time
+
+    import tui.screens.theme_detail as theme_detail
+
+    real_fetch = theme_detail.fetch_theme_view
+
+    def slow_for_theme_1(data, theme_id, *args):  # noqa: ANN001, ANN002, ANN202
+        if theme_id == 1:
+            time.sleep(0.3)
+        return real_fetch(data, theme_id, *args)
+
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_theme(1)
+        await settle(pilot)
+        screen = app.screen
+        monkeypatch.setattr(theme_detail, "fetch_theme_view", slow_for_theme_1)
+        screen.load()  # as after an edit: a reload of theme 1, slow
+        await pilot.press("escape")
+        app.open_theme(2)
+        await settle(pilot)
+        assert app.screen is screen and screen.theme_id == 2 and static_text(app, "#theme-header").split()[0] != ""
+        assert screen.detail is not None and screen.detail.id == 2 and "#2 ·" in static_text(app, "#theme-header")

@@ -31,7 +31,10 @@ from tui.screens.themes import ThemesScreen
 
 @dataclass
 class Warm(Message):
-    name: str  # a place (mode) or an installed detail screen
+    name: str  # a place (mode) to draw, or "details" to build the detail screens
+
+
+WARM_WAIT = 0.5  # seconds a warm-up waits for a screen to answer before it gives up
 
 
 class InsightApp(App):
@@ -60,6 +63,7 @@ class InsightApp(App):
         self.open_requests = 0  # counts detail screens asked for; only the latest one opens
         self.switching = False  # inside switch_mode (see delay_update)
         self.cold: list[str] = []  # screens built but not drawn yet (see on_warm)
+        self.warming = False  # on_warm is readying one (the screen shown meanwhile is not the user's)
 
     async def on_mount(self) -> None:
         """Build every place before the first is shown, without drawing the others: a first visit otherwise
@@ -71,46 +75,85 @@ class InsightApp(App):
                 if mode != start:
                     await self.switch_mode(mode)
             await self.switch_mode(start)
-            await self.build_details_ahead()
         self.freeze_heap()
-        self.cold = [mode for mode in self.MODES if mode != start] + ["theme", "segment", "document"]
+        self.cold = [mode for mode in self.MODES if mode != start] + ["details"]
         self.idle_gc.start()
         self.idle_gc.touched()  # start-up's garbage goes at the first pause
         self.set_interval(0.1, self.on_pause, name="work done while the user pauses")
 
     def on_pause(self) -> None:
-        """Work for the moments the user is reading: draw a screen not drawn yet, else collect garbage."""
-        if (self.cold and self.idle_gc.idle_for(0.3) and len(self.screen_stack) == 1
-                and not any(w.is_running for w in self.workers)):  # on a place: nothing opened over it
+        """Work for the moments the user is reading: ready a screen not shown yet, else collect garbage."""
+        if self.cold and self.idle_gc.idle_for(0.3) and self.on_a_place() and not any(w.is_running for w in self.workers):
             self.post_message(Warm(self.cold.pop(0)))
         else:
             self.idle_gc.tick()
 
+    def on_a_place(self) -> bool:
+        """The app is running and showing a place, with nothing (a detail, a dialog, the palette) over it."""
+        return self._running and not self._exit and not self._closing and len(self.screen_stack) == 1
+
     async def on_warm(self, message: Warm) -> None:
-        """Show a place or a detail screen with its data once, unseen (Textual drops the frames of a batch
-        update): its first visit otherwise drew every table for the first time, 85-120 ms against 35-85
-        later (bench/tui_speed.py). It is drawn after it has handled its resume, as on a real visit, or its
-        tables are drawn again then. Keys pressed meanwhile wait in the app's queue: none lands on it."""
-        back = self.current_mode
-        detail = None if message.name in self.MODES else self.reusable(message.name)
-        if detail is None and message.name not in self.MODES:
+        """Ready a screen the user has not opened yet, unseen, while they pause (Textual drops the frames of
+        a batch update). Keys pressed meanwhile wait in the app's queue, so none lands on it."""
+        if not self.on_a_place():  # the user moved on, or the app is closing, since the pause was noticed
             return
+        self.warming = True
+        try:
+            if message.name == "details":
+                await self.build_details()
+            elif message.name in self.MODES:
+                await self.draw_place(message.name)
+        finally:
+            self.warming = False
+
+    async def draw_place(self, mode: str) -> None:
+        """Show a place with its data once, after it has handled its resume as on a real visit: its first
+        visit otherwise drew every table for the first time, 90-115 ms against 35 later (bench/tui_speed.py).
+        Waits are bounded: a screen that does not answer (the app closing) only skips the drawing."""
+        back = self.current_mode
         with self.batch_update():
-            if detail is None:
-                self.switch_mode(message.name)
-            else:
-                await self.push_screen(detail)
-            screen = self.screen
-            resumed, drawn = asyncio.Event(), asyncio.Event()
-            screen.call_later(resumed.set)  # behind the ScreenResume just posted
-            await resumed.wait()
-            screen.refresh()
-            screen.call_after_refresh(drawn.set)
-            await drawn.wait()
-            if detail is None:
-                self.switch_mode(back)
-            else:
+            self.switch_mode(mode)
+            try:
+                screen = self.screen
+                resumed, drawn = asyncio.Event(), asyncio.Event()
+                screen.call_later(resumed.set)  # behind the ScreenResume that switch_mode posted
+                await asyncio.wait_for(resumed.wait(), WARM_WAIT)
+                screen.refresh()
+                screen.call_after_refresh(drawn.set)
+                await asyncio.wait_for(drawn.wait(), WARM_WAIT)
+            except TimeoutError:
+                pass
+            finally:
+                if self.current_mode == mode and not self._exit:
+                    self.switch_mode(back)
+
+    async def build_details(self) -> None:
+        """Compose the theme, segment and document screens on the largest theme, the first segment and a
+        quote's document, and keep them installed: the first opening of each kind otherwise paid ~50 ms of
+        composing and styling on top of a later one's (bench/tui_speed.py). Done in a pause, not at start-up,
+        where it cost the first screen ~0.3 s."""
+        data = self.data
+        builds: list[tuple[str, Screen]] = []
+        themes = queries.list_themes(data.read(), limit=1).rows
+        view = fetch_theme_view(data, themes[0].id, queries.ThemeFilter(), False) if themes else None
+        if view is not None and not self.is_screen_installed("theme"):
+            builds.append(("theme", ThemeDetailScreen(themes[0].id, None, view)))
+        if view is not None and view.quotes.rows and not self.is_screen_installed("document"):
+            quote = view.quotes.rows[0]
+            doc = queries.document(data.read(), quote.document_id)
+            builds.append(("document", DocumentScreen(quote.document_id, quote.unit_id, doc)))
+        segments = data.segment_rows()
+        if segments and not self.is_screen_installed("segment"):
+            view = fetch_segment_view(data, segments[0].segment, None)
+            builds.append(("segment", SegmentDetailScreen(segments[0].segment, None, "themes", view)))
+        with self.batch_update():
+            for name, screen in builds:
+                if not self.on_a_place():
+                    return
+                self.install_screen(screen, name)
+                await self.push_screen(screen)
                 await self.pop_screen()
+        self.freeze_heap()
 
     def on_unmount(self) -> None:
         self.idle_gc.stop()
@@ -119,30 +162,6 @@ class InsightApp(App):
         if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp):
             self.idle_gc.touched()
         await super().on_event(event)
-
-    async def build_details_ahead(self) -> None:
-        """Compose the theme, segment and document screens once, on the largest theme, the first segment and
-        a quote's document, and keep them installed: the first opening of each kind otherwise paid ~70 ms
-        of composing and styling on top of the ~70 of a later one (bench/tui_speed.py)."""
-        data = self.data
-        themes = queries.list_themes(data.read(), limit=1).rows
-        builds: list[tuple[str, Screen]] = []
-        if themes:
-            theme_id = themes[0].id
-            view = fetch_theme_view(data, theme_id, queries.ThemeFilter(), False)
-            builds.append(("theme", ThemeDetailScreen(theme_id, None, view)))
-            if view.quotes.rows:
-                quote = view.quotes.rows[0]
-                doc = queries.document(data.read(), quote.document_id)
-                builds.append(("document", DocumentScreen(quote.document_id, quote.unit_id, doc)))
-        segments = data.segment_rows()
-        if segments:
-            builds.append(("segment", SegmentDetailScreen(segments[0].segment, None, "themes",
-                                                          fetch_segment_view(data, segments[0].segment, None))))
-        for name, screen in builds:
-            self.install_screen(screen, name)
-            await self.push_screen(screen)
-            await self.pop_screen()
 
     def switch_mode(self, mode: str) -> Any:
         """Switch places without Textual's 50 ms hold. Textual stops drawing for 50 ms after every mode

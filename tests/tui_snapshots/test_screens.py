@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tui.app import InsightApp
+from tui.idle_gc import IdleCollector
 from tui_snapshots.brand import build_small_brand, settle
 
 SIZE = (160, 48)
@@ -19,7 +20,12 @@ SIZE = (160, 48)
 def app(tmp_path: Path) -> InsightApp:
     path = tmp_path / "brand.db"
     build_small_brand(path).conn.close()
-    return InsightApp(path, briefs_dir=tmp_path / "briefs")
+    return InsightApp(path, briefs_dir=tmp_path / "briefs", idle_gc=still())
+
+
+def still() -> IdleCollector:
+    """A clock that never moves: the app never sees a pause, so no screen is readied mid-snapshot."""
+    return IdleCollector(clock=lambda: 0.0)
 
 
 def steps(*keys: str, before=None):
@@ -42,7 +48,7 @@ def test_overview(snap_compare, app):
 
 
 def test_empty_state(snap_compare, tmp_path):
-    assert snap_compare(InsightApp(tmp_path / "new.db"), terminal_size=SIZE, run_before=steps())
+    assert snap_compare(InsightApp(tmp_path / "new.db", idle_gc=still()), terminal_size=SIZE, run_before=steps())
 
 
 def test_themes(snap_compare, app):

@@ -101,6 +101,7 @@ class SearchScreen(PlaceScreen):
         fetch, first = search_fetch(self.data, text, filt), None
         if self.ahead is not None and self.ahead[:2] == (text, filt):
             fetch, first = self.ahead[2], self.ahead[3]
+            self.ahead = None  # used once: the same words searched again later are searched again
         panel.show(fetch, f"Quotes matching {text!r}, best first", first, focus=focus_results)
 
     AHEAD_PAUSE = 0.05  # seconds after the last keystroke before the typed words are searched ahead
@@ -111,6 +112,7 @@ class SearchScreen(PlaceScreen):
         filter makes the page fetched ahead unused."""
         if event.input.id != "search-input":
             return
+        self.query_one(QuotePanel).leave_focus()  # results of the words before must not take the focus
         self.ahead = None
         if self.ahead_timer is not None:
             self.ahead_timer.stop()
@@ -150,6 +152,7 @@ class SearchScreen(PlaceScreen):
         self.rerun()
 
     def action_focus_search(self) -> None:
+        self.query_one(QuotePanel).leave_focus()
         self.query_one("#search-input", Input).focus()
 
     def action_focus_results(self) -> None:

@@ -157,7 +157,12 @@ class SegmentDetailScreen(PlaceScreen):
 
     def load(self) -> None:
         segment, focus = self.segment, self.focus_theme
-        self.run_query(lambda: fetch_segment_view(self.data, segment, focus), self.apply, group="detail")
+
+        def landed(view: SegmentView) -> None:
+            if segment == self.segment:  # not retargeted to another segment meanwhile
+                self.apply(view)
+
+        self.run_query(lambda: fetch_segment_view(self.data, segment, focus), landed, group="detail")
 
     def apply(self, view: SegmentView) -> None:
         self.shown = view
@@ -233,6 +238,8 @@ class SegmentDetailScreen(PlaceScreen):
     def fetch_neighbours_ahead(self) -> None:
         """Fetch the quotes of the themes above and below the cursor, so moving to one shows them at once
         (the query and its round trip were ~16 ms of a ~60 ms move; bench/tui_speed.py)."""
+        if not self.is_attached or self.app._exit:  # a timer that fired as the app closed
+            return
         table = self.query_one("#segment-themes", DataTable)
         wanted = [table.coordinate_to_cell_key((row, 0)).row_key.value
                   for row in (table.cursor_row - 1, table.cursor_row + 1) if 0 <= row < table.row_count]

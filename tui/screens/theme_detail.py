@@ -121,6 +121,7 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         self.filtered = is_narrowed(self.filter)
         self.detail: queries.ThemeDetail | None = None
         self.view = view  # fetched by the app before the screen was shown: applied once, then dropped
+        self.target = 0  # counts retargets: a load for an earlier target is dropped
         self.applied: ThemeView | None = None  # the view on screen (a missing theme leaves detail None)
 
     def compose_body(self) -> ComposeResult:
@@ -157,6 +158,7 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         self.filtered = is_narrowed(self.filter)
         self.detail = None
         self.view = view
+        self.target += 1
 
     def on_screen_resume(self) -> None:
         # A view is applied once: after an edit the screen reloads its own, and a later resume (back from
@@ -171,8 +173,13 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
             self.load()
 
     def load(self) -> None:
-        theme_id, filt, filtered = self.theme_id, self.filter, self.filtered
-        self.run_query(lambda: fetch_theme_view(self.data, theme_id, filt, filtered), self.apply, group="detail")
+        theme_id, filt, filtered, target = self.theme_id, self.filter, self.filtered, self.target
+
+        def landed(view: ThemeView) -> None:
+            if target == self.target:  # not retargeted to another theme meanwhile
+                self.apply(view)
+
+        self.run_query(lambda: fetch_theme_view(self.data, theme_id, filt, filtered), landed, group="detail")
 
     def apply(self, view: ThemeView) -> None:
         self.applied = view

@@ -33,11 +33,16 @@ class PagedTable(Table):
     """Rows arrive a page at a time; moving the cursor near the end asks for the next page."""
 
     class Loaded(Message):
-        def __init__(self, table: PagedTable, total: int, first_page: bool) -> None:
+        def __init__(self, table: PagedTable, total: int, first_page: bool, generation: int) -> None:
             super().__init__()
             self.table = table
             self.total = total
             self.first_page = first_page
+            self.generation = generation  # the table has moved on to other rows when its own differs
+
+        @property
+        def stale(self) -> bool:
+            return self.generation != self.table.generation
 
         @property
         def control(self) -> PagedTable:
@@ -117,7 +122,12 @@ class PagedTable(Table):
         self.settle_size()
         self.total = page.total
         self.border_subtitle = f"{self.row_count:,} of {page.total:,}" if page.total else "none"
-        self.post_message(self.Loaded(self, page.total, offset == 0))
+        self.post_message(self.Loaded(self, page.total, offset == 0, generation))
+
+    @property
+    def generation(self) -> int:
+        """Counts the sources of rows loaded: a result for an older one is dropped."""
+        return self._generation
 
     @property
     def has_more(self) -> bool:

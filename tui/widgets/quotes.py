@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from insight.queries import Quote, QuotePage
@@ -74,6 +75,7 @@ class QuotePanel(Vertical):
         self.showing: Any = None  # what the caller said these quotes are (to skip reloading the same ones)
         self.pending_title: str | None = None  # the title of quotes asked for, shown when they arrive
         self.focus_on_load = False
+        self.focus_from: Widget | None = None
         self.previewing: Quote | Text | None = None  # what the preview line shows
 
     def compose(self) -> ComposeResult:
@@ -101,6 +103,7 @@ class QuotePanel(Vertical):
         self.showing = showing if fetch is not None else None
         self.pending_title = title
         self.focus_on_load = focus
+        self.focus_from = self.screen.focused  # the focus moves only if the user has not moved it since
         if fetch is None:
             self._retitle()
             self._preview(None)
@@ -108,6 +111,10 @@ class QuotePanel(Vertical):
                         None if first is None else quote_page(first))
         if first is not None:
             self._landed(first.total)  # now, in this frame: the Loaded message comes after it is drawn
+
+    def leave_focus(self) -> None:
+        """The user went on (typing other words, say): quotes still coming will not take the focus."""
+        self.focus_on_load = False
 
     def _retitle(self) -> None:
         if self.pending_title is not None:
@@ -117,7 +124,7 @@ class QuotePanel(Vertical):
     def _landed(self, total: int) -> None:
         """A first page is in the table: its title, the focus if asked, the preview of the first quote."""
         self._retitle()
-        if self.focus_on_load and total:
+        if self.focus_on_load and total and self.screen.focused is self.focus_from:
             self.screen.set_focus(self.table)  # now: Widget.focus() waits for a later callback
         self.focus_on_load = False
         self._preview(self.table.current if total else NO_MATCH)
@@ -138,7 +145,7 @@ class QuotePanel(Vertical):
         self._preview(self.table.current)
 
     def on_paged_table_loaded(self, event: PagedTable.Loaded) -> None:
-        if event.first_page:
+        if event.first_page and not event.stale:  # (a page shown at once was landed already; this is its echo)
             self._landed(event.total)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
