@@ -240,7 +240,7 @@ async def run(path: Path, rounds: int, args_no_pause: bool = False) -> None:
         if not args_no_pause:
             # A user reads the first screen before pressing a key; meanwhile the app draws the screens not
             # shown yet, unseen (InsightApp.on_warm). --no-pause starts the walk at once instead.
-            while app.cold and time.perf_counter() - started < first + 10:
+            while (app.cold or app.warming) and time.perf_counter() - started < first + 10:
                 await asyncio.sleep(0.05)
             print(f"screens drawn unseen while the user reads it: done {time.perf_counter() - started - first:.2f} s "
                   f"after it appeared")

@@ -623,18 +623,19 @@ async def test_unseen_screens_are_drawn_only_while_the_user_pauses_on_a_place(br
     app = InsightApp(brand_path, briefs_dir=tmp_path / "briefs", idle_gc=IdleCollector(clock=lambda: clock[0]))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert app.cold == ["themes", "segments", "search", "details"]
+        assert app.cold == ["themes", "segments", "search", "theme", "segment", "document"]
         app.on_pause()  # the user has not paused yet (clock still at the start-up input)
         await settle(pilot)
-        assert len(app.cold) == 4
+        assert len(app.cold) == 6
         app.open_theme(1)
         await settle(pilot)
         clock[0] += 5
         app.on_pause()  # a theme is open: nothing is drawn behind the user's back
         await settle(pilot)
-        assert len(app.cold) == 4 and isinstance(app.screen, ThemeDetailScreen)
+        assert len(app.cold) == 6 and isinstance(app.screen, ThemeDetailScreen)
         await pilot.press("escape")
         await settle(pilot)
+        assert app.idle_gc.last_input == clock[0]  # a key is input: the pause starts again from it
         clock[0] += 5
         focused = app.focused
         while app.cold:

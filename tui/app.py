@@ -31,7 +31,7 @@ from tui.screens.themes import ThemesScreen
 
 @dataclass
 class Warm(Message):
-    name: str  # a place (mode) to draw, or "details" to build the detail screens
+    name: str  # a place (mode) to draw, or a detail screen ("theme", "segment", "document") to build
 
 
 WARM_WAIT = 0.5  # seconds a warm-up waits for a screen to answer before it gives up
@@ -76,7 +76,7 @@ class InsightApp(App):
                     await self.switch_mode(mode)
             await self.switch_mode(start)
         self.freeze_heap()
-        self.cold = [mode for mode in self.MODES if mode != start] + ["details"]
+        self.cold = [mode for mode in self.MODES if mode != start] + ["theme", "segment", "document"]
         self.idle_gc.start()
         self.idle_gc.touched()  # start-up's garbage goes at the first pause
         self.set_interval(0.1, self.on_pause, name="work done while the user pauses")
@@ -99,10 +99,10 @@ class InsightApp(App):
             return
         self.warming = True
         try:
-            if message.name == "details":
-                await self.build_details()
-            elif message.name in self.MODES:
+            if message.name in self.MODES:
                 await self.draw_place(message.name)
+            else:
+                await self.build_detail(message.name)
         finally:
             self.warming = False
 
@@ -127,33 +127,41 @@ class InsightApp(App):
                 if self.current_mode == mode and not self._exit:
                     self.switch_mode(back)
 
-    async def build_details(self) -> None:
-        """Compose the theme, segment and document screens on the largest theme, the first segment and a
-        quote's document, and keep them installed: the first opening of each kind otherwise paid ~50 ms of
-        composing and styling on top of a later one's (bench/tui_speed.py). Done in a pause, not at start-up,
-        where it cost the first screen ~0.3 s."""
-        data = self.data
-        builds: list[tuple[str, Screen]] = []
-        themes = queries.list_themes(data.read(), limit=1).rows
-        view = fetch_theme_view(data, themes[0].id, queries.ThemeFilter(), False) if themes else None
-        if view is not None and not self.is_screen_installed("theme"):
-            builds.append(("theme", ThemeDetailScreen(themes[0].id, None, view)))
-        if view is not None and view.quotes.rows and not self.is_screen_installed("document"):
-            quote = view.quotes.rows[0]
-            doc = queries.document(data.read(), quote.document_id)
-            builds.append(("document", DocumentScreen(quote.document_id, quote.unit_id, doc)))
-        segments = data.segment_rows()
-        if segments and not self.is_screen_installed("segment"):
-            view = fetch_segment_view(data, segments[0].segment, None)
-            builds.append(("segment", SegmentDetailScreen(segments[0].segment, None, "themes", view)))
+    async def build_detail(self, name: str) -> None:
+        """Compose the theme, segment or document screen (on the largest theme, the first segment, that
+        theme's first quote) and keep it installed: the first opening of each kind otherwise paid ~50 ms of
+        composing and styling on top of a later one's (bench/tui_speed.py). Done in a pause, one screen at a
+        time (a key pressed meanwhile waits ~70 ms at most), not at start-up, where it cost the first screen
+        ~0.3 s."""
+        if self.is_screen_installed(name):
+            return
+        screen = self.detail_sample(name)
+        if screen is None:
+            return
         with self.batch_update():
-            for name, screen in builds:
-                if not self.on_a_place():
-                    return
-                self.install_screen(screen, name)
-                await self.push_screen(screen)
-                await self.pop_screen()
+            self.install_screen(screen, name)
+            await self.push_screen(screen)
+            await self.pop_screen()
         self.freeze_heap()
+
+    def detail_sample(self, name: str) -> Screen | None:
+        data = self.data
+        if name == "segment":
+            segments = data.segment_rows()
+            if not segments:
+                return None
+            view = fetch_segment_view(data, segments[0].segment, None)
+            return SegmentDetailScreen(segments[0].segment, None, "themes", view)
+        themes = queries.list_themes(data.read(), limit=1).rows
+        if not themes:
+            return None
+        theme = fetch_theme_view(data, themes[0].id, queries.ThemeFilter(), False)
+        if name == "theme":
+            return ThemeDetailScreen(themes[0].id, None, theme)
+        if not theme.quotes.rows:
+            return None
+        quote = theme.quotes.rows[0]
+        return DocumentScreen(quote.document_id, quote.unit_id, queries.document(data.read(), quote.document_id))
 
     def on_unmount(self) -> None:
         self.idle_gc.stop()
