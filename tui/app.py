@@ -83,10 +83,15 @@ class InsightApp(App):
 
     def on_pause(self) -> None:
         """Work for the moments the user is reading: ready a screen not shown yet, else collect garbage."""
-        if self.cold and self.idle_gc.idle_for(0.3) and self.on_a_place() and not any(w.is_running for w in self.workers):
+        if self.cold and self.idle_gc.idle_for(0.3) and self.on_a_place() and not self.loading():
             self.post_message(Warm(self.cold.pop(0)))
         else:
             self.idle_gc.tick()
+
+    def loading(self) -> bool:
+        """A worker is fetching what a screen shows (the embedding index for "similar" does not count: it
+        takes seconds on a large database and no screen waits for it)."""
+        return any(w.is_running and w.group != "vectors" for w in self.workers)
 
     def on_a_place(self) -> bool:
         """The app is running and showing a place, with nothing (a detail, a dialog, the palette) over it."""
