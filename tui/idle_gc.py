@@ -48,7 +48,7 @@ class IdleCollector:
 
     def tick(self) -> bool:
         """Collect if input came since the last collection and none for `quiet` seconds; True if it did."""
-        if not self.pending or self.clock() - self.last_input < self.quiet:
+        if not self.pending or not self.idle_for(self.quiet):
             return False
         self.pending = False
         gc.collect()

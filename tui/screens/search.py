@@ -116,13 +116,13 @@ class SearchScreen(PlaceScreen):
         self.ahead = None
         if self.ahead_timer is not None:
             self.ahead_timer.stop()
-        text, filt = event.value, self.filter
+        text, filt, limit = event.value, self.filter, self.query_one(QuotePanel).page_size
         if not text.strip():
             return
 
-        def work() -> tuple[str, queries.ThemeFilter, QuoteFetch, queries.QuotePage]:
+        def work() -> tuple[str, queries.ThemeFilter, QuoteFetch, queries.QuotePage]:  # in a worker thread
             fetch = search_fetch(self.data, text, filt)
-            return text, filt, fetch, fetch(0, self.query_one(QuotePanel).page_size)
+            return text, filt, fetch, fetch(0, limit)
 
         def keep(ahead: tuple[str, queries.ThemeFilter, QuoteFetch, queries.QuotePage]) -> None:
             if self.query_one("#search-input", Input).value == ahead[0]:

@@ -122,7 +122,6 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         self.detail: queries.ThemeDetail | None = None
         self.view = view  # fetched by the app before the screen was shown: applied once, then dropped
         self.target = 0  # counts retargets: a load for an earlier target is dropped
-        self.applied: ThemeView | None = None  # the view on screen (a missing theme leaves detail None)
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="theme-detail"):
@@ -182,7 +181,6 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         self.run_query(lambda: fetch_theme_view(self.data, theme_id, filt, filtered), landed, group="detail")
 
     def apply(self, view: ThemeView) -> None:
-        self.applied = view
         with self.app.batch_update():
             self.show(view.detail)
             self.show_quotes(view.quotes)

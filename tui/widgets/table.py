@@ -38,7 +38,7 @@ class Table(DataTable):
 
     def add_row(self, *cells: Any, **kwargs: Any) -> Any:
         """Cells are plain text, never Rich markup: a customer's "[/]" would otherwise crash the table and
-        "[b]" restyle it, and parsing markup was a third of drawing a page of quotes."""
+        "[b]" restyle it."""
         return super().add_row(*(Text(cell, end="") if isinstance(cell, str) else cell for cell in cells), **kwargs)
 
     def notify_style_update(self) -> None:
