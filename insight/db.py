@@ -286,6 +286,36 @@ CREATE INDEX idx_unit_themes_theme_similarity ON unit_themes(theme_id, similarit
 DROP INDEX idx_unit_themes_theme;
 """,
     ),
+    Migration(
+        3,
+        "mentions, sentiment and theme counts per document",
+        """
+-- A unit is now one mention: a sentence, or a clause of a sentence that joins two topics. The text a
+-- person wrote or said as one piece (an answer, a message, a review, an interview passage) is its passage.
+ALTER TABLE units ADD COLUMN passage INTEGER;      -- index of the passage in the document
+ALTER TABLE units ADD COLUMN context TEXT;         -- why a customer's mention is context only:
+                                                   -- greeting | thanks | sign-off | fragment (NULL: analysed)
+ALTER TABLE units ADD COLUMN sentiment TEXT CHECK (sentiment IN ('negative', 'neutral', 'positive'));
+ALTER TABLE units ADD COLUMN sentiment_score REAL; -- -1 (negative) .. +1 (positive), set by `insight themes`
+-- The splitter that produced a document's mentions (NULL: whole texts from before mentions, re-derived).
+ALTER TABLE documents ADD COLUMN mentions_version INTEGER;
+-- Sentiment updates must not rewrite the full-text index.
+DROP TRIGGER units_au;
+CREATE TRIGGER units_au AFTER UPDATE OF text, question, speaker ON units BEGIN
+    INSERT INTO units_fts (units_fts, rowid, text, question, speaker)
+    VALUES ('delete', old.id, old.text, old.question, old.speaker);
+    INSERT INTO units_fts (rowid, text, question, speaker) VALUES (new.id, new.text, new.question, new.speaker);
+END;
+-- themes.size now counts documents once per theme; these say what it is made of.
+ALTER TABLE themes ADD COLUMN kind TEXT NOT NULL DEFAULT 'topic';  -- topic | general (low-information praise)
+ALTER TABLE themes ADD COLUMN mentions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE themes ADD COLUMN customers INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE themes ADD COLUMN reassigned INTEGER NOT NULL DEFAULT 0;  -- members placed by outlier reassignment
+ALTER TABLE themes ADD COLUMN positive INTEGER NOT NULL DEFAULT 0;    -- mentions by sentiment
+ALTER TABLE themes ADD COLUMN neutral INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE themes ADD COLUMN negative INTEGER NOT NULL DEFAULT 0;
+""",
+    ),
 ]
 
 FTS_TABLE = "units_fts"
