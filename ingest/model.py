@@ -107,7 +107,8 @@ class ImportSummary:
     updated: int
     duplicates: int
     rejected: list[Rejected]
-    units: int = 0
+    units: int = 0  # passages: answers, messages, reviews, interview passages
+    mentions: int = 0  # what they were split into (the stored units)
     details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -123,5 +124,6 @@ class ImportSummary:
             "rejected": len(self.rejected),
             "rejected_records": [r.as_dict() for r in self.rejected],
             "units": self.units,
+            "mentions": self.mentions,
             "details": self.details,
         }

@@ -5,12 +5,14 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlite_utils
 
 from ingest.errors import ImportFailure
+from ingest.mentions import MENTIONS_VERSION, Mention, MentionSplitter
 from ingest.model import DocumentDraft, ImportOptions, ImportSummary, ParsedFile, Window
 from ingest.reading import file_sha256
 from insight.clock import Clock, utc_now_iso
@@ -38,6 +40,24 @@ def month_window(created_at: str | None) -> Window | None:
     return Window(date(day.year, day.month, 1), date(day.year, day.month, last))
 
 
+@dataclass
+class UnitRow:
+    """One unit as stored: a mention of a passage, redacted, with its place in the document."""
+
+    kind: str
+    question: str | None
+    speaker: str | None
+    role: str
+    analyse: bool
+    turn: int | None
+    passage: int
+    context: str | None
+    text: str
+    raw_text: str | None
+    started_at: str | None
+    ended_at: str | None
+
+
 def store_parsed(
     db: sqlite_utils.Database,
     parsed: ParsedFile,
@@ -45,20 +65,34 @@ def store_parsed(
     redactor: Redactor,
     clock: Clock = utc_now_iso,
     progress: Progress | None = None,
+    splitter: MentionSplitter | None = None,
 ) -> ImportSummary:
-    """Write a parsed file atomically: new documents inserted, changed ones updated in place, same ones skipped."""
+    """Write a parsed file atomically: new documents inserted, changed ones updated in place, same ones skipped.
+
+    Redaction and mention splitting (the slow, model-bound work) run before the write transaction, so the
+    write lock is held only for the inserts and another import or a reader never waits on spaCy.
+    """
     if options.strict and parsed.rejected:
         first = parsed.rejected[0]
         raise ImportFailure(parsed.path, first.reason, record=first.record)
+    splitter = splitter or MentionSplitter(loader=redactor.pipeline)
     sha = file_sha256(parsed.path)
     summary = ImportSummary(
         parsed.path, parsed.kind, parsed.format, None, parsed.rows_read, 0, 0, 0, list(parsed.rejected),
         details=dict(parsed.details),
     )
     docs = _dedupe_within_file(parsed.documents)
+    seen = _existing_hashes(db, docs)
+    prepared = _prepare_units(
+        [d for d in docs if seen.get((d.source, d.external_id), (None, None))[1] != d.content_hash()],
+        redactor, splitter, options, progress,
+    )
     with transaction(db):
-        existing = _existing_hashes(db, docs)
+        existing = _existing_hashes(db, docs)  # again, under the lock: another import may have written since
         to_write = [d for d in docs if existing.get((d.source, d.external_id), (None, None))[1] != d.content_hash()]
+        late = [d for d in to_write if id(d) not in prepared]
+        if late:
+            prepared.update(_prepare_units(late, redactor, splitter, options, None))
         summary.duplicates = len(docs) - len(to_write)
         windows = [options.window or month_window(d.created_at) for d in docs]
         batch_window = options.window or _span(windows)
@@ -74,7 +108,7 @@ def store_parsed(
         ).lastrowid
         summary.batch_id = int(batch_id)
         resolver = CustomerResolver(db, parsed.kind, clock)
-        for done, doc, cleaned in _redacted_in_chunks(to_write, redactor, options.redact):
+        for doc in to_write:
             window = options.window or month_window(doc.created_at)
             previous = existing.get((doc.source, doc.external_id))
             doc_id = _write_document(
@@ -84,25 +118,13 @@ def store_parsed(
                 summary.updated += 1
             else:
                 summary.imported += 1
-            for position, (unit, clean) in enumerate(zip(doc.units, cleaned, strict=True)):
-                db.conn.execute(
-                    """INSERT INTO units (document_id, position, kind, question, speaker, role, analyse, turn,
-                       text, raw_text, text_hash, started_at, ended_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (
-                        doc_id, position, unit.kind, unit.question, unit.speaker, unit.role, int(unit.analyse),
-                        unit.turn, clean, unit.text if options.keep_raw else None, text_hash(clean),
-                        unit.started_at, unit.ended_at,
-                    ),
-                )
-                summary.units += 1
+            summary.units += len(doc.units)
+            summary.mentions += write_units(db, doc_id, prepared[id(doc)])
             if doc.attributes:
                 db.conn.executemany(
                     "INSERT OR IGNORE INTO attributes (document_id, name, value) VALUES (?, ?, ?)",
                     [(doc_id, name, value) for name, value in doc.attributes],
                 )
-            if progress:
-                progress(done)
         summary.details["customers_created"] = resolver.created
         summary.details["customers_merged"] = resolver.merged
         db.conn.execute(
@@ -117,17 +139,121 @@ def store_parsed(
     return summary
 
 
-def _redacted_in_chunks(
-    docs: list[DocumentDraft], redactor: Redactor, redact: bool, chunk: int = REDACT_CHUNK
-) -> Iterator[tuple[int, DocumentDraft, list[str]]]:
-    """(documents done, document, its redacted unit texts): redaction (NER) runs a chunk at a time so the
-    progress bar moves while it works, with chunks big enough for spaCy's batching and common-word stats."""
+def write_units(db: sqlite_utils.Database, doc_id: int, rows: list[UnitRow]) -> int:
+    """Insert a document's units in order and mark it as split by the current splitter."""
+    db.conn.executemany(
+        """INSERT INTO units (document_id, position, kind, question, speaker, role, analyse, turn, passage,
+           context, text, raw_text, text_hash, started_at, ended_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            (
+                doc_id, position, r.kind, r.question, r.speaker, r.role, int(r.analyse), r.turn, r.passage,
+                r.context, r.text, r.raw_text, text_hash(r.text), r.started_at, r.ended_at,
+            )
+            for position, r in enumerate(rows)
+        ],
+    )
+    db.conn.execute("UPDATE documents SET mentions_version = ? WHERE id = ?", (MENTIONS_VERSION, doc_id))
+    return len(rows)
+
+
+def _prepare_units(
+    docs: list[DocumentDraft],
+    redactor: Redactor,
+    splitter: MentionSplitter,
+    options: ImportOptions,
+    progress: Progress | None,
+    chunk: int = REDACT_CHUNK,
+) -> dict[int, list[UnitRow]]:
+    """Each document's units, keyed by id(document): passages redacted (NER sees the whole passage), then
+    the customer's analysable passages split into mentions. Context passages (an interviewer's question, an
+    agent's reply) stay whole."""
+    out: dict[int, list[UnitRow]] = {}
     for start in range(0, len(docs), chunk):
         part = docs[start : start + chunk]
         texts = [u.text for d in part for u in d.units]
-        cleaned = iter(redactor.redact_many(texts) if redact else texts)
-        for offset, doc in enumerate(part, start=start + 1):
-            yield offset, doc, [next(cleaned) for _ in doc.units]
+        cleaned = iter(redactor.redact_many(texts) if options.redact else texts)
+        redacted = [[next(cleaned) for _ in d.units] for d in part]
+        to_split = [t for d, texts_ in zip(part, redacted, strict=True) for u, t in zip(d.units, texts_, strict=True)
+                    if u.analyse]
+        mentions = iter(splitter.split_many(to_split))
+        for doc, texts_ in zip(part, redacted, strict=True):
+            rows: list[UnitRow] = []
+            for passage, (unit, clean) in enumerate(zip(doc.units, texts_, strict=True)):
+                pieces = next(mentions) if unit.analyse else [Mention(clean)]
+                for index, mention in enumerate(pieces):
+                    rows.append(UnitRow(
+                        unit.kind, unit.question, unit.speaker, unit.role,
+                        unit.analyse and mention.context is None, unit.turn, passage,
+                        mention.context if unit.analyse else None, mention.text,
+                        unit.text if options.keep_raw and index == 0 else None, unit.started_at, unit.ended_at,
+                    ))
+            out[id(doc)] = rows
+        if progress:
+            progress(min(start + chunk, len(docs)))
+    return out
+
+
+def rederive_mentions(
+    db: sqlite_utils.Database, splitter: MentionSplitter, progress: Progress | None = None, chunk: int = 500
+) -> int:
+    """Split the documents an older splitter wrote (whole texts before mentions existed) into mentions.
+
+    Works from the stored, already redacted units, so nothing is re-imported and nothing imported is lost: a
+    passage's raw text (kept with --keep-raw) stays on its first mention. Unit ids change, so theme
+    assignments of those documents go until the next `insight themes`. Returns the documents re-derived.
+    """
+    ids = [r[0] for r in db.execute(
+        "SELECT id FROM documents WHERE mentions_version IS NULL OR mentions_version < ? ORDER BY id",
+        [MENTIONS_VERSION],
+    ).fetchall()]
+    done = 0
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        marks = ",".join("?" * len(part))
+        units: dict[int, list[tuple]] = {}
+        for row in db.execute(
+            f"""SELECT document_id, kind, question, speaker, role, analyse, turn, text, raw_text, started_at,
+                ended_at, passage FROM units WHERE document_id IN ({marks}) ORDER BY document_id, position""",
+            part,
+        ):
+            units.setdefault(row[0], []).append(row[1:])
+        passages = [u for doc_id in part for u in _passages(units.get(doc_id, []))]
+        mentions = iter(splitter.split_many([p[6] for p in passages if p[4]]))
+        rows: dict[int, list[UnitRow]] = {}
+        for doc_id in part:
+            out: list[UnitRow] = []
+            for index, p in enumerate(_passages(units.get(doc_id, []))):
+                kind, question, speaker, role, analyse, turn, text, raw, started, ended = p
+                pieces = next(mentions) if analyse else [Mention(text)]
+                for n, m in enumerate(pieces):
+                    out.append(UnitRow(kind, question, speaker, role, bool(analyse) and m.context is None, turn,
+                                       index, m.context if analyse else None, m.text, raw if n == 0 else None,
+                                       started, ended))
+            rows[doc_id] = out
+        with transaction(db):
+            for doc_id in part:
+                db.conn.execute("DELETE FROM units WHERE document_id = ?", (doc_id,))
+                write_units(db, doc_id, rows[doc_id])
+        done += len(part)
+        if progress:
+            progress(done)
+    return done
+
+
+def _passages(units: list[tuple]) -> list[tuple]:
+    """Stored units back as passages: mentions of one passage (same `passage`) joined, old whole units as is."""
+    out: list[tuple] = []
+    last_passage: object = object()
+    for u in units:
+        passage = u[10]
+        if passage is not None and passage == last_passage and out:
+            prev = out[-1]
+            out[-1] = (*prev[:4], prev[4] or u[4], prev[5], f"{prev[6]} {u[6]}", prev[7] or u[7], prev[8], u[9])
+        else:
+            out.append(u[:10])
+        last_passage = passage
+    return out
 
 
 def _dedupe_within_file(docs: list[DocumentDraft]) -> list[DocumentDraft]:

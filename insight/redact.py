@@ -149,6 +149,10 @@ class Redactor:
             self.loader = None
         return self.nlp
 
+    def pipeline(self) -> Language | None:
+        """The spaCy pipeline (loaded on first use), shared with the mention splitter."""
+        return self._pipeline()
+
     @property
     def redacts_names(self) -> bool:
         nlp = self._pipeline()

@@ -32,3 +32,11 @@ def db(db_path: Path, clock) -> sqlite_utils.Database:
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def nlp_sm():
+    """The real small English pipeline (tests using it are marked slow)."""
+    from insight.nlp import cached_pipeline
+
+    return cached_pipeline().nlp

@@ -170,7 +170,8 @@ def test_import_is_idempotent_redacted_and_updates_changed_tickets(db, clock, tm
     summary = store_parsed(db, parse_tickets(changed, fmt=None, mapping={}), ImportOptions(), Redactor(), clock)
     assert (summary.imported, summary.updated, summary.duplicates) == (0, 1, 2)
     text = db.execute(
-        "SELECT u.text FROM units u JOIN documents d ON d.id = u.document_id WHERE d.external_id = '3023'"
+        "SELECT group_concat(u.text, ' ') FROM units u JOIN documents d ON d.id = u.document_id "
+        "WHERE d.external_id = '3023' GROUP BY u.passage ORDER BY u.passage"
     ).fetchone()[0]
     assert text == "How do I pause? Call me on [PHONE] or mail [EMAIL]"
     assert db.execute("SELECT COUNT(*) FROM documents WHERE source = 'ticket'").fetchone()[0] == 3

@@ -1,0 +1,92 @@
+"""Mentions: passages split into sentences and clauses; courtesies kept as context; old databases re-derived."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.mentions import FRAGMENT, GREETING, SIGN_OFF, THANKS, MentionSplitter, context_of
+from ingest.model import DocumentDraft, ImportOptions, ParsedFile, UnitDraft
+from ingest.store import rederive_mentions, store_parsed
+from insight.redact import Redactor
+
+
+def split(text: str, nlp=None) -> list[tuple[str, str | None]]:
+    return [(m.text, m.context) for m in MentionSplitter(nlp=nlp).split_many([text])[0]]
+
+
+def test_courtesies_are_context_and_content_is_not():
+    assert context_of("Thanks!") == THANKS
+    assert context_of("Thank you so much for your help") == THANKS
+    assert context_of("Thanks, Holly!") == THANKS
+    assert context_of("Hi Élise") == GREETING
+    assert context_of("Hello team") == GREETING
+    assert context_of("Cheers, Holly") == SIGN_OFF
+    assert context_of("Best regards") == SIGN_OFF
+    assert context_of("...") == FRAGMENT
+    assert context_of("Thanks, the serum really works") is None
+    assert context_of("Hi, my parcel never came") is None
+    assert context_of("Nothing, I was always going to buy") is None
+
+
+def test_rule_based_split_without_a_parser():
+    assert split("Thanks!") == [("Thanks!", THANKS)]
+    assert split("Great moisturizer but ordering took 3 weeks") == [
+        ("Great moisturizer", None), ("but ordering took 3 weeks", None)]
+    assert split("Hi Élise,\nThe pump leaks. Can you send a new one?\nThanks,\nMaría") == [
+        ("Hi Élise", GREETING), ("The pump leaks.", None), ("Can you send a new one?", None),
+        ("Thanks", THANKS), ("María", SIGN_OFF)]
+    # a contrast word ending the sentence, or a piece too short to stand alone, is not split off
+    assert split("It works though") == [("It works though", None)]
+    assert split("Great serum but pricey") == [("Great serum but pricey", None)]
+
+
+@pytest.mark.slow
+def test_parsed_split_finds_clauses_with_their_own_subject(nlp_sm):
+    assert [t for t, _ in split("Slow shipping, good sunscreen.", nlp_sm)] == ["Slow shipping", "good sunscreen."]
+    assert [t for t, _ in split("The serum is great and the pump leaks", nlp_sm)] == [
+        "The serum is great", "and the pump leaks"]
+    assert split("After two weeks, my skin is better.", nlp_sm) == [("After two weeks, my skin is better.", None)]
+    assert split("Ok. The box arrived crushed.", nlp_sm) == [("Ok. The box arrived crushed.", None)]
+
+
+def _review(text: str, external_id: str = "r1") -> ParsedFile:
+    doc = DocumentDraft("review", external_id, created_at="2026-10-03T10:00:00",
+                        units=[UnitDraft(text=text, kind="review")])
+    return ParsedFile("reviews.csv", "review", "generic_review_csv", [doc], rows_read=1)
+
+
+def test_store_splits_a_two_topic_review_and_stays_idempotent(db, clock, tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("x")
+    parsed = _review("Great moisturizer but ordering took 3 weeks. Thanks!")
+    parsed.path = str(path)
+    first = store_parsed(db, parsed, ImportOptions(), Redactor(), clock)
+    rows = db.execute("SELECT text, analyse, context, passage FROM units ORDER BY position").fetchall()
+    assert rows == [("Great moisturizer", 1, None, 0), ("but ordering took 3 weeks.", 1, None, 0),
+                    ("Thanks!", 0, THANKS, 0)]
+    assert (first.units, first.mentions) == (1, 3)
+    again = store_parsed(db, parsed, ImportOptions(), Redactor(), clock)
+    assert (again.imported, again.updated, again.duplicates) == (0, 0, 1)
+    assert db["units"].count == 3
+
+
+def test_an_old_database_is_rederived_without_losing_text(db, clock, tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("x")
+    parsed = _review("Great moisturizer but ordering took 3 weeks.")
+    parsed.path = str(path)
+    store_parsed(db, parsed, ImportOptions(keep_raw=True), Redactor(), clock)
+    # as a database from before mentions: one whole unit, no splitter version
+    doc_id = db.execute("SELECT id FROM documents").fetchone()[0]
+    db.execute("DELETE FROM units")
+    db.execute("""INSERT INTO units (document_id, position, kind, role, analyse, text, raw_text, text_hash)
+                  VALUES (?, 0, 'review', 'customer', 1, ?, ?, 'h')""",
+               [doc_id, "Great moisturizer but ordering took 3 weeks.", "raw"])
+    db.execute("UPDATE documents SET mentions_version = NULL")
+    db.conn.commit()
+    assert rederive_mentions(db, MentionSplitter()) == 1
+    rows = db.execute("SELECT text, raw_text, passage FROM units ORDER BY position").fetchall()
+    assert rows == [("Great moisturizer", "raw", 0), ("but ordering took 3 weeks.", None, 0)]
+    assert rederive_mentions(db, MentionSplitter()) == 0
+    hits = db.execute("SELECT COUNT(*) FROM units_fts WHERE units_fts MATCH 'ordering'").fetchone()[0]
+    assert hits == 1
