@@ -233,6 +233,12 @@ def rederive_mentions(
             rows[doc_id] = out
         with transaction(db):
             for doc_id in part:
+                stored = [(u[6], bool(u[4])) for u in units.get(doc_id, [])]
+                if stored == [(r.text, r.analyse) for r in rows[doc_id]]:
+                    # Nothing to split: keep the units (and their ids, theme assignments) as they are.
+                    db.conn.execute("UPDATE documents SET mentions_version = ? WHERE id = ?",
+                                    (MENTIONS_VERSION, doc_id))
+                    continue
                 db.conn.execute("DELETE FROM units WHERE document_id = ?", (doc_id,))
                 write_units(db, doc_id, rows[doc_id])
         done += len(part)

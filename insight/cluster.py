@@ -81,10 +81,14 @@ class ClusterParams:
     # this share of the texts is clustered again on its own; the split is kept only when its parts are
     # distinct topics (no two part centroids closer than `split_max_similarity` in the original space),
     # so one genuinely common theme stays whole. 0 or >= 1 turns the check off.
-    split_fraction: float = 0.4
+    split_fraction: float = 0.2
     split_max_similarity: float = 0.9
+    split_rounds: int = 3  # a part still above split_fraction is looked at again, up to this many times
     # Similarity gate and outlier reassignment (module docstring, step 5); a threshold above 1 turns both off.
     reassign_threshold: float = 0.3  # cosine similarity to a theme's centroid needed to be in the theme
+    # A noise point joins its nearest theme only when it is as close to the centroid as the theme's own
+    # members typically are: at least this quantile of the members' similarities (0: the old fixed gate only).
+    reassign_member_quantile: float = 0.25
     reassign_space: str = "reduced"  # where a noise point's nearest theme is measured: "reduced" or "original"
     drop_dissimilar_members: bool = True  # unassign HDBSCAN members below the threshold
     random_state: int = 42
@@ -178,30 +182,103 @@ def cluster_embeddings(embeddings: np.ndarray, params: ClusterParams | None = No
     return ClusterResult(labels, reassigned, probabilities, similarity, centroids, reduced, p, seconds)
 
 
+def tightness(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Mean cosine similarity of each theme's members to its centroid, original space (NaN for an empty theme).
+
+    The measure of "one topic": paraphrases of one complaint sit near their centroid, a catch-all's mixed
+    topics pull its centroid to the middle, away from all of them.
+    """
+    k = int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 0
+    if k == 0:
+        return np.zeros(0)
+    centroids = _centroids(x, labels, k)
+    member = np.flatnonzero(labels >= 0)
+    sims = _rowwise_cosine(x[member], centroids[labels[member]])
+    totals = np.bincount(labels[member], weights=sims, minlength=k)
+    counts = np.bincount(labels[member], minlength=k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
+
+
 def _split_catch_alls(x: np.ndarray, reduced: np.ndarray, labels: np.ndarray, p: ClusterParams) -> np.ndarray:
-    """Replace an oversized theme by its sub-themes when HDBSCAN finds distinct topics inside it."""
+    """Split a theme holding more than `split_fraction` of the texts, unless it is as tight as the scope's
+    typical theme (its tightness at least the median of the scope's themes): a big theme that is one topic
+    stays whole, a catch-all of several topics is replaced by its parts. With no theme of regular size to
+    compare with, the parts' distinctness alone decides.
+
+    Parts come from HDBSCAN on the theme's own points ("eom", then "leaf"), else from k-means (k = 2..4,
+    best silhouette) when HDBSCAN sees one blob; a split whose parts are near-copies of each other
+    (`split_max_similarity`) is not kept.
+    """
     if not 0 < p.split_fraction < 1:
         return labels
     labels = labels.copy()
     limit = p.split_fraction * len(labels)
-    next_label = int(labels.max()) + 1
-    for theme in range(next_label):
-        members = np.flatnonzero(labels == theme)
-        if members.size <= limit or members.size < 2 * int(p.min_cluster_size or 2):
-            continue
-        sub_labels, _ = _hdbscan(reduced[members], p)
-        parts = int(sub_labels.max()) + 1
-        if parts < 2:
-            continue
-        part_centroids = _centroids(x[members], sub_labels, parts)
-        closeness = part_centroids @ part_centroids.T
-        np.fill_diagonal(closeness, -1.0)
-        if closeness.max() >= p.split_max_similarity:
-            continue  # one topic, drawn in parts: keep the theme whole
-        # Sub-noise becomes unassigned here; outlier reassignment later brings back what is close enough.
-        labels[members] = np.where(sub_labels >= 0, sub_labels + next_label, -1)
-        next_label += parts
-    return _compact(labels)
+    for _ in range(max(1, p.split_rounds)):
+        if labels.max() < 0:
+            return labels
+        tight = tightness(x, labels)
+        sizes = np.bincount(labels[labels >= 0], minlength=tight.size)
+        regular = tight[(sizes <= limit) & np.isfinite(tight)]
+        # The typical theme is one of regular size; with none to compare, only the parts' distinctness decides.
+        typical = float(np.median(regular)) if regular.size else np.inf
+        next_label = int(labels.max()) + 1
+        changed = False
+        for theme in range(next_label):
+            members = np.flatnonzero(labels == theme)
+            if members.size <= limit or members.size < 2 * int(p.min_cluster_size or 2):
+                continue
+            if tight[theme] >= typical:
+                continue  # as tight as a typical theme: one common topic
+            sub_labels = _parts(x[members], reduced[members], p)
+            if sub_labels is None:
+                continue
+            labels[members] = np.where(sub_labels >= 0, sub_labels + next_label, -1)
+            next_label += int(sub_labels.max()) + 1
+            changed = True
+        labels = _compact(labels)
+        if not changed:
+            break
+    return labels
+
+
+def _parts(x: np.ndarray, reduced: np.ndarray, p: ClusterParams) -> np.ndarray | None:
+    """Labels of a theme's distinct parts (-1: fits none), or None when it does not come apart."""
+    candidates = []
+    for method in ("eom", "leaf"):
+        sub_labels, _ = _hdbscan(reduced, replace(p, cluster_selection_method=method))
+        if sub_labels.max() >= 1:
+            candidates.append(sub_labels)
+            break
+    if not candidates:
+        candidates.append(_kmeans_parts(reduced, p))
+    sub_labels = candidates[0]
+    parts = int(sub_labels.max()) + 1
+    if parts < 2:
+        return None
+    part_centroids = _centroids(x, sub_labels, parts)
+    closeness = part_centroids @ part_centroids.T
+    np.fill_diagonal(closeness, -1.0)
+    if closeness.max() >= p.split_max_similarity:
+        return None  # one topic, drawn in parts
+    return sub_labels
+
+
+def _kmeans_parts(reduced: np.ndarray, p: ClusterParams) -> np.ndarray:
+    """k-means with the k in 2..4 of best silhouette: for a catch-all HDBSCAN sees as one dense blob."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    best, best_score = np.zeros(reduced.shape[0], dtype=np.int64), -1.0
+    sample = min(reduced.shape[0], 5000)
+    for k in range(2, 5):
+        if reduced.shape[0] < k * int(p.min_cluster_size or 2):
+            break
+        labels = KMeans(n_clusters=k, n_init=3, random_state=p.random_state).fit_predict(reduced)
+        score = float(silhouette_score(reduced, labels, sample_size=sample, random_state=p.random_state))
+        if score > best_score:
+            best, best_score = labels.astype(np.int64), score
+    return best
 
 
 def _compact(labels: np.ndarray) -> np.ndarray:
@@ -369,10 +446,28 @@ def _reassign(x: np.ndarray, reduced: np.ndarray, labels: np.ndarray, centroids:
         nearest = themes[((centres**2).sum(axis=1)[None, :] - 2.0 * points @ centres.T).argmin(axis=1)]
     else:
         nearest = themes[(x[noise] @ centroids[themes].T).argmax(axis=1)]
-    accepted = _rowwise_cosine(x[noise], centroids[nearest]) >= p.reassign_threshold
+    gate = np.maximum(p.reassign_threshold, _member_gates(x, labels, centroids, p.reassign_member_quantile))
+    accepted = _rowwise_cosine(x[noise], centroids[nearest]) >= gate[nearest]
     labels[noise[accepted]] = nearest[accepted]
     reassigned[noise[accepted]] = True
     return reassigned
+
+
+def _member_gates(x: np.ndarray, labels: np.ndarray, centroids: np.ndarray, quantile: float) -> np.ndarray:
+    """Per theme: the `quantile` of its members' cosine similarities to its centroid (0 when off or empty)."""
+    gates = np.zeros(centroids.shape[0])
+    if quantile <= 0:
+        return gates
+    member = np.flatnonzero(labels >= 0)
+    sims = _rowwise_cosine(x[member], centroids[labels[member]])
+    order = np.argsort(labels[member], kind="stable")
+    grouped, sims = labels[member][order], sims[order]
+    bounds = np.searchsorted(grouped, np.arange(centroids.shape[0] + 1))
+    for theme in range(centroids.shape[0]):
+        own = sims[bounds[theme]:bounds[theme + 1]]
+        if own.size:
+            gates[theme] = float(np.quantile(own, quantile))
+    return gates
 
 
 def _rowwise_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:

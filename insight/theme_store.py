@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,12 +93,14 @@ def refresh_prevalence(db: sqlite_utils.Database, scope: str) -> None:
     db.conn.execute(
         """INSERT INTO theme_prevalence (theme_id, window_start, units, customers, share)
            WITH assigned AS (
-               SELECT ut.theme_id, d.window_start, COALESCE('c' || d.customer_id, 'd' || d.id) AS who
+               SELECT ut.theme_id, d.window_start, d.id AS document_id,
+                      COALESCE('c' || d.customer_id, 'd' || d.id) AS who
                FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
                WHERE ut.scope = ? AND d.window_start IS NOT NULL
            ),
-           totals AS (SELECT window_start, COUNT(*) AS n FROM assigned GROUP BY window_start)
-           SELECT a.theme_id, a.window_start, COUNT(*), COUNT(DISTINCT a.who), COUNT(*) * 1.0 / t.n
+           totals AS (SELECT window_start, COUNT(DISTINCT document_id) AS n FROM assigned GROUP BY window_start)
+           SELECT a.theme_id, a.window_start, COUNT(*), COUNT(DISTINCT a.who),
+                  COUNT(DISTINCT a.document_id) * 1.0 / t.n
            FROM assigned a JOIN totals t ON t.window_start = a.window_start
            WHERE a.theme_id IS NOT NULL
            GROUP BY a.theme_id, a.window_start""",
@@ -105,20 +108,71 @@ def refresh_prevalence(db: sqlite_utils.Database, scope: str) -> None:
     )
 
 
-def refresh_theme_counts(db: sqlite_utils.Database, theme_ids: list[int]) -> None:
-    """Size, share (of the scope's assigned-or-not units) and mean rating from unit_themes (inside a transaction)."""
+@dataclass(frozen=True)
+class ThemeCounts:
+    """A theme's numbers as every view shows them: a document or customer counts once per theme."""
+
+    documents: int
+    mentions: int
+    customers: int
+    reassigned: int
+    share: float  # documents in the theme / documents with a themed mention in the scope
+    mean_rating: float | None  # over documents
+    positive: int
+    neutral: int
+    negative: int
+
+
+def scope_counts(db: sqlite_utils.Database, scope: str) -> dict[int, ThemeCounts]:
+    """Counts of every theme with members in a scope, from unit_themes: the one home of size and share."""
+    total = db.conn.execute(
+        "SELECT COUNT(DISTINCT u.document_id) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id WHERE ut.scope = ?",
+        (scope,),
+    ).fetchone()[0]
+    rows = db.conn.execute(
+        """WITH m AS (
+               SELECT ut.theme_id, u.document_id, d.rating, ut.reassigned, u.sentiment,
+                      COALESCE('c' || d.customer_id, 'd' || d.id) AS who
+               FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
+               WHERE ut.scope = ? AND ut.theme_id IS NOT NULL
+           ),
+           ratings AS (SELECT theme_id, AVG(rating) AS mean_rating
+                       FROM (SELECT DISTINCT theme_id, document_id, rating FROM m) GROUP BY theme_id)
+           SELECT m.theme_id, COUNT(DISTINCT m.document_id), COUNT(*), COUNT(DISTINCT m.who), SUM(m.reassigned),
+                  SUM(m.sentiment = 'positive'), SUM(m.sentiment = 'neutral'), SUM(m.sentiment = 'negative'),
+                  r.mean_rating
+           FROM m JOIN ratings r ON r.theme_id = m.theme_id GROUP BY m.theme_id""",
+        (scope,),
+    ).fetchall()
+    return {
+        r[0]: ThemeCounts(r[1], r[2], r[3], int(r[4] or 0), r[1] / total if total else 0.0, r[8],
+                          int(r[5] or 0), int(r[6] or 0), int(r[7] or 0))
+        for r in rows
+    }
+
+
+def refresh_theme_counts(db: sqlite_utils.Database, theme_ids: list[int]) -> dict[int, ThemeCounts]:
+    """Store size (documents), share, mentions, customers, reassigned, sentiment and mean rating of these
+    themes from unit_themes (inside a transaction); a theme with no members gets zeros."""
+    out: dict[int, ThemeCounts] = {}
+    scopes: dict[str, list[int]] = defaultdict(list)
     for theme_id in theme_ids:
-        scope = db.conn.execute("SELECT scope FROM themes WHERE id = ?", (theme_id,)).fetchone()[0]
-        total = db.conn.execute("SELECT COUNT(*) FROM unit_themes WHERE scope = ?", (scope,)).fetchone()[0]
-        size, rating = db.conn.execute(
-            """SELECT COUNT(*), AVG(d.rating) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
-               JOIN documents d ON d.id = u.document_id WHERE ut.theme_id = ?""",
-            (theme_id,),
-        ).fetchone()
-        db.conn.execute(
-            "UPDATE themes SET size = ?, share = ?, mean_rating = ? WHERE id = ?",
-            (size, size / total if total else 0.0, rating, theme_id),
-        )
+        row = db.conn.execute("SELECT scope FROM themes WHERE id = ?", (theme_id,)).fetchone()
+        if row:
+            scopes[row[0]].append(theme_id)
+    empty = ThemeCounts(0, 0, 0, 0, 0.0, None, 0, 0, 0)
+    for scope, ids in scopes.items():
+        counts = scope_counts(db, scope)
+        for theme_id in ids:
+            c = counts.get(theme_id, empty)
+            db.conn.execute(
+                """UPDATE themes SET size = ?, share = ?, mean_rating = ?, mentions = ?, customers = ?, reassigned = ?,
+                   positive = ?, neutral = ?, negative = ? WHERE id = ?""",
+                (c.documents, c.share, c.mean_rating, c.mentions, c.customers, c.reassigned, c.positive, c.neutral,
+                 c.negative, theme_id),
+            )
+            out[theme_id] = c
+    return out
 
 
 def member_units(db: sqlite_utils.Database, theme_id: int) -> list[tuple[int, str, str]]:

@@ -22,14 +22,23 @@ import sqlite_utils
 from scipy.optimize import linear_sum_assignment
 from spacy.language import Language
 
+from ingest.mentions import MentionSplitter
 from ingest.model import Window
+from ingest.store import rederive_mentions
 from insight.clock import Clock, utc_now_iso
 from insight.cluster import ClusterParams, cluster_embeddings
 from insight.db import transaction
 from insight.embed import Embedder, embed_units, normalise_rows
+from insight.general_mentions import is_low_information
 from insight.labels import NOISE, describe_groups
 from insight.theme_edits import replay_edits
-from insight.theme_store import StoredTheme, centroid_blob, refresh_prevalence, scope_themes
+from insight.theme_store import (
+    StoredTheme,
+    centroid_blob,
+    refresh_prevalence,
+    refresh_theme_counts,
+    scope_themes,
+)
 
 MIN_SCOPE_UNITS = 20  # fewer units than this: no themes, a note instead
 MATCH_THRESHOLD = 0.8  # centroid cosine similarity for "the same theme as last run"
@@ -51,26 +60,38 @@ class ScopeUnits:
     sources: list[str] = field(default_factory=list)
     ratings: list[float | None] = field(default_factory=list)
     windows: list[str | None] = field(default_factory=list)
+    documents: list[int] = field(default_factory=list)
+    passages: list[int] = field(default_factory=list)  # analysed mentions in the unit's document
+
+    def document_count(self, indices: list[int] | None = None) -> int:
+        """Documents among the given mentions (all when None): what sizes and shares count."""
+        chosen = range(len(self.documents)) if indices is None else indices
+        return len({self.documents[i] for i in chosen})
 
 
 @dataclass
 class ThemeSummary:
     id: int
     label: str  # the researcher's label when renamed, else the generated one
-    size: int
-    share: float
+    size: int  # documents (a document counts once however many of its mentions joined)
+    share: float  # of the scope's documents
     change: str
     keywords: list[str]
     phrases: list[str]
     reassigned: int
     mean_rating: float | None
     sources: dict[str, int]
+    mentions: int = 0
+    customers: int = 0
+    kind: str = "topic"
+    sentiment: dict[str, int] = field(default_factory=dict)  # mentions by sentiment
 
 
 @dataclass
 class ThemeRunSummary:
     scope: str
-    units: int
+    units: int  # mentions themed
+    documents: int = 0
     run_id: int | None = None
     embedded: int = 0
     reused: int = 0
@@ -120,7 +141,8 @@ def select_scopes(
         where.append("d.window_start BETWEEN ? AND ?")
         params += [span.start.isoformat(), span.end.isoformat()]
     rows = db.conn.execute(
-        f"""SELECT u.id, u.text, u.text_hash, u.question, d.source, d.id, d.customer_id, d.rating, d.window_start
+        f"""SELECT u.id, u.text, u.text_hash, u.question, d.source, d.id, d.customer_id, d.rating, d.window_start,
+                   COUNT(*) OVER (PARTITION BY d.id) AS analysed
             FROM units u JOIN documents d ON d.id = u.document_id
             WHERE {" AND ".join(where)} ORDER BY u.id""",
         params,
@@ -129,7 +151,7 @@ def select_scopes(
         rows = [r for r in rows if r[3] is not None and r[3] in _matching_questions({x[3] for x in rows}, question)]
     pooled_name = source if pool and source else None
     scopes: dict[str, ScopeUnits] = {}
-    for unit_id, text, text_hash, unit_question, doc_source, doc_id, customer, rating, window_start in rows:
+    for unit_id, text, text_hash, unit_question, doc_source, doc_id, customer, rating, window_start, analysed in rows:
         name = pooled_name or scope_name(doc_source, unit_question, pool)
         scope = scopes.setdefault(name, ScopeUnits(name))
         scope.unit_ids.append(unit_id)
@@ -139,6 +161,8 @@ def select_scopes(
         scope.sources.append(doc_source)
         scope.ratings.append(rating)
         scope.windows.append(window_start)
+        scope.documents.append(doc_id)
+        scope.passages.append(analysed)
     order = {s: i for i, s in enumerate(SOURCES)}
     return sorted(scopes.values(), key=lambda s: (order.get(s.scope.split(":")[0], -1), s.scope))
 
@@ -175,6 +199,11 @@ def change_of(previous: StoredTheme | None, share: float) -> str:
     return "stable"
 
 
+SentimentScorer = Callable[[np.ndarray, list[str], list[float | None]], list[tuple[str, float]]]
+"""(vectors, texts, star rating where a review is one mention else None) -> (label, score -1..1) per mention."""
+GENERAL_KEY = -(10**9)  # group key of a new general theme (existing themes: their id; new clusters: -(k + 1))
+
+
 def run_themes(
     db: sqlite_utils.Database,
     embedder: Embedder,
@@ -189,24 +218,52 @@ def run_themes(
     progress: StageProgress | None = None,
     min_units: int = MIN_SCOPE_UNITS,
     match_threshold: float = MATCH_THRESHOLD,
+    sentiment: SentimentScorer | None = None,
 ) -> list[ThemeRunSummary]:
-    """Theme every scope selected by the filters; one summary per scope (skipped scopes carry a note)."""
+    """Theme every scope selected by the filters; one summary per scope (skipped scopes carry a note).
+
+    Documents an older version split differently (or not at all) are re-derived into mentions first.
+    """
     params = params or ClusterParams()
+    rederive_mentions(db, MentionSplitter(nlp=nlp))
     summaries: list[ThemeRunSummary] = []
     for scope in select_scopes(db, source, question, window, pool):
         started = time.perf_counter()
         if len(scope.unit_ids) < min_units:
             summaries.append(
                 ThemeRunSummary(
-                    scope.scope, len(scope.unit_ids),
-                    note=f"skipped: {len(scope.unit_ids)} units, at least {min_units} are needed for themes",
+                    scope.scope, len(scope.unit_ids), scope.document_count(),
+                    note=f"skipped: {len(scope.unit_ids)} mentions, at least {min_units} are needed for themes",
                 )
             )
             continue
-        summary = _run_scope(db, embedder, nlp, scope, window, params, clock, progress, match_threshold)
+        summary = _run_scope(db, embedder, nlp, scope, window, params, clock, progress, match_threshold, sentiment)
         summary.seconds = round(time.perf_counter() - started, 3)
         summaries.append(summary)
     return summaries
+
+
+def cluster_scope(vectors: np.ndarray, texts: list[str], params: ClusterParams) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, int | None
+]:
+    """(labels, reassigned, centroids, general cluster index or None): low-information mentions ("love it")
+    form one general cluster, the rest is clustered by `cluster_embeddings`."""
+    general = np.array([is_low_information(t) for t in texts], dtype=bool)
+    if general.sum() < params.resolve(len(texts)).min_cluster_size:
+        general[:] = False
+    rest = np.flatnonzero(~general)
+    result = cluster_embeddings(vectors[rest], params)
+    labels = np.full(len(texts), NOISE, dtype=np.int64)
+    reassigned = np.zeros(len(texts), dtype=bool)
+    labels[rest] = result.labels
+    reassigned[rest] = result.reassigned
+    centroids = np.asarray(result.centroids, dtype=np.float32).reshape(-1, vectors.shape[1])
+    if not general.any():
+        return labels, reassigned, centroids, None
+    index = centroids.shape[0]
+    labels[general] = index
+    centre = normalise_rows(vectors[general].mean(axis=0, keepdims=True)).astype(np.float32)
+    return labels, reassigned, np.vstack([centroids, centre]), index
 
 
 def _run_scope(
@@ -219,33 +276,46 @@ def _run_scope(
     clock: Clock,
     progress: StageProgress | None,
     match_threshold: float,
+    sentiment: SentimentScorer | None,
 ) -> ThemeRunSummary:
     step = (lambda done, total: progress(f"embedding {scope.scope}", done, total)) if progress else None
     vectors, stats = embed_units(db, embedder, list(zip(scope.hashes, scope.texts, strict=True)), step)
-    result = cluster_embeddings(vectors, params)
-    labels = np.asarray(result.labels)
-    reassigned = np.asarray(result.reassigned, dtype=bool)
-    cluster_centroids = np.asarray(result.centroids, dtype=np.float32).reshape(-1, vectors.shape[1])
+    labels, reassigned, cluster_centroids, general_cluster = cluster_scope(vectors, scope.texts, params)
 
     previous = {t.id: t for t in scope_themes(db, scope.scope)}
-    matched = match_to_previous(cluster_centroids, list(previous.values()), match_threshold)
+    general_ids = {r[0] for r in db.conn.execute(
+        "SELECT id FROM themes WHERE scope = ? AND kind = 'general' ORDER BY id", (scope.scope,))}
+    topic_centroids = cluster_centroids[: general_cluster if general_cluster is not None else None]
+    matched = match_to_previous(
+        topic_centroids, [t for t in previous.values() if t.id not in general_ids], match_threshold
+    )
+    if general_cluster is not None:
+        live = [i for i in sorted(general_ids) if previous[i].status == "active"] or sorted(general_ids)
+        matched[general_cluster] = live[-1] if live else GENERAL_KEY
     # Group keys: an existing theme id (> 0), or -(cluster + 1) for a cluster that is a new theme.
     members: dict[int, list[int]] = defaultdict(list)
     for index, cluster in enumerate(labels):
         if cluster >= 0:
             members[matched.get(int(cluster), -(int(cluster) + 1))].append(index)
     members = replay_edits(db, scope.scope, members, vectors)
+    general_key = matched.get(general_cluster) if general_cluster is not None else None
     groups = np.full(len(labels), NOISE, dtype=int)
     keys = sorted(members, key=lambda k: (-len(members[k]), k))
     centroids: dict[int, np.ndarray] = {}
     for position, key in enumerate(keys):
         groups[members[key]] = position
         centroids[position] = normalise_rows(vectors[members[key]].mean(axis=0, keepdims=True))[0]
+    general_positions = {keys.index(general_key)} if general_key in members else set()
     described = describe_groups(nlp, scope.texts, groups, vectors, scope.speakers, centroids)
+    for position in general_positions:
+        described[position].label = general_label(
+            [scope.texts[i] for i in members[keys[position]]]
+        )
+    scored = _score_sentiment(sentiment, vectors, scope)
 
     n = len(labels)
     summary = ThemeRunSummary(
-        scope.scope, n, embedded=stats.embedded, reused=stats.reused,
+        scope.scope, n, scope.document_count(), embedded=stats.embedded, reused=stats.reused,
         unassigned=int((groups == NOISE).sum()), reassigned=int(reassigned[groups != NOISE].sum()),
     )
     windows = sorted({w for w in scope.windows if w})
@@ -263,12 +333,19 @@ def _run_scope(
             ),
         ).lastrowid
         summary.run_id = int(run_id)
+        if scored is not None:
+            db.conn.executemany(
+                "UPDATE units SET sentiment = ?, sentiment_score = ? WHERE id = ?",
+                [(label, round(score, 4), unit_id) for unit_id, (label, score) in zip(scope.unit_ids, scored,
+                                                                                       strict=True)],
+            )
         theme_of: dict[int, int] = {}
         cluster_of = {theme_id: cluster for cluster, theme_id in matched.items()}
+        changes: dict[int, str] = {}
         for position, key in enumerate(keys):
             idx = members[key]
             info = described[position]
-            ratings = [scope.ratings[i] for i in idx if scope.ratings[i] is not None]
+            share = scope.document_count(idx) / max(1, scope.document_count())
             row = {
                 "label": info.label,
                 "keywords": json.dumps(info.keywords, ensure_ascii=False),
@@ -279,40 +356,32 @@ def _run_scope(
                 "centroid": centroid_blob(
                     cluster_centroids[cluster_of[key]] if key in cluster_of else centroids[position]
                 ),
-                "size": len(idx),
-                "share": len(idx) / n,
-                "mean_rating": float(np.mean(ratings)) if ratings else None,
+                "kind": "general" if position in general_positions else "topic",
             }
             old = previous.get(key)
-            change = change_of(old, row["share"])
+            change = change_of(old, share)
             if old is not None:
                 db.conn.execute(
                     """UPDATE themes SET label = :label, keywords = :keywords, phrases = :phrases, quotes = :quotes,
-                       centroid = :centroid, size = :size, share = :share, mean_rating = :mean_rating,
-                       status = 'active', last_run_id = :run, change = :change WHERE id = :id""",
+                       centroid = :centroid, kind = :kind, status = 'active', last_run_id = :run, change = :change
+                       WHERE id = :id""",
                     {**row, "run": run_id, "change": change, "id": key},
                 )
                 theme_id = key
             else:
                 theme_id = db.conn.execute(
-                    """INSERT INTO themes (scope, label, keywords, phrases, quotes, centroid, size, share, mean_rating,
-                       status, first_run_id, last_run_id, change)
-                       VALUES (:scope, :label, :keywords, :phrases, :quotes, :centroid, :size, :share, :mean_rating,
-                       'active', :run, :run, 'new')""",
+                    """INSERT INTO themes (scope, label, keywords, phrases, quotes, centroid, kind, status,
+                       first_run_id, last_run_id, change)
+                       VALUES (:scope, :label, :keywords, :phrases, :quotes, :centroid, :kind, 'active', :run, :run,
+                       'new')""",
                     {**row, "scope": scope.scope, "run": run_id},
                 ).lastrowid
             theme_of[position] = int(theme_id)
-            summary.themes.append(
-                ThemeSummary(
-                    int(theme_id), (old.user_label if old and old.user_label else None) or info.label, len(idx),
-                    row["share"], change, info.keywords, info.phrases, int(reassigned[idx].sum()),
-                    row["mean_rating"], dict(Counter(scope.sources[i] for i in idx).most_common()),
-                )
-            )
+            changes[int(theme_id)] = change
         # Themes that found no units keep the status an edit gave them (merged, split); active ones vanish.
         # A matched theme that was merged or split away still gets the centroid of its cluster, to be found again.
         for cluster, theme_id in matched.items():
-            if theme_id not in members:
+            if theme_id not in members and theme_id > 0:
                 db.conn.execute(
                     "UPDATE themes SET centroid = ? WHERE id = ?", (centroid_blob(cluster_centroids[cluster]), theme_id)
                 )
@@ -321,8 +390,46 @@ def _run_scope(
                 db.conn.execute("UPDATE themes SET status = 'vanished', change = 'vanished' WHERE id = ?", (theme.id,))
                 summary.vanished.append({"id": theme.id, "label": theme.display_label})
         _store_assignments(db, scope, summary.run_id, groups, theme_of, vectors, centroids, reassigned, window)
+        counts = refresh_theme_counts(db, list(theme_of.values()))
         refresh_prevalence(db, scope.scope)
+    for position, key in enumerate(keys):
+        theme_id, idx = theme_of[position], members[key]
+        c, old, info = counts[theme_id], previous.get(key), described[position]
+        summary.themes.append(
+            ThemeSummary(
+                theme_id, (old.user_label if old and old.user_label else None) or info.label, c.documents, c.share,
+                changes[theme_id], info.keywords, info.phrases, c.reassigned, c.mean_rating,
+                dict(Counter(scope.sources[i] for i in idx).most_common()), c.mentions, c.customers,
+                "general" if position in general_positions else "topic",
+                {"positive": c.positive, "neutral": c.neutral, "negative": c.negative},
+            )
+        )
     return summary
+
+
+def _score_sentiment(
+    sentiment: SentimentScorer | None, vectors: np.ndarray, scope: ScopeUnits
+) -> list[tuple[str, float]] | None:
+    """Sentiment of every mention; a review that is a single mention passes its stars as a prior."""
+    if sentiment is None:
+        return None
+    priors = [
+        rating if source == "review" and count == 1 else None
+        for rating, source, count in zip(scope.ratings, scope.sources, scope.passages, strict=True)
+    ]
+    return sentiment(vectors, scope.texts, priors)
+
+
+def general_label(texts: list[str]) -> str:
+    """'general praise' when the low-information mentions mostly praise, else 'general comments'."""
+    praise = sum(1 for t in texts if _PRAISE.search(t))
+    return "general praise" if praise >= 0.6 * max(1, len(texts)) else "general comments"
+
+
+_PRAISE = re.compile(
+    r"\b(love|loved|great|good|amazing|awesome|excellent|perfect|nice|lovely|fantastic|wonderful|brilliant|best|"
+    r"happy|pleased|recommend|thanks|thank|glad|super|favou?rite)\b", re.I,
+)
 
 
 def _store_assignments(

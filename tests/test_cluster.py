@@ -98,7 +98,8 @@ def test_same_seed_same_labels():
 
 
 # "leaf" selection with small themes leaves many HDBSCAN noise points on these blobs: material for the rule.
-NOISY = dict(cluster_selection_method="leaf", min_cluster_size=5, drop_dissimilar_members=False)
+NOISY = dict(cluster_selection_method="leaf", min_cluster_size=5, drop_dissimilar_members=False,
+             reassign_member_quantile=0.0)
 
 
 @pytest.mark.parametrize("space", ["reduced", "original"])
@@ -215,3 +216,35 @@ def test_one_common_topic_stays_whole():
 
     x, reduced, labels = _catch_all(distinct_topics=False)
     assert (_split_catch_alls(x, reduced, labels, ClusterParams().resolve(len(x))) == labels).all()
+
+
+def test_a_noise_point_joins_only_when_as_close_as_the_themes_own_members():
+    x, _, _ = blobs([80, 60, 40, 20])
+    params = {**NOISY, "reassign_threshold": -1.0}
+    loose = cluster_embeddings(x, ClusterParams(**params))
+    gated = cluster_embeddings(x, ClusterParams(**{**params, "reassign_member_quantile": 0.25}))
+    assert gated.reassigned.sum() < loose.reassigned.sum()
+    members = (gated.labels >= 0) & ~gated.reassigned
+    for theme in np.unique(gated.labels[gated.reassigned]):
+        own = gated.similarity[members & (gated.labels == theme)]
+        joined = gated.similarity[gated.reassigned & (gated.labels == theme)]
+        # centroids move a little when points join, so compare with a small tolerance
+        assert joined.min() >= np.quantile(own, 0.25) - 0.02
+
+
+def test_a_catch_all_is_split_but_a_tight_big_theme_is_kept():
+    from insight.cluster import _split_catch_alls, tightness
+
+    rng = np.random.default_rng(1)
+    # three loose topics HDBSCAN put in one theme (45%), one tight big theme (25%), three small regular ones
+    x, truth, _ = blobs([30, 30, 30, 50, 20, 20, 20])
+    x[truth == 3] = unit(x[truth == 3] + 3 * x[truth == 3].mean(axis=0))  # much tighter
+    corners = np.array([[0, 0], [8, 0], [0, 8], [30, 30], [-30, 30], [30, -30], [-30, -30]], dtype=float)
+    reduced = (corners[truth] + rng.normal(scale=0.5, size=(len(truth), 2))).astype(np.float32)
+    labels = np.array([0, 0, 0, 1, 2, 3, 4])[truth]
+    tight = tightness(x, labels)
+    assert tight[1] > np.median(tight[2:]) > tight[0]
+    split = _split_catch_alls(x, reduced, labels, ClusterParams(min_cluster_size=10, min_samples=5).resolve(len(x)))
+    catch_all = split[truth <= 2]
+    assert len(set(catch_all[catch_all >= 0].tolist())) == 3  # its three topics
+    assert len(set(split[truth == 3].tolist())) == 1  # the tight big theme stays whole

@@ -265,7 +265,7 @@ def test_cli_runs_lists_shows_exports_and_edits(db_path, clock, monkeypatch, tmp
         assert result.exit_code == 0, result.output
         return json.loads(result.output)
 
-    run = call("--param", "min_cluster_size=8", "--param", "cluster_selection_method=eom")
+    run = call("--param", "min_cluster_size=8", "--param", "cluster_selection_method=eom", "--param", "split_fraction=0")
     (scope,) = run["scopes"]
     assert scope["units"] == 90 and len(scope["themes"]) == 3 and scope["embedded"] > 0
     listed = call("list")["themes"]
