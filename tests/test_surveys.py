@@ -192,7 +192,7 @@ def test_user_overrides_the_classification():
         (b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nSam: hi\n", "transcript"),
         (b"Name,Email,Financial Status,Paid at,Lineitem name,Total\n#1001,a@b.co,paid,,Serum,10\n", "orders export"),
         (b"Id,Subject,Requester,Requester email,Status\n1,Help,Jo,jo@example.com,open\n", "support-ticket"),
-        (b"When,What\n2026-10-01,hello\n", "does not match any survey tool"),
+        (b"When,What\n2026-10-01,hello\n", "no survey tool's columns among 2 columns \\('When', 'What'\\)"),
         (b'#,Q\n"abc,unterminated\n', "malformed CSV"),
     ],
 )
@@ -228,18 +228,20 @@ def test_utf16_and_bom_exports_decode(tmp_path):
 def test_bad_rows_are_rejected_with_their_line_and_the_rest_imported(tmp_path):
     rows = list(csv.reader((SURVEYS / "typeform.csv").open(newline="", encoding="utf-8")))
     rows[3] = rows[3] + ["stray", "cells"]  # ragged: line 5 (line 3 holds a two-line answer)
-    rows[4][0] = ""  # no response token
+    rows[4][0] = ""  # no response token: identified by a hash of its answers instead
     rows[5][16] = "yesterday-ish"  # unreadable Submit Date
     path = tmp_path / "typeform.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
     parsed = parse(path)
     assert [(r.record, r.reason) for r in parsed.rejected] == [
-        ("line 5", "21 cells but the header has 19 (a stray separator or an unquoted line break?)"),
-        ("line 6", "no response id in column '#'"),
-        ("line 7", "unreadable date 'yesterday-ish' in column 'Submit Date (UTC)' (expected e.g. 2026-10-03 14:22:10)"),
+        ("line 5", "21 cells but the header has 19: the row does not line up with the header"
+                   " (a stray separator, an unquoted line break or a missing cell?)"),
+        ("line 7", "unreadable date 'yesterday-ish' in column 'Submit Date (UTC)' (expected a date such as "
+                   "2026-10-03 14:22:10, 10/3/2026 14:22 or 3/10/26 14:22)"),
     ]
-    assert len(parsed.documents) == 9
+    assert len(parsed.documents) == 10
+    assert sum(d.external_id.startswith("typeform:row-") for d in parsed.documents) == 1
 
 
 # --- storing: idempotent, windows, redaction, atomic ------------------------------------------------
