@@ -63,6 +63,8 @@ _QUALTRICS_SYSTEM = re.compile(
     r"^(v\d+|q_[a-z_]+|response ?set|status|progress|finished|duration.*|ip ?address|location\w*|"
     r"recipient\w*|external\w*|distribution ?channel|user ?language|(start|end|recorded) ?date)$"
 )
+_META_INFO = re.compile(r"_(BROWSER|VERSION|OS|RESOLUTION|FIRST_CLICK|LAST_CLICK|PAGE_SUBMIT|CLICK_COUNT)$",
+                        re.IGNORECASE)
 # Typeform hidden fields and Qualtrics embedded data are identifiers such as `utm_source`, `order_id`.
 _HIDDEN_FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
 _TAGS = re.compile(r"<[^>]+>")
@@ -273,9 +275,12 @@ def _qualtrics_layout(sheet: Sheet) -> Layout:
     texts += [""] * (len(tags) - len(texts))
     import_ids: list[dict[str, str]] = []
     header_rows = 2
-    if len(sheet.rows) > 2 and any(_import_id(c) is not None for c in sheet.rows[2]):
-        header_rows = 3
-        import_ids = [_import_id(c) or {} for c in sheet.rows[2]]
+    json_row = next((i for i in (1, 2) if i < len(sheet.rows) and _is_import_id_row(sheet.rows[i])), None)
+    if json_row is not None:  # row 3 as usual; row 2 when the export has no question-text row
+        header_rows = json_row + 1
+        import_ids = [_import_id(c) or {} for c in sheet.rows[json_row]]
+        if json_row == 1:
+            texts = list(tags)
     columns: list[Column] = []
     for i, tag in enumerate(tags):
         info = import_ids[i] if i < len(import_ids) else {}
@@ -284,10 +289,11 @@ def _qualtrics_layout(sheet: Sheet) -> Layout:
         text = texts[i] or tag
         import_id = str(info.get("ImportId", ""))
         role = name_role(tag, "qualtrics")
-        if role == "question" and not import_id.upper().startswith("QID") and (
-            import_id or _QUALTRICS_SYSTEM.match(tag.casefold())
+        if role == "question" and (
+            (not import_id.upper().startswith("QID") and (import_id or _QUALTRICS_SYSTEM.match(tag.casefold())))
+            or _META_INFO.search(import_id or tag)
         ):
-            role = "meta"  # a system field or embedded data, not a question
+            role = "meta"  # a system field, embedded data or the browser "meta info" question: not an answer
         is_text = tag.upper().endswith("_TEXT") or import_id.upper().endswith("_TEXT")
         question = re.sub(r"\s+-\s+Selected Choice$", "", text)
         question = re.sub(r"\s+-\s+Text$", "", question) if is_text else question
@@ -301,6 +307,12 @@ def _qualtrics_layout(sheet: Sheet) -> Layout:
         if column.role == "question" and column.hint == "open" and column.question.casefold() in labels:
             column.question = f"{column.question} (other)"
     return Layout("qualtrics", header_rows, columns)
+
+
+def _is_import_id_row(row: list[str]) -> bool:
+    """Most filled cells are `{"ImportId": …}` JSON: a header row, never a response."""
+    filled = [c for c in row if c.strip()]
+    return bool(filled) and sum(_import_id(c) is not None for c in filled) >= 0.5 * len(filled)
 
 
 def _import_id(cell: str) -> dict[str, str] | None:
