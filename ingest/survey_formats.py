@@ -2,7 +2,7 @@
 
 Detection looks only at the header rows:
 - typeform: first column `#` (the response token), or `Submit Date (UTC)` / `Network ID` columns.
-- google_forms: first column `Timestamp`.
+- google_forms: a `Timestamp` column (first, unless the columns were moved).
 - surveymonkey: `Respondent ID` and `Collector ID` in row 1; row 2 holds the sub-answers
   (`Response`, `Open-Ended Response`, choice labels); a question's text spans its columns.
 - qualtrics: `ResponseId` / `RecordedDate` export tags in row 1, question texts in row 2 and, in current
@@ -125,7 +125,7 @@ def detect_format(sheet: Sheet) -> str:
         return "surveymonkey"
     if header[0] == "#" or "submit date (utc)" in names or "network id" in names:
         return "typeform"
-    if header[0] in ("timestamp", "marca temporal", "horodateur", "zeitstempel", "carimbo de data/hora"):
+    if names & set(_GOOGLE_TIMESTAMP):  # first as Google writes it; anywhere once columns were moved
         return "google_forms"
     if names & set(_LONG_QUESTION) and names & set(_LONG_RESPONSE):
         return "post_purchase"
@@ -136,7 +136,8 @@ def detect_format(sheet: Sheet) -> str:
                         record=sheet.record(0), expected=DETECTION_EXPECTED)
 
 
-DETECTION_EXPECTED = ("Typeform '#', Google Forms 'Timestamp' first, SurveyMonkey 'Respondent ID', Qualtrics "
+_GOOGLE_TIMESTAMP = ("timestamp", "marca temporal", "horodateur", "zeitstempel", "carimbo de data/hora")
+DETECTION_EXPECTED = ("Typeform '#', Google Forms 'Timestamp', SurveyMonkey 'Respondent ID', Qualtrics "
                       "'ResponseId', or 'Question'+'Response' columns; else --format generic --map")
 
 
