@@ -414,12 +414,12 @@ def test_qualtrics_choice_and_its_text_column_reimport_changes_nothing(db, clock
     first = store_parsed(db, parse(path), ImportOptions(), Redactor(enabled=False), clock)
     assert (first.imported, first.rejected) == (5, [])
     attributes, units = attribute_rows(db), unit_rows(db)
-    assert ("qualtrics:R_2b3C4d5E6f7G8h9", "Which best describes you?", "Other") in attributes
-    assert any(u[3] == "Which best describes you? (other)" and u[4] == "Retired nurse" for u in units)
     again = store_parsed(db, parse_survey(path, fmt=None, mapping={}, open_text=set(), choice=set(),
                                           known=known_question_kinds(db)), ImportOptions(), Redactor(enabled=False), clock)
     assert (again.imported, again.updated, again.duplicates) == (0, 0, 5)
     assert attribute_rows(db) == attributes and unit_rows(db) == units
+    assert ("qualtrics:R_2b3C4d5E6f7G8h9", "Which best describes you?", "Other") in attributes
+    assert any(u[3] == "Which best describes you? (other)" and u[4] == "Retired nurse" for u in units)
 
 
 def test_qualtrics_metadata_is_never_an_answer_and_the_import_id_row_is_a_header():
@@ -467,7 +467,7 @@ def test_one_row_narrower_than_the_header_is_rejected_not_padded(tmp_path):
 
 
 def test_shuffled_columns_give_the_same_records(db, tmp_path, clock):
-    for name in ("qualtrics_other_text.csv", "google_forms_excel_resaved.csv", "surveymonkey_no_collector.csv"):
+    for name in ("qualtrics_other_text.csv", "google_forms_excel_resaved.csv"):
         store_parsed(db, parse(REAL / name), ImportOptions(), Redactor(enabled=False), clock)
     before, attributes = unit_rows(db), attribute_rows(db)
     for name in ("qualtrics_other_text.csv", "google_forms_excel_resaved.csv"):
@@ -478,6 +478,9 @@ def test_shuffled_columns_give_the_same_records(db, tmp_path, clock):
         summary = store_parsed(db, parse(path), ImportOptions(), Redactor(enabled=False), clock)
         assert (summary.imported, summary.updated, summary.rejected) == (0, 0, []), name
         assert summary.duplicates == len(rows) - head
+    assert unit_rows(db) == before and attribute_rows(db) == attributes
+    store_parsed(db, parse(REAL / "surveymonkey_no_collector.csv"), ImportOptions(), Redactor(enabled=False), clock)
+    before, attributes = unit_rows(db), attribute_rows(db)
     monkey = read_rows(REAL / "surveymonkey_no_collector.csv")
     order = [0, 1, 2, 3, 4, 5, 6, 9, 8, 7]  # questions reordered (SurveyMonkey keeps its id columns first)
     path = write_rows(tmp_path / "monkey.csv", [[r[i] for i in order] for r in monkey])
@@ -575,3 +578,12 @@ def test_cli_exits_non_zero_when_every_record_is_rejected(db_path, tmp_path):
     assert CliRunner().invoke(cli, good).exit_code == 0
     again = CliRunner().invoke(cli, good)  # a re-import: all duplicates is a success
     assert again.exit_code == 0 and json.loads(again.stdout)["totals"]["duplicates"] == 12
+
+
+def test_post_purchase_long_export_excel_dates_and_a_name_question():
+    parsed = parse(REAL / "post_purchase_excel_resaved.csv")
+    assert (parsed.format, parsed.rejected, len(parsed.documents)) == ("post_purchase", [], 2)
+    first = by_id(parsed)["post_purchase:order:2001"]
+    assert first.created_at == "2020-03-11T23:38:00"
+    assert "Ana Silva" not in json.dumps([first.attributes, [u.text for u in first.units]])
+    assert parsed.details["identity_questions"] == {"What is your name?": "dropped"}
