@@ -6,16 +6,23 @@
   The import details list how every question column was taken.
 - External ids are the tool's response id prefixed with the format (`typeform:<#>`,
   `surveymonkey:<Respondent ID>`, `qualtrics:<ResponseId>`). Google Forms has none: a hash of the
-  timestamp and email (or of the whole row when no email is collected). Generic CSVs: the `id` column
-  prefixed with a hash of the mapped question columns, so two unrelated surveys numbered 1, 2, 3 … do not
-  overwrite each other; without `id`, a hash of the row.
+  timestamp and email. Generic CSVs: the `id` column prefixed with a hash of the mapped question columns,
+  so two unrelated surveys numbered 1, 2, 3 … do not overwrite each other. Whenever the id is missing or
+  empty (no email on Google Forms, SurveyMonkey with blank Respondent IDs): `row-<hash>` of the date and
+  the answers in header-name order (`row_hash`).
+- Columns are read by header, never by position: units are ordered by question label and ids hash in
+  header-name order, so an export with its columns reordered gives the same records.
+- Identity questions (name, email, phone, address; `ingest.survey_columns.identity_kind`) are never
+  analysed: an email becomes a customer key, the rest is dropped.
 - Customer keys: email, customer id and order number columns (hidden fields included); a Shopify internal
   order id (10+ digits) is kept in metadata, not used as an order number. Names, IP addresses and
   locations are never stored.
 - Blank answers are skipped; answers with nothing to analyse ('No', 'nothing') are kept as choices but
   never become units. A response with no answer at all is skipped and counted in the details.
-- A row with more cells than the header, no response id, or an unreadable date is rejected (reported with
-  its line); shorter rows are padded (Excel drops trailing empty cells).
+- A CSV row with more or fewer cells than the header, or an unreadable date, is rejected (reported with its
+  line); when more than `MISFIT_SHARE` of the rows do not line up, the header itself is off and the file
+  is refused. Slashed dates are read day-first or month-first per column (`ingest.dates.date_order`),
+  reported in the details with the reason.
 """
 
 from __future__ import annotations
