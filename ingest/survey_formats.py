@@ -119,19 +119,21 @@ def detect_format(sheet: Sheet) -> str:
     second = {clean_header(h).casefold() for h in sheet.rows[1]} if len(sheet.rows) > 1 else set()
     if _is_qualtrics(names, second):
         return "qualtrics"
-    if "respondent id" in names and (
+    if "respondent id" in names and _second_row_blank_under(sheet, header.index("respondent id")) and (
         names & {"collector id", "start date", "end date"} or second & {"response", "open-ended response"}
     ):
         return "surveymonkey"
     if header[0] == "#" or "submit date (utc)" in names or "network id" in names:
         return "typeform"
-    if names & set(_GOOGLE_TIMESTAMP):  # first as Google writes it; anywhere once columns were moved
+    if header[0] in _GOOGLE_TIMESTAMP:
         return "google_forms"
     if names & set(_LONG_QUESTION) and names & set(_LONG_RESPONSE):
         return "post_purchase"
     other = _other_kind(names)
     if other:
         raise ImportFailure(sheet.path, other, record=sheet.record(0), expected="a survey export")
+    if names & set(_GOOGLE_TIMESTAMP):  # Google Forms with its columns moved
+        return "google_forms"
     raise ImportFailure(sheet.path, f"no survey tool's columns among {_shown(sheet.rows[0])}",
                         record=sheet.record(0), expected=DETECTION_EXPECTED)
 
@@ -147,6 +149,11 @@ def _is_qualtrics(names: set[str], second: set[str]) -> bool:
     if "responseid" in names or "responseset" in names or {"startdate", "recordeddate"} <= names:
         return True
     return {"v1", "v2"} <= names and bool(second & {"responseid", "responseset"})
+
+
+def _second_row_blank_under(sheet: Sheet, index: int) -> bool:
+    """SurveyMonkey's second header row is empty under its metadata columns; a data row would hold an id."""
+    return len(sheet.rows) > 1 and not (index < len(sheet.rows[1]) and sheet.rows[1][index].strip())
 
 
 def _shown(header: list[str], limit: int = 4) -> str:

@@ -274,8 +274,20 @@ class _DateReader:
         return value
 
     def created_at(self, row: list[str]) -> tuple[str | None, str | None]:
-        """(submitted or else started, started)."""
-        found = {c.role: v for c in reversed(self.columns) if (v := self.read(c, row))}
+        """(submitted or else started, started). An unreadable date rejects the row only when it is the one
+        the response is dated by: a garbled start date next to a good submit date is left out."""
+        found: dict[str, str] = {}
+        errors: dict[str, _Reject] = {}
+        for column in self.columns:
+            try:
+                value = self.read(column, row)
+            except _Reject as exc:
+                errors.setdefault(column.role, exc)
+                continue
+            if value:
+                found.setdefault(column.role, value)
+        if "submitted" in errors or ("started" in errors and "submitted" not in found):
+            raise errors.get("submitted") or errors["started"]
         return found.get("submitted") or found.get("started"), found.get("started")
 
 
