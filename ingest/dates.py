@@ -9,15 +9,18 @@ Two functions:
   The offset is kept as written; a naive time stays naive unless `assume_utc` (e.g. Typeform's '(UTC)'
   columns). A date alone becomes midnight. Unreadable text gives None, never a guess: callers reject the
   record with a message naming the value.
-- `guess_dayfirst(texts)`: whether a column of slashed dates is day-first, decided from the whole column
-  (any first part above 12 means day-first, any second part above 12 means month-first; US order otherwise).
-  Decide once per file, then pass the answer to `parse_datetime`.
+  Two-digit years (Excel re-saves: '3/11/20 23:38') are read as 2000-2068 / 1969-1999, as strptime's %y.
+- `date_order(texts)`: whether a column of slashed dates is day-first, decided from every value of the column
+  (a first field above 12 means day-first, a second field above 12 means month-first; US order when no
+  value tells), with a sentence saying why for the import summary. `guess_dayfirst` is its bare answer.
+  Decide once per column, then pass the answer to `parse_datetime`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from dateutil import parser as dateutil_parser
@@ -27,7 +30,7 @@ _ISO = re.compile(
     re.IGNORECASE,
 )
 _SLASHED = re.compile(
-    r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"
+    r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})"
     r"(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*([AaPp]\.?[Mm]\.?)?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT)?$"
 )
@@ -52,18 +55,53 @@ def parse_datetime(text: str | None, *, dayfirst: bool = False, assume_utc: bool
     return value.isoformat()
 
 
-def guess_dayfirst(texts: Iterable[str]) -> bool:
-    """Day-first when any slashed date's first part is above 12; month-first (US) otherwise."""
+@dataclass(frozen=True)
+class DateOrder:
+    """How a column writes its slashed dates, and the evidence (for the import summary)."""
+
+    dayfirst: bool
+    reason: str
+    slashed: int = 0  # how many values were slashed dates at all
+
+    @property
+    def label(self) -> str:
+        return "day-first (D/M/Y)" if self.dayfirst else "month-first (M/D/Y)"
+
+
+def date_order(texts: Iterable[str]) -> DateOrder:
+    """Day-first or month-first, from all of a column's slashed dates (not the first one that tells).
+
+    A first field above 12 can only be a day, a second field above 12 only a day too: whichever the column
+    shows decides. When it shows both (two orders mixed in one column), the majority decides and each
+    unambiguous value is still read its own way by `parse_datetime`."""
+    day_first: list[str] = []
+    month_first: list[str] = []
+    slashed = 0
     for text in texts:
         match = _SLASHED.match(text.strip()) if text else None
         if not match:
             continue
+        slashed += 1
         first, second = int(match.group(1)), int(match.group(2))
         if first > 12 >= second:
-            return True
-        if second > 12 >= first:
-            return False
-    return False
+            day_first.append(text.strip())
+        elif second > 12 >= first:
+            month_first.append(text.strip())
+    if day_first and month_first:
+        dayfirst = len(day_first) > len(month_first)
+        return DateOrder(dayfirst, f"mixed: {len(day_first)} values day-first (e.g. {day_first[0]!r}), "
+                                   f"{len(month_first)} month-first (e.g. {month_first[0]!r})", slashed)
+    if day_first:
+        return DateOrder(True, f"a first field above 12, e.g. {day_first[0]!r}", slashed)
+    if month_first:
+        return DateOrder(False, f"a second field above 12, e.g. {month_first[0]!r}", slashed)
+    return DateOrder(False, "no field above 12 in any value: US order assumed" if slashed else "no slashed dates",
+                     slashed)
+
+
+def guess_dayfirst(texts: Iterable[str]) -> bool:
+    """Day-first when the column's slashed dates say so (see `date_order`); month-first (US) otherwise."""
+    return date_order(texts).dayfirst
 
 
 def _offset(token: str | None) -> str:
@@ -109,6 +147,9 @@ def _parse_slashed(text: str, dayfirst: bool) -> datetime | None:
     elif second_part > 12 >= first:
         dayfirst = False
     day, month = (first, second_part) if dayfirst else (second_part, first)
+    full_year = int(year)
+    if len(year) == 2:  # Excel: '3/11/20'; the pivot strptime's %y uses
+        full_year += 2000 if full_year <= 68 else 1900
     h = int(hour or 0)
     if ampm:
         pm = ampm[0].lower() == "p"
@@ -117,7 +158,7 @@ def _parse_slashed(text: str, dayfirst: bool) -> datetime | None:
         h = h % 12 + (12 if pm else 0)
     micro = int((fraction + "000000")[:6]) if fraction else 0
     try:
-        value = datetime(int(year), month, day, h, int(minute or 0), int(second or 0), micro)
+        value = datetime(full_year, month, day, h, int(minute or 0), int(second or 0), micro)
     except ValueError:
         return None
     if zone:

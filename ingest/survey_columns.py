@@ -11,6 +11,12 @@ of question titles is kept: each column is judged by its answers.
 - `choice`: everything else (short answers that repeat).
 - `empty`: no answers at all.
 
+Identity questions ("What is your name?", "Your email", "Phone number", "Shipping address") are not
+feedback: `identity_kind` recognises them by what the header asks AND by what the answers look like, so
+a name column is caught when its header says so (and its answers are short, not sentences) and an email
+or phone column is caught by its answers alone whatever its header. Emails become customer keys;
+names, phones and addresses are dropped, never stored.
+
 Blank answers (`BLANK`: '', 'n/a', '-', 'null') are no answer at all. Answers that say nothing
 (`NOTHING_TO_SAY`: 'no', 'none', 'nothing', 'not a thing', 'ok', 'thanks', …, or no letters at all: ':)')
 are real choices ("No" to a yes/no question) but never
@@ -36,6 +42,46 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SENTENCE = re.compile(r"[.!?](?:\s|$)")
 
 OPEN, CHOICE, SCALE, EMAIL, EMPTY = "open", "choice", "scale", "email", "empty"
+
+
+_PHONE = re.compile(r"^\+?[\d\s().-]{7,22}$")
+_ASKS_NAME = re.compile(
+    r"\b(your\s+(?:full\s+|first\s+|last\s+|given\s+|family\s+)?names?|full\s+names?|first\s+names?|"
+    r"last\s+names?|surnames?|family\s+names?|given\s+names?|names?\s+and\s+surnames?|nombre|prénom)\b"
+    r"|^\s*(?:name|names|nom|nombre|vorname|nachname)\s*[:?*]?\s*(?:\(.*\))?\s*$",
+    re.IGNORECASE,
+)
+_ASKS_EMAIL = re.compile(r"\be-?mail(?:\s+address)?\b", re.IGNORECASE)
+_ASKS_PHONE = re.compile(r"\b(phone|mobile|telephone|cell\s*phone|whatsapp|tel\.?)\b", re.IGNORECASE)
+_ASKS_ADDRESS = re.compile(
+    r"\b((?:home|postal|mailing|shipping|billing|street|your)\s+address|^address|post\s*code|postcode|"
+    r"zip(?:\s*code)?|postal\s+code)\b", re.IGNORECASE)
+
+
+def identity_kind(header: str, values: Sequence[str]) -> str | None:
+    """'email', 'name', 'phone' or 'address' when a column asks who the respondent is; None for feedback.
+
+    By header: the header asks for a name / email / phone / address and the answers are short (a name is
+    not a sentence: "Name one thing we should change" holds sentences). By content alone: 80% of the
+    answers are emails or phone numbers. Names are not guessed from content alone: short capitalised
+    answers ('Dew Serum', 'Ana Silva') look alike without a list of names; redaction still masks names
+    inside answers."""
+    answers = [v.strip() for v in values if not is_blank(v)]
+    if not answers:
+        return None
+    n = len(answers)
+    share = lambda pattern: sum(1 for a in answers if pattern.match(a)) / n  # noqa: E731
+    short = sum(len(a.split()) for a in answers) / n <= 5 and sum(1 for a in answers if _SENTENCE.search(a)) / n < 0.3
+    phones = sum(1 for a in answers if _PHONE.match(a) and sum(c.isdigit() for c in a) >= 7) / n
+    if share(_EMAIL) >= 0.8 or (_ASKS_EMAIL.search(header) and short):
+        return EMAIL
+    if phones >= 0.8 or (_ASKS_PHONE.search(header) and short):
+        return "phone"
+    if _ASKS_ADDRESS.search(header) and not _ASKS_EMAIL.search(header) and short:
+        return "address"
+    if _ASKS_NAME.search(header) and short:
+        return "name"
+    return None
 
 
 def is_blank(text: str | None) -> bool:

@@ -2,7 +2,7 @@
 
 Detection looks only at the header rows:
 - typeform: first column `#` (the response token), or `Submit Date (UTC)` / `Network ID` columns.
-- google_forms: first column `Timestamp`.
+- google_forms: a `Timestamp` column (first, unless the columns were moved).
 - surveymonkey: `Respondent ID` and `Collector ID` in row 1; row 2 holds the sub-answers
   (`Response`, `Open-Ended Response`, choice labels); a question's text spans its columns.
 - qualtrics: `ResponseId` / `RecordedDate` export tags in row 1, question texts in row 2 and, in current
@@ -49,13 +49,22 @@ _NAME_ROLES: dict[str, str] = {
     **dict.fromkeys(("first name", "last name", "first_name", "last_name", "recipientfirstname",
                      "recipientlastname", "recipient first name", "recipient last name", "ip address",
                      "ipaddress", "ip", "locationlatitude", "locationlongitude", "location latitude",
-                     "location longitude", "name", "full name", "phone", "phone number"), "drop"),
+                     "location longitude", "locationaccuracy", "location accuracy", "name", "full name", "phone",
+                     "phone number", "recipientphone", "recipient phone"), "drop"),
     **dict.fromkeys(("network id", "response type", "tags", "stage date (utc)", "collector id", "status",
                      "progress", "duration (in seconds)", "finished", "distributionchannel", "userlanguage",
                      "externalreference", "external data reference", "enddate", "score", "q_ballotboxstuffing",
                      "q_recaptchascore", "q_relevantidduplicate", "custom data 1", "custom data 2",
-                     "custom data 3"), "meta"),
+                     "custom data 3", "responseset", "response set", "externaldatareference", "distribution channel",
+                     "user language", "q_url", "q_totalduration", "q_recaptchascore", "q_language", "duration"), "meta"),
 }
+# Qualtrics system fields: never answers, whatever the export calls them (legacy V1..V10 included).
+_QUALTRICS_SYSTEM = re.compile(
+    r"^(v\d+|q_[a-z_]+|response ?set|status|progress|finished|duration.*|ip ?address|location\w*|"
+    r"recipient\w*|external\w*|distribution ?channel|user ?language|(start|end|recorded) ?date)$"
+)
+_META_INFO = re.compile(r"_(BROWSER|VERSION|OS|RESOLUTION|FIRST_CLICK|LAST_CLICK|PAGE_SUBMIT|CLICK_COUNT)$",
+                        re.IGNORECASE)
 # Typeform hidden fields and Qualtrics embedded data are identifiers such as `utm_source`, `order_id`.
 _HIDDEN_FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
 _TAGS = re.compile(r"<[^>]+>")
@@ -80,6 +89,7 @@ class Layout:
     header_rows: int
     columns: list[Column] = field(default_factory=list)
     dates_utc: bool = False
+    identities: dict[str, str] = field(default_factory=dict)  # question -> how it was taken (for details)
 
     def by_role(self, role: str) -> list[Column]:
         return [c for c in self.columns if c.role == role]
@@ -102,23 +112,58 @@ def normalise_format(fmt: str | None) -> str | None:
 
 
 def detect_format(sheet: Sheet) -> str:
-    """The tool that wrote this export, from its header rows; ImportFailure naming what was found instead."""
+    """The tool that wrote this export, from its header rows; ImportFailure saying in one line what was
+    expected and what was found instead."""
     header = [clean_header(h).casefold() for h in sheet.rows[0]]
     names = set(header)
-    if "responseid" in names or {"startdate", "recordeddate"} <= names:
+    second = {clean_header(h).casefold() for h in sheet.rows[1]} if len(sheet.rows) > 1 else set()
+    if _is_qualtrics(names, second):
         return "qualtrics"
-    if {"respondent id", "collector id"} <= names:
+    if "respondent id" in names and _second_row_blank_under(sheet, header.index("respondent id")) and (
+        names & {"collector id", "start date", "end date"} or second & {"response", "open-ended response"}
+    ):
         return "surveymonkey"
     if header[0] == "#" or "submit date (utc)" in names or "network id" in names:
         return "typeform"
-    if header[0] in ("timestamp", "marca temporal", "horodateur", "zeitstempel", "carimbo de data/hora"):
+    if header[0] in _GOOGLE_TIMESTAMP:
         return "google_forms"
     if names & set(_LONG_QUESTION) and names & set(_LONG_RESPONSE):
         return "post_purchase"
-    raise ImportFailure(sheet.path, f"{_what_is_it(names)}", record=sheet.record(0), expected=EXPECTED)
+    other = _other_kind(names)
+    if other:
+        raise ImportFailure(sheet.path, other, record=sheet.record(0), expected="a survey export")
+    if names & set(_GOOGLE_TIMESTAMP):  # Google Forms with its columns moved
+        return "google_forms"
+    raise ImportFailure(sheet.path, f"no survey tool's columns among {_shown(sheet.rows[0])}",
+                        record=sheet.record(0), expected=DETECTION_EXPECTED)
 
 
-def _what_is_it(names: set[str]) -> str:
+_GOOGLE_TIMESTAMP = ("timestamp", "marca temporal", "horodateur", "zeitstempel", "carimbo de data/hora")
+DETECTION_EXPECTED = ("Typeform '#', Google Forms 'Timestamp', SurveyMonkey 'Respondent ID', Qualtrics "
+                      "'ResponseId', or 'Question'+'Response' columns; else --format generic --map")
+
+
+def _is_qualtrics(names: set[str], second: set[str]) -> bool:
+    """Current exports (`ResponseId`, `RecordedDate`), older ones (`ResponseID`, `ResponseSet`) and legacy
+    ones whose row 1 is V1..V10 with `ResponseID`, `StartDate`… in row 2."""
+    if "responseid" in names or "responseset" in names or {"startdate", "recordeddate"} <= names:
+        return True
+    return {"v1", "v2"} <= names and bool(second & {"responseid", "responseset"})
+
+
+def _second_row_blank_under(sheet: Sheet, index: int) -> bool:
+    """SurveyMonkey's second header row is empty under its metadata columns; a data row would hold an id."""
+    return len(sheet.rows) > 1 and not (index < len(sheet.rows[1]) and sheet.rows[1][index].strip())
+
+
+def _shown(header: list[str], limit: int = 4) -> str:
+    """'12 columns: 'Foo', 'Bar', … ': enough to recognise the file, short enough for one line."""
+    cells = [clean_header(h) for h in header if h.strip()]
+    shown = ", ".join(repr(c if len(c) <= 24 else c[:23] + "…") for c in cells[:limit])
+    return f"{len(header)} columns ({shown}{', …' if len(cells) > limit else ''})"
+
+
+def _other_kind(names: set[str]) -> str | None:
     if {"financial status", "lineitem name"} & names or {"invoice", "stockcode"} <= names:
         return "this is an orders export (use `insight import orders`)"
     if {"order status", "order total"} <= names or {"order id", "order total"} <= names:
@@ -127,8 +172,7 @@ def _what_is_it(names: set[str]) -> str:
         return "this is a support-ticket export (use `insight import ticket`)"
     if "rating" in names and names & {"review_body", "body", "reviewer_name", "review_title", "content"}:
         return "this is a review export (use `insight import review`)"
-    shown = ", ".join(sorted(names)[:8])
-    return f"the header does not match any survey tool (columns: {shown}{', …' if len(names) > 8 else ''})"
+    return None
 
 
 def name_role(name: str, fmt: str) -> str:
@@ -148,14 +192,16 @@ def name_role(name: str, fmt: str) -> str:
 
 def wide_layout(sheet: Sheet, fmt: str) -> Layout:
     """Columns of a one-row-per-response export."""
-    if fmt == "surveymonkey":
-        return _surveymonkey_layout(sheet)
-    if fmt == "qualtrics":
-        return _qualtrics_layout(sheet)
+    if fmt in ("surveymonkey", "qualtrics"):
+        layout = _surveymonkey_layout(sheet) if fmt == "surveymonkey" else _qualtrics_layout(sheet)
+        keep_repeats_apart(sheet, layout)
+        return layout
     header = [clean_header(h) for h in sheet.rows[0]]
     columns = [Column(i, h, h, name_role(h, fmt)) for i, h in enumerate(header)]
     _mark_option_columns(sheet, columns, 1)
-    return Layout(fmt, 1, columns, dates_utc=fmt == "typeform")
+    layout = Layout(fmt, 1, columns, dates_utc=fmt == "typeform")
+    keep_repeats_apart(sheet, layout)
+    return layout
 
 
 def _mark_option_columns(sheet: Sheet, columns: list[Column], first_data_row: int) -> None:
@@ -199,7 +245,7 @@ def _surveymonkey_layout(sheet: Sheet) -> Layout:
         if name:
             role = name_role(name, "surveymonkey")
             question = name if role == "question" else ""
-        elif not question:
+        elif not question or not sub[i]:  # nothing heads this cell: a trailing separator
             columns.append(Column(i, f"column {i + 1}", f"column {i + 1}", "drop"))
             continue
         else:
@@ -225,28 +271,85 @@ def _surveymonkey_layout(sheet: Sheet) -> Layout:
 
 
 def _qualtrics_layout(sheet: Sheet) -> Layout:
+    """Row 1 export tags, row 2 question texts, row 3 (current exports) `{"ImportId": …}` per column.
+
+    Legacy exports head their metadata columns V1..V10 in row 1 and name them in row 2 (V1 ResponseID,
+    V8 StartDate, V9 EndDate): the row-2 name is taken as the tag. A column is an answer only when it is a
+    question: in current exports its ImportId starts with QID; system fields (ResponseSet, Location*,
+    Recipient*, IPAddress…) and embedded data never are. A choice's "other" text column (`Q1_TEXT`) that
+    carries its choice's label is labelled '<question> (other)', so the two never share a label."""
     tags = [clean_header(h) for h in sheet.rows[0]]
-    texts = [clean_header(h) for h in sheet.rows[1]] if len(sheet.rows) > 1 else tags
+    texts = [clean_header(h) for h in sheet.rows[1]] if len(sheet.rows) > 1 else list(tags)
+    texts += [""] * (len(tags) - len(texts))
     import_ids: list[dict[str, str]] = []
     header_rows = 2
-    if len(sheet.rows) > 2 and any(c.strip().startswith('{"ImportId"') for c in sheet.rows[2]):
-        header_rows = 3
-        for cell in sheet.rows[2]:
-            try:
-                parsed = json.loads(cell) if cell.strip().startswith("{") else {}
-            except json.JSONDecodeError:
-                parsed = {}
-            import_ids.append(parsed if isinstance(parsed, dict) else {})
+    json_row = next((i for i in (1, 2) if i < len(sheet.rows) and _is_import_id_row(sheet.rows[i])), None)
+    if json_row is not None:  # row 3 as usual; row 2 when the export has no question-text row
+        header_rows = json_row + 1
+        import_ids = [_import_id(c) or {} for c in sheet.rows[json_row]]
+        if json_row == 1:
+            texts = list(tags)
     columns: list[Column] = []
     for i, tag in enumerate(tags):
         info = import_ids[i] if i < len(import_ids) else {}
-        text = texts[i] if i < len(texts) and texts[i] else tag
+        if re.fullmatch(r"V\d+", tag) and texts[i]:
+            tag = texts[i]  # legacy: V1 -> ResponseID
+        text = texts[i] or tag
+        import_id = str(info.get("ImportId", ""))
         role = name_role(tag, "qualtrics")
-        is_text = tag.upper().endswith("_TEXT") or str(info.get("ImportId", "")).upper().endswith("_TEXT")
+        if role == "question" and (
+            (not import_id.upper().startswith("QID") and (import_id or _QUALTRICS_SYSTEM.match(tag.casefold())))
+            or _META_INFO.search(import_id or tag)
+        ):
+            role = "meta"  # a system field, embedded data or the browser "meta info" question: not an answer
+        is_text = tag.upper().endswith("_TEXT") or import_id.upper().endswith("_TEXT")
         question = re.sub(r"\s+-\s+Selected Choice$", "", text)
         question = re.sub(r"\s+-\s+Text$", "", question) if is_text else question
         columns.append(Column(i, tag, question, role, hint="open" if is_text else None, tz=info.get("timeZone")))
+    if not any(c.role == "submitted" for c in columns):
+        for column in columns:
+            if column.name.casefold() in ("enddate", "end date"):
+                column.role = "submitted"  # older exports have no RecordedDate
+    labels = {c.question.casefold() for c in columns if c.role == "question" and not c.hint}
+    for column in columns:
+        if column.role == "question" and column.hint == "open" and column.question.casefold() in labels:
+            column.question = f"{column.question} (other)"
     return Layout("qualtrics", header_rows, columns)
+
+
+def _is_import_id_row(row: list[str]) -> bool:
+    """Most filled cells are `{"ImportId": …}` JSON: a header row, never a response."""
+    filled = [c for c in row if c.strip()]
+    return bool(filled) and sum(_import_id(c) is not None for c in filled) >= 0.5 * len(filled)
+
+
+def _import_id(cell: str) -> dict[str, str] | None:
+    """The `{"ImportId": "QID3_TEXT", "timeZone": …}` of a current Qualtrics export's third row."""
+    text = cell.strip()
+    if not (text.startswith("{") and "importid" in text.casefold()):
+        return None
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    return {str(k) if str(k).casefold() != "importid" else "ImportId": str(v) for k, v in parsed.items()}
+
+
+def keep_repeats_apart(sheet: Sheet, layout: Layout) -> None:
+    """The same question asked in several columns (about several images, products…) stays several
+    questions: each is labelled with its place among the columns of that label ('Q [1]', 'Q [2]'), which
+    another export with its columns reordered gives again."""
+    groups: dict[str, list[Column]] = {}
+    for column in layout.columns:
+        filled = any(column.index < len(r) and r[column.index].strip() for r in sheet.rows[layout.header_rows:])
+        if column.role == "question" and filled:
+            groups.setdefault(column.question.casefold(), []).append(column)
+    for group in groups.values():
+        if len(group) > 1:
+            for n, column in enumerate(group, start=1):
+                column.question = f"{column.question} [{n}]"
 
 
 def generic_layout(sheet: Sheet, mapping: dict[str, list[str]]) -> Layout:

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ingest.dates import guess_dayfirst, parse_datetime
+from ingest.dates import date_order, parse_datetime
 from ingest.errors import ImportFailure, Rejected
 from ingest.model import DocumentDraft, ParsedFile, UnitDraft
 from ingest.sheets import Sheet
-from ingest.survey_columns import CHOICE, OPEN, classify, is_blank, says_nothing
+from ingest.survey_columns import CHOICE, EMAIL, OPEN, classify, identity_kind, is_blank, says_nothing
 from ingest.survey_formats import Column, clean_header, long_columns, name_role
-from ingest.surveys import row_identifiers
+from ingest.surveys import misfit_rows, row_identifiers
+from insight.identity import identifier
 
 _KEY_ROLES = {"order": "order", "email": "email", "customer_id": "customer_id"}
 
@@ -50,15 +51,17 @@ def parse_long(
         elif column.role == "question":
             column.role = "meta"
     q_at, r_at, other_at, date_at = found["question"], found["response"], found.get("other"), found.get("date")
-    dayfirst = guess_dayfirst(r[date_at] for r in sheet.rows[1:] if date_at is not None and date_at < len(r))
+    order = date_order(r[date_at] for r in sheet.rows[1:] if date_at is not None and date_at < len(r))
+    dayfirst = order.dayfirst
     groups: dict[str, _Group] = {}
     by_question: dict[str, list[str]] = defaultdict(list)
+    misfits = misfit_rows(sheet, 1, width)
     for i in range(1, len(sheet.rows)):
         row, record = sheet.rows[i], sheet.record(i)
-        if len(row) > width and any(c.strip() for c in row[width:]):
-            parsed.rejected.append(Rejected(record, f"{len(row)} cells but the header has {width}"))
+        if i in misfits:
+            parsed.rejected.append(Rejected(record, misfits[i]))
             continue
-        row = row + [""] * (width - len(row))
+        row = row[:width] + [""] * (width - len(row))
         question = " ".join(row[q_at].split())
         if not question:
             parsed.rejected.append(Rejected(record, f"no question in column {header[q_at]!r}"))
@@ -79,12 +82,18 @@ def parse_long(
         if doc is not None:
             parsed.documents.append(doc)
     open_qs = [q for q, k in kinds.items() if k == OPEN]
-    choice_qs = [q for q, k in kinds.items() if k != OPEN]
+    choice_qs = [q for q, k in kinds.items() if k == CHOICE]
+    identity_qs = {q: "customer key" if k == EMAIL else "dropped" for q, k in kinds.items() if k in (EMAIL, _DROP)}
+    if identity_qs:
+        parsed.details["identity_questions"] = identity_qs
     parsed.details.update({
         "open_text": open_qs, "choices": choice_qs, "responses": len(groups),
         "note": f"{len(groups)} responses from {parsed.rows_read} answer rows | open text: "
-                f"{'; '.join(open_qs) or 'none'} | choices: {'; '.join(choice_qs) or 'none'}",
+                f"{'; '.join(open_qs) or 'none'} | choices: {'; '.join(choice_qs) or 'none'}"
+                + (f" | dates: {header[date_at]} {order.label}: {order.reason}" if order.slashed else ""),
     })
+    if order.slashed and date_at is not None:
+        parsed.details["date_order"] = {header[date_at]: f"{order.label}: {order.reason}"}
     return parsed
 
 
@@ -114,9 +123,16 @@ def _question_kinds(
     forced = {n.casefold(): OPEN for n in open_text} | {n.casefold(): CHOICE for n in choice}
     kinds: dict[str, str] = {}
     for question, values in by_question.items():
+        identity = None if question.casefold() in forced else identity_kind(question, values)
+        if identity is not None:  # "What's your name?" asked as a question: never feedback
+            kinds[question] = EMAIL if identity == EMAIL else _DROP
+            continue
         kind = forced.get(question.casefold()) or known.get(question) or classify(values).kind
         kinds[question] = OPEN if kind == OPEN else CHOICE
     return kinds
+
+
+_DROP = "drop"
 
 
 def _document(
@@ -136,7 +152,12 @@ def _document(
             metadata.setdefault(name, value)
         if date_at is not None and (when := parse_datetime(row[date_at], dayfirst=dayfirst)):
             dates.append(when)
-        if not is_blank(response):
+        if kinds[question] == EMAIL:
+            if (ident := identifier("email", response)) is not None and ident not in identifiers:
+                identifiers.append(ident)
+        elif kinds[question] == _DROP:
+            pass
+        elif not is_blank(response):
             if kinds[question] == OPEN:
                 if not says_nothing(response):
                     units.append(UnitDraft(text=response, kind="answer", question=question))

@@ -6,16 +6,23 @@
   The import details list how every question column was taken.
 - External ids are the tool's response id prefixed with the format (`typeform:<#>`,
   `surveymonkey:<Respondent ID>`, `qualtrics:<ResponseId>`). Google Forms has none: a hash of the
-  timestamp and email (or of the whole row when no email is collected). Generic CSVs: the `id` column
-  prefixed with a hash of the mapped question columns, so two unrelated surveys numbered 1, 2, 3 … do not
-  overwrite each other; without `id`, a hash of the row.
+  timestamp and email. Generic CSVs: the `id` column prefixed with a hash of the mapped question columns,
+  so two unrelated surveys numbered 1, 2, 3 … do not overwrite each other. Whenever the id is missing or
+  empty (no email on Google Forms, SurveyMonkey with blank Respondent IDs): `row-<hash>` of the date and
+  the answers in header-name order (`row_hash`).
+- Columns are read by header, never by position: units are ordered by question label and ids hash in
+  header-name order, so an export with its columns reordered gives the same records.
+- Identity questions (name, email, phone, address; `ingest.survey_columns.identity_kind`) are never
+  analysed: an email becomes a customer key, the rest is dropped.
 - Customer keys: email, customer id and order number columns (hidden fields included); a Shopify internal
   order id (10+ digits) is kept in metadata, not used as an order number. Names, IP addresses and
   locations are never stored.
 - Blank answers are skipped; answers with nothing to analyse ('No', 'nothing') are kept as choices but
   never become units. A response with no answer at all is skipped and counted in the details.
-- A row with more cells than the header, no response id, or an unreadable date is rejected (reported with
-  its line); shorter rows are padded (Excel drops trailing empty cells).
+- A CSV row with more or fewer cells than the header, or an unreadable date, is rejected (reported with its
+  line); when more than `MISFIT_SHARE` of the rows do not line up, the header itself is off and the file
+  is refused. Slashed dates are read day-first or month-first per column (`ingest.dates.date_order`),
+  reported in the details with the reason.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
 
-from ingest.dates import guess_dayfirst, parse_datetime
+from ingest.dates import date_order, parse_datetime
 from ingest.errors import ImportFailure, Rejected
 from ingest.model import DocumentDraft, ParsedFile, UnitDraft
 from ingest.sheets import Sheet, read_sheet
@@ -38,6 +45,7 @@ from ingest.survey_columns import (
     EMPTY,
     OPEN,
     classify,
+    identity_kind,
     is_blank,
     looks_like_internal_order_id,
     multi_select_separator,
@@ -92,12 +100,13 @@ def parse_survey(
 
 def known_question_kinds(db: sqlite_utils.Database) -> dict[str, str]:
     """Question texts earlier survey imports stored as open text (units) or choices (attributes)."""
-    kinds = {name: CHOICE for (name,) in db.execute(
+    choices = {name for (name,) in db.execute(
         "SELECT DISTINCT a.name FROM attributes a JOIN documents d ON d.id = a.document_id WHERE d.source = 'survey'")}
-    kinds.update({q: OPEN for (q,) in db.execute(
+    opens = {q for (q,) in db.execute(
         "SELECT DISTINCT u.question FROM units u JOIN documents d ON d.id = u.document_id "
-        "WHERE d.source = 'survey' AND u.question IS NOT NULL")})
-    return kinds
+        "WHERE d.source = 'survey' AND u.question IS NOT NULL")}
+    # A label stored both ways (two columns shared it once) says nothing about either: judged afresh.
+    return {**{q: CHOICE for q in choices - opens}, **{q: OPEN for q in opens - choices}}
 
 
 @dataclass
@@ -124,12 +133,18 @@ def plan_columns(
                             expected=f"one of: {', '.join(dict.fromkeys(c.question for c in questions))}")
     forced_open = {n.casefold() for n in open_text}
     plans: list[Plan] = []
+    identities = layout.identities
     rows = sheet.rows[layout.header_rows:]
     for column in questions:
         names = {column.name.casefold(), column.question.casefold()}
         values = [row[column.index] if column.index < len(row) else "" for row in rows]
         if column.role == "option" and not names & wanted:
             plans.append(Plan(column, "option"))
+            continue
+        identity = None if names & wanted else identity_kind(column.question, values)
+        if identity is not None:
+            column.role = "email" if identity == EMAIL else "drop"
+            identities[column.question] = "customer key" if identity == EMAIL else f"{identity}: dropped"
             continue
         if names & wanted:
             kind, judged = (OPEN if names & forced_open else CHOICE), False
@@ -169,19 +184,19 @@ def parse_wide(
                             expected="a Google Forms responses CSV")
     if len(sheet.rows) <= layout.header_rows:
         raise ImportFailure(sheet.path, "the export has a header but no responses", expected="data rows")
+    width = len(sheet.rows[0])
+    misfits = misfit_rows(sheet, layout.header_rows, width)
     plans = plan_columns(sheet, layout, open_text, choice, known)
     dates = _DateReader(sheet, layout)
     survey_key = _survey_key(plans) if layout.format == "generic" else ""
-    width = len(sheet.rows[0])
     parsed = ParsedFile(sheet.path, "survey", layout.format, [], rows_read=len(sheet.rows) - layout.header_rows)
     empty = 0
     for i in range(layout.header_rows, len(sheet.rows)):
         row, record = sheet.rows[i], sheet.record(i)
-        if len(row) > width and any(c.strip() for c in row[width:]):
-            parsed.rejected.append(Rejected(record, f"{len(row)} cells but the header has {width}"
-                                                    " (a stray separator or an unquoted line break?)"))
+        if i in misfits:
+            parsed.rejected.append(Rejected(record, misfits[i]))
             continue
-        row = row + [""] * (width - len(row))
+        row = row[:width] + [""] * (width - len(row))
         try:
             doc = _document(row, record, layout, plans, dates, survey_key)
         except _Reject as exc:
@@ -191,8 +206,40 @@ def parse_wide(
             empty += 1
             continue
         parsed.documents.append(doc)
-    parsed.details.update(_describe(plans, empty))
+    parsed.details.update(_describe(plans, empty, layout, dates))
     return parsed
+
+
+MISFIT_SHARE = 0.05  # more rows than this whose cells do not line up with the header: the file is refused
+
+
+def misfit_rows(sheet: Sheet, first: int, width: int) -> dict[int, str]:
+    """Rows whose cells do not line up with the header, with why; ImportFailure when they are more than a
+    few, since then the header itself is off (a deleted header cell shifts every answer one question over).
+
+    A CSV row must have one cell per header column. Trailing empty cells past the header are tolerated only
+    when no row has filled ones (a tool that ends every row with a separator). XLSX rows are positioned
+    cells and always line up."""
+    if sheet.unit != "line":
+        return {}
+    rows = range(first, len(sheet.rows))
+    overfull = {i for i in rows if len(sheet.rows[i]) > width and any(c.strip() for c in sheet.rows[i][width:])}
+    misfits: dict[int, str] = {}
+    for i in rows:
+        cells = len(sheet.rows[i])
+        if cells < width or (cells > width and (overfull or i in overfull)):
+            misfits[i] = (f"{cells} cells but the header has {width}: the row does not line up with the header"
+                          " (a stray separator, an unquoted line break or a missing cell?)")
+    total = len(rows)
+    if len(misfits) >= 2 and len(misfits) > MISFIT_SHARE * total:
+        first_bad = min(misfits)
+        raise ImportFailure(
+            sheet.path,
+            f"{len(misfits)} of {total} rows do not have the header's {width} cells (first: {sheet.record(first_bad)}"
+            f" has {len(sheet.rows[first_bad])}): answers would land under the wrong questions",
+            record=sheet.record(0), expected="one cell per header column in every row (was a header cell deleted?)",
+        )
+    return misfits
 
 
 class _Reject(Exception):
@@ -206,9 +253,10 @@ class _DateReader:
         self.utc = layout.dates_utc
         rows = sheet.rows[layout.header_rows:]
         self.columns = [*layout.by_role("submitted"), *layout.by_role("started")]
-        self.dayfirst = {
-            c.index: guess_dayfirst(row[c.index] for row in rows if c.index < len(row)) for c in self.columns
+        self.orders = {
+            c.index: date_order(row[c.index] for row in rows if c.index < len(row)) for c in self.columns
         }
+        self.dayfirst = {index: order.dayfirst for index, order in self.orders.items()}
 
     def read(self, column: Column, row: list[str]) -> str | None:
         raw = row[column.index].strip()
@@ -216,7 +264,8 @@ class _DateReader:
             return None
         value = parse_datetime(raw, dayfirst=self.dayfirst[column.index], assume_utc=self.utc)
         if value is None:
-            raise _Reject(f"unreadable date {raw!r} in column {column.name!r} (expected e.g. 2026-10-03 14:22:10)")
+            raise _Reject(f"unreadable date {raw!r} in column {column.name!r} (expected a date such as "
+                          "2026-10-03 14:22:10, 10/3/2026 14:22 or 3/10/26 14:22)")
         if column.tz and "+" not in value[10:] and "-" not in value[10:]:
             try:
                 value = datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(column.tz)).isoformat()
@@ -225,8 +274,20 @@ class _DateReader:
         return value
 
     def created_at(self, row: list[str]) -> tuple[str | None, str | None]:
-        """(submitted or else started, started)."""
-        found = {c.role: v for c in reversed(self.columns) if (v := self.read(c, row))}
+        """(submitted or else started, started). An unreadable date rejects the row only when it is the one
+        the response is dated by: a garbled start date next to a good submit date is left out."""
+        found: dict[str, str] = {}
+        errors: dict[str, _Reject] = {}
+        for column in self.columns:
+            try:
+                value = self.read(column, row)
+            except _Reject as exc:
+                errors.setdefault(column.role, exc)
+                continue
+            if value:
+                found.setdefault(column.role, value)
+        if "submitted" in errors or ("started" in errors and "submitted" not in found):
+            raise errors.get("submitted") or errors["started"]
         return found.get("submitted") or found.get("started"), found.get("started")
 
 
@@ -252,9 +313,10 @@ def _document(
             attributes.extend((plan.column.question, part) for part in split_choice(value, plan.separator))
     if not units and not attributes:
         return None
+    units.sort(key=lambda u: (u.question or "").casefold())  # column order never changes a record
     return DocumentDraft(
         source="survey",
-        external_id=_external_id(row, layout, record, created_at, identifiers, survey_key),
+        external_id=_external_id(row, layout, plans, created_at, identifiers, survey_key),
         created_at=created_at,
         identifiers=identifiers,
         metadata=metadata,
@@ -285,20 +347,35 @@ def row_identifiers(row: list[str], columns: list[Column]) -> tuple[list[Identif
 
 
 def _external_id(
-    row: list[str], layout: Layout, record: str, created_at: str | None, identifiers: list[Identifier], key: str
+    row: list[str], layout: Layout, plans: list[Plan], created_at: str | None, identifiers: list[Identifier],
+    key: str,
 ) -> str:
+    """The tool's response id when it wrote one; else a stable hash (see `row_hash`)."""
+    prefix = f"{layout.format}:{key + ':' if key else ''}"
     ids = layout.by_role("id")
-    if ids:
-        value = row[ids[0].index].strip()
-        if not value:
-            raise _Reject(f"no response id in column {ids[0].name!r}")
-        return f"{layout.format}:{key + ':' if key else ''}{value}"
-    if layout.format == "google_forms" and created_at and any(i.kind == "email" for i in identifiers):
+    value = row[ids[0].index].strip() if ids else ""
+    if value:
+        return prefix + value
+    if not ids and layout.format == "google_forms" and created_at and any(i.kind == "email" for i in identifiers):
         basis = [created_at, *(i.key for i in identifiers if i.kind == "email")]
-    else:
-        basis = [created_at or "", *row]
-    digest = hashlib.sha256("\x1f".join(basis).encode("utf-8")).hexdigest()[:20]
-    return f"{layout.format}:{key + ':' if key else ''}{digest}"
+        return prefix + hashlib.sha256("\x1f".join(basis).encode("utf-8")).hexdigest()[:20]
+    return prefix + row_hash(row, layout, plans, created_at)
+
+
+def row_hash(row: list[str], layout: Layout, plans: list[Plan], created_at: str | None) -> str:
+    """A response's identity when the tool gave it none (Google Forms, SurveyMonkey with empty Respondent
+    IDs): its date and its answers and customer keys in header-name order, so the next export, or the same
+    file with its columns reordered, gives the same id. Tool metadata (collector, IP, network id) is left
+    out: it is not the response."""
+    kept = {id(p.column) for p in plans} | {
+        id(c) for c in layout.columns if c.role in ("email", "order", "customer_id")
+    }
+    pairs = sorted(
+        (c.question.casefold(), c.name.casefold(), row[c.index].strip())
+        for c in layout.columns if id(c) in kept and not is_blank(row[c.index])
+    )
+    basis = [created_at or "", *("\x1e".join(pair) for pair in pairs)]
+    return "row-" + hashlib.sha256("\x1f".join(basis).encode("utf-8")).hexdigest()[:20]
 
 
 def _survey_key(plans: list[Plan]) -> str:
@@ -306,17 +383,27 @@ def _survey_key(plans: list[Plan]) -> str:
     return hashlib.sha256("\x1f".join(names).encode("utf-8")).hexdigest()[:8]
 
 
-def _describe(plans: list[Plan], empty: int) -> dict[str, object]:
-    """What the user needs to check the classification and override it."""
+def _describe(plans: list[Plan], empty: int, layout: Layout, dates: _DateReader) -> dict[str, object]:
+    """What the user needs to check the classification and override it, and how dates and identity
+    questions were read."""
     open_cols = list(dict.fromkeys(p.column.question for p in plans if p.kind == OPEN))
     choice_cols = list(dict.fromkeys(p.column.question for p in plans if p.kind != OPEN))
     details: dict[str, object] = {"open_text": open_cols, "choices": choice_cols}
     if empty:
         details["empty_responses"] = empty
-    details["note"] = (
-        f"open text: {'; '.join(open_cols) or 'none'} | choices: {'; '.join(choice_cols) or 'none'}"
-        " (override with --open-text/--choice)"
-    )
+    if layout.identities:
+        details["identity_questions"] = dict(layout.identities)
+    date_notes = {c.name: f"{dates.orders[c.index].label}: {dates.orders[c.index].reason}"
+                  for c in dates.columns if dates.orders[c.index].slashed}
+    if date_notes:
+        details["date_order"] = date_notes
+    note = (f"open text: {'; '.join(open_cols) or 'none'} | choices: {'; '.join(choice_cols) or 'none'}"
+            " (override with --open-text/--choice)")
+    if layout.identities:
+        note += " | identity, not feedback: " + "; ".join(f"{q} ({how})" for q, how in layout.identities.items())
+    if date_notes:
+        note += " | dates: " + "; ".join(f"{name} {how}" for name, how in date_notes.items())
+    details["note"] = note
     return details
 
 

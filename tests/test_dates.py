@@ -48,3 +48,31 @@ def test_guess_dayfirst_from_a_column():
     assert guess_dayfirst(["03/10/2026", "15/10/2026 09:00"]) is True
     assert guess_dayfirst(["10/3/2026", "10/13/2026 09:00"]) is False
     assert guess_dayfirst(["01/02/2026", "", "n/a"]) is False  # ambiguous: US order
+
+
+@pytest.mark.parametrize(
+    ("text", "dayfirst", "expected"),
+    [
+        ("3/11/20 23:38", False, "2020-03-11T23:38:00"),  # Excel re-save of a Google Forms timestamp
+        ("3/11/20 23:38", True, "2020-11-03T23:38:00"),
+        ("25/12/99 8:05", False, "1999-12-25T08:05:00"),  # a first field above 12 is a day
+        ("1/2/68", False, "2068-01-02T00:00:00"),  # strptime's %y pivot
+        ("1/2/69", False, "1969-01-02T00:00:00"),
+        ("10/03/26 02:22 PM", False, "2026-10-03T14:22:00"),
+    ],
+)
+def test_two_digit_years(text, dayfirst, expected):
+    assert parse_datetime(text, dayfirst=dayfirst) == expected
+
+
+def test_date_order_looks_at_every_value_and_says_why():
+    from ingest.dates import date_order
+
+    late = date_order(["03/04/2020 09:10", "05/04/2020 18:22", "14/04/2020 11:01"])
+    assert late.dayfirst and late.reason == "a first field above 12, e.g. '14/04/2020 11:01'"
+    us = date_order(["3/11/20 23:38", "3/13/20 17:41"])
+    assert not us.dayfirst and us.label == "month-first (M/D/Y)" and "'3/13/20 17:41'" in us.reason
+    assert date_order(["01/02/2026"]).reason == "no field above 12 in any value: US order assumed"
+    mixed = date_order(["13/01/2026", "01/13/2026", "01/14/2026"])
+    assert not mixed.dayfirst and mixed.reason.startswith("mixed: 1 values day-first")
+    assert date_order(["2026-10-03", ""]).slashed == 0

@@ -10,7 +10,7 @@ from ingest.errors import ImportFailure
 from ingest.model import ImportOptions
 from ingest.store import store_parsed
 from ingest.survey_columns import CHOICE, EMAIL, EMPTY, OPEN, SCALE, classify
-from ingest.surveys import parse_survey
+from ingest.surveys import known_question_kinds, parse_survey
 from insight.redact import Redactor
 
 SURVEYS = Path(__file__).parent / "fixtures" / "surveys"
@@ -192,7 +192,7 @@ def test_user_overrides_the_classification():
         (b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nSam: hi\n", "transcript"),
         (b"Name,Email,Financial Status,Paid at,Lineitem name,Total\n#1001,a@b.co,paid,,Serum,10\n", "orders export"),
         (b"Id,Subject,Requester,Requester email,Status\n1,Help,Jo,jo@example.com,open\n", "support-ticket"),
-        (b"When,What\n2026-10-01,hello\n", "does not match any survey tool"),
+        (b"When,What\n2026-10-01,hello\n", "no survey tool's columns among 2 columns \\('When', 'What'\\)"),
         (b'#,Q\n"abc,unterminated\n', "malformed CSV"),
     ],
 )
@@ -228,18 +228,20 @@ def test_utf16_and_bom_exports_decode(tmp_path):
 def test_bad_rows_are_rejected_with_their_line_and_the_rest_imported(tmp_path):
     rows = list(csv.reader((SURVEYS / "typeform.csv").open(newline="", encoding="utf-8")))
     rows[3] = rows[3] + ["stray", "cells"]  # ragged: line 5 (line 3 holds a two-line answer)
-    rows[4][0] = ""  # no response token
+    rows[4][0] = ""  # no response token: identified by a hash of its answers instead
     rows[5][16] = "yesterday-ish"  # unreadable Submit Date
     path = tmp_path / "typeform.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
     parsed = parse(path)
     assert [(r.record, r.reason) for r in parsed.rejected] == [
-        ("line 5", "21 cells but the header has 19 (a stray separator or an unquoted line break?)"),
-        ("line 6", "no response id in column '#'"),
-        ("line 7", "unreadable date 'yesterday-ish' in column 'Submit Date (UTC)' (expected e.g. 2026-10-03 14:22:10)"),
+        ("line 5", "21 cells but the header has 19: the row does not line up with the header"
+                   " (a stray separator, an unquoted line break or a missing cell?)"),
+        ("line 7", "unreadable date 'yesterday-ish' in column 'Submit Date (UTC)' (expected a date such as "
+                   "2026-10-03 14:22:10, 10/3/2026 14:22 or 3/10/26 14:22)"),
     ]
-    assert len(parsed.documents) == 9
+    assert len(parsed.documents) == 10
+    assert sum(d.external_id.startswith("typeform:row-") for d in parsed.documents) == 1
 
 
 # --- storing: idempotent, windows, redaction, atomic ------------------------------------------------
@@ -363,3 +365,225 @@ def test_knocommerce_style_long_export_groups_by_email_and_day(tmp_path):
     assert second.attributes == [("Where did you first hear about us?", "Instagram")]
     assert [(r.record, r.reason) for r in parsed.rejected] == [
         ("line 5", "no response id, order or customer to group this answer by")]
+
+
+# --- real exports that broke the importer (issue 14) -----------------------------------------------------
+
+REAL = Path(__file__).parent / "fixtures" / "surveys_real"
+
+
+def write_rows(path, rows, encoding="utf-8"):
+    with path.open("w", newline="", encoding=encoding) as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def read_rows(path):
+    return list(csv.reader(path.open(newline="", encoding="utf-8-sig")))
+
+
+def shuffled_columns(rows, seed=7):
+    import random
+
+    order = list(range(len(rows[0])))
+    random.Random(seed).shuffle(order)
+    assert order != sorted(order)
+    # columns with the same header cannot be told apart: those keep their order among themselves
+    same: dict[str, list[int]] = {}
+    for i in range(len(rows[0])):
+        same.setdefault(rows[0][i], []).append(i)
+    taken = {name: iter(indexes) for name, indexes in same.items()}
+    order = [next(taken[rows[0][i]]) for i in order]
+    return [[row[i] for i in order] for row in rows]
+
+
+def attribute_rows(db):
+    return sorted(db.execute("SELECT d.external_id, a.name, a.value FROM attributes a "
+                             "JOIN documents d ON d.id = a.document_id").fetchall())
+
+
+def unit_rows(db):
+    return sorted(db.execute("SELECT u.id, d.external_id, u.position, u.question, u.text FROM units u "
+                             "JOIN documents d ON d.id = u.document_id").fetchall())
+
+
+def test_qualtrics_choice_and_its_text_column_reimport_changes_nothing(db, clock):
+    """Q1 and Q1_TEXT share a label: the second import used to read Q1 as open text (the kind remembered
+    for the label) and delete its choices."""
+    path = REAL / "qualtrics_other_text.csv"
+    first = store_parsed(db, parse(path), ImportOptions(), Redactor(enabled=False), clock)
+    assert (first.imported, first.rejected) == (5, [])
+    attributes, units = attribute_rows(db), unit_rows(db)
+    again = store_parsed(db, parse_survey(path, fmt=None, mapping={}, open_text=set(), choice=set(),
+                                          known=known_question_kinds(db)), ImportOptions(), Redactor(enabled=False), clock)
+    assert (again.imported, again.updated, again.duplicates) == (0, 0, 5)
+    assert attribute_rows(db) == attributes and unit_rows(db) == units
+    assert ("qualtrics:R_2b3C4d5E6f7G8h9", "Which best describes you?", "Other") in attributes
+    assert any(u[3] == "Which best describes you? (other)" and u[4] == "Retired nurse" for u in units)
+
+
+def test_qualtrics_metadata_is_never_an_answer_and_the_import_id_row_is_a_header():
+    parsed = parse(REAL / "qualtrics_other_text.csv")
+    assert (parsed.rows_read, len(parsed.documents), parsed.rejected) == (5, 5, [])
+    questions = {n for d in parsed.documents for n, _ in d.attributes} | {u.question for d in parsed.documents
+                                                                         for u in d.units}
+    assert questions == {"Which best describes you?", "Which best describes you? (other)",
+                         "What is the one thing we could do better?", "How would you rate your last order?"}
+    doc = by_id(parsed)["qualtrics:R_1a2B3c4D5e6F7g8"]
+    assert doc.metadata["Region"] == "IE" and doc.metadata["Q4_Browser"] == "Chrome"  # kept, not analysed
+    assert "LocationLatitude" not in doc.metadata and "LocationAccuracy" not in doc.metadata
+    assert [i.key for i in doc.identifiers] == ["email:ana@example.com", "order:1001"]
+
+
+def test_legacy_qualtrics_with_v1_to_v10_metadata_columns():
+    parsed = parse(REAL / "qualtrics_legacy.csv")
+    assert (parsed.format, parsed.rows_read, len(parsed.documents), parsed.rejected) == ("qualtrics", 3, 3, [])
+    doc = by_id(parsed)["qualtrics:R_1bMh2dZ3tF4sW5b"]
+    assert doc.created_at == "2014-03-12T09:03:12" and doc.metadata["started_at"] == "2014-03-12T09:01:44"
+    assert set(doc.attributes) == {("How did you hear about us?", "Other"),
+                                   ("How satisfied are you overall?", "Very satisfied")}
+    assert answers(doc) == {"How did you hear about us? (other)": "My pharmacist",
+                            "What nearly stopped you from buying?": "Shipping cost to Ireland"}
+    assert "Lee, Sam" not in json.dumps(doc.metadata) and "LocationAccuracy" not in doc.metadata
+    assert [i.key for i in by_id(parsed)["qualtrics:R_0aLg1cY2sE3rV4a"].identifiers] == ["email:ana@example.com"]
+
+
+def test_a_header_that_lost_a_cell_is_refused(tmp_path):
+    rows = read_rows(REAL / "google_forms_excel_resaved.csv")
+    del rows[0][3]  # every answer after it would sit one question to the left
+    with pytest.raises(ImportFailure, match=r"6 of 6 rows do not have the header's 7 cells .*line 2.* has 8"):
+        parse(write_rows(tmp_path / "lost.csv", rows))
+
+
+def test_one_row_narrower_than_the_header_is_rejected_not_padded(tmp_path):
+    rows = read_rows(SURVEYS / "typeform.csv")
+    rows = rows + [list(r) for r in rows[1:13]]  # 24 responses: one bad row is a small share
+    for n, row in enumerate(rows[13:]):
+        row[0] = f"copy{n}"
+    del rows[5][7]  # a cell missing mid-row: the row cannot be trusted
+    parsed = parse(write_rows(tmp_path / "narrow.csv", rows))
+    assert [r.reason.split(":")[0] for r in parsed.rejected] == ["18 cells but the header has 19"]
+    assert len(parsed.documents) == 23
+
+
+def test_shuffled_columns_give_the_same_records(db, tmp_path, clock):
+    for name in ("qualtrics_other_text.csv", "google_forms_excel_resaved.csv"):
+        store_parsed(db, parse(REAL / name), ImportOptions(), Redactor(enabled=False), clock)
+    before, attributes = unit_rows(db), attribute_rows(db)
+    for name in ("qualtrics_other_text.csv", "google_forms_excel_resaved.csv"):
+        rows = read_rows(REAL / name)
+        head = 3 if name.startswith("qualtrics") else 1
+        body = shuffled_columns(rows)
+        path = write_rows(tmp_path / name, body[:head] + body[head:])
+        summary = store_parsed(db, parse(path), ImportOptions(), Redactor(enabled=False), clock)
+        assert (summary.imported, summary.updated, summary.rejected) == (0, 0, []), name
+        assert summary.duplicates == len(rows) - head
+    assert unit_rows(db) == before and attribute_rows(db) == attributes
+    store_parsed(db, parse(REAL / "surveymonkey_no_collector.csv"), ImportOptions(), Redactor(enabled=False), clock)
+    before, attributes = unit_rows(db), attribute_rows(db)
+    monkey = read_rows(REAL / "surveymonkey_no_collector.csv")
+    order = [0, 1, 2, 3, 4, 5, 6, 9, 8, 7]  # questions reordered (SurveyMonkey keeps its id columns first)
+    path = write_rows(tmp_path / "monkey.csv", [[r[i] for i in order] for r in monkey])
+    summary = store_parsed(db, parse(path), ImportOptions(), Redactor(enabled=False), clock)
+    assert (summary.imported, summary.updated, summary.duplicates) == (0, 0, 4)
+    assert unit_rows(db) == before and attribute_rows(db) == attributes
+
+
+def test_excel_resaved_dates_with_two_digit_years_are_read_per_column():
+    parsed = parse(REAL / "google_forms_excel_resaved.csv")
+    assert (len(parsed.documents), parsed.rejected) == (6, [])
+    assert [d.created_at for d in parsed.documents][:2] == ["2020-03-11T23:38:00", "2020-03-12T08:05:00"]
+    assert parsed.details["date_order"] == {"Timestamp": "month-first (M/D/Y): a second field above 12, "
+                                                         "e.g. '3/13/20 17:41'"}
+    dayfirst = parse(REAL / "google_forms_dayfirst.csv")
+    # '03/04/2020' is only known to be 3 April from the third row's '14/04/2020'
+    assert [d.created_at[:10] for d in dayfirst.documents] == ["2020-04-03", "2020-04-05", "2020-04-14"]
+    assert "day-first" in dayfirst.details["note"]
+
+
+def test_surveymonkey_without_collector_id_and_with_empty_respondent_ids():
+    parsed = parse(REAL / "surveymonkey_no_collector.csv")
+    assert (parsed.format, len(parsed.documents), parsed.rejected) == ("surveymonkey", 4, [])
+    ids = [d.external_id for d in parsed.documents]
+    assert len(set(ids)) == 4 and all(i.startswith("surveymonkey:row-") for i in ids)
+    assert ids == [d.external_id for d in parse(REAL / "surveymonkey_no_collector.csv").documents]
+    forced = parse(REAL / "surveymonkey_no_collector.csv", fmt="surveymonkey")
+    assert [d.external_id for d in forced.documents] == ids
+    assert parsed.documents[0].created_at == "2020-03-11T23:38:40"
+
+
+def test_undetected_export_says_in_one_short_line_what_was_expected(tmp_path):
+    header = ["Survey name"] + [f"Question number {n} about the product you bought last" for n in range(60)]
+    path = write_rows(tmp_path / "export.csv", [header, ["x"] * len(header)])
+    with pytest.raises(ImportFailure) as info:
+        parse(path)
+    message = info.value.message
+    assert len(message) < 400 and "\n" not in message
+    assert "61 columns ('Survey name', 'Question number 0 about…'" in message
+    assert "SurveyMonkey 'Respondent ID'" in message and "Qualtrics 'ResponseId'" in message
+
+
+def test_identity_questions_are_identifiers_or_dropped_never_feedback():
+    parsed = parse(REAL / "google_forms_excel_resaved.csv")
+    stored = json.dumps([(d.attributes, [u.text for u in d.units], d.metadata) for d in parsed.documents])
+    for name in ("Ana Silva", "Sam Lee", "Priya Nair", "What is your name?"):
+        assert name not in stored
+    assert parsed.details["identity_questions"] == {"What is your name?": "name: dropped"}
+
+
+@pytest.mark.parametrize(
+    ("header", "values", "kind"),
+    [
+        ("What is your name?", ["Ana Silva", "jo", "Sam Lee"], "name"),
+        ("Full name", ["Ana Silva", "Jo Bloggs"], "name"),
+        ("Name one thing we should change", ["The price is too high. Really.", "Slow shipping! Every time."], None),
+        ("Contact", ["ana@example.com", "jo@example.org", "sam@example.net"], "email"),
+        ("Best number to reach you", ["+44 7700 900123", "(555) 010-9999", "087 123 4567"], "phone"),
+        ("Shipping address", ["1 Main St, Cork", "22 Rue de Rivoli, Paris"], "address"),
+        ("How did you hear about us?", ["Instagram", "A friend", "Google search"], None),
+        ("Favourite product", ["Dew Serum", "Cloud Moisturiser", "Night Cream", "Gel Cleanser", "Sheer SPF"], None),
+    ],
+)
+def test_identity_kind_by_header_and_by_content(header, values, kind):
+    from ingest.survey_columns import identity_kind
+
+    assert identity_kind(header, values) == kind
+
+
+def test_repeated_question_columns_stay_apart(db, clock):
+    parsed = parse(REAL / "google_forms_excel_resaved.csv")
+    labels = [f"How do you feel about this label design? [{n}]" for n in (1, 2, 3)]
+    assert parsed.details["choices"][1:] == labels
+    store_parsed(db, parsed, ImportOptions(), Redactor(enabled=False), clock)
+    repeated = [a for a in attribute_rows(db) if a[1].startswith("How do you feel")]
+    assert len(repeated) == 18  # 6 responses x 3 columns, 'Love it' twice in one response included
+
+
+def test_cli_exits_non_zero_when_every_record_is_rejected(db_path, tmp_path):
+    from click.testing import CliRunner
+
+    from insight.cli import cli
+
+    rows = read_rows(SURVEYS / "typeform.csv")
+    for row in rows[1:]:
+        row[16] = row[14] = "someday"  # no readable date at all
+    bad = write_rows(tmp_path / "bad.csv", rows)
+    base = ["--db", str(db_path), "import", "survey"]
+    result = CliRunner().invoke(cli, [*base, str(bad), "--json", "--no-redact"])
+    payload = json.loads(result.stdout)
+    assert result.exit_code == 1 and payload["ok"] is False
+    assert payload["failed"][0]["file"] == str(bad)
+    assert payload["failed"][0]["error"].startswith(f"{bad}: nothing imported: all 12 records rejected (first: line 2:")
+    good = [*base, str(SURVEYS / "typeform.csv"), "--json", "--no-redact"]
+    assert CliRunner().invoke(cli, good).exit_code == 0
+    again = CliRunner().invoke(cli, good)  # a re-import: all duplicates is a success
+    assert again.exit_code == 0 and json.loads(again.stdout)["totals"]["duplicates"] == 12
+
+
+def test_post_purchase_long_export_excel_dates_and_a_name_question():
+    parsed = parse(REAL / "post_purchase_excel_resaved.csv")
+    assert (parsed.format, parsed.rejected, len(parsed.documents)) == ("post_purchase", [], 2)
+    first = by_id(parsed)["post_purchase:order:2001"]
+    assert first.created_at == "2020-03-11T23:38:00"
+    assert "Ana Silva" not in json.dumps([first.attributes, [u.text for u in first.units]])
+    assert parsed.details["identity_questions"] == {"What is your name?": "dropped"}

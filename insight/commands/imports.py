@@ -94,7 +94,23 @@ def run_feedback_import(
     report(kind, summaries, failures, as_json)
 
 
+def nothing_imported(summary: ImportSummary) -> str | None:
+    """Why a file that had records gave none (every one rejected, or none with content), or None when
+    something was stored. A re-import whose records are all duplicates is a success."""
+    if summary.rows_read == 0 or summary.imported + summary.updated + summary.duplicates > 0:
+        return None
+    if summary.rejected:
+        first = summary.rejected[0]
+        return (f"{summary.path}: nothing imported: all {len(summary.rejected)} records rejected"
+                f" (first: {first.record}: {first.reason})")
+    return f"{summary.path}: nothing imported: none of its {summary.rows_read} records had content to store"
+
+
 def report(kind: str, summaries: list[ImportSummary], failures: list[dict[str, str]], as_json: bool) -> None:
+    """Print the summaries; exit 1 when a file failed or gave nothing although it had records."""
+    failures = [*failures, *(
+        {"file": s.path, "error": why} for s in summaries if (why := nothing_imported(s)) is not None
+    )]
     totals = {
         key: sum(getattr(s, key) for s in summaries) for key in ("rows_read", "imported", "updated", "duplicates", "units")
     }
@@ -127,7 +143,8 @@ def report(kind: str, summaries: list[ImportSummary], failures: list[dict[str, s
             if len(s.rejected) > 10:
                 console.print(f"  … and {len(s.rejected) - 10} more rejected records (see --json)")
         for failure in failures:
-            err_console.print(f"[red]error:[/] {failure['error']} — nothing from this file was imported")
+            tail = "" if ": nothing imported:" in failure["error"] else " — nothing from this file was imported"
+            err_console.print(f"[red]error:[/] {failure['error']}{tail}")
 
     emit(payload, as_json, render)
     if failures:
