@@ -39,6 +39,9 @@ class DocumentDraft:
     units: list[UnitDraft] = field(default_factory=list)
     attributes: list[tuple[str, str]] = field(default_factory=list)
     record: str = ""  # where it came from in the file, for messages
+    # ids an earlier version of the importer gave this record: a stored document found under one of them is
+    # this record (it is updated and takes the new id), not another one
+    previous_ids: list[str] = field(default_factory=list)
 
     def content_hash(self) -> str:
         """Hash of everything parsed: a re-import with the same hash is a duplicate."""

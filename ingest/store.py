@@ -274,7 +274,7 @@ def _existing_hashes(db: sqlite_utils.Database, docs: list[DocumentDraft]) -> di
     found: dict[tuple[str, str], tuple[int, str]] = {}
     sources = {d.source for d in docs}
     for source in sources:
-        ids = [d.external_id for d in docs if d.source == source]
+        ids = [i for d in docs if d.source == source for i in (d.external_id, *d.previous_ids) if i]
         for chunk_start in range(0, len(ids), 500):
             chunk = ids[chunk_start : chunk_start + 500]
             marks = ",".join("?" * len(chunk))
@@ -283,6 +283,12 @@ def _existing_hashes(db: sqlite_utils.Database, docs: list[DocumentDraft]) -> di
                 [source, *chunk],
             ):
                 found[(source, external_id)] = (doc_id, content_hash)
+    for doc in docs:
+        key = (doc.source, doc.external_id)
+        if key not in found:
+            legacy = next((found[(doc.source, i)] for i in doc.previous_ids if (doc.source, i) in found), None)
+            if legacy is not None:
+                found[key] = (legacy[0], "")  # stored under its old id: rewritten with the new one
     return found
 
 

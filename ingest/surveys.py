@@ -317,6 +317,7 @@ def _document(
     return DocumentDraft(
         source="survey",
         external_id=_external_id(row, layout, plans, created_at, identifiers, survey_key),
+        previous_ids=[_legacy_id(row, layout, created_at, identifiers, survey_key)],
         created_at=created_at,
         identifiers=identifiers,
         metadata=metadata,
@@ -360,6 +361,19 @@ def _external_id(
         basis = [created_at, *(i.key for i in identifiers if i.kind == "email")]
         return prefix + hashlib.sha256("\x1f".join(basis).encode("utf-8")).hexdigest()[:20]
     return prefix + row_hash(row, layout, plans, created_at)
+
+
+def _legacy_id(
+    row: list[str], layout: Layout, created_at: str | None, identifiers: list[Identifier], key: str
+) -> str:
+    """The id earlier versions gave a response without one (a hash of the row in column order), so a
+    database they wrote matches the same response again instead of storing it twice."""
+    prefix = f"{layout.format}:{key + ':' if key else ''}"
+    if layout.format == "google_forms" and created_at and any(i.kind == "email" for i in identifiers):
+        basis = [created_at, *(i.key for i in identifiers if i.kind == "email")]
+    else:
+        basis = [created_at or "", *row]
+    return prefix + hashlib.sha256("\x1f".join(basis).encode("utf-8")).hexdigest()[:20]
 
 
 def row_hash(row: list[str], layout: Layout, plans: list[Plan], created_at: str | None) -> str:

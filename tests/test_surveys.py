@@ -587,3 +587,20 @@ def test_post_purchase_long_export_excel_dates_and_a_name_question():
     assert first.created_at == "2020-03-11T23:38:00"
     assert "Ana Silva" not in json.dumps([first.attributes, [u.text for u in first.units]])
     assert parsed.details["identity_questions"] == {"What is your name?": "dropped"}
+
+
+def test_a_response_stored_under_its_old_id_is_matched_not_added_again(db, clock, tmp_path):
+    # Google Forms without an email: earlier versions hashed the row in column order.
+    path = REAL / "google_forms_dayfirst.csv"
+    store_parsed(db, parse(path), ImportOptions(), Redactor(), clock)
+    parsed = parse(path)
+    for doc in parsed.documents:  # as an older version stored them
+        db.execute("UPDATE documents SET external_id = ? WHERE external_id = ?", [doc.previous_ids[0], doc.external_id])
+    db.conn.commit()
+    count = db["documents"].count
+    again = store_parsed(db, parse(path), ImportOptions(), Redactor(), clock)
+    assert (again.imported, again.updated) == (0, count) and db["documents"].count == count
+    ids = {r[0] for r in db.execute("SELECT external_id FROM documents")}
+    assert ids == {d.external_id for d in parsed.documents}
+    third = store_parsed(db, parse(path), ImportOptions(), Redactor(), clock)
+    assert (third.imported, third.updated, third.duplicates) == (0, 0, count)
