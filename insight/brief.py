@@ -319,12 +319,10 @@ def fill_findings(
     openers = ticket_opening_themes(db, t["ticket_opening_share"])
     shown = {f.theme_id for f in brief.annoyances}
     tickets = [r for r in by_share if r.scope == "ticket" and r.theme_id in openers and r.theme_id not in shown]
-    # with sentiment scored, a complaint is quoted in its negative mentions (any, where it has none)
-    feeling = "negative" if brief.sentiment_scored else None
+    if brief.sentiment_scored:  # a question ("where can I see my order?") is no complaint: some must be negative
+        tickets = [r for r in tickets if r.negative_customers >= t["min_theme_customers"]]
+    feeling = "negative" if brief.sentiment_scored else None  # ... and they are quoted
     tickets = [finding(r, quoter, feeling) for r in tickets[:top]]
-    for f in tickets:
-        if not f.quotes:
-            f.quotes, f.sentiment = quoter.quotes(f.theme_id, f.scope), None
     reviews = [f for f in low_rated_review_themes(db, brief, members, quoter, config) if f.theme_id not in shown]
     brief.complaints = tickets + reviews
     brief.arrivals = arrival_themes(report, brief.segment, int(t["min_theme_customers"]), top)
