@@ -143,12 +143,12 @@ def _says(brief: Brief, quoted: Shown) -> list[Block]:
     blocks = [_h(2, "What they say")]
     if not brief.says:
         return blocks + [_p("No theme was raised by enough of this segment's customers to report.")]
+    support = brief.method.min_support if brief.method else 5
     if brief.says_significant:
         blocks.append(_p("Themes this segment raises more than other customers do, most distinctive first "
                          "(customers counted once each; significant after the Benjamini-Hochberg correction and "
-                         f"raised by at least {brief.method.min_support if brief.method else 5} of them)."))
+                         f"raised by at least {support} of them)."))
     else:
-        support = brief.method.min_support if brief.method else 5
         blocks.append(_p(f"No theme over-indexes in this segment (significant and raised by at least {support} of its "
                          "customers); these are the themes most of its customers raised, with how they compare to "
                          "everyone else."))
@@ -219,8 +219,8 @@ def _why_buy(brief: Brief, quoted: Shown) -> list[Block]:
     blocks = [_h(2, "Why they buy")]
     if not brief.why_buy and not brief.praise:
         blocks.append(_p("No motivation question ('What made you buy…?') with themes answered by this segment in "
-                         "this window" + (", and no theme its mentions in are mostly positive." if brief.sentiment_scored
-                                          else "; mentions have no sentiment yet.")))
+                         "this window" + (", and none of its themes has mostly positive mentions from it."
+                                          if brief.sentiment_scored else "; mentions have no sentiment yet.")))
     if brief.why_buy:
         blocks.append(_p(Span("Asked why they bought (motivation questions)", "b")))
         for theme in brief.why_buy:
