@@ -351,9 +351,11 @@ def distinctiveness(a: int, b: int, c: int, d: int, prior: float = PRIOR_CUSTOME
         return Distinctiveness(0.0, 0.0)  # one group, or everyone / no one has the trait: nothing to compare
     p = (a + c) / n
     has, lacks = prior * p, prior * (1 - p)
-    delta = math.log((a + has) / (b + lacks)) - math.log((c + has) / (d + lacks))
-    variance = 1 / (a + has) + 1 / (b + lacks) + 1 / (c + has) + 1 / (d + lacks)
-    return Distinctiveness(delta, delta / math.sqrt(variance))
+    cells = [a + has, b + lacks, c + has, d + lacks]
+    if min(cells) == 0:  # no prior and an empty cell: the Haldane-Anscombe half added to every cell
+        cells = [x + 0.5 for x in cells]
+    delta = math.log(cells[0] / cells[1]) - math.log(cells[2] / cells[3])
+    return Distinctiveness(delta, delta / math.sqrt(sum(1 / x for x in cells)))
 
 
 def _lift(share: float, overall: float) -> float:

@@ -364,6 +364,8 @@ def test_distinctiveness_is_monroe_et_al_log_odds_with_an_informative_prior():
     assert 0 < shrunk.log_odds < plain.log_odds  # shrunk towards "no difference"
     # nobody else raised it: the plain log odds is infinite, the shrunken one is finite and modest
     assert distinctiveness(2, 58, 0, 300).z < 1.5
+    haldane = distinctiveness(2, 58, 0, 300, prior=0)  # no prior: half a customer added to each cell instead
+    assert haldane.log_odds == pytest.approx(math.log((2.5 * 300.5) / (58.5 * 0.5)))
     assert distinctiveness(0, 10, 0, 10) == distinctiveness(3, 0, 0, 0)  # nothing to compare: 0, 0
     assert distinctiveness(0, 10, 0, 10).z == 0
 
