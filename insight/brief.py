@@ -447,7 +447,7 @@ def low_rated_review_themes(
         if customer not in members:
             continue
         reviewers.add(customer)
-        if rating is not None and rating <= low and theme_id in themes:
+        if rating is not None and rating <= low and theme_id in themes and themes[theme_id].kind != "general":
             raised.setdefault(themes[theme_id].id, set()).add(customer)
     out = []
     ranked = sorted(raised.items(), key=lambda kv: (-len(kv[1]), kv[0]))
