@@ -3,6 +3,11 @@
 Every number comes from rfm_scores and the link statistics (insight.links); every quote carries its
 document's external id and source. Wording that is not data (activation suggestions) comes from a
 replaceable template. Segments too small to say anything get a short brief that says so.
+
+A brief leads with three lines: the themes that set the segment apart (over-indexed: significant and raised
+by enough of its customers, ranked by the shrunken distinctiveness score, never by raw lift), what its
+customers praise (themes their mentions in are mostly positive, any source) and what annoys them (mostly
+negative), or a plain statement that nothing stands out. General themes ("love it") are never a finding.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from insight.links import (
     load_themes,
     no_snapshot_message,
     parse_window,
+    rank_key,
     segment_moves,
     segment_sort_key,
     window_clause,
@@ -61,6 +67,15 @@ class ThemeFinding:
     significant: bool
     phrases: list[str] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
+    score: float | None = None  # distinctiveness (shrunken log-odds z), None without a comparison
+    over_indexed: bool = False  # significant and raised by at least the minimum support of customers
+    kind: str = "topic"
+    mentions: int = 0  # the segment's mentions in the theme
+    positive: int = 0  # ... by sentiment
+    negative: int = 0
+    positive_customers: int = 0
+    negative_customers: int = 0
+    sentiment: str | None = None  # the quotes were chosen with this sentiment (None: any)
 
 
 @dataclass
@@ -74,6 +89,13 @@ class AttributeFinding:
     lift: float
     q_value: float
     significant: bool
+    over_indexed: bool = False
+
+
+@dataclass
+class SummaryLine:
+    lead: str  # "Distinctive", "They praise", "What annoys them"
+    text: str
 
 
 @dataclass
@@ -118,6 +140,10 @@ class Method:
     alpha: float
     min_expected: float
     templates: str
+    min_support: int = 5
+    prior_customers: float = 10.0
+    sentiment_units: int = 0  # scored units with a sentiment
+    sentiment_share: float = 0.5  # brief.toml: the share of a segment's mentions that makes a theme praise
 
 
 @dataclass
@@ -130,10 +156,16 @@ class Brief:
     small_reason: str | None
     numbers: Numbers
     feedback_customers: int  # the segment's customers with linked feedback in the window
+    summary: list[SummaryLine] = field(default_factory=list)  # what the brief leads with
+    nothing_distinctive: str | None = None  # said plainly when no theme over-indexes
     says: list[ThemeFinding] = field(default_factory=list)
-    says_significant: bool = False  # False: `says` lists the most common themes, none over-indexes
-    why_buy: list[ThemeFinding] = field(default_factory=list)
+    says_significant: bool = False  # True: `says` lists over-indexed themes; False: the most common, none over-indexes
+    why_buy: list[ThemeFinding] = field(default_factory=list)  # motivation-question themes
+    praise: list[ThemeFinding] = field(default_factory=list)  # themes its mentions in are mostly positive (any source)
+    general_praise: int = 0  # its customers with a mention in a general theme ("love it"): not a finding
+    sentiment_scored: bool = False  # False: no mention has a sentiment yet, praise and annoyances stay empty
     stops: list[ThemeFinding] = field(default_factory=list)  # objection-question themes
+    annoyances: list[ThemeFinding] = field(default_factory=list)  # its mentions mostly negative (any source)
     complaints: list[ThemeFinding] = field(default_factory=list)  # ticket and low-rated review themes
     attributes: list[AttributeFinding] = field(default_factory=list)
     arrivals: list[TransitionTheme] = field(default_factory=list)  # what customers who moved in said before
@@ -217,6 +249,7 @@ def build_brief(
     window: str | None = None,
     templates: Path | None = None,
     report: LinkReport | None = None,
+    min_support: int | None = None,
 ) -> Brief:
     """The brief for one segment. Pass `report` (compute_links for the same as_of/window) to reuse it."""
     config = load_config(templates)
@@ -224,7 +257,8 @@ def build_brief(
     if snapshot is None:
         raise ValueError(no_snapshot_message(as_of))
     name = resolve_segment(db, snapshot, segment)
-    report = report or compute_links(db, as_of=as_of, window=window)
+    support = {"min_support": min_support} if min_support is not None else {}
+    report = report or compute_links(db, as_of=as_of, window=window, **support)
     members = {c for (c,) in db.execute("SELECT customer_id FROM rfm_scores WHERE snapshot_id = ? AND segment = ?",
                                         [snapshot.id, name])}
     feedback_customers = report.feedback_customers.get(name, 0)
@@ -255,6 +289,7 @@ def build_brief(
     else:
         fill_findings(db, brief, report, members, config)
         brief.activation = activation_for(brief, config)
+    brief.summary = summary_lines(brief, report, config)
     brief.caveats = caveats_for(brief, report)
     brief.method = method_for(db, report, config)
     return brief
@@ -264,31 +299,77 @@ def fill_findings(
     db: sqlite_utils.Database, brief: Brief, report: LinkReport, members: set[int], config: BriefConfig
 ) -> None:
     t = config.thresholds
+    top = int(t["max_section_themes"])
     mine = [r for r in report.rows if r.segment == brief.segment and r.customers >= t["min_theme_customers"]]
-    significant = sorted((r for r in mine if r.significant), key=lambda r: (r.q_value, -r.lift))
-    brief.says_significant = bool(significant)
-    chosen = significant if significant else sorted(mine, key=lambda r: (-r.customers, -r.lift))
+    topics = [r for r in mine if r.kind != "general"]  # "love it" is no finding
+    over = sorted((r for r in topics if r.over_indexed), key=rank_key)
+    brief.says_significant = bool(over)
+    chosen = over if over else sorted(topics, key=lambda r: (-r.customers, *rank_key(r)))
     quoter = Quoter(db, members, report.window, int(t["quotes_per_theme"]), int(t["max_quote_chars"]))
     brief.says = [finding(r, quoter) for r in chosen[: int(t["max_themes"])]]
-    top = int(t["max_section_themes"])
-    by_share = sorted(mine, key=lambda r: (-r.customers, -r.lift))
+    brief.nothing_distinctive = None if over else nothing_distinctive(brief.segment, report)
+    by_share = sorted(topics, key=lambda r: (-r.customers, *rank_key(r)))
     brief.why_buy = [finding(r, quoter) for r in [r for r in by_share if scope_is(r.scope, config.motivation)][:top]]
     brief.stops = [finding(r, quoter) for r in [r for r in by_share if scope_is(r.scope, config.objection)][:top]]
+    brief.sentiment_scored = report.coverage.with_sentiment > 0
+    if brief.sentiment_scored:
+        brief.praise = [finding(r, quoter, "positive") for r in leaning(topics, "positive", t)[:top]]
+        brief.annoyances = [finding(r, quoter, "negative") for r in leaning(topics, "negative", t)[:top]]
+    brief.general_praise = general_theme_customers(db, members, report.window)
     openers = ticket_opening_themes(db, t["ticket_opening_share"])
-    tickets = [r for r in by_share if r.scope == "ticket" and r.theme_id in openers]
-    tickets = [finding(r, quoter) for r in tickets[:top]]
-    brief.complaints = tickets + low_rated_review_themes(db, brief, members, quoter, config)
+    shown = {f.theme_id for f in brief.annoyances}
+    tickets = [r for r in by_share if r.scope == "ticket" and r.theme_id in openers and r.theme_id not in shown]
+    if brief.sentiment_scored:  # a question ("where can I see my order?") is no complaint: some must be negative
+        tickets = [r for r in tickets if r.negative_customers >= t["min_theme_customers"]]
+    feeling = "negative" if brief.sentiment_scored else None  # ... and they are quoted
+    tickets = [finding(r, quoter, feeling) for r in tickets[:top]]
+    reviews = [f for f in low_rated_review_themes(db, brief, members, quoter, config) if f.theme_id not in shown]
+    brief.complaints = tickets + reviews
     brief.arrivals = arrival_themes(report, brief.segment, int(t["min_theme_customers"]), top)
     attributes = [r for r in report.attribute_rows if r.segment == brief.segment and r.customers > 0]
-    attributes.sort(key=lambda r: (r.name, not r.significant, -r.share))
+    attributes.sort(key=lambda r: (r.name, not r.over_indexed, -r.share))
     per_name: Counter[str] = Counter()
     for r in attributes:
         per_name[r.name] += 1
         if per_name[r.name] <= 3:
             brief.attributes.append(
                 AttributeFinding(r.name, r.value, r.customers, r.segment_customers, r.share, r.overall_share,
-                                 r.lift, r.q_value, r.significant)
+                                 r.lift, r.q_value, r.significant, r.over_indexed)
             )
+
+
+def leaning(rows: list[LinkRow], sentiment: str, thresholds: dict[str, float]) -> list[LinkRow]:
+    """Themes the segment's mentions in are mostly `sentiment` (positive or negative), from enough of its
+    customers; most customers with such a mention first."""
+    customers = f"{sentiment}_customers"
+    out = [
+        r for r in rows
+        if getattr(r, customers) >= thresholds["min_theme_customers"]
+        and getattr(r, sentiment) >= thresholds["sentiment_share"] * r.units
+    ]
+    return sorted(out, key=lambda r: (-getattr(r, customers), *rank_key(r)))
+
+
+def nothing_distinctive(segment: str, report: LinkReport) -> str:
+    """Why no theme is called over-indexed in the segment, with the nearest candidates and their numbers."""
+    text = (f"Nothing in what {segment} customers say differs from other customers with enough support: no theme is "
+            f"raised by at least {report.min_support} of them significantly more often than elsewhere "
+            f"(q ≤ {report.alpha:g})")
+    rows = [r for r in report.rows if r.segment == segment and r.lift > 1]
+    topics = [r for r in rows if r.kind != "general"]
+    notes = []
+    if topics:
+        best = min(topics, key=rank_key)
+        notes.append(f"the closest, “{best.theme_label}”, is raised by {best.customers} of "
+                     f"{best.segment_customers} (lift {best.lift:.1f}, q = {best.q_value:.2g})")
+        highest = max(topics, key=lambda r: (r.lift, r.customers))
+        if highest is not best and highest.lift > best.lift:
+            notes.append(f"the highest lift, {highest.lift:.1f} for “{highest.theme_label}”, rests on "
+                         f"{highest.customers} customer{'' if highest.customers == 1 else 's'}")
+    general = [r for r in rows if r.kind == "general" and r.over_indexed]
+    if general:
+        notes.append(f"only general praise (“{general[0].theme_label}”) over-indexes")
+    return text + ("; " + "; ".join(notes) if notes else "") + "."
 
 
 def arrival_themes(report: LinkReport, segment: str, min_customers: int, per_move: int) -> list[TransitionTheme]:
@@ -304,7 +385,8 @@ def arrival_themes(report: LinkReport, segment: str, min_customers: int, per_mov
     return out
 
 
-def finding(row: LinkRow, quoter: Quoter) -> ThemeFinding:
+def finding(row: LinkRow, quoter: Quoter, sentiment: str | None = None) -> ThemeFinding:
+    """A link row as a brief's theme, quoted in the segment's own words (with `sentiment` only, when given)."""
     return ThemeFinding(
         theme_id=row.theme_id,
         label=row.theme_label,
@@ -316,7 +398,16 @@ def finding(row: LinkRow, quoter: Quoter) -> ThemeFinding:
         q_value=row.q_value,
         significant=row.significant,
         phrases=quoter.phrases(row.theme_id),
-        quotes=quoter.quotes(row.theme_id, row.scope),
+        quotes=quoter.quotes(row.theme_id, row.scope, sentiment=sentiment),
+        score=row.score,
+        over_indexed=row.over_indexed,
+        kind=row.kind,
+        mentions=row.units,
+        positive=row.positive,
+        negative=row.negative,
+        positive_customers=row.positive_customers,
+        negative_customers=row.negative_customers,
+        sentiment=sentiment,
     )
 
 
@@ -356,7 +447,7 @@ def low_rated_review_themes(
         if customer not in members:
             continue
         reviewers.add(customer)
-        if rating is not None and rating <= low and theme_id in themes:
+        if rating is not None and rating <= low and theme_id in themes and themes[theme_id].kind != "general":
             raised.setdefault(themes[theme_id].id, set()).add(customer)
     out = []
     ranked = sorted(raised.items(), key=lambda kv: (-len(kv[1]), kv[0]))
@@ -406,15 +497,17 @@ class Quoter:
                 out.append(item.strip())
         return out[:limit]
 
-    def quotes(self, theme_id: int, scope: str, max_rating: float | None = None) -> list[Quote]:
+    def quotes(self, theme_id: int, scope: str, max_rating: float | None = None,
+               sentiment: str | None = None) -> list[Quote]:
         ids = [tid for tid, info in self.themes.items() if info.id == theme_id]
         marks = ",".join("?" * len(ids))
+        feeling = "AND u.sentiment = ?" if sentiment else ""
         rows = self.db.execute(
             f"""SELECT u.id, u.text, u.question, d.external_id, d.source, d.created_at, d.rating, d.customer_id
                 FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
-                WHERE ut.theme_id IN ({marks}) AND ut.scope = ? AND u.analyse = 1 AND {self.clause}
+                WHERE ut.theme_id IN ({marks}) AND ut.scope = ? AND u.analyse = 1 AND {self.clause} {feeling}
                 ORDER BY ut.similarity IS NULL, ut.similarity DESC, u.id""",
-            [*ids, scope, *self.params],
+            [*ids, scope, *self.params, *([sentiment] if sentiment else [])],
         ).fetchall()
         candidates = [
             r for r in rows if r[7] in self.members and (max_rating is None or (r[6] is not None and r[6] <= max_rating))
@@ -434,6 +527,83 @@ class Quoter:
             if len(chosen) == self.per_theme:
                 break
         return chosen
+
+
+def general_theme_customers(db: sqlite_utils.Database, members: set[int], window: str | None) -> int:
+    """The segment's customers with a mention in a general theme (low-information praise such as "love it")."""
+    themes = load_themes(db)
+    general = sorted({tid for tid, info in themes.items() if info.kind == "general"})
+    if not general:
+        return 0
+    clause, params = window_clause(parse_window(window))
+    marks = ",".join("?" * len(general))
+    customers = {
+        c for (c,) in db.execute(
+            f"""SELECT DISTINCT d.customer_id FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
+                JOIN documents d ON d.id = u.document_id
+                WHERE ut.theme_id IN ({marks}) AND u.analyse = 1 AND {clause}""",
+            [*general, *params],
+        )
+    }
+    return len(customers & members)
+
+
+# ---------------------------------------------------------------- the summary
+
+
+def summary_lines(brief: Brief, report: LinkReport, config: BriefConfig) -> list[SummaryLine]:
+    """Three lines: what sets the segment apart, what it praises, what annoys it (or one line: too small)."""
+    if brief.small:
+        return [SummaryLine("Too little to go on", f"{brief.small_reason}; nothing is claimed about what they say.")]
+    n = int(config.thresholds["summary_themes"])
+    if brief.says_significant:
+        apart = "; ".join(
+            f"“{f.label}” ({f.customers} of {f.segment_customers} customers, lift {f.lift or 0:.1f}, "
+            f"q = {f.q_value or 0:.2g})" for f in brief.says[:n]
+        ) + "."
+    else:
+        apart = brief.nothing_distinctive or ""
+    return [
+        SummaryLine("Distinctive", apart),
+        SummaryLine("They praise", _praise_line(brief, n)),
+        SummaryLine("What annoys them", _annoyance_line(brief, n)),
+    ]
+
+
+def _themes_line(themes: list[ThemeFinding], customers: str) -> str:
+    parts = []
+    for f in themes:
+        count = getattr(f, customers) if customers else f.customers
+        source = f", {f.scope}" if f.scope and not f.scope.startswith("survey:") else ", survey"
+        parts.append(f"“{f.label}” ({count} customer{'' if count == 1 else 's'}{source})")
+    return "; ".join(parts)
+
+
+def _praise_line(brief: Brief, n: int) -> str:
+    general = (f"; general praise (“love it”) from {brief.general_praise} of them is not counted"
+               if brief.general_praise else "")
+    if not brief.sentiment_scored:
+        text = "mentions have no sentiment yet (insight themes scores it)"
+        if brief.why_buy:
+            text += "; asked why they bought: " + _themes_line(brief.why_buy[:n], "")
+        return text + "."
+    if brief.praise:
+        return _themes_line(brief.praise[:n], "positive_customers") + general + "."
+    if brief.why_buy:
+        return ("no theme is mostly praise in what they say; asked why they bought: "
+                + _themes_line(brief.why_buy[:n], "") + general + ".")
+    return "no theme is mostly praise in what they say" + general + "."
+
+
+def _annoyance_line(brief: Brief, n: int) -> str:
+    fallback = (brief.stops + brief.complaints)[:n]
+    if brief.annoyances:
+        return _themes_line(brief.annoyances[:n], "negative_customers") + "."
+    prefix = ("mentions have no sentiment yet (insight themes scores it)" if not brief.sentiment_scored
+              else "no theme is mostly negative in what they say")
+    if fallback:
+        return prefix + "; objections and complaints raised: " + _themes_line(fallback, "") + "."
+    return prefix + "."
 
 
 def shorten(text: str, limit: int) -> str:
@@ -500,11 +670,12 @@ def activation_for(brief: Brief, config: BriefConfig) -> Activation | None:
         entry, rule = table["default"], "default"
     else:
         return None
-    objections = brief.stops or brief.complaints
+    objections = brief.stops or brief.annoyances or brief.complaints
+    motivations = brief.why_buy or brief.praise
     values = {
         "segment": brief.segment,
         "top_theme": brief.says[0].label if brief.says and brief.says_significant else None,
-        "top_motivation": brief.why_buy[0].label if brief.why_buy else None,
+        "top_motivation": motivations[0].label if motivations else None,
         "top_objection": objections[0].label if objections else None,
     }
     known = {k: v for k, v in values.items() if v is not None}
@@ -542,9 +713,13 @@ def caveats_for(brief: Brief, report: LinkReport) -> list[str]:
         )
     if not brief.small and not brief.says_significant and brief.says:
         out.append(
-            "No theme over-indexes significantly in this segment after the correction for multiple comparisons; "
-            "'What they say' lists the most common themes instead."
+            f"No theme over-indexes in this segment (significant after the correction for multiple comparisons "
+            f"and raised by at least {report.min_support} of its customers); 'What they say' lists the most common "
+            "themes instead."
         )
+    if not brief.small and not brief.sentiment_scored:
+        out.append("No mention has a sentiment yet (`insight themes` scores it): what they praise and what annoys "
+                   "them across sources is left out; survey questions, tickets and low ratings stand in.")
     if not report.rows:
         out.append("No themes have been computed for this feedback yet (`insight themes`).")
     return out
@@ -573,6 +748,10 @@ def method_for(db: sqlite_utils.Database, report: LinkReport, config: BriefConfi
         alpha=report.alpha,
         min_expected=report.min_expected,
         templates=config.source,
+        min_support=report.min_support,
+        prior_customers=report.prior_customers,
+        sentiment_units=report.coverage.with_sentiment,
+        sentiment_share=config.thresholds["sentiment_share"],
     )
 
 
@@ -600,6 +779,7 @@ def write_briefs(
     as_of: str | None = None,
     window: str | None = None,
     templates: Path | None = None,
+    min_support: int | None = None,
 ) -> list[Path]:
     """One file per segment (all segments of the snapshot when `segments` is None); returns the paths."""
     from insight.brief_render import render
@@ -609,7 +789,8 @@ def write_briefs(
     names = segments if segments is not None else segments_in(db, as_of)
     if not names:
         raise ValueError(no_snapshot_message(as_of))
-    report = compute_links(db, as_of=as_of, window=window)
+    report = compute_links(db, as_of=as_of, window=window,
+                           **({"min_support": min_support} if min_support is not None else {}))
     briefs = [build_brief(db, n, as_of=as_of, window=window, templates=templates, report=report) for n in names]
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []

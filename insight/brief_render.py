@@ -63,9 +63,18 @@ def _num(value: float | None, unit: str = "") -> str:
 # ---------------------------------------------------------------- layout
 
 
+@dataclass
+class Shown:
+    """What the brief has quoted so far: a later section refers back instead of repeating it."""
+
+    themes: set[tuple[int, str | None]] = field(default_factory=set)  # (theme, the sentiment its quotes had)
+    units: set[int] = field(default_factory=set)
+
+
 def layout(brief: Brief) -> list[Block]:
-    quoted: set[int] = set()  # themes whose quotes are already shown: later sections refer back
+    quoted = Shown()
     blocks = [_h(1, f"{brief.segment}: persona brief"), _p(Span(_subtitle(brief), "i"))]
+    blocks += _summary(brief)
     blocks += _who(brief)
     if brief.small:
         blocks += [
@@ -78,8 +87,7 @@ def layout(brief: Brief) -> list[Block]:
     else:
         blocks += _says(brief, quoted)
         blocks += _arrivals(brief)
-        blocks += _section("Why they buy", brief.why_buy, quoted, "No motivation question ('What made you buy…?') "
-                           "with themes answered by this segment in this window.")
+        blocks += _why_buy(brief, quoted)
         blocks += _stops(brief, quoted)
         blocks += _attributes(brief)
         blocks += _activation(brief)
@@ -92,6 +100,13 @@ def layout(brief: Brief) -> list[Block]:
 def _subtitle(brief: Brief) -> str:
     window = f"feedback window {brief.window}" if brief.window else "all feedback"
     return f"RFM snapshot as of {brief.as_of} (#{brief.snapshot_id}) · {window}"
+
+
+def _summary(brief: Brief) -> list[Block]:
+    """The three lines a reader takes away: what sets the segment apart, what it praises, what annoys it."""
+    if not brief.summary:
+        return []
+    return [_ul([[Span(f"{line.lead}: ", "b"), Span(line.text)] for line in brief.summary])]
 
 
 def _who(brief: Brief) -> list[Block]:
@@ -124,35 +139,49 @@ def _who(brief: Brief) -> list[Block]:
     return [_h(2, "Who they are"), _ul(items)]
 
 
-def _says(brief: Brief, quoted: set[int]) -> list[Block]:
+def _says(brief: Brief, quoted: Shown) -> list[Block]:
     blocks = [_h(2, "What they say")]
     if not brief.says:
         return blocks + [_p("No theme was raised by enough of this segment's customers to report.")]
+    support = brief.method.min_support if brief.method else 5
     if brief.says_significant:
-        blocks.append(_p("Themes this segment raises more than other customers do (customers counted once each; "
-                         "significant after the Benjamini-Hochberg correction)."))
+        blocks.append(_p("Themes this segment raises more than other customers do, most distinctive first "
+                         "(customers counted once each; significant after the Benjamini-Hochberg correction and "
+                         f"raised by at least {support} of them)."))
     else:
-        blocks.append(_p("No theme over-indexes significantly in this segment; these are the themes most of its "
-                         "customers raised, with how they compare to everyone else."))
+        blocks.append(_p(f"No theme over-indexes in this segment (significant and raised by at least {support} of its "
+                         "customers); these are the themes most of its customers raised, with how they compare to "
+                         "everyone else."))
     for index, theme in enumerate(brief.says, 1):
         blocks += _theme(theme, quoted, index)
     return blocks
 
 
-def _theme(theme: ThemeFinding, quoted: set[int], index: int | None = None) -> list[Block]:
+def _theme(theme: ThemeFinding, quoted: Shown, index: int | None = None) -> list[Block]:
     title = f"{index}. {theme.label}" if index else theme.label
     stats = f"{theme.customers} of {theme.segment_customers} customers ({_pct(theme.share)})"
     if theme.lift is not None:
         stats += f", {theme.lift:.1f}× the share among all customers"
     if theme.q_value is not None:
         stats += f", q = {theme.q_value:.3g}" + ("" if theme.significant else " (not significant)")
+    if theme.score is not None:
+        stats += f", distinctiveness z = {round(theme.score, 1) + 0.0:.1f}" + (" (over-indexed)" if theme.over_indexed
+                                                                               else "")
+    if theme.sentiment == "positive":
+        stats += f"; {theme.positive_customers} with praise ({theme.positive} of {theme.mentions} mentions positive)"
+    elif theme.sentiment == "negative":
+        stats += (f"; {theme.negative_customers} with a complaint ({theme.negative} of {theme.mentions} mentions "
+                  "negative)")
     blocks = [_h(3, title), _p(Span(stats + " · "), Span(theme.scope, "i"))]
-    if theme.theme_id in quoted and theme.quotes:
+    fresh = [q for q in theme.quotes if q.unit_id not in quoted.units]
+    if theme.quotes and ((theme.theme_id, theme.sentiment) in quoted.themes or not fresh):
         return blocks + [_p(Span("Phrases and quotes: see above.", "i"))]
-    quoted.add(theme.theme_id)
-    if theme.phrases:
+    first_time = all(t != theme.theme_id for t, _ in quoted.themes)
+    quoted.themes.add((theme.theme_id, theme.sentiment))
+    quoted.units.update(q.unit_id for q in fresh)
+    if theme.phrases and first_time:
         blocks.append(_p(Span("Recurring phrases (all customers): ", "b"), Span("; ".join(f"“{p}”" for p in theme.phrases))))
-    for quote in theme.quotes:
+    for quote in fresh:
         blocks.append(Block("quote", [[Span(quote.text)], [Span(_citation(quote))]]))
     return blocks
 
@@ -186,23 +215,38 @@ def _citation(quote: Quote) -> str:
     return ", ".join(parts)
 
 
-def _section(title: str, themes: list[ThemeFinding], quoted: set[int], empty: str) -> list[Block]:
-    blocks = [_h(2, title)]
-    if not themes:
-        return blocks + [_p(empty)]
-    for theme in themes:
-        blocks += _theme(theme, quoted)
+def _why_buy(brief: Brief, quoted: Shown) -> list[Block]:
+    blocks = [_h(2, "Why they buy")]
+    if not brief.why_buy and not brief.praise:
+        blocks.append(_p("No motivation question ('What made you buy…?') with themes answered by this segment in "
+                         "this window" + (", and none of its themes has mostly positive mentions from it."
+                                          if brief.sentiment_scored else "; mentions have no sentiment yet.")))
+    if brief.why_buy:
+        blocks.append(_p(Span("Asked why they bought (motivation questions)", "b")))
+        for theme in brief.why_buy:
+            blocks += _theme(theme, quoted)
+    if brief.praise:
+        blocks.append(_p(Span("What they praise (mostly positive mentions, every source)", "b")))
+        for theme in brief.praise:
+            blocks += _theme(theme, quoted)
+    if brief.general_praise:
+        blocks.append(_p(Span(f"{brief.general_praise} of them also left general praise (“love it”, “great "
+                              "product”): kept out of the findings, it says nothing about why.", "i")))
     return blocks
 
 
-def _stops(brief: Brief, quoted: set[int]) -> list[Block]:
+def _stops(brief: Brief, quoted: Shown) -> list[Block]:
     blocks = [_h(2, "What stops or annoys them")]
-    if not brief.stops and not brief.complaints:
-        return blocks + [_p("No objection-question, ticket or low-rated review themes from this segment in this "
-                            "window.")]
+    if not brief.stops and not brief.complaints and not brief.annoyances:
+        return blocks + [_p("No objection-question, negative, ticket or low-rated review themes from this segment "
+                            "in this window.")]
     if brief.stops:
         blocks.append(_p(Span("Before buying (objection questions)", "b")))
         for theme in brief.stops:
+            blocks += _theme(theme, quoted)
+    if brief.annoyances:
+        blocks.append(_p(Span("What annoys them (mostly negative mentions, every source)", "b")))
+        for theme in brief.annoyances:
             blocks += _theme(theme, quoted)
     if brief.complaints:
         blocks.append(_p(Span("After buying (support tickets, low-rated reviews)", "b")))
@@ -218,7 +262,7 @@ def _attributes(brief: Brief) -> list[Block]:
     for a in brief.attributes:
         line = [Span(a.name, "b"), Span(f" {a.value}: {a.customers} of {a.segment_customers} "
                                          f"({_pct(a.share)}; all customers {_pct(a.overall_share)})")]
-        if a.significant:
+        if a.over_indexed:
             line.append(Span(f" · over-indexes, {a.lift:.1f}×, q = {a.q_value:.3g}", "i"))
         items.append(line)
     return [_h(2, "Survey answers"), _ul(items)]
@@ -249,7 +293,15 @@ def _method(brief: Brief) -> list[Block]:
         [Span("Statistics: per segment × theme, customers (not units) who raised the theme vs the segment's other "
               "customers with feedback in the same scope, against all other segments; one-sided Fisher's exact test, "
               f"or chi-square when every expected count is ≥ {m.min_expected:g}; Benjamini-Hochberg over "
-              f"{m.tests:,} tests, significant at q ≤ {m.alpha:g} with lift > 1.")],
+              f"{m.tests:,} tests, significant at q ≤ {m.alpha:g} with lift > 1. Over-indexed: significant and "
+              f"raised by at least {m.min_support} of the segment's customers. Themes are ranked by "
+              "distinctiveness, the z-score of the log-odds ratio with an informative prior (Monroe et al. 2008), "
+              f"{m.prior_customers:g} pseudo-customers per group at the pooled share, so a few customers cannot top "
+              "the list.")],
+        [Span(f"Sentiment: {m.sentiment_units:,} mentions scored; a theme is praise (an annoyance) for the segment "
+              f"when at least {_pct(m.sentiment_share)} of the segment's mentions in it are positive (negative). "
+              "General themes (“love it”) are never a finding." if m.sentiment_units
+              else "Sentiment: not scored yet (`insight themes`).")],
         [Span("Quotes are PII-redacted unit text, cited as source and document id; activation suggestions come "
               f"from the {m.templates} templates.")],
     ]

@@ -6,6 +6,12 @@ table of CUSTOMERS: in the segment or not, raised the theme or not, among custom
 in that scope (so one talkative customer counts once). The test is one-sided (over-indexing): Fisher's
 exact test, or chi-square (Yates) when every expected count reaches `min_expected`. All tests of a report
 (themes and attributes) are corrected together with Benjamini-Hochberg.
+
+A segment's themes are ranked by how distinctive they are, not by raw lift (a lift of 9.7 can rest on two
+customers): the z-score of the log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi & Quinn
+2008, "Fightin' Words"), shrunk towards the scope's pooled share by `PRIOR_CUSTOMERS` pseudo-customers. A row
+is *over-indexed* only when it is significant (q <= alpha, lift > 1) and raised by at least `min_support`
+of the segment's customers.
 """
 
 from __future__ import annotations
@@ -27,6 +33,11 @@ from insight.segment_map import SEGMENTS
 K = TypeVar("K", bound=Hashable)
 # An attribute with more distinct values than this is free text, not a choice question: not crossed.
 MAX_ATTRIBUTE_VALUES = 30
+# Strength of the informative prior of the distinctiveness score, in customers: the pooled share of the scope
+# counts as this many extra customers in the segment and as many in the rest.
+PRIOR_CUSTOMERS = 10.0
+# Fewer of the segment's customers than this never make a theme (or answer) "over-indexed".
+MIN_SUPPORT = 5
 
 
 @dataclass
@@ -47,6 +58,16 @@ class LinkRow:
     population: int = 0  # customers of all segments with linked feedback in this scope
     population_customers: int = 0  # ... of whom raised the theme
     test: str = "fisher"  # fisher | chi2 | none
+    score: float = 0.0  # distinctiveness: z of the shrunken log-odds ratio (the ranking within a segment)
+    log_odds: float = 0.0  # the shrunken log-odds ratio, segment vs the other segments
+    over_indexed: bool = False  # significant and raised by at least min_support of the segment's customers
+    kind: str = "topic"  # the theme's kind: topic | general (low-information praise)
+    documents: int = 0  # the segment's documents with a mention in this theme
+    positive: int = 0  # the segment's mentions in this theme, by sentiment (none: not computed yet)
+    neutral: int = 0
+    negative: int = 0
+    positive_customers: int = 0  # the segment's customers with a positive mention in this theme
+    negative_customers: int = 0  # ... with a negative one
 
 
 @dataclass
@@ -65,6 +86,9 @@ class AttributeRow:
     population: int = 0  # customers of all segments who answered the question
     population_customers: int = 0  # ... with this answer
     test: str = "fisher"
+    score: float = 0.0
+    log_odds: float = 0.0
+    over_indexed: bool = False
 
 
 @dataclass
@@ -83,6 +107,7 @@ class Coverage:
     anonymous: int = 0  # no customer at all (anonymous reviews, unknown senders)
     not_scored: int = 0  # a customer, but not in the snapshot (no counting orders by its as-of date)
     themed: int = 0  # scored units assigned to a theme
+    with_sentiment: int = 0  # scored units with a sentiment (0: `insight themes` has not scored sentiment)
     customers: int = 0  # distinct customers with feedback
     scored_customers: int = 0
     by_source: list[SourceCoverage] = field(default_factory=list)
@@ -128,9 +153,24 @@ class LinkReport:
     min_expected: float = 5.0
     feedback_customers: dict[str, int] = field(default_factory=dict)  # per segment: customers with linked feedback
     notes: list[str] = field(default_factory=list)
+    min_support: int = MIN_SUPPORT
+    prior_customers: float = PRIOR_CUSTOMERS
 
     def significant_rows(self) -> list[LinkRow]:
         return sorted((r for r in self.rows if r.significant), key=lambda r: (r.q_value, -r.lift))
+
+    def over_indexed_rows(self) -> list[LinkRow]:
+        """Over-indexed rows, segment by segment (the usual map's order), most distinctive first."""
+        return sorted((r for r in self.rows if r.over_indexed), key=lambda r: (segment_sort_key(r.segment), *rank_key(r)))
+
+    def ranked(self, segment: str) -> list[LinkRow]:
+        """Every row of one segment, most distinctive first."""
+        return sorted((r for r in self.rows if r.segment == segment), key=rank_key)
+
+
+def rank_key(row: LinkRow | AttributeRow) -> tuple[float, int, float]:
+    """Most distinctive first: the shrunken z-score, then more customers, then the raw lift."""
+    return (-row.score, -row.customers, -row.lift)
 
 
 @dataclass(frozen=True)
@@ -141,6 +181,7 @@ class FeedbackUnit:
     customer_id: int | None
     created_day: str | None
     rating: float | None
+    sentiment: str | None = None  # negative | neutral | positive; None until `insight themes` scores it
 
 
 # ---------------------------------------------------------------- snapshots, window, scope
@@ -204,7 +245,7 @@ def load_units(db: sqlite_utils.Database, window: Window | None) -> list[Feedbac
     return [
         FeedbackUnit(*row)
         for row in db.execute(
-            f"""SELECT u.id, d.id, d.source, d.customer_id, substr(d.created_at, 1, 10), d.rating
+            f"""SELECT u.id, d.id, d.source, d.customer_id, substr(d.created_at, 1, 10), d.rating, u.sentiment
                 FROM units u JOIN documents d ON d.id = u.document_id
                 WHERE u.analyse = 1 AND {clause}""",
             params,
@@ -217,14 +258,15 @@ class ThemeInfo:
     id: int
     label: str
     scope: str
+    kind: str = "topic"  # topic | general (low-information praise such as "love it")
 
 
 def load_themes(db: sqlite_utils.Database) -> dict[int, ThemeInfo]:
     """Every theme id mapped to the theme it now stands for (merged themes folded into their survivor)."""
     raw = {
-        tid: (label, scope, status, merged_into)
-        for tid, label, scope, status, merged_into in db.execute(
-            "SELECT id, COALESCE(user_label, label), scope, status, merged_into FROM themes"
+        tid: (label, scope, status, merged_into, kind)
+        for tid, label, scope, status, merged_into, kind in db.execute(
+            "SELECT id, COALESCE(user_label, label), scope, status, merged_into, kind FROM themes"
         )
     }
     resolved: dict[int, ThemeInfo] = {}
@@ -233,7 +275,7 @@ def load_themes(db: sqlite_utils.Database) -> dict[int, ThemeInfo]:
         while raw[current][2] == "merged" and raw[current][3] in raw and raw[current][3] not in seen:
             current = raw[current][3]
             seen.add(current)
-        resolved[tid] = ThemeInfo(current, raw[current][0], raw[current][1])
+        resolved[tid] = ThemeInfo(current, raw[current][0], raw[current][1], raw[current][4] or "topic")
     return resolved
 
 
@@ -287,6 +329,35 @@ def over_index_test(a: int, b: int, c: int, d: int, min_expected: float = 5.0) -
     return TestResult(float(fisher_exact(table, alternative="greater").pvalue), "fisher")
 
 
+@dataclass(frozen=True)
+class Distinctiveness:
+    log_odds: float
+    z: float
+
+
+def distinctiveness(a: int, b: int, c: int, d: int, prior: float = PRIOR_CUSTOMERS) -> Distinctiveness:
+    """How much more the group has the trait than the rest, shrunk so that a few customers cannot top it.
+
+    Monroe, Colaresi & Quinn (2008), "Fightin' Words", eqs. 16-22, for one theme as a binary trait per
+    customer (a Beta prior, the two-category Dirichlet): the informative prior puts `prior` pseudo-customers
+    in each group, split by the pooled share p = (a + c) / n, so
+        delta = log((a + prior p) / (b + prior (1 - p))) - log((c + prior p) / (d + prior (1 - p)))
+    and z = delta / sqrt(sum of 1 / (cell + its prior)) over all four cells. Monroe et al. keep only the two
+    "has the trait" cells, which assumes the others are large; here "did not raise it" can be small (a theme
+    raised by most of a segment), so the variance keeps all four (Woolf's variance of a log odds ratio).
+    """
+    n = a + b + c + d
+    if a + b == 0 or c + d == 0 or a + c == 0 or b + d == 0:
+        return Distinctiveness(0.0, 0.0)  # one group, or everyone / no one has the trait: nothing to compare
+    p = (a + c) / n
+    has, lacks = prior * p, prior * (1 - p)
+    cells = [a + has, b + lacks, c + has, d + lacks]
+    if min(cells) == 0:  # no prior and an empty cell: the Haldane-Anscombe half added to every cell
+        cells = [x + 0.5 for x in cells]
+    delta = math.log(cells[0] / cells[1]) - math.log(cells[2] / cells[3])
+    return Distinctiveness(delta, delta / math.sqrt(sum(1 / x for x in cells)))
+
+
 def _lift(share: float, overall: float) -> float:
     return share / overall if overall else 0.0
 
@@ -323,8 +394,14 @@ def compute_links(
     scope: str | None = None,
     min_expected: float = 5.0,
     alpha: float = 0.05,
+    min_support: int = MIN_SUPPORT,
+    prior_customers: float = PRIOR_CUSTOMERS,
 ) -> LinkReport:
     """Segment x theme and segment x survey-answer statistics, coverage, and the themes of segment movers."""
+    if min_support < 1:
+        raise ValueError(f"min support {min_support}: expected at least 1 customer")
+    if prior_customers < 0:
+        raise ValueError(f"prior {prior_customers:g}: expected 0 or more pseudo-customers")
     parsed_window = parse_window(window)
     snapshot = find_snapshot(db, as_of)
     units = load_units(db, parsed_window)
@@ -343,6 +420,8 @@ def compute_links(
         scope=scope,
         alpha=alpha,
         min_expected=min_expected,
+        min_support=min_support,
+        prior_customers=prior_customers,
     )
     segments = segment_of(db, snapshot.id) if snapshot else {}
     report.coverage = compute_coverage(units, assignments, segments)
@@ -355,6 +434,7 @@ def compute_links(
     report.rows = theme_rows(units, assignments, segments)
     report.attribute_rows = attribute_rows(db, parsed_window, segments) if not scope else []
     correct(report.rows, report.attribute_rows, alpha, min_expected)
+    score(report.rows, report.attribute_rows, min_support, prior_customers)
     previous = previous_snapshot(db, snapshot)
     if previous is not None:
         report.previous_snapshot_id, report.previous_as_of = previous.id, previous.as_of
@@ -385,6 +465,7 @@ def compute_coverage(
         cov.scored += 1
         src.scored += 1
         cov.themed += u.unit_id in themed
+        cov.with_sentiment += u.sentiment is not None
     cov.customers = len(customers)
     cov.scored_customers = sum(1 for c in customers if c in segments)
     cov.by_source = [per_source[s] for s in sorted(per_source)]
@@ -394,35 +475,45 @@ def compute_coverage(
 def theme_rows(
     units: list[FeedbackUnit], assignments: list[tuple[int, str, ThemeInfo | None]], segments: dict[int, str]
 ) -> list[LinkRow]:
-    customer_of = {u.unit_id: u.customer_id for u in units if u.customer_id in segments}
-    by_scope: dict[str, list[tuple[int, ThemeInfo | None]]] = defaultdict(list)
+    """One row per scope x segment x theme. Customers (and documents) count once per theme however many of
+    their mentions it holds; mentions are counted too, by sentiment."""
+    scored = {u.unit_id: (u.customer_id, u) for u in units if u.customer_id is not None and u.customer_id in segments}
+    by_scope: dict[str, list[tuple[int, FeedbackUnit, ThemeInfo | None]]] = defaultdict(list)
     for unit_id, unit_scope, theme in assignments:
-        if unit_id in customer_of:
-            by_scope[unit_scope].append((customer_of[unit_id], theme))
+        if unit_id in scored:
+            by_scope[unit_scope].append((*scored[unit_id], theme))
     rows: list[LinkRow] = []
     for unit_scope in sorted(by_scope):
-        population = {customer: segments[customer] for customer, _ in by_scope[unit_scope]}
+        population = {customer: segments[customer] for customer, _, _ in by_scope[unit_scope]}
         holders: dict[int, set[int]] = defaultdict(set)
-        unit_counts: Counter[tuple[str, int]] = Counter()
+        mentions: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
+        documents: dict[tuple[str, int], set[int]] = defaultdict(set)
+        by_sentiment: dict[tuple[str, int, str], set[int]] = defaultdict(set)
         info: dict[int, ThemeInfo] = {}
-        for customer, theme in by_scope[unit_scope]:
+        for customer, unit, theme in by_scope[unit_scope]:
             if theme is None:
                 continue
+            key = (segments[customer], theme.id)
             holders[theme.id].add(customer)
-            unit_counts[(segments[customer], theme.id)] += 1
+            mentions[key]["all"] += 1
+            documents[key].add(unit.document_id)
+            if unit.sentiment is not None:
+                mentions[key][unit.sentiment] += 1
+                by_sentiment[(*key, unit.sentiment)].add(customer)
             info[theme.id] = theme
         total = len(population)
         for segment, theme_id, a, b, c, _d in crossed_counts(population, holders):
             size = a + b
             overall = (a + c) / total
             share = a / size
+            counts = mentions[(segment, theme_id)]
             rows.append(
                 LinkRow(
                     segment=segment,
                     theme_id=theme_id,
                     theme_label=info[theme_id].label,
                     scope=unit_scope,
-                    units=unit_counts[(segment, theme_id)],
+                    units=counts["all"],
                     customers=a,
                     segment_customers=size,
                     share=share,
@@ -433,6 +524,13 @@ def theme_rows(
                     overall_share=overall,
                     population=total,
                     population_customers=a + c,
+                    kind=info[theme_id].kind,
+                    documents=len(documents[(segment, theme_id)]),
+                    positive=counts["positive"],
+                    neutral=counts["neutral"],
+                    negative=counts["negative"],
+                    positive_customers=len(by_sentiment[(segment, theme_id, "positive")]),
+                    negative_customers=len(by_sentiment[(segment, theme_id, "negative")]),
                 )
             )
     rows.sort(key=lambda r: (r.scope, segment_sort_key(r.segment), -r.customers, r.theme_id))
@@ -485,6 +583,17 @@ def correct(rows: list[LinkRow], attributes: list[AttributeRow], alpha: float, m
     for row, q in zip(tested, q_values, strict=True):
         row.q_value = float(q)
         row.significant = bool(row.q_value <= alpha and row.lift > 1)
+
+
+def score(rows: list[LinkRow], attributes: list[AttributeRow], min_support: int, prior: float) -> None:
+    """The distinctiveness score of every row, and which rows are over-indexed (after `correct`)."""
+    for row in [*rows, *attributes]:
+        b = row.segment_customers - row.customers
+        c = row.population_customers - row.customers
+        d = row.population - row.segment_customers - c
+        measure = distinctiveness(row.customers, b, c, d, prior)
+        row.log_odds, row.score = measure.log_odds, measure.z
+        row.over_indexed = bool(row.significant and row.customers >= min_support)
 
 
 # ---------------------------------------------------------------- transitions

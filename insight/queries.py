@@ -8,6 +8,7 @@ timeout: in WAL mode readers never wait for a running import.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -680,7 +681,7 @@ def segment_transitions(db: sqlite_utils.Database, segment: str, snapshot_id: in
 
 
 def lift_matrix(rows: Iterable[Any], segments: Sequence[str] | None = None, top: int | None = None) -> LiftMatrix:
-    """Pivot link rows (anything with segment, theme_id, theme_label, lift, significant, customers)."""
+    """Pivot link rows (anything with segment, theme_id, theme_label, lift, significant, customers; and score)."""
     cells: dict[tuple[int, str], LiftCell] = {}
     labels: dict[int, str] = {}
     best: dict[int, float] = {}
@@ -691,7 +692,10 @@ def lift_matrix(rows: Iterable[Any], segments: Sequence[str] | None = None, top:
         lift = float(row.lift) if row.lift is not None else 0.0
         cells[(row.theme_id, row.segment)] = LiftCell(lift, bool(row.significant), int(row.customers))
         labels[row.theme_id] = row.theme_label
-        best[row.theme_id] = max(best.get(row.theme_id, 0.0), lift if row.significant else lift / 10)
+        # most distinctive first: the shrunken z-score of insight.links (two customers cannot top it), else lift
+        strength = float(row.score) if getattr(row, "score", None) is not None else (
+            lift if row.significant else lift / 10)
+        best[row.theme_id] = max(best.get(row.theme_id, -math.inf), strength)
     ordered = sorted(labels, key=lambda t: (-best[t], labels[t]))
     if top is not None:
         ordered = ordered[:top]

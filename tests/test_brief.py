@@ -14,6 +14,7 @@ from test_links import Seed
 from insight.brief import build_brief, write_briefs
 from insight.brief_render import render_html, render_markdown
 from insight.cli import cli
+from insight.links import compute_links
 
 WHY = "survey: What made you buy today?"
 STOPPED = "survey: What almost stopped you from buying?"
@@ -199,3 +200,122 @@ def test_cli_human_output(db, db_path: Path):
     result = runner.invoke(cli, ["--db", str(db_path), "brief", "--segment", "At Risk", "--format", "html"])
     assert result.exit_code == 0 and result.output.startswith("<!DOCTYPE html>")
     assert runner.invoke(cli, ["--db", str(db_path), "brief"]).exit_code != 0  # neither --segment nor --all
+
+
+def quiet_lost(db: sqlite_utils.Database) -> dict[str, int]:
+    """25 Lost customers (20 with tickets) and 100 Loyal Customers (all with tickets). Only Lost customers
+    raised "eyes sting" (2 of them) and "late parcel" (4, and 1 Loyal): big lifts, too few customers."""
+    seed = Seed(db)
+    scores = {f"l{i}@x.com": ("Lost", "Lapsed", 400, 1, 30.0) for i in range(25)}
+    scores |= {f"y{i}@x.com": ("Loyal Customers", "Active", 20, 4, 300.0) for i in range(100)}
+    seed.snapshot("2026-11-24", scores)
+    ids = {"eyes": seed.theme("ticket", "eyes sting"), "late": seed.theme("ticket", "late parcel"),
+           "status": seed.theme("ticket", "order status")}
+    for i in range(20):
+        theme = "eyes" if i < 2 else "late" if i < 6 else "status"
+        seed.doc("ticket", f"l{i}@x.com", [(f"lost customer writes {i}", ids[theme], None)])
+    for i in range(100):
+        seed.doc("ticket", f"y{i}@x.com", [(f"loyal customer writes {i}", ids["late" if i == 0 else "status"], None)])
+    seed.commit()
+    return ids
+
+
+def test_the_summary_says_plainly_when_nothing_is_distinctive(db):
+    ids = quiet_lost(db)
+    late = next(r for r in compute_links(db).rows if r.segment == "Lost" and r.theme_id == ids["late"])
+    assert late.significant and late.customers == 4  # significant, but on fewer than 5 customers
+    brief = build_brief(db, "Lost")
+    assert not brief.small and not brief.says_significant
+    distinctive = brief.summary[0]
+    assert distinctive.lead == "Distinctive"
+    assert distinctive.text.startswith(
+        "Nothing in what Lost customers say differs from other customers with enough support: no theme is raised "
+        "by at least 5 of them"
+    )
+    assert "“eyes sting”, rests on 2 customers" in distinctive.text
+    assert [line.lead for line in brief.summary] == ["Distinctive", "They praise", "What annoys them"]
+    text = render_markdown(brief)
+    lines = text.splitlines()
+    assert lines[4].startswith("- **Distinctive:** Nothing in what Lost customers say")  # the brief leads with it
+    assert "(over-indexed)" not in text and "over-indexes, " not in text
+    assert "## What they say" in text and "No theme over-indexes in this segment" in text
+    assert build_brief(db, "Lost", min_support=4).says_significant  # the same data with a lower bar
+
+
+def sentiment_brand(db: sqlite_utils.Database) -> dict[str, int]:
+    """30 Champions and 40 Hibernating reviewers; Champions also write tickets. Review mentions carry sentiment:
+    12 Champions praise "gentle on sensitive skin" (one more complains in it), 12 say "love it" (a general theme);
+    8 Champions complain about "late parcel" in tickets."""
+    seed = Seed(db)
+    scores = {f"c{i}@x.com": ("Champions", "Active", 5, 6, 600.0) for i in range(30)}
+    scores |= {f"h{i}@x.com": ("Hibernating", "Lapsed", 300, 1, 40.0) for i in range(40)}
+    seed.snapshot("2026-11-24", scores)
+    ids = {
+        "gentle": seed.theme("review", "gentle on sensitive skin"),
+        "love": seed.theme("review", "love it", kind="general"),
+        "other": seed.theme("review", "other review"),
+        "late": seed.theme("ticket", "late parcel"),
+        "status": seed.theme("ticket", "order status"),
+    }
+    for i in range(30):
+        if i < 12:
+            mentions = [(f"So gentle on my sensitive skin, no redness {i}.", ids["gentle"], None, "positive"),
+                        (f"Love it {i}!", ids["love"], None, "positive")]
+        elif i == 12:
+            mentions = [("Gentle, but the jar arrived cracked and leaking.", ids["gentle"], None, "negative")]
+        else:
+            mentions = [(f"A review about something else {i}.", ids["other"], None, "neutral")]
+        seed.doc("review", f"c{i}@x.com", mentions, rating=5 if i != 12 else 3)
+        late = 12 <= i < 20
+        seed.doc("ticket", f"c{i}@x.com", [(f"My parcel is two weeks late and nobody answers {i}." if late else
+                                            f"Where can I see my order {i}?", ids["late" if late else "status"], None,
+                                            "negative" if late else "neutral")])
+    for i in range(40):
+        seed.doc("review", f"h{i}@x.com", [(f"gentle enough {i}" if i < 6 else f"fine {i}",
+                                            ids["gentle" if i < 6 else "other"], None, "neutral")], rating=4)
+        seed.doc("ticket", f"h{i}@x.com", [(f"Where is my order {i}?", ids["status"], None, "neutral")])
+    seed.commit()
+    return ids
+
+
+def test_why_they_buy_uses_positive_mentions_from_reviews_and_negative_ones_feed_what_annoys_them(db):
+    ids = sentiment_brand(db)
+    brief = build_brief(db, "Champions")
+    assert brief.sentiment_scored and brief.why_buy == []  # no motivation question at all: reviews speak instead
+    praise = {f.theme_id: f for f in brief.praise}
+    assert list(praise) == [ids["gentle"]]  # "love it" is general: not a reason
+    gentle = praise[ids["gentle"]]
+    assert (gentle.positive_customers, gentle.customers, gentle.negative_customers) == (12, 13, 1)
+    assert gentle.quotes and all(q.source == "review" and q.document_id.startswith("review-") for q in gentle.quotes)
+    assert all("So gentle" in q.text for q in gentle.quotes)  # positive mentions only: not the cracked jar
+    annoyances = {f.theme_id: f for f in brief.annoyances}
+    assert list(annoyances) == [ids["late"]]
+    assert annoyances[ids["late"]].negative_customers == 8
+    assert all("two weeks late" in q.text for q in annoyances[ids["late"]].quotes)
+    assert brief.general_praise == 12
+    assert ids["status"] not in {f.theme_id for f in brief.complaints}  # questions, never negative: no complaint
+
+    summary = {line.lead: line.text for line in brief.summary}
+    assert summary["They praise"].startswith("“gentle on sensitive skin” (12 customers, review)")
+    assert "general praise (“love it”) from 12 of them is not counted" in summary["They praise"]
+    assert summary["What annoys them"].startswith("“late parcel” (8 customers, ticket)")
+    # "love it" over-indexes (12 Champions, no Hibernating) but a general theme is no distinctive finding
+    love = next(r for r in compute_links(db).rows if r.segment == "Champions" and r.theme_id == ids["love"])
+    assert love.over_indexed and love.kind == "general"
+    assert ids["love"] not in {f.theme_id for f in brief.says}
+    assert "love it" not in summary["Distinctive"]
+    text = render_markdown(brief)
+    assert "What they praise (mostly positive mentions, every source)" in text
+    assert "What annoys them (mostly negative mentions, every source)" in text
+    assert "12 with praise (12 of 13 mentions positive)" in text
+
+
+def test_distinctive_themes_rank_by_the_shrunken_score_not_raw_lift(db):
+    from test_links import two_against_thirty
+
+    ids = two_against_thirty(db)
+    brief = build_brief(db, "Lost")
+    assert brief.says_significant
+    assert [f.theme_id for f in brief.says] == [ids["slow"]]  # "stings" (2 customers, lift 6) is no finding
+    assert brief.summary[0].text.startswith("“slow delivery” (30 of 60 customers, lift 2.0")
+    assert brief.says[0].score is not None and brief.says[0].over_indexed

@@ -7,8 +7,9 @@ import math
 
 import pytest
 import sqlite_utils
+from scipy.stats.contingency import odds_ratio
 
-from insight.links import compute_links, over_index_test, parse_window
+from insight.links import compute_links, distinctiveness, over_index_test, parse_window
 
 STOPPED = "survey: What almost stopped you from buying?"
 HEARD = "How did you hear about us?"
@@ -58,19 +59,20 @@ class Seed:
         return self.runs[scope]
 
     def theme(self, scope: str, label: str, *, phrases: list[str] | None = None, user_label: str | None = None,
-              status: str = "active", merged_into: int | None = None) -> int:
+              status: str = "active", merged_into: int | None = None, kind: str = "topic") -> int:
         import json
 
         return self._exec(
-            """INSERT INTO themes (scope, label, user_label, phrases, status, merged_into, first_run_id, last_run_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-            [scope, label, user_label, json.dumps(phrases or []), status, merged_into, self.run(scope), self.run(scope)],
+            """INSERT INTO themes (scope, label, user_label, phrases, status, merged_into, first_run_id, last_run_id,
+               kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [scope, label, user_label, json.dumps(phrases or []), status, merged_into, self.run(scope), self.run(scope),
+             kind],
         )
 
-    def doc(self, source: str, customer: str | None, units: list[tuple[str, int | None, str | None]], *,
+    def doc(self, source: str, customer: str | None, units: list[tuple], *,
             scope: str | None = None, created_at: str = "2026-11-10T10:00:00+00:00", rating: float | None = None,
             attributes: list[tuple[str, str]] | None = None, window: tuple[str, str] | None = None) -> int:
-        """units: (text, theme_id or None for unassigned, question); every unit is themed in `scope`."""
+        """units: (text, theme_id or None for unassigned, question[, sentiment]); every unit is themed in `scope`."""
         self.docs += 1
         customer_id = self.customer(customer) if customer else None
         start, end = window or (created_at[:7] + "-01", created_at[:7] + "-28")
@@ -81,11 +83,11 @@ class Seed:
              start, end, rating, str(self.docs)],
         )
         scope = scope or source
-        for position, (text, theme_id, question) in enumerate(units):
+        for position, (text, theme_id, question, *sentiment) in enumerate(units):
             unit_id = self._exec(
-                """INSERT INTO units (document_id, position, kind, question, text, text_hash)
-                   VALUES (?, ?, 'answer', ?, ?, ?)""",
-                [doc_id, position, question, text, hashlib.sha256(text.encode()).hexdigest()],
+                """INSERT INTO units (document_id, position, kind, question, text, text_hash, sentiment)
+                   VALUES (?, ?, 'answer', ?, ?, ?, ?)""",
+                [doc_id, position, question, text, hashlib.sha256(text.encode()).hexdigest(), *(sentiment or [None])],
             )
             self._exec(
                 "INSERT INTO unit_themes (unit_id, scope, theme_id, run_id, similarity) VALUES (?, ?, ?, ?, ?)",
@@ -314,3 +316,96 @@ def test_parse_window_rejects_nonsense():
     assert parse_window("2026-12").label == "2026-12-01..2026-12-31"
     with pytest.raises(ValueError, match="START..END"):
         parse_window("last month")
+
+
+def two_against_thirty(db: sqlite_utils.Database) -> dict[str, int]:
+    """60 Lost and 300 Champions customers answered. "stings" was raised by 2 Lost customers and nobody else
+    (lift 6); "slow delivery" by 30 of the 60 Lost and 60 of the 300 Champions (lift 2)."""
+    seed = Seed(db)
+    scores = {f"l{i}@x.com": ("Lost", "Lapsed", 400, 1, 30.0) for i in range(60)}
+    scores |= {f"c{i}@x.com": ("Champions", "Active", 5, 6, 600.0) for i in range(300)}
+    seed.snapshot("2026-11-24", scores)
+    ids = {"stings": seed.theme("ticket", "stings"), "slow": seed.theme("ticket", "slow delivery"),
+           "other": seed.theme("ticket", "other")}
+    for i in range(60):
+        theme = "stings" if i < 2 else "slow" if i < 32 else "other"
+        seed.doc("ticket", f"l{i}@x.com", [(f"lost {i}", ids[theme], None)])
+    for i in range(300):
+        seed.doc("ticket", f"c{i}@x.com", [(f"champion {i}", ids["slow" if i < 60 else "other"], None)])
+    seed.commit()
+    return ids
+
+
+def test_two_customers_with_a_huge_lift_do_not_outrank_thirty_with_a_moderate_one(db):
+    ids = two_against_thirty(db)
+    report = compute_links(db)
+    rows = {r.theme_id: r for r in report.rows if r.segment == "Lost"}
+    stings, slow = rows[ids["stings"]], rows[ids["slow"]]
+    assert (stings.customers, slow.customers) == (2, 30)
+    assert stings.lift == pytest.approx(6.0) and slow.lift == pytest.approx(2.0)  # raw lift would put stings first
+    assert stings.p_value < 0.05  # and Fisher's test alone finds it unlikely by chance (p = 0.027)
+    assert [r.theme_id for r in report.ranked("Lost")][:2] == [ids["slow"], ids["stings"]]
+    assert slow.score > 2 * stings.score
+    assert slow.over_indexed and not stings.over_indexed  # 2 customers: never over-indexed
+    assert [r for r in report.over_indexed_rows() if r.segment == "Lost"] == [slow]
+
+
+def test_distinctiveness_is_monroe_et_al_log_odds_with_an_informative_prior():
+    a, b, c, d = 30, 30, 60, 240
+    # prior 0: the plain log odds ratio, with Woolf's standard error
+    plain = distinctiveness(a, b, c, d, prior=0)
+    assert plain.log_odds == pytest.approx(math.log(odds_ratio([[a, b], [c, d]], kind="sample").statistic))
+    assert plain.z == pytest.approx(plain.log_odds / math.sqrt(1 / a + 1 / b + 1 / c + 1 / d))
+    # prior 10: 10 pseudo-customers per group split by the pooled share 90/360, i.e. 2.5 "raised" + 7.5 "not"
+    shrunk = distinctiveness(a, b, c, d, prior=10)
+    delta = math.log(32.5 / 37.5) - math.log(62.5 / 247.5)
+    assert shrunk.log_odds == pytest.approx(delta)
+    assert shrunk.z == pytest.approx(delta / math.sqrt(1 / 32.5 + 1 / 37.5 + 1 / 62.5 + 1 / 247.5))
+    assert 0 < shrunk.log_odds < plain.log_odds  # shrunk towards "no difference"
+    # nobody else raised it: the plain log odds is infinite, the shrunken one is finite and modest
+    assert distinctiveness(2, 58, 0, 300).z < 1.5
+    haldane = distinctiveness(2, 58, 0, 300, prior=0)  # no prior: half a customer added to each cell instead
+    assert haldane.log_odds == pytest.approx(math.log((2.5 * 300.5) / (58.5 * 0.5)))
+    assert distinctiveness(0, 10, 0, 10) == distinctiveness(3, 0, 0, 0)  # nothing to compare: 0, 0
+    assert distinctiveness(0, 10, 0, 10).z == 0
+
+
+def test_nothing_under_the_minimum_support_is_over_indexed(db):
+    seed = Seed(db)
+    scores = {f"a{i}@x.com": ("Champions", "Active", 5, 6, 600.0) for i in range(6)}
+    scores |= {f"b{i}@x.com": ("Hibernating", "Lapsed", 300, 1, 40.0) for i in range(100)}
+    seed.snapshot("2026-11-24", scores)
+    niche, common = seed.theme("review", "refill pods"), seed.theme("review", "texture")
+    for i in range(6):
+        seed.doc("review", f"a{i}@x.com", [("pods", niche if i < 4 else common, None)])
+    for i in range(100):
+        seed.doc("review", f"b{i}@x.com", [("texture", common, None)])
+    seed.commit()
+    row = next(r for r in compute_links(db).rows if r.theme_id == niche and r.segment == "Champions")
+    assert row.customers == 4 and row.significant  # 4 of 6 vs 0 of 100: a tiny p-value
+    assert not row.over_indexed
+    assert [r for r in compute_links(db).over_indexed_rows() if r.segment == "Champions"] == []
+    lower = compute_links(db, min_support=4)
+    assert [r.theme_id for r in lower.over_indexed_rows() if r.segment == "Champions"] == [niche]
+    with pytest.raises(ValueError, match="min support 0"):
+        compute_links(db, min_support=0)
+
+
+def test_a_customer_counts_once_per_theme_however_many_mentions_with_sentiment(db):
+    seed = Seed(db)
+    seed.snapshot("2026-11-24", {f"c{i}@x.com": ("Champions", "Active", 3, 5, 500.0) for i in range(3)})
+    gentle = seed.theme("review", "gentle on skin")
+    praise = seed.theme("review", "love it", kind="general")
+    seed.doc("review", "c0@x.com", [("So gentle.", gentle, None, "positive"), ("No sting at all.", gentle, None, "positive"),
+                                    ("Shame the jar cracked.", gentle, None, "negative"), ("Love it!", praise, None,
+                                                                                           "positive")])
+    seed.doc("review", "c0@x.com", [("Gentle again.", gentle, None, "neutral")])
+    seed.doc("review", "c1@x.com", [("Gentle enough.", gentle, None)])  # sentiment not scored
+    seed.commit()
+    report = compute_links(db)
+    row = next(r for r in report.rows if r.theme_id == gentle)
+    assert (row.customers, row.documents, row.units) == (2, 3, 5)
+    assert (row.positive, row.neutral, row.negative) == (2, 1, 1)
+    assert (row.positive_customers, row.negative_customers) == (1, 1)
+    assert next(r for r in report.rows if r.theme_id == praise).kind == "general"
+    assert report.coverage.with_sentiment == 5

@@ -375,19 +375,22 @@ async def test_a_reopened_segment_screen_shows_the_new_segment_and_its_brief(bra
         assert second in screen.query_one("#brief-md", Markdown).source
 
 
-def test_over_indexed_themes_rank_by_the_evidence_not_the_lift_alone():
+def test_over_indexed_themes_rank_by_distinctiveness_and_need_five_customers():
     from types import SimpleNamespace as Row
 
-    from tui.screens.segment_detail import over_indexed
+    from tui.screens.segment_detail import few_customers, over_indexed
 
     rows = [
-        Row(segment="Lost", theme_id=1, lift=7.2, p_value=0.4, significant=False),  # one customer
-        Row(segment="Lost", theme_id=2, lift=1.4, p_value=0.08, significant=False),  # seventeen customers
-        Row(segment="Lost", theme_id=3, lift=1.2, p_value=0.001, significant=True),
-        Row(segment="Lost", theme_id=4, lift=0.8, p_value=0.5, significant=False),  # under-indexed: left out
-        Row(segment="Champions", theme_id=5, lift=3.0, p_value=0.001, significant=True),
+        Row(segment="Lost", theme_id=1, lift=7.2, customers=1, score=0.9, significant=False),
+        Row(segment="Lost", theme_id=2, lift=1.4, customers=17, score=2.1, significant=False),
+        Row(segment="Lost", theme_id=3, lift=1.2, customers=40, score=3.0, significant=True),
+        Row(segment="Lost", theme_id=4, lift=0.8, customers=30, score=-1.0, significant=False),  # under-indexed
+        Row(segment="Lost", theme_id=6, lift=9.7, customers=2, score=1.2, significant=True),  # Fisher's p alone
+        Row(segment="Champions", theme_id=5, lift=3.0, customers=20, score=4.0, significant=True),
     ]
-    assert [r.theme_id for r in over_indexed(Row(rows=rows), "Lost")] == [3, 2, 1]
+    report = Row(rows=rows, min_support=5)
+    assert [r.theme_id for r in over_indexed(report, "Lost")] == [3, 2]
+    assert few_customers(report, "Lost") == 2
 
 
 @pytest.mark.asyncio

@@ -15,7 +15,7 @@ from insight.db import open_db
 from insight.output import emit, fail
 
 if TYPE_CHECKING:
-    from insight.links import LinkReport, TransitionTheme
+    from insight.links import AttributeRow, LinkReport, LinkRow, TransitionTheme
 
 as_of_option = click.option("--as-of", "as_of", metavar="DATE", help="Use the latest RFM snapshot on or before DATE.")
 window_option = click.option(
@@ -31,25 +31,48 @@ window_option = click.option(
 @click.option("--min-expected", default=5.0, show_default=True, help="Chi-square only when every expected count "
               "reaches this; Fisher's exact test otherwise.")
 @click.option("--alpha", default=0.05, show_default=True, help="False discovery rate (Benjamini-Hochberg).")
-@click.option("--all", "show_all", is_flag=True, help="Every segment x theme pair, not only significant ones.")
+@click.option("--min-support", default=5, show_default=True, type=click.IntRange(min=1),
+              help="Over-indexed needs at least this many of the segment's customers (as well as q <= alpha).")
+@click.option("--all", "show_all", is_flag=True, help="Every segment x theme pair, not only over-indexed ones.")
 @json_option
 @click.pass_context
 def links(ctx: click.Context, as_of: str | None, window: str | None, scope: str | None, min_expected: float,
-          alpha: float, show_all: bool, as_json: bool) -> None:
-    """Which themes and survey answers over-index in which RFM segment (customers counted once each)."""
+          alpha: float, min_support: int, show_all: bool, as_json: bool) -> None:
+    """Which themes and survey answers over-index in which RFM segment (customers counted once each).
+
+    Within a segment, themes are ranked by distinctiveness (z): the log-odds ratio with an informative prior
+    (Monroe et al. 2008), which a theme raised by two customers cannot top; raw lift, counts and q stand beside it.
+    """
     from insight.links import compute_links  # scipy takes a second to import: only when the command runs
 
     db = open_db(db_from_context(ctx))
     try:
-        report = compute_links(db, as_of=as_of, window=window, scope=scope, min_expected=min_expected, alpha=alpha)
+        report = compute_links(db, as_of=as_of, window=window, scope=scope, min_expected=min_expected, alpha=alpha,
+                               min_support=min_support)
     except ValueError as exc:
         raise fail(str(exc)) from None
     emit(links_payload(report, show_all), as_json, lambda console: render_links(console, report, show_all))
 
 
+def shown_rows(report: LinkReport, show_all: bool) -> list[LinkRow]:
+    """Over-indexed rows (or every row), segment by segment, most distinctive first."""
+    from insight.links import rank_key, segment_sort_key
+
+    if not show_all:
+        return report.over_indexed_rows()
+    return sorted(report.rows, key=lambda r: (segment_sort_key(r.segment), *rank_key(r)))
+
+
+def shown_attributes(report: LinkReport, show_all: bool) -> list[AttributeRow]:
+    from insight.links import rank_key, segment_sort_key
+
+    rows = report.attribute_rows if show_all else [r for r in report.attribute_rows if r.over_indexed]
+    return sorted(rows, key=lambda r: (segment_sort_key(r.segment), *rank_key(r)))
+
+
 def links_payload(report: LinkReport, show_all: bool) -> dict[str, Any]:
-    rows = report.rows if show_all else report.significant_rows()
-    attributes = report.attribute_rows if show_all else [r for r in report.attribute_rows if r.significant]
+    rows = shown_rows(report, show_all)
+    attributes = shown_attributes(report, show_all)
     coverage = asdict(report.coverage) | {
         "linked_share": report.coverage.linked_share,
         "scored_share": report.coverage.scored_share,
@@ -65,6 +88,11 @@ def links_payload(report: LinkReport, show_all: bool) -> dict[str, Any]:
         "scope": report.scope,
         "alpha": report.alpha,
         "min_expected": report.min_expected,
+        "min_support": report.min_support,
+        "ranking": {
+            "measure": "z-score of the log-odds ratio with an informative Dirichlet prior (Monroe et al. 2008)",
+            "prior_customers": report.prior_customers,
+        },
         "tests": len(report.rows) + len(report.attribute_rows),
         "coverage": coverage,
         "rows": [asdict(r) for r in rows],
@@ -89,22 +117,31 @@ def render_links(console: Console, report: LinkReport, show_all: bool) -> None:
         console.print("  " + " · ".join(f"{s.source}: {s.scored}/{s.units} in a segment" for s in cov.by_source))
     for note in report.notes:
         console.print(f"[yellow]{note}[/]")
-    rows = report.rows if show_all else report.significant_rows()
-    table = Table(title="segment x theme" + ("" if show_all else f" (significant, q <= {report.alpha:g})"))
-    for column in ("segment", "theme", "scope", "customers", "share", "lift", "q", "units"):
-        table.add_column(column, justify="right" if column in ("customers", "share", "lift", "q", "units") else "left")
+    rows = shown_rows(report, show_all)
+    title = "segment x theme, most distinctive first within a segment (z)"
+    if not show_all:
+        title += f"; over-indexed: q <= {report.alpha:g}, at least {report.min_support} customers"
+    table = Table(title=title)
+    numeric = ("customers", "share", "lift", "z", "q", "mentions")
+    for column in ("segment", "theme", "scope", *numeric):
+        table.add_column(column, justify="right" if column in numeric else "left")
     for r in rows:
         table.add_row(r.segment, r.theme_label, r.scope, f"{r.customers}/{r.segment_customers}", f"{r.share:.0%}",
-                      f"{r.lift:.2f}", f"{r.q_value:.3g}" + (" *" if r.significant else ""), str(r.units))
-    console.print(table if rows else "No theme over-indexes significantly in any segment (try --all).")
-    attributes = report.attribute_rows if show_all else [r for r in report.attribute_rows if r.significant]
+                      f"{r.lift:.2f}", f"{r.score:.1f}", f"{r.q_value:.3g}" + (" *" if r.over_indexed else ""),
+                      str(r.units))
+    console.print(table if rows else "No theme over-indexes in any segment (try --all).")
+    small = [r for r in report.rows if r.significant and not r.over_indexed]
+    if small and not show_all:
+        console.print(f"{len(small)} more significant segment x theme pair{'s' if len(small) > 1 else ''} rest on "
+                      f"fewer than {report.min_support} customers: not called over-indexed (--all lists them).")
+    attributes = shown_attributes(report, show_all)
     if attributes:
         at = Table(title="segment x survey answer")
-        for column in ("segment", "question", "answer", "customers", "share", "lift", "q"):
+        for column in ("segment", "question", "answer", "customers", "share", "lift", "z", "q"):
             at.add_column(column)
         for a in attributes:
             at.add_row(a.segment, a.name, a.value, f"{a.customers}/{a.segment_customers}", f"{a.share:.0%}",
-                       f"{a.lift:.2f}", f"{a.q_value:.3g}")
+                       f"{a.lift:.2f}", f"{a.score:.1f}", f"{a.q_value:.3g}" + (" *" if a.over_indexed else ""))
         console.print(at)
     if report.transition_themes:
         render_moves(console, report)
@@ -139,10 +176,12 @@ def render_moves(console: Console, report: LinkReport, moves: int = 8, per_move:
 @window_option
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Folder with your own activation.toml / brief.toml / brief.html.")
+@click.option("--min-support", default=5, show_default=True, type=click.IntRange(min=1),
+              help="A theme is called over-indexed only when at least this many of the segment's customers raised it.")
 @json_option
 @click.pass_context
 def brief(ctx: click.Context, segments: tuple[str, ...], all_segments: bool, fmt: str, out: Path | None,
-          as_of: str | None, window: str | None, templates: Path | None, as_json: bool) -> None:
+          as_of: str | None, window: str | None, templates: Path | None, min_support: int, as_json: bool) -> None:
     """Persona briefs: who a segment is, what they say, why they buy, what stops them, how to reach them.
 
     One segment without --out prints the brief; otherwise one file per segment is written (default folder
@@ -160,13 +199,14 @@ def brief(ctx: click.Context, segments: tuple[str, ...], all_segments: bool, fmt
         if not names:
             raise ValueError(no_snapshot_message(as_of))
         if len(names) == 1 and out is None:
-            one = build_brief(db, names[0], as_of=as_of, window=window, templates=templates)
+            one = build_brief(db, names[0], as_of=as_of, window=window, templates=templates, min_support=min_support)
             if as_json:
                 emit({"segment": one.segment, "brief": asdict(one)}, True, lambda c: None)
             else:
                 click.echo(render(one, fmt, templates), nl=False)
             return
-        paths = write_briefs(db, names, fmt, out or Path("briefs"), as_of=as_of, window=window, templates=templates)
+        paths = write_briefs(db, names, fmt, out or Path("briefs"), as_of=as_of, window=window, templates=templates,
+                             min_support=min_support)
     except ValueError as exc:
         raise fail(str(exc)) from None
     emit({"format": fmt, "files": [str(p) for p in paths]}, as_json,

@@ -23,10 +23,18 @@ QUOTE_PAGE = 30
 
 
 def over_indexed(report: Any, segment: str) -> list[Any]:
-    """The segment's themes with lift > 1 (an insight.links.LinkReport's rows): significant ones first, then
-    by the strength of the evidence (p), so a lift of 7 from one customer does not top 1.4 from seventeen."""
-    return sorted((r for r in report.rows if r.segment == segment and (r.lift or 0) > 1),
-                  key=lambda r: (not r.significant, r.p_value, -(r.lift or 0)))
+    """The segment's themes with lift > 1 raised by at least the report's minimum support of its customers (an
+    insight.links.LinkReport's rows), most distinctive first: by the shrunken log-odds z-score, so a lift of 9.7
+    from two customers neither tops 1.4 from seventeen nor shows as over-indexed."""
+    support = getattr(report, "min_support", 5)
+    rows = [r for r in report.rows if r.segment == segment and (r.lift or 0) > 1 and r.customers >= support]
+    return sorted(rows, key=lambda r: (-r.score, -r.customers, -(r.lift or 0)))
+
+
+def few_customers(report: Any, segment: str) -> int:
+    """The segment's themes with lift > 1 left out of the list for resting on too few customers."""
+    support = getattr(report, "min_support", 5)
+    return sum(1 for r in report.rows if r.segment == segment and (r.lift or 0) > 1 and r.customers < support)
 
 
 TRANSITION_LINES = 40
@@ -119,7 +127,7 @@ class SegmentDetailScreen(PlaceScreen):
         super().on_mount()
         table = self.query_one("#segment-themes", DataTable)
         table.add_column("theme", key="theme", width=38)
-        for name in ("lift", "customers", "of segment", "units", "scope"):
+        for name in ("z", "lift", "customers", "of segment", "q", "mentions", "scope"):
             table.add_column(name, key=name)
         self.query_one("#transitions-table", DataTable).add_columns("from", "to", "customers")
         view, self.view = self.view, None
@@ -200,11 +208,15 @@ class SegmentDetailScreen(PlaceScreen):
             return
         rows = over_indexed(state.report, self.segment)
         for row in rows:
-            table.add_row(row.theme_label, lift(row.lift, row.significant), f"{row.customers:,}", pct(row.share),
-                          f"{row.units:,}", row.scope, key=str(row.theme_id))
+            table.add_row(row.theme_label, f"{row.score:.1f}", lift(row.lift, row.over_indexed), f"{row.customers:,}",
+                          pct(row.share), f"{row.q_value:.2g}", f"{row.units:,}", row.scope, key=str(row.theme_id))
         table.settle_size()
-        table.border_subtitle = f"{len(rows)} themes over-index (lift > 1), * significant" if rows else \
-            "no theme over-indexes in this segment"
+        support = getattr(state.report, "min_support", 5)
+        few = few_customers(state.report, self.segment)
+        left_out = f" · {few} on fewer than {support} customers not shown" if few else ""
+        table.border_subtitle = (f"{len(rows)} theme{'' if len(rows) == 1 else 's'} with lift > 1, most distinctive (z) "
+                                 f"first · * over-indexed (significant, {support}+ customers){left_out}" if rows else
+                                 f"no theme with lift > 1 and {support}+ customers{left_out}")
         self._render_transition_themes(state.report)
         if rows:
             index = next((i for i, r in enumerate(rows) if r.theme_id == self.focus_theme), 0)
