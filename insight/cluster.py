@@ -448,7 +448,7 @@ def _reassign(x: np.ndarray, reduced: np.ndarray, labels: np.ndarray, centroids:
         nearest = themes[(x[noise] @ centroids[themes].T).argmax(axis=1)]
     gate = np.maximum(p.reassign_threshold, _member_gates(x, labels, centroids, p.reassign_member_quantile))
     accepted = _rowwise_cosine(x[noise], centroids[nearest]) >= gate[nearest]
-    if p.reassign_space == "reduced" and not accepted.all():
+    if p.reassign_space == "reduced" and p.reassign_member_quantile > 0 and not accepted.all():
         # Not close enough to the theme nearest in the reduced space: the most similar theme may take it.
         similar = themes[(x[noise] @ centroids[themes].T).argmax(axis=1)]
         second = ~accepted & (_rowwise_cosine(x[noise], centroids[similar]) >= gate[similar])
