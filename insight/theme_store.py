@@ -55,6 +55,10 @@ class ThemeInfo:
     reassigned: int = 0
     prevalence: list[dict] = field(default_factory=list)  # {window_start, units, customers, share}
     merged_into: int | None = None
+    kind: str = "topic"  # topic | general
+    mentions: int = 0
+    customers: int = 0
+    sentiment: dict[str, int] = field(default_factory=dict)  # mentions: positive, neutral, negative
 
 
 def centroid_blob(vector: np.ndarray) -> bytes:
@@ -226,29 +230,32 @@ def theme_info(db: sqlite_utils.Database, theme_id: int) -> ThemeInfo:
     get_theme(db, theme_id)
     row = db.conn.execute(
         """SELECT id, scope, COALESCE(user_label, label), label, size, share, change, status, mean_rating,
-                  keywords, phrases, quotes, merged_into FROM themes WHERE id = ?""",
+                  keywords, phrases, quotes, merged_into, kind, mentions, customers, positive, neutral, negative
+           FROM themes WHERE id = ?""",
         (theme_id,),
     ).fetchone()
     info = ThemeInfo(
         id=row[0], scope=row[1], label=row[2], generated_label=row[3], size=row[4], share=row[5], change=row[6],
         status=row[7], mean_rating=row[8], keywords=_json_list(row[9]), phrases=_json_list(row[10]),
-        merged_into=row[12],
+        merged_into=row[12], kind=row[13], mentions=row[14], customers=row[15],
+        sentiment={"positive": row[16], "neutral": row[17], "negative": row[18]},
     )
     quote_ids = [int(i) for i in _json_list(row[11])]
     if quote_ids:
         marks = ",".join("?" * len(quote_ids))
         found = {
-            r[0]: {"unit_id": r[0], "external_id": r[1], "source": r[2], "text": r[3]}
+            r[0]: {"unit_id": r[0], "external_id": r[1], "source": r[2], "text": r[3], "sentiment": r[4],
+                   "document_id": r[5]}
             for r in db.conn.execute(
-                f"""SELECT u.id, d.external_id, d.source, u.text FROM units u JOIN documents d ON d.id = u.document_id
-                    WHERE u.id IN ({marks})""",
+                f"""SELECT u.id, d.external_id, d.source, u.text, u.sentiment, d.id
+                    FROM units u JOIN documents d ON d.id = u.document_id WHERE u.id IN ({marks})""",
                 quote_ids,
             )
         }
         info.quotes = [found[i] for i in quote_ids if i in found]
     info.sources = dict(
         db.conn.execute(
-            """SELECT d.source, COUNT(*) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
+            """SELECT d.source, COUNT(DISTINCT d.id) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
                JOIN documents d ON d.id = u.document_id WHERE ut.theme_id = ? GROUP BY d.source ORDER BY 2 DESC""",
             (theme_id,),
         ).fetchall()
@@ -267,8 +274,8 @@ def theme_info(db: sqlite_utils.Database, theme_id: int) -> ThemeInfo:
 
 
 EXPORT_COLUMNS = [
-    "unit_id", "external_id", "source", "question", "scope", "theme_id", "theme_label", "reassigned",
-    "similarity", "text",
+    "unit_id", "document_id", "external_id", "source", "question", "scope", "theme_id", "theme_label", "reassigned",
+    "similarity", "sentiment", "sentiment_score", "text",
 ]
 
 
@@ -284,8 +291,8 @@ def export_rows(
         where.append("ut.scope = ?")
         params.append(scope)
     cursor = db.conn.execute(
-        f"""SELECT u.id, d.external_id, d.source, u.question, ut.scope, ut.theme_id,
-                   COALESCE(t.user_label, t.label), ut.reassigned, ut.similarity, u.text
+        f"""SELECT u.id, d.id, d.external_id, d.source, u.question, ut.scope, ut.theme_id,
+                   COALESCE(t.user_label, t.label), ut.reassigned, ut.similarity, u.sentiment, u.sentiment_score, u.text
             FROM units u JOIN documents d ON d.id = u.document_id
             LEFT JOIN unit_themes ut ON ut.unit_id = u.id
             LEFT JOIN themes t ON t.id = ut.theme_id

@@ -138,22 +138,28 @@ def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: di
     for s in summaries:
         console.rule(f"[bold]{s.scope}")
         if s.note:
-            console.print(f"{s.units} units - {s.note}")
+            console.print(f"{s.units} mentions - {s.note}")
             continue
         console.print(
-            f"{s.units:,} units: {s.embedded:,} embedded, {s.reused:,} reused from the cache; {len(s.themes)} themes; "
-            f"{s.unassigned:,} unassigned ({s.unassigned / s.units:.1%}); {s.reassigned:,} outliers reassigned "
-            f"to their nearest theme; {s.seconds:.1f} s"
+            f"{s.units:,} mentions from {s.documents:,} documents: {s.embedded:,} embedded, {s.reused:,} reused from "
+            f"the cache; {len(s.themes)} themes; {s.unassigned:,} mentions unassigned ({s.unassigned / s.units:.1%}); "
+            f"{s.reassigned:,} outliers reassigned to a theme they are as close to as its own members; "
+            f"{s.seconds:.1f} s"
         )
         rated = any(t.mean_rating is not None for t in s.themes)
+        felt = any(t.sentiment.get("positive") or t.sentiment.get("negative") for t in s.themes)
         table = Table(show_edge=False)
-        columns = ["id", "theme", "size", "share", "change"] + (["rating"] if rated else []) + ["phrases customers used"]
+        columns = (["id", "theme", "docs", "share", "mentions"] + (["+ / -"] if felt else []) + ["reassigned", "change"]
+                   + (["rating"] if rated else []) + ["keywords"])
+        numeric = {"id", "docs", "share", "mentions", "+ / -", "reassigned", "rating"}
         for column in columns:
-            table.add_column(column, justify="right" if column in {"id", "size", "share", "rating"} else "left")
+            table.add_column(column, justify="right" if column in numeric else "left")
         for t in s.themes:
             rating = [f"{t.mean_rating:.1f}" if t.mean_rating is not None else ""] if rated else []
-            table.add_row(str(t.id), t.label, f"{t.size:,}", f"{t.share:.1%}", t.change, *rating,
-                          "; ".join(f'"{p}"' for p in t.phrases[:3]))
+            split = [f"{t.sentiment.get('positive', 0)} / {t.sentiment.get('negative', 0)}"] if felt else []
+            label = f"{t.label} (general)" if t.kind == "general" and "general" not in t.label else t.label
+            table.add_row(str(t.id), label, f"{t.size:,}", f"{t.share:.1%}", f"{t.mentions:,}", *split,
+                          f"{t.reassigned:,}", t.change, *rating, ", ".join(t.keywords[:4]))
         console.print(table)
         if s.vanished:
             console.print("vanished since the last run: " + ", ".join(f"#{v['id']} {v['label']}" for v in s.vanished))
@@ -201,14 +207,20 @@ def show_command(ctx, theme_id, as_json) -> None:
             console.print(f"generated label: {info.generated_label}")
         rating = f", mean rating {info.mean_rating:.2f}" if info.mean_rating is not None else ""
         sources = ", ".join(f"{k} {v}" for k, v in info.sources.items())
-        console.print(f"{info.size:,} units ({info.share:.1%} of the scope; {info.reassigned} reassigned outliers)"
-                      f"{rating}; sources: {sources or '-'}")
+        felt = info.sentiment
+        console.print(f"{info.size:,} documents ({info.share:.1%} of the scope's), {info.mentions:,} mentions from "
+                      f"{info.customers:,} customers; {info.reassigned} reassigned outliers{rating}; "
+                      f"sentiment: {felt.get('positive', 0)} positive, {felt.get('neutral', 0)} neutral, "
+                      f"{felt.get('negative', 0)} negative mentions; sources: {sources or '-'}"
+                      + ("; general theme: low-information mentions" if info.kind == "general" else ""))
         console.print("words: " + ", ".join(info.keywords))
         console.print("phrases: " + "; ".join(f'"{p}"' for p in info.phrases))
         for quote in info.quotes:
-            console.print(f"  > {quote['text']}  [dim]({quote['source']} {quote['external_id']})[/]")
+            felt_quote = f"{quote['sentiment']}, " if quote.get("sentiment") else ""
+            console.print(f"  > {quote['text']}  [dim]({felt_quote}{quote['source']} document "
+                          f"{quote['document_id']}: {quote['external_id']})[/]")
         for point in info.prevalence:
-            console.print(f"  {point['window_start']}: {point['units']} units, {point['customers']} customers, "
+            console.print(f"  {point['window_start']}: {point['units']} mentions, {point['customers']} customers, "
                           f"{point['share']:.1%}")
 
     emit(asdict(info), as_json, render)
@@ -221,7 +233,8 @@ def show_command(ctx, theme_id, as_json) -> None:
 @json_option
 @click.pass_context
 def export_command(ctx, out: Path, scope, source, as_json) -> None:
-    """One row per analysed unit: unit id, document id, source, question, theme id and label, reassigned, text."""
+    """One row per analysed mention: unit and document ids, source, question, theme id and label, reassigned,
+    sentiment, text."""
     count = export_csv(open_db(db_from_context(ctx)), out, scope=scope, source=source)
     emit({"out": str(out), "rows": count}, as_json, lambda c: c.print(f"Wrote {count:,} rows to {out}"))
 
