@@ -314,6 +314,9 @@ ALTER TABLE themes ADD COLUMN reassigned INTEGER NOT NULL DEFAULT 0;  -- members
 ALTER TABLE themes ADD COLUMN positive INTEGER NOT NULL DEFAULT 0;    -- mentions by sentiment
 ALTER TABLE themes ADD COLUMN neutral INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE themes ADD COLUMN negative INTEGER NOT NULL DEFAULT 0;
+-- Prevalence per window: `units` counts mentions, `documents` the documents they came from, `share` is of
+-- the window's documents.
+ALTER TABLE theme_prevalence ADD COLUMN documents INTEGER NOT NULL DEFAULT 0;
 """,
     ),
 ]

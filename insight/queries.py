@@ -128,6 +128,9 @@ class ThemeRow:
     change: str | None
     status: str
     trend: tuple[float, ...] = ()
+    kind: str = "topic"  # topic | general
+    positive: int = 0  # mentions by sentiment (whole theme)
+    negative: int = 0
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,7 @@ class Quote:
     rating: float | None
     customer_key: str | None
     score: float | None = None  # similarity to the theme / query, or FTS rank
+    sentiment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,7 +206,12 @@ class ThemeDetail:
     merged_into: int | None
     trend: list[TrendPoint]
     representative: list[Quote]
-    sources: list[tuple[str, int]]
+    sources: list[tuple[str, int]]  # documents per source
+    kind: str = "topic"
+    mentions: int = 0
+    customers: int = 0
+    reassigned: int = 0
+    sentiment: tuple[int, int, int] = (0, 0, 0)  # positive, neutral, negative mentions
 
 
 @dataclass(frozen=True)
@@ -261,6 +270,9 @@ class DocUnit:
     turn: int | None
     text: str
     started_at: str | None
+    passage: int | None = None  # mentions of one passage (an answer, a message) share it
+    continued: bool = False  # a later mention of the same passage as the unit before
+    sentiment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -478,31 +490,36 @@ def list_themes(
         unit_where = _unit_conditions(filt, params)
         base = f"""
             WITH assigned AS (
-                SELECT COALESCE(t.merged_into, ut.theme_id) AS theme_id, d.rating AS rating
+                SELECT COALESCE(t.merged_into, ut.theme_id) AS theme_id, d.id AS document_id, d.rating AS rating,
+                       u.sentiment AS sentiment
                 FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
                 LEFT JOIN themes t ON t.id = ut.theme_id
                 WHERE {' AND '.join(unit_where)}
             ), counted AS (
-                SELECT theme_id, COUNT(*) AS size, AVG(rating) AS mean_rating FROM assigned
-                WHERE theme_id IS NOT NULL GROUP BY theme_id
-            ), pool AS (SELECT COUNT(*) AS n FROM assigned)
+                SELECT theme_id, COUNT(DISTINCT document_id) AS size, AVG(rating) AS mean_rating,
+                       SUM(sentiment = 'positive') AS positive, SUM(sentiment = 'negative') AS negative
+                FROM assigned WHERE theme_id IS NOT NULL GROUP BY theme_id
+            ), pool AS (SELECT COUNT(DISTINCT document_id) AS n FROM assigned)
             SELECT * FROM (
                 SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, c.size AS size,
                        CAST(c.size AS REAL) / MAX((SELECT n FROM pool), 1) AS share, c.mean_rating AS mean_rating,
-                       t.change AS change, t.status AS status
+                       t.change AS change, t.status AS status, t.kind AS kind, c.positive AS positive,
+                       c.negative AS negative
                 FROM counted c JOIN themes t ON t.id = c.theme_id WHERE {' AND '.join(theme_where)}
             )"""
     elif filt.window:
         params["window"] = filt.window
         base = f"""SELECT * FROM (
-                SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, p.units AS size,
-                       p.share AS share, t.mean_rating AS mean_rating, t.change AS change, t.status AS status
+                SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, p.documents AS size,
+                       p.share AS share, t.mean_rating AS mean_rating, t.change AS change, t.status AS status,
+                       t.kind AS kind, t.positive AS positive, t.negative AS negative
                 FROM themes t JOIN theme_prevalence p ON p.theme_id = t.id AND p.window_start = :window
                 WHERE {' AND '.join(theme_where)})"""
     else:
         base = f"""SELECT * FROM (
                 SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, t.size AS size,
-                       t.share AS share, t.mean_rating AS mean_rating, t.change AS change, t.status AS status
+                       t.share AS share, t.mean_rating AS mean_rating, t.change AS change, t.status AS status,
+                       t.kind AS kind, t.positive AS positive, t.negative AS negative
                 FROM themes t WHERE {' AND '.join(theme_where)})"""
     sql = f"{base} ORDER BY {order} {direction}, id LIMIT :limit OFFSET :offset"
     count_sql = f"SELECT COUNT(*) FROM ({base})"
@@ -512,8 +529,9 @@ def list_themes(
     trends = theme_trends(db, [r[0] for r in rows], known)
     return ThemePage(
         rows=[
-            ThemeRow(int(i), label, scope, int(size), float(share), rating, change, status, trends.get(int(i), ()))
-            for i, label, scope, size, share, rating, change, status in rows
+            ThemeRow(int(i), label, scope, int(size), float(share), rating, change, status, trends.get(int(i), ()),
+                     kind or "topic", int(pos or 0), int(neg or 0))
+            for i, label, scope, size, share, rating, change, status, kind, pos, neg in rows
         ],
         total=total,
         offset=offset,
@@ -564,12 +582,14 @@ def scope_source(scope: str) -> str | None:
 def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None:
     row = db.execute(
         """SELECT id, COALESCE(user_label, label), label, scope, keywords, phrases, quotes, size, share, mean_rating,
-                  change, status, merged_into FROM themes WHERE id = ?""",
+                  change, status, merged_into, kind, mentions, customers, reassigned, positive, neutral, negative
+           FROM themes WHERE id = ?""",
         [theme_id],
     ).fetchone()
     if row is None:
         return None
-    (tid, label, generated, scope, keywords, phrases, quote_ids, size, share, rating, change, status, merged) = row
+    (tid, label, generated, scope, keywords, phrases, quote_ids, size, share, rating, change, status, merged,
+     kind, mentions, customers, reassigned, positive, neutral, negative) = row
     trend = [
         TrendPoint(w, int(u), int(c), float(s))
         for w, u, c, s in db.execute(
@@ -589,9 +609,9 @@ def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None
         sources = [
             (s, int(n))
             for s, n in db.execute(
-                f"""SELECT d.source, COUNT(*) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
+                f"""SELECT d.source, COUNT(DISTINCT d.id) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
                     JOIN documents d ON d.id = u.document_id WHERE ut.theme_id IN ({marks})
-                    GROUP BY d.source ORDER BY COUNT(*) DESC""",
+                    GROUP BY d.source ORDER BY COUNT(DISTINCT d.id) DESC""",
                 ids,
             )
         ]
@@ -600,15 +620,18 @@ def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None
         keywords=[str(k) for k in _json_list(keywords)], phrases=[str(p) for p in _json_list(phrases)],
         size=int(size), share=float(share), mean_rating=rating, change=change, status=status, merged_into=merged,
         trend=trend, representative=[by_id[i] for i in wanted if i in by_id], sources=sources,
+        kind=kind or "topic", mentions=int(mentions or 0), customers=int(customers or 0),
+        reassigned=int(reassigned or 0), sentiment=(int(positive or 0), int(neutral or 0), int(negative or 0)),
     )
 
 
 QUOTE_COLUMNS = """u.id, u.document_id, u.text, d.source, COALESCE(u.started_at, d.created_at), u.question, u.speaker,
-                   d.title, d.rating, d.customer_key"""
+                   d.title, d.rating, d.customer_key, u.sentiment"""
 
 
 def _quote(row: Sequence[Any], score: float | None = None) -> Quote:
-    return Quote(*row[:10], score=score if score is not None else (row[10] if len(row) > 10 else None))
+    return Quote(*row[:10], score=score if score is not None else (row[11] if len(row) > 11 else None),
+                 sentiment=row[10])
 
 
 def quotes_by_ids(db: sqlite_utils.Database, unit_ids: Sequence[int]) -> list[Quote]:
@@ -822,7 +845,7 @@ def similar_units(
         f"WHERE {' AND '.join(where)}",
         params,
     ).fetchall()
-    quotes = sorted((_quote(r[:10], score_of[r[10]]) for r in rows), key=lambda q: (-(q.score or 0), q.unit_id))
+    quotes = sorted((_quote(r[:11], score_of[r[11]]) for r in rows), key=lambda q: (-(q.score or 0), q.unit_id))
     return QuotePage(quotes[:limit], min(len(quotes), limit), 0)
 
 
@@ -842,12 +865,13 @@ def document(db: sqlite_utils.Database, document_id: int) -> DocumentView | None
         metadata = json.loads(row[8]) if row[8] else {}
     except ValueError:
         metadata = {}
-    units = [
-        DocUnit(i, pos, kind, q, speaker, role, bool(analyse), turn, text, started)
-        for i, pos, kind, q, speaker, role, analyse, turn, text, started in db.execute(
-            """SELECT id, position, kind, question, speaker, role, analyse, turn, text, started_at
-               FROM units WHERE document_id = ? ORDER BY position""",
-            [document_id],
-        )
-    ]
+    units: list[DocUnit] = []
+    for i, pos, kind, q, speaker, role, analyse, turn, text, started, passage, sentiment in db.execute(
+        """SELECT id, position, kind, question, speaker, role, analyse, turn, text, started_at, passage, sentiment
+           FROM units WHERE document_id = ? ORDER BY position""",
+        [document_id],
+    ):
+        continued = bool(units) and passage is not None and units[-1].passage == passage
+        units.append(DocUnit(i, pos, kind, q, speaker, role, bool(analyse), turn, text, started, passage, continued,
+                             sentiment))
     return DocumentView(*row[:8], metadata=metadata if isinstance(metadata, dict) else {}, units=units)

@@ -95,7 +95,7 @@ def refresh_prevalence(db: sqlite_utils.Database, scope: str) -> None:
     """Rebuild theme_prevalence for every theme of a scope from unit_themes (call inside a transaction)."""
     db.conn.execute("DELETE FROM theme_prevalence WHERE theme_id IN (SELECT id FROM themes WHERE scope = ?)", (scope,))
     db.conn.execute(
-        """INSERT INTO theme_prevalence (theme_id, window_start, units, customers, share)
+        """INSERT INTO theme_prevalence (theme_id, window_start, units, customers, share, documents)
            WITH assigned AS (
                SELECT ut.theme_id, d.window_start, d.id AS document_id,
                       COALESCE('c' || d.customer_id, 'd' || d.id) AS who
@@ -104,7 +104,7 @@ def refresh_prevalence(db: sqlite_utils.Database, scope: str) -> None:
            ),
            totals AS (SELECT window_start, COUNT(DISTINCT document_id) AS n FROM assigned GROUP BY window_start)
            SELECT a.theme_id, a.window_start, COUNT(*), COUNT(DISTINCT a.who),
-                  COUNT(DISTINCT a.document_id) * 1.0 / t.n
+                  COUNT(DISTINCT a.document_id) * 1.0 / t.n, COUNT(DISTINCT a.document_id)
            FROM assigned a JOIN totals t ON t.window_start = a.window_start
            WHERE a.theme_id IS NOT NULL
            GROUP BY a.theme_id, a.window_start""",

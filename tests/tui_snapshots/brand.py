@@ -268,8 +268,8 @@ def build_small_brand(path: Path) -> sqlite_utils.Database:
          for t, ids in theme_units.items() for k, u in enumerate(ids)],
     )
     conn.executemany(
-        "INSERT INTO theme_prevalence VALUES (?, ?, ?, ?, ?)",
-        [(t, w, len(c), len({x for x in c if x > 0}), round(len(c) / totals[w], 4))
+        "INSERT INTO theme_prevalence VALUES (?, ?, ?, ?, ?, ?)",
+        [(t, w, len(c), len({x for x in c if x > 0}), round(len(c) / totals[w], 4), len(c))
          for (t, w), c in sorted(prevalence.items())],
     )
     conn.executemany("INSERT INTO embeddings VALUES (?, ?, 16, ?)", [(MODEL, h, v) for h, v in embeddings.items()])

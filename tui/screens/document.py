@@ -1,4 +1,8 @@
-"""The whole document behind a quote: every transcript turn or ticket message, the quote highlighted."""
+"""The whole document behind a quote: every transcript turn or ticket message, the quote highlighted.
+
+Each mention is a block of its own (so n/p step through them and the quoted one is highlighted); the
+mentions of one passage follow each other without a gap, under one header.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +34,9 @@ def document_header(doc: queries.DocumentView) -> Text:
 def unit_text(unit: queries.DocUnit) -> Text:
     text = Text()
     label = unit.speaker or unit.role
-    if unit.question:
+    if unit.continued:
+        pass  # the passage's header is on its first mention
+    elif unit.question:
         text.append(f"Q: {unit.question}\n", style="bold")
     elif label:
         stamp = f" [{unit.started_at}]" if unit.started_at else ""
@@ -45,8 +51,8 @@ class DocumentScreen(PlaceScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("c", "copy_target", "Copy quote"),
-        Binding("n", "jump(1)", "Next unit"),
-        Binding("p", "jump(-1)", "Previous unit"),
+        Binding("n", "jump(1)", "Next mention"),
+        Binding("p", "jump(-1)", "Previous mention"),
     ]
 
     def __init__(self, document_id: int, unit_id: int | None = None, doc: queries.DocumentView | None = None) -> None:
@@ -100,7 +106,8 @@ class DocumentScreen(PlaceScreen):
         shown = list(body.query_children(Static))
         fresh = []
         for i, unit in enumerate(doc.units):
-            classes = "unit" + ("" if unit.analyse else " context") + (" target" if i == self.position else "")
+            classes = ("unit" + ("" if unit.analyse else " context") + (" continued" if unit.continued else "")
+                       + (" target" if i == self.position else ""))
             if i < len(shown):
                 shown[i].update(unit_text(unit))
                 shown[i].set_classes(classes)

@@ -26,7 +26,15 @@ def header_text(detail: queries.ThemeDetail) -> Text:
     if detail.label != detail.generated_label:
         text.append(f" · generated label: {detail.generated_label}", style="dim")
     text.append("\n")
-    text.append(f"{detail.size:,} units · {pct(detail.share, 1)} of its scope · ")
+    positive, neutral, negative = detail.sentiment
+    text.append(f"{detail.size:,} documents · {pct(detail.share, 1)} of its scope · {detail.mentions:,} mentions"
+                f" from {detail.customers:,} customers · ")
+    if positive or negative:
+        text.append(f"+{positive:,} ", style="green")
+        text.append(f"-{negative:,} ", style="red")
+        text.append(f"({neutral:,} neutral) · ", style="dim")
+    if detail.kind == "general":
+        text.append("general theme: short praise or comments · ", style="dim")
     text.append_text(change(detail.change))
     if detail.mean_rating is not None:
         text.append(f" · {rating(detail.mean_rating)}")

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from insight import queries
 from tui.screens.base import PlaceScreen
 from tui.screens.editing import ThemeEditing, ThemeRef
-from tui.widgets.format import change, clip, pct, rating, spark
+from tui.widgets.format import change, clip, feeling, pct, rating, spark
 from tui.widgets.paged_table import Column, Page, PagedTable
 
 SORT_ORDER = ("size", "share", "label", "rating", "change")
@@ -24,7 +24,8 @@ COLUMN_SORT = {"size": "size", "share": "share", "theme": "label", "rating": "ra
 def theme_page(page: queries.ThemePage) -> Page:
     return Page(
         [
-            (str(r.id), (str(r.id), clip(r.label, 40), clip(r.scope, 28), f"{r.size:,}", pct(r.share, 1),
+            (str(r.id), (str(r.id), clip(r.label + (" ·general" if r.kind == "general" else ""), 40),
+                         clip(r.scope, 28), f"{r.size:,}", pct(r.share, 1), feeling(r.positive, r.negative),
                          spark(r.trend), rating(r.mean_rating), change(r.change)), r)
             for r in page.rows
         ],
@@ -65,7 +66,8 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
             yield Static("", id="themes-empty", classes="empty")
             table = ThemeTable(
                 [Column("#", "id", 4), Column("theme", "theme", 40), Column("scope", "scope", 28),
-                 Column("units", "size", 7), Column("share", "share", 6), Column("trend", "trend", 8),
+                 Column("docs", "size", 7), Column("share", "share", 6), Column("+ / -", "sentiment", 11),
+                 Column("trend", "trend", 8),
                  Column("rating", "rating", 6), Column("change", "change", 10)],
                 id="theme-table",
             )

@@ -24,6 +24,11 @@ def pct(value: float | None, digits: int = 0) -> str:
     return "" if value is None else f"{value * 100:.{digits}f}%"
 
 
+def feeling(positive: int, negative: int) -> str:
+    """A theme's positive / negative mentions, blank before sentiment was scored."""
+    return f"+{positive:,} / -{negative:,}" if positive or negative else ""
+
+
 def rating(value: float | None) -> str:
     return "" if value is None else f"★ {value:.1f}"
 
