@@ -243,16 +243,16 @@ def run_themes(
     return summaries
 
 
-def cluster_scope(vectors: np.ndarray, texts: list[str], params: ClusterParams) -> tuple[
-    np.ndarray, np.ndarray, np.ndarray, int | None
-]:
+def cluster_scope(vectors: np.ndarray, texts: list[str], params: ClusterParams,
+                  documents: list[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int | None]:
     """(labels, reassigned, centroids, general cluster index or None): low-information mentions ("love it")
     form one general cluster, the rest is clustered by `cluster_embeddings`."""
     general = np.array([is_low_information(t) for t in texts], dtype=bool)
     if general.sum() < params.resolve(len(texts)).min_cluster_size:
         general[:] = False
     rest = np.flatnonzero(~general)
-    result = cluster_embeddings(vectors[rest], params)
+    owners = None if documents is None else np.asarray(documents)[rest]
+    result = cluster_embeddings(vectors[rest], params, owners)
     labels = np.full(len(texts), NOISE, dtype=np.int64)
     reassigned = np.zeros(len(texts), dtype=bool)
     labels[rest] = result.labels
@@ -280,7 +280,8 @@ def _run_scope(
 ) -> ThemeRunSummary:
     step = (lambda done, total: progress(f"embedding {scope.scope}", done, total)) if progress else None
     vectors, stats = embed_units(db, embedder, list(zip(scope.hashes, scope.texts, strict=True)), step)
-    labels, reassigned, cluster_centroids, general_cluster = cluster_scope(vectors, scope.texts, params)
+    labels, reassigned, cluster_centroids, general_cluster = cluster_scope(vectors, scope.texts, params,
+                                                                           scope.documents)
 
     previous = {t.id: t for t in scope_themes(db, scope.scope)}
     general_ids = {r[0] for r in db.conn.execute(
