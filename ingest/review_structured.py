@@ -11,6 +11,8 @@ from typing import Any
 from bs4 import BeautifulSoup, Tag
 
 from ingest.email_clean import element_text, fragment_text
+from ingest.limits import MAX_FILE_BYTES
+from ingest.reading import JsonTooDeep, load_json_limited
 from ingest.review_fields import FoundReview, normalise_rating, review_date
 
 
@@ -19,12 +21,21 @@ def _load_json(raw: str, what: str, warnings: list[str]) -> Any:
     raw = re.sub(r"^\s*(//\s*)?<!\[CDATA\[|(//\s*)?\]\]>\s*$", "", raw).strip()
     if not raw:
         return None
+    if len(raw) > MAX_FILE_BYTES // 4:
+        warnings.append(f"{what} has {len(raw):,} characters; skipped")
+        return None
     try:
-        return json.loads(raw, strict=False)
+        return load_json_limited(raw, strict=False)
+    except JsonTooDeep as exc:
+        warnings.append(f"{what}: {exc}; skipped")
+        return None
     except json.JSONDecodeError:
         pass
     try:  # trailing commas are the common hand-written mistake
-        return json.loads(re.sub(r",\s*([}\]])", r"\1", raw), strict=False)
+        return load_json_limited(re.sub(r",\s*([}\]])", r"\1", raw), strict=False)
+    except JsonTooDeep as exc:
+        warnings.append(f"{what}: {exc}; skipped")
+        return None
     except json.JSONDecodeError as exc:
         warnings.append(f"{what} is not valid JSON (line {exc.lineno}, column {exc.colno}); skipped")
         return None
@@ -86,7 +97,10 @@ def _walk_ld(node: Any, product: str | None, names: dict[str, str]) -> Iterator[
     if types & _LD_SUBJECTS and _name(node.get("name")):
         product = _name(node.get("name"))
     if any(t.endswith("review") for t in types):
-        review = _ld_review(node, product, names)
+        try:
+            review = _ld_review(node, product, names)
+        except (TypeError, ValueError, AttributeError, OverflowError, OSError):
+            review = None  # a field of the wrong type: this review is left out, the page's others are read
         if review is not None:
             yield review
         return
@@ -118,7 +132,7 @@ def _ld_review(node: dict[str, Any], product: str | None, names: dict[str, str])
         author=_name(author),
         date=review_date(node.get("datePublished") or node.get("dateCreated")),
         product=_name(reviewed) or product,
-        email=author.get("email") if isinstance(author, dict) else None,
+        email=author.get("email") if isinstance(author, dict) and isinstance(author.get("email"), str) else None,
         review_id=str(node["@id"]) if isinstance(node.get("@id"), str) else None,
     )
 

@@ -17,7 +17,6 @@ Text files may open with a `---` block of `key: value` lines (customer, date, in
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
