@@ -17,7 +17,7 @@ from ingest.parsers import FOLDER_SUFFIXES, ParseOptions, feedback_parser
 from ingest.store import store_parsed
 from insight.commands.common import db_from_context, json_option, parse_mapping
 from insight.db import open_db
-from insight.output import emit, err_console, progress_bar
+from insight.output import emit, err_console, line, plain_line, progress_bar
 from insight.redact import Redactor
 
 
@@ -108,26 +108,29 @@ def report(kind: str, summaries: list[ImportSummary], failures: list[dict[str, s
     }
 
     def render(console: Console) -> None:
+        # File names and messages come from the user's files: plain text, never markup (insight.output).
         if summaries:  # a lone failure needs no empty table above its error
             table = Table(title=f"import {kind}", show_lines=False)
             for column in ("file", "format", "read", "new", "updated", "duplicate", "rejected", "units"):
                 table.add_column(column, justify="left" if column in ("file", "format") else "right")
             for s in summaries:
                 table.add_row(
-                    Path(s.path).name, s.format, str(s.rows_read), str(s.imported), str(s.updated),
-                    str(s.duplicates), str(len(s.rejected)), str(s.units),
+                    plain_line(Path(s.path).name), plain_line(s.format), str(s.rows_read), str(s.imported),
+                    str(s.updated), str(s.duplicates), str(len(s.rejected)), str(s.units),
                 )
             console.print(table)
         for s in summaries:
-            for note_key in ("interviewer", "note"):
+            for note_key in ("interviewer", "speakers", "encoding", "note"):
                 if note_key in s.details:
-                    console.print(f"  {Path(s.path).name}: {note_key}: {s.details[note_key]}")
+                    console.print(line("  ", plain_line(f"{Path(s.path).name}: {note_key}: {s.details[note_key]}")))
             for rejected in s.rejected[:10]:
-                console.print(f"  [yellow]rejected[/] {s.path}, {rejected.record}: {rejected.reason}")
+                console.print(line("  ", ("rejected", "yellow"), " ",
+                                   plain_line(f"{s.path}, {rejected.record}: {rejected.reason}")))
             if len(s.rejected) > 10:
                 console.print(f"  … and {len(s.rejected) - 10} more rejected records (see --json)")
         for failure in failures:
-            err_console.print(f"[red]error:[/] {failure['error']} — nothing from this file was imported")
+            err_console.print(line(("error:", "red"), " ", plain_line(failure["error"]),
+                                   " — nothing from this file was imported"), soft_wrap=True)
 
     emit(payload, as_json, render)
     if failures:

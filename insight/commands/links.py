@@ -12,7 +12,7 @@ from rich.table import Table
 
 from insight.commands.common import db_from_context, json_option
 from insight.db import open_db
-from insight.output import emit, fail
+from insight.output import emit, fail, line, plain_line
 
 if TYPE_CHECKING:
     from insight.links import LinkReport, TransitionTheme
@@ -76,25 +76,25 @@ def links_payload(report: LinkReport, show_all: bool) -> dict[str, Any]:
 
 def render_links(console: Console, report: LinkReport, show_all: bool) -> None:
     cov = report.coverage
-    console.print(
-        f"[bold]Snapshot[/] {report.as_of or '(none)'} · window {report.window or 'all'}"
-        + (f" · scope {report.scope}" if report.scope else "")
-    )
+    console.print(line(("Snapshot", "bold"), plain_line(
+        f" {report.as_of or '(none)'} · window {report.window or 'all'}" + (f" · scope {report.scope}" if report.scope else "")
+    )))
     console.print(
         f"Coverage: {cov.units:,} analysed units; {cov.linked:,} ({cov.linked_share:.0%}) linked to a customer, "
         f"{cov.scored:,} ({cov.scored_share:.0%}) to a scored customer; {cov.anonymous:,} anonymous, "
         f"{cov.not_scored:,} from customers not in the snapshot."
     )
     if cov.by_source:
-        console.print("  " + " · ".join(f"{s.source}: {s.scored}/{s.units} in a segment" for s in cov.by_source))
+        console.print(plain_line("  " + " · ".join(f"{s.source}: {s.scored}/{s.units} in a segment" for s in cov.by_source)))
     for note in report.notes:
-        console.print(f"[yellow]{note}[/]")
+        console.print(plain_line(note, "yellow"))
     rows = report.rows if show_all else report.significant_rows()
     table = Table(title="segment x theme" + ("" if show_all else f" (significant, q <= {report.alpha:g})"))
     for column in ("segment", "theme", "scope", "customers", "share", "lift", "q", "units"):
         table.add_column(column, justify="right" if column in ("customers", "share", "lift", "q", "units") else "left")
     for r in rows:
-        table.add_row(r.segment, r.theme_label, r.scope, f"{r.customers}/{r.segment_customers}", f"{r.share:.0%}",
+        table.add_row(plain_line(r.segment), plain_line(r.theme_label), plain_line(r.scope),
+                      f"{r.customers}/{r.segment_customers}", f"{r.share:.0%}",
                       f"{r.lift:.2f}", f"{r.q_value:.3g}" + (" *" if r.significant else ""), str(r.units))
     console.print(table if rows else "No theme over-indexes significantly in any segment (try --all).")
     attributes = report.attribute_rows if show_all else [r for r in report.attribute_rows if r.significant]
@@ -103,7 +103,8 @@ def render_links(console: Console, report: LinkReport, show_all: bool) -> None:
         for column in ("segment", "question", "answer", "customers", "share", "lift", "q"):
             at.add_column(column)
         for a in attributes:
-            at.add_row(a.segment, a.name, a.value, f"{a.customers}/{a.segment_customers}", f"{a.share:.0%}",
+            at.add_row(plain_line(a.segment), plain_line(a.name), plain_line(a.value),
+                       f"{a.customers}/{a.segment_customers}", f"{a.share:.0%}",
                        f"{a.lift:.2f}", f"{a.q_value:.3g}")
         console.print(at)
     if report.transition_themes:
@@ -119,11 +120,12 @@ def render_moves(console: Console, report: LinkReport, moves: int = 8, per_move:
                   "(share of movers with feedback vs those who stayed)")
     for (from_seg, to_seg), themes in list(by_move.items())[:moves]:
         first = themes[0]
-        console.print(f"  {from_seg} -> {to_seg}: {first.movers} customers, {first.movers_with_feedback} with feedback")
+        console.print(plain_line(f"  {from_seg} -> {to_seg}: {first.movers} customers, "
+                                 f"{first.movers_with_feedback} with feedback"))
         shown = sorted((t for t in themes if t.customers >= 2), key=lambda t: -(t.share - (t.baseline_share or 0)))
         for t in shown[:per_move]:
             baseline = f"{t.baseline_share:.0%}" if t.baseline_share is not None else "n/a"
-            console.print(f"    {t.theme_label} ({t.scope}): {t.customers} ({t.share:.0%} vs {baseline})")
+            console.print(plain_line(f"    {t.theme_label} ({t.scope}): {t.customers} ({t.share:.0%} vs {baseline})"))
         if not shown:
             console.print("    no theme raised by two or more of them")
     if len(by_move) > moves:
@@ -170,7 +172,7 @@ def brief(ctx: click.Context, segments: tuple[str, ...], all_segments: bool, fmt
     except ValueError as exc:
         raise fail(str(exc)) from None
     emit({"format": fmt, "files": [str(p) for p in paths]}, as_json,
-         lambda console: [console.print(str(p)) for p in paths])
+         lambda console: [console.print(plain_line(p)) for p in paths])
 
 
 COMMANDS = [links, brief]
