@@ -39,8 +39,18 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def check_file_name(path: str | Path) -> None:
+    """A file name that is not valid UTF-8 (bytes from another system) cannot be stored as text: refused."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ImportFailure(path, "the file name is not valid UTF-8",
+                            expected="a file name in UTF-8: rename the file and import it again") from None
+
+
 def read_bytes(path: str | Path) -> bytes:
     path = Path(path)
+    check_file_name(path)
     if not path.exists():
         raise ImportFailure(path, "file not found")
     if path.is_dir():
@@ -144,8 +154,9 @@ def decode(path: str | Path, data: bytes) -> Decoded:
     except UnicodeDecodeError:
         pass
     decoded = _decode_replacing(data, "utf-8")
-    if decoded.replaced * 10 <= len(_UTF8_SEQUENCE.findall(data)):
-        return decoded  # valid UTF-8 but for a few bad bytes
+    # cp1252 text has almost no well-formed UTF-8 sequences (its accents stand alone); UTF-8 text is full of them.
+    if len(_UTF8_SEQUENCE.findall(data)) >= 2 * decoded.replaced:
+        return decoded  # UTF-8 but for a few bad bytes
     return _decode_replacing(data, "cp1252")
 
 
