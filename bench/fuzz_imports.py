@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=30.0, help="seconds before an import counts as a hang")
     parser.add_argument("--human", action="store_true", help="also import each variant without --json")
     parser.add_argument("--show", type=int, default=40, help="problems to print")
+    parser.add_argument("--errors", action="store_true", help="print one refusal message per mutation and kind")
     args = parser.parse_args()
     chosen = variants(args.variants, args.seed)
     started = time.perf_counter()
@@ -57,6 +58,14 @@ def main() -> None:
     kinds = {k: collections.Counter(o.status for o in outcomes if o.variant.kind == k) for k in KINDS}
     print("\n" + "; ".join(f"{k}: {c['accepted']} accepted / {c['refused']} refused / {c['failed']} failed"
                            for k, c in kinds.items()))
+    if args.errors:
+        print("\nrefusals (one per mutation and kind):")
+        seen = set()
+        for o in outcomes:
+            key = (o.variant.mutation, o.variant.kind)
+            if o.status == "refused" and key not in seen:
+                seen.add(key)
+                print(f"- {o.variant.label}: {o.error[:240]!r}")
     problems = [o for o in outcomes if o.problems]
     if problems:
         print(f"\n{len(problems)} variants with problems:")

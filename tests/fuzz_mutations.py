@@ -380,9 +380,17 @@ ODD_NAMES = [
 ]
 
 
+_odd_names = iter(())
+
+
 def odd_name(rng: random.Random, name: str, data: bytes) -> tuple[str, bytes]:
-    """The same content under a file name with markup, escape sequences, invalid UTF-8 or a newline."""
-    prefix = rng.choice(ODD_NAMES)
+    """The same content under a file name with markup, escape sequences, invalid UTF-8 or a newline (the
+    names are taken in turn, so a dozen variants use each one)."""
+    global _odd_names
+    prefix = next(_odd_names, None)
+    if prefix is None:
+        _odd_names = iter(rng.sample(ODD_NAMES, len(ODD_NAMES)))
+        prefix = next(_odd_names)
     return os.fsdecode(prefix + os.fsencode(name)), data
 
 
@@ -417,7 +425,9 @@ ALWAYS = ("5 MB field", "10,000 columns", "nesting depth 10,000", "corrupt docx"
 
 def variants(count: int, seed: int) -> list[Variant]:
     """`count` variants (at least one of each applicable ALWAYS mutation per seed file), reproducible by seed."""
+    global _odd_names
     rng = random.Random(seed)
+    _odd_names = iter(())
     base = seeds()
     out: list[Variant] = []
     for kind, name, data in base:
