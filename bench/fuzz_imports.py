@@ -58,6 +58,8 @@ def main() -> None:
     kinds = {k: collections.Counter(o.status for o in outcomes if o.variant.kind == k) for k in KINDS}
     print("\n" + "; ".join(f"{k}: {c['accepted']} accepted / {c['refused']} refused / {c['failed']} failed"
                            for k, c in kinds.items()))
+    print("\nslowest: " + "; ".join(f"{o.variant.label} {o.seconds:.1f} s"
+                                    for o in sorted(outcomes, key=lambda o: -o.seconds)[:5]))
     if args.errors:
         print("\nrefusals (one per mutation and kind):")
         seen = set()

@@ -78,14 +78,18 @@ class Decoded:
     encoding: str
     replaced: int = 0
     first_bad_line: int | None = None
+    nuls: int = 0  # stray NUL bytes dropped
 
     @property
     def note(self) -> str | None:
-        """For an import's details: what was replaced, so a user can look."""
-        if not self.replaced:
-            return None
-        return (f"{self.replaced} byte(s) that are not valid {self.encoding} replaced with U+FFFD "
-                f"(first on line {self.first_bad_line})")
+        """For an import's details: what was replaced or dropped, so a user can look."""
+        notes = []
+        if self.replaced:
+            notes.append(f"{self.replaced} byte(s) that are not valid {self.encoding} replaced with U+FFFD "
+                         f"(first on line {self.first_bad_line})")
+        if self.nuls:
+            notes.append(f"{self.nuls} NUL byte(s) dropped")
+        return "; ".join(notes) or None
 
 
 # A well-formed UTF-8 multi-byte sequence. cp1252 text almost never contains one; UTF-8 text is made of them.
@@ -121,17 +125,17 @@ def _count_and_replace(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error("insight-count-replace", _count_and_replace)
 
 
-def _decode_replacing(data: bytes, encoding: str) -> Decoded:
+def _decode_replacing(data: bytes, encoding: str, nuls: int = 0) -> Decoded:
     """Decode, replacing bytes the encoding cannot read; count them and find the first one's line."""
     _bad_bytes.positions = bad = []
     text = data.decode(encoding, errors="insight-count-replace")
     first = data[: bad[0]].count(b"\n") + 1 if bad else None
-    return Decoded(text, encoding, len(bad), first)
+    return Decoded(text, encoding, len(bad), first, nuls)
 
 
 def decode(path: str | Path, data: bytes) -> Decoded:
     """Decode exported text: UTF-8 (with or without BOM), UTF-16 (with a BOM, or without one when its NULs say
-    so), else cp1252 as Excel writes. A file that is UTF-8 but for a stray bad byte stays UTF-8 with that byte
+    so), else cp1252 as Excel writes. A stray NUL (at most one byte in 1,000) is dropped; more is binary. A file that is UTF-8 but for a stray bad byte stays UTF-8 with that byte
     replaced (reading the whole file as cp1252 would turn every 'á' into 'Ã¡'); bytes cp1252 leaves undefined
     are replaced too. Binary files are refused."""
     head = data[:_SNIFF_BYTES]
@@ -142,22 +146,24 @@ def decode(path: str | Path, data: bytes) -> Decoded:
         raise ImportFailure(path, "this is a zip-based file (XLSX/DOCX?) where text was expected")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _decode_replacing(data, "utf-16")
-    if b"\x00" in head:
-        utf16 = _utf16_without_bom(head)
-        if utf16 is None:
-            raise ImportFailure(path, "the file contains NUL bytes: it looks binary", expected="a text export")
+    if b"\x00" in head and (utf16 := _utf16_without_bom(head)) is not None:
         return _decode_replacing(data, utf16)
+    nuls = data.count(b"\x00")
+    if nuls and nuls * 1000 > len(data):
+        raise ImportFailure(path, "the file contains NUL bytes: it looks binary", expected="a text export")
+    if nuls:  # a stray NUL or two in a text export (a broken database field): dropped, and reported
+        data = data.replace(b"\x00", b"")
     if head.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        return Decoded(data.decode("utf-8"), "utf-8")
+        return Decoded(data.decode("utf-8"), "utf-8", nuls=nuls)
     except UnicodeDecodeError:
         pass
-    decoded = _decode_replacing(data, "utf-8")
+    decoded = _decode_replacing(data, "utf-8", nuls)
     # cp1252 text has almost no well-formed UTF-8 sequences (its accents stand alone); UTF-8 text is full of them.
     if len(_UTF8_SEQUENCE.findall(data)) >= 2 * decoded.replaced:
         return decoded  # UTF-8 but for a few bad bytes
-    return _decode_replacing(data, "cp1252")
+    return _decode_replacing(data, "cp1252", nuls)
 
 
 def decode_text(path: str | Path, data: bytes) -> str:

@@ -423,19 +423,30 @@ ALWAYS = ("5 MB field", "10,000 columns", "nesting depth 10,000", "corrupt docx"
           "cp1252 byte after 64 KB", "wrong JSON types", "odd file name")
 
 
-def variants(count: int, seed: int) -> list[Variant]:
-    """`count` variants (at least one of each applicable ALWAYS mutation per seed file), reproducible by seed."""
+def variants(count: int, seed: int, *, each_seed: bool = True) -> list[Variant]:
+    """`count` variants, reproducible by seed: first every applicable ALWAYS mutation of every seed file (or,
+    with each_seed=False, of one seed file per kind and mutation), each importer given another kind's export,
+    then random mutations up to `count`."""
     global _odd_names
     rng = random.Random(seed)
     _odd_names = iter(())
     base = seeds()
     out: list[Variant] = []
+    done: set[tuple[str, str, bool]] = set()
     for kind, name, data in base:
         table = DOCX_MUTATIONS if name.endswith(".docx") else TEXT_MUTATIONS
         for mutation in ALWAYS:
-            if mutation in table and (made := table[mutation](rng, name, data)) is not None:
+            key = (kind, mutation, name.endswith(".docx"))
+            if mutation not in table or (not each_seed and key in done):
+                continue
+            if (made := table[mutation](rng, name, data)) is not None:
                 out.append(Variant(kind, made[0], made[1], mutation, name))
+                done.add(key)
+    kinds_done: set[str] = set()
     for kind, name, _data in base:  # another kind's export, given to this importer
+        if not each_seed and kind in kinds_done:
+            continue
+        kinds_done.add(kind)
         other = rng.choice([b for b in base if b[0] != kind])
         out.append(Variant(kind, other[1], other[2], f"a {other[0]} export", name))
     attempts = 0
@@ -447,7 +458,7 @@ def variants(count: int, seed: int) -> list[Variant]:
         made = table[mutation](rng, name, data)
         if made is not None:
             out.append(Variant(kind, made[0], made[1], mutation, name))
-    return out[: max(count, 0)] if count < len(out) else out
+    return out
 
 
 # --- checking one variant ----------------------------------------------------------------------------------

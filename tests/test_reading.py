@@ -64,3 +64,9 @@ def test_json_depth_is_limited_without_recursion():
     with pytest.raises(JsonTooDeep):
         load_json_limited("[" * 101 + "]" * 101)
     assert load_json_limited("[" * 100 + "]" * 100)
+
+
+def test_a_stray_nul_byte_is_dropped_and_reported():
+    data = TEXT.encode("utf-8")
+    decoded = decode("x.csv", data[:100] + b"\x00" + data[100:])
+    assert decoded.text == TEXT and decoded.note == "1 NUL byte(s) dropped"
