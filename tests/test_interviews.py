@@ -379,7 +379,11 @@ def test_a_docx_with_a_huge_image_reads_only_its_text(nlp, tmp_path):
     import tracemalloc
 
     parts = _sample_docx_parts()
-    parts["word/media/image1.png"] = b"\x89PNG" + b"\x00" * (100 * 1024 * 1024)
+    parts["word/media/image1.jpeg"] = b"\xff\xd8\xff" + b"\x00" * (100 * 1024 * 1024)  # referenced, as Word does
+    rels = parts["word/_rels/document.xml.rels"]
+    parts["word/_rels/document.xml.rels"] = rels.replace(b"</Relationships>", (
+        b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" '
+        b'Target="media/image1.jpeg"/></Relationships>'))
     path = tmp_path / "2026-10-08_ana@example.com.docx"
     path.write_bytes(_docx_bytes(parts))
     tracemalloc.start()
