@@ -13,6 +13,7 @@ from rich.table import Table
 from insight.commands.common import db_from_context, json_option
 from insight.db import open_db
 from insight.output import emit, fail, line, plain_line
+from insight.safe_text import printable
 
 if TYPE_CHECKING:
     from insight.links import LinkReport, TransitionTheme
@@ -166,7 +167,7 @@ def brief(ctx: click.Context, segments: tuple[str, ...], all_segments: bool, fmt
             if as_json:
                 emit({"segment": one.segment, "brief": asdict(one)}, True, lambda c: None)
             else:
-                click.echo(render(one, fmt, templates), nl=False)
+                click.echo(printable(render(one, fmt, templates)), nl=False)  # customers' words: no terminal control
             return
         paths = write_briefs(db, names, fmt, out or Path("briefs"), as_of=as_of, window=window, templates=templates)
     except ValueError as exc:

@@ -132,7 +132,7 @@ def themes(ctx, source, question, window, pool, model, spacy_model, params, as_j
 
 def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: dict) -> None:
     if payload.get("warning"):
-        console.print(f"[yellow]warning:[/] {payload['warning']}")
+        console.print(line(("warning:", "yellow"), " ", plain_line(payload["warning"])))
     if not summaries:
         console.print("No feedback to theme: import some with `insight import ...` first.")
     for s in summaries:
