@@ -65,7 +65,11 @@ def from_json_ld(soup: BeautifulSoup, warnings: list[str]) -> list[FoundReview]:
         if data is None:
             continue
         names = dict(_ids_to_names(data))
-        out.extend(_walk_ld(data, None, names))
+        skipped: list[str] = []
+        out.extend(_walk_ld(data, None, names, skipped))
+        if skipped:
+            warnings.append(f"JSON-LD block {index}: {len(skipped)} review(s) with a field of the wrong type skipped "
+                            f"({skipped[0]})")
     return out
 
 
@@ -86,10 +90,10 @@ _LD_SUBJECTS = {"product", "productgroup", "organization", "localbusiness", "sto
                 "softwareapplication", "mobileapplication", "book", "service"}
 
 
-def _walk_ld(node: Any, product: str | None, names: dict[str, str]) -> Iterator[FoundReview]:
+def _walk_ld(node: Any, product: str | None, names: dict[str, str], skipped: list[str]) -> Iterator[FoundReview]:
     if isinstance(node, list):
         for item in node:
-            yield from _walk_ld(item, product, names)
+            yield from _walk_ld(item, product, names, skipped)
         return
     if not isinstance(node, dict):
         return
@@ -99,14 +103,15 @@ def _walk_ld(node: Any, product: str | None, names: dict[str, str]) -> Iterator[
     if any(t.endswith("review") for t in types):
         try:
             review = _ld_review(node, product, names)
-        except (TypeError, ValueError, AttributeError, OverflowError, OSError):
-            review = None  # a field of the wrong type: this review is left out, the page's others are read
+        except (TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
+            skipped.append(f"{type(exc).__name__}: {str(exc)[:80]}")  # the page's other reviews are still read
+            review = None
         if review is not None:
             yield review
         return
     for key, value in node.items():
         if key != "itemReviewed" and isinstance(value, (dict, list)):
-            yield from _walk_ld(value, product, names)
+            yield from _walk_ld(value, product, names, skipped)
 
 
 def _ld_review(node: dict[str, Any], product: str | None, names: dict[str, str]) -> FoundReview | None:

@@ -15,6 +15,7 @@ import io
 import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import time
@@ -70,7 +71,8 @@ def seeds() -> list[tuple[str, str, bytes]]:
         ("orders", "orders_shopify.csv", _head_lines(SAMPLE / "orders_shopify.csv", 40)),
         ("ticket", "tickets_zendesk.json", _tickets_head(SAMPLE / "tickets_zendesk.json", 6)),
         ("review", "judgeme_export.csv", _head_lines(SAMPLE / "reviews" / "judgeme_export.csv", 20)),
-        ("review", "rich-barrier-cream.html", (SAMPLE / "reviews" / "rich-barrier-cream.html").read_bytes()),
+        ("review", "rich-barrier-cream.html", (SAMPLE / "reviews" / "rich-barrier-cream.html").read_bytes()),  # microdata
+        ("review", "niacinamide-serum.html", (SAMPLE / "reviews" / "niacinamide-serum.html").read_bytes()),  # JSON-LD
     ]
     for path in interviews:
         out.append(("interview", path.name, path.read_bytes()))
@@ -209,12 +211,15 @@ def huge_field(rng: random.Random, name: str, data: bytes) -> tuple[str, bytes] 
         return name, json.dumps(value).encode("utf-8")
     text = data.decode("utf-8", errors="replace")
     if name.endswith((".html", ".htm")):
-        marker = "reviewBody"
-        at = text.find(marker)
-        if at < 0:
+        bodies = list(re.finditer(r'"reviewBody"\s*:\s*"(?:[^"\\]|\\.)*"', text))
+        if bodies:  # JSON-LD
+            body = rng.choice(bodies)
+            return name, (text[: body.start()] + '"reviewBody": ' + json.dumps(_big_text()) + text[body.end() :]).encode()
+        bodies = list(re.finditer(r'itemprop="reviewBody">', text))
+        if not bodies:
             return None
-        colon = text.index(":", at) + 1
-        return name, (text[:colon] + json.dumps(_big_text()) + "," + text[colon:]).encode("utf-8")
+        at = rng.choice(bodies).end()
+        return name, (text[:at] + _big_text() + text[at:]).encode("utf-8")
     if name.endswith((".vtt", ".srt", ".txt")):
         lines = text.split("\n")
         i = rng.randrange(len(lines) // 2, len(lines))
@@ -246,10 +251,12 @@ def wrong_json_types(rng: random.Random, name: str, data: bytes) -> tuple[str, b
         return name, json.dumps(value).encode("utf-8")
     if name.endswith(".html"):
         text = data.decode("utf-8")
-        start = text.find('<script type="application/ld+json">')
-        if start < 0:
+        opening = '<script type="application/ld+json">'
+        blocks = [m.end() for m in re.finditer(re.escape(opening), text)]
+        with_reviews = [b for b in blocks if "Review" in text[b : text.find("</script>", b)]]
+        if not blocks:
             return None
-        start += len('<script type="application/ld+json">')
+        start = rng.choice(with_reviews or blocks)
         end = text.index("</script>", start)
         try:
             value = json.loads(text[start:end])
