@@ -390,6 +390,14 @@ ODD_NAMES = [
 _odd_names = iter(())
 
 
+# Markup, an unbalanced '[/]' (a folder '[' and a file ']'), escape sequences and bytes that are not UTF-8 at once.
+HOSTILE_NAME = b"[bold]\x1b]0;t\x07\x1b[2J\xff "
+
+
+def hostile_name(rng: random.Random, name: str, data: bytes) -> tuple[str, bytes]:
+    return os.fsdecode(HOSTILE_NAME + os.fsencode(name)), data
+
+
 def odd_name(rng: random.Random, name: str, data: bytes) -> tuple[str, bytes]:
     """The same content under a file name with markup, escape sequences, invalid UTF-8 or a newline (the
     names are taken in turn, so a dozen variants use each one)."""
@@ -417,6 +425,7 @@ TEXT_MUTATIONS: dict[str, Mutation] = {
     "wrong JSON types": wrong_json_types,
     "nesting depth 10,000": deep_nesting,
     "odd file name": odd_name,
+    "hostile file name": hostile_name,
 }
 DOCX_MUTATIONS: dict[str, Mutation] = {
     "truncate": truncate,
@@ -424,10 +433,11 @@ DOCX_MUTATIONS: dict[str, Mutation] = {
     "corrupt docx": corrupt_docx,
     "bomb docx": bomb_docx,
     "odd file name": odd_name,
+    "hostile file name": hostile_name,
 }
 # Each mutation and seed is expensive in its own way; these run once per seed in every budget.
 ALWAYS = ("5 MB field", "10,000 columns", "nesting depth 10,000", "corrupt docx", "bomb docx", "UTF-16 without BOM",
-          "cp1252 byte after 64 KB", "wrong JSON types", "odd file name")
+          "cp1252 byte after 64 KB", "wrong JSON types", "odd file name", "hostile file name")
 
 
 def variants(count: int, seed: int, *, each_seed: bool = True) -> list[Variant]:

@@ -14,6 +14,7 @@ from ingest.errors import ImportFailure
 from ingest.model import ImportOptions, ImportSummary, Window
 from ingest.orders import product_names
 from ingest.parsers import FOLDER_SUFFIXES, ParseOptions, feedback_parser
+from ingest.reading import check_file_name
 from ingest.store import store_parsed
 from insight.commands.common import db_from_context, json_option, parse_mapping
 from insight.db import open_db
@@ -209,6 +210,7 @@ def import_orders_command(ctx, files, fmt, mapping, strict, as_json):
     failures: list[dict[str, str]] = []
     for path in expand_files(files):
         try:
+            check_file_name(path)  # a name that is not UTF-8 cannot be stored: refused, not a traceback
             with progress_bar(f"orders: {path.name}", None, quiet=as_json) as update:
                 summaries.append(
                     import_orders(db, path, fmt=fmt, mapping=column_map, strict=strict, progress=update)
