@@ -72,7 +72,9 @@ def parse_interview(
     """Parse one transcript into a ParsedFile with a single interview document."""
     transcript = read_transcript(path, fmt)
     turns = merge_turns(transcript.cues)
-    roles = assign_roles(path, turns, interviewer or transcript.header.get("interviewer"))
+    unnamed = all(cue.speaker is None for cue in transcript.cues)
+    given = interviewer or transcript.header.get("interviewer")
+    roles = assign_roles(path, turns, None if unnamed else given)
     ident, day = customer_key(path, customer, transcript.header)
     created_at = parse_datetime(day) if day else None
     units = _units(turns, roles, nlp)
@@ -97,9 +99,10 @@ def parse_interview(
     )
     details: dict[str, object] = {"interviewer": roles.detail, "turns": len(turns),
                                   "passages": sum(1 for u in units if u.role != "interviewer")}
-    if all(cue.speaker is None for cue in transcript.cues):
+    if unnamed:
         details["speakers"] = ("the transcript names no speakers: one unknown speaker, all text taken as the "
-                               "customer's (write 'Name: text' lines, or VTT voice tags, to tell the interviewer apart)")
+                               "customer's (write 'Name: text' lines, or VTT voice tags, to tell the interviewer apart)"
+                               + (f"; --interviewer {given!r} not applied" if given else ""))
     if transcript.notes:
         details["encoding"] = "; ".join(transcript.notes)
     if ident is None:

@@ -278,6 +278,8 @@ def test_timestamp_only_transcripts_are_one_unknown_speaker(nlp, name):
     assert "names no speakers" in parsed.details["speakers"]
     assert doc.units[0].started_at == "00:00:00.000"
     assert any("shipping" in u.text or "dropper" in u.text for u in doc.units)
+    given = parse(INTERVIEWS / name, nlp, customer="kai@example.com", interviewer="Priya Shah")  # a folder's option
+    assert doc_of(given).units == doc.units and "--interviewer 'Priya Shah' not applied" in given.details["speakers"]
 
 
 def test_one_bad_byte_keeps_a_utf8_transcript_utf8(nlp, tmp_path):
