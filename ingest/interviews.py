@@ -8,7 +8,8 @@ Conventions (for the README):
 - External id: `interview:<date>_<customer key>` when both are known, so a corrected transcript of the
   same interview (even in another format) updates it in place; else a hash of the transcript's turns, so
   re-importing the same file is a duplicate.
-- Consecutive cues of one speaker are one turn. The interviewer is `--interviewer NAME[,NAME]` (a full
+- Consecutive cues of one speaker are one turn; a cue without a speaker name continues the speaker before
+  it (Zoom names only a turn's first cue). A transcript with no names at all is one unknown speaker. The interviewer is `--interviewer NAME[,NAME]` (a full
   name or a unique first name), else the speaker with the most question-like turns (ending in '?' or
   opening with what/why/how/do you/…); ties go to the speaker who spoke first. With three or more
   speakers, another speaker whose turns are mostly questions (2+) is a co-interviewer. A one-speaker
@@ -32,6 +33,7 @@ from spacy.language import Language
 
 from ingest.dates import parse_datetime
 from ingest.errors import ImportFailure
+from ingest.limits import MAX_FIELD_CHARS
 from ingest.model import DocumentDraft, ParsedFile, UnitDraft
 from ingest.transcript_formats import Cue, read_transcript
 from insight.identity import Identifier, identifier, normalise_email, parse_customer_ref
@@ -70,7 +72,9 @@ def parse_interview(
     """Parse one transcript into a ParsedFile with a single interview document."""
     transcript = read_transcript(path, fmt)
     turns = merge_turns(transcript.cues)
-    roles = assign_roles(path, turns, interviewer or transcript.header.get("interviewer"))
+    unnamed = all(cue.speaker is None for cue in transcript.cues)
+    given = interviewer or transcript.header.get("interviewer")
+    roles = assign_roles(path, turns, None if unnamed else given)
     ident, day = customer_key(path, customer, transcript.header)
     created_at = parse_datetime(day) if day else None
     units = _units(turns, roles, nlp)
@@ -95,6 +99,12 @@ def parse_interview(
     )
     details: dict[str, object] = {"interviewer": roles.detail, "turns": len(turns),
                                   "passages": sum(1 for u in units if u.role != "interviewer")}
+    if unnamed:
+        details["speakers"] = ("the transcript names no speakers: one unknown speaker, all text taken as the "
+                               "customer's (write 'Name: text' lines, or VTT voice tags, to tell the interviewer apart)"
+                               + (f"; --interviewer {given!r} not applied" if given else ""))
+    if transcript.notes:
+        details["encoding"] = "; ".join(transcript.notes)
     if ident is None:
         details["note"] = ("no customer key: pass --customer, add a 'customer:' header line, or name the file "
                            "YYYY-MM-DD_<email>.<ext>")
@@ -106,7 +116,7 @@ def merge_turns(cues: list[Cue]) -> list[Turn]:
     """Consecutive cues of the same speaker become one turn; cue timings are kept for its passages."""
     turns: list[Turn] = []
     for cue in cues:
-        speaker = cue.speaker or "Speaker"
+        speaker = cue.speaker or (turns[-1].speaker if turns else "Speaker")
         text = " ".join(cue.text.split())
         if turns and turns[-1].speaker == speaker:
             turn = turns[-1]
@@ -216,8 +226,9 @@ def _units(turns: list[Turn], roles: Roles, nlp: Language) -> list[UnitDraft]:
     for index, turn in enumerate(turns):
         label = roles.labels[turn.speaker]
         if turn.speaker in roles.interviewers:
-            units.append(UnitDraft(text=turn.text, kind="turn", speaker=label, role="interviewer", analyse=False,
-                                   turn=index, started_at=turn.start, ended_at=turn.end))
+            for begin, text in _pieces(turn.text, MAX_FIELD_CHARS):  # a very long turn: several units
+                units.append(UnitDraft(text=text, kind="turn", speaker=label, role="interviewer", analyse=False,
+                                       turn=index, started_at=_time_at(turn, begin, start=True), ended_at=turn.end))
             continue
         for begin, end, text in passages[index]:
             units.append(UnitDraft(
@@ -240,13 +251,33 @@ def split_passages(texts: list[str], nlp: Language) -> list[list[tuple[int, int,
     """Each text as passages (start char, end char, text): whole sentences, up to 3 or 60 words each."""
     keep = {"tok2vec", "parser", "senter", "sentencizer"}
     disable = [name for name in nlp.pipe_names if name not in keep]
-    out: list[list[tuple[int, int, str]]] = []
-    for text, doc in zip(texts, nlp.pipe(texts, batch_size=64, disable=disable), strict=True):
+    # spaCy refuses texts over nlp.max_length (E088) and needs ~1 GB per 100,000 characters: long turns go
+    # through it in pieces cut at whitespace.
+    pieces = [(i, begin, piece) for i, text in enumerate(texts) for begin, piece in _pieces(text, MAX_FIELD_CHARS)]
+    sentences: list[list[tuple[int, int]]] = [[] for _ in texts]
+    docs = nlp.pipe([piece for _, _, piece in pieces], batch_size=64, disable=disable)
+    for (i, begin, piece), doc in zip(pieces, docs, strict=True):
         if doc.has_annotation("SENT_START"):
-            sentences = [(s.start_char, s.end_char) for s in doc.sents if s.text.strip()]
+            found = [(s.start_char, s.end_char) for s in doc.sents if s.text.strip()]
         else:
-            sentences = [(m.start(), m.end()) for m in re.finditer(r"[^.!?]+(?:[.!?]+|$)", text) if m.group().strip()]
-        out.append(_group(text, sentences))
+            found = [(m.start(), m.end()) for m in re.finditer(r"[^.!?]+(?:[.!?]+|$)", piece) if m.group().strip()]
+        sentences[i].extend((begin + a, begin + b) for a, b in found)
+    return [_group(text, found) for text, found in zip(texts, sentences, strict=True)]
+
+
+def _pieces(text: str, size: int) -> list[tuple[int, str]]:
+    """`text` as (offset, piece) of at most `size` characters, cut at whitespace where there is some."""
+    if len(text) <= size:
+        return [(0, text)]
+    out: list[tuple[int, str]] = []
+    begin = 0
+    while begin < len(text):
+        end = min(begin + size, len(text))
+        if end < len(text):
+            space = text.rfind(" ", begin + size // 2, end)
+            end = space + 1 if space > 0 else end
+        out.append((begin, text[begin:end]))
+        begin = end
     return out
 
 

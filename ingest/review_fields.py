@@ -30,6 +30,7 @@ class FoundReview:
         return self.body or self.title or ""
 
 
+_LATEST_EPOCH = 4_102_444_800  # 2100-01-01: later epoch seconds are not a review's date
 _NUMBER = re.compile(r"(\d+(?:[.,]\d+)?)")
 _SHORT_YEAR = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2})")
 _OUT_OF = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:out of|of|/)\s*(\d+(?:[.,]\d+)?)", re.I)
@@ -79,7 +80,9 @@ def review_date(value: object, *, dayfirst: bool = False) -> str | None:
         return None
     if isinstance(value, (int, float)):
         seconds = value / 1000 if value > 10_000_000_000 else value
-        return datetime.fromtimestamp(seconds, tz=UTC).isoformat() if seconds > 0 else None
+        return datetime.fromtimestamp(seconds, tz=UTC).isoformat() if 0 < seconds < _LATEST_EPOCH else None
+    if not isinstance(value, str) or len(value) > 100:
+        return None  # a list, an object, or pages of text: not a date
     text = str(value).strip()
     if re.fullmatch(r"\d{10}(\d{3})?", text):
         return review_date(int(text))

@@ -11,6 +11,8 @@ from typing import Any
 from bs4 import BeautifulSoup, Tag
 
 from ingest.email_clean import element_text, fragment_text
+from ingest.limits import MAX_FILE_BYTES
+from ingest.reading import JsonTooDeep, load_json_limited
 from ingest.review_fields import FoundReview, normalise_rating, review_date
 
 
@@ -19,12 +21,21 @@ def _load_json(raw: str, what: str, warnings: list[str]) -> Any:
     raw = re.sub(r"^\s*(//\s*)?<!\[CDATA\[|(//\s*)?\]\]>\s*$", "", raw).strip()
     if not raw:
         return None
+    if len(raw) > MAX_FILE_BYTES // 4:
+        warnings.append(f"{what} has {len(raw):,} characters; skipped")
+        return None
     try:
-        return json.loads(raw, strict=False)
+        return load_json_limited(raw, strict=False)
+    except JsonTooDeep as exc:
+        warnings.append(f"{what}: {exc}; skipped")
+        return None
     except json.JSONDecodeError:
         pass
     try:  # trailing commas are the common hand-written mistake
-        return json.loads(re.sub(r",\s*([}\]])", r"\1", raw), strict=False)
+        return load_json_limited(re.sub(r",\s*([}\]])", r"\1", raw), strict=False)
+    except JsonTooDeep as exc:
+        warnings.append(f"{what}: {exc}; skipped")
+        return None
     except json.JSONDecodeError as exc:
         warnings.append(f"{what} is not valid JSON (line {exc.lineno}, column {exc.colno}); skipped")
         return None
@@ -54,7 +65,11 @@ def from_json_ld(soup: BeautifulSoup, warnings: list[str]) -> list[FoundReview]:
         if data is None:
             continue
         names = dict(_ids_to_names(data))
-        out.extend(_walk_ld(data, None, names))
+        skipped: list[str] = []
+        out.extend(_walk_ld(data, None, names, skipped))
+        if skipped:
+            warnings.append(f"JSON-LD block {index}: {len(skipped)} review(s) with a field of the wrong type skipped "
+                            f"({skipped[0]})")
     return out
 
 
@@ -75,10 +90,10 @@ _LD_SUBJECTS = {"product", "productgroup", "organization", "localbusiness", "sto
                 "softwareapplication", "mobileapplication", "book", "service"}
 
 
-def _walk_ld(node: Any, product: str | None, names: dict[str, str]) -> Iterator[FoundReview]:
+def _walk_ld(node: Any, product: str | None, names: dict[str, str], skipped: list[str]) -> Iterator[FoundReview]:
     if isinstance(node, list):
         for item in node:
-            yield from _walk_ld(item, product, names)
+            yield from _walk_ld(item, product, names, skipped)
         return
     if not isinstance(node, dict):
         return
@@ -86,13 +101,17 @@ def _walk_ld(node: Any, product: str | None, names: dict[str, str]) -> Iterator[
     if types & _LD_SUBJECTS and _name(node.get("name")):
         product = _name(node.get("name"))
     if any(t.endswith("review") for t in types):
-        review = _ld_review(node, product, names)
+        try:
+            review = _ld_review(node, product, names)
+        except (TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
+            skipped.append(f"{type(exc).__name__}: {str(exc)[:80]}")  # the page's other reviews are still read
+            review = None
         if review is not None:
             yield review
         return
     for key, value in node.items():
         if key != "itemReviewed" and isinstance(value, (dict, list)):
-            yield from _walk_ld(value, product, names)
+            yield from _walk_ld(value, product, names, skipped)
 
 
 def _ld_review(node: dict[str, Any], product: str | None, names: dict[str, str]) -> FoundReview | None:
@@ -118,7 +137,7 @@ def _ld_review(node: dict[str, Any], product: str | None, names: dict[str, str])
         author=_name(author),
         date=review_date(node.get("datePublished") or node.get("dateCreated")),
         product=_name(reviewed) or product,
-        email=author.get("email") if isinstance(author, dict) else None,
+        email=author.get("email") if isinstance(author, dict) and isinstance(author.get("email"), str) else None,
         review_id=str(node["@id"]) if isinstance(node.get("@id"), str) else None,
     )
 

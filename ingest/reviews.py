@@ -15,8 +15,9 @@ from pathlib import Path
 
 from ingest.dates import guess_dayfirst
 from ingest.errors import ImportFailure, Rejected
+from ingest.limits import MAX_FIELD_CHARS
 from ingest.model import DocumentDraft, ParsedFile, UnitDraft
-from ingest.reading import CsvTable, decode_text, read_bytes, read_csv
+from ingest.reading import CsvTable, decode, long_cell, read_bytes, read_csv
 from ingest.review_extractors import LOOKED_FOR, FoundReview, extract_reviews, norm_key, parse_html
 from ingest.review_fields import normalise_rating, rating_from_text, review_date
 from insight.identity import Identifier, identifier
@@ -31,10 +32,15 @@ def parse_reviews(path: Path, *, fmt: str | None = None) -> ParsedFile:
     path = Path(path)
     if fmt is not None and fmt not in HTML_FORMATS + CSV_FORMATS:
         raise ImportFailure(path, f"unknown review format {fmt!r}", expected=", ".join(HTML_FORMATS + CSV_FORMATS))
-    text = decode_text(path, read_bytes(path))
+    decoded = decode(path, read_bytes(path))
+    text = decoded.text
     if fmt in CSV_FORMATS or (fmt is None and _is_csv(path, text)):
-        return parse_review_csv(path, text, fmt=None if fmt == "csv" else fmt)
-    return parse_review_page(path, text)
+        parsed = parse_review_csv(path, text, fmt=None if fmt == "csv" else fmt)
+    else:
+        parsed = parse_review_page(path, text)
+    if decoded.note:
+        parsed.details["encoding"] = decoded.note
+    return parsed
 
 
 def _is_csv(path: Path, text: str) -> bool:
@@ -76,16 +82,24 @@ def parse_review_page(path: Path, text: str) -> ParsedFile:
         if second.reviews:
             page = second
             page.warnings.append("the HTML is malformed; read with the lenient html.parser")
-    docs = [_document(r, f"review {i} on {path.name}") for i, r in enumerate(page.reviews, 1)]
+    docs: list[DocumentDraft] = []
+    rejected: list[Rejected] = []
+    for i, review in enumerate(page.reviews, 1):
+        record = f"review {i} on {path.name}"
+        longest = max(len(review.body or ""), len(review.title or ""))
+        if longest > MAX_FIELD_CHARS:
+            rejected.append(Rejected(record, f"the review has {longest:,} characters, over the limit of {MAX_FIELD_CHARS:,}"))
+        else:
+            docs.append(_document(review, record))
     details: dict[str, object] = {"extractors": page.found_by}
     if page.product:
         details["product"] = page.product
     if page.warnings:
         details["warnings"] = page.warnings
-    if not docs:
+    if not docs and not rejected:
         details["note"] = f"no reviews found; looked for {LOOKED_FOR}"
     fmt = "+".join(page.found_by) if page.found_by else "html"
-    return ParsedFile(str(path), "review", fmt, docs, [], rows_read=sum(page.found_by.values()), details=details)
+    return ParsedFile(str(path), "review", fmt, docs, rejected, rows_read=sum(page.found_by.values()), details=details)
 
 
 # --- documents -----------------------------------------------------------------------------------------------
@@ -178,6 +192,26 @@ def _columns(path: Path, header: list[str]) -> ReviewColumns:
     return ReviewColumns(positions)
 
 
+# Columns that say a CSV is another kind of export (help-desk tickets, orders), not reviews: a Freshdesk
+# ticket export has 'Subject' and 'Description', which would otherwise read as review title and text.
+OTHER_EXPORTS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("a help-desk ticket export", ("ticket id",), "insight import ticket"),
+    ("a help-desk ticket export", ("requester email",), "insight import ticket"),
+    ("a help-desk ticket export", ("status", "priority", "subject"), "insight import ticket"),
+    ("an orders export", ("financial status",), "insight import orders"),
+    ("an orders export", ("lineitem name",), "insight import orders"),
+)
+
+
+def _refuse_other_exports(path: Path, header: list[str]) -> None:
+    names = {_norm_header(h) for h in header}
+    for what, columns, command in OTHER_EXPORTS:
+        if all(c in names for c in columns):
+            shown = ", ".join(h for h in header if _norm_header(h) in columns)
+            raise ImportFailure(path, f"this looks like {what} (columns {shown}), not reviews", record="line 1",
+                                expected=f"a review export; import this one with `{command}`")
+
+
 def _detect_csv_format(header: list[str]) -> str:
     names = {_norm_header(h) for h in header}
     for fmt, signature in CSV_SIGNATURES.items():
@@ -201,14 +235,20 @@ def _truthy(value: str | None) -> bool | None:
 
 
 def parse_review_csv(path: Path, text: str, *, fmt: str | None = None) -> ParsedFile:
-    table: CsvTable = read_csv(path, text)
+    table: CsvTable = read_csv(path, text, long_cells="keep")
     header, rows = table.rows[0], table.rows[1:]
+    _refuse_other_exports(path, header)
     columns = _columns(path, header)
     docs: list[DocumentDraft] = []
     rejected: list[Rejected] = []
     dayfirst = guess_dayfirst(columns.get(row, "date") or "" for row in rows)
     for offset, row in enumerate(rows, 1):
         record = table.record(offset)
+        if (long := long_cell(row)) is not None:
+            name = header[long] if long < len(header) else f"column {long + 1}"
+            rejected.append(Rejected(record, f"the cell in column {name!r} has {len(row[long]):,} characters, "
+                                             f"over the limit of {MAX_FIELD_CHARS:,}"))
+            continue
         body = columns.get(row, "body") or ""
         title = columns.get(row, "title")
         if not body and not title:

@@ -1,6 +1,6 @@
 """Help-desk exports read into one neutral shape: a ticket with its messages, each tagged with who wrote it.
 
-One reader per tool (Zendesk JSON and CSV, Freshdesk CSV, Gorgias, Help Scout, Intercom, a mapped CSV).
+One reader per tool (Zendesk JSON and CSV, Freshdesk JSON and CSV, Gorgias, Help Scout, Intercom, a mapped CSV).
 Readers decide roles (customer / agent / system) and visibility from each tool's own fields; cleaning
 the text and building documents happens in `ingest.tickets`.
 """
@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ingest import fields
 from ingest.dates import guess_dayfirst, parse_datetime
 from ingest.errors import ImportFailure, Rejected
-from ingest.reading import CsvTable, header_index
+from ingest.fields import FieldError
+from ingest.limits import MAX_FIELD_CHARS, MAX_MARKUP_CHARS
+from ingest.reading import CsvTable, header_index, long_cell
 
 
 @dataclass
@@ -43,13 +45,20 @@ class Ticket:
 Records = tuple[list[Ticket], list[Rejected]]
 
 
-def when(value: Any, *, dayfirst: bool = False) -> str | None:
-    """ISO 8601 from ISO strings, '2026-10-03 14:22:10', or epoch seconds (Intercom)."""
-    if value is None or value == "" or isinstance(value, bool):
+def when(value: Any, *, dayfirst: bool = False, name: str = "date") -> str | None:
+    """ISO 8601 from ISO strings, '2026-10-03 14:22:10', or epoch seconds (Intercom); a wrong type or an
+    impossible epoch is a FieldError."""
+    if value is None or value == "":
         return None
-    if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"\d{9,10}", value.strip())):
-        return datetime.fromtimestamp(int(value), tz=UTC).isoformat()
-    return parse_datetime(str(value), dayfirst=dayfirst)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise FieldError(f"{name} is {fields.kind_of(value)}, expected a date")
+    if isinstance(value, (int, float)):
+        return fields.epoch(value, name)
+    if re.fullmatch(r"\d{9,10}", value.strip()):
+        return fields.epoch(int(value), name)
+    if len(value) > 100:
+        raise FieldError(f"{name} has {len(value):,} characters, expected a date")
+    return parse_datetime(value, dayfirst=dayfirst)
 
 
 def _get(node: Any, *path: str) -> Any:
@@ -68,17 +77,19 @@ def _tags(value: Any, split: str | None = None) -> list[str]:
         parts = re.split(split, value) if split else re.split(r"[,\s]+", value)
         return [p.strip() for p in parts if p.strip()]
     out = []
-    for item in value or []:
+    for item in fields.items(value, "tags"):
         name = item.get("name") or item.get("tag") if isinstance(item, dict) else item
         if name:
-            out.append(str(name))
-    return out
+            out.append(fields.scalar(name, "tags") or "")
+    return [t for t in out if t]
 
 
-def _id(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+def _id(value: Any, name: str = "id") -> str | None:
+    return fields.scalar(value, name)
+
+
+def _email(value: Any, name: str = "email") -> str | None:
+    return fields.text(value, name, limit=320)
 
 
 def _list_of(data: Any, *keys: str) -> list[Any] | None:
@@ -101,24 +112,39 @@ def _require_list(path: Path, data: Any, fmt: str, *keys: str) -> list[dict[str,
     return items
 
 
+# A record whose data does not fit what the reader expects (a number where a list belongs) is rejected with
+# the error's message; FieldError names the field, the others are the rarer shapes no check foresaw.
+_RECORD_ERRORS = (FieldError, TypeError, ValueError, AttributeError, KeyError, OverflowError, OSError)
+
+
 def _checked(path: Path, items: list[Any], label: str, build: Callable[[dict[str, Any], str], Ticket | None]) -> Records:
     tickets: list[Ticket] = []
     rejected: list[Rejected] = []
     for i, item in enumerate(items, 1):
         record = f"record {i}"
         if not isinstance(item, dict):
-            rejected.append(Rejected(f"{label} {record}", "not a JSON object"))
+            rejected.append(Rejected(f"{label} {record}", f"{fields.kind_of(item)}, not a JSON object"))
             continue
-        if item.get("__line__"):
+        if isinstance(item.get("__line__"), int):
             record = f"line {item['__line__']}"
-        ticket_id = _id(item.get("id"))
-        if ticket_id is None:
-            rejected.append(Rejected(f"{label} {record}", "no id"))
+        try:
+            ticket_id = _id(item.get("id"))
+            if ticket_id is None:
+                rejected.append(Rejected(f"{label} {record}", "no id"))
+                continue
+            ticket = build(item, f"{label} {ticket_id} ({record})")
+        except _RECORD_ERRORS as exc:
+            reason = str(exc) if isinstance(exc, FieldError) else f"unexpected data ({type(exc).__name__}: {exc})"
+            rejected.append(Rejected(f"{label} {record}", reason[:300]))
             continue
-        ticket = build(item, f"{label} {ticket_id} ({record})")
         if ticket is not None:
             tickets.append(ticket)
     return tickets, rejected
+
+
+def _body(value: Any, name: str) -> str:
+    """A message body: text, up to MAX_MARKUP_CHARS before HTML is stripped."""
+    return fields.text(value, name, limit=MAX_MARKUP_CHARS) or ""
 
 
 # --- Zendesk ------------------------------------------------------------------------------------------------
@@ -126,7 +152,8 @@ def _checked(path: Path, items: list[Any], label: str, build: Callable[[dict[str
 
 def read_zendesk_json(path: Path, data: Any) -> Records:
     """API pages ({"tickets", "users"}), one ticket ({"ticket", "comments"}) or the NDJSON full export."""
-    users = {_id(u.get("id")): u for u in (_get(data, "users") or []) if isinstance(u, dict)}
+    users = {_id(u.get("id"), "users.id"): u for u in (_list_of(_get(data, "users")) or []) if isinstance(u, dict)
+             and not isinstance(u.get("id"), (dict, list, bool))}
     if isinstance(data, dict) and isinstance(data.get("ticket"), dict):
         ticket = dict(data["ticket"])
         ticket.setdefault("comments", data.get("comments") or [])
@@ -135,37 +162,101 @@ def read_zendesk_json(path: Path, data: Any) -> Records:
         items = _require_list(path, data, "Zendesk ticket", "tickets", "results")
 
     def build(t: dict[str, Any], record: str) -> Ticket:
-        requester_id = _id(t.get("requester_id"))
-        requester = users.get(requester_id) or t.get("requester") or {}
-        email = requester.get("email") if isinstance(requester, dict) else None
+        requester_id = _id(t.get("requester_id"), "requester_id")
+        requester = users.get(requester_id) or fields.obj(t.get("requester"), "requester")
+        email = _email(requester.get("email"))
         if not email and _get(t, "via", "channel") == "email":
-            email = _get(t, "via", "source", "from", "address")
+            email = _email(_get(t, "via", "source", "from", "address"), "via.source.from.address")
         messages = []
-        for c in t.get("comments") or []:
-            author_id = _id(c.get("author_id"))
+        for c in fields.objects(t.get("comments"), "comments"):
+            author_id = _id(c.get("author_id"), "comments.author_id")
             author = users.get(author_id) or {}
             is_customer = author_id == requester_id or author.get("role") == "end-user"
-            html_body = c.get("html_body")
-            plain = c.get("plain_body") or c.get("body")
+            html_body = _body(c.get("html_body"), "comments.html_body")
+            plain = _body(c.get("plain_body"), "comments.plain_body") or _body(c.get("body"), "comments.body")
             messages.append(Message(
                 body=plain or html_body or "", role="customer" if is_customer else "agent",
                 is_html=None if plain else True, public=c.get("public", True) is not False,
-                created_at=when(c.get("created_at")),
+                created_at=when(c.get("created_at"), name="comments.created_at"),
             ))
-        if not messages and t.get("description"):
-            messages.append(Message(t["description"], "customer", created_at=when(t.get("created_at"))))
-        satisfaction = _get(t, "satisfaction_rating", "score")
+        description = _body(t.get("description"), "description")
+        if not messages and description:
+            messages.append(Message(description, "customer", created_at=when(t.get("created_at"), name="created_at")))
+        satisfaction = fields.scalar(_get(t, "satisfaction_rating", "score"), "satisfaction_rating.score")
         return Ticket(
-            id=str(t["id"]), record=record, subject=t.get("subject") or t.get("raw_subject"),
-            created_at=when(t.get("created_at")), email=email,
-            customer_id=_id(requester.get("external_id")) if isinstance(requester, dict) else None,
+            id=_id(t["id"]) or "", record=record,
+            subject=fields.text(t.get("subject"), "subject") or fields.text(t.get("raw_subject"), "raw_subject"),
+            created_at=when(t.get("created_at"), name="created_at"), email=email,
+            customer_id=_id(requester.get("external_id"), "requester.external_id"),
             messages=messages,
             metadata={
-                "status": t.get("status"), "priority": t.get("priority"), "type": t.get("type"),
-                "tags": _tags(t.get("tags")), "channel": _get(t, "via", "channel"),
-                "updated_at": when(t.get("updated_at")), "solved_at": when(t.get("solved_at")),
+                "status": fields.scalar(t.get("status"), "status"), "priority": fields.scalar(t.get("priority"), "priority"),
+                "type": fields.scalar(t.get("type"), "type"),
+                "tags": _tags(t.get("tags")), "channel": fields.scalar(_get(t, "via", "channel"), "via.channel"),
+                "updated_at": when(t.get("updated_at"), name="updated_at"),
+                "solved_at": when(t.get("solved_at"), name="solved_at"),
                 "satisfaction": satisfaction if satisfaction not in (None, "unoffered") else None,
                 "requester_id": requester_id,
+            },
+        )
+
+    return _checked(path, items, "ticket", build)
+
+
+# --- Freshdesk ----------------------------------------------------------------------------------------------
+
+# Freshdesk API v2 codes (developers.freshdesk.com/api/#tickets).
+FRESHDESK_STATUS = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
+FRESHDESK_PRIORITY = {1: "low", 2: "medium", 3: "high", 4: "urgent"}
+FRESHDESK_SOURCE = {1: "email", 2: "portal", 3: "phone", 4: "forum", 5: "twitter", 6: "facebook", 7: "chat",
+                    8: "mobihelp", 9: "feedback widget", 10: "outbound email"}
+
+
+def _code(value: Any, names: dict[int, str], name: str) -> str | None:
+    """A Freshdesk number code as its name ('2' -> 'open'); an unknown code stays as given (custom statuses)."""
+    code = fields.scalar(value, name)
+    if code is None:
+        return None
+    return names.get(int(code), code) if code.isdigit() else code
+
+
+def read_freshdesk_json(path: Path, data: Any) -> Records:
+    """The Freshdesk API: a list of tickets (GET /api/v2/tickets), or one ticket with its conversations
+    (?include=conversations,requester). Customer messages are the description and incoming conversations;
+    private ones are notes."""
+    items = _require_list(path, data, "Freshdesk ticket", "tickets", "results")
+
+    def build(t: dict[str, Any], record: str) -> Ticket:
+        requester_id = _id(t.get("requester_id"), "requester_id")
+        requester = fields.obj(t.get("requester"), "requester")
+        created = when(t.get("created_at"), name="created_at")
+        description = fields.text(t.get("description_text"), "description_text")
+        html = _body(t.get("description"), "description")
+        messages = []
+        if description or html:
+            messages.append(Message(description or html, "customer", is_html=None if description else True,
+                                    created_at=created))
+        email = _email(requester.get("email"), "requester.email") or _email(t.get("email"))
+        for c in fields.objects(t.get("conversations"), "conversations"):
+            plain = fields.text(c.get("body_text"), "conversations.body_text")
+            body = plain or _body(c.get("body"), "conversations.body")
+            by_customer = c.get("incoming") is True or (
+                requester_id is not None and _id(c.get("user_id"), "conversations.user_id") == requester_id)
+            if by_customer and not email:
+                email = _email(c.get("from_email"), "conversations.from_email")
+            messages.append(Message(
+                body=body, role="customer" if by_customer else "agent", is_html=None if plain else True,
+                public=c.get("private") is not True, created_at=when(c.get("created_at"), name="conversations.created_at"),
+            ))
+        return Ticket(
+            id=_id(t["id"]) or "", record=record, subject=fields.text(t.get("subject"), "subject"),
+            created_at=created, email=email, messages=messages,
+            metadata={
+                "status": _code(t.get("status"), FRESHDESK_STATUS, "status"),
+                "priority": _code(t.get("priority"), FRESHDESK_PRIORITY, "priority"),
+                "channel": _code(t.get("source"), FRESHDESK_SOURCE, "source"),
+                "type": fields.scalar(t.get("type"), "type"), "tags": _tags(t.get("tags")),
+                "updated_at": when(t.get("updated_at"), name="updated_at"), "requester_id": requester_id,
             },
         )
 
@@ -179,27 +270,30 @@ def read_gorgias(path: Path, data: Any) -> Records:
     items = _require_list(path, data, "Gorgias ticket", "data", "tickets")
 
     def build(t: dict[str, Any], record: str) -> Ticket:
-        customer = t.get("customer") or {}
-        messages = [
-            Message(
-                body=m.get("body_text") or m.get("stripped_text") or m.get("body_html") or "",
-                role="agent" if m.get("from_agent") else "customer",
-                is_html=None if (m.get("body_text") or m.get("stripped_text")) else True,
+        customer = fields.obj(t.get("customer"), "customer")
+        raw = fields.objects(t.get("messages"), "messages")
+        messages = []
+        for m in raw:
+            plain = fields.text(m.get("body_text"), "messages.body_text") or fields.text(
+                m.get("stripped_text"), "messages.stripped_text")
+            messages.append(Message(
+                body=plain or _body(m.get("body_html"), "messages.body_html"),
+                role="agent" if m.get("from_agent") else "customer", is_html=None if plain else True,
                 public=m.get("public", True) is not False and m.get("channel") != "internal-note",
-                created_at=when(m.get("created_datetime") or m.get("sent_datetime")),
-            )
-            for m in t.get("messages") or []
-            if isinstance(m, dict)
-        ]
+                created_at=when(m.get("created_datetime") or m.get("sent_datetime"), name="messages.created_datetime"),
+            ))
         return Ticket(
-            id=str(t["id"]), record=record, subject=t.get("subject"), created_at=when(t.get("created_datetime")),
-            email=customer.get("email") or next(
-                (_get(m, "sender", "email") for m in t.get("messages") or [] if not _get(m, "from_agent")), None),
-            customer_id=_id(customer.get("external_id")), messages=messages,
+            id=_id(t["id"]) or "", record=record, subject=fields.text(t.get("subject"), "subject"),
+            created_at=when(t.get("created_datetime"), name="created_datetime"),
+            email=_email(customer.get("email"), "customer.email") or next(
+                (_email(_get(m, "sender", "email"), "messages.sender.email") for m in raw if not _get(m, "from_agent")),
+                None),
+            customer_id=_id(customer.get("external_id"), "customer.external_id"), messages=messages,
             metadata={
-                "status": t.get("status"), "priority": t.get("priority"), "channel": t.get("channel"),
-                "tags": _tags(t.get("tags")), "solved_at": when(t.get("closed_datetime")),
-                "updated_at": when(t.get("updated_datetime")),
+                "status": fields.scalar(t.get("status"), "status"), "priority": fields.scalar(t.get("priority"), "priority"),
+                "channel": fields.scalar(t.get("channel"), "channel"),
+                "tags": _tags(t.get("tags")), "solved_at": when(t.get("closed_datetime"), name="closed_datetime"),
+                "updated_at": when(t.get("updated_datetime"), name="updated_datetime"),
             },
         )
 
@@ -216,9 +310,9 @@ def read_helpscout(path: Path, data: Any) -> Records:
     items = _require_list(path, data, "Help Scout conversation", "_embedded.conversations", "conversations")
 
     def build(c: dict[str, Any], record: str) -> Ticket:
-        customer = c.get("primaryCustomer") or c.get("customer") or {}
+        customer = fields.obj(c.get("primaryCustomer") or c.get("customer"), "primaryCustomer")
         messages = []
-        for th in _get(c, "_embedded", "threads") or c.get("threads") or []:
+        for th in fields.objects(_get(c, "_embedded", "threads") or c.get("threads"), "threads"):
             kind = str(th.get("type", "")).lower()
             by = str(_get(th, "createdBy", "type") or "").lower()
             if kind == "customer" or (kind in _HELPSCOUT_EITHER and by == "customer"):
@@ -228,17 +322,19 @@ def read_helpscout(path: Path, data: Any) -> Records:
             else:  # note, lineitem (status changes), forwards: not part of the conversation
                 continue
             messages.append(Message(
-                body=th.get("body") or th.get("text") or "", role=role, is_html=True,
-                public=kind != "note" and th.get("state", "published") in ("published", None),
-                created_at=when(th.get("createdAt")),
+                body=_body(th.get("body"), "threads.body") or _body(th.get("text"), "threads.text"), role=role,
+                is_html=True, public=kind != "note" and th.get("state", "published") in ("published", None),
+                created_at=when(th.get("createdAt"), name="threads.createdAt"),
             ))
         return Ticket(
-            id=str(c["id"]), record=record, subject=c.get("subject"), created_at=when(c.get("createdAt")),
-            email=customer.get("email"), messages=messages,
+            id=_id(c["id"]) or "", record=record, subject=fields.text(c.get("subject"), "subject"),
+            created_at=when(c.get("createdAt"), name="createdAt"),
+            email=_email(customer.get("email"), "primaryCustomer.email"), messages=messages,
             metadata={
-                "status": c.get("status"), "channel": c.get("type") or _get(c, "source", "type"),
-                "tags": _tags(c.get("tags")), "solved_at": when(c.get("closedAt")),
-                "number": c.get("number"),
+                "status": fields.scalar(c.get("status"), "status"),
+                "channel": fields.scalar(c.get("type") or _get(c, "source", "type"), "type"),
+                "tags": _tags(c.get("tags")), "solved_at": when(c.get("closedAt"), name="closedAt"),
+                "number": fields.scalar(c.get("number"), "number"),
             },
         )
 
@@ -259,32 +355,36 @@ def read_intercom(path: Path, data: Any) -> Records:
         return "customer" if kind in _INTERCOM_CUSTOMER else "agent" if kind == "admin" else "system"
 
     def build(c: dict[str, Any], record: str) -> Ticket:
-        source = c.get("source") or {}
+        source = fields.obj(c.get("source"), "source")
         messages = []
-        if source.get("body"):
-            messages.append(Message(source["body"], role_of(source.get("author")), True,
-                                    created_at=when(c.get("created_at"))))
-        parts = _get(c, "conversation_parts", "conversation_parts") or []
+        first = _body(source.get("body"), "source.body")
+        if first:
+            messages.append(Message(first, role_of(source.get("author")), True,
+                                    created_at=when(c.get("created_at"), name="created_at")))
+        parts = fields.items(_get(c, "conversation_parts", "conversation_parts"), "conversation_parts")
         for part in parts:
             if not isinstance(part, dict) or not part.get("body"):
                 continue
             role = role_of(part.get("author"))
             if role == "system":  # bots and workflows: automated, not anyone's words
                 continue
-            messages.append(Message(part["body"], role, True, public=part.get("part_type") not in _INTERCOM_SKIP_PARTS,
-                                    created_at=when(part.get("created_at"))))
-        contacts = _get(c, "contacts", "contacts") or []
+            messages.append(Message(_body(part["body"], "conversation_parts.body"), role, True,
+                                    public=part.get("part_type") not in _INTERCOM_SKIP_PARTS,
+                                    created_at=when(part.get("created_at"), name="conversation_parts.created_at")))
+        contacts = fields.items(_get(c, "contacts", "contacts"), "contacts")
         first_contact = contacts[0] if contacts and isinstance(contacts[0], dict) else {}
-        author = source.get("author") or {}
+        author = fields.obj(source.get("author"), "source.author")
         return Ticket(
-            id=str(c["id"]), record=record, subject=_plain(source.get("subject") or c.get("title")),
-            created_at=when(c.get("created_at")),
-            email=author.get("email") if role_of(author) == "customer" else first_contact.get("email"),
-            customer_id=_id(first_contact.get("external_id")), messages=messages,
+            id=_id(c["id"]) or "", record=record,
+            subject=_plain(fields.text(source.get("subject"), "source.subject") or fields.text(c.get("title"), "title")),
+            created_at=when(c.get("created_at"), name="created_at"),
+            email=_email(author.get("email") if role_of(author) == "customer" else first_contact.get("email")),
+            customer_id=_id(first_contact.get("external_id"), "contacts.external_id"), messages=messages,
             metadata={
-                "status": c.get("state"), "priority": c.get("priority"), "channel": source.get("type"),
-                "tags": _tags(c.get("tags")), "solved_at": when(_get(c, "statistics", "last_close_at")),
-                "updated_at": when(c.get("updated_at")),
+                "status": fields.scalar(c.get("state"), "state"), "priority": fields.scalar(c.get("priority"), "priority"),
+                "channel": fields.scalar(source.get("type"), "source.type"),
+                "tags": _tags(c.get("tags")), "solved_at": when(_get(c, "statistics", "last_close_at"), name="last_close_at"),
+                "updated_at": when(c.get("updated_at"), name="updated_at"),
             },
         )
 
@@ -311,9 +411,10 @@ class CsvShape:
 
 
 CSV_SHAPES = (
-    CsvShape("freshdesk", ("ticket id", "description"), {
-        "id": ("ticket id",), "text": ("description",), "subject": ("subject",), "email": ("email",),
-        "date": ("created time",), "status": ("status",), "priority": ("priority",), "channel": ("source",),
+    CsvShape("freshdesk", ("ticket id", "subject"), {
+        "id": ("ticket id",), "text": ("description",), "subject": ("subject",),
+        "email": ("requester email", "email", "contact email", "contact", "requester"),
+        "date": ("created time", "created at"), "status": ("status",), "priority": ("priority",), "channel": ("source",),
         "type": ("type",), "tags": ("tags",), "solved_at": ("resolved time", "closed time"),
     }, tag_split=r"\s*,\s*"),
     CsvShape("zendesk_csv", ("id", "requester email"), {
@@ -343,6 +444,9 @@ def read_csv_tickets(path: Path, table: CsvTable, shape: CsvShape | None, mappin
     else:
         columns = {f: [index[c] for c in names if c in index][:1] for f, names in shape.columns.items()}
         tag_split = shape.tag_split
+    if not columns.get("text"):
+        raise ImportFailure(path, f"this {shape.name if shape else 'ticket'} CSV has no message text column",
+                            record="line 1", expected="a 'Description' column (select it when exporting)")
     tickets: dict[str, Ticket] = {}
     rejected: list[Rejected] = []
 
@@ -352,15 +456,25 @@ def read_csv_tickets(path: Path, table: CsvTable, shape: CsvShape | None, mappin
                 return row[i].strip()
         return None
 
-    dayfirst = guess_dayfirst(cell(row, "date") or "" for row in table.rows[1:])
+    dayfirst = guess_dayfirst((cell(row, "date") or "")[:100] for row in table.rows[1:])
     for offset, row in enumerate(table.rows[1:], 1):
         record = table.record(offset)
         ticket_id = cell(row, "id")
         if ticket_id is None:
             rejected.append(Rejected(record, f"no ticket id in column {header[columns['id'][0]]!r}"))
             continue
+        if (long := long_cell(row)) is not None:
+            name = header[long] if long < len(header) else f"column {long + 1}"
+            rejected.append(Rejected(record, f"the cell in column {name!r} has {len(row[long]):,} characters, "
+                                             f"over the limit of {MAX_FIELD_CHARS:,}"))
+            continue
         role = "agent" if (cell(row, "role") or "").lower() in _AGENT_ROLE_VALUES else "customer"
-        date = when(cell(row, "date"), dayfirst=dayfirst)
+        try:
+            date = when(cell(row, "date"), dayfirst=dayfirst)
+            solved = when(cell(row, "solved_at"), dayfirst=dayfirst, name="solved at")
+        except _RECORD_ERRORS as exc:
+            rejected.append(Rejected(record, str(exc)[:300]))
+            continue
         ticket = tickets.get(ticket_id)
         if ticket is None:
             ticket = tickets[ticket_id] = Ticket(
@@ -370,7 +484,7 @@ def read_csv_tickets(path: Path, table: CsvTable, shape: CsvShape | None, mappin
                 metadata={
                     "status": cell(row, "status"), "priority": cell(row, "priority"),
                     "channel": cell(row, "channel"), "type": cell(row, "type"),
-                    "tags": _tags(cell(row, "tags") or "", tag_split), "solved_at": when(cell(row, "solved_at"), dayfirst=dayfirst),
+                    "tags": _tags(cell(row, "tags") or "", tag_split), "solved_at": solved,
                     "satisfaction": _satisfaction(cell(row, "satisfaction")),
                 },
             )
@@ -411,6 +525,7 @@ def _mapped_columns(path: Path, header: list[str], mapping: dict[str, list[str]]
 
 JSON_READERS: dict[str, Callable[[Path, Any], Records]] = {
     "zendesk": read_zendesk_json,
+    "freshdesk": read_freshdesk_json,
     "gorgias": read_gorgias,
     "helpscout": read_helpscout,
     "intercom": read_intercom,
@@ -420,6 +535,8 @@ JSON_READERS: dict[str, Callable[[Path, Any], Records]] = {
 def detect_json_format(data: Any) -> str | None:
     """Which tool wrote this JSON, from the keys only that tool uses."""
     if isinstance(data, dict):
+        if _is_freshdesk(data) or _is_freshdesk(next(iter(_list_of(data, "tickets") or []), None)):
+            return "freshdesk"
         if "tickets" in data or isinstance(data.get("ticket"), dict):
             return "zendesk"
         if isinstance(_get(data, "_embedded", "conversations"), list):
@@ -433,6 +550,8 @@ def detect_json_format(data: Any) -> str | None:
     if not isinstance(sample, dict):
         return None
     keys = set(sample)
+    if _is_freshdesk(sample):
+        return "freshdesk"
     if keys & {"requester_id", "submitter_id"} or ("via" in keys and "description" in keys):
         return "zendesk"
     if "messages" in keys and ("created_datetime" in keys or "customer" in keys):
@@ -442,3 +561,11 @@ def detect_json_format(data: Any) -> str | None:
     if "conversation_parts" in keys or sample.get("type") == "conversation":
         return "intercom"
     return None
+
+
+# Keys of a Freshdesk ticket that Zendesk (which also has requester_id) never writes.
+_FRESHDESK_KEYS = {"description_text", "fr_due_by", "fr_escalated", "responder_id", "fwd_emails", "reply_cc_emails"}
+
+
+def _is_freshdesk(sample: Any) -> bool:
+    return isinstance(sample, dict) and len(_FRESHDESK_KEYS & set(sample)) >= 1 and "id" in sample

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from ingest.email_clean import clean_message, is_acknowledgement
-from ingest.errors import ImportFailure
+from ingest.errors import ImportFailure, Rejected
+from ingest.fields import FieldError
+from ingest.limits import MAX_DOCUMENT_CHARS, MAX_FIELD_CHARS
 from ingest.model import DocumentDraft, ParsedFile, UnitDraft
-from ingest.reading import read_csv, read_text
+from ingest.reading import JsonTooDeep, decode, load_json_limited, read_bytes, read_csv
 from ingest.ticket_formats import (
     CSV_SHAPES,
     JSON_READERS,
@@ -32,7 +34,7 @@ from insight.identity import identifier
 CSV_FORMATS = tuple(shape.name for shape in CSV_SHAPES) + ("generic",)
 FORMATS = tuple(JSON_READERS) + CSV_FORMATS
 JSON_SHAPES_HELP = (
-    "Zendesk JSON ({\"tickets\": [...], \"users\": [...]}, one ticket per line, or {\"ticket\", \"comments\"}), "
+    "Freshdesk API JSON ([tickets] with description_text, conversations), Zendesk JSON ({\"tickets\": [...], \"users\": [...]}, one ticket per line, or {\"ticket\", \"comments\"}), "
     "Gorgias ({\"data\": [tickets with messages]}), Help Scout ({\"_embedded\": {\"conversations\"}}), "
     "Intercom ({\"conversations\": [...]})"
 )
@@ -44,7 +46,8 @@ def parse_tickets(path: Path, *, fmt: str | None = None, mapping: dict[str, list
     mapping = mapping or {}
     if fmt is not None and fmt not in FORMATS:
         raise ImportFailure(path, f"unknown ticket format {fmt!r}", expected=", ".join(FORMATS))
-    text = read_text(path)
+    decoded = decode(path, read_bytes(path))
+    text = decoded.text
     if mapping or fmt in CSV_FORMATS or not text.lstrip().startswith(("{", "[")):
         fmt, (tickets, rejected) = _read_csv(path, text, fmt, mapping)
     else:
@@ -53,7 +56,13 @@ def parse_tickets(path: Path, *, fmt: str | None = None, mapping: dict[str, list
         if fmt is None:
             raise ImportFailure(path, "not a ticket export this tool knows", expected=JSON_SHAPES_HELP)
         tickets, rejected = JSON_READERS[fmt](path, data)
-    docs = [ticket_document(t) for t in tickets]
+    docs = []
+    for ticket in tickets:
+        try:
+            docs.append(ticket_document(ticket))
+        except FieldError as exc:
+            rejected.append(Rejected(ticket.record, str(exc)))
+    tickets = [t for t in tickets if t.record not in {r.record for r in rejected}]
     messages = [u for d in docs for u in d.units]
     details = {
         "messages": sum(len(t.messages) for t in tickets),
@@ -61,11 +70,13 @@ def parse_tickets(path: Path, *, fmt: str | None = None, mapping: dict[str, list
         "internal_notes_skipped": sum(1 for t in tickets for m in t.messages if not m.public),
         "empty_after_cleaning": sum(1 for t in tickets for m in t.messages if m.public) - len(messages),
     }
+    if decoded.note:
+        details["encoding"] = decoded.note
     return ParsedFile(str(path), "ticket", fmt, docs, rejected, rows_read=len(tickets) + len(rejected), details=details)
 
 
 def _read_csv(path: Path, text: str, fmt: str | None, mapping: dict[str, list[str]]) -> tuple[str, Records]:
-    table = read_csv(path, text)
+    table = read_csv(path, text, long_cells="keep")
     if mapping or fmt == "generic":
         return "generic", read_csv_tickets(path, table, None, mapping)
     shape = next((s for s in CSV_SHAPES if s.name == fmt), None) or detect_csv_shape(table.rows[0])
@@ -78,9 +89,12 @@ def _read_csv(path: Path, text: str, fmt: str | None, mapping: dict[str, list[st
 
 
 def load_json(path: Path, text: str) -> Any:
-    """A JSON document, or JSON lines (Zendesk's full export writes one ticket per line)."""
+    """A JSON document, or JSON lines (Zendesk's full export writes one ticket per line); nested deeper than
+    MAX_JSON_DEPTH is refused."""
     try:
-        return json.loads(text)
+        return load_json_limited(text)
+    except JsonTooDeep as exc:
+        raise ImportFailure(path, str(exc), expected="a ticket export (they nest a few levels)") from None
     except json.JSONDecodeError as exc:
         if exc.msg != "Extra data":
             raise ImportFailure(path, f"invalid JSON: {exc.msg}", record=f"line {exc.lineno}, column {exc.colno}",
@@ -90,7 +104,9 @@ def load_json(path: Path, text: str) -> Any:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = load_json_limited(line)
+        except JsonTooDeep as exc:
+            raise ImportFailure(path, str(exc), record=f"line {number}") from None
         except json.JSONDecodeError as exc:
             raise ImportFailure(path, f"invalid JSON: {exc.msg}", record=f"line {number}, column {exc.colno}",
                                 expected="one JSON object per line") from None
@@ -114,10 +130,16 @@ def ticket_document(ticket: Ticket) -> DocumentDraft:
     units: list[UnitDraft] = []
     visible = [m for m in _in_order(ticket.messages) if m.public]
     customer_spoke = False
+    total = 0
     for turn, message in enumerate(visible):
         text = clean_message(message.body, is_html=message.is_html)
         if not text:
             continue
+        if len(text) > MAX_FIELD_CHARS:
+            raise FieldError(f"message {turn + 1} has {len(text):,} characters, over the limit of {MAX_FIELD_CHARS:,}")
+        total += len(text)
+        if total > MAX_DOCUMENT_CHARS:
+            raise FieldError(f"the ticket's messages have over {MAX_DOCUMENT_CHARS:,} characters")
         # The customer's follow-ups that only say thanks are kept for context, not analysed.
         analyse = message.role == "customer" and not (customer_spoke and is_acknowledgement(text))
         customer_spoke = customer_spoke or message.role == "customer"

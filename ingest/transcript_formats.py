@@ -7,21 +7,26 @@
 - otter: `Speaker Name  0:01` (name, two or more spaces, a timestamp), then the paragraph.
 - plain: `Speaker: text`, `[00:01:02] Speaker: text`, or Rev's `Speaker (00:01:02):` with the text below;
   lines without a speaker continue the previous turn.
+- timestamps: `00:01:02 text` or `[0:05] text` lines, or a timestamp line with the text below (YouTube,
+  Otter without speakers): no speaker names at all, read as one unknown speaker.
+A cue without a speaker name (Zoom writes the name on the first cue of a turn only) continues the speaker
+before it. A cue over MAX_FIELD_CHARS, or a transcript over MAX_DOCUMENT_CHARS, refuses the file.
 - docx: paragraphs read as lines (a bold run opening a paragraph is the speaker), then read as otter or plain.
 Text files may open with a `---` block of `key: value` lines (customer, date, interviewer, title).
 """
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.docx_text import docx_paragraphs
 from ingest.errors import ImportFailure
-from ingest.reading import decode_text, is_zip, read_bytes
+from ingest.limits import MAX_DOCUMENT_CHARS, MAX_FIELD_CHARS
+from ingest.reading import decode, is_zip, read_bytes
 
-TRANSCRIPT_FORMATS = ("vtt", "srt", "otter", "plain", "docx")
+TRANSCRIPT_FORMATS = ("vtt", "srt", "otter", "plain", "timestamps", "docx")
 _FORMAT_ALIASES = {"zoom": "vtt", "teams": "vtt", "webvtt": "vtt", "text": "plain", "txt": "plain", "rev": "plain"}
 EXPECTED = "a transcript: WebVTT (Zoom/Teams), SRT, Otter TXT, 'Speaker: text' lines or a DOCX of them"
 HEADER_KEYS = ("customer", "email", "order", "date", "interviewer", "title")
@@ -34,6 +39,8 @@ _NAME = r"[A-Z\u00c0-\u024f][\w.'’\-]*(?: [\w.'’\-]+| \([^()\d]{1,30}\)){0,4
 _PREFIX = re.compile(rf"^({_NAME}|[Ss]peaker \d+)\s*:\s*(.*)$", re.DOTALL)
 _BRACKET = re.compile(r"^\[([^\]\d][^\]]{0,40})\]\s*(.*)$", re.DOTALL)
 _OTTER = re.compile(r"^(.{1,60}?)(?:\s{2,}|\t)(\d{1,2}:\d{2}(?::\d{2})?)\s*$")
+_STAMP = r"\[?(\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\]?"
+_STAMPED_LINE = re.compile(rf"^{_STAMP}(?:\s+(.*))?$")
 _PLAIN = re.compile(
     rf"^(?:\[?(\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\.\d+)?)\]?\s+)?({_NAME}|[Ss]peaker \d+)"
     r"(?:\s*\((\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)\))?\s*:\s*(.*)$"
@@ -51,9 +58,10 @@ class Cue:
 
 @dataclass
 class Transcript:
-    format: str  # zoom_vtt | teams_vtt | vtt | srt | otter | plain, with 'docx:' in front for DOCX files
+    format: str  # zoom_vtt | teams_vtt | vtt | srt | otter | plain | timestamps, 'docx:' in front for DOCX files
     cues: list[Cue]
     header: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # e.g. bytes replaced while decoding
 
 
 def normalise_format(fmt: str | None) -> str | None:
@@ -75,8 +83,12 @@ def read_transcript(path: str | Path, fmt: str | None = None) -> Transcript:
     data = read_bytes(path)
     if is_zip(data) or chosen == "docx":
         return _read_docx(path, data)
-    text = decode_text(path, data).replace("\r\n", "\n").replace("\r", "\n")
-    return parse_transcript_text(path, text, chosen)
+    decoded = decode(path, data)
+    text = decoded.text.replace("\r\n", "\n").replace("\r", "\n")
+    transcript = parse_transcript_text(path, text, chosen)
+    if decoded.note:
+        transcript.notes.append(decoded.note)
+    return transcript
 
 
 def parse_transcript_text(path: str | Path, text: str, fmt: str | None = None) -> Transcript:
@@ -88,13 +100,28 @@ def parse_transcript_text(path: str | Path, text: str, fmt: str | None = None) -
         transcript = _parse_srt(body, offset)
     elif chosen == "otter":
         transcript = _parse_otter(body, offset)
+    elif chosen == "timestamps":
+        transcript = _parse_timestamps(body, offset)
     else:
         transcript = _parse_plain(body, offset)
     transcript.header = {**transcript.header, **header}
     transcript.cues = [c for c in transcript.cues if c.text.strip()]
     if not transcript.cues:
         raise ImportFailure(path, f"found no transcript text ({_what_is_it(body)})", expected=EXPECTED)
+    _check_sizes(path, transcript.cues)
     return transcript
+
+
+def _check_sizes(path: str | Path, cues: list[Cue]) -> None:
+    total = 0
+    for cue in cues:
+        if len(cue.text) > MAX_FIELD_CHARS:
+            raise ImportFailure(path, f"a cue of {len(cue.text):,} characters", record=f"line {cue.line}",
+                                expected=f"cues of up to {MAX_FIELD_CHARS:,} characters")
+        total += len(cue.text)
+    if total > MAX_DOCUMENT_CHARS:
+        raise ImportFailure(path, f"the transcript has {total:,} characters of text",
+                            expected=f"up to {MAX_DOCUMENT_CHARS:,} per transcript")
 
 
 def _what_is_it(body: str) -> str:
@@ -138,17 +165,26 @@ def _detect(body: str) -> str:
     otter = sum(1 for line in lines[:400] if _OTTER.match(line.strip()))
     if otter and otter >= 0.2 * min(len(lines), 400):
         return "otter"
+    sample = [line.strip() for line in lines[:400]]
+    named = sum(1 for line in sample if _PLAIN.match(line))
+    stamped = sum(1 for line in sample if _STAMPED_LINE.match(line))
+    if stamped >= 2 and stamped >= 0.3 * len(sample) and named < 0.1 * len(sample):
+        return "timestamps"
     return "plain"
 
 
-def _timestamp(raw: str) -> str:
-    """'1:02' / '00:01:02,5' / '01:02.300' -> 'HH:MM:SS.mmm'."""
-    raw = raw.strip().replace(",", ".")
-    whole, _, fraction = raw.partition(".")
-    parts = [int(p) for p in whole.split(":") if p != ""]
-    while len(parts) < 3:
-        parts.insert(0, 0)
-    hours, minutes, seconds = parts[-3:]
+_CLOCK = re.compile(r"(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,9}))?|(\d{1,2})[.,](\d{1,9})")
+
+
+def _timestamp(raw: str) -> str | None:
+    """'1:02' / '00:01:02,5' / '01:02.300' -> 'HH:MM:SS.mmm'; None for anything else ('1.2.3')."""
+    match = _CLOCK.fullmatch(raw.strip())
+    if match is None:
+        return None
+    if match.group(5) is not None:  # seconds only: '5.300'
+        hours, minutes, seconds, fraction = 0, 0, int(match.group(5)), match.group(6)
+    else:
+        hours, minutes, seconds, fraction = int(match.group(1) or 0), int(match.group(2)), int(match.group(3)), match.group(4)
     millis = int((fraction + "000")[:3]) if fraction else 0
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
 
@@ -243,6 +279,25 @@ def _parse_otter(body: str, offset: int) -> Transcript:
     return Transcript("otter", cues)
 
 
+def _parse_timestamps(body: str, offset: int) -> Transcript:
+    """'00:01:02 text' lines, or a timestamp alone on a line with its text below: no speakers."""
+    cues: list[Cue] = []
+    for number, line in enumerate(body.split("\n"), start=offset + 1):
+        text = line.strip()
+        if not text:
+            continue
+        match = _STAMPED_LINE.match(text)
+        if match:
+            cues.append(Cue(None, (match.group(2) or "").strip(), _timestamp(match.group(1)), None, number))
+        elif cues:
+            cues[-1].text = f"{cues[-1].text} {text}".strip()
+        else:
+            cues.append(Cue(None, text, None, None, number))
+    for current, following in zip(cues, cues[1:], strict=False):
+        current.end = following.start
+    return Transcript("timestamps", cues)
+
+
 def _parse_plain(body: str, offset: int) -> Transcript:
     """'Speaker: text' lines. A one-word name seen only once, without a timestamp, is text ('Also: …')."""
     candidates: list[tuple[int, str, re.Match[str] | None]] = []
@@ -279,19 +334,13 @@ def _parse_plain(body: str, offset: int) -> Transcript:
 
 
 def _read_docx(path: str | Path, data: bytes) -> Transcript:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError):
-        raise ImportFailure(path, "a zip file that is not a Word document (an XLSX?)", expected=EXPECTED) from None
+    """Paragraphs as lines (a bold run opening a paragraph is the speaker), then read as otter or plain."""
     lines: list[str] = []
-    for paragraph in document.paragraphs:
-        text = paragraph.text.strip()
+    for runs in docx_paragraphs(path, data, EXPECTED):
+        text = "".join(r.text for r in runs).strip()
         if not text:
             continue
-        bold = "".join(r.text for r in _leading_bold_runs(paragraph)).strip()
+        bold = "".join(r.text for r in _leading_bold_runs(runs)).strip()
         if bold and text.startswith(bold) and not _OTTER.match(text):
             name = bold.rstrip(":").strip()
             rest = text[len(bold) :].lstrip(": ").strip()
@@ -304,13 +353,13 @@ def _read_docx(path: str | Path, data: bytes) -> Transcript:
     return transcript
 
 
-def _leading_bold_runs(paragraph):  # noqa: ANN001, ANN202 - python-docx objects
-    runs = []
-    for run in paragraph.runs:
+def _leading_bold_runs(runs: list) -> list:  # list[docx_text.Run]
+    leading = []
+    for run in runs:
         if run.bold and run.text.strip():
-            runs.append(run)
+            leading.append(run)
         elif run.text.strip():
             break
         else:
-            runs.append(run)
-    return runs if any(r.bold for r in runs) else []
+            leading.append(run)
+    return leading if any(r.bold for r in leading) else []

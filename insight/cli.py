@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -41,8 +45,48 @@ COMMAND_SUMMARIES: dict[str, str] = {
 }
 
 
+def wants_json(args: Sequence[str]) -> bool:
+    """Whether the command line asks for --json (before a '--' that ends the options)."""
+    args = list(args)
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
+
+
+def error_message(exc: click.ClickException) -> str:
+    """A click error on one line, naming the command ('insight segments: Invalid value for ...')."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        return f"{ctx.command_path}: {message} (see {ctx.command_path} --help)"
+    return message
+
+
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+    """A group whose subcommands are imported on first use, and whose errors are one line (or, with
+    --json, one JSON object on stdout): usage errors too, which click would print as usage text."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode:
+            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+        from insight.output import print_error
+
+        as_json = wants_json(argv)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            print_error(error_message(exc), as_json)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            print_error("aborted", as_json)
+            sys.exit(1)
+        except Exception as exc:  # noqa: BLE001 - a bug: still one line / one JSON object, unless debugging
+            if os.environ.get("INSIGHT_DEBUG"):
+                raise
+            print_error(f"internal error (a bug, please report it; INSIGHT_DEBUG=1 shows the traceback): "
+                        f"{type(exc).__name__}: {exc}", as_json)
+            sys.exit(70)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*COMMAND_MODULES, *super().list_commands(ctx)})

@@ -19,6 +19,7 @@ from ingest.errors import ImportFailure
 from ingest.model import ImportOptions, ImportSummary
 from ingest.parsers import FOLDER_SUFFIXES, feedback_parser
 from ingest.store import store_parsed
+from insight.output import line, plain_line
 from insight.redact import Redactor
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
@@ -28,7 +29,7 @@ WINDOW_DAYS = 30
 # The sample brand reports in USD; its few Canadian orders are converted at this fixed rate (1 CAD = 0.73 USD).
 SAMPLE_RATES = {"CAD": 0.73}
 
-Log = Callable[[str], None]
+Log = Callable[[Any], None]  # a str, or a rich Text built with insight.output.line()
 
 
 @dataclass
@@ -71,7 +72,7 @@ def import_sample(db: sqlite_utils.Database, sample_dir: Path, nlp: Any, report:
                     summary = store_parsed(db, feedback_parser(kind, db, lambda: nlp)(path), ImportOptions(), redactor)
             except ImportFailure as exc:
                 report.failures.append({"file": str(path), "error": exc.message})
-                log(f"  [red]failed[/] {exc.message}")
+                log(line("  ", ("failed", "red"), " ", plain_line(exc.message)))
                 continue
             report.imports.append(summary.as_dict())
         report.timings[f"import {kind}"] = round(time.perf_counter() - started, 2)
@@ -127,7 +128,7 @@ def compute_links_and_briefs(db: sqlite_utils.Database, out_dir: Path, report: D
     }
     report.briefs = [str(p) for p in write_briefs(db, None, "md", out_dir)]
     report.timings["links + briefs"] = round(time.perf_counter() - started, 2)
-    log(f"  {len(significant)} significant theme x segment links; {len(report.briefs)} briefs in {out_dir}/")
+    log(plain_line(f"  {len(significant)} significant theme x segment links; {len(report.briefs)} briefs in {out_dir}/"))
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
@@ -155,7 +156,7 @@ def run_demo(
     report = DemoReport()
     pipeline = cached_pipeline(spacy_model)
     report.notes.append(pipeline.message)
-    log("[bold]1/4 import[/] " + str(sample_dir))
+    log(line(("1/4 import", "bold"), " ", plain_line(sample_dir)))
     import_sample(db, sample_dir, pipeline.nlp, report, log)
     log("[bold]2/4 segments[/]")
     compute_segments(db, as_of, report, log)

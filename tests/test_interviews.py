@@ -249,3 +249,150 @@ def test_customer_key_sources_and_bad_keys(tmp_path, nlp):
     assert doc_of(parse(path, nlp, customer="customer_id:42")).identifiers[0].key == "customer_id:42"
     with pytest.raises(ImportFailure, match="--customer 'Jo Bloggs' is not a customer key"):
         parse(path, nlp, customer="Jo Bloggs")
+
+
+# --- issue 14: real exports and bad input -------------------------------------------------------------------
+
+
+def test_zoom_cues_without_a_speaker_continue_the_previous_speaker(nlp):
+    """Zoom names a turn's first cue only. Old code: the unnamed cues became a phantom 'Customer 2' whose
+    lines, the interviewer's own continuations among them, were analysed even with --interviewer."""
+    path = INTERVIEWS / "2026-10-12_kai@example.com.vtt"
+    for given in (None, "Priya Shah"):
+        doc = doc_of(parse(path, nlp, interviewer=given))
+        assert {u.speaker for u in doc.units} == {"Priya Shah", "Customer"}
+        interviewer = [u.text for u in doc.units if u.role == "interviewer"]
+        assert interviewer[0].endswith("I ask everyone that, so there is no wrong answer.")
+        assert "Was it the price, the shipping, something else?" in interviewer[1]
+        assert all(u.role == "customer" for u in doc.units if "free shipping code" in u.text)
+        assert not any("wrong answer" in u.text for u in doc.units if u.analyse)
+
+
+@pytest.mark.parametrize("name", ["youtube_timestamps.txt", "otter_no_speakers.txt"])
+def test_timestamp_only_transcripts_are_one_unknown_speaker(nlp, name):
+    """Old code refused these ('the first line looks like a CSV header')."""
+    parsed = parse(INTERVIEWS / name, nlp, customer="kai@example.com")
+    doc = doc_of(parsed)
+    assert parsed.format == "timestamps"
+    assert {u.role for u in doc.units} == {"customer"}
+    assert "names no speakers" in parsed.details["speakers"]
+    assert doc.units[0].started_at == "00:00:00.000"
+    assert any("shipping" in u.text or "dropper" in u.text for u in doc.units)
+    given = parse(INTERVIEWS / name, nlp, customer="kai@example.com", interviewer="Priya Shah")  # a folder's option
+    assert doc_of(given).units == doc.units and "--interviewer 'Priya Shah' not applied" in given.details["speakers"]
+
+
+def test_one_bad_byte_keeps_a_utf8_transcript_utf8(nlp, tmp_path):
+    """Old code decoded the whole file as cp1252: 'Tomás' became 'TomÃ¡s' and overwrote the stored interview."""
+    text = "Tomás Ruiz: What did you think of the café serum?\nZoë Fischer: Honestly, it was lovely.\n" * 3
+    data = text.encode("utf-8")
+    path = tmp_path / "2026-10-09_zoe@example.com.txt"
+    path.write_bytes(data[:70] + b"\xff" + data[70:])
+    parsed = parse(path, nlp)
+    words = " ".join(u.text for u in doc_of(parsed).units)
+    assert "Ã" not in words and "café" in words and "\ufffd" in words
+    assert "1 byte(s) that are not valid utf-8" in parsed.details["encoding"]
+
+
+def test_a_5_mb_cue_is_refused_not_a_spacy_crash(nlp, tmp_path):
+    """Old code: spaCy E088 (text over nlp.max_length), a traceback."""
+    path = tmp_path / "2026-10-09_zoe@example.com.vtt"
+    path.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nZoë: " + "word " * 1_000_000 + "\n")
+    with pytest.raises(ImportFailure, match=r"line 3: a cue of 4,999,999 characters"):
+        parse(path, nlp)
+
+
+def test_a_long_turn_goes_through_spacy_in_pieces(nlp):
+    """A turn longer than MAX_FIELD_CHARS is split before spaCy sees it; passages keep their offsets."""
+    text = "This one sentence keeps going and going. " * 6000  # 246,000 characters
+    [passages] = split_passages([text], nlp)
+    assert len(passages) == 2000
+    assert all(text[begin:end].strip() == passage for begin, end, passage in passages)
+
+
+def _docx_bytes(parts: dict[str, bytes], method: int = 8) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def _sample_docx_parts() -> dict[str, bytes]:
+    import zipfile
+
+    with zipfile.ZipFile(INTERVIEWS / "2026-10-08_ana@example.com.docx") as archive:
+        return {n: archive.read(n) for n in archive.namelist()}
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "method", "bad xml", "not word"])
+def test_a_corrupt_docx_is_refused_with_a_reason(nlp, tmp_path, damage):
+    """Old code: BadZipFile, zlib.error, NotImplementedError or lxml's XMLSyntaxError as tracebacks."""
+    data = (INTERVIEWS / "2026-10-08_ana@example.com.docx").read_bytes()
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    elif damage == "flipped":
+        at = data.find(b"word/document.xml") + 60
+        data = data[:at] + bytes(b ^ 0xFF for b in data[at : at + 200]) + data[at + 200 :]
+    elif damage == "method":
+        raw = bytearray(data)
+        for marker, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+            at = raw.find(marker)
+            while at >= 0:
+                raw[at + offset] = 99
+                at = raw.find(marker, at + 4)
+        data = bytes(raw)
+    elif damage == "bad xml":
+        parts = _sample_docx_parts()
+        parts["word/document.xml"] = parts["word/document.xml"][:300]
+        data = _docx_bytes(parts)
+    else:
+        parts = _sample_docx_parts()
+        parts.pop("word/document.xml")
+        data = _docx_bytes(parts)
+    path = tmp_path / "2026-10-08_ana@example.com.docx"
+    path.write_bytes(data)
+    with pytest.raises(ImportFailure, match=r"2026-10-08_ana@example.com.docx: .*(corrupt|not a Word|zip)"):
+        parse(path, nlp)
+
+
+def test_a_docx_bomb_is_refused_before_inflating(nlp, tmp_path):
+    """A 60 MB document.xml in a small file. Old code inflated it all (the real case: over a minute, 1.5 GB)."""
+    import time
+
+    parts = _sample_docx_parts()
+    xml = parts["word/document.xml"]
+    at = xml.rfind(b"</w:body>")
+    parts["word/document.xml"] = xml[:at] + b" " * (60 * 1024 * 1024) + xml[at:]
+    path = tmp_path / "2026-10-08_ana@example.com.docx"
+    path.write_bytes(_docx_bytes(parts))
+    assert path.stat().st_size < 200_000
+    started = time.perf_counter()
+    with pytest.raises(ImportFailure, match="zip bomb"):
+        parse(path, nlp)
+    assert time.perf_counter() - started < 5
+
+
+def test_a_docx_with_a_huge_image_reads_only_its_text(nlp, tmp_path):
+    """Only word/document.xml is inflated. Old code (python-docx) loaded every part: 782 MB for a 200 MB image."""
+    import tracemalloc
+
+    parts = _sample_docx_parts()
+    parts["word/media/image1.jpeg"] = b"\xff\xd8\xff" + b"\x00" * (100 * 1024 * 1024)  # referenced, as Word does
+    rels = parts["word/_rels/document.xml.rels"]
+    parts["word/_rels/document.xml.rels"] = rels.replace(b"</Relationships>", (
+        b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" '
+        b'Target="media/image1.jpeg"/></Relationships>'))
+    path = tmp_path / "2026-10-08_ana@example.com.docx"
+    path.write_bytes(_docx_bytes(parts))
+    tracemalloc.start()
+    try:
+        parsed = parse(path, nlp)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert parsed.format == "docx:plain" and len(doc_of(parsed).units) > 3
+    assert peak < 30 * 1024 * 1024

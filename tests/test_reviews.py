@@ -210,3 +210,58 @@ def test_cli_imports_a_folder_and_reports_each_file(tmp_path):
     again = json.loads(runner.invoke(cli, args).output)
     assert again["totals"]["imported"] == 0
     assert first_total > 0
+
+
+# --- issue 14: another kind's export, JSON-LD of the wrong shape, sizes -------------------------------------
+
+TICKET_FIXTURES = Path(__file__).parent / "fixtures" / "tickets"
+
+
+@pytest.mark.parametrize("name", ["freshdesk.csv", "freshdesk_export.csv", "zendesk_view.csv"])
+def test_a_ticket_export_is_refused_as_reviews(name):
+    """Old code read a Freshdesk CSV as 2 'reviews' (Subject as title, Description as text)."""
+    with pytest.raises(ImportFailure, match=r"line 1: this looks like a help-desk ticket export .*insight import ticket"):
+        parse_reviews(TICKET_FIXTURES / name, fmt=None)
+
+
+def _page(ld: str) -> str:
+    return f'<html><head><script type="application/ld+json">{ld}</script></head><body><p>Shop</p></body></html>'
+
+
+def test_deeply_nested_json_ld_is_skipped_with_a_warning(tmp_path):
+    """Old code: RecursionError from json.loads, or from walking a merely deep block."""
+    review = '{"@type": "Review", "reviewBody": "Lovely balm", "author": "Sam", "datePublished": "2026-10-02"}'
+    for deep in ('{"a":' * 10_000 + "1" + "}" * 10_000, "[" * 600 + "]" * 600):
+        path = tmp_path / "page.html"
+        path.write_text(_page(deep).replace("</head>", f'<script type="application/ld+json">{review}</script></head>'))
+        parsed = parse_reviews(path, fmt=None)
+        assert [d.units[0].text for d in parsed.documents] == ["Lovely balm"]
+        assert any("nested" in w and "skipped" in w for w in parsed.details["warnings"])
+
+
+@pytest.mark.parametrize("field", ['"datePublished": 1e20', '"datePublished": ["2026"]', '"author": {"email": 12345}',
+                                   '"reviewRating": {"ratingValue": [5]}', '"reviewBody": 42'])
+def test_json_ld_fields_of_the_wrong_type_do_not_crash(tmp_path, field):
+    """Old code: OverflowError ('datePublished: 1e20') or an int stored as an email."""
+    good = '{"@type": "Review", "reviewBody": "Great cleanser", "author": "Sam"}'
+    odd = '{"@type": "Review", "reviewBody": "Smells of oats", "author": "Ana", ' + field + "}"
+    path = tmp_path / "page.html"
+    path.write_text(_page(f"[{good}, {odd}]"))
+    parsed = parse_reviews(path, fmt=None)
+    texts = [d.units[0].text for d in parsed.documents]
+    assert "Great cleanser" in texts
+    for d in parsed.documents:
+        assert d.created_at is None and all(isinstance(i.value, str) for i in d.identifiers)
+
+
+def test_a_5_mb_review_is_rejected_not_stored(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("Review Title,Review Body,Rating\nBig,\"" + "word " * 30_000 + "\",5\nSmall,Nice balm,4\n")
+    parsed = parse_reviews(path, fmt=None)
+    assert [d.units[0].text for d in parsed.documents] == ["Nice balm"]
+    assert parsed.rejected[0].record == "line 2" and "150,000 characters" in parsed.rejected[0].reason
+    page = tmp_path / "page.html"
+    page.write_text(_page('[{"@type": "Review", "reviewBody": "' + "word " * 30_000 + '"},'
+                          '{"@type": "Review", "reviewBody": "Nice balm"}]'))
+    parsed = parse_reviews(page, fmt=None)
+    assert [d.units[0].text for d in parsed.documents] == ["Nice balm"] and len(parsed.rejected) == 1

@@ -278,3 +278,88 @@ def test_an_out_of_office_reply_is_recognised_wherever_its_phrases_sit():
     assert not is_auto_reply("I was out of the office last week so I missed the courier. Can you resend it?")
     assert not is_auto_reply("Thank you for your email. If it is urgent: the parcel is damaged and leaking.")
     assert not is_auto_reply("Thank you for your message. I will get back to you when I have checked the box.")
+
+
+# --- issue 14: Freshdesk, wrong JSON types, sizes ---------------------------------------------------------
+
+
+def test_freshdesk_api_json_is_its_own_format():
+    """Old code took Freshdesk JSON for Zendesk: status stored as '2', notes and replies not told apart."""
+    parsed = parse("freshdesk_api.json")
+    assert parsed.format == "freshdesk" and parsed.rejected == []
+    pump = doc(parsed, "1201")
+    assert (pump.metadata["status"], pump.metadata["priority"], pump.metadata["channel"]) == ("open", "medium", "email")
+    assert [i.key for i in pump.identifiers] == ["email:ines.moreau@example.com"]
+    assert roles(pump) == [("customer", True), ("agent", False), ("customer", True)]
+    assert not any("QA" in u.text for u in pump.units)  # the private note is not imported
+    assert pump.units[0].text.startswith("Hi, the pump on my niacinamide serum")
+    assert doc(parsed, "1202").metadata["status"] == "closed"
+    assert parsed.details["internal_notes_skipped"] == 1
+
+
+def test_freshdesk_csv_with_requester_email():
+    parsed = parse("freshdesk_export.csv")
+    assert parsed.format == "freshdesk" and len(parsed.documents) == 2
+    swap = doc(parsed, "1301")
+    assert [i.key for i in swap.identifiers] == ["email:dana.whitfield@example.com"]
+    assert swap.units[0].text == "I ordered the sheer SPF but got the tinted one.\nCan I swap it?"
+    assert swap.metadata["tags"] == ["wrong item", "spf"] and swap.created_at.startswith("2026-10-20T10:12")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("created_at", 1e20, "created_at 1e+20 is not a date"),
+        ("comments", 5, "comments is a number (5), expected a list"),
+        ("comments", ["x"], "comments[1] is text, expected an object"),
+        ("subject", ["a"], "subject is a list, expected text"),
+        ("tags", 5, "tags is a number (5), expected a list"),
+        ("description", 42, "description is a number (42), expected text"),
+        ("requester", {"email": 12345}, "email is a number (12345), expected text"),
+        ("id", {"a": 1}, "id is an object, expected an id or text"),
+    ],
+)
+def test_a_field_of_the_wrong_type_rejects_only_its_record(tmp_path, field, value, reason):
+    """Old code: TypeError / AttributeError / OverflowError tracebacks, or a list stored as a title."""
+    good = {"id": 1, "subject": "Late", "description": "Where is my parcel?", "requester_id": 7,
+            "created_at": "2026-10-02T08:00:00Z", "comments": [{"author_id": 7, "plain_body": "Where is it?"}]}
+    bad = {**good, "id": 2, field: value} | ({"requester_id": None} if field == "requester" else {})
+    path = tmp_path / "tickets.json"
+    path.write_text(json.dumps({"tickets": [good, bad], "users": [{"id": 7, "role": "end-user"}]}))
+    parsed = parse_tickets(path, fmt=None, mapping={})
+    assert [d.external_id for d in parsed.documents] == ["1"]
+    assert len(parsed.rejected) == 1 and reason in parsed.rejected[0].reason, parsed.rejected
+
+
+def test_a_body_that_is_a_number_rejects_the_ticket(tmp_path):
+    path = tmp_path / "tickets.json"
+    path.write_text(json.dumps([{"id": 9, "requester_id": 1, "comments": [{"author_id": 1, "plain_body": 3.5}]}]))
+    parsed = parse_tickets(path, fmt=None, mapping={})
+    assert parsed.documents == [] and "comments.plain_body is a number (3.5), expected text" in parsed.rejected[0].reason
+
+
+def test_deeply_nested_ticket_json_is_refused(tmp_path):
+    """Old code: RecursionError."""
+    path = tmp_path / "tickets.json"
+    path.write_text('{"tickets": [{"id": 1, "tags": ' + "[" * 10_000 + "]" * 10_000 + "}]}")
+    with pytest.raises(ImportFailure, match="tickets.json: JSON nested"):
+        parse_tickets(path, fmt=None, mapping={})
+    path.write_text('{"tickets": [{"id": 1, "tags": ' + "[" * 500 + "]" * 500 + "}]}")  # parses, too deep to walk
+    with pytest.raises(ImportFailure, match="nested more than 100 levels"):
+        parse_tickets(path, fmt=None, mapping={})
+
+
+def test_a_5_mb_message_rejects_its_ticket_not_the_file(tmp_path):
+    """Old code stored a 5 MB unit (and spaCy's NER crashed on it with E088)."""
+    tickets = [{"id": 1, "requester_id": 7, "description": "word " * 1_000_000},
+               {"id": 2, "requester_id": 7, "description": "Where is my parcel?"}]
+    path = tmp_path / "tickets.json"
+    path.write_text(json.dumps({"tickets": tickets}))
+    parsed = parse_tickets(path, fmt=None, mapping={})
+    assert [d.external_id for d in parsed.documents] == ["2"]
+    assert "5,000,000 characters, over the limit of 1,000,000" in parsed.rejected[0].reason
+    csv_path = tmp_path / "tickets.csv"
+    csv_path.write_text("Ticket ID,Subject,Description\n1,Big,\"" + "word " * 30_000 + "\"\n2,Small,Where is it?\n")
+    parsed = parse_tickets(csv_path, fmt=None, mapping={})
+    assert [d.external_id for d in parsed.documents] == ["2"]
+    assert parsed.rejected[0].record == "line 2" and "'Description' has 150,000 characters" in parsed.rejected[0].reason

@@ -15,7 +15,7 @@ from insight import queries
 from insight.commands.common import db_from_context, json_option
 from insight.db import open_db
 from insight.demo import SAMPLE_AS_OF, SAMPLE_DIR, DemoReport, run_demo
-from insight.output import emit, err_console
+from insight.output import emit, err_console, line, plain_line
 
 
 @click.command("demo")
@@ -61,29 +61,29 @@ def render_summary(console: Console, db_path: Path, report: DemoReport) -> None:
         rows = list(rows)
         units = sum(r.units for r in rows)
         linked = sum(r.linked_units for r in rows)
-        sources.add_row(source, f"{sum(r.documents for r in rows):,}", f"{units:,}", f"{linked / units:.0%}" if units else "-")
+        sources.add_row(plain_line(source), f"{sum(r.documents for r in rows):,}", f"{units:,}", f"{linked / units:.0%}" if units else "-")
     console.print(sources)
     segments = Table(title="RFM segments (latest snapshot)")
     for column in ("segment", "customers", "share", "revenue share", "median recency (days)", "orders"):
         segments.add_column(column, justify="left" if column == "segment" else "right")
     for row in queries.segment_table(db):
-        segments.add_row(row.segment, f"{row.customers:,}", f"{row.share:.0%}", f"{row.revenue_share:.0%}",
+        segments.add_row(plain_line(row.segment), f"{row.customers:,}", f"{row.share:.0%}", f"{row.revenue_share:.0%}",
                          f"{row.recency_days:.0f}", f"{row.frequency:.1f}")
     console.print(segments)
     for run in report.themes:
         scope = run["scope"]
         if run.get("note"):
-            console.print(f"[dim]{scope}: {run['note']}[/]")
+            console.print(plain_line(f"{scope}: {run['note']}", "dim"))
             continue
         table = Table(
-            title=f"Themes: {scope} ({run['units']} units, {run['unassigned']} unassigned; "
-            f"{run['embedded']} embedded, {run['reused']} from cache)",
+            title=plain_line(f"Themes: {scope} ({run['units']} units, {run['unassigned']} unassigned; "
+                             f"{run['embedded']} embedded, {run['reused']} from cache)"),
             title_justify="left",
         )
         for column in ("theme", "units", "share", "change"):
             table.add_column(column, justify="left" if column == "theme" else "right")
         for theme in queries.list_themes(db, queries.ThemeFilter(scope=scope), limit=6).rows:
-            table.add_row(theme.label, str(theme.size), f"{theme.share:.0%}", theme.change or "")
+            table.add_row(plain_line(theme.label), str(theme.size), f"{theme.share:.0%}", plain_line(theme.change or ""))
         console.print(table)
     if report.links:
         coverage = report.links.get("coverage", {})
@@ -95,8 +95,9 @@ def render_summary(console: Console, db_path: Path, report: DemoReport) -> None:
     console.print(f"Briefs: {len(report.briefs)} written" + (f" to {Path(report.briefs[0]).parent}/" if report.briefs else ""))
     console.print("Timings (s): " + ", ".join(f"{k} {v}" for k, v in report.timings.items()))
     for failure in report.failures:
-        console.print(f"[red]failed:[/] {failure['error']}")
-    console.print(f"Next: [bold]insight --db {db_path} tui[/] to browse; [bold]insight --help[/] for every command.")
+        console.print(line(("failed:", "red"), " ", plain_line(failure["error"])))
+    console.print(line("Next: ", plain_line(f"insight --db {db_path} tui", "bold"), " to browse; ",
+                       ("insight --help", "bold"), " for every command."))
 
 
 COMMANDS = [demo]

@@ -14,10 +14,11 @@ from ingest.errors import ImportFailure
 from ingest.model import ImportOptions, ImportSummary, Window
 from ingest.orders import product_names
 from ingest.parsers import FOLDER_SUFFIXES, ParseOptions, feedback_parser
+from ingest.reading import check_file_name
 from ingest.store import store_parsed
 from insight.commands.common import db_from_context, json_option, parse_mapping
 from insight.db import open_db
-from insight.output import emit, err_console, progress_bar
+from insight.output import emit, err_console, line, plain_line, progress_bar
 from insight.redact import Redactor
 
 
@@ -124,27 +125,29 @@ def report(kind: str, summaries: list[ImportSummary], failures: list[dict[str, s
     }
 
     def render(console: Console) -> None:
+        # File names and messages come from the user's files: plain text, never markup (insight.output).
         if summaries:  # a lone failure needs no empty table above its error
             table = Table(title=f"import {kind}", show_lines=False)
             for column in ("file", "format", "read", "new", "updated", "duplicate", "rejected", "units"):
                 table.add_column(column, justify="left" if column in ("file", "format") else "right")
             for s in summaries:
                 table.add_row(
-                    Path(s.path).name, s.format, str(s.rows_read), str(s.imported), str(s.updated),
-                    str(s.duplicates), str(len(s.rejected)), str(s.units),
+                    plain_line(Path(s.path).name), plain_line(s.format), str(s.rows_read), str(s.imported),
+                    str(s.updated), str(s.duplicates), str(len(s.rejected)), str(s.units),
                 )
             console.print(table)
         for s in summaries:
-            for note_key in ("interviewer", "note"):
+            for note_key in ("interviewer", "speakers", "encoding", "note"):
                 if note_key in s.details:
-                    console.print(f"  {Path(s.path).name}: {note_key}: {s.details[note_key]}")
+                    console.print(line("  ", plain_line(f"{Path(s.path).name}: {note_key}: {s.details[note_key]}")))
             for rejected in s.rejected[:10]:
-                console.print(f"  [yellow]rejected[/] {s.path}, {rejected.record}: {rejected.reason}")
+                console.print(line("  ", ("rejected", "yellow"), " ",
+                                   plain_line(f"{s.path}, {rejected.record}: {rejected.reason}")))
             if len(s.rejected) > 10:
                 console.print(f"  … and {len(s.rejected) - 10} more rejected records (see --json)")
         for failure in failures:
             tail = "" if ": nothing imported:" in failure["error"] else " — nothing from this file was imported"
-            err_console.print(f"[red]error:[/] {failure['error']}{tail}")
+            err_console.print(line(("error:", "red"), " ", plain_line(failure["error"]), tail), soft_wrap=True)
 
     emit(payload, as_json, render)
     if failures:
@@ -223,6 +226,7 @@ def import_orders_command(ctx, files, fmt, mapping, strict, as_json):
     failures: list[dict[str, str]] = []
     for path in expand_files(files):
         try:
+            check_file_name(path)  # a name that is not UTF-8 cannot be stored: refused, not a traceback
             with progress_bar(f"orders: {path.name}", None, quiet=as_json) as update:
                 summaries.append(
                     import_orders(db, path, fmt=fmt, mapping=column_map, strict=strict, progress=update)

@@ -12,7 +12,8 @@ from rich.table import Table
 
 from insight.commands.common import db_from_context, json_option
 from insight.db import open_db
-from insight.output import emit, fail
+from insight.output import emit, fail, line, plain_line
+from insight.safe_text import printable
 
 if TYPE_CHECKING:
     from insight.links import AttributeRow, LinkReport, LinkRow, TransitionTheme
@@ -104,19 +105,18 @@ def links_payload(report: LinkReport, show_all: bool) -> dict[str, Any]:
 
 def render_links(console: Console, report: LinkReport, show_all: bool) -> None:
     cov = report.coverage
-    console.print(
-        f"[bold]Snapshot[/] {report.as_of or '(none)'} · window {report.window or 'all'}"
-        + (f" · scope {report.scope}" if report.scope else "")
-    )
+    console.print(line(("Snapshot", "bold"), plain_line(
+        f" {report.as_of or '(none)'} · window {report.window or 'all'}" + (f" · scope {report.scope}" if report.scope else "")
+    )))
     console.print(
         f"Coverage: {cov.units:,} analysed units; {cov.linked:,} ({cov.linked_share:.0%}) linked to a customer, "
         f"{cov.scored:,} ({cov.scored_share:.0%}) to a scored customer; {cov.anonymous:,} anonymous, "
         f"{cov.not_scored:,} from customers not in the snapshot."
     )
     if cov.by_source:
-        console.print("  " + " · ".join(f"{s.source}: {s.scored}/{s.units} in a segment" for s in cov.by_source))
+        console.print(plain_line("  " + " · ".join(f"{s.source}: {s.scored}/{s.units} in a segment" for s in cov.by_source)))
     for note in report.notes:
-        console.print(f"[yellow]{note}[/]")
+        console.print(plain_line(note, "yellow"))
     rows = shown_rows(report, show_all)
     title = "segment x theme, most distinctive first within a segment (z)"
     if not show_all:
@@ -126,7 +126,8 @@ def render_links(console: Console, report: LinkReport, show_all: bool) -> None:
     for column in ("segment", "theme", "scope", *numeric):
         table.add_column(column, justify="right" if column in numeric else "left")
     for r in rows:
-        table.add_row(r.segment, r.theme_label, r.scope, f"{r.customers}/{r.segment_customers}", f"{r.share:.0%}",
+        table.add_row(plain_line(r.segment), plain_line(r.theme_label), plain_line(r.scope),
+                      f"{r.customers}/{r.segment_customers}", f"{r.share:.0%}",
                       f"{r.lift:.2f}", f"{r.score:.1f}", f"{r.q_value:.3g}" + (" *" if r.over_indexed else ""),
                       str(r.units))
     console.print(table if rows else "No theme over-indexes in any segment (try --all).")
@@ -140,7 +141,8 @@ def render_links(console: Console, report: LinkReport, show_all: bool) -> None:
         for column in ("segment", "question", "answer", "customers", "share", "lift", "z", "q"):
             at.add_column(column)
         for a in attributes:
-            at.add_row(a.segment, a.name, a.value, f"{a.customers}/{a.segment_customers}", f"{a.share:.0%}",
+            at.add_row(plain_line(a.segment), plain_line(a.name), plain_line(a.value),
+                       f"{a.customers}/{a.segment_customers}", f"{a.share:.0%}",
                        f"{a.lift:.2f}", f"{a.score:.1f}", f"{a.q_value:.3g}" + (" *" if a.over_indexed else ""))
         console.print(at)
     if report.transition_themes:
@@ -156,11 +158,12 @@ def render_moves(console: Console, report: LinkReport, moves: int = 8, per_move:
                   "(share of movers with feedback vs those who stayed)")
     for (from_seg, to_seg), themes in list(by_move.items())[:moves]:
         first = themes[0]
-        console.print(f"  {from_seg} -> {to_seg}: {first.movers} customers, {first.movers_with_feedback} with feedback")
+        console.print(plain_line(f"  {from_seg} -> {to_seg}: {first.movers} customers, "
+                                 f"{first.movers_with_feedback} with feedback"))
         shown = sorted((t for t in themes if t.customers >= 2), key=lambda t: -(t.share - (t.baseline_share or 0)))
         for t in shown[:per_move]:
             baseline = f"{t.baseline_share:.0%}" if t.baseline_share is not None else "n/a"
-            console.print(f"    {t.theme_label} ({t.scope}): {t.customers} ({t.share:.0%} vs {baseline})")
+            console.print(plain_line(f"    {t.theme_label} ({t.scope}): {t.customers} ({t.share:.0%} vs {baseline})"))
         if not shown:
             console.print("    no theme raised by two or more of them")
     if len(by_move) > moves:
@@ -203,14 +206,14 @@ def brief(ctx: click.Context, segments: tuple[str, ...], all_segments: bool, fmt
             if as_json:
                 emit({"segment": one.segment, "brief": asdict(one)}, True, lambda c: None)
             else:
-                click.echo(render(one, fmt, templates), nl=False)
+                click.echo(printable(render(one, fmt, templates)), nl=False)  # customers' words: no terminal control
             return
         paths = write_briefs(db, names, fmt, out or Path("briefs"), as_of=as_of, window=window, templates=templates,
                              min_support=min_support)
     except ValueError as exc:
         raise fail(str(exc)) from None
     emit({"format": fmt, "files": [str(p) for p in paths]}, as_json,
-         lambda console: [console.print(str(p)) for p in paths])
+         lambda console: [console.print(plain_line(p)) for p in paths])
 
 
 COMMANDS = [links, brief]

@@ -11,7 +11,7 @@ from rich.table import Table
 from insight.commands.common import db_from_context, json_option
 from insight.db import open_db, schema_version, table_counts
 from insight.forget import forget_customer
-from insight.output import emit
+from insight.output import emit, plain_line, print_error
 
 
 @click.command("stats")
@@ -32,18 +32,18 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     payload = {"db": str(path), "schema_version": schema_version(db), "tables": counts, "sources": per_source}
 
     def render(console: Console) -> None:
-        table = Table(title=f"{path} (schema v{payload['schema_version']})")
+        table = Table(title=plain_line(f"{path} (schema v{payload['schema_version']})"))
         table.add_column("table")
         table.add_column("rows", justify="right")
         for name, rows in counts.items():
-            table.add_row(name, f"{rows:,}")
+            table.add_row(plain_line(name), f"{rows:,}")
         console.print(table)
         if per_source:
             by_source = Table(title="feedback by source")
             for column in ("source", "documents", "units", "analysed"):
                 by_source.add_column(column, justify="right" if column != "source" else "left")
             for source, row in per_source.items():
-                by_source.add_row(source, f"{row['documents']:,}", f"{row['units']:,}", f"{row['analysed_units']:,}")
+                by_source.add_row(plain_line(source), f"{row['documents']:,}", f"{row['units']:,}", f"{row['analysed_units']:,}")
             console.print(by_source)
 
     emit(payload, as_json, render)
@@ -61,8 +61,7 @@ def forget(ctx: click.Context, customer: str, yes: bool, as_json: bool) -> None:
         click.confirm(f"Erase {customer} and everything tied to them?", abort=True, err=True)
     result = forget_customer(db, customer)
     if result.customer_id is None:
-        payload = {"ok": False, "error": f"no customer matches {customer!r}"}
-        emit(payload, as_json, lambda c: c.print(f"[red]error:[/] no customer matches {customer!r}"))
+        print_error(f"no customer matches {customer!r}", as_json)
         raise SystemExit(1)
     payload = {"ok": True, **asdict(result)}
     emit(

@@ -16,7 +16,7 @@ from insight.commands.common import db_from_context, json_option
 from insight.db import open_db, transaction
 from insight.forget import find_customer
 from insight.identity import CustomerResolver, parse_customer_ref
-from insight.output import emit
+from insight.output import emit, line, plain, plain_line, print_error
 from insight.rfm import (
     TIE_RULE,
     RfmConfig,
@@ -165,7 +165,7 @@ def _parse_merges(values: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 def _fail(message: str, as_json: bool) -> None:
-    emit({"ok": False, "error": message}, as_json, lambda console: console.print(f"[red]error:[/] {message}"))
+    print_error(message, as_json)
     raise SystemExit(1)
 
 
@@ -267,7 +267,8 @@ def _render_segments(console: Console, payload: dict[str, Any]) -> None:
         table.add_column(column, justify="left" if column in ("segment", "rule") else "right")
     for s in payload["segments"]:
         median = "" if s["median_recency_days"] is None else f"{s['median_recency_days']:.0f}"
-        table.add_row(s["name"], s["rule"], f"{s['customers']:,}", f"{s['share']:.0%}", f"{s['revenue_share']:.0%}", median)
+        table.add_row(plain_line(s["name"]), plain_line(s["rule"]), f"{s['customers']:,}", f"{s['share']:.0%}",
+                      f"{s['revenue_share']:.0%}", median)
     console.print(table)
     life = payload["lifecycle"]
     console.print("Lifecycle: " + ", ".join(f"{k} {v:,}" for k, v in life["counts"].items())
@@ -276,7 +277,7 @@ def _render_segments(console: Console, payload: dict[str, Any]) -> None:
     console.print(f"Orders counted: {payload['orders']['counted']:,}"
                   + (" — not counted: " + ", ".join(f"{k} {v:,}" for k, v in excluded.items()) if excluded else ""))
     for merge in payload["merged"]:
-        console.print(f"Merged {merge['merge']} into customer {merge['customer_id']}")
+        console.print(plain_line(f"Merged {merge['merge']} into customer {merge['customer_id']}"))
     if "transitions" in payload:
         moves = payload["transitions"]
         if moves["from"] is None:
@@ -284,16 +285,17 @@ def _render_segments(console: Console, payload: dict[str, Any]) -> None:
         else:
             console.print(f"\nMoves {moves['from']} -> {moves['to']}: {len(moves['moves']):,} customers changed")
             for label, count in list(moves["summary"].items())[:15]:
-                console.print(f"  {label}: {count:,}")
+                console.print(plain_line(f"  {label}: {count:,}"))
             for label, count in moves["lifecycle_summary"].items():
-                console.print(f"  lifecycle {label}: {count:,}")
+                console.print(plain_line(f"  lifecycle {label}: {count:,}"))
     if "members" in payload:
         members_table = Table(title="members")
         for column in ("customer", "R", "F", "M", "days", "orders", "monetary", "segment", "lifecycle"):
             members_table.add_column(column)
         for m in payload["members"]:
-            members_table.add_row(m["key"], str(m["r"]), str(m["f"]), str(m["m"]), str(m["recency_days"]),
-                                  str(m["frequency"]), f"{m['monetary']:,.2f}", m["segment"], m["lifecycle"])
+            members_table.add_row(plain_line(m["key"]), str(m["r"]), str(m["f"]), str(m["m"]), str(m["recency_days"]),
+                                  str(m["frequency"]), f"{m['monetary']:,.2f}", plain_line(m["segment"]),
+                                  plain_line(m["lifecycle"]))
         console.print(members_table)
     if snap["replaced"]:
         console.print(f"(replaced the earlier snapshot of {snap['as_of']})")
@@ -320,36 +322,40 @@ def customer(ctx, ref: str, as_json: bool) -> None:
 
 
 def _render_customer(console: Console, p: dict[str, Any]) -> None:
-    console.rule(f"{p['key']} (customer {p['customer_id']})")
+    """Identifiers, titles and feedback are the customer's own text: printed plain, never as markup."""
+    console.rule(plain_line(f"{p['key']} (customer {p['customer_id']})"))
     if p["identifiers"]:
-        console.print("Identifiers: " + ", ".join(f"{i['kind']} {i['value']}" for i in p["identifiers"]))
+        console.print(plain_line("Identifiers: " + ", ".join(f"{i['kind']} {i['value']}" for i in p["identifiers"])))
     o = p["orders"]
     money = ", ".join(f"{v:,.2f} {k}".strip() for k, v in o["net_revenue"].items()) or "0"
-    console.print(f"Orders: {o['total']} ({o['counted']} counted; net {money}); first {o['first_order']}, "
-                  f"last {o['last_order']}" + (f"; not counted: {o['excluded']}" if o["excluded"] else ""))
+    console.print(plain_line(f"Orders: {o['total']} ({o['counted']} counted; net {money}); first {o['first_order']}, "
+                             f"last {o['last_order']}" + (f"; not counted: {o['excluded']}" if o["excluded"] else "")))
     current = p["current"]
     if current:
-        console.print(f"Now ({current['as_of']}): [bold]{current['segment']}[/], {current['lifecycle']} — "
-                      f"R{current['r']} F{current['f']} M{current['m']} ({current['recency_days']} days, "
-                      f"{current['frequency']} orders, {current['monetary']:,.2f})")
+        console.print(line(f"Now ({current['as_of']}): ", plain_line(current["segment"], "bold"),
+                           plain_line(f", {current['lifecycle']} — R{current['r']} F{current['f']} M{current['m']} "
+                                      f"({current['recency_days']} days, {current['frequency']} orders, "
+                                      f"{current['monetary']:,.2f})")))
     else:
         console.print(f"Not scored in the latest snapshot ({p['latest_snapshot'] or 'none yet: run insight segments'}).")
     if len(p["history"]) > 1:
-        console.print("History: " + " -> ".join(f"{h['as_of']} {h['segment']}" for h in p["history"]))
+        console.print(plain_line("History: " + " -> ".join(f"{h['as_of']} {h['segment']}" for h in p["history"])))
     if o["recent"]:
         table = Table(title="orders (most recent first)")
         for column in ("order", "day", "total", "refunded", "status", "counted"):
             table.add_column(column)
         for r in o["recent"][:20]:
-            table.add_row(r["order"], r["day"], f"{r['total']:,.2f} {r['currency'] or ''}", f"{r['refunded']:,.2f}",
-                          r["status"] or "", "yes" if r["counted"] else f"no ({r['excluded_because']})")
+            table.add_row(plain_line(r["order"]), plain_line(r["day"]), plain_line(f"{r['total']:,.2f} {r['currency'] or ''}"),
+                          f"{r['refunded']:,.2f}", plain_line(r["status"] or ""),
+                          "yes" if r["counted"] else plain_line(f"no ({r['excluded_because']})"))
         console.print(table)
     for doc in p["feedback"]:
-        console.print(f"\n[bold]{doc['source']}[/] {doc['created_at'] or ''} {doc['title'] or ''}"
-                      + (f" ({doc['rating']:g}/5)" if doc["rating"] is not None else ""))
+        console.print(line("\n", plain_line(doc["source"], "bold"),
+                           plain_line(f" {doc['created_at'] or ''} {doc['title'] or ''}"
+                                      + (f" ({doc['rating']:g}/5)" if doc["rating"] is not None else ""))))
         for unit in doc["units"]:
             prefix = f"{unit['question']}: " if unit["question"] else ""
-            console.print(f"  {prefix}{unit['text']}")
+            console.print(line("  ", plain(f"{prefix}{unit['text']}")))
     if not p["feedback"]:
         console.print("No feedback imported for this customer yet.")
 

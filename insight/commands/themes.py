@@ -14,7 +14,7 @@ from rich.table import Table
 
 from insight.commands.common import db_from_context, json_option
 from insight.db import open_db
-from insight.output import emit, fail, progress_bar
+from insight.output import emit, fail, line, plain, plain_line, progress_bar
 from insight.theme_edits import ThemeEditError, merge_themes, rename_theme, split_theme
 from insight.theme_store import export_csv, list_themes, theme_info
 
@@ -132,13 +132,13 @@ def themes(ctx, source, question, window, pool, model, spacy_model, params, as_j
 
 def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: dict) -> None:
     if payload.get("warning"):
-        console.print(f"[yellow]warning:[/] {payload['warning']}")
+        console.print(line(("warning:", "yellow"), " ", plain_line(payload["warning"])))
     if not summaries:
         console.print("No feedback to theme: import some with `insight import ...` first.")
     for s in summaries:
-        console.rule(f"[bold]{s.scope}")
+        console.rule(plain_line(s.scope, "bold"))
         if s.note:
-            console.print(f"{s.units} mentions - {s.note}")
+            console.print(plain_line(f"{s.units} mentions - {s.note}"))
             continue
         console.print(
             f"{s.units:,} mentions from {s.documents:,} documents: {s.embedded:,} embedded, {s.reused:,} reused from "
@@ -158,11 +158,12 @@ def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: di
             rating = [f"{t.mean_rating:.1f}" if t.mean_rating is not None else ""] if rated else []
             split = [f"{t.sentiment.get('positive', 0)} / {t.sentiment.get('negative', 0)}"] if felt else []
             label = f"{t.label} (general)" if t.kind == "general" and "general" not in t.label else t.label
-            table.add_row(str(t.id), label, f"{t.size:,}", f"{t.share:.1%}", f"{t.mentions:,}", *split,
-                          f"{t.reassigned:,}", t.change, *rating, ", ".join(t.keywords[:4]))
+            table.add_row(str(t.id), plain_line(label), f"{t.size:,}", f"{t.share:.1%}", f"{t.mentions:,}", *split,
+                          f"{t.reassigned:,}", plain_line(t.change), *rating, plain_line(", ".join(t.keywords[:4])))
         console.print(table)
         if s.vanished:
-            console.print("vanished since the last run: " + ", ".join(f"#{v['id']} {v['label']}" for v in s.vanished))
+            console.print(plain_line("vanished since the last run: "
+                                     + ", ".join(f"#{v['id']} {v['label']}" for v in s.vanished)))
 
 
 @themes.command("list")
@@ -184,7 +185,8 @@ def list_command(ctx, scope, include_inactive, as_json) -> None:
             table.add_column(column, justify="right" if column in {"id", "size", "share", "rating"} else "left")
         for r in rows:
             rating = f"{r.mean_rating:.1f}" if r.mean_rating is not None else ""
-            table.add_row(str(r.id), r.scope, r.label, f"{r.size:,}", f"{r.share:.1%}", r.change or "", r.status, rating)
+            table.add_row(str(r.id), plain_line(r.scope), plain_line(r.label), f"{r.size:,}", f"{r.share:.1%}",
+                          plain_line(r.change or ""), plain_line(r.status), rating)
         console.print(table)
 
     emit(payload, as_json, render)
@@ -202,23 +204,27 @@ def show_command(ctx, theme_id, as_json) -> None:
         raise fail(str(exc)) from None
 
     def render(console: Console) -> None:
-        console.print(f"[bold]#{info.id} {info.label}[/]  ({info.scope}; {info.status}, {info.change or '-'})")
+        """Labels, phrases and quotes are customers' words: plain text, never markup."""
+        console.print(line(plain_line(f"#{info.id} {info.label}", "bold"),
+                           plain_line(f"  ({info.scope}; {info.status}, {info.change or '-'})")))
         if info.label != info.generated_label:
-            console.print(f"generated label: {info.generated_label}")
+            console.print(plain_line(f"generated label: {info.generated_label}"))
         rating = f", mean rating {info.mean_rating:.2f}" if info.mean_rating is not None else ""
         sources = ", ".join(f"{k} {v}" for k, v in info.sources.items())
         felt = info.sentiment
-        console.print(f"{info.size:,} documents ({info.share:.1%} of the scope's), {info.mentions:,} mentions from "
-                      f"{info.customers:,} customers; {info.reassigned} reassigned outliers{rating}; "
-                      f"sentiment: {felt.get('positive', 0)} positive, {felt.get('neutral', 0)} neutral, "
-                      f"{felt.get('negative', 0)} negative mentions; sources: {sources or '-'}"
-                      + ("; general theme: low-information mentions" if info.kind == "general" else ""))
-        console.print("words: " + ", ".join(info.keywords))
-        console.print("phrases: " + "; ".join(f'"{p}"' for p in info.phrases))
+        console.print(plain_line(
+            f"{info.size:,} documents ({info.share:.1%} of the scope's), {info.mentions:,} mentions from "
+            f"{info.customers:,} customers; {info.reassigned} reassigned outliers{rating}; "
+            f"sentiment: {felt.get('positive', 0)} positive, {felt.get('neutral', 0)} neutral, "
+            f"{felt.get('negative', 0)} negative mentions; sources: {sources or '-'}"
+            + ("; general theme: low-information mentions" if info.kind == "general" else "")))
+        console.print(plain_line("words: " + ", ".join(info.keywords)))
+        console.print(plain_line("phrases: " + "; ".join(f'"{p}"' for p in info.phrases)))
         for quote in info.quotes:
             felt_quote = f"{quote['sentiment']}, " if quote.get("sentiment") else ""
-            console.print(f"  > {quote['text']}  [dim]({felt_quote}{quote['source']} document "
-                          f"{quote['document_id']}: {quote['external_id']})[/]")
+            console.print(line("  > ", plain(quote["text"]), "  ",
+                               plain_line(f"({felt_quote}{quote['source']} document {quote['document_id']}: "
+                                          f"{quote['external_id']})", "dim")))
         for point in info.prevalence:
             console.print(f"  {point['window_start']}: {point['units']} mentions, {point['customers']} customers, "
                           f"{point['share']:.1%}")
@@ -236,7 +242,7 @@ def export_command(ctx, out: Path, scope, source, as_json) -> None:
     """One row per analysed mention: unit and document ids, source, question, theme id and label, reassigned,
     sentiment, text."""
     count = export_csv(open_db(db_from_context(ctx)), out, scope=scope, source=source)
-    emit({"out": str(out), "rows": count}, as_json, lambda c: c.print(f"Wrote {count:,} rows to {out}"))
+    emit({"out": str(out), "rows": count}, as_json, lambda c: c.print(plain_line(f"Wrote {count:,} rows to {out}")))
 
 
 def _edit(as_json: bool, action, message: str) -> None:
@@ -244,7 +250,7 @@ def _edit(as_json: bool, action, message: str) -> None:
         result = action()
     except ThemeEditError as exc:
         raise fail(str(exc)) from None
-    emit({"ok": True, "result": result}, as_json, lambda c: c.print(message.format(result=result)))
+    emit({"ok": True, "result": result}, as_json, lambda c: c.print(plain_line(message.format(result=result))))
 
 
 @themes.command("rename")
