@@ -99,7 +99,7 @@ def test_same_seed_same_labels():
 
 # "leaf" selection with small themes leaves many HDBSCAN noise points on these blobs: material for the rule.
 NOISY = dict(cluster_selection_method="leaf", min_cluster_size=5, drop_dissimilar_members=False,
-             reassign_member_quantile=0.0)
+             reassign_member_quantile=-1.0)
 
 
 @pytest.mark.parametrize("space", ["reduced", "original"])

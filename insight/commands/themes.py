@@ -222,9 +222,9 @@ def show_command(ctx, theme_id, as_json) -> None:
         console.print(plain_line("phrases: " + "; ".join(f'"{p}"' for p in info.phrases)))
         for quote in info.quotes:
             felt_quote = f"{quote['sentiment']}, " if quote.get("sentiment") else ""
+            where = f"document {quote['document_id']}: " if quote.get("document_id") is not None else ""
             console.print(line("  > ", plain(quote["text"]), "  ",
-                               plain_line(f"({felt_quote}{quote['source']} document {quote['document_id']}: "
-                                          f"{quote['external_id']})", "dim")))
+                               plain_line(f"({felt_quote}{quote['source']} {where}{quote['external_id']})", "dim")))
         for point in info.prevalence:
             console.print(f"  {point['window_start']}: {point['units']} mentions, {point['customers']} customers, "
                           f"{point['share']:.1%}")
