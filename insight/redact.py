@@ -38,8 +38,13 @@ _CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 # Phone numbers are found by Google's libphonenumber (the `phonenumbers` port): it knows each country's
 # numbering plan, so order numbers, timestamps and barcodes, which no plan allows, are left alone.
 PHONE_REGION_ENV = "INSIGHT_PHONE_REGION"
-DEFAULT_PHONE_REGIONS = ("US",)
+DEFAULT_PHONE_REGIONS = ("US", "GB")  # national numbers of both (a US 10-digit number never starts with 0)
 _ENOUGH_DIGITS = re.compile(r"(?:\d\D{0,3}){7}")
+# Words that announce a phone number, with no other digits between them and it.
+_PHONE_CUE = re.compile(
+    r"(?i)\b(?:call|ring|phone|tel|telephone|mobile|cell|cellphone|text|sms|whatsapp|number|reach)\b[^\d\n]{0,20}$"
+)
+_NOT_A_PHONE = re.compile(r"(?i)\b(?:order|ref|reference|tracking|sku|invoice|ticket|case|account|id|batch|lot|code)\b|#")
 
 
 # Capitalised words (upper case in Unicode: "Élise" is capitalised, "élise" is not).
@@ -97,15 +102,28 @@ def phone_regions(value: str | None = None) -> tuple[str, ...]:
 
 
 def redact_phones(text: str, regions: Iterable[str] = DEFAULT_PHONE_REGIONS) -> str:
-    """Numbers that are valid phone numbers in one of `regions` (or anywhere, written with +country)."""
+    """Numbers that are valid phone numbers in one of `regions` (or anywhere, written with +country), and
+    numbers of a possible phone length right after a word like "call" or "text me on": fictional and
+    unallocated ranges (07700 900123, 555-013-4471) fail validation, yet a customer wrote them as a phone."""
     if not _ENOUGH_DIGITS.search(text):
         return text
     import phonenumbers
 
     spans: set[tuple[int, int]] = set()
     for region in regions:
-        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
-            spans.add((match.start, match.end))
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        trunk = metadata.national_prefix if metadata is not None else None
+        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
+            raw = match.raw_string.lstrip("(")
+            # Where national numbers are dialled with a trunk 0 (UK, most of Europe), people write it:
+            # "1234567890" is an order number, not Bedford's 01234 567890.
+            if trunk == "0" and not raw.startswith(("+", "0")):
+                continue
+            valid = phonenumbers.is_valid_number(match.number)
+            cue = _PHONE_CUE.search(text[max(0, match.start - 40) : match.start])
+            cued = cue is not None and not _NOT_A_PHONE.search(cue.group())
+            if valid or (cued and len(re.sub(r"\D", "", match.raw_string)) >= 7):
+                spans.add((match.start, match.end))
     for start, end in sorted(_outermost(spans), reverse=True):
         text = text[:start] + PHONE_TOKEN + text[end:]
     return text

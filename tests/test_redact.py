@@ -21,15 +21,25 @@ def test_order_numbers_timestamps_and_barcodes_are_not_phone_numbers():
 def test_national_numbers_follow_the_configured_region(monkeypatch):
     from insight.redact import phone_regions
 
-    uk = "ring me on 020 7946 0958 or 0161 496 0000"
-    assert redact_patterns(uk) == uk  # not US numbers
-    assert redact_patterns(uk, ("GB",)) == "ring me on [PHONE] or [PHONE]"
-    assert redact_patterns("text 612-555-0123 or 020 7946 0958", ("US", "GB")) == "text [PHONE] or [PHONE]"
+    uk = "it's 020 7946 0958 or 0161 496 0000"
+    assert redact_patterns(uk, ("US",)) == uk  # not US numbers
+    assert redact_patterns(uk, ("GB",)) == "it's [PHONE] or [PHONE]"
+    assert redact_patterns("612-555-0123 or 020 7946 0958", ("US", "GB")) == "[PHONE] or [PHONE]"
     monkeypatch.setenv("INSIGHT_PHONE_REGION", "gb, ie")
     assert phone_regions() == ("GB", "IE")
-    assert Redactor(nlp=spacy.blank("en")).redact(uk) == "ring me on [PHONE] or [PHONE]"
+    assert Redactor(nlp=spacy.blank("en")).redact(uk) == "it's [PHONE] or [PHONE]"
     monkeypatch.setenv("INSIGHT_PHONE_REGION", "")
-    assert phone_regions() == ("US",)
+    assert phone_regions() == ("US", "GB")
+
+
+def test_fictional_numbers_count_when_written_as_a_phone():
+    # 07700 900xxx (Ofcom's drama range) and area code 555 fail validation, but "call me on" says what they are.
+    assert redact_patterns("ring me on 07700 900123 if you want more") == "ring me on [PHONE] if you want more"
+    assert redact_patterns("text me at 555-013-4471, or my number is 07700 900123") == (
+        "text me at [PHONE], or my number is [PHONE]"
+    )
+    for kept in ("call me about order 1234567890", "phone case SKU 4006381333931", "07700 900123 units sold"):
+        assert redact_patterns(kept) == kept
 
 
 def test_redactor_without_ner_skips_names_and_can_be_disabled():
