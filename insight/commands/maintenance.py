@@ -9,7 +9,6 @@ from typing import NoReturn
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from insight.commands.common import db_from_context, json_option
@@ -102,7 +101,11 @@ def database_error(path: Path, exc: sqlite3.OperationalError) -> str:
 
 
 def _fail(as_json: bool, message: str) -> NoReturn:
-    emit({"ok": False, "error": message}, as_json, lambda c: c.print(f"[red]error:[/] {escape(message)}"))
+    """One JSON object on stdout with --json, else one unwrapped line on stderr; exit status 1."""
+    if as_json:
+        emit({"ok": False, "error": message}, True, lambda c: None)
+    else:
+        click.echo(f"error: {message}", err=True)
     raise SystemExit(1)
 
 
