@@ -201,8 +201,11 @@ def redact_sign_off_lines(text: str, names: NameWords | set[str]) -> str:
     names = _names_words(names)
     lines = text.split("\n")
     filled = [i for i, line in enumerate(lines) if line.strip()]
-    if len(filled) < 2:
-        return text
+    if len(filled) == 1:
+        # A message split into sentences leaves the sign-off on its own: only a given name counts then.
+        match = _NAME_LINE.match(lines[filled[0]])
+        if not match or not names.is_first_name(match.group(1)):
+            return text
     for i in filled[-SIGN_OFF_LINES:]:
         match = _NAME_LINE.match(lines[i])
         if match:

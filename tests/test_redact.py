@@ -187,6 +187,8 @@ def test_sign_offs_on_their_own_line_and_after_a_valediction_are_names():
         "Best,\nOluwaseun Adeyemi",
         "Thanks so much, Mateo.",
         "So I'm Tomás, I work on the research side",
+        "Amara",
+        "Jordan at Fernleaf",
     ]) == [
         "If the first box shows up I'll let you know.\n[NAME]",
         "Thanks for sorting it. Cheers, [NAME]",
@@ -195,13 +197,15 @@ def test_sign_offs_on_their_own_line_and_after_a_valediction_are_names():
         "Best,\n[NAME]",
         "Thanks so much, [NAME].",
         "So I'm [NAME], I work on the research side",
+        "[NAME]",  # a sign-off left alone when a message is split into sentences
+        "[NAME] at Fernleaf",
     ]
 
 
 def test_closing_lines_that_are_not_names_stay():
     redactor = Redactor(nlp=_ner(), is_word=ENGLISH.__contains__)
     texts = ["It leaked everywhere.\nFernleaf Support", "love it\nThanks", "I'm Happy with it", "Sent from Gmail",
-             "the jar is great\nsupport was slow"]
+             "the jar is great\nsupport was slow", "Thanks!", "Fernleaf", "Amazing", "Okafor"]
     assert redactor.redact_many(texts + ["support was quick", "so happy"])[: len(texts)] == texts
 
 
