@@ -20,6 +20,7 @@ from insight.theme_store import refresh_prevalence, refresh_theme_counts
 
 FORGOTTEN_PATH = "[forgotten]"
 FORGOTTEN_TEXT = "[forgotten]"
+CHECKPOINT_WAIT_MS = 3000
 
 
 @dataclass
@@ -78,16 +79,24 @@ def forget_customer(db: sqlite_utils.Database, ref: str, vacuum: bool = True) ->
         # FTS5 keeps a deleted row's terms in old index segments until they are merged: merge them now.
         db.conn.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('optimize')")
     if vacuum:
-        erase_free_space(db)
-        result.erased_from_disk = True
+        result.erased_from_disk = erase_free_space(db)
     return result
 
 
-def erase_free_space(db: sqlite_utils.Database) -> None:
-    """Rebuild the file without its free pages, and empty the write-ahead log, which holds old page images."""
+def erase_free_space(db: sqlite_utils.Database) -> bool:
+    """Rebuild the file without its free pages, and empty the write-ahead log, which holds old page images.
+    False when another connection (an open TUI) kept the log from being emptied."""
     db.conn.execute("VACUUM")
-    if db.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        return True
+    # The checkpoint waits for readers through the busy handler: a few seconds, not the writers' minute.
+    timeout = db.execute("PRAGMA busy_timeout").fetchone()[0]
+    db.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+    try:
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+    return not busy
 
 
 def _identifiers(db: sqlite_utils.Database, customer_id: int) -> list[tuple[str, str]]:

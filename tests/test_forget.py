@@ -83,6 +83,11 @@ def _build(db_path: Path, clock, runner: CliRunner, fixtures: Path, tmp_path: Pa
            40, 40, 'h')""",
         (jo, EMAIL),
     )
+    # A record of another file that was rejected, with Jo's email in it.
+    db.conn.execute(
+        "UPDATE import_batches SET details = ? WHERE kind = 'orders'",
+        (json.dumps({"rejected": [{"record": "row 3", "reason": f"no date for {EMAIL}"}, {"record": "row 9"}]}),),
+    )
     jo_units = []
     for i, text in enumerate([*JO_ANSWERS, SHARED]):
         doc = db.conn.execute(
@@ -139,6 +144,8 @@ def test_forget_leaves_no_trace_in_the_tables_or_the_file(db_path, runner, brand
     # The transcript was named after Jo: its import keeps no path (the old code kept it).
     paths = [r[0] for r in db.execute("SELECT file_path FROM import_batches")]
     assert "[forgotten]" in paths and not any(EMAIL in p for p in paths)
+    (details,) = db.execute("SELECT details FROM import_batches WHERE kind = 'orders'").fetchone()
+    assert json.loads(details)["rejected"] == [{"record": "row 9"}]
     # Cached vectors of Jo's texts are gone, except the one another customer's identical answer still uses.
     hashes = {r[0] for r in db.execute("SELECT text_hash FROM embeddings")}
     assert not hashes & {_sha(t) for t in JO_ANSWERS} and _sha(SHARED) in hashes
@@ -194,3 +201,18 @@ def test_a_locked_database_is_a_one_line_error(db_path, runner, brand, monkeypat
     assert plain.exit_code == 1 and len(plain.output.strip().splitlines()) == 1 and "locked" in plain.output
     assert "Traceback" not in plain.output
 
+
+
+def test_a_reader_holding_the_log_is_reported(db_path, runner, brand, monkeypatch):
+    monkeypatch.setattr("insight.forget.CHECKPOINT_WAIT_MS", 100)
+    reader = sqlite3.connect(db_path)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM units").fetchone()  # an open TUI's read snapshot
+    try:
+        result = invoke(runner, db_path, "forget", EMAIL, "--yes", "--json")
+    finally:
+        reader.rollback()
+        reader.close()
+    payload = json.loads(result.output)
+    assert result.exit_code == 0 and payload["ok"] and not payload["erased_from_disk"]
+    assert "close it and run `insight forget` again" in payload["warning"]

@@ -23,7 +23,10 @@ from insight.output import emit
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Row counts per table, and documents/units per source."""
     path = db_from_context(ctx)
-    db = open_db(path)
+    try:
+        db = open_db(path)
+    except sqlite3.OperationalError as exc:  # a migration to apply while an import holds the write lock
+        _fail(as_json, database_error(path, exc))
     counts = table_counts(db)
     per_source = {
         source: {"documents": docs, "units": units, "analysed_units": analysed}
@@ -80,16 +83,24 @@ def forget(ctx: click.Context, customer: str, yes: bool, as_json: bool) -> None:
     except sqlite3.OperationalError as exc:
         _fail(as_json, database_error(path, exc))
     payload = {"ok": True, **asdict(result)}
-    emit(
-        payload,
-        as_json,
-        lambda c: c.print(
+    if not result.erased_from_disk:
+        payload["warning"] = UNFLUSHED
+
+    def render(console: Console) -> None:
+        console.print(
             f"Erased customer {result.customer_id}: {result.identifiers} identifiers, {result.orders} orders, "
             f"{result.documents} documents ({result.units} units), {result.embeddings} cached embeddings; "
             f"{result.themes_recounted} themes recounted, {result.import_paths} import file names removed; "
-            "database file rewritten."
-        ),
-    )
+            + ("database file rewritten." if result.erased_from_disk else "")
+        )
+        if not result.erased_from_disk:
+            click.echo(f"warning: {UNFLUSHED}", err=True)
+
+    emit(payload, as_json, render)
+
+
+UNFLUSHED = ("another insight process (the TUI?) has the database open, so its write-ahead log still holds old "
+             "pages: close it and run `insight forget` again (or `sqlite3 DB 'PRAGMA wal_checkpoint(TRUNCATE)'`)")
 
 
 def database_error(path: Path, exc: sqlite3.OperationalError) -> str:
