@@ -20,6 +20,7 @@ from insight.clock import Clock, utc_now_iso
 
 DEFAULT_DB = "insight.db"
 DB_ENV_VAR = "INSIGHT_DB"
+BUSY_TIMEOUT_MS = 60_000  # a writer waits this long for another one (an import redacting names) to finish
 
 
 @dataclass(frozen=True)
@@ -332,7 +333,7 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     """Open a database with the pragmas every connection needs (no migrations)."""
     db = sqlite_utils.Database(str(path))
     db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA busy_timeout = 10000")
+    db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
     if str(path) != ":memory:":
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")

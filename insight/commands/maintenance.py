@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict
+from pathlib import Path
+from typing import NoReturn
 
 import click
 from rich.console import Console
@@ -10,7 +13,7 @@ from rich.table import Table
 
 from insight.commands.common import db_from_context, json_option
 from insight.db import open_db, schema_version, table_counts
-from insight.forget import forget_customer
+from insight.forget import forget_customer, preview
 from insight.output import emit, plain_line, print_error
 
 
@@ -20,7 +23,10 @@ from insight.output import emit, plain_line, print_error
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Row counts per table, and documents/units per source."""
     path = db_from_context(ctx)
-    db = open_db(path)
+    try:
+        db = open_db(path)
+    except sqlite3.OperationalError as exc:  # a migration to apply while an import holds the write lock
+        _fail(as_json, database_error(path, exc))
     counts = table_counts(db)
     per_source = {
         source: {"documents": docs, "units": units, "analysed_units": analysed}
@@ -51,27 +57,64 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 @click.command("forget")
 @click.argument("customer")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (required with --json).")
 @json_option
 @click.pass_context
 def forget(ctx: click.Context, customer: str, yes: bool, as_json: bool) -> None:
-    """Erase a customer (email, #order or customer_id:ID) with their orders and feedback."""
-    db = open_db(db_from_context(ctx))
-    if not yes and not as_json:
-        click.confirm(f"Erase {customer} and everything tied to them?", abort=True, err=True)
-    result = forget_customer(db, customer)
-    if result.customer_id is None:
-        print_error(f"no customer matches {customer!r}", as_json)
-        raise SystemExit(1)
+    """Erase a customer (email, #order or customer_id:ID) with their orders and feedback, and every trace
+    of them: import file names, cached embeddings, theme quotes and counts, the search index; then the
+    database file is rewritten (VACUUM) so the deleted bytes do not survive in it."""
+    path = db_from_context(ctx)
+    try:
+        db = open_db(path)
+        found = preview(db, customer)
+        if found.customer_id is None:
+            _fail(as_json, f"no customer matches {customer!r}")
+        if not yes:
+            if as_json:
+                _fail(as_json, f"erasing {customer} cannot be undone: pass --yes to confirm")
+            click.echo(
+                f"Erase {customer} (customer {found.customer_id}): {found.identifiers} identifiers, "
+                f"{found.orders} orders, {found.documents} documents ({found.units} units)?",
+                err=True,
+            )
+            click.confirm("This cannot be undone. Erase?", abort=True, err=True)
+        result = forget_customer(db, customer)
+    except sqlite3.OperationalError as exc:
+        _fail(as_json, database_error(path, exc))
     payload = {"ok": True, **asdict(result)}
-    emit(
-        payload,
-        as_json,
-        lambda c: c.print(
+    if not result.erased_from_disk:
+        payload["warning"] = UNFLUSHED
+
+    def render(console: Console) -> None:
+        console.print(plain_line(
             f"Erased customer {result.customer_id}: {result.identifiers} identifiers, {result.orders} orders, "
-            f"{result.documents} documents ({result.units} units)."
-        ),
-    )
+            f"{result.documents} documents ({result.units} units), {result.embeddings} cached embeddings; "
+            f"{result.themes_recounted} themes recounted, {result.import_paths} import file names removed; "
+            + ("database file rewritten." if result.erased_from_disk else "")
+        ))
+        if not result.erased_from_disk:
+            click.echo(f"warning: {UNFLUSHED}", err=True)
+
+    emit(payload, as_json, render)
+
+
+UNFLUSHED = ("another insight process (the TUI?) has the database open, so its write-ahead log still holds old "
+             "pages: close it and run `insight forget` again (or `sqlite3 DB 'PRAGMA wal_checkpoint(TRUNCATE)'`)")
+
+
+def database_error(path: Path, exc: sqlite3.OperationalError) -> str:
+    """One line for the errors SQLite gives a writer: another process holding the lock, a read-only file."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return f"{path}: the database is locked by another insight process (an import?); try again when it ends"
+    return f"{path}: {text}"
+
+
+def _fail(as_json: bool, message: str) -> NoReturn:
+    """One JSON object on stdout with --json, else one unwrapped line on stderr; exit status 1."""
+    print_error(message, as_json)
+    raise SystemExit(1)
 
 
 COMMANDS = [stats, forget]

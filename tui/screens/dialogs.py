@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -12,6 +13,7 @@ from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from insight import queries
+from insight.safe_text import printable
 
 T = TypeVar("T")
 
@@ -51,7 +53,8 @@ class MergeDialog(ThemeDialog[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(f"Merge into #{self.theme_id} {self.label!r}: pick the theme to fold in", classes="dialog-title")
+            yield Label(Text(f"Merge into #{self.theme_id} “{printable(self.label)}”: pick the theme to fold in"),
+                        classes="dialog-title")
             yield Input(placeholder="type to filter themes in this scope", id="merge-filter")
             yield OptionList(id="merge-options")
             yield Label("↓ to the list, Enter to merge · Esc to cancel", classes="dim")
@@ -66,7 +69,8 @@ class MergeDialog(ThemeDialog[int | None]):
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options(
-            [Option(f"#{r.id}  {r.label}  ({r.size:,} units)", id=str(r.id)) for r in page.rows if r.id != self.theme_id]
+            [Option(Text(f"#{r.id}  {printable(r.label)}  ({r.size:,} units)"), id=str(r.id))
+             for r in page.rows if r.id != self.theme_id]
         )
         if options.option_count:
             options.highlighted = 0
@@ -89,7 +93,8 @@ class MergeDialog(ThemeDialog[int | None]):
 class SplitDialog(ThemeDialog[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Split #{self.theme_id} {self.label!r} into how many themes?", classes="dialog-title")
+            yield Label(Text(f"Split #{self.theme_id} “{printable(self.label)}” into how many themes?"),
+                        classes="dialog-title")
             yield Input(value="2", id="split-k", type="integer")
             with Horizontal(classes="buttons"):
                 yield Button("Split", variant="primary", id="split-ok")

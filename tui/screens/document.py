@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from insight import queries
+from insight.safe_text import printable
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import customer, day
 
@@ -20,14 +21,14 @@ from tui.widgets.format import customer, day
 def document_header(doc: queries.DocumentView) -> Text:
     text = Text()
     text.append(f"{doc.source} · {doc.format}", style="bold")
-    text.append(f" · {doc.title or doc.external_id}")
-    text.append(f"\n{day(doc.created_at)} · {customer(doc.customer_key)}", style="dim")
+    text.append(f" · {printable(doc.title or doc.external_id)}")
+    text.append(f"\n{day(doc.created_at)} · {printable(customer(doc.customer_key))}", style="dim")
     if doc.rating is not None:
         text.append(f" · ★ {doc.rating:.0f}", style="dim")
     shown = {k: v for k, v in doc.metadata.items() if isinstance(v, str | int | float | list) and k != "raw"}
     if shown:
-        text.append("\n" + " · ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
-                                      for k, v in list(shown.items())[:6]), style="dim")
+        text.append(printable("\n" + " · ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+                                                for k, v in list(shown.items())[:6])), style="dim")
     return text
 
 
@@ -37,11 +38,11 @@ def unit_text(unit: queries.DocUnit) -> Text:
     if unit.continued:
         pass  # the passage's header is on its first mention
     elif unit.question:
-        text.append(f"Q: {unit.question}\n", style="bold")
+        text.append(f"Q: {printable(unit.question)}\n", style="bold")
     elif label:
         stamp = f" [{unit.started_at}]" if unit.started_at else ""
-        text.append(f"{label}{stamp}: ", style="bold")
-    text.append(unit.text)
+        text.append(printable(f"{label}{stamp}: "), style="bold")
+    text.append(printable(unit.text))
     return text
 
 
@@ -91,7 +92,7 @@ class DocumentScreen(PlaceScreen):
             self.query_one("#doc-body", VerticalScroll).remove_children()
             return
         self.doc = doc
-        self.sub_title = f"{doc.source}: {doc.title or doc.external_id}"
+        self.sub_title = printable(f"{doc.source}: {doc.title or doc.external_id}")
         self.position = next((i for i, unit in enumerate(doc.units) if unit.id == self.unit_id), 0)
         with self.app.batch_update():
             self.query_one("#doc-header", Static).update(document_header(doc))

@@ -9,6 +9,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.widgets import Static
 
 from insight import queries
+from insight.safe_text import printable
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import change, day, money, pct, spark
 
@@ -38,6 +39,11 @@ def condense(rows: list[queries.SourceWindow], keep: int = 2) -> list[tuple[str,
     return out
 
 
+def plain(text: str) -> Text:
+    """A theme label or file name in a Rich table: neither markup ("[NAME]" would vanish) nor escapes."""
+    return Text(printable(text))
+
+
 def sources_table(rows: list[queries.SourceWindow]) -> Table:
     table = Table(title="Feedback by source and window", expand=True, title_justify="left")
     for name in ("source", "window", "documents", "units", "linked"):
@@ -64,7 +70,7 @@ def themes_table(overview: queries.Overview) -> Table:
     for name in ("theme", "units", "share", "trend", "change"):
         table.add_column(name, justify="left" if name in ("theme", "trend", "change") else "right")
     for row in overview.top_themes:
-        table.add_row(row.label, f"{row.size:,}", pct(row.share), spark(row.trend), change(row.change))
+        table.add_row(plain(row.label), f"{row.size:,}", pct(row.share), spark(row.trend), change(row.change))
     if not overview.top_themes:
         table.add_row(Text("no themes yet: run insight themes", style="dim"), "", "", "", "")
     return table
@@ -79,7 +85,8 @@ def changes_table(overview: queries.Overview) -> Table:
         table.add_column(name, justify="left" if name == "theme" else "right")
     for row in overview.changes:
         style = "green" if row.delta > 0 else "yellow"
-        table.add_row(row.label, pct(row.previous_share), pct(row.share), Text(f"{row.delta * 100:+.1f} pt", style=style))
+        table.add_row(plain(row.label), pct(row.previous_share), pct(row.share),
+                      Text(f"{row.delta * 100:+.1f} pt", style=style))
     if not overview.changes:
         table.add_row(Text("one window so far: trends need two", style="dim"), "", "", "")
     return table
@@ -90,7 +97,7 @@ def imports_table(rows: list[queries.ImportRow]) -> Table:
     for name in ("when", "kind", "file", "new", "updated", "rejected"):
         table.add_column(name, justify="left" if name in ("when", "kind", "file") else "right")
     for row in rows:
-        table.add_row(day(row.imported_at), row.kind, row.file_path.rsplit("/", 1)[-1], money(row.imported),
+        table.add_row(day(row.imported_at), row.kind, plain(row.file_path.rsplit("/", 1)[-1]), money(row.imported),
                       money(row.updated), money(row.rejected))
     return table
 

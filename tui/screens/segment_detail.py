@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane
 
 from insight import queries
+from insight.safe_text import printable
 from tui.data import DataSource, LinkState
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import lift, pct
@@ -49,7 +50,7 @@ def transition_text(report: Any, segment: str) -> Text:
     text = Text()
     for move in moves[:TRANSITION_LINES]:
         text.append(f"{move.from_segment} → {move.to_segment}: ", style="bold")
-        text.append(f"“{move.theme_label}” raised by {move.customers:,} of {move.movers:,} movers before moving\n")
+        text.append(f"“{printable(move.theme_label)}” raised by {move.customers:,} of {move.movers:,} movers before moving\n")
     if len(moves) > TRANSITION_LINES:
         text.append(f"… and {len(moves) - TRANSITION_LINES:,} more (insight links --json has them all)", style="dim")
     return text

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
 from insight import queries
+from insight.safe_text import printable
 from tui.data import DataSource, LinkState
 from tui.screens.base import PlaceScreen
 from tui.screens.editing import ThemeEditing, ThemeRef
@@ -21,10 +22,10 @@ from tui.widgets.table import Table
 
 def header_text(detail: queries.ThemeDetail) -> Text:
     text = Text()
-    text.append(detail.label, style="bold")
-    text.append(f"   #{detail.id} · {detail.scope}", style="dim")
+    text.append(printable(detail.label), style="bold")
+    text.append(printable(f"   #{detail.id} · {detail.scope}"), style="dim")
     if detail.label != detail.generated_label:
-        text.append(f" · generated label: {detail.generated_label}", style="dim")
+        text.append(printable(f" · generated label: {detail.generated_label}"), style="dim")
     text.append("\n")
     positive, neutral, negative = detail.sentiment
     text.append(f"{detail.size:,} documents · {pct(detail.share, 1)} of its scope · {detail.mentions:,} mentions"
@@ -44,17 +45,17 @@ def header_text(detail: queries.ThemeDetail) -> Text:
         text.append(" · " + ", ".join(f"{s} {n:,}" for s, n in detail.sources), style="dim")
     if detail.keywords:
         text.append("\nwords: ", style="dim")
-        text.append(", ".join(detail.keywords[:10]))
+        text.append(printable(", ".join(detail.keywords[:10])))
     if detail.phrases:
         text.append("\ncustomers say: ", style="dim")
-        text.append(" · ".join(f"“{p}”" for p in detail.phrases[:6]), style="italic")
+        text.append(printable(" · ".join(f"“{p}”" for p in detail.phrases[:6])), style="italic")
     return text
 
 
 def representative_text(detail: queries.ThemeDetail) -> Text:
     text = Text()
     for quote in detail.representative:
-        text.append(f"“{quote.text}”\n", style="italic")
+        text.append(f"“{printable(quote.text)}”\n", style="italic")
         text.append(f"   {quote.source} · {day(quote.created_at)} · {who(quote)}\n", style="dim")
     if not detail.representative:
         text.append("No representative quotes stored for this theme.", style="dim")
@@ -208,7 +209,7 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
             self.query_one("#representative", Static).update("")
             return
         self.detail = detail
-        self.sub_title = f"Theme #{detail.id}: {detail.label}"
+        self.sub_title = printable(f"Theme #{detail.id}: {detail.label}")
         self.query_one("#theme-header", Static).update(header_text(detail))
         self.query_one("#trend", Static).update(trend_chart(detail))
         self.query_one("#representative", Static).update(representative_text(detail))

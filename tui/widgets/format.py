@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
+from insight.safe_text import printable
+
 BLOCKS = "▁▂▃▄▅▆▇█"
 
 
@@ -84,5 +86,7 @@ def lift(value: float | None, significant: bool) -> Text:
 
 
 def clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    """One line of at most `width` characters, without the control characters and escape sequences a
+    customer's text may hold (they would act on the terminal)."""
+    text = " ".join(printable(text).split())
     return text if len(text) <= width else text[: width - 1] + "…"

@@ -14,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from insight.queries import Quote, QuotePage
+from insight.safe_text import printable
 from tui.widgets.format import clip, customer, day
 from tui.widgets.paged_table import Column, Page, PagedTable
 
@@ -28,18 +29,18 @@ def quote_page(page: QuotePage, width: int = 90) -> Page:
 
 
 def who(quote: Quote) -> str:
-    return customer(quote.customer_key)
+    return printable(customer(quote.customer_key))
 
 
 def describe(quote: Quote) -> Text:
     """The full quote with where it came from, for the preview line."""
     text = Text()
-    text.append(f"“{quote.text}”\n", style="italic")
+    text.append(f"“{printable(quote.text)}”\n", style="italic")
     where = [quote.source, day(quote.created_at), who(quote)]
     if quote.question:
-        where.append(f"Q: {quote.question}")
+        where.append(f"Q: {printable(quote.question)}")
     if quote.title and quote.source in ("ticket", "review"):
-        where.append(quote.title)
+        where.append(printable(quote.title))
     if quote.rating is not None:
         where.append(f"★ {quote.rating:.0f}")
     if quote.score is not None:
@@ -49,6 +50,11 @@ def describe(quote: Quote) -> Text:
 
 
 NO_MATCH = Text("No quotes match.", style="dim")
+
+
+def panel_title(title: str) -> Text:
+    """A border title that may quote a theme label or a search: plain text, not markup."""
+    return Text(printable(title))
 
 
 class QuoteTable(PagedTable):
@@ -84,7 +90,7 @@ class QuotePanel(Vertical):
              Column("who", "who", 32)],
             page_size=self.page_size,
         )
-        table.border_title = self.title
+        table.border_title = panel_title(self.title)
         yield table
         yield Static("", classes="preview")
 
@@ -118,7 +124,7 @@ class QuotePanel(Vertical):
 
     def _retitle(self) -> None:
         if self.pending_title is not None:
-            self.table.border_title = self.pending_title
+            self.table.border_title = panel_title(self.pending_title)
             self.pending_title = None
 
     def _landed(self, total: int) -> None:

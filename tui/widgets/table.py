@@ -25,6 +25,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable
 
+from insight.safe_text import printable
+
 
 class Table(DataTable):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -38,8 +40,9 @@ class Table(DataTable):
 
     def add_row(self, *cells: Any, **kwargs: Any) -> Any:
         """Cells are plain text, never Rich markup: a customer's "[/]" would otherwise crash the table and
-        "[b]" restyle it."""
-        return super().add_row(*(Text(cell, end="") if isinstance(cell, str) else cell for cell in cells), **kwargs)
+        "[b]" restyle it; nor escape sequences, which would act on the terminal."""
+        return super().add_row(*(Text(printable(cell), end="") if isinstance(cell, str) else cell for cell in cells),
+                               **kwargs)
 
     def notify_style_update(self) -> None:
         Widget.notify_style_update(self)  # the widget's own style caches; rendered cells are checked below
