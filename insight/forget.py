@@ -66,7 +66,6 @@ def forget_customer(db: sqlite_utils.Database, ref: str, vacuum: bool = True) ->
         identifiers = _identifiers(db, customer_id)
         _count(db, customer_id, identifiers, result)
         unit_ids, hashes, themes = _their_units(db, customer_id, identifiers)
-        _subtract_from_themes(db, unit_ids)
         result.import_paths = _rewrite_import_batches(db, customer_id, identifiers)
         db.conn.execute("DELETE FROM documents WHERE customer_id = ?", [customer_id])
         keys = [f"{kind}:{value}" for kind, value in identifiers]
@@ -142,30 +141,6 @@ def _their_units(
         )
     }
     return unit_ids, {r[1] for r in rows}, themes
-
-
-def _subtract_from_themes(db: sqlite_utils.Database, unit_ids: list[int]) -> None:
-    """Take their mentions, customers, reassigned members and sentiment counts off each theme they are in
-    (before the rows go: these counts are kept on the theme, not recomputed from unit_themes)."""
-    db.conn.execute(
-        """WITH theirs AS (
-               SELECT ut.theme_id, COUNT(*) AS mentions, COALESCE(SUM(ut.reassigned), 0) AS reassigned,
-                      SUM(u.sentiment = 'positive') AS positive, SUM(u.sentiment = 'neutral') AS neutral,
-                      SUM(u.sentiment = 'negative') AS negative
-               FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
-               WHERE ut.theme_id IS NOT NULL AND ut.unit_id IN (SELECT value FROM json_each(?))
-               GROUP BY ut.theme_id
-           )
-           UPDATE themes SET
-               mentions = MAX(themes.mentions - theirs.mentions, 0),
-               customers = MAX(themes.customers - 1, 0),
-               reassigned = MAX(themes.reassigned - theirs.reassigned, 0),
-               positive = MAX(themes.positive - COALESCE(theirs.positive, 0), 0),
-               neutral = MAX(themes.neutral - COALESCE(theirs.neutral, 0), 0),
-               negative = MAX(themes.negative - COALESCE(theirs.negative, 0), 0)
-           FROM theirs WHERE themes.id = theirs.theme_id""",
-        [json.dumps(unit_ids)],
-    )
 
 
 def _rewrite_import_batches(db: sqlite_utils.Database, customer_id: int, identifiers: list[tuple[str, str]]) -> int:

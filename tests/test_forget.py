@@ -20,6 +20,7 @@ from insight.clock import fixed_clock
 from insight.db import open_db
 from insight.embed import HashingEmbedder
 from insight.nlp import LoadedPipeline
+from insight.theme_store import scope_counts
 
 # Not jo@example.com: the schema's own comments quote that one.
 EMAIL = "jo.bloggs@example.net"
@@ -106,7 +107,8 @@ def _build(db_path: Path, clock, runner: CliRunner, fixtures: Path, tmp_path: Pa
                     "(?, 1, 'answer', 'What almost stopped you from buying?', ?, ?)", (other, SHARED, _sha(SHARED)))
     db.conn.commit()
     themed = invoke(runner, db_path, "themes", "--param", "min_cluster_size=8", "--param",
-                    "cluster_selection_method=eom", "--json")
+                    "cluster_selection_method=eom", "--param", "split_fraction=0", "--param",
+                    "reassign_member_quantile=-1", "--json")
     assert themed.exit_code == 0, themed.output
     # What the mentions pipeline keeps on a theme (schema 3), and a quote list that starts with Jo.
     theme = db.execute("SELECT theme_id FROM unit_themes WHERE unit_id = ?", [jo_units[0]]).fetchone()[0]
@@ -153,14 +155,15 @@ def test_forget_leaves_no_trace_in_the_tables_or_the_file(db_path, runner, brand
     for (quotes,) in db.execute("SELECT quotes FROM themes WHERE quotes IS NOT NULL"):
         assert not set(json.loads(quotes)) & set(brand["units"])
     for theme_id, size in db.execute("SELECT id, size FROM themes"):
-        assert size == db.execute("SELECT COUNT(*) FROM unit_themes WHERE theme_id = ?", [theme_id]).fetchone()[0]
-    size, mentions, customers, negative = db.execute(
-        "SELECT size, mentions, customers, negative FROM themes WHERE id = ?", [brand["theme"]]
-    ).fetchone()
-    old_size, old_mentions, old_customers, old_negative = before[brand["theme"]]
-    assert (size, mentions, customers, negative) == (
-        old_size - in_theme, old_mentions - in_theme, old_customers - 1, old_negative - in_theme
-    )
+        assert size == db.execute(  # documents, once each
+            "SELECT COUNT(DISTINCT u.document_id) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id "
+            "WHERE ut.theme_id = ?", [theme_id]).fetchone()[0]
+    # The theme's numbers are recounted without Jo: one home for them (theme_store.scope_counts).
+    stored = db.execute("SELECT size, mentions, customers, negative FROM themes WHERE id = ?", [brand["theme"]]).fetchone()
+    (scope,) = db.execute("SELECT scope FROM themes WHERE id = ?", [brand["theme"]]).fetchone()
+    fresh = scope_counts(db, scope)[brand["theme"]]
+    assert stored == (fresh.documents, fresh.mentions, fresh.customers, fresh.negative)
+    assert in_theme > 0 and stored[2] < before[brand["theme"]][2]
     prevalence = db.execute("SELECT COALESCE(SUM(units), 0) FROM theme_prevalence").fetchone()[0]
     assert prevalence == db.execute("SELECT COUNT(*) FROM unit_themes WHERE theme_id IS NOT NULL").fetchone()[0]
     assert db.execute("SELECT COUNT(*) FROM units_fts WHERE units_fts MATCH 'sceptical'").fetchone()[0] == 0

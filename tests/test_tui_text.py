@@ -19,7 +19,7 @@ from tui.screens.overview import themes_table
 from tui.widgets.quotes import describe, quote_page
 
 HOSTILE = "\x1b]0;pwned\x07Box came \x1b[2J\x1b[Hcrushed\x9b31m, \x07again\r\x00 [NAME] said\tso\nreally"
-CLEAN = "Box came crushed, again [NAME] said\tso\nreally"
+CLEAN = "Box came crushed, again\n [NAME] said\tso\nreally"  # a carriage return becomes a line break
 
 
 def test_printable_strips_escape_sequences_and_controls_but_keeps_lines_and_tabs():
