@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from insight.db import transaction
-from insight.identity import parse_customer_ref
+from insight.identity import find_customer_id, parse_customer_ref
 
 
 @dataclass
@@ -23,10 +23,7 @@ def find_customer(db: sqlite_utils.Database, ref: str) -> int | None:
     ident = parse_customer_ref(ref)
     if ident is None:
         return None
-    row = db.execute(
-        "SELECT customer_id FROM customer_identifiers WHERE kind = ? AND value = ?", [ident.kind, ident.value]
-    ).fetchone()
-    return int(row[0]) if row else None
+    return find_customer_id(db, ident)
 
 
 def forget_customer(db: sqlite_utils.Database, ref: str) -> Forgotten:

@@ -3,6 +3,11 @@
 Feedback and orders carry different identifiers (an email, a platform customer id, an order number).
 Every identifier a record carries is attached to one customer; when a record's identifiers point at two
 customers, those customers are merged, so import order never matters.
+
+Order numbers are only unique within a shop: two shops both have an order #1001. An order import stores its
+order numbers scoped ('1001@shopify/fernleaf', see `scoped_order`); feedback carries bare numbers (a survey's
+"Order #1001"), which resolve to the one customer holding that number in any shop, and to nobody when several
+shops' customers hold it (counted as `ambiguous`, never guessed).
 """
 
 from __future__ import annotations
@@ -38,15 +43,25 @@ def normalise_order_number(value: str | float | int | None) -> str | None:
     text = re.sub(r"^(?:order\s*)?(?:no\.?\s*)?#?\s*", "", text, flags=re.IGNORECASE)
     if re.fullmatch(r"\d+\.0+", text):
         text = text.split(".")[0]
+    if text.isdigit():
+        text = text.lstrip("0") or "0"  # Excel drops leading zeros: '00123' and '123' are one number
     return text or None
 
 
 def normalise_customer_id(value: str | float | int | None) -> str | None:
+    """'13085.0', '013085' and '13,085' are customer 13085; Excel's '1.23457E+12' is no id at all (the digits
+    are lost, and many customers would share it)."""
     if value is None:
         return None
     text = str(value).strip()
+    if re.fullmatch(r"\d(?:[.,]\d+)?E\+\d+", text, flags=re.IGNORECASE):
+        return None
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", text):
+        text = text.replace(",", "")
     if re.fullmatch(r"\d+\.0+", text):
         text = text.split(".")[0]
+    if text.isdigit():
+        text = text.lstrip("0") or "0"
     return text or None
 
 
@@ -75,6 +90,18 @@ def identifier(kind: str, raw: str | float | int | None) -> Identifier | None:
     return Identifier(kind, value) if value else None
 
 
+SCOPE_MARK = "@"  # order numbers never contain it; emails are their own kind
+
+
+def scoped_order(number: str, platform: str, shop: str) -> Identifier:
+    """The identifier an imported order carries: its number within its platform and shop."""
+    return Identifier("order", f"{number}{SCOPE_MARK}{platform}/{shop}")
+
+
+def is_scoped(ident: Identifier) -> bool:
+    return ident.kind == "order" and SCOPE_MARK in ident.value
+
+
 def parse_customer_ref(text: str) -> Identifier | None:
     """What a user types on the command line: an email, '#1001', 'order:1001' or 'customer_id:42'."""
     text = text.strip()
@@ -99,19 +126,56 @@ class CustomerResolver:
         self.db = db
         self.source = source
         self.clock = clock
-        self._ids: dict[tuple[str, str], int] = {
-            (kind, value): cid
-            for kind, value, cid in db.execute("SELECT kind, value, customer_id FROM customer_identifiers")
-        }
+        self._ids: dict[tuple[str, str], int] = {}
+        self._orders: dict[str, dict[str, int]] = {}  # order number -> {'platform/shop': customer}
+        for kind, value, cid in db.execute("SELECT kind, value, customer_id FROM customer_identifiers"):
+            self._ids[(kind, value)] = cid
+            if kind == "order" and SCOPE_MARK in value:
+                number, _, scope = value.partition(SCOPE_MARK)
+                self._orders.setdefault(number, {})[scope] = cid
+        self._merged_into: dict[int, int] = {}
         self.created = 0
         self.merged = 0
+        self.ambiguous = 0  # bare order numbers left unlinked because several shops' customers hold them
+
+    def live(self, cid: int) -> int:
+        """The customer a (possibly merged-away) id now is."""
+        while cid in self._merged_into:
+            cid = self._merged_into[cid]
+        return cid
+
+    def order_owners(self, number: str) -> set[int]:
+        """The customers holding order `number` in any shop."""
+        return {self.live(cid) for cid in self._orders.get(number, {}).values()}
+
+    def order_holders(self, number: str) -> dict[str, int]:
+        """'platform/shop' -> the customer holding order `number` there."""
+        return {scope: self.live(cid) for scope, cid in self._orders.get(number, {}).items()}
+
+    def bare_orders(self) -> set[str]:
+        """Bare order numbers (from feedback) attached to someone."""
+        return {value for kind, value in self._ids if kind == "order" and SCOPE_MARK not in value}
 
     def lookup(self, ident: Identifier) -> int | None:
-        return self._ids.get((ident.kind, ident.value))
+        if ident.kind == "order" and SCOPE_MARK not in ident.value:
+            owners = self.order_owners(ident.value)
+            if len(owners) == 1:
+                return next(iter(owners))
+            if owners:
+                return None  # several shops' customers: do not guess
+        cid = self._ids.get((ident.kind, ident.value))
+        return None if cid is None else self.live(cid)
 
     def resolve(self, identifiers: list[Identifier]) -> int | None:
         """The customer these identifiers belong to (None if there are none)."""
         identifiers = [i for i in identifiers if i is not None]
+        kept = []
+        for i in identifiers:
+            if i.kind == "order" and SCOPE_MARK not in i.value and len(self.order_owners(i.value)) > 1:
+                self.ambiguous += 1
+            else:
+                kept.append(i)
+        identifiers = kept
         if not identifiers:
             return None
         found = sorted({cid for i in identifiers if (cid := self.lookup(i)) is not None})
@@ -121,7 +185,9 @@ class CustomerResolver:
             customer_id = found[0]
             for other in found[1:]:
                 self.merge(keep=customer_id, drop=other)
-        new = [i for i in identifiers if (i.kind, i.value) not in self._ids]
+        # A bare order number that matched a shop's order is not stored: the scoped one says it better.
+        new = [i for i in identifiers if (i.kind, i.value) not in self._ids
+               and not (i.kind == "order" and SCOPE_MARK not in i.value and self.order_owners(i.value))]
         if new:
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO customer_identifiers (kind, value, customer_id, source) VALUES (?, ?, ?, ?)",
@@ -130,6 +196,26 @@ class CustomerResolver:
             for i in new:
                 self._ids[(i.kind, i.value)] = customer_id
         return customer_id
+
+    def attach_orders(self, rows: list[tuple[Identifier, int]]) -> None:
+        """Record shop-scoped order identifiers; an order's identifier follows the order's current buyer."""
+        self.db.conn.executemany(
+            "INSERT OR REPLACE INTO customer_identifiers (kind, value, customer_id, source) VALUES (?, ?, ?, ?)",
+            [(i.kind, i.value, cid, self.source) for i, cid in rows],
+        )
+        for i, cid in rows:
+            self._ids[(i.kind, i.value)] = cid
+            number, _, scope = i.value.partition(SCOPE_MARK)
+            self._orders.setdefault(number, {})[scope] = cid
+
+    def bare_owner(self, number: str) -> int | None:
+        """Who a bare order number from feedback was attached to, if anyone."""
+        cid = self._ids.get(("order", number))
+        return None if cid is None else self.live(cid)
+
+    def forget_bare(self, number: str) -> None:
+        self.db.conn.execute("DELETE FROM customer_identifiers WHERE kind = 'order' AND value = ?", (number,))
+        self._ids.pop(("order", number), None)
 
     def _create(self, first: Identifier) -> int:
         display = first.value if first.kind == "email" else first.key
@@ -141,6 +227,7 @@ class CustomerResolver:
 
     def merge(self, keep: int, drop: int) -> None:
         """Move everything of customer `drop` onto `keep`, then delete `drop`."""
+        keep, drop = self.live(keep), self.live(drop)
         if keep == drop:
             return
         conn = self.db.conn
@@ -149,7 +236,23 @@ class CustomerResolver:
         # A snapshot scored both halves separately; the merged person is rescored by the next run.
         conn.execute("DELETE FROM rfm_scores WHERE customer_id = ?", (drop,))
         conn.execute("DELETE FROM customers WHERE id = ?", (drop,))
-        for key, cid in self._ids.items():
-            if cid == drop:
-                self._ids[key] = keep
+        self._merged_into[drop] = keep
         self.merged += 1
+
+
+def find_customer_id(db: sqlite_utils.Database, ident: Identifier) -> int | None:
+    """The customer an identifier names; a bare order number only when a single customer holds it."""
+    if ident.kind == "order" and SCOPE_MARK not in ident.value:
+        prefix = ident.value + SCOPE_MARK  # '1001@...': an index range, exact (LIKE would ignore case)
+        owners = {cid for (cid,) in db.execute(
+            "SELECT DISTINCT customer_id FROM customer_identifiers WHERE kind = 'order' AND value >= ? AND value < ?",
+            [prefix, ident.value + chr(ord(SCOPE_MARK) + 1)],
+        )}
+        if len(owners) == 1:
+            return owners.pop()
+        if owners:
+            return None
+    row = db.execute(
+        "SELECT customer_id FROM customer_identifiers WHERE kind = ? AND value = ?", [ident.kind, ident.value]
+    ).fetchone()
+    return int(row[0]) if row else None

@@ -16,7 +16,7 @@ from ingest.order_formats import detect_format, parse_amount, parse_timestamp
 from ingest.orders import import_orders, read_orders
 from insight.cli import cli
 from insight.db import table_counts
-from insight.identity import CustomerResolver, identifier
+from insight.identity import CustomerResolver, find_customer_id, identifier
 
 UCI_MAP = {
     "order": ["Invoice"], "date": ["InvoiceDate"], "customer_id": ["Customer ID"], "quantity": ["Quantity"],
@@ -101,8 +101,12 @@ def test_one_customer_per_normalised_email_and_order_numbers_as_identifiers(db, 
     ana = customer_of(db, "ana@example.com")
     assert {rows[n]["customer_id"] for n in ("1001", "1002", "1003")} == {ana}  # ' Ana@Example.COM ' included
     assert customer_of(db, "ben@example.com") == rows["1004"]["customer_id"]  # 'Ben@Example.com'
-    order_owner = db.execute("SELECT customer_id FROM customer_identifiers WHERE kind = 'order' AND value = '1001'").fetchone()
+    # Order numbers are stored scoped to their shop; a bare '#1001' (what a survey carries) still finds Ana.
+    order_owner = db.execute(
+        "SELECT customer_id FROM customer_identifiers WHERE kind = 'order' AND value = '1001@shopify/default'"
+    ).fetchone()
     assert order_owner == (ana,)
+    assert find_customer_id(db, identifier("order", "#1001")) == ana
     assert rows["1017"]["customer_id"] is None
 
 
