@@ -373,7 +373,7 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
                 changed.append((order, digest, previous[0]))
         summary.duplicates = len(orders) - len(changed)
         resolver = CustomerResolver(db, "orders", clock)
-        _refuse_other_shops(db, parsed, existing, changed, resolver)
+        stored = _refuse_other_shops(db, parsed, existing, changed, resolver)
         customer_of = _resolve_customers(resolver, [o for o, _, _ in changed])
         next_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM orders").fetchone()[0])
         new_rows, update_rows, line_rows, order_idents = [], [], [], []
@@ -385,6 +385,7 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
                 target = new_rows
             else:
                 target = update_rows
+                _keep_precise_values(order, stored[order_id])
             target.append((
                 order_id, platform, order.shop, order.order_number, order.external_id, customer_id,
                 order.email, order.created_at, order.created_day, order.currency,
@@ -419,6 +420,7 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
 
 
 def _numbers(orders: list[OrderDraft]) -> str:
+    orders = sorted(orders, key=lambda o: (len(o.order_number), o.order_number))
     shown = ", ".join(f"#{o.order_number}" for o in orders[:_SHOWN])
     return shown + (f" and {len(orders) - _SHOWN:,} more" if len(orders) > _SHOWN else "")
 
@@ -438,26 +440,29 @@ def _same_moment(a: str, b: str) -> bool:
 def _refuse_other_shops(
     db: sqlite_utils.Database, parsed: ParsedOrders, existing: dict[tuple[str, str], tuple[int, str]],
     changed: list[tuple[OrderDraft, str, int | None]], resolver: CustomerResolver,
-) -> None:
+) -> dict[int, tuple[str | None, int | None, str, str, str | None]]:
     """Stop an import that would overwrite another shop's orders, or file one shop's orders twice.
 
     A stored order with the same (platform, shop, number) whose buyer AND creation date both differ is not
     this order updated (a refund, a corrected email): it is another shop's order #1001. And an order stored
     unchanged under another shop name is this file imported before with another --shop (or none).
+    Returns the stored (email, customer, created_at, created_day, external_id) of the orders to update, by id.
     """
     platform = parsed.layout.platform
     updates = [(o, oid) for o, _, oid in changed if oid is not None]
-    stored: dict[int, tuple[str | None, int | None, str]] = {}
+    stored: dict[int, tuple[str | None, int | None, str, str, str | None]] = {}
     ids = [oid for _, oid in updates]
     for at in range(0, len(ids), 500):
         chunk = ids[at:at + 500]
-        for oid, email, customer, created in db.execute(
-            f"SELECT id, email, customer_id, created_at FROM orders WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+        marks = ", ".join("?" * len(chunk))
+        for oid, email, customer, created, day, external in db.execute(
+            f"SELECT id, email, customer_id, created_at, created_day, external_id FROM orders WHERE id IN ({marks})",
+            chunk,
         ):
-            stored[oid] = (email, customer, created)
+            stored[oid] = (email, customer, created, day, external)
     collisions = []
     for order, oid in updates:
-        email, customer, created = stored[oid]
+        email, customer, created, _, _ = stored[oid]
         if order.email and email:
             same_buyer = order.email == email
         else:
@@ -472,12 +477,12 @@ def _refuse_other_shops(
             f"{len(collisions):,} order numbers ({_numbers(collisions)}) are already stored for {platform} shop "
             f"'{collisions[0].shop}' with another customer and another date: importing would overwrite those orders "
             "and merge their customers",
-            expected="--shop NAME for this file's shop if it is another shop's export; nothing was imported",
+            expected="--shop NAME for this file's shop if it is another shop's export",
         )
     new = [o for o, _, oid in changed if oid is None]
     file_shops = {o.shop for o in new}
     if not new or not {shop for shop, _ in existing} - file_shops:
-        return
+        return stored
     elsewhere: dict[str, list[tuple[str, str]]] = {}
     for (shop, number), (_, digest) in existing.items():
         if shop not in file_shops:
@@ -489,8 +494,20 @@ def _refuse_other_shops(
             parsed.path,
             f"{len(repeated):,} orders ({_numbers([o for o, _ in repeated])}) are already stored, unchanged, under "
             f"{platform} shop '{other}', and this import files them under '{repeated[0][0].shop}': they would count twice",
-            expected=f"--shop {other} if this is that shop's export; nothing was imported",
+            expected=f"--shop {other} if this is that shop's export",
         )
+    return stored
+
+
+def _keep_precise_values(order: OrderDraft, stored: tuple[str | None, int | None, str, str, str | None]) -> None:
+    """What an Excel re-save of an export lost is kept from the stored order: it writes '3/11/20 23:38' for
+    '2020-03-11 23:38:10 -0500' (the stored timestamp, with its offset and so the right UTC day, is kept when
+    the new one is that minute) and '4.56789E+12' for a 13-digit id (read as no id: the stored one stays)."""
+    created, day, external = stored[2], stored[3], stored[4]
+    if len(order.created_at) == 19 and len(created) > 19 and order.created_at[:16] == created[:16]:
+        order.created_at, order.created_day = created, day
+    if order.external_id is None:
+        order.external_id = external
 
 
 def _resolve_customers(resolver: CustomerResolver, orders: list[OrderDraft]) -> dict[str, int]:
