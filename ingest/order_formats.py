@@ -354,9 +354,9 @@ def order_draft(
         amount = round(sum((line[4] if line[4] is not None else 1.0) * (line[5] or 0.0) for line in lines), 2)
     refund = abs(refund or 0.0)  # WooCommerce writes refunds as negatives
     draft = OrderDraft(
-        number, record, shop_name(shop_raw) or shop, stamp[0], stamp[1], *_identity(email_raw, customer_raw, identities),
-        hashlib.blake2b(raw.encode(), digest_size=16).hexdigest(),
-        _external_id(external), currency.strip().upper() or None, sub, ship, tax, disc, amount, refund,
+        number, record, (shop_name(shop_raw) or shop) if shop_raw else shop, stamp[0], stamp[1],
+        *_identity(email_raw, customer_raw, identities), hashlib.blake2b(raw.encode(), digest_size=16).hexdigest(),
+        external if external.isdigit() else _external_id(external), currency.strip().upper() or None, sub, ship, tax, disc, amount, refund,
         status.strip().lower().removeprefix("wc-") or None, cancelled.strip() or None, None, lines,
     )
     reason = _exclusion(draft, tags, payment, platform)

@@ -53,7 +53,7 @@ from ingest.order_formats import (
 from ingest.reading import decode_text, file_sha256, sniff_delimiter
 from insight.clock import Clock, utc_now_iso
 from insight.db import transaction
-from insight.identity import CustomerResolver, Identifier, scoped_order
+from insight.identity import CustomerResolver, Identifier, scoped_order_value
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 50_000
@@ -550,9 +550,8 @@ def _link_order_numbers(
             ).rowcount
             resolver.forget_bare(number)
             resolver.ambiguous += 1
-    resolver.attach_orders([
-        (scoped_order(order.order_number, platform, order.shop), resolver.live(cid)) for order, cid in orders
-    ])
+    live = resolver.live
+    resolver.attach_orders([(scoped_order_value(o.order_number, platform, o.shop), live(cid)) for o, cid in orders])
     return unlinked
 
 

@@ -93,9 +93,14 @@ def identifier(kind: str, raw: str | float | int | None) -> Identifier | None:
 SCOPE_MARK = "@"  # order numbers never contain it; emails are their own kind
 
 
+def scoped_order_value(number: str, platform: str, shop: str) -> str:
+    """'1001@shopify/fernleaf': how an imported order's number is stored, within its platform and shop."""
+    return f"{number}{SCOPE_MARK}{platform}/{shop}"
+
+
 def scoped_order(number: str, platform: str, shop: str) -> Identifier:
     """The identifier an imported order carries: its number within its platform and shop."""
-    return Identifier("order", f"{number}{SCOPE_MARK}{platform}/{shop}")
+    return Identifier("order", scoped_order_value(number, platform, shop))
 
 
 def is_scoped(ident: Identifier) -> bool:
@@ -126,13 +131,11 @@ class CustomerResolver:
         self.db = db
         self.source = source
         self.clock = clock
-        self._ids: dict[tuple[str, str], int] = {}
-        self._orders: dict[str, dict[str, int]] = {}  # order number -> {'platform/shop': customer}
-        for kind, value, cid in db.execute("SELECT kind, value, customer_id FROM customer_identifiers"):
-            self._ids[(kind, value)] = cid
-            if kind == "order" and SCOPE_MARK in value:
-                number, _, scope = value.partition(SCOPE_MARK)
-                self._orders.setdefault(number, {})[scope] = cid
+        self._ids: dict[tuple[str, str], int] = {
+            (kind, value): cid
+            for kind, value, cid in db.execute("SELECT kind, value, customer_id FROM customer_identifiers")
+        }
+        self._index: dict[str, dict[str, int]] | None = None  # built when a bare order number is first looked up
         self._merged_into: dict[int, int] = {}
         self.created = 0
         self.merged = 0
@@ -143,6 +146,17 @@ class CustomerResolver:
         while cid in self._merged_into:
             cid = self._merged_into[cid]
         return cid
+
+    @property
+    def _orders(self) -> dict[str, dict[str, int]]:
+        """Order number -> {'platform/shop': customer}, from the shop-scoped order identifiers."""
+        if self._index is None:
+            self._index = {}
+            for (kind, value), cid in self._ids.items():
+                if kind == "order" and SCOPE_MARK in value:
+                    number, _, scope = value.partition(SCOPE_MARK)
+                    self._index.setdefault(number, {})[scope] = cid
+        return self._index
 
     def order_owners(self, number: str) -> set[int]:
         """The customers holding order `number` in any shop."""
@@ -197,16 +211,20 @@ class CustomerResolver:
                 self._ids[(i.kind, i.value)] = customer_id
         return customer_id
 
-    def attach_orders(self, rows: list[tuple[Identifier, int]]) -> None:
-        """Record shop-scoped order identifiers; an order's identifier follows the order's current buyer."""
+    def attach_orders(self, rows: list[tuple[str, int]]) -> None:
+        """Record shop-scoped order identifiers (`scoped_order_value`, customer): an order's identifier
+        follows the order's current buyer. The last step of an orders import: what it writes is only
+        indexed here when bare numbers were looked up."""
+        source = self.source
         self.db.conn.executemany(
-            "INSERT OR REPLACE INTO customer_identifiers (kind, value, customer_id, source) VALUES (?, ?, ?, ?)",
-            [(i.kind, i.value, cid, self.source) for i, cid in rows],
+            "INSERT OR REPLACE INTO customer_identifiers (kind, value, customer_id, source) VALUES ('order', ?, ?, ?)",
+            [(value, cid, source) for value, cid in rows],
         )
-        for i, cid in rows:
-            self._ids[(i.kind, i.value)] = cid
-            number, _, scope = i.value.partition(SCOPE_MARK)
-            self._orders.setdefault(number, {})[scope] = cid
+        if self._index is not None:
+            for value, cid in rows:
+                self._ids[("order", value)] = cid
+                number, _, scope = value.partition(SCOPE_MARK)
+                self._index.setdefault(number, {})[scope] = cid
 
     def bare_owner(self, number: str) -> int | None:
         """Who a bare order number from feedback was attached to, if anyone."""
