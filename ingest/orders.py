@@ -171,7 +171,7 @@ def _read(
             header = next(reader, None)
             if not header:
                 raise ImportFailure(path, "no rows found", expected="a header row and data rows")
-            layout = build_layout(str(path), header, fmt, mapping)
+            layout, header_line = _find_header(path, reader, header, fmt, mapping)
             rows = _MergedDuplicates(reader, layout.duplicates) if layout.duplicates else reader
             pending, rejected, rows_read, mismatched = _group(rows, layout, delimiter, progress)
         except csv.Error as exc:
@@ -185,7 +185,36 @@ def _read(
             "unquoted separator or line break?)",
         )
     orders, more_rejected, notes = _finish(layout, pending, shop)
+    if header_line > 1:
+        notes.insert(0, f"the header is on line {header_line}: the lines above it (a title a spreadsheet added) skipped")
     return ParsedOrders(str(path), layout, orders, rejected + more_rejected, rows_read, notes)
+
+
+HEADER_SEARCH_ROWS = 5  # Excel / Numbers re-saves can put a title and blank rows above the header
+
+
+def _find_header(
+    path: Path, reader: Iterator[list[str]], first: list[str], fmt: str | None, mapping: dict[str, list[str]]
+) -> tuple[Layout, int]:
+    """The layout, and the header's line: rows above a recognisable header are skipped (only when detecting:
+    never under --format or --map, where the first row is the header the user named columns from)."""
+    try:
+        return build_layout(str(path), first, fmt, mapping), 1
+    except ImportFailure as failure:
+        if fmt is not None or mapping:
+            raise
+        error = failure
+    for _ in range(HEADER_SEARCH_ROWS):
+        row = next(reader, None)
+        if row is None:
+            break
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            return build_layout(str(path), row, fmt, mapping), reader.line_num  # type: ignore[attr-defined]
+        except ImportFailure:
+            continue
+    raise error
 
 
 # A row wider or narrower than the header is left out, never read shifted; above this share of rows the
@@ -221,7 +250,7 @@ def _group(
     pending: dict[str, _Pending] = {}
     rejected: list[Rejected] = []
     rows_read = mismatched = 0
-    end = 1
+    end = reader.line_num  # type: ignore[attr-defined]  # the header's line
     for row in reader:
         start, end = end + 1, reader.line_num  # type: ignore[attr-defined]
         if len(row) != width:

@@ -595,3 +595,20 @@ def test_cli_second_shop(db_path, orders_dir, tmp_path):
     assert "pass --shop" not in refused.output and "--shop NAME" in json.loads(refused.output)["failed"][0]["error"]
     second = CliRunner().invoke(cli, [*base, str(outlet), "--shop", "outlet", "--json"])
     assert second.exit_code == 0 and json.loads(second.output)["totals"]["imported"] == 17
+
+
+def test_title_rows_above_the_header_european_excel(db, real, clock):
+    # Old code refused the file: it took the title row for the header.
+    summary = run_import(db, real / "woocommerce_title_rows_semicolon.csv", clock)
+    assert (summary.format, summary.imported, summary.rejected) == ("woocommerce", 3, [])
+    assert "the header is on line 3" in summary.details["note"]
+    rows = order_rows(db, "woocommerce")
+    assert (rows["4001"]["total"], rows["4001"]["created_at"]) == (1234.5, "2020-03-13T09:15:00")  # day-first
+    assert rows["4003"]["exclusion_reason"] == "fully_refunded"
+    assert rows["4001"]["customer_id"] == rows["4003"]["customer_id"]
+
+
+def test_title_rows_are_not_skipped_under_map(db, real, clock):
+    with pytest.raises(ImportFailure, match="no column named 'Order Number'"):
+        run_import(db, real / "woocommerce_title_rows_semicolon.csv", clock, fmt="generic",
+                   mapping={"order": ["Order Number"], "date": ["Order Date"], "email": ["Billing Email"]})
