@@ -17,6 +17,11 @@ The first matching reason is kept. Partial refunds count, with net_revenue = tot
 Writing is one transaction per file: bulk executemany, customers resolved in memory with
 `CustomerResolver`; an order already present with the same content hash is a duplicate, a changed one
 (e.g. refunded since the last export) is updated in place with its lines replaced.
+
+Order numbers are unique per shop only: an order is (platform, shop, number), the shop taken from a shop
+column, else `--shop`, else 'default'. A stored order of the same key with another buyer and another date is
+another shop's order: the file is refused (`_refuse_other_shops`), never overwritten and merged.
+A row with more or fewer cells than the header is rejected, and a file with many such rows refused.
 """
 
 from __future__ import annotations
