@@ -183,11 +183,12 @@ def _read(
             raise ImportFailure(path, f"malformed CSV: {exc}", record=f"line {reader.line_num}") from None
     if mismatched >= MISMATCH_REFUSED_MIN and mismatched > MISMATCH_REFUSED_SHARE * rows_read:
         first = next(r for r in rejected if r.reason.startswith(_WIDTH_REASON))
+        cells = first.reason.removeprefix(_WIDTH_REASON).split(" (")[0].strip()
         raise ImportFailure(
             path, f"{mismatched:,} of {rows_read:,} rows have more or fewer cells than the header (first: {first.record}, "
-            f"{first.reason}): the columns cannot be trusted",
-            expected=f"one cell per header column on every row (a wrong separator '{delimiter}', or a cell with an "
-            "unquoted separator or line break?)",
+            f"{cells}), so its columns cannot be trusted",
+            expected=f"one cell per header column on every row; is '{delimiter}' the separator, or do cells hold "
+            "unquoted separators?",
         )
     orders, more_rejected, notes = _finish(layout, pending, shop)
     if header_line > 1:
@@ -619,7 +620,9 @@ def _details(parsed: ParsedOrders, resolver: CustomerResolver, unlinked: int) ->
     }
     notes = list(parsed.notes)
     if excluded.get("no_customer"):
-        notes.append(f"{excluded['no_customer']:,} orders carry no email or customer id and are not scored")
+        count = excluded["no_customer"]
+        notes.append(f"{count:,} {'order carries' if count == 1 else 'orders carry'} no email or customer id and "
+                     f"{'is' if count == 1 else 'are'} not scored")
     if resolver.ambiguous:
         notes.append(f"{resolver.ambiguous:,} order numbers known from feedback now exist in several shops: "
                      f"{unlinked:,} feedback records linked only by them were unlinked")
