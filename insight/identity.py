@@ -103,8 +103,9 @@ def scoped_order(number: str, platform: str, shop: str) -> Identifier:
     return Identifier("order", scoped_order_value(number, platform, shop))
 
 
-def is_scoped(ident: Identifier) -> bool:
-    return ident.kind == "order" and SCOPE_MARK in ident.value
+def is_bare_order(ident: Identifier) -> bool:
+    """An order number without its shop: what feedback carries ('#1001' in a survey answer)."""
+    return ident.kind == "order" and SCOPE_MARK not in ident.value
 
 
 def parse_customer_ref(text: str) -> Identifier | None:
@@ -171,7 +172,7 @@ class CustomerResolver:
         return {value for kind, value in self._ids if kind == "order" and SCOPE_MARK not in value}
 
     def lookup(self, ident: Identifier) -> int | None:
-        if ident.kind == "order" and SCOPE_MARK not in ident.value:
+        if is_bare_order(ident):
             owners = self.order_owners(ident.value)
             if len(owners) == 1:
                 return next(iter(owners))
@@ -185,7 +186,7 @@ class CustomerResolver:
         identifiers = [i for i in identifiers if i is not None]
         kept = []
         for i in identifiers:
-            if i.kind == "order" and SCOPE_MARK not in i.value and len(self.order_owners(i.value)) > 1:
+            if is_bare_order(i) and len(self.order_owners(i.value)) > 1:
                 self.ambiguous += 1
             else:
                 kept.append(i)
@@ -200,8 +201,8 @@ class CustomerResolver:
             for other in found[1:]:
                 self.merge(keep=customer_id, drop=other)
         # A bare order number that matched a shop's order is not stored: the scoped one says it better.
-        new = [i for i in identifiers if (i.kind, i.value) not in self._ids
-               and not (i.kind == "order" and SCOPE_MARK not in i.value and self.order_owners(i.value))]
+        new = [i for i in identifiers
+               if (i.kind, i.value) not in self._ids and not (is_bare_order(i) and self.order_owners(i.value))]
         if new:
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO customer_identifiers (kind, value, customer_id, source) VALUES (?, ?, ?, ?)",
@@ -260,7 +261,7 @@ class CustomerResolver:
 
 def find_customer_id(db: sqlite_utils.Database, ident: Identifier) -> int | None:
     """The customer an identifier names; a bare order number only when a single customer holds it."""
-    if ident.kind == "order" and SCOPE_MARK not in ident.value:
+    if is_bare_order(ident):
         prefix = ident.value + SCOPE_MARK  # '1001@...': an index range, exact (LIKE would ignore case)
         owners = {cid for (cid,) in db.execute(
             "SELECT DISTINCT customer_id FROM customer_identifiers WHERE kind = 'order' AND value >= ? AND value < ?",
