@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from ingest.dates import parse_datetime
 from ingest.errors import ImportFailure
-from insight.identity import Identifier, identifier, normalise_order_number
+from insight.identity import Identifier, identifier, normalise_order_number, scoped_value
 
 # Order-level fields: taken from the first line of an order that has them (Shopify fills them on the
 # first line only; other exports repeat them on every line).
@@ -302,16 +302,25 @@ def _amount(text: str, name: str) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def _identity(email_raw: str, customer_raw: str, cache: dict[tuple[str, str], Identity]) -> Identity:
-    """Normalised identifiers of a buyer, computed once per distinct (email, customer id) cell pair."""
-    key = (email_raw, customer_raw)
+def _identity(
+    email_raw: str, customer_raw: str, cache: dict[tuple[str, str, str], Identity], platform: str, shop: str
+) -> Identity:
+    """Normalised identifiers of a buyer, computed once per distinct (email, customer id, shop) cells.
+
+    The platform's customer id is one shop's numbering (two WooCommerce shops both have a customer 12), so it
+    is scoped to the shop like an order number; an email is the person's anywhere.
+    """
+    key = (email_raw, customer_raw, shop)
     found = cache.get(key)
     if found is None:
         customer = customer_raw.strip()
         if customer == "0":  # WooCommerce writes 0 for guest checkouts
             customer = ""
         email = identifier("email", email_raw)
-        idents = tuple(i for i in (email, identifier("customer_id", customer)) if i)
+        platform_id = identifier("customer_id", customer)
+        if platform_id is not None:
+            platform_id = Identifier("customer_id", scoped_value(platform_id.value, platform, shop))
+        idents = tuple(i for i in (email, platform_id) if i)
         found = cache[key] = (idents, "|".join(i.key for i in idents), email.value if email else None)
     return found
 
@@ -329,7 +338,7 @@ _AMOUNT_FIELDS = ("subtotal", "shipping", "taxes", "discount", "total", "refunde
 
 def order_draft(
     values: tuple[str, ...] | list[str], raw_lines: list[tuple[str, ...]], record: str, platform: str,
-    identities: dict[tuple[str, str], Identity], dayfirst: bool, shop: str = DEFAULT_SHOP,
+    identities: dict[tuple[str, str, str], Identity], dayfirst: bool, shop: str = DEFAULT_SHOP,
 ) -> OrderDraft:
     """One order from its raw cells (ORDER_FIELDS order) and line cells (LINE_FIELDS order).
 
@@ -353,9 +362,10 @@ def order_draft(
     if amount is None:
         amount = round(sum((line[4] if line[4] is not None else 1.0) * (line[5] or 0.0) for line in lines), 2)
     refund = abs(refund or 0.0)  # WooCommerce writes refunds as negatives
+    shop = (shop_name(shop_raw) or shop) if shop_raw else shop
     draft = OrderDraft(
-        number, record, (shop_name(shop_raw) or shop) if shop_raw else shop, stamp[0], stamp[1],
-        *_identity(email_raw, customer_raw, identities), hashlib.blake2b(raw.encode(), digest_size=16).hexdigest(),
+        number, record, shop, stamp[0], stamp[1], *_identity(email_raw, customer_raw, identities, platform, shop),
+        hashlib.blake2b(raw.encode(), digest_size=16).hexdigest(),
         external if external.isdigit() else _external_id(external), currency.strip().upper() or None, sub, ship, tax, disc, amount, refund,
         status.strip().lower().removeprefix("wc-") or None, cancelled.strip() or None, None, lines,
     )

@@ -58,7 +58,7 @@ from ingest.order_formats import (
 from ingest.reading import decode_text, file_sha256, sniff_delimiter
 from insight.clock import Clock, utc_now_iso
 from insight.db import transaction
-from insight.identity import CustomerResolver, Identifier, scoped_order_value
+from insight.identity import SCOPE_MARK, CustomerResolver, Identifier, scoped_value
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 50_000
@@ -559,34 +559,44 @@ def _resolve_customers(resolver: CustomerResolver, orders: list[OrderDraft]) -> 
 def _link_order_numbers(
     db: sqlite_utils.Database, resolver: CustomerResolver, platform: str, orders: list[tuple[OrderDraft, int]]
 ) -> int:
-    """Store each order's shop-scoped number, and settle bare numbers that feedback carried earlier.
+    """Store each order's shop-scoped number, and settle bare numbers and customer ids feedback carried.
 
-    A bare '#1016' from a survey imported before the orders merges with the buyer of #1016 when one shop
-    has that number (feedback and orders meet whatever the import order). When this import makes the
-    number ambiguous (two shops' #1016), the feedback that was linked only by it is unlinked and counted:
-    which shop's buyer wrote it cannot be told. Returns how many documents were unlinked.
+    A bare '#1016' (or 'customer_id:12') from a survey imported before the orders merges with the buyer
+    holding it when one shop has it: feedback and orders meet whatever the import order. When this import
+    makes it ambiguous (two shops' #1016), the feedback linked only by it is unlinked and counted: which
+    shop's buyer wrote it cannot be told. Returns how many documents were unlinked.
     """
-    bare = resolver.bare_orders()
-    unlinked = 0
-    if bare:
-        for order, customer_id in orders:
-            number = order.order_number
-            owner = resolver.bare_owner(number) if number in bare else None
-            if owner is None:
-                continue
-            scope = f"{platform}/{order.shop}"
-            others = {c for s, c in resolver.order_holders(number).items() if s != scope}
-            if not others - {resolver.live(customer_id)}:
-                resolver.merge(keep=min(owner, customer_id), drop=max(owner, customer_id))
-                continue
-            unlinked += db.conn.execute(
-                "UPDATE documents SET customer_id = NULL WHERE customer_key = ? AND customer_id = ?",
-                (f"order:{number}", owner),
-            ).rowcount
-            resolver.forget_bare(number)
-            resolver.ambiguous += 1
     live = resolver.live
-    resolver.attach_orders([(scoped_order_value(o.order_number, platform, o.shop), live(cid)) for o, cid in orders])
+    numbers = {(o.order_number, f"{platform}/{o.shop}", cid) for o, cid in orders}
+    platform_ids = {
+        (*i.value.split(SCOPE_MARK, 1), cid) for o, cid in orders for i in o.identifiers if i.kind == "customer_id"
+    }
+    unlinked = _settle_bare(db, resolver, "order", numbers) + _settle_bare(db, resolver, "customer_id", platform_ids)
+    resolver.attach_orders([(scoped_value(o.order_number, platform, o.shop), live(cid)) for o, cid in orders])
+    return unlinked
+
+
+def _settle_bare(
+    db: sqlite_utils.Database, resolver: CustomerResolver, kind: str, held: set[tuple[str, str, int]]
+) -> int:
+    """`held`: (bare value, 'platform/shop', buyer) of this import. See `_link_order_numbers`."""
+    bare = resolver.bare_values(kind)
+    unlinked = 0
+    for value, scope, customer_id in sorted(held):
+        owner = resolver.bare_owner(kind, value) if value in bare else None
+        if owner is None:
+            continue
+        others = {c for s, c in resolver.holders(kind, value).items() if s != scope}
+        if not others - {resolver.live(customer_id)}:
+            resolver.merge(keep=min(owner, resolver.live(customer_id)), drop=max(owner, resolver.live(customer_id)))
+            continue
+        unlinked += db.conn.execute(
+            "UPDATE documents SET customer_id = NULL WHERE customer_key = ? AND customer_id = ?",
+            (f"{kind}:{value}", owner),
+        ).rowcount
+        resolver.forget_bare(kind, value)
+        bare.discard(value)
+        resolver.ambiguous += 1
     return unlinked
 
 
@@ -624,8 +634,8 @@ def _details(parsed: ParsedOrders, resolver: CustomerResolver, unlinked: int) ->
         notes.append(f"{count:,} {'order carries' if count == 1 else 'orders carry'} no email or customer id and "
                      f"{'is' if count == 1 else 'are'} not scored")
     if resolver.ambiguous:
-        notes.append(f"{resolver.ambiguous:,} order numbers known from feedback now exist in several shops: "
-                     f"{unlinked:,} feedback records linked only by them were unlinked")
+        notes.append(f"{resolver.ambiguous:,} order numbers or customer ids known from feedback now exist in several "
+                     f"shops: {unlinked:,} feedback records linked only by them were unlinked")
     if notes:
         details["note"] = "; ".join(notes)
     return details

@@ -372,12 +372,20 @@ CREATE TABLE order_lines (
 INSERT INTO order_lines (order_id, position, name, sku, quantity, price)
 SELECT order_id, position, name, sku, quantity, price FROM order_lines_v4_keep;
 DROP TABLE order_lines_v4_keep;
--- Order numbers as customer identifiers carry their shop too ('1001@shopify/default'); a bare '1001' is
--- what feedback carries (a survey's "Order #1001") and is matched to the shop-scoped ones when unambiguous.
+-- Order numbers and platform customer ids as customer identifiers carry their shop too ('1001@shopify/default',
+-- '12@woocommerce/default'); a bare '1001' is what feedback carries (a survey's "Order #1001") and is matched
+-- to the shop-scoped ones when unambiguous. Bare ones the orders import wrote are replaced.
 INSERT OR IGNORE INTO customer_identifiers (kind, value, customer_id, source)
 SELECT 'order', order_number || '@' || platform || '/' || shop, customer_id, 'orders' FROM orders
 WHERE customer_id IS NOT NULL;
 DELETE FROM customer_identifiers WHERE kind = 'order' AND source = 'orders' AND instr(value, '@') = 0;
+INSERT OR IGNORE INTO customer_identifiers (kind, value, customer_id, source)
+SELECT 'customer_id', ci.value || '@' || o.platform || '/default', ci.customer_id, 'orders'
+FROM customer_identifiers ci
+JOIN (SELECT customer_id, MIN(platform) AS platform FROM orders GROUP BY customer_id) o ON o.customer_id = ci.customer_id
+WHERE ci.kind = 'customer_id' AND ci.source = 'orders' AND instr(ci.value, '@') = 0;
+DELETE FROM customer_identifiers WHERE kind = 'customer_id' AND source = 'orders' AND instr(value, '@') = 0
+AND customer_id IN (SELECT customer_id FROM orders WHERE customer_id IS NOT NULL);
 """,
     ),
 ]

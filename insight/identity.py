@@ -4,10 +4,10 @@ Feedback and orders carry different identifiers (an email, a platform customer i
 Every identifier a record carries is attached to one customer; when a record's identifiers point at two
 customers, those customers are merged, so import order never matters.
 
-Order numbers are only unique within a shop: two shops both have an order #1001. An order import stores its
-order numbers scoped ('1001@shopify/fernleaf', see `scoped_order`); feedback carries bare numbers (a survey's
-"Order #1001"), which resolve to the one customer holding that number in any shop, and to nobody when several
-shops' customers hold it (counted as `ambiguous`, never guessed).
+Order numbers and platform customer ids are only unique within a shop: two shops both have an order #1001
+and a customer 12. An order import stores them scoped ('1001@shopify/fernleaf', see `scoped_value`);
+feedback carries bare ones (a survey's "Order #1001"), which resolve to the one customer holding that value
+in any shop, and to nobody when several shops' customers hold it (counted as `ambiguous`, never guessed).
 """
 
 from __future__ import annotations
@@ -90,22 +90,18 @@ def identifier(kind: str, raw: str | float | int | None) -> Identifier | None:
     return Identifier(kind, value) if value else None
 
 
-SCOPE_MARK = "@"  # order numbers never contain it; emails are their own kind
+SCOPE_MARK = "@"  # order numbers and customer ids never contain it; emails are their own kind
+SCOPED_KINDS = ("order", "customer_id")
 
 
-def scoped_order_value(number: str, platform: str, shop: str) -> str:
-    """'1001@shopify/fernleaf': how an imported order's number is stored, within its platform and shop."""
-    return f"{number}{SCOPE_MARK}{platform}/{shop}"
+def scoped_value(value: str, platform: str, shop: str) -> str:
+    """'1001@shopify/fernleaf': how an order's number (or its buyer's platform id) is stored, within its shop."""
+    return f"{value}{SCOPE_MARK}{platform}/{shop}"
 
 
-def scoped_order(number: str, platform: str, shop: str) -> Identifier:
-    """The identifier an imported order carries: its number within its platform and shop."""
-    return Identifier("order", scoped_order_value(number, platform, shop))
-
-
-def is_bare_order(ident: Identifier) -> bool:
-    """An order number without its shop: what feedback carries ('#1001' in a survey answer)."""
-    return ident.kind == "order" and SCOPE_MARK not in ident.value
+def is_bare(ident: Identifier) -> bool:
+    """An order number or customer id without its shop: what feedback carries ('#1001' in a survey answer)."""
+    return ident.kind in SCOPED_KINDS and SCOPE_MARK not in ident.value
 
 
 def parse_customer_ref(text: str) -> Identifier | None:
@@ -136,7 +132,7 @@ class CustomerResolver:
             (kind, value): cid
             for kind, value, cid in db.execute("SELECT kind, value, customer_id FROM customer_identifiers")
         }
-        self._index: dict[str, dict[str, int]] | None = None  # built when a bare order number is first looked up
+        self._index: dict[tuple[str, str], dict[str, int]] | None = None  # built when a bare value is looked up
         self._merged_into: dict[int, int] = {}
         self.created = 0
         self.merged = 0
@@ -149,31 +145,31 @@ class CustomerResolver:
         return cid
 
     @property
-    def _orders(self) -> dict[str, dict[str, int]]:
-        """Order number -> {'platform/shop': customer}, from the shop-scoped order identifiers."""
+    def _scoped(self) -> dict[tuple[str, str], dict[str, int]]:
+        """(kind, bare value) -> {'platform/shop': customer}, from the shop-scoped identifiers."""
         if self._index is None:
             self._index = {}
             for (kind, value), cid in self._ids.items():
-                if kind == "order" and SCOPE_MARK in value:
-                    number, _, scope = value.partition(SCOPE_MARK)
-                    self._index.setdefault(number, {})[scope] = cid
+                if kind in SCOPED_KINDS and SCOPE_MARK in value:
+                    bare, _, scope = value.partition(SCOPE_MARK)
+                    self._index.setdefault((kind, bare), {})[scope] = cid
         return self._index
 
-    def order_owners(self, number: str) -> set[int]:
-        """The customers holding order `number` in any shop."""
-        return {self.live(cid) for cid in self._orders.get(number, {}).values()}
+    def holders(self, kind: str, value: str) -> dict[str, int]:
+        """'platform/shop' -> the customer holding order number (or customer id) `value` there."""
+        return {scope: self.live(cid) for scope, cid in self._scoped.get((kind, value), {}).items()}
 
-    def order_holders(self, number: str) -> dict[str, int]:
-        """'platform/shop' -> the customer holding order `number` there."""
-        return {scope: self.live(cid) for scope, cid in self._orders.get(number, {}).items()}
+    def owners(self, ident: Identifier) -> set[int]:
+        """The customers holding a bare identifier's value in any shop."""
+        return set(self.holders(ident.kind, ident.value).values())
 
-    def bare_orders(self) -> set[str]:
-        """Bare order numbers (from feedback) attached to someone."""
-        return {value for kind, value in self._ids if kind == "order" and SCOPE_MARK not in value}
+    def bare_values(self, kind: str) -> set[str]:
+        """Bare order numbers / customer ids (from feedback) attached to someone."""
+        return {value for k, value in self._ids if k == kind and SCOPE_MARK not in value}
 
     def lookup(self, ident: Identifier) -> int | None:
-        if is_bare_order(ident):
-            owners = self.order_owners(ident.value)
+        if is_bare(ident):
+            owners = self.owners(ident)
             if len(owners) == 1:
                 return next(iter(owners))
             if owners:
@@ -186,7 +182,7 @@ class CustomerResolver:
         identifiers = [i for i in identifiers if i is not None]
         kept = []
         for i in identifiers:
-            if is_bare_order(i) and len(self.order_owners(i.value)) > 1:
+            if is_bare(i) and len(self.owners(i)) > 1:
                 self.ambiguous += 1
             else:
                 kept.append(i)
@@ -200,9 +196,8 @@ class CustomerResolver:
             customer_id = found[0]
             for other in found[1:]:
                 self.merge(keep=customer_id, drop=other)
-        # A bare order number that matched a shop's order is not stored: the scoped one says it better.
-        new = [i for i in identifiers
-               if (i.kind, i.value) not in self._ids and not (is_bare_order(i) and self.order_owners(i.value))]
+        # A bare order number (customer id) that matched a shop's is not stored: the scoped one says it better.
+        new = [i for i in identifiers if (i.kind, i.value) not in self._ids and not (is_bare(i) and self.owners(i))]
         if new:
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO customer_identifiers (kind, value, customer_id, source) VALUES (?, ?, ?, ?)",
@@ -210,10 +205,13 @@ class CustomerResolver:
             )
             for i in new:
                 self._ids[(i.kind, i.value)] = customer_id
+                if self._index is not None and i.kind in SCOPED_KINDS and SCOPE_MARK in i.value:
+                    bare, _, scope = i.value.partition(SCOPE_MARK)
+                    self._index.setdefault((i.kind, bare), {})[scope] = customer_id
         return customer_id
 
     def attach_orders(self, rows: list[tuple[str, int]]) -> None:
-        """Record shop-scoped order identifiers (`scoped_order_value`, customer): an order's identifier
+        """Record shop-scoped order identifiers (`scoped_value`, customer): an order's identifier
         follows the order's current buyer. The last step of an orders import: what it writes is only
         indexed here when bare numbers were looked up."""
         source = self.source
@@ -225,16 +223,16 @@ class CustomerResolver:
             for value, cid in rows:
                 self._ids[("order", value)] = cid
                 number, _, scope = value.partition(SCOPE_MARK)
-                self._index.setdefault(number, {})[scope] = cid
+                self._index.setdefault(("order", number), {})[scope] = cid
 
-    def bare_owner(self, number: str) -> int | None:
-        """Who a bare order number from feedback was attached to, if anyone."""
-        cid = self._ids.get(("order", number))
+    def bare_owner(self, kind: str, value: str) -> int | None:
+        """Who a bare order number (customer id) from feedback was attached to, if anyone."""
+        cid = self._ids.get((kind, value))
         return None if cid is None else self.live(cid)
 
-    def forget_bare(self, number: str) -> None:
-        self.db.conn.execute("DELETE FROM customer_identifiers WHERE kind = 'order' AND value = ?", (number,))
-        self._ids.pop(("order", number), None)
+    def forget_bare(self, kind: str, value: str) -> None:
+        self.db.conn.execute("DELETE FROM customer_identifiers WHERE kind = ? AND value = ?", (kind, value))
+        self._ids.pop((kind, value), None)
 
     def _create(self, first: Identifier) -> int:
         display = first.value if first.kind == "email" else first.key
@@ -260,12 +258,12 @@ class CustomerResolver:
 
 
 def find_customer_id(db: sqlite_utils.Database, ident: Identifier) -> int | None:
-    """The customer an identifier names; a bare order number only when a single customer holds it."""
-    if is_bare_order(ident):
+    """The customer an identifier names; a bare order number (customer id) only when one customer holds it."""
+    if is_bare(ident):
         prefix = ident.value + SCOPE_MARK  # '1001@...': an index range, exact (LIKE would ignore case)
         owners = {cid for (cid,) in db.execute(
-            "SELECT DISTINCT customer_id FROM customer_identifiers WHERE kind = 'order' AND value >= ? AND value < ?",
-            [prefix, ident.value + chr(ord(SCOPE_MARK) + 1)],
+            "SELECT DISTINCT customer_id FROM customer_identifiers WHERE kind = ? AND value >= ? AND value < ?",
+            [ident.kind, prefix, ident.value + chr(ord(SCOPE_MARK) + 1)],
         )}
         if len(owners) == 1:
             return owners.pop()

@@ -190,8 +190,9 @@ def test_online_retail_layout(db, orders_dir, clock, fmt, mapping):
     assert rows["489434"]["created_at"] == "2010-12-01T07:45:00"  # 12/1/2010 month-first (12/13/2010 decides)
     assert rows["C489449"]["exclusion_reason"] == "cancelled"  # negative quantities: a credit note
     assert rows["489435"]["exclusion_reason"] == "no_customer"
-    # '13085.0' normalised; the id on the second line of 489436 is used when the first line lacks it
-    customer = db.execute("SELECT customer_id FROM customer_identifiers WHERE kind = 'customer_id' AND value = '13085'").fetchone()[0]
+    # '13085.0' normalised (and scoped to its shop); the id on the second line of 489436 is used when the
+    # first line lacks it
+    customer = find_customer_id(db, identifier("customer_id", "13085"))
     assert rows["489436"]["customer_id"] == rows["489434"]["customer_id"] == customer
     assert rows["489436"]["counts_for_rfm"] == 1
 
@@ -436,7 +437,8 @@ def test_migration_4_scopes_existing_orders_to_the_default_shop(tmp_path, clock,
     old = dbmod.open_db(path, clock)
     old.conn.execute("INSERT INTO customers (id, display_key, created_at) VALUES (1, 'ana@example.com', 'x')")
     old.conn.executemany("INSERT INTO customer_identifiers (kind, value, customer_id, source) VALUES (?, ?, 1, ?)",
-                         [("email", "ana@example.com", "orders"), ("order", "1001", "orders"), ("order", "77", "survey")])
+                         [("email", "ana@example.com", "orders"), ("order", "1001", "orders"), ("order", "77", "survey"),
+                          ("customer_id", "12", "orders"), ("customer_id", "99", "survey")])
     old.conn.execute(
         "INSERT INTO orders (id, platform, order_number, customer_id, email, created_at, created_day, total, "
         "net_revenue, content_hash) VALUES (5, 'shopify', '1001', 1, 'ana@example.com', '2026-10-01T10:00:00', "
@@ -454,6 +456,7 @@ def test_migration_4_scopes_existing_orders_to_the_default_shop(tmp_path, clock,
     assert db.execute("SELECT position, name FROM order_lines WHERE order_id = 5 ORDER BY position").fetchall() == [
         (1, "Soap"), (2, "Brush")]
     assert sorted(db.execute("SELECT kind, value, source FROM customer_identifiers").fetchall()) == [
+        ("customer_id", "12@shopify/default", "orders"), ("customer_id", "99", "survey"),
         ("email", "ana@example.com", "orders"), ("order", "1001@shopify/default", "orders"), ("order", "77", "survey")]
     db.conn.execute("INSERT INTO orders (platform, shop, order_number, created_at, created_day, content_hash) "
                     "VALUES ('shopify', 'outlet', '1001', 'x', 'x', 'h2')")  # a second shop's #1001 fits now
@@ -612,3 +615,29 @@ def test_title_rows_are_not_skipped_under_map(db, real, clock):
     with pytest.raises(ImportFailure, match="no column named 'Order Number'"):
         run_import(db, real / "woocommerce_title_rows_semicolon.csv", clock, fmt="generic",
                    mapping={"order": ["Order Number"], "date": ["Order Date"], "email": ["Billing Email"]})
+
+
+def test_two_shops_customer_ids_are_two_people(db, orders_dir, clock, tmp_path):
+    # Old code: WooCommerce 'Customer User' 12 of the outlet merged with customer 12 of the first shop (Kai).
+    run_import(db, orders_dir / "woocommerce_orders.csv", clock)
+    kai = customer_of(db, "kai@example.com")
+    text = (orders_dir / "woocommerce_orders.csv").read_text(encoding="utf-8")
+    outlet = tmp_path / "outlet.csv"
+    outlet.write_text(text.replace("@example.com", "@outlet.example").replace("2026-", "2025-"), encoding="utf-8")
+    summary = import_orders(db, outlet, fmt=None, mapping={}, strict=False, progress=None, clock=clock, shop="outlet")
+    assert summary.details["customers_merged"] == 0
+    other = customer_of(db, "kai@outlet.example")
+    assert other != kai and customer_of(db, "kai.work@outlet.example") == other  # 12 still ties within a shop
+    assert find_customer_id(db, identifier("customer_id", "12")) is None  # customer 12 of which shop? not guessed
+
+
+def test_a_customer_id_known_from_feedback_still_meets_the_buyer(db, orders_dir, clock):
+    from insight.db import transaction
+
+    with transaction(db):  # e.g. a post-purchase survey that carried the shop's customer id only
+        survey_customer = CustomerResolver(db, "survey", clock).resolve([identifier("customer_id", "13085")])
+    summary = run_import(db, orders_dir / "online_retail.csv", clock)
+    assert summary.details["customers_merged"] == 1
+    assert order_rows(db, "generic")["489434"]["customer_id"] == survey_customer
+    with transaction(db):
+        assert CustomerResolver(db, "survey", clock).resolve([identifier("customer_id", "13085.0")]) == survey_customer
