@@ -567,23 +567,27 @@ def _link_order_numbers(
     shop's buyer wrote it cannot be told. Returns how many documents were unlinked.
     """
     live = resolver.live
-    numbers = {(o.order_number, f"{platform}/{o.shop}", cid) for o, cid in orders}
-    platform_ids = {
+    numbers = ((o.order_number, f"{platform}/{o.shop}", cid) for o, cid in orders)
+    platform_ids = (
         (*i.value.split(SCOPE_MARK, 1), cid) for o, cid in orders for i in o.identifiers if i.kind == "customer_id"
-    }
+    )
     unlinked = _settle_bare(db, resolver, "order", numbers) + _settle_bare(db, resolver, "customer_id", platform_ids)
-    resolver.attach_orders([(scoped_value(o.order_number, platform, o.shop), live(cid)) for o, cid in orders])
+    if resolver.merged:
+        orders = [(o, live(cid)) for o, cid in orders]
+    resolver.attach_orders([(scoped_value(o.order_number, platform, o.shop), cid) for o, cid in orders])
     return unlinked
 
 
 def _settle_bare(
-    db: sqlite_utils.Database, resolver: CustomerResolver, kind: str, held: set[tuple[str, str, int]]
+    db: sqlite_utils.Database, resolver: CustomerResolver, kind: str, held: Iterator[tuple[str, str, int]]
 ) -> int:
     """`held`: (bare value, 'platform/shop', buyer) of this import. See `_link_order_numbers`."""
     bare = resolver.bare_values(kind)
+    if not bare:
+        return 0  # the usual case: nothing from feedback to settle
     unlinked = 0
-    for value, scope, customer_id in sorted(held):
-        owner = resolver.bare_owner(kind, value) if value in bare else None
+    for value, scope, customer_id in sorted({h for h in held if h[0] in bare}):
+        owner = resolver.bare_owner(kind, value)
         if owner is None:
             continue
         others = {c for s, c in resolver.holders(kind, value).items() if s != scope}
