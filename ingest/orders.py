@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 import sqlite_utils
@@ -328,13 +328,14 @@ def _finish(
         except ValueError as exc:
             rejected.append(Rejected(record, f"order {key.rpartition(chr(31))[2].strip()}: {exc}"))
             continue
-        kept = by_number.get((draft.shop, draft.order_number))
+        number = (draft.shop, draft.order_number)
+        kept = by_number.get(number)
         if kept is not None:  # '#1001' and '1001' in one file: one order
             for line in draft.lines:
                 line[1] = len(kept.lines) + 1
                 kept.lines.append(line)
             continue
-        by_number[(draft.shop, draft.order_number)] = draft
+        by_number[number] = draft
     return list(by_number.values()), rejected, notes
 
 
@@ -607,11 +608,10 @@ def _settle_bare(
 def _details(parsed: ParsedOrders, resolver: CustomerResolver, unlinked: int) -> dict[str, object]:
     excluded: Counter[str] = Counter()
     currencies: Counter[str] = Counter()
-    shops: Counter[str] = Counter()
+    shops = Counter(map(attrgetter("shop"), parsed.orders))
     lines = 0
     for order in parsed.orders:
         lines += len(order.lines)
-        shops[order.shop] += 1
         if order.exclusion_reason is None:
             currencies[order.currency or "unknown"] += 1
         else:

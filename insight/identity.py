@@ -216,8 +216,9 @@ class CustomerResolver:
         indexed here when bare numbers were looked up."""
         source = self.source
         self.db.conn.executemany(
-            "INSERT OR REPLACE INTO customer_identifiers (kind, value, customer_id, source) VALUES ('order', ?, ?, ?)",
-            [(value, cid, source) for value, cid in rows],
+            "INSERT INTO customer_identifiers (kind, value, customer_id, source) VALUES ('order', ?, ?, ?) "
+            "ON CONFLICT (kind, value) DO UPDATE SET customer_id = excluded.customer_id",
+            ((value, cid, source) for value, cid in rows),
         )
         if self._index is not None:
             for value, cid in rows:
