@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 
 from ingest.dates import parse_datetime
 from ingest.errors import ImportFailure
-from insight.identity import Identifier, identifier, normalise_order_number
+from insight.identity import Identifier, identifier, normalise_order_number, scoped_value
 
 # Order-level fields: taken from the first line of an order that has them (Shopify fills them on the
 # first line only; other exports repeat them on every line).
 ORDER_FIELDS = (
     "order", "date", "email", "customer_id", "external_id", "currency", "subtotal", "shipping", "taxes",
-    "discount", "total", "refunded", "status", "cancelled_at", "tags", "payment_method",
+    "discount", "total", "refunded", "status", "cancelled_at", "tags", "payment_method", "shop",
 )
 # Line-level fields: one per row.
 LINE_FIELDS = ("name", "sku", "quantity", "price", "line_items")
@@ -30,6 +30,9 @@ FIELDS = ORDER_FIELDS + LINE_FIELDS
 REQUIRED = ("order", "date")
 FORMATS = ("shopify", "woocommerce", "online_retail", "generic")
 PLATFORM = {"shopify": "shopify", "woocommerce": "woocommerce", "online_retail": "generic", "generic": "generic"}
+DEFAULT_SHOP = "default"
+# A column naming the shop, when an export (or a merged multi-shop file) carries one; else `--shop NAME`.
+SHOP_COLUMNS = ["Shop", "Store", "Shop Name", "Store Name", "Shop Domain", "Store Domain"]
 
 SHOPIFY_COLUMNS = {
     "order": ["Name"], "date": ["Created at"], "email": ["Email"], "external_id": ["Id"],
@@ -37,7 +40,7 @@ SHOPIFY_COLUMNS = {
     "discount": ["Discount Amount"], "total": ["Total"], "refunded": ["Refunded Amount"],
     "status": ["Financial Status"], "cancelled_at": ["Cancelled at"], "tags": ["Tags"],
     "payment_method": ["Payment Method"], "name": ["Lineitem name"], "sku": ["Lineitem sku"],
-    "quantity": ["Lineitem quantity"], "price": ["Lineitem price"],
+    "quantity": ["Lineitem quantity"], "price": ["Lineitem price"], "shop": SHOP_COLUMNS,
 }
 # WooCommerce has no single export: the common plugins (WooCommerce Customer/Order CSV Export,
 # Advanced Order Export, WebToffee) label the same data differently. The first alias present wins.
@@ -46,27 +49,29 @@ WOOCOMMERCE_COLUMNS = {
     "external_id": ["Order ID"],
     "date": ["Order Date", "Date Created", "Order Created", "Date"],
     "status": ["Order Status", "Status"],
-    "email": ["Billing Email", "Billing Email Address", "Customer Email", "Email"],
+    # 'Email (Billing)': Advanced Order Export For WooCommerce's default field labels.
+    "email": ["Billing Email", "Billing Email Address", "Email (Billing)", "Customer Email", "Email"],
     "customer_id": ["Customer User", "Customer User ID", "Customer ID", "User ID"],
     "currency": ["Currency", "Order Currency"],
-    "subtotal": ["Order Subtotal", "Order Subtotal Amount", "Subtotal"],
+    "subtotal": ["Order Subtotal", "Order Subtotal Amount", "Subtotal"],  # 'Order Tax Amount' is not all taxes
     "shipping": ["Order Shipping", "Shipping Total", "Order Shipping Amount"],
     "taxes": ["Order Total Tax", "Order Total Tax Amount", "Order Tax", "Tax Total", "Total Tax"],
-    "discount": ["Cart Discount", "Discount Total", "Order Discount", "Coupon Amount"],
+    "discount": ["Cart Discount", "Cart Discount Amount", "Discount Total", "Order Discount", "Coupon Amount"],
     "total": ["Order Total", "Order Total Amount", "Order Amount", "Total"],
-    "refunded": ["Order Refund", "Refunded Total", "Order Refunds", "Refund Amount", "Refunded"],
+    "refunded": ["Order Refund", "Order Refund Amount", "Refunded Total", "Order Refunds", "Refund Amount", "Refunded"],
     "payment_method": ["Payment Method Title", "Payment Method"],
-    "name": ["Item Name", "Product Name", "Product", "Item"],
+    "name": ["Item Name", "Product Name", "Product", "Item", "Name"],
     "sku": ["SKU", "Item SKU", "Product SKU"],
     "quantity": ["Quantity", "Qty", "Item Quantity"],
     "price": ["Item Cost", "Item Price", "Product Price", "Price"],
     "line_items": ["Line Items"],
+    "shop": SHOP_COLUMNS,
 }
 # UCI Online Retail (I and II): the public research data set.
 ONLINE_RETAIL_COLUMNS = {
     "order": ["Invoice", "InvoiceNo"], "sku": ["StockCode"], "name": ["Description"],
     "quantity": ["Quantity"], "date": ["InvoiceDate"], "price": ["Price", "UnitPrice"],
-    "customer_id": ["Customer ID", "CustomerID"],
+    "customer_id": ["Customer ID", "CustomerID"], "shop": SHOP_COLUMNS,
 }
 PRESETS = {"shopify": SHOPIFY_COLUMNS, "woocommerce": WOOCOMMERCE_COLUMNS, "online_retail": ONLINE_RETAIL_COLUMNS}
 
@@ -83,6 +88,8 @@ class Layout:
     format: str
     columns: dict[str, int]  # canonical field -> column position
     header: list[str]
+    # A used column whose name repeats (a column pasted twice in Excel): its position -> the others'
+    duplicates: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def platform(self) -> str:
@@ -99,7 +106,7 @@ def detect_format(header: list[str]) -> str | None:
     if ({"invoice", "invoiceno"} & names) and "stockcode" in names and "invoicedate" in names:
         return "online_retail"
     woo_status = {"order status", "status"} & names
-    woo_customer = {"billing email", "customer user", "billing email address", "customer user id"} & names
+    woo_customer = {"billing email", "customer user", "billing email address", "customer user id", "email (billing)"} & names
     woo_order = {"order number", "order id", "order no"} & names
     if woo_order and woo_status and woo_customer:
         return "woocommerce"
@@ -152,7 +159,14 @@ def build_layout(path: str, header: list[str], fmt: str | None, mapping: dict[st
         hints = ", ".join(f"{f} ({' / '.join(preset[f])})" if f in preset else f for f in missing)
         raise ImportFailure(path, f"{fmt_name} export without the column(s) for {hints}",
                             record="line 1 (header)", expected="those columns, or --map FIELD=COLUMN")
-    return Layout(fmt_name, columns, header)
+    by_name: dict[str, list[int]] = {}
+    for i, h in enumerate(header):
+        by_name.setdefault(normalise_header(h), []).append(i)
+    duplicates = {
+        pos: tuple(others[1:]) for pos in set(columns.values())
+        if len(others := by_name[normalise_header(header[pos])]) > 1 and normalise_header(header[pos])
+    }
+    return Layout(fmt_name, columns, header, duplicates)
 
 
 # --- values -------------------------------------------------------------------------------------
@@ -188,6 +202,20 @@ def parse_amount(text: str) -> float | None:
     return -value if negative else value
 
 
+# Excel re-saves '2020-03-11 23:38:10 -0500' as '3/11/20 23:38': a two-digit year (and no seconds, no offset).
+_SHORT_YEAR = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{2})(?=\s|$)")
+
+
+def expand_short_year(text: str) -> str:
+    """'3/11/20 23:38' -> '3/11/2020 23:38' (00-68 are 20xx, 69-99 19xx, as strptime's %y)."""
+    match = _SHORT_YEAR.match(text)
+    if match is None:
+        return text
+    year = int(match.group(4))
+    full = (2000 if year < 69 else 1900) + year
+    return f"{match.group(1)}{match.group(2)}{match.group(3)}{match.group(2)}{full}{text[match.end():]}"
+
+
 def parse_timestamp(text: str, *, dayfirst: bool = False) -> tuple[str, str] | None:
     """(ISO timestamp as exported, its UTC calendar date), or None when not a date.
 
@@ -201,7 +229,7 @@ def parse_timestamp(text: str, *, dayfirst: bool = False) -> tuple[str, str] | N
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        iso = parse_datetime(text, dayfirst=dayfirst)
+        iso = parse_datetime(expand_short_year(text), dayfirst=dayfirst)
         if iso is None:
             return None
         moment = datetime.fromisoformat(iso)
@@ -216,7 +244,7 @@ CANCELLED_STATUSES = {"cancelled", "canceled", "voided", "failed", "trash"}
 # Shopify's `pending` is a real order awaiting a manual payment; WooCommerce's is an abandoned checkout.
 UNPAID_STATUSES = {
     "shopify": {"expired"},
-    "woocommerce": {"pending", "checkout-draft"},
+    "woocommerce": {"pending", "pending payment", "checkout-draft", "draft"},  # slugs, and the labels plugins write
     "generic": {"unpaid", "expired", "draft"},
 }
 REFUNDED_STATUSES = {"refunded"}
@@ -231,6 +259,7 @@ class OrderDraft:
 
     order_number: str
     record: str  # 'line 12' (the order's first row)
+    shop: str  # from the export's shop column, else `--shop`, else DEFAULT_SHOP
     created_at: str
     created_day: str
     identifiers: tuple[Identifier, ...]  # email first, then the platform customer id
@@ -273,16 +302,25 @@ def _amount(text: str, name: str) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def _identity(email_raw: str, customer_raw: str, cache: dict[tuple[str, str], Identity]) -> Identity:
-    """Normalised identifiers of a buyer, computed once per distinct (email, customer id) cell pair."""
-    key = (email_raw, customer_raw)
+def _identity(
+    email_raw: str, customer_raw: str, cache: dict[tuple[str, str, str], Identity], platform: str, shop: str
+) -> Identity:
+    """Normalised identifiers of a buyer, computed once per distinct (email, customer id, shop) cells.
+
+    The platform's customer id is one shop's numbering (two WooCommerce shops both have a customer 12), so it
+    is scoped to the shop like an order number; an email is the person's anywhere.
+    """
+    key = (email_raw, customer_raw, shop)
     found = cache.get(key)
     if found is None:
         customer = customer_raw.strip()
         if customer == "0":  # WooCommerce writes 0 for guest checkouts
             customer = ""
         email = identifier("email", email_raw)
-        idents = tuple(i for i in (email, identifier("customer_id", customer)) if i)
+        platform_id = identifier("customer_id", customer)
+        if platform_id is not None:
+            platform_id = Identifier("customer_id", scoped_value(platform_id.value, platform, shop))
+        idents = tuple(i for i in (email, platform_id) if i)
         found = cache[key] = (idents, "|".join(i.key for i in idents), email.value if email else None)
     return found
 
@@ -300,33 +338,35 @@ _AMOUNT_FIELDS = ("subtotal", "shipping", "taxes", "discount", "total", "refunde
 
 def order_draft(
     values: tuple[str, ...] | list[str], raw_lines: list[tuple[str, ...]], record: str, platform: str,
-    identities: dict[tuple[str, str], Identity], dayfirst: bool,
+    identities: dict[tuple[str, str, str], Identity], dayfirst: bool, shop: str = DEFAULT_SHOP,
 ) -> OrderDraft:
     """One order from its raw cells (ORDER_FIELDS order) and line cells (LINE_FIELDS order).
 
-    Raises ValueError naming the bad value; `identities` caches normalised buyers across a file.
+    Raises ValueError naming the bad value; `identities` caches normalised buyers across a file. `shop` is
+    the shop when the file has no shop column (or an order's cell in it is empty).
     """
     (number_raw, date_raw, email_raw, customer_raw, external, currency, subtotal, shipping, taxes, discount, total,
-     refunded, status, cancelled, tags, payment) = values
+     refunded, status, cancelled, tags, payment, shop_raw) = values
     stamp = _shopify_stamp(date_raw) or parse_timestamp(date_raw, dayfirst=dayfirst)
     if stamp is None:
         raise ValueError(f"date {date_raw or '(empty)'!r} is not a date (expected e.g. 2026-10-03 14:22:10 -0500)")
     if number_raw.isdigit():
-        number = number_raw
-    elif number_raw[:1] == "#" and number_raw[1:].isdigit():
+        number = number_raw if number_raw[0] != "0" else number_raw.lstrip("0") or "0"
+    elif number_raw[:1] == "#" and number_raw[1:].isdigit() and number_raw[1] != "0":
         number = number_raw[1:]
     else:
-        number = normalise_order_number(number_raw) or number_raw.strip()
+        number = order_number(number_raw)
     raw = "\x1f".join(values) + "\x1e" + "\x1e".join(map("\x1f".join, raw_lines))
     sub, ship, tax, disc, amount, refund = _amounts((subtotal, shipping, taxes, discount, total, refunded))
     lines = _lines(raw_lines)
     if amount is None:
         amount = round(sum((line[4] if line[4] is not None else 1.0) * (line[5] or 0.0) for line in lines), 2)
     refund = abs(refund or 0.0)  # WooCommerce writes refunds as negatives
+    shop = (shop_name(shop_raw) or shop) if shop_raw else shop
     draft = OrderDraft(
-        number, record, stamp[0], stamp[1], *_identity(email_raw, customer_raw, identities),
+        number, record, shop, stamp[0], stamp[1], *_identity(email_raw, customer_raw, identities, platform, shop),
         hashlib.blake2b(raw.encode(), digest_size=16).hexdigest(),
-        external.strip() or None, currency.strip().upper() or None, sub, ship, tax, disc, amount, refund,
+        external if external.isdigit() else _external_id(external), currency.strip().upper() or None, sub, ship, tax, disc, amount, refund,
         status.strip().lower().removeprefix("wc-") or None, cancelled.strip() or None, None, lines,
     )
     reason = _exclusion(draft, tags, payment, platform)
@@ -335,6 +375,30 @@ def order_draft(
             draft.refunded = amount  # status says refunded, amount column empty
         draft.exclusion_reason = reason
     return draft
+
+
+_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+")  # '1,001': an order number Excel formatted as a number
+_SCIENTIFIC = re.compile(r"\d(?:[.,]\d+)?E\+\d+", re.IGNORECASE)  # '5.00112E+12': digits Excel threw away
+
+
+def order_number(text: str) -> str:
+    """The order number as stored: '#1001', '1001', '1,001', '001001' and 'Order No. 1001' are one number."""
+    text = text.strip()
+    if _GROUPED.fullmatch(text.lstrip("#")):
+        text = text.replace(",", "")
+    return normalise_order_number(text) or text
+
+
+def shop_name(text: str) -> str:
+    """'Fernleaf ', 'fernleaf' -> 'fernleaf': one shop however the export or the user spells it."""
+    return " ".join(text.split()).casefold()
+
+
+def _external_id(text: str) -> str | None:
+    text = text.strip()
+    if not text or _SCIENTIFIC.fullmatch(text):
+        return None  # a 13-digit Shopify id that Excel rounded is nobody's id
+    return text
 
 
 def _shopify_stamp(text: str) -> tuple[str, str] | None:

@@ -17,6 +17,11 @@ The first matching reason is kept. Partial refunds count, with net_revenue = tot
 Writing is one transaction per file: bulk executemany, customers resolved in memory with
 `CustomerResolver`; an order already present with the same content hash is a duplicate, a changed one
 (e.g. refunded since the last export) is updated in place with its lines replaced.
+
+Order numbers are unique per shop only: an order is (platform, shop, number), the shop taken from a shop
+column, else `--shop`, else 'default'. A stored order of the same key with another buyer and another date is
+another shop's order: the file is refused (`_refuse_other_shops`), never overwritten and merged.
+A row with more or fewer cells than the header is rejected, and a file with many such rows refused.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from operator import itemgetter
+from datetime import datetime
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 import sqlite_utils
@@ -38,18 +44,21 @@ from ingest.dates import guess_dayfirst
 from ingest.errors import ImportFailure, Rejected
 from ingest.model import ImportSummary
 from ingest.order_formats import (
+    DEFAULT_SHOP,
     LINE_FIELDS,
     ORDER_FIELDS,
     Identity,
     Layout,
     OrderDraft,
     build_layout,
+    expand_short_year,
     order_draft,
+    shop_name,
 )
 from ingest.reading import decode_text, file_sha256, sniff_delimiter
 from insight.clock import Clock, utc_now_iso
 from insight.db import transaction
-from insight.identity import CustomerResolver, Identifier
+from insight.identity import SCOPE_MARK, CustomerResolver, Identifier, scoped_value
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 50_000
@@ -114,30 +123,51 @@ class _Pending:
 
 def read_orders(
     path: Path, *, fmt: str | None = None, mapping: dict[str, list[str]] | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, shop: str | None = None,
 ) -> ParsedOrders:
-    """Parse an order export into OrderDrafts (no database). Raises ImportFailure for a bad file."""
+    """Parse an order export into OrderDrafts (no database). Raises ImportFailure for a bad file.
+
+    `shop` names the shop the orders belong to when the file has no shop column (default 'default').
+    """
     path = Path(path)
     head = _open_head(path)
     encoding = _encoding(path, head)
+    shop_default = shop_name(shop or "") or DEFAULT_SHOP
     with _gc_paused():
-        return _read_any_encoding(path, encoding, head, fmt, mapping, progress)
+        try:
+            return _read(path, encoding, head, fmt, mapping or {}, progress, shop_default)
+        except UnicodeDecodeError:
+            if encoding != "utf-8":
+                raise ImportFailure(path, "the file is not valid text", expected="UTF-8, UTF-16 or cp1252") from None
+            return _read(path, "cp1252", head, fmt, mapping or {}, progress, shop_default)  # what Excel writes
 
 
-def _read_any_encoding(
-    path: Path, encoding: str, head: bytes, fmt: str | None, mapping: dict[str, list[str]] | None,
-    progress: Progress | None,
-) -> ParsedOrders:
-    try:
-        return _read(path, encoding, head, fmt, mapping or {}, progress)
-    except UnicodeDecodeError:
-        if encoding != "utf-8":
-            raise ImportFailure(path, "the file is not valid text", expected="UTF-8, UTF-16 or cp1252") from None
-        return _read(path, "cp1252", head, fmt, mapping or {}, progress)  # what Excel writes
+class _MergedDuplicates:
+    """A csv reader whose rows take a repeated column's value from its later copy when the first is empty."""
+
+    def __init__(self, reader: Iterator[list[str]], duplicates: dict[int, tuple[int, ...]]) -> None:
+        self._reader = reader
+        self._pairs = [(pos, other) for pos, others in duplicates.items() for other in others]
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num  # type: ignore[attr-defined]
+
+    def __iter__(self) -> _MergedDuplicates:
+        return self
+
+    def __next__(self) -> list[str]:
+        row = next(self._reader)
+        width = len(row)
+        for pos, other in self._pairs:
+            if other < width and pos < width and not row[pos].strip() and row[other].strip():
+                row[pos] = row[other]
+        return row
 
 
 def _read(
-    path: Path, encoding: str, head: bytes, fmt: str | None, mapping: dict[str, list[str]], progress: Progress | None
+    path: Path, encoding: str, head: bytes, fmt: str | None, mapping: dict[str, list[str]], progress: Progress | None,
+    shop: str,
 ) -> ParsedOrders:
     delimiter = sniff_delimiter(head.decode(encoding, errors="replace").lstrip("\ufeff"))
     with open(path, encoding=encoding, newline="") as fh:
@@ -146,20 +176,73 @@ def _read(
             header = next(reader, None)
             if not header:
                 raise ImportFailure(path, "no rows found", expected="a header row and data rows")
-            layout = build_layout(str(path), header, fmt, mapping)
-            pending, rejected, rows_read = _group(reader, layout, delimiter, progress)
+            layout, header_line = _find_header(path, reader, header, fmt, mapping)
+            rows = _MergedDuplicates(reader, layout.duplicates) if layout.duplicates else reader
+            pending, rejected, rows_read, mismatched = _group(rows, layout, delimiter, progress)
         except csv.Error as exc:
             raise ImportFailure(path, f"malformed CSV: {exc}", record=f"line {reader.line_num}") from None
-    orders, more_rejected, notes = _finish(layout, pending)
+    if mismatched >= MISMATCH_REFUSED_MIN and mismatched > MISMATCH_REFUSED_SHARE * rows_read:
+        first = next(r for r in rejected if r.reason.startswith(_WIDTH_REASON))
+        cells = first.reason.removeprefix(_WIDTH_REASON).split(" (")[0].strip()
+        raise ImportFailure(
+            path, f"{mismatched:,} of {rows_read:,} rows have more or fewer cells than the header (first: {first.record}, "
+            f"{cells}), so its columns cannot be trusted",
+            expected=f"one cell per header column on every row; is '{delimiter}' the separator, or do cells hold "
+            "unquoted separators?",
+        )
+    orders, more_rejected, notes = _finish(layout, pending, shop)
+    if header_line > 1:
+        notes.insert(0, f"the header is on line {header_line}: the lines above it (a title a spreadsheet added) skipped")
     return ParsedOrders(str(path), layout, orders, rejected + more_rejected, rows_read, notes)
+
+
+HEADER_SEARCH_ROWS = 5  # Excel / Numbers re-saves can put a title and blank rows above the header
+
+
+def _find_header(
+    path: Path, reader: Iterator[list[str]], first: list[str], fmt: str | None, mapping: dict[str, list[str]]
+) -> tuple[Layout, int]:
+    """The layout, and the header's line: rows above a recognisable header are skipped (only when detecting:
+    never under --format or --map, where the first row is the header the user named columns from)."""
+    try:
+        return build_layout(str(path), first, fmt, mapping), 1
+    except ImportFailure as failure:
+        if fmt is not None or mapping:
+            raise
+        error = failure
+    for _ in range(HEADER_SEARCH_ROWS):
+        row = next(reader, None)
+        if row is None:
+            break
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            return build_layout(str(path), row, fmt, mapping), reader.line_num  # type: ignore[attr-defined]
+        except ImportFailure:
+            continue
+    raise error
+
+
+# A row wider or narrower than the header is left out, never read shifted; above this share of rows the
+# whole file is refused (its columns cannot be trusted: a wrong separator, unquoted commas or line breaks).
+MISMATCH_REFUSED_SHARE = 0.02
+MISMATCH_REFUSED_MIN = 3
+_WIDTH_REASON = "the row has"
 
 
 def _group(
     reader: Iterator[list[str]], layout: Layout, delimiter: str, progress: Progress | None
-) -> tuple[dict[str, _Pending], list[Rejected], int]:
-    """Collect rows into orders by order number. The hot loop of a 1M-line import: keep it lean."""
+) -> tuple[dict[str, _Pending], list[Rejected], int, int]:
+    """Collect rows into orders by order number (and shop, when a shop column says so).
+
+    The hot loop of a 1M-line import: keep it lean. Returns the pending orders, rejected rows, rows read
+    and how many rows did not have one cell per header column.
+    """
     header = layout.header
     width = len(header)
+    named = width
+    while named > 1 and not header[named - 1].strip():
+        named -= 1  # Excel writes ',,' after the header for columns it once saw: rows may stop before them
     pad = width  # every row gets one empty cell appended: absent fields read it
     order_cols = [layout.columns.get(f, pad) for f in ORDER_FIELDS]
     get_order = itemgetter(*order_cols)
@@ -167,30 +250,41 @@ def _group(
     # Shopify fills order-level columns on an order's first row only: nothing to fill from later rows.
     present = [i for i, f in enumerate(ORDER_FIELDS) if layout.has(f)] if layout.format != "shopify" else []
     key_col = layout.columns["order"]
+    # Orders of several shops in one file (a shop column): '#1001' of each is its own order. Shopify writes
+    # order-level cells on the first row only, so its rows are grouped by number alone.
+    shop_col = layout.columns.get("shop") if layout.format != "shopify" else None
     pending: dict[str, _Pending] = {}
     rejected: list[Rejected] = []
-    rows_read = 0
-    end = 1
+    rows_read = mismatched = 0
+    end = reader.line_num  # type: ignore[attr-defined]  # the header's line
     for row in reader:
         start, end = end + 1, reader.line_num  # type: ignore[attr-defined]
         if len(row) != width:
+            cells = len(row)
             if not any(cell.strip() for cell in row):
                 continue
             rows_read += 1
-            if len(row) > width:
-                rejected.append(Rejected(f"line {start}", f"{len(row)} cells but the header has {width} "
-                                         f"(a stray '{delimiter}' or quote?)"))
+            if cells > width and not any(cell.strip() for cell in row[width:]):
+                del row[width:]  # trailing empty cells: padding, not a shift
+            elif named <= cells < width:
+                row.extend([""] * (width - cells))  # only the header's unnamed trailing columns are missing
+            else:
+                mismatched += 1
+                rejected.append(Rejected(
+                    f"line {start}", f"{_WIDTH_REASON} {cells} cells but the header has {named} (a "
+                    f"{'stray' if cells > width else 'missing'} '{delimiter}' or quote?): left out rather than read "
+                    "with its values under the wrong columns",
+                ))
                 continue
-            row.extend([""] * (width - len(row)))  # Excel drops trailing empty cells
         else:
             rows_read += 1
         row.append("")
         if progress is not None and rows_read % PROGRESS_EVERY == 0:
             progress(rows_read)
-        key = row[key_col]
+        key = row[key_col] if shop_col is None else f"{row[shop_col]}\x1f{row[key_col]}"
         order = pending.get(key)
         if order is None:
-            if not key.strip():
+            if not row[key_col].strip():
                 rejected.append(Rejected(f"line {start}", f"no order number in column {header[key_col]!r}"))
                 continue
             values = get_order(row)
@@ -209,45 +303,50 @@ def _group(
         order.lines.append(get_line(row))
     if progress is not None:
         progress(rows_read)
-    return pending, rejected, rows_read
+    return pending, rejected, rows_read, mismatched
 
 
 # --- turning raw rows into orders ---------------------------------------------------------------
 
 
-def _finish(layout: Layout, pending: dict[str, _Pending]) -> tuple[list[OrderDraft], list[Rejected], list[str]]:
+def _finish(
+    layout: Layout, pending: dict[str, _Pending], shop: str
+) -> tuple[list[OrderDraft], list[Rejected], list[str]]:
     notes: list[str] = []
     first_dates = [p.values[1] for p in pending.values()]
-    dayfirst = any("/" in d or "." in d[:6] for d in first_dates[:100]) and guess_dayfirst(first_dates)
+    dayfirst = False
+    if any("/" in d or "." in d[:6] for d in first_dates[:100]):
+        dayfirst = guess_dayfirst(map(expand_short_year, first_dates))
     platform = layout.platform
     identities: dict[tuple[str, str], Identity] = {}
-    by_number: dict[str, OrderDraft] = {}
+    by_number: dict[tuple[str, str], OrderDraft] = {}
     rejected: list[Rejected] = []
-    for raw_number, p in pending.items():
+    for key, p in pending.items():
         record = f"line {p.line}"
         try:
-            draft = order_draft(p.values, p.lines, record, platform, identities, dayfirst)
+            draft = order_draft(p.values, p.lines, record, platform, identities, dayfirst, shop)
         except ValueError as exc:
-            rejected.append(Rejected(record, f"order {raw_number.strip()}: {exc}"))
+            rejected.append(Rejected(record, f"order {key.rpartition(chr(31))[2].strip()}: {exc}"))
             continue
-        if draft.order_number in by_number:  # '#1001' and '1001' in one file: one order
-            kept = by_number[draft.order_number].lines
+        number = (draft.shop, draft.order_number)
+        kept = by_number.get(number)
+        if kept is not None:  # '#1001' and '1001' in one file: one order
             for line in draft.lines:
-                line[1] = len(kept) + 1
-                kept.append(line)
+                line[1] = len(kept.lines) + 1
+                kept.lines.append(line)
             continue
-        by_number[draft.order_number] = draft
+        by_number[number] = draft
     return list(by_number.values()), rejected, notes
-
 
 
 # --- writing ------------------------------------------------------------------------------------
 
 _ORDER_COLUMNS = (
-    "platform, order_number, external_id, customer_id, email, created_at, created_day, currency, subtotal, "
+    "platform, shop, order_number, external_id, customer_id, email, created_at, created_day, currency, subtotal, "
     "shipping, taxes, discount, total, refunded, net_revenue, financial_status, cancelled_at, counts_for_rfm, "
     "exclusion_reason, batch_id, content_hash"
 )
+_SHOWN = 5  # order numbers named in a one-line refusal
 
 
 def import_orders(
@@ -259,9 +358,14 @@ def import_orders(
     strict: bool,
     progress: Progress | None,
     clock: Clock = utc_now_iso,
+    shop: str | None = None,
 ) -> ImportSummary:
-    """Import one order export atomically; re-importing the same file changes nothing."""
-    parsed = read_orders(Path(path), fmt=fmt, mapping=mapping, progress=progress)
+    """Import one order export atomically; re-importing the same file changes nothing.
+
+    `shop` (the CLI's --shop) names the shop when the export carries none: order numbers are unique
+    only within a shop, and an import that would overwrite another shop's orders is refused.
+    """
+    parsed = read_orders(Path(path), fmt=fmt, mapping=mapping, progress=progress, shop=shop)
     if strict and parsed.rejected:
         first = parsed.rejected[0]
         raise ImportFailure(parsed.path, first.reason, record=first.record)
@@ -269,7 +373,11 @@ def import_orders(
 
 
 def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock = utc_now_iso) -> ImportSummary:
-    """Write parsed orders in one transaction: insert new, update changed in place, skip unchanged."""
+    """Write parsed orders in one transaction: insert new, update changed in place, skip unchanged.
+
+    Refuses (ImportFailure, nothing written) a file whose orders collide with another shop's stored orders
+    of the same numbers, or that repeats orders already stored under another shop name.
+    """
     layout = parsed.layout
     platform = layout.platform
     orders = parsed.orders
@@ -286,22 +394,23 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
         ).lastrowid)
         summary.batch_id = batch_id
         existing = {
-            number: (order_id, content_hash)
-            for number, order_id, content_hash in conn.execute(
-                "SELECT order_number, id, content_hash FROM orders WHERE platform = ?", (platform,)
+            (shop, number): (order_id, content_hash)
+            for shop, number, order_id, content_hash in conn.execute(
+                "SELECT shop, order_number, id, content_hash FROM orders WHERE platform = ?", (platform,)
             )
         }
         changed: list[tuple[OrderDraft, str, int | None]] = []
         for order in orders:
             digest = order.digest
-            previous = existing.get(order.order_number)
+            previous = existing.get((order.shop, order.order_number))
             if previous is None:
                 changed.append((order, digest, None))
             elif previous[1] != digest:
                 changed.append((order, digest, previous[0]))
         summary.duplicates = len(orders) - len(changed)
         resolver = CustomerResolver(db, "orders", clock)
-        customer_of = _resolve_customers(db, resolver, [o for o, _, _ in changed])
+        stored = _refuse_other_shops(db, parsed, existing, changed, resolver)
+        customer_of = _resolve_customers(resolver, [o for o, _, _ in changed])
         next_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM orders").fetchone()[0])
         new_rows, update_rows, line_rows, order_idents = [], [], [], []
         for order, digest, order_id in changed:
@@ -312,8 +421,9 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
                 target = new_rows
             else:
                 target = update_rows
+                _keep_precise_values(order, stored[order_id])
             target.append((
-                order_id, platform, order.order_number, order.external_id, customer_id,
+                order_id, platform, order.shop, order.order_number, order.external_id, customer_id,
                 order.email, order.created_at, order.created_day, order.currency,
                 order.subtotal, order.shipping, order.taxes, order.discount, order.total, order.refunded,
                 order.net_revenue, order.financial_status, order.cancelled_at, int(order.exclusion_reason is None),
@@ -323,8 +433,8 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
                 line[0] = order_id
             line_rows += order.lines
             if customer_id is not None:
-                order_idents.append(("order", order.order_number, customer_id, "orders"))
-        conn.executemany(f"INSERT INTO orders (id, {_ORDER_COLUMNS}) VALUES ({', '.join('?' * 22)})", new_rows)
+                order_idents.append((order, customer_id))
+        conn.executemany(f"INSERT INTO orders (id, {_ORDER_COLUMNS}) VALUES ({', '.join('?' * 23)})", new_rows)
         if update_rows:
             conn.executemany("DELETE FROM order_lines WHERE order_id = ?", [(r[0],) for r in update_rows])
             sets = ", ".join(f"{c.strip()} = ?" for c in _ORDER_COLUMNS.split(","))
@@ -333,12 +443,9 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
             "INSERT INTO order_lines (order_id, position, name, sku, quantity, price) VALUES (?, ?, ?, ?, ?, ?)",
             line_rows,
         )
-        conn.executemany(
-            "INSERT OR IGNORE INTO customer_identifiers (kind, value, customer_id, source) VALUES (?, ?, ?, ?)",
-            order_idents,
-        )
+        unlinked = _link_order_numbers(db, resolver, platform, order_idents)
         summary.imported, summary.updated = len(new_rows), len(update_rows)
-        summary.details = _details(parsed, resolver)
+        summary.details = _details(parsed, resolver, unlinked)
         conn.execute(
             """UPDATE import_batches SET rows_imported = ?, rows_updated = ?, rows_duplicate = ?, rows_rejected = ?,
                details = ? WHERE id = ?""",
@@ -346,6 +453,196 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
              json.dumps({**summary.details, "rejected": [r.as_dict() for r in summary.rejected[:1000]]}), batch_id),
         )
     return summary
+
+
+def _numbers(orders: list[OrderDraft]) -> str:
+    orders = sorted(orders, key=lambda o: (len(o.order_number), o.order_number))
+    shown = ", ".join(f"#{o.order_number}" for o in orders[:_SHOWN])
+    return shown + (f" and {len(orders) - _SHOWN:,} more" if len(orders) > _SHOWN else "")
+
+
+def _same_moment(a: str, b: str) -> bool:
+    """Two renderings of one order's creation: equal, equal to the minute as written (Excel drops seconds
+    and the offset), or the same instant."""
+    if a[:16] == b[:16]:
+        return True
+    try:
+        x, y = datetime.fromisoformat(a), datetime.fromisoformat(b)
+    except ValueError:
+        return False
+    return x.tzinfo is not None and y.tzinfo is not None and x == y
+
+
+def _refuse_other_shops(
+    db: sqlite_utils.Database, parsed: ParsedOrders, existing: dict[tuple[str, str], tuple[int, str]],
+    changed: list[tuple[OrderDraft, str, int | None]], resolver: CustomerResolver,
+) -> dict[int, tuple[str | None, int | None, str, str, str | None]]:
+    """Stop an import that would overwrite another shop's orders, or file one shop's orders twice.
+
+    A stored order with the same (platform, shop, number) whose buyer AND creation date both differ is not
+    this order updated (a refund, a corrected email): it is another shop's order #1001. And an order stored
+    unchanged under another shop name is this file imported before with another --shop (or none).
+    Returns the stored (email, customer, created_at, created_day, external_id) of the orders to update, by id.
+    """
+    platform = parsed.layout.platform
+    updates = [(o, oid) for o, _, oid in changed if oid is not None]
+    stored: dict[int, tuple[str | None, int | None, str, str, str | None]] = {}
+    ids = [oid for _, oid in updates]
+    for at in range(0, len(ids), 500):
+        chunk = ids[at:at + 500]
+        marks = ", ".join("?" * len(chunk))
+        for oid, email, customer, created, day, external in db.execute(
+            f"SELECT id, email, customer_id, created_at, created_day, external_id FROM orders WHERE id IN ({marks})",
+            chunk,
+        ):
+            stored[oid] = (email, customer, created, day, external)
+    collisions = []
+    for order, oid in updates:
+        email, customer, created, _, _ = stored[oid]
+        if order.email and email:
+            same_buyer = order.email == email
+        else:
+            same_buyer = not order.identifiers and customer is None
+        if not same_buyer and customer is not None:
+            same_buyer = any(resolver.lookup(i) == customer for i in order.identifiers)
+        if not same_buyer and not _same_moment(order.created_at, created):
+            collisions.append(order)
+    if collisions:
+        raise ImportFailure(
+            parsed.path,
+            f"{len(collisions):,} order numbers ({_numbers(collisions)}) are already stored for {platform} shop "
+            f"'{collisions[0].shop}' with another customer and another date: importing would overwrite those orders "
+            "and merge their customers",
+            expected="--shop NAME for this file's shop if it is another shop's export",
+        )
+    new = [o for o, _, oid in changed if oid is None]
+    file_shops = {o.shop for o in new}
+    if not new or not {shop for shop, _ in existing} - file_shops:
+        return stored
+    elsewhere: dict[str, list[tuple[str, str]]] = {}
+    for (shop, number), (_, digest) in existing.items():
+        if shop not in file_shops:
+            elsewhere.setdefault(number, []).append((shop, digest))
+    repeated = [(o, shop) for o in new for shop, digest in elsewhere.get(o.order_number, ()) if digest == o.digest]
+    if repeated:
+        other = repeated[0][1]
+        raise ImportFailure(
+            parsed.path,
+            f"{len(repeated):,} orders ({_numbers([o for o, _ in repeated])}) are already stored, unchanged, under "
+            f"{platform} shop '{other}', and this import files them under '{repeated[0][0].shop}': they would count twice",
+            expected=f"--shop {other} if this is that shop's export",
+        )
+    return stored
+
+
+def _keep_precise_values(order: OrderDraft, stored: tuple[str | None, int | None, str, str, str | None]) -> None:
+    """What an Excel re-save of an export lost is kept from the stored order: it writes '3/11/20 23:38' for
+    '2020-03-11 23:38:10 -0500' (the stored timestamp, with its offset and so the right UTC day, is kept when
+    the new one is that minute) and '4.56789E+12' for a 13-digit id (read as no id: the stored one stays)."""
+    created, day, external = stored[2], stored[3], stored[4]
+    if len(order.created_at) == 19 and len(created) > 19 and order.created_at[:16] == created[:16]:
+        order.created_at, order.created_day = created, day
+    if order.external_id is None:
+        order.external_id = external
+
+
+def _resolve_customers(resolver: CustomerResolver, orders: list[OrderDraft]) -> dict[str, int]:
+    """Create/merge customers once per distinct identifier set; returns identity_key -> customer id."""
+    identities: dict[str, tuple[Identifier, ...]] = {}
+    for order in orders:
+        if order.identity_key and order.identity_key not in identities:
+            identities[order.identity_key] = order.identifiers
+    for idents in identities.values():
+        resolver.resolve(list(idents))
+    return {key: resolver.lookup(idents[0]) for key, idents in identities.items()}  # type: ignore[misc]
+
+
+def _link_order_numbers(
+    db: sqlite_utils.Database, resolver: CustomerResolver, platform: str, orders: list[tuple[OrderDraft, int]]
+) -> int:
+    """Store each order's shop-scoped number, and settle bare numbers and customer ids feedback carried.
+
+    A bare '#1016' (or 'customer_id:12') from a survey imported before the orders merges with the buyer
+    holding it when one shop has it: feedback and orders meet whatever the import order. When this import
+    makes it ambiguous (two shops' #1016), the feedback linked only by it is unlinked and counted: which
+    shop's buyer wrote it cannot be told. Returns how many documents were unlinked.
+    """
+    live = resolver.live
+    numbers = ((o.order_number, f"{platform}/{o.shop}", cid) for o, cid in orders)
+    platform_ids = (
+        (*i.value.split(SCOPE_MARK, 1), cid) for o, cid in orders for i in o.identifiers if i.kind == "customer_id"
+    )
+    unlinked = _settle_bare(db, resolver, "order", numbers) + _settle_bare(db, resolver, "customer_id", platform_ids)
+    if resolver.merged:
+        orders = [(o, live(cid)) for o, cid in orders]
+    resolver.attach_orders([(scoped_value(o.order_number, platform, o.shop), cid) for o, cid in orders])
+    return unlinked
+
+
+def _settle_bare(
+    db: sqlite_utils.Database, resolver: CustomerResolver, kind: str, held: Iterator[tuple[str, str, int]]
+) -> int:
+    """`held`: (bare value, 'platform/shop', buyer) of this import. See `_link_order_numbers`."""
+    bare = resolver.bare_values(kind)
+    if not bare:
+        return 0  # the usual case: nothing from feedback to settle
+    unlinked = 0
+    for value, scope, customer_id in sorted({h for h in held if h[0] in bare}):
+        owner = resolver.bare_owner(kind, value)
+        if owner is None:
+            continue
+        others = {c for s, c in resolver.holders(kind, value).items() if s != scope}
+        if not others - {resolver.live(customer_id)}:
+            resolver.merge(keep=min(owner, resolver.live(customer_id)), drop=max(owner, resolver.live(customer_id)))
+            continue
+        unlinked += db.conn.execute(
+            "UPDATE documents SET customer_id = NULL WHERE customer_key = ? AND customer_id = ?",
+            (f"{kind}:{value}", owner),
+        ).rowcount
+        resolver.forget_bare(kind, value)
+        bare.discard(value)
+        resolver.ambiguous += 1
+    return unlinked
+
+
+def _details(parsed: ParsedOrders, resolver: CustomerResolver, unlinked: int) -> dict[str, object]:
+    excluded: Counter[str] = Counter()
+    currencies: Counter[str] = Counter()
+    shops = Counter(map(attrgetter("shop"), parsed.orders))
+    lines = 0
+    for order in parsed.orders:
+        lines += len(order.lines)
+        if order.exclusion_reason is None:
+            currencies[order.currency or "unknown"] += 1
+        else:
+            excluded[order.exclusion_reason] += 1
+    days = [o.created_day for o in parsed.orders]
+    details: dict[str, object] = {
+        "platform": parsed.layout.platform,
+        "shops": dict(shops.most_common()),
+        "orders": len(parsed.orders),
+        "lines": lines,
+        "counting_for_rfm": sum(currencies.values()),
+        "excluded": dict(sorted(excluded.items())),
+        "currencies": dict(currencies.most_common()),
+        "first_order": min(days, default=None),
+        "last_order": max(days, default=None),
+        "customers_created": resolver.created,
+        "customers_merged": resolver.merged,
+        "order_numbers_ambiguous": resolver.ambiguous,
+        "feedback_unlinked": unlinked,
+    }
+    notes = list(parsed.notes)
+    if excluded.get("no_customer"):
+        count = excluded["no_customer"]
+        notes.append(f"{count:,} {'order carries' if count == 1 else 'orders carry'} no email or customer id and "
+                     f"{'is' if count == 1 else 'are'} not scored")
+    if resolver.ambiguous:
+        notes.append(f"{resolver.ambiguous:,} order numbers or customer ids known from feedback now exist in several "
+                     f"shops: {unlinked:,} feedback records linked only by them were unlinked")
+    if notes:
+        details["note"] = "; ".join(notes)
+    return details
 
 
 @contextmanager
@@ -357,60 +654,6 @@ def _big_cache(db: sqlite_utils.Database, kib: int = 262_144) -> Iterator[None]:
         yield
     finally:
         db.conn.execute(f"PRAGMA cache_size = {previous}")
-
-
-def _resolve_customers(
-    db: sqlite_utils.Database, resolver: CustomerResolver, orders: list[OrderDraft]
-) -> dict[str, int]:
-    """Create/merge customers once per distinct identifier set; returns identity_key -> customer id.
-
-    An order number already tied to another customer (e.g. a post-purchase survey imported first) merges
-    that customer with the order's buyer, so feedback and orders meet whatever the import order.
-    """
-    identities: dict[str, tuple[Identifier, ...]] = {}
-    for order in orders:
-        if order.identity_key and order.identity_key not in identities:
-            identities[order.identity_key] = order.identifiers
-    for idents in identities.values():
-        resolver.resolve(list(idents))
-    owned = {value for (value,) in db.conn.execute("SELECT value FROM customer_identifiers WHERE kind = 'order'")}
-    for order in orders:
-        if order.identity_key and order.order_number in owned:
-            ref = Identifier("order", order.order_number)
-            if resolver.lookup(ref) != resolver.lookup(order.identifiers[0]):
-                resolver.resolve([order.identifiers[0], ref])
-    # Looked up after every merge, so each key maps to the customer that survived.
-    return {key: resolver.lookup(idents[0]) for key, idents in identities.items()}  # type: ignore[misc]
-
-
-def _details(parsed: ParsedOrders, resolver: CustomerResolver) -> dict[str, object]:
-    excluded: Counter[str] = Counter()
-    currencies: Counter[str] = Counter()
-    lines = 0
-    for order in parsed.orders:
-        lines += len(order.lines)
-        if order.exclusion_reason is None:
-            currencies[order.currency or "unknown"] += 1
-        else:
-            excluded[order.exclusion_reason] += 1
-    days = [o.created_day for o in parsed.orders]
-    details: dict[str, object] = {
-        "platform": parsed.layout.platform,
-        "orders": len(parsed.orders),
-        "lines": lines,
-        "counting_for_rfm": sum(currencies.values()),
-        "excluded": dict(sorted(excluded.items())),
-        "currencies": dict(currencies.most_common()),
-        "first_order": min(days, default=None),
-        "last_order": max(days, default=None),
-        "customers_created": resolver.created,
-        "customers_merged": resolver.merged,
-    }
-    if excluded.get("no_customer"):
-        details["note"] = f"{excluded['no_customer']:,} orders carry no email or customer id and are not scored"
-    if parsed.notes:
-        details["note"] = "; ".join([*parsed.notes, str(details.get("note", ""))]).strip("; ")
-    return details
 
 
 def product_names(db: sqlite_utils.Database) -> list[str]:

@@ -320,6 +320,78 @@ ALTER TABLE themes ADD COLUMN negative INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE theme_prevalence ADD COLUMN documents INTEGER NOT NULL DEFAULT 0;
 """,
     ),
+    Migration(
+        4,
+        "order numbers scoped to their shop",
+        """
+-- Two shops both have an order #1001: an order is (platform, shop, order_number), not (platform, number).
+-- SQLite cannot change a UNIQUE constraint in place, so orders is rebuilt. order_lines is set aside first:
+-- with foreign keys on, dropping orders while order_lines still pointed at it would cascade-delete the lines.
+CREATE TABLE orders_v4 (
+    id              INTEGER PRIMARY KEY,
+    platform        TEXT NOT NULL,          -- shopify | woocommerce | generic
+    shop            TEXT NOT NULL DEFAULT 'default',  -- from the export, `--shop NAME`, else 'default'
+    order_number    TEXT NOT NULL,          -- normalised, without '#'
+    external_id     TEXT,                   -- platform's internal id
+    customer_id     INTEGER REFERENCES customers(id) ON DELETE CASCADE,
+    email           TEXT,
+    created_at      TEXT NOT NULL,          -- ISO 8601 with offset as exported
+    created_day     TEXT NOT NULL,          -- ISO date in UTC, for recency
+    currency        TEXT,
+    subtotal        REAL,
+    shipping        REAL,
+    taxes           REAL,
+    discount        REAL,
+    total           REAL NOT NULL DEFAULT 0,
+    refunded        REAL NOT NULL DEFAULT 0,
+    net_revenue     REAL NOT NULL DEFAULT 0,  -- total - refunded
+    financial_status TEXT,
+    cancelled_at    TEXT,
+    counts_for_rfm  INTEGER NOT NULL DEFAULT 1,
+    exclusion_reason TEXT,                  -- cancelled | fully_refunded | test | zero_value | unpaid | no_customer
+    batch_id        INTEGER REFERENCES import_batches(id) ON DELETE SET NULL,
+    content_hash    TEXT NOT NULL,
+    UNIQUE (platform, shop, order_number)
+);
+INSERT INTO orders_v4 (id, platform, shop, order_number, external_id, customer_id, email, created_at, created_day,
+    currency, subtotal, shipping, taxes, discount, total, refunded, net_revenue, financial_status, cancelled_at,
+    counts_for_rfm, exclusion_reason, batch_id, content_hash)
+SELECT id, platform, 'default', order_number, external_id, customer_id, email, created_at, created_day,
+    currency, subtotal, shipping, taxes, discount, total, refunded, net_revenue, financial_status, cancelled_at,
+    counts_for_rfm, exclusion_reason, batch_id, content_hash FROM orders;
+CREATE TABLE order_lines_v4_keep AS SELECT order_id, position, name, sku, quantity, price FROM order_lines;
+DROP TABLE order_lines;
+DROP TABLE orders;
+ALTER TABLE orders_v4 RENAME TO orders;
+CREATE INDEX idx_orders_customer ON orders(customer_id);
+CREATE TABLE order_lines (
+    order_id        INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+    position        INTEGER NOT NULL,
+    name            TEXT,
+    sku             TEXT,
+    quantity        REAL,
+    price           REAL,
+    PRIMARY KEY (order_id, position)
+);
+INSERT INTO order_lines (order_id, position, name, sku, quantity, price)
+SELECT order_id, position, name, sku, quantity, price FROM order_lines_v4_keep;
+DROP TABLE order_lines_v4_keep;
+-- Order numbers and platform customer ids as customer identifiers carry their shop too ('1001@shopify/default',
+-- '12@woocommerce/default'); a bare '1001' is what feedback carries (a survey's "Order #1001") and is matched
+-- to the shop-scoped ones when unambiguous. Bare ones the orders import wrote are replaced.
+INSERT OR IGNORE INTO customer_identifiers (kind, value, customer_id, source)
+SELECT 'order', order_number || '@' || platform || '/' || shop, customer_id, 'orders' FROM orders
+WHERE customer_id IS NOT NULL;
+DELETE FROM customer_identifiers WHERE kind = 'order' AND source = 'orders' AND instr(value, '@') = 0;
+INSERT OR IGNORE INTO customer_identifiers (kind, value, customer_id, source)
+SELECT 'customer_id', ci.value || '@' || o.platform || '/default', ci.customer_id, 'orders'
+FROM customer_identifiers ci
+JOIN (SELECT customer_id, MIN(platform) AS platform FROM orders GROUP BY customer_id) o ON o.customer_id = ci.customer_id
+WHERE ci.kind = 'customer_id' AND ci.source = 'orders' AND instr(ci.value, '@') = 0;
+DELETE FROM customer_identifiers WHERE kind = 'customer_id' AND source = 'orders' AND instr(value, '@') = 0
+AND customer_id IN (SELECT customer_id FROM orders WHERE customer_id IS NOT NULL);
+""",
+    ),
 ]
 
 FTS_TABLE = "units_fts"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from insight.db import FTS_TABLE, transaction
-from insight.identity import parse_customer_ref
+from insight.identity import find_customer_id, parse_customer_ref
 from insight.theme_store import refresh_prevalence, refresh_theme_counts
 
 FORGOTTEN_PATH = "[forgotten]"
@@ -41,10 +41,7 @@ def find_customer(db: sqlite_utils.Database, ref: str) -> int | None:
     ident = parse_customer_ref(ref)
     if ident is None:
         return None
-    row = db.execute(
-        "SELECT customer_id FROM customer_identifiers WHERE kind = ? AND value = ?", [ident.kind, ident.value]
-    ).fetchone()
-    return int(row[0]) if row else None
+    return find_customer_id(db, ident)
 
 
 def preview(db: sqlite_utils.Database, ref: str) -> Forgotten:

@@ -3,6 +3,11 @@
 Feedback and orders carry different identifiers (an email, a platform customer id, an order number).
 Every identifier a record carries is attached to one customer; when a record's identifiers point at two
 customers, those customers are merged, so import order never matters.
+
+Order numbers and platform customer ids are only unique within a shop: two shops both have an order #1001
+and a customer 12. An order import stores them scoped ('1001@shopify/fernleaf', see `scoped_value`);
+feedback carries bare ones (a survey's "Order #1001"), which resolve to the one customer holding that value
+in any shop, and to nobody when several shops' customers hold it (counted as `ambiguous`, never guessed).
 """
 
 from __future__ import annotations
@@ -38,15 +43,25 @@ def normalise_order_number(value: str | float | int | None) -> str | None:
     text = re.sub(r"^(?:order\s*)?(?:no\.?\s*)?#?\s*", "", text, flags=re.IGNORECASE)
     if re.fullmatch(r"\d+\.0+", text):
         text = text.split(".")[0]
+    if text.isdigit():
+        text = text.lstrip("0") or "0"  # Excel drops leading zeros: '00123' and '123' are one number
     return text or None
 
 
 def normalise_customer_id(value: str | float | int | None) -> str | None:
+    """'13085.0', '013085' and '13,085' are customer 13085; Excel's '1.23457E+12' is no id at all (the digits
+    are lost, and many customers would share it)."""
     if value is None:
         return None
     text = str(value).strip()
+    if re.fullmatch(r"\d(?:[.,]\d+)?E\+\d+", text, flags=re.IGNORECASE):
+        return None
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", text):
+        text = text.replace(",", "")
     if re.fullmatch(r"\d+\.0+", text):
         text = text.split(".")[0]
+    if text.isdigit():
+        text = text.lstrip("0") or "0"
     return text or None
 
 
@@ -73,6 +88,20 @@ def identifier(kind: str, raw: str | float | int | None) -> Identifier | None:
         raise ValueError(f"unknown identifier kind {kind!r}; expected one of {IDENTIFIER_KINDS}")
     value = _NORMALISERS[kind](raw)
     return Identifier(kind, value) if value else None
+
+
+SCOPE_MARK = "@"  # order numbers and customer ids never contain it; emails are their own kind
+SCOPED_KINDS = ("order", "customer_id")
+
+
+def scoped_value(value: str, platform: str, shop: str) -> str:
+    """'1001@shopify/fernleaf': how an order's number (or its buyer's platform id) is stored, within its shop."""
+    return f"{value}{SCOPE_MARK}{platform}/{shop}"
+
+
+def is_bare(ident: Identifier) -> bool:
+    """An order number or customer id without its shop: what feedback carries ('#1001' in a survey answer)."""
+    return ident.kind in SCOPED_KINDS and SCOPE_MARK not in ident.value
 
 
 def parse_customer_ref(text: str) -> Identifier | None:
@@ -103,15 +132,61 @@ class CustomerResolver:
             (kind, value): cid
             for kind, value, cid in db.execute("SELECT kind, value, customer_id FROM customer_identifiers")
         }
+        self._index: dict[tuple[str, str], dict[str, int]] | None = None  # built when a bare value is looked up
+        self._merged_into: dict[int, int] = {}
         self.created = 0
         self.merged = 0
+        self.ambiguous = 0  # bare order numbers left unlinked because several shops' customers hold them
+
+    def live(self, cid: int) -> int:
+        """The customer a (possibly merged-away) id now is."""
+        while cid in self._merged_into:
+            cid = self._merged_into[cid]
+        return cid
+
+    @property
+    def _scoped(self) -> dict[tuple[str, str], dict[str, int]]:
+        """(kind, bare value) -> {'platform/shop': customer}, from the shop-scoped identifiers."""
+        if self._index is None:
+            self._index = {}
+            for (kind, value), cid in self._ids.items():
+                if kind in SCOPED_KINDS and SCOPE_MARK in value:
+                    bare, _, scope = value.partition(SCOPE_MARK)
+                    self._index.setdefault((kind, bare), {})[scope] = cid
+        return self._index
+
+    def holders(self, kind: str, value: str) -> dict[str, int]:
+        """'platform/shop' -> the customer holding order number (or customer id) `value` there."""
+        return {scope: self.live(cid) for scope, cid in self._scoped.get((kind, value), {}).items()}
+
+    def owners(self, ident: Identifier) -> set[int]:
+        """The customers holding a bare identifier's value in any shop."""
+        return set(self.holders(ident.kind, ident.value).values())
+
+    def bare_values(self, kind: str) -> set[str]:
+        """Bare order numbers / customer ids (from feedback) attached to someone."""
+        return {value for k, value in self._ids if k == kind and SCOPE_MARK not in value}
 
     def lookup(self, ident: Identifier) -> int | None:
-        return self._ids.get((ident.kind, ident.value))
+        if is_bare(ident):
+            owners = self.owners(ident)
+            if len(owners) == 1:
+                return next(iter(owners))
+            if owners:
+                return None  # several shops' customers: do not guess
+        cid = self._ids.get((ident.kind, ident.value))
+        return None if cid is None else self.live(cid)
 
     def resolve(self, identifiers: list[Identifier]) -> int | None:
         """The customer these identifiers belong to (None if there are none)."""
         identifiers = [i for i in identifiers if i is not None]
+        kept = []
+        for i in identifiers:
+            if is_bare(i) and len(self.owners(i)) > 1:
+                self.ambiguous += 1
+            else:
+                kept.append(i)
+        identifiers = kept
         if not identifiers:
             return None
         found = sorted({cid for i in identifiers if (cid := self.lookup(i)) is not None})
@@ -121,7 +196,8 @@ class CustomerResolver:
             customer_id = found[0]
             for other in found[1:]:
                 self.merge(keep=customer_id, drop=other)
-        new = [i for i in identifiers if (i.kind, i.value) not in self._ids]
+        # A bare order number (customer id) that matched a shop's is not stored: the scoped one says it better.
+        new = [i for i in identifiers if (i.kind, i.value) not in self._ids and not (is_bare(i) and self.owners(i))]
         if new:
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO customer_identifiers (kind, value, customer_id, source) VALUES (?, ?, ?, ?)",
@@ -129,7 +205,35 @@ class CustomerResolver:
             )
             for i in new:
                 self._ids[(i.kind, i.value)] = customer_id
+                if self._index is not None and i.kind in SCOPED_KINDS and SCOPE_MARK in i.value:
+                    bare, _, scope = i.value.partition(SCOPE_MARK)
+                    self._index.setdefault((i.kind, bare), {})[scope] = customer_id
         return customer_id
+
+    def attach_orders(self, rows: list[tuple[str, int]]) -> None:
+        """Record shop-scoped order identifiers (`scoped_value`, customer): an order's identifier
+        follows the order's current buyer. The last step of an orders import: what it writes is only
+        indexed here when bare numbers were looked up."""
+        source = self.source
+        self.db.conn.executemany(
+            "INSERT INTO customer_identifiers (kind, value, customer_id, source) VALUES ('order', ?, ?, ?) "
+            "ON CONFLICT (kind, value) DO UPDATE SET customer_id = excluded.customer_id",
+            ((value, cid, source) for value, cid in rows),
+        )
+        if self._index is not None:
+            for value, cid in rows:
+                self._ids[("order", value)] = cid
+                number, _, scope = value.partition(SCOPE_MARK)
+                self._index.setdefault(("order", number), {})[scope] = cid
+
+    def bare_owner(self, kind: str, value: str) -> int | None:
+        """Who a bare order number (customer id) from feedback was attached to, if anyone."""
+        cid = self._ids.get((kind, value))
+        return None if cid is None else self.live(cid)
+
+    def forget_bare(self, kind: str, value: str) -> None:
+        self.db.conn.execute("DELETE FROM customer_identifiers WHERE kind = ? AND value = ?", (kind, value))
+        self._ids.pop((kind, value), None)
 
     def _create(self, first: Identifier) -> int:
         display = first.value if first.kind == "email" else first.key
@@ -141,6 +245,7 @@ class CustomerResolver:
 
     def merge(self, keep: int, drop: int) -> None:
         """Move everything of customer `drop` onto `keep`, then delete `drop`."""
+        keep, drop = self.live(keep), self.live(drop)
         if keep == drop:
             return
         conn = self.db.conn
@@ -149,7 +254,23 @@ class CustomerResolver:
         # A snapshot scored both halves separately; the merged person is rescored by the next run.
         conn.execute("DELETE FROM rfm_scores WHERE customer_id = ?", (drop,))
         conn.execute("DELETE FROM customers WHERE id = ?", (drop,))
-        for key, cid in self._ids.items():
-            if cid == drop:
-                self._ids[key] = keep
+        self._merged_into[drop] = keep
         self.merged += 1
+
+
+def find_customer_id(db: sqlite_utils.Database, ident: Identifier) -> int | None:
+    """The customer an identifier names; a bare order number (customer id) only when one customer holds it."""
+    if is_bare(ident):
+        prefix = ident.value + SCOPE_MARK  # '1001@...': an index range, exact (LIKE would ignore case)
+        owners = {cid for (cid,) in db.execute(
+            "SELECT DISTINCT customer_id FROM customer_identifiers WHERE kind = ? AND value >= ? AND value < ?",
+            [ident.kind, prefix, ident.value + chr(ord(SCOPE_MARK) + 1)],
+        )}
+        if len(owners) == 1:
+            return owners.pop()
+        if owners:
+            return None
+    row = db.execute(
+        "SELECT customer_id FROM customer_identifiers WHERE kind = ? AND value = ?", [ident.kind, ident.value]
+    ).fetchone()
+    return int(row[0]) if row else None

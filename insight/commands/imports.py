@@ -214,9 +214,11 @@ def import_ticket(ctx, files, fmt, window, keep_raw, no_redact, strict, spacy_mo
 @click.option("--map", "mapping", default=None, metavar="FIELD=COLUMN,...",
               help="Generic CSV: order=Invoice,date=InvoiceDate,customer_id=Customer ID,quantity=Quantity,price=Price.")
 @click.option("--strict", is_flag=True, help="Reject the whole file if any record is bad.")
+@click.option("--shop", default=None, metavar="NAME", help="The shop these orders come from when the export does not "
+              "say (order numbers are unique per shop only; default: 'default').")
 @json_option
 @click.pass_context
-def import_orders_command(ctx, files, fmt, mapping, strict, as_json):
+def import_orders_command(ctx, files, fmt, mapping, strict, shop, as_json):
     """Order exports: Shopify orders CSV, WooCommerce CSV, or any CSV mapped with --map."""
     from ingest.orders import import_orders
 
@@ -229,7 +231,7 @@ def import_orders_command(ctx, files, fmt, mapping, strict, as_json):
             check_file_name(path)  # a name that is not UTF-8 cannot be stored: refused, not a traceback
             with progress_bar(f"orders: {path.name}", None, quiet=as_json) as update:
                 summaries.append(
-                    import_orders(db, path, fmt=fmt, mapping=column_map, strict=strict, progress=update)
+                    import_orders(db, path, fmt=fmt, mapping=column_map, strict=strict, progress=update, shop=shop)
                 )
         except ImportFailure as exc:
             failures.append({"file": str(path), "error": exc.message})
