@@ -28,8 +28,7 @@ _NEGATION_WORDS = {"not", "no", "never", "cannot"}
 # Spoken and written fillers: trimmed from phrase edges, ignored when comparing quotes.
 FILLERS = frozenset({
     "honestly", "um", "umm", "uh", "uhm", "er", "erm", "like", "so", "well", "just", "really", "tbh", "actually",
-    "basically", "literally", "yeah", "yes", "ok", "okay", "oh", "lol", "anyway", "also", "kinda", "pretty",
-    "very", "super", "totally", "definitely", "maybe", "probably", "still", "even", "always", "never", "ever",
+    "basically", "literally", "yeah", "yes", "ok", "okay", "oh", "lol", "anyway", "also", "kinda",
 })
 # Greetings, thanks and forms of address open and close messages whatever they are about.
 COURTESY_WORDS = frozenset({
@@ -52,6 +51,7 @@ GENERIC_WORDS = frozenset({
 _EDGE_POS = {"DET", "PRON", "CCONJ", "SCONJ", "PUNCT", "ADP", "AUX", "PART", "INTJ", "SPACE", "SYM", "X", "NUM"}
 _INNER_PUNCT_OK = {"-", "'", "’", "/", "&"}
 _SUBJECTS = {"nsubj", "nsubjpass"}
+_TIME_ADVERBS = {"always", "never", "still", "already", "finally", "barely", "hardly", "rarely", "only", "ever"}
 _OBJECTS = ("dobj", "attr", "acomp", "oprd")
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS), re.IGNORECASE)
@@ -94,15 +94,26 @@ def mention_lemmas(doc: Doc, blocked: set[int] = frozenset()) -> frozenset[str]:
     return frozenset(found)
 
 
+def _capitals(token: Token) -> bool:
+    return token.is_alpha and len(token.text) > 1 and token.text.isupper()
+
+
 def _render(tokens: list[Token], shouting: bool) -> str:
     parts: list[str] = []
     for position, token in enumerate(tokens):
         text = token.text
+        doc = token.doc
+        in_caps_run = _capitals(token) and (
+            (token.i > 0 and _capitals(doc[token.i - 1])) or (token.i + 1 < len(doc) and _capitals(doc[token.i + 1]))
+        )
+        if in_caps_run and not shouting:
+            text = text.title()  # "FERNLEAF SKIN" is a name written in capitals
         if text == "i" and token.pos_ == "PRON":
             text = "I"
         keep_case = (
             text == "I"
             or (token.pos_ == "PROPN" and not token.is_sent_start and text[:1].isupper() and not shouting)
+            or (in_caps_run and not shouting)
             or (text.isupper() and 2 <= len(text) <= 5 and token.is_alpha and not shouting)
         )
         parts.append(text if keep_case else text.lower())
@@ -117,7 +128,7 @@ def _trim(tokens: list[Token]) -> list[Token]:
     tokens = sorted(set(tokens), key=lambda t: t.i)
 
     def edge(token: Token, neighbour: Token | None) -> bool:
-        if token.dep_ == "neg":
+        if token.dep_ == "neg" or (neighbour is not None and token.lower_ in _TIME_ADVERBS):
             return False
         if token.pos_ == "AUX" and neighbour is not None and neighbour.dep_ == "neg":
             return False  # "didn't work" keeps its "did"
@@ -139,8 +150,8 @@ def _acceptable(tokens: list[Token], blocked: set[int]) -> bool:
     if not 1 <= len(words) <= MAX_WORDS:
         return False
     for token in tokens:
-        if token.i in blocked or token.like_url or token.like_email:
-            return False
+        if token.i in blocked or token.like_url or token.like_email or any(c.isdigit() for c in token.text):
+            return False  # placeholders, links, order numbers and prices name no theme
         if token.is_punct and token.text not in _INNER_PUNCT_OK:
             return False
         if token.lower_ in COURTESY_WORDS or (token.lemma_ or "").lower() in COURTESY_WORDS:
@@ -148,6 +159,8 @@ def _acceptable(tokens: list[Token], blocked: set[int]) -> bool:
         if token.dep_ == "cc" and not _coordination_inside(token, tokens):
             return False  # "cards and supported": half of a coordination
     content = [t for t in tokens if is_content(t)]
+    if len(words) == 1 and tokens[0].pos_ not in {"NOUN", "PROPN"}:
+        return False  # a lone verb or adjective ("rock", "stopped") names nothing
     return any(lemma_of(t) not in GENERIC_WORDS and t.lower_ not in GENERIC_WORDS for t in content)
 
 
@@ -190,7 +203,11 @@ def _verb_variants(verb: Token) -> list[list[Token]]:
             core += [c for c in children if c.dep_ in {"aux", "auxpass"} and c.i == child.i - 1]
         elif child.dep_ == "prt":
             core.append(child)
+        elif child.dep_ == "advmod" and child.i == verb.i - 1 and child.lower_ in _TIME_ADVERBS:
+            core.append(child)  # "always going to buy", "still waiting"
     copula = verb.pos_ == "AUX"
+    if copula:  # "night cream would be amazing" keeps its "would"
+        core += [c for c in children if c.dep_ == "aux" and c.i == verb.i - 1]
     obj: list[Token] = []
     for child in children:
         if child.dep_ in _OBJECTS and child.i > verb.i:
@@ -198,6 +215,11 @@ def _verb_variants(verb: Token) -> list[list[Token]]:
                 break
             obj = _subtree(child, 4) or _noun_core(child)
             break
+    if not obj:  # "stopped stinging", "wanted to try something new"
+        for child in children:
+            if child.dep_ == "xcomp" and child.i > verb.i:
+                obj = _subtree(child, 4) or []
+                break
     if copula and not obj:
         return []
     subject: list[Token] = []

@@ -376,7 +376,7 @@ EMBED_CANDIDATES = 12  # phrases per theme embedded when an `embed` callable is 
 CANDIDATES_PER_THEME = 200  # most frequent candidate phrases scored per theme
 NEAR_LABEL_COSINE = 0.9  # two labels this close in meaning are one label
 # A two-to-four word phrase reads best; a single word says little, six words are a sentence.
-_LENGTH_FACTOR = {1: 0.55, 2: 1.0, 3: 1.0, 4: 0.95, 5: 0.85, 6: 0.75}
+_LENGTH_FACTOR = {1: 0.5, 2: 1.0, 3: 1.0, 4: 0.95, 5: 0.85, 6: 0.75}
 
 
 @dataclass
@@ -386,6 +386,7 @@ class LabelChoice:
     score: float
     customers: int  # different customers in the sample whose mentions hold the phrase's words
     vector: np.ndarray | None = None
+    backup: bool = False  # said by fewer customers than a label needs: used only to avoid a repeated label
 
 
 def _content_set(key: Sequence[str]) -> frozenset[str]:
@@ -393,14 +394,13 @@ def _content_set(key: Sequence[str]) -> frozenset[str]:
 
 
 def _collides(a: LabelChoice, b: LabelChoice) -> bool:
-    """Near-copies: the same meaningful words, one holding all of the other's (two or more), mostly the same
-    words, or (embedded) nearly the same meaning. "card" and "new card" may coexist; "code didn't work" and
-    "discount code didn't work" may not."""
+    """Near-copies: the same meaningful words, three in four of them shared, or (embedded) nearly the same
+    meaning. "card" and "new card", "disposable card" and "disposable virtual card" may coexist; "code didn't
+    work" and "discount code didn't work" may not."""
     left, right = _content_set(a.key) or frozenset(a.key), _content_set(b.key) or frozenset(b.key)
     if left == right or a.surface == b.surface:
         return True
-    small, large = sorted((left, right), key=len)
-    if (len(small) >= 2 and small <= large) or len(left & right) / len(left | right) >= 0.75:
+    if len(left & right) / len(left | right) >= 0.75:
         return True
     return a.vector is not None and b.vector is not None and float(a.vector @ b.vector) >= NEAR_LABEL_COSINE
 
@@ -458,7 +458,11 @@ def _rank_group(
 ) -> list[LabelChoice]:
     customers = group_customers[group]
     best_word = max((score for key, (score, _) in scores.items() if " " not in key), default=0.0) or 1.0
-    weight = {key: score / best_word for key, (score, _) in scores.items() if " " not in key}
+    # A word only one mention of the theme uses is no part of what the theme is about.
+    rare = 0.25 if customers >= 4 else 1.0
+    weight = {
+        key: score / best_word * (rare if df < 2 else 1.0) for key, (score, df) in scores.items() if " " not in key
+    }
     postings: dict[str, set[int]] = defaultdict(set)
     produced: dict[tuple[str, ...], list[int]] = defaultdict(list)
     surfaces: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
@@ -479,8 +483,7 @@ def _rank_group(
         if all(lemma in postings for lemma in lemmas):
             holding |= set.intersection(*(postings[lemma] for lemma in lemmas))
         support = len({speakers[reading.picked[p]] for p in holding})
-        if support < min_customers:
-            continue
+        backup = support < min_customers
         info = sum(weight.get(lemma, 0.0) * (0.3 if lemma in GENERIC_WORDS else 1.0) for lemma in lemmas)
         if info <= 0:
             continue
@@ -494,7 +497,7 @@ def _rank_group(
         central = np.clip(np.mean([similarity[p] for p in produced[key]]) / mean_similarity, 0.5, 1.5)
         length = _LENGTH_FACTOR.get(len(surface.split()), 0.6)
         score = math.sqrt(support / customers) * info * length * (0.25 + 0.75 * distinct) * float(central)
-        choices.append(LabelChoice(surface, key, score, support))
+        choices.append(LabelChoice(surface, key, score * (0.3 if backup else 1.0), support, backup=backup))
     choices.sort(key=lambda c: (-c.score, c.surface))
     return choices
 
@@ -539,10 +542,35 @@ def choose_labels(ranked: dict[int, list[LabelChoice]]) -> dict[int, LabelChoice
     )
     chosen: dict[int, LabelChoice] = {}
     for _, group, _, choice in pool:
-        if group in chosen or any(_collides(choice, other) for other in chosen.values()):
+        if choice.backup or group in chosen or any(_collides(choice, other) for other in chosen.values()):
             continue
         chosen[group] = choice
     return chosen
+
+
+def _fallback_labels(
+    ranked: dict[int, list[LabelChoice]],
+    chosen: dict[int, LabelChoice],
+    keywords: dict[int, list[str]],
+    phrases: dict[int, list[str]],
+    groups: Sequence[int],
+) -> dict[int, str]:
+    """Labels for groups no phrase was left for: the keywords, unless a sibling already reads the same; then
+    the group's best phrase that fewer customers used, if it repeats no label."""
+    taken = [c.surface for c in chosen.values()]
+    labels: dict[int, str] = {}
+    for group in groups:
+        label = short_label(keywords.get(group, []), phrases.get(group, []))
+        if label in taken:
+            given = [c for c in chosen.values()]
+            for choice in ranked.get(group, []):
+                if choice.backup and not any(_collides(choice, other) for other in given):
+                    chosen[group] = choice
+                    label = choice.surface
+                    break
+        labels[group] = label
+        taken.append(label)
+    return labels
 
 
 # --- general themes ---------------------------------------------------------------------------------------------
@@ -714,6 +742,7 @@ def describe_groups(
     topical = {g: c for g, c in centroids.items() if g not in general_groups}
     ranked = rank_label_candidates(reading, scores, speakers, embeddings, topical, embed, embed_candidates)
     labels = choose_labels(ranked)
+    fallback = _fallback_labels(ranked, labels, keywords, phrases, [g for g in topical if g not in labels])
     described: dict[int, ThemeDescription] = {}
     for group, centroid in centroids.items():
         words = keywords.get(group, [])
@@ -723,10 +752,8 @@ def describe_groups(
             label = general_label(
                 [texts[i] for i in sample], [sentiments[i] for i in sample] if sentiments is not None else None
             )
-        elif group in labels:
-            label = labels[group].surface
         else:
-            label = short_label(words, phrases.get(group, []))
+            label = fallback.get(group) or labels[group].surface
         described[group] = ThemeDescription(
             keywords=words,
             label=label,
