@@ -39,6 +39,7 @@ GREETING_PHRASES = (
     "happy holidays", "merry christmas", "happy new year", "good morning", "good afternoon", "good evening",
     "have a nice day", "have a great day", "have a good day", "nice day", "great day", "best wishes",
     "kind regards", "warm regards", "happy holiday", "season's greetings", "keep it up", "keep up the good work",
+    "let me know", "look forward", "looking forward", "hear from you", "hear back", "many thanks", "thank you",
 )
 _GREETING_RE = re.compile(r"\b(?:" + "|".join(re.escape(g) for g in GREETING_PHRASES) + r")\b")
 # Words that may be distinctive but say nothing on their own in a label ("like", "thing", "good").
@@ -103,8 +104,10 @@ def _render(tokens: list[Token], shouting: bool) -> str:
     for position, token in enumerate(tokens):
         text = token.text
         doc = token.doc
-        in_caps_run = _capitals(token) and (
-            (token.i > 0 and _capitals(doc[token.i - 1])) or (token.i + 1 < len(doc) and _capitals(doc[token.i + 1]))
+        in_caps_run = (
+            text.isupper()
+            and _capitals(token)
+            and ((token.i > 0 and _capitals(doc[token.i - 1])) or (token.i + 1 < len(doc) and _capitals(doc[token.i + 1])))
         )
         if in_caps_run and not shouting:
             text = text.title()  # "FERNLEAF SKIN" is a name written in capitals
@@ -274,9 +277,12 @@ def candidates(doc: Doc, blocked: set[int] | None = None) -> list[Candidate]:
         if token.pos_ in {"VERB", "AUX"} and token.dep_ not in {"aux", "auxpass"}:
             spans.extend(_verb_variants(token))
     for sentence in doc.sents:
-        spans.append(list(sentence))
+        if len(sentence) <= MAX_WORDS + 4:
+            spans.append(list(sentence))
     found: dict[tuple[str, ...], Candidate] = {}
     for span in spans:
+        if len(span) > MAX_WORDS + 6:
+            continue
         tokens = _trim(span)
         if not _acceptable(tokens, blocked):
             continue

@@ -374,3 +374,11 @@ def test_labels_with_the_parser_read_like_the_mentions():
     assert described[0].label == "slow shipping"
     assert described[1].label == "bought as a gift"
     assert described[2].label in {"pump leaks", "leaking pump"}
+
+
+def test_a_theme_whose_keywords_repeat_a_sibling_label_takes_a_phrase_fewer_customers_used():
+    first = ["keyboard!", "keyboard.", "keyboard?", "Keyboard", "keyboard sturdy"]
+    second = ["keyboard!", "keyboard.", "keyboard?", "Keyboard", "keyboard slick"]
+    described = describe(first + second, [0] * 5 + [1] * 5)
+    assert described[1].keywords == ["keyboard"]  # "slick" is one customer's word
+    assert {described[0].label, described[1].label} == {"keyboard", "keyboard slick"}
