@@ -80,11 +80,6 @@ class ThemeDescription:
     quotes: list[int] = field(default_factory=list)  # indices into the texts given
 
 
-def clean_text(text: str) -> str:
-    """Unit text with PII placeholders blanked out, for term extraction."""
-    return _PLACEHOLDER_RE.sub(" ", text)
-
-
 # Greetings and thanks (COURTESY_WORDS, GREETING_PHRASES) open and close messages whatever they are about: as
 # keywords they name no theme ("serum / skin / hi", "guys / happy holidays / merry christmas").
 _GREETING_KEYS = {phrase.replace("'s", "").strip() for phrase in GREETING_PHRASES}
@@ -651,7 +646,8 @@ def representative_quotes(
     if len(members) == 0:
         return []
     centrality = embeddings[members] @ centroid
-    ranked = [int(i) for i in members[np.argsort(-centrality, kind="stable")]]
+    order = np.argsort(-centrality, kind="stable")[: max(pool * 20, 1000)]  # a big theme's centre is enough
+    ranked = [int(i) for i in members[order]]
     readable = [i for i in ranked if min_words <= len(texts[i].split()) <= max_words]
     readable_set = set(readable)
     rest = [i for i in ranked if i not in readable_set]
