@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from spacy.lang.en.stop_words import STOP_WORDS
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc, Span, Token
 
 from insight.redact import PLACEHOLDERS
 
@@ -256,8 +256,10 @@ def placeholder_tokens(doc: Doc) -> set[int]:
     return blocked
 
 
-def candidates(doc: Doc, blocked: set[int] | None = None) -> list[Candidate]:
-    """Short phrases of one mention that could name its theme (duplicates removed, order of discovery)."""
+def candidates(doc: Doc, blocked: set[int] | None = None, chunks: list[Span] | None = None) -> list[Candidate]:
+    """Short phrases of one mention that could name its theme (duplicates removed, order of discovery).
+
+    `chunks` are the doc's noun chunks when the caller already has them (they take a while to find)."""
     if blocked is None:
         blocked = placeholder_tokens(doc)
     if not doc.has_annotation("DEP"):
@@ -265,7 +267,7 @@ def candidates(doc: Doc, blocked: set[int] | None = None) -> list[Candidate]:
     letters = [c for c in doc.text if c.isalpha()]
     shouting = bool(letters) and sum(c.isupper() for c in letters) > 0.6 * len(letters)
     spans: list[list[Token]] = []
-    for chunk in doc.noun_chunks:
+    for chunk in doc.noun_chunks if chunks is None else chunks:
         tokens = list(chunk)
         spans.append(tokens)
         for prep in chunk.root.children:
@@ -280,9 +282,14 @@ def candidates(doc: Doc, blocked: set[int] | None = None) -> list[Candidate]:
         if len(sentence) <= MAX_WORDS + 4:
             spans.append(list(sentence))
     found: dict[tuple[str, ...], Candidate] = {}
+    tried: set[frozenset[int]] = set()
     for span in spans:
         if len(span) > MAX_WORDS + 6:
             continue
+        ids = frozenset(t.i for t in span)
+        if ids in tried:
+            continue  # variants often coincide (no adverb, no object)
+        tried.add(ids)
         tokens = _trim(span)
         if not _acceptable(tokens, blocked):
             continue

@@ -100,14 +100,15 @@ def _is_term_token(token) -> bool:
     )
 
 
-def doc_terms(doc, blocked: set[int] = frozenset()) -> list[tuple[str, str]]:
+def doc_terms(doc, blocked: set[int] = frozenset(), chunks=None) -> list[tuple[str, str]]:
     """(term key, surface form) pairs of one spaCy doc: content lemmas plus multi-word noun chunks.
 
-    `blocked` holds the indices of placeholder tokens ("[", "NAME", "]"), never part of a term.
+    `blocked` holds the indices of placeholder tokens ("[", "NAME", "]"), never part of a term; `chunks` the
+    doc's noun chunks when the caller already has them.
     """
     terms = [((t.lemma_ or t.lower_).lower(), t.lower_) for t in doc if t.i not in blocked and _is_term_token(t)]
     if doc.has_annotation("DEP"):
-        for chunk in doc.noun_chunks:
+        for chunk in doc.noun_chunks if chunks is None else chunks:
             tokens = [t for t in chunk]
             while tokens and not _is_term_token(tokens[0]):
                 tokens.pop(0)
@@ -166,9 +167,10 @@ def read_sample(nlp: Language | None, texts: Sequence[str], groups: np.ndarray, 
     reading = SampleReading(picked, groups[picked], [], [], [])
     for doc in _pipe(nlp, [texts[i] for i in picked]):
         blocked = placeholder_tokens(doc)
-        reading.terms.append(doc_terms(doc, blocked))
+        chunks = list(doc.noun_chunks) if doc.has_annotation("DEP") else []
+        reading.terms.append(doc_terms(doc, blocked, chunks))
         reading.lemmas.append(mention_lemmas(doc, blocked))
-        reading.candidates.append(candidates(doc, blocked))
+        reading.candidates.append(candidates(doc, blocked, chunks))
     return reading
 
 
