@@ -24,7 +24,7 @@ from spacy.language import Language
 
 from ingest.mentions import MentionSplitter
 from ingest.model import Window
-from ingest.store import rederive_mentions
+from ingest.store import rederive_mentions, text_hash
 from insight.clock import Clock, utc_now_iso
 from insight.cluster import ClusterParams, cluster_embeddings
 from insight.db import transaction
@@ -151,12 +151,12 @@ def select_scopes(
         rows = [r for r in rows if r[3] is not None and r[3] in _matching_questions({x[3] for x in rows}, question)]
     pooled_name = source if pool and source else None
     scopes: dict[str, ScopeUnits] = {}
-    for unit_id, text, text_hash, unit_question, doc_source, doc_id, customer, rating, window_start, analysed in rows:
+    for unit_id, text, hashed, unit_question, doc_source, doc_id, customer, rating, window_start, analysed in rows:
         name = pooled_name or scope_name(doc_source, unit_question, pool)
         scope = scopes.setdefault(name, ScopeUnits(name))
         scope.unit_ids.append(unit_id)
         scope.texts.append(text)
-        scope.hashes.append(text_hash)
+        scope.hashes.append(hashed)
         scope.speakers.append(f"c{customer}" if customer is not None else f"d{doc_id}")
         scope.sources.append(doc_source)
         scope.ratings.append(rating)
@@ -307,12 +307,15 @@ def _run_scope(
         groups[members[key]] = position
         centroids[position] = normalise_rows(vectors[members[key]].mean(axis=0, keepdims=True))[0]
     general_positions = {keys.index(general_key)} if general_key in members else set()
-    described = describe_groups(nlp, scope.texts, groups, vectors, scope.speakers, centroids)
-    for position in general_positions:
-        described[position].label = general_label(
-            [scope.texts[i] for i in members[keys[position]]]
-        )
     scored = _score_sentiment(sentiment, vectors, scope)
+
+    def embed_phrases(texts: list[str]) -> np.ndarray:  # candidate labels, through the same cache
+        return embed_units(db, embedder, [(text_hash(t), t) for t in texts])[0]
+
+    described = describe_groups(
+        nlp, scope.texts, groups, vectors, scope.speakers, centroids, general_groups=general_positions,
+        sentiments=[label for label, _ in scored] if scored is not None else None, embed=embed_phrases,
+    )
 
     n = len(labels)
     summary = ThemeRunSummary(
@@ -419,18 +422,6 @@ def _score_sentiment(
         for rating, source, count in zip(scope.ratings, scope.sources, scope.passages, strict=True)
     ]
     return sentiment(vectors, scope.texts, priors)
-
-
-def general_label(texts: list[str]) -> str:
-    """'general praise' when the low-information mentions mostly praise, else 'general comments'."""
-    praise = sum(1 for t in texts if _PRAISE.search(t))
-    return "general praise" if praise >= 0.6 * max(1, len(texts)) else "general comments"
-
-
-_PRAISE = re.compile(
-    r"\b(love|loved|great|good|amazing|awesome|excellent|perfect|nice|lovely|fantastic|wonderful|brilliant|best|"
-    r"happy|pleased|recommend|thanks|thank|glad|super|favou?rite)\b", re.I,
-)
 
 
 def _store_assignments(
