@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,7 @@ def with_star_prior(sentiment: Sentiment, rating: float | None, band: float | No
     return Sentiment(label_for(combined, band), round(combined, 4))
 
 
+@lru_cache(maxsize=1)
 def _shipped_band() -> float:
     try:
         text = resources.files("insight").joinpath("models", SHIPPED_HEAD).read_text(encoding="utf-8")
