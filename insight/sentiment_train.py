@@ -67,6 +67,7 @@ class CvReport:
     macro_f1: float
     per_class_f1: dict[str, float]
     n: dict[str, int]
+    neutral_share: float  # held-out sentences inside the neutral band
 
 
 def _strip_quotes(field: str) -> str:
@@ -113,10 +114,9 @@ def read_labels(path: str | Path) -> list[Labelled]:
             if len(first) == 2:
                 text_col, label_col = 0, 1
             else:
-                raise LabelsError(
-                    f"{path}: header {first} has no text column ({'/'.join(_TEXT_COLUMNS)}) and label column "
-                    f"({'/'.join(_LABEL_COLUMNS)})"
-                )
+                missing = [f"{kind} column ({'/'.join(names)})" for kind, names, col in
+                           (("text", _TEXT_COLUMNS, text_col), ("label", _LABEL_COLUMNS, label_col)) if col is None]
+                raise LabelsError(f"{path}: header {first} has no {' and no '.join(missing)}")
         rows = rows[1:]
     out: list[Labelled] = []
     for line, row in rows:
@@ -187,7 +187,8 @@ def _out_of_fold(x: np.ndarray, y: np.ndarray, c: float, classes: list[str]) -> 
 
 
 def train_head(vectors: np.ndarray, labels: Sequence[str], model_name: str,
-               band: float | None = None, meta: dict | None = None) -> tuple[SentimentHead, CvReport]:
+               band: float | None = None, meta: dict | None = None,
+               c_grid: Sequence[float] = C_GRID) -> tuple[SentimentHead, CvReport]:
     """Fit a head on (vectors, labels); C and (unless given) the neutral band by cross-validation."""
     from sklearn.metrics import log_loss
 
@@ -199,8 +200,8 @@ def train_head(vectors: np.ndarray, labels: Sequence[str], model_name: str,
     if min(counts.values()) < FOLDS:
         raise LabelsError(f"training needs at least {FOLDS} examples of each label, got {counts}")
     x = np.asarray(vectors, dtype=np.float64)
-    best_c, best_loss, best_probs = C_GRID[0], float("inf"), None
-    for c in C_GRID:
+    best_c, best_loss, best_probs = c_grid[0], float("inf"), None
+    for c in c_grid:
         probs = _out_of_fold(x, y, c, classes)
         loss = log_loss(y, probs, labels=classes)
         if loss < best_loss:
@@ -211,9 +212,12 @@ def train_head(vectors: np.ndarray, labels: Sequence[str], model_name: str,
             band = max(BAND_GRID, key=lambda b: (metrics(y, [label_for(s, b) for s in oof], classes)["macro_f1"], -b))
         else:
             band = BINARY_BAND
-    report_labels = classes if "neutral" in classes else ["negative", "positive"]
-    cv = metrics(y, [label_for(s, band) for s in oof], report_labels)
-    report = CvReport(FOLDS, best_c, float(band), cv["accuracy"], cv["macro_f1"], cv["per_class_f1"], counts)
+    # Without neutral labels the figures are for the sign of the score (nothing to check the band against);
+    # neutral_share says how many held-out sentences the band would call neutral.
+    cut = band if "neutral" in classes else 0.0
+    cv = metrics(y, [label_for(s, cut) if s != 0 else "neutral" for s in oof], classes)
+    report = CvReport(FOLDS, best_c, float(band), cv["accuracy"], cv["macro_f1"], cv["per_class_f1"], counts,
+                      float(np.mean(np.abs(oof) < band)))
     model = _fit(x, y, best_c)
     order = [list(model.classes_).index(k) for k in classes]
     coef, intercept = model.coef_, model.intercept_
@@ -223,7 +227,8 @@ def train_head(vectors: np.ndarray, labels: Sequence[str], model_name: str,
         order = [0, 1]
     info = dict(meta or {})
     info["cv"] = {"folds": FOLDS, "C": best_c, "band": float(band), "accuracy": round(cv["accuracy"], 4),
-                  "macro_f1": round(cv["macro_f1"], 4), "n": counts}
+                  "macro_f1": round(cv["macro_f1"], 4), "neutral_share": round(report.neutral_share, 4),
+                  "n": counts}
     head = SentimentHead(model_name, tuple(classes), np.asarray(coef)[order].astype(np.float32),
                          np.asarray(intercept)[order].astype(np.float32), float(band), info)
     return head, report

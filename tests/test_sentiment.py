@@ -16,6 +16,7 @@ from insight.sentiment_train import LabelsError, embed_texts, read_labels, train
 POSITIVE = ["great", "love", "excellent", "perfect", "wonderful", "happy", "fast", "lovely"]
 NEGATIVE = ["awful", "broken", "terrible", "slow", "hate", "refund", "rude", "late"]
 NEUTRAL = ["tuesday", "blue", "box", "ordered", "size", "colour", "monday", "address"]
+FAST_C = (1.0, 8.0)  # two values of C keep the cross-validation quick
 FILLER = ["the", "it", "was", "really", "order", "item", "this", "very"]
 
 
@@ -75,8 +76,8 @@ def test_training_on_a_tiny_labelled_set_gives_a_head_that_loads_and_scores(tmp_
     embedder = HashingEmbedder(dim=32)
     vectors = embed_texts([t for t, _ in rows], embedder, db)
     assert db.execute("SELECT COUNT(*) FROM embeddings WHERE model = ?", [embedder.name]).fetchone()[0] > 0
-    head, report = train_head(vectors, [label for _, label in rows], embedder.name)
-    assert report.n == {"negative": 30, "neutral": 30, "positive": 30}
+    head, report = train_head(vectors, [label for _, label in rows], embedder.name, c_grid=FAST_C)
+    assert report.c in FAST_C and report.n == {"negative": 30, "neutral": 30, "positive": 30}
     assert report.accuracy > 0.8 and report.band == head.band
     path = head.save(tmp_path / "head.json")
     loaded = SentimentHead.load(path, model_name=embedder.name)
@@ -89,7 +90,8 @@ def test_training_on_a_tiny_labelled_set_gives_a_head_that_loads_and_scores(tmp_
 def test_binary_labels_train_a_two_class_head_with_the_fixed_band():
     rows = [r for r in fake_labelled() if r[1] != "neutral"]
     embedder = HashingEmbedder(dim=32)
-    head, report = train_head(embedder.encode([t for t, _ in rows]), [label for _, label in rows], embedder.name)
+    vectors = embedder.encode([t for t, _ in rows])
+    head, report = train_head(vectors, [label for _, label in rows], embedder.name, c_grid=FAST_C)
     assert head.classes == ("negative", "positive") and report.band == pytest.approx(1 / 3)
     positive, negative = head.score(embedder.encode(["great love excellent", "awful terrible broken"]))
     assert positive.label == "positive" and negative.label == "negative" and positive.score > 0 > negative.score

@@ -78,12 +78,14 @@ def train(ctx: click.Context, labels: tuple[Path, ...], model: str | None, out: 
     head.save(out)
     payload = {"out": str(out), "model": embedder.name, "classes": list(head.classes), "n": report.n,
                "cv": {"folds": report.folds, "C": report.c, "band": report.band, "accuracy": report.accuracy,
-                      "macro_f1": report.macro_f1, "per_class_f1": report.per_class_f1}}
+                      "macro_f1": report.macro_f1, "per_class_f1": report.per_class_f1,
+                      "neutral_share": report.neutral_share}}
 
     def render(console: Console) -> None:
         console.print(f"Trained on {sum(report.n.values()):,} sentences {report.n} with {embedder.name}.")
         console.print(f"{report.folds}-fold cross-validated: accuracy {report.accuracy:.3f}, macro-F1 "
-                      f"{report.macro_f1:.3f} (C {report.c}, neutral band {report.band:.2f}).")
+                      f"{report.macro_f1:.3f} over {', '.join(head.classes)} (C {report.c}); neutral band "
+                      f"{report.band:.2f} holds {report.neutral_share:.0%} of held-out sentences.")
         console.print(f"Wrote {out}. Use it with: export INSIGHT_SENTIMENT_HEAD={out.resolve()}")
 
     emit(payload, as_json, render)
