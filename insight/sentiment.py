@@ -84,7 +84,8 @@ class SentimentHead:
             raise ValueError(f"classes {list(classes)} must include negative and positive, and be among {LABELS}")
         coef = np.asarray(data["coef"], dtype=np.float32)
         intercept = np.asarray(data["intercept"], dtype=np.float32)
-        if coef.ndim != 2 or coef.shape[0] != len(classes) or intercept.shape != (len(classes),):
+        if (coef.ndim != 2 or coef.shape[0] != len(classes) or intercept.shape != (len(classes),)
+                or coef.shape[1] != int(data.get("dim", coef.shape[1]))):
             raise ValueError(f"coef {coef.shape} / intercept {intercept.shape} do not match {len(classes)} classes")
         return cls(str(data["model"]), classes, coef, intercept, float(data["band"]), dict(data.get("meta", {})))
 
@@ -142,8 +143,6 @@ class SentimentHead:
         if vectors.ndim != 2 or (vectors.shape[0] and vectors.shape[1] != self.dim):
             raise ValueError(f"sentiment head for {self.model} expects {self.dim}-d vectors, got shape {vectors.shape}")
         logits = vectors @ self.coef.T + self.intercept
-        if len(self.classes) == 1:  # unreachable by from_dict; keeps softmax honest
-            return np.ones_like(logits)
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)

@@ -20,6 +20,11 @@ FAST_C = (1.0, 8.0)  # two values of C keep the cross-validation quick
 FILLER = ["the", "it", "was", "really", "order", "item", "this", "very"]
 
 
+@pytest.fixture(autouse=True)
+def no_user_head(monkeypatch):
+    monkeypatch.delenv("INSIGHT_SENTIMENT_HEAD", raising=False)
+
+
 def fake_labelled(n_per_class: int = 30, seed: int = 0) -> list[tuple[str, str]]:
     """Sentences whose label is carried by their words: three sentiment words plus filler."""
     rng = np.random.default_rng(seed)
@@ -71,7 +76,7 @@ def test_star_prior_pulls_a_one_mention_review_towards_its_stars():
     assert with_star_prior(flat, 0) is flat  # outside 1..5: not a star rating
 
 
-def test_training_on_a_tiny_labelled_set_gives_a_head_that_loads_and_scores(tmp_path, db):
+def test_training_on_a_tiny_labelled_set_gives_a_head_that_loads_and_scores(tmp_path, db, monkeypatch):
     rows = fake_labelled()
     embedder = HashingEmbedder(dim=32)
     vectors = embed_texts([t for t, _ in rows], embedder, db)
@@ -85,6 +90,9 @@ def test_training_on_a_tiny_labelled_set_gives_a_head_that_loads_and_scores(tmp_
     test = ["love it, excellent and perfect", "awful and broken, terrible", "ordered on tuesday, blue box"]
     assert [s.label for s in loaded.score(embedder.encode(test))] == ["positive", "negative", "neutral"]
     assert SentimentHead.load(path) is None  # trained on the hashing embedder, not all-MiniLM-L6-v2
+    monkeypatch.setenv("INSIGHT_SENTIMENT_HEAD", str(path))  # the user's head replaces the shipped one
+    user = SentimentHead.load(model_name=embedder.name)
+    assert user is not None and np.array_equal(user.coef, loaded.coef)
 
 
 def test_binary_labels_train_a_two_class_head_with_the_fixed_band():
