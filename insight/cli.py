@@ -26,6 +26,7 @@ COMMAND_MODULES: dict[str, str] = {
     "demo": "insight.commands.demo",
     "stats": "insight.commands.maintenance",
     "forget": "insight.commands.maintenance",
+    "sentiment": "insight.commands.sentiment",
 }
 
 
@@ -39,6 +40,7 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "import": "Import feedback or orders from the files your tools export.",
     "links": "Which themes and survey answers over-index in which RFM segment.",
     "segments": "Compute an RFM snapshot and show its segments.",
+    "sentiment": "Sentiment per mention: train a head on your own labelled sentences, or try it on a few texts.",
     "stats": "Row counts per table, and documents/units per source.",
     "themes": "Find the recurring themes in feedback, per survey question and source.",
     "tui": "Browse themes, quotes and segments; export persona briefs (keys: ? for help).",

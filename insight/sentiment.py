@@ -1,0 +1,202 @@
+"""Sentiment per mention: a small linear head over the mention vectors the themes pipeline already has.
+
+The head is a multinomial logistic regression (negative / neutral / positive, or negative / positive when trained
+on binary labels only) stored as plain numbers in JSON, so scoring is one matrix product in numpy: no sklearn and
+no model call at run time, because the vectors come from the embedding cache. score = P(positive) - P(negative),
+in -1..+1; a mention is neutral when |score| is inside the head's neutral band (chosen by cross-validation on the
+training data, see insight/sentiment_train.py). The shipped weights fit all-MiniLM-L6-v2 only; for another
+embedding model `SentimentHead.load` returns None and callers use `fallback_sentiment` (the VADER lexicon).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from insight.embed import _DEFAULT_ALIASES, DEFAULT_MODEL_NAME
+
+DEFAULT_MODEL = DEFAULT_MODEL_NAME
+SHIPPED_HEAD = "sentiment-all-MiniLM-L6-v2.json"  # in insight/models/
+HEAD_ENV_VAR = "INSIGHT_SENTIMENT_HEAD"  # a head the user trained, used instead of the shipped one
+FORMAT = "insight-sentiment-head/1"
+LABELS = ("negative", "neutral", "positive")
+# VADER's own documented cut-offs for its compound score (README of vaderSentiment): >= 0.05 positive,
+# <= -0.05 negative, neutral between.
+VADER_NEUTRAL = 0.05
+# Star prior: a review's stars are the author's own verdict on the text, so for a one-mention review they weigh
+# as much as the head's reading of it (the two scores are averaged).
+STAR_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Sentiment:
+    label: str  # 'negative' | 'neutral' | 'positive'
+    score: float  # -1 (negative) .. +1 (positive)
+
+
+def label_for(score: float, band: float) -> str:
+    """The label of a score: neutral inside (-band, +band)."""
+    if score >= band:
+        return "positive"
+    if score <= -band:
+        return "negative"
+    return "neutral"
+
+
+def _same_model(a: str, b: str) -> bool:
+    a, b = a.strip().lower(), b.strip().lower()
+    return a == b or (a in _DEFAULT_ALIASES and b in _DEFAULT_ALIASES)
+
+
+def _warn(message: str) -> None:
+    print(f"insight: {message}", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class SentimentHead:
+    """Loaded weights for one embedding model: coef (k x d), intercept (k), classes, neutral band."""
+
+    model: str
+    classes: tuple[str, ...]  # subset of LABELS, in coef row order
+    coef: np.ndarray
+    intercept: np.ndarray
+    band: float
+    meta: dict[str, Any]
+
+    @property
+    def dim(self) -> int:
+        return int(self.coef.shape[1])
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SentimentHead:
+        if data.get("format") != FORMAT:
+            raise ValueError(f"not a sentiment head (format {data.get('format')!r}, expected {FORMAT!r})")
+        classes = tuple(data["classes"])
+        if not set(classes) <= set(LABELS) or not {"negative", "positive"} <= set(classes):
+            raise ValueError(f"classes {list(classes)} must include negative and positive, and be among {LABELS}")
+        coef = np.asarray(data["coef"], dtype=np.float32)
+        intercept = np.asarray(data["intercept"], dtype=np.float32)
+        if (coef.ndim != 2 or coef.shape[0] != len(classes) or intercept.shape != (len(classes),)
+                or coef.shape[1] != int(data.get("dim", coef.shape[1]))):
+            raise ValueError(f"coef {coef.shape} / intercept {intercept.shape} do not match {len(classes)} classes")
+        return cls(str(data["model"]), classes, coef, intercept, float(data["band"]), dict(data.get("meta", {})))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "model": self.model,
+            "dim": self.dim,
+            "classes": list(self.classes),
+            "band": self.band,
+            "coef": [[round(float(x), 6) for x in row] for row in self.coef],
+            "intercept": [round(float(x), 6) for x in self.intercept],
+            "meta": self.meta,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, model_name: str = DEFAULT_MODEL) -> SentimentHead | None:
+        """The head at `path` (default: $INSIGHT_SENTIMENT_HEAD, else the one shipped in the package, read
+        offline), if it fits `model_name`.
+
+        Returns None, with a one-line message on stderr, when the weights were trained on another embedding model
+        (name differs) or cannot be read: the caller then uses `fallback_sentiment`. A dimension mismatch with the
+        actual vectors is caught again by `score`.
+        """
+        path = path or os.environ.get(HEAD_ENV_VAR) or None
+        try:
+            if path is None:
+                text = resources.files("insight").joinpath("models", SHIPPED_HEAD).read_text(encoding="utf-8")
+                where = f"insight/models/{SHIPPED_HEAD}"
+            else:
+                text = Path(path).read_text(encoding="utf-8")
+                where = str(path)
+            head = cls.from_dict(json.loads(text))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            _warn(f"sentiment head {path or SHIPPED_HEAD} unusable ({exc}); using the VADER lexicon instead")
+            return None
+        if not _same_model(head.model, model_name):
+            _warn(
+                f"sentiment head {where} was trained on {head.model} vectors, not {model_name}; using the VADER "
+                f"lexicon instead (train a head for this model with `insight sentiment train LABELS.tsv --model "
+                f"{model_name}`)"
+            )
+            return None
+        return head
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        """(n x len(classes)) class probabilities (softmax of the linear scores)."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or (vectors.shape[0] and vectors.shape[1] != self.dim):
+            raise ValueError(f"sentiment head for {self.model} expects {self.dim}-d vectors, got shape {vectors.shape}")
+        logits = vectors @ self.coef.T + self.intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def raw_scores(self, vectors: np.ndarray) -> np.ndarray:
+        """P(positive) - P(negative) per vector, in -1..+1."""
+        probs = self.probabilities(vectors)
+        return probs[:, self.classes.index("positive")] - probs[:, self.classes.index("negative")]
+
+    def score(self, vectors: np.ndarray) -> list[Sentiment]:
+        """One Sentiment per row of `vectors` (L2-normalised embeddings of this head's model)."""
+        return [Sentiment(label_for(float(s), self.band), round(float(s), 4)) for s in self.raw_scores(vectors)]
+
+
+def with_star_prior(sentiment: Sentiment, rating: float | None, band: float | None = None) -> Sentiment:
+    """For a review with stars (1-5) and ONE mention: the stars are a prior on that mention's sentiment.
+
+    Stars map linearly to -1..+1 (1 -> -1, 3 -> 0, 5 -> +1) and are averaged with the head's score
+    (STAR_WEIGHT); the label is read from the combined score with the same neutral band (default: the shipped
+    head's). No rating (or one outside 1-5) leaves the sentiment as it is. Callers apply it only to one-mention
+    reviews: in a longer review the stars judge the whole, not each sentence.
+    """
+    if rating is None or not 1 <= float(rating) <= 5:
+        return sentiment
+    stars = (float(rating) - 3.0) / 2.0
+    combined = (1 - STAR_WEIGHT) * sentiment.score + STAR_WEIGHT * stars
+    if band is None:
+        band = _shipped_band()
+    return Sentiment(label_for(combined, band), round(combined, 4))
+
+
+@lru_cache(maxsize=1)
+def _shipped_band() -> float:
+    try:
+        text = resources.files("insight").joinpath("models", SHIPPED_HEAD).read_text(encoding="utf-8")
+        return float(json.loads(text)["band"])
+    except (OSError, ValueError, KeyError):
+        return 0.3
+
+
+_VADER: Any = None
+
+
+def fallback_sentiment(texts: list[str], quiet: bool = False) -> list[Sentiment]:
+    """VADER lexicon sentiment, for when the embedding model has no trained head (weaker: see README)."""
+    global _VADER
+    if _VADER is None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        _VADER = SentimentIntensityAnalyzer()
+        if not quiet:
+            _warn("sentiment from the VADER lexicon (no trained head for this embedding model)")
+    out = []
+    for text in texts:
+        compound = float(_VADER.polarity_scores(text or "")["compound"])
+        out.append(Sentiment(label_for(compound, VADER_NEUTRAL), round(compound, 4)))
+    return out
