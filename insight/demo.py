@@ -100,13 +100,14 @@ def compute_segments(db: sqlite_utils.Database, as_of: date, report: DemoReport,
 
 def compute_themes(db: sqlite_utils.Database, nlp: Any, model: str | None, report: DemoReport, log: Log) -> None:
     from insight.embed import load_embedder
+    from insight.sentiment import scorer_for
     from insight.themes import run_themes
 
     started = time.perf_counter()
     embedder = load_embedder(model)
     report.timings["model load"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
-    for summary in run_themes(db, embedder, nlp):
+    for summary in run_themes(db, embedder, nlp, sentiment=scorer_for(embedder.name)):
         row = _as_dict(summary)
         report.themes.append(row)
     report.timings["themes"] = round(time.perf_counter() - started, 2)

@@ -200,3 +200,17 @@ def fallback_sentiment(texts: list[str], quiet: bool = False) -> list[Sentiment]
         compound = float(_VADER.polarity_scores(text or "")["compound"])
         out.append(Sentiment(label_for(compound, VADER_NEUTRAL), round(compound, 4)))
     return out
+
+
+def scorer_for(model_name: str, head_path: str | Path | None = None):
+    """The themes pipeline's scorer for vectors of `model_name`: (vectors, texts, star priors) -> (label, score)
+    per mention. The trained head when one fits the model, else the VADER lexicon (with a message)."""
+    head = SentimentHead.load(head_path, model_name=model_name)
+
+    def score(vectors: np.ndarray, texts: list[str], priors: list[float | None]) -> list[tuple[str, float]]:
+        found = head.score(vectors) if head is not None else fallback_sentiment(list(texts))
+        band = head.band if head is not None else VADER_NEUTRAL
+        return [(s.label, s.score) for s in (with_star_prior(one, prior, band) for one, prior in
+                                             zip(found, priors, strict=True))]
+
+    return score

@@ -55,7 +55,7 @@ def render_summary(console: Console, db_path: Path, report: DemoReport) -> None:
     db = queries.connect_read(db_path)
     console.rule(f"insight demo: {db_path}")
     sources = Table(title="Feedback by source")
-    for column in ("source", "documents", "analysed units", "linked to a customer"):
+    for column in ("source", "documents", "analysed mentions", "linked to a customer"):
         sources.add_column(column, justify="left" if column == "source" else "right")
     for source, rows in groupby(sorted(queries.sources_by_window(db), key=lambda r: r.source), key=lambda r: r.source):
         rows = list(rows)
@@ -76,20 +76,21 @@ def render_summary(console: Console, db_path: Path, report: DemoReport) -> None:
             console.print(plain_line(f"{scope}: {run['note']}", "dim"))
             continue
         table = Table(
-            title=plain_line(f"Themes: {scope} ({run['units']} units, {run['unassigned']} unassigned; "
-                             f"{run['embedded']} embedded, {run['reused']} from cache)"),
+            title=plain_line(f"Themes: {scope} ({run['units']} mentions from {run.get('documents', 0)} documents, "
+                             f"{run['unassigned']} unassigned; {run['embedded']} embedded, {run['reused']} from cache)"),
             title_justify="left",
         )
-        for column in ("theme", "units", "share", "change"):
+        for column in ("theme", "documents", "share", "+ / -", "change"):
             table.add_column(column, justify="left" if column == "theme" else "right")
         for theme in queries.list_themes(db, queries.ThemeFilter(scope=scope), limit=6).rows:
-            table.add_row(plain_line(theme.label), str(theme.size), f"{theme.share:.0%}", plain_line(theme.change or ""))
+            table.add_row(plain_line(theme.label + (" (general)" if theme.kind == "general" else "")), str(theme.size),
+                          f"{theme.share:.0%}", f"+{theme.positive} / -{theme.negative}", plain_line(theme.change or ""))
         console.print(table)
     if report.links:
         coverage = report.links.get("coverage", {})
         console.print(
             f"Links: {report.links['significant']} significant theme x segment pairs (of {report.links['pairs']} tested); "
-            f"{coverage.get('scored', 0):,} of {coverage.get('units', 0):,} analysed units belong to a scored customer, "
+            f"{coverage.get('scored', 0):,} of {coverage.get('units', 0):,} analysed mentions belong to a scored customer, "
             f"{coverage.get('anonymous', 0):,} are anonymous."
         )
     console.print(f"Briefs: {len(report.briefs)} written" + (f" to {Path(report.briefs[0]).parent}/" if report.briefs else ""))

@@ -107,6 +107,7 @@ def themes(ctx, source, question, window, pool, model, spacy_model, params, as_j
         return
     from insight.embed import EmbedderUnavailable, load_embedder
     from insight.nlp import cached_pipeline
+    from insight.sentiment import scorer_for
     from insight.themes import run_themes
 
     cluster = cluster_params(params)
@@ -119,7 +120,7 @@ def themes(ctx, source, question, window, pool, model, spacy_model, params, as_j
     bars = StageBars(quiet=as_json)
     try:
         summaries = run_themes(db, embedder, pipeline.nlp, source=source, question=question, window=window,
-                               pool=pool, params=cluster, progress=bars)
+                               pool=pool, params=cluster, progress=bars, sentiment=scorer_for(embedder.name))
     except ValueError as exc:
         raise fail(str(exc)) from None
     finally:
