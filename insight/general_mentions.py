@@ -25,7 +25,7 @@ _EVALUATIVE = {
     "fave", "obsessed", "exceeded", "expectations", "star", "stars", "five", "5", "10", "a+", "10/10", "5/5",
     # season's greetings and cheering on: "Merry Christmas guys!", "Keep it up team"
     "merry", "christmas", "xmas", "holidays", "holiday", "festive", "season", "guys", "team", "folks", "cheers",
-    "congrats", "congratulations", "luck", "keep", "up", "wishes",
+    "congrats", "congratulations", "luck", "keep", "up", "wishes", "rock", "rocks", "legend", "legends",
 }
 _GENERIC_NOUNS = {"product", "products", "item", "items", "thing", "things", "stuff", "purchase", "buy", "bought",
                   "one", "it", "this", "again", "overall", "experience", "everything", "job"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
@@ -209,8 +210,20 @@ def scorer_for(model_name: str, head_path: str | Path | None = None):
 
     def score(vectors: np.ndarray, texts: list[str], priors: list[float | None]) -> list[tuple[str, float]]:
         found = head.score(vectors) if head is not None else fallback_sentiment(list(texts))
+        found = [Sentiment("neutral", 0.0) if says_nothing(text) else one for one, text in zip(found, texts,
+                                                                                                  strict=True)]
         band = head.band if head is not None else VADER_NEUTRAL
         return [(s.label, s.score) for s in (with_star_prior(one, prior, band) for one, prior in
                                              zip(found, priors, strict=True))]
 
     return score
+
+
+_SAYS_NOTHING = re.compile(r"^\W*(?:nothing|none|nope|nah|no|not really|not a thing|n/?a)\b", re.I)
+_BUT = re.compile(r"\b(?:but|except|apart from|other than|besides|only|though)\b", re.I)
+
+
+def says_nothing(text: str) -> bool:
+    """'Nothing, I was always going to buy' answers a question ("what almost stopped you?") with no complaint:
+    neutral, whatever the negation reads like to a sentence model. 'Nothing but the price' is not."""
+    return bool(_SAYS_NOTHING.match(text)) and not _BUT.search(text)

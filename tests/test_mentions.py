@@ -90,3 +90,12 @@ def test_an_old_database_is_rederived_without_losing_text(db, clock, tmp_path):
     assert rederive_mentions(db, MentionSplitter()) == 0
     hits = db.execute("SELECT COUNT(*) FROM units_fts WHERE units_fts MATCH 'ordering'").fetchone()[0]
     assert hits == 1
+
+
+def test_low_information_mentions_are_told_from_ones_that_name_something():
+    from insight.general_mentions import is_low_information
+
+    for text in ("Love it!", "Great product, will buy again", "Merry Christmas guys!", "You guys rock"):
+        assert is_low_information(text), text
+    for text in ("Love this serum", "fast shipping", "Nothing", "not really", "great quality"):
+        assert not is_low_information(text), text

@@ -178,3 +178,12 @@ def test_shipped_head_reads_obvious_sentences_right():
     ]
     assert [s.label for s in head.score(embedder.encode(texts))] == ["positive", "negative", "neutral"]
 
+
+
+def test_an_answer_that_says_nothing_stopped_them_is_neutral():
+    from insight.sentiment import says_nothing
+
+    assert says_nothing("Nothing, I was always going to buy")
+    assert says_nothing("nope") and says_nothing("N/A")
+    assert not says_nothing("Nothing but the price")
+    assert not says_nothing("The price was nothing special")
