@@ -215,7 +215,7 @@ def _split_catch_alls(
     """Split a theme holding more than `split_fraction` of the texts, unless it is as tight as the scope's
     typical theme (its tightness at least the median of the scope's themes): a big theme that is one topic
     stays whole, a catch-all of several topics is replaced by its parts. With no theme of regular size to
-    compare with, the parts' distinctness alone decides.
+    compare with (two or three big themes), nothing is split.
 
     Parts come from HDBSCAN on the theme's own points ("eom", then "leaf"), else from k-means (k = 2..4,
     best silhouette) when HDBSCAN sees one blob; a split whose parts are near-copies of each other
@@ -236,8 +236,10 @@ def _split_catch_alls(
         tight = tightness(x, labels)
         sizes = _owners_per_theme(labels, owners, tight.size)
         regular = tight[(sizes <= limit) & np.isfinite(tight)]
-        # The typical theme is one of regular size; with none to compare, only the parts' distinctness decides.
-        typical = float(np.median(regular)) if regular.size else np.inf
+        # The typical theme is one of regular size; with none to compare with (a few big themes), none is split.
+        if not regular.size:
+            break
+        typical = float(np.median(regular))
         next_label = int(labels.max()) + 1
         changed = False
         for theme in range(next_label):

@@ -185,7 +185,8 @@ def test_bad_input_and_params_are_refused():
 def test_neighbour_search_beyond_the_exact_limit_agrees():
     x, truth, _ = blobs([60, 40, 30], seed=8)
     result = cluster_embeddings(x, ClusterParams(exact_knn_max_points=50))  # NNDescent path
-    assert same_partition(result.labels, truth)
+    kept = result.labels >= 0  # the outlier gate may leave a stray point out; the groups must agree
+    assert kept.mean() > 0.95 and same_partition(result.labels[kept], truth[kept])
 
 
 def _catch_all(distinct_topics: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

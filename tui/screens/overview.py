@@ -46,7 +46,7 @@ def plain(text: str) -> Text:
 
 def sources_table(rows: list[queries.SourceWindow]) -> Table:
     table = Table(title="Feedback by source and window", expand=True, title_justify="left")
-    for name in ("source", "window", "documents", "units", "linked"):
+    for name in ("source", "window", "documents", "mentions", "linked"):
         table.add_column(name, justify="left" if name in ("source", "window") else "right")
     for source, window, documents, units, linked in condense(rows):
         table.add_row(source, window, f"{documents:,}", f"{units:,}", pct(linked))
@@ -67,7 +67,7 @@ def segments_table(overview: queries.Overview) -> Table:
 
 def themes_table(overview: queries.Overview) -> Table:
     table = Table(title="Top themes", expand=True, title_justify="left")
-    for name in ("theme", "units", "share", "trend", "change"):
+    for name in ("theme", "docs", "share", "trend", "change"):
         table.add_column(name, justify="left" if name in ("theme", "trend", "change") else "right")
     for row in overview.top_themes:
         table.add_row(plain(row.label), f"{row.size:,}", pct(row.share), spark(row.trend), change(row.change))
@@ -136,7 +136,7 @@ class OverviewScreen(PlaceScreen):
             return
         state = overview.state
         summary = Text()
-        summary.append(f"{state.documents:,} documents · {state.units:,} units · {state.orders:,} orders · ")
+        summary.append(f"{state.documents:,} documents · {state.units:,} mentions · {state.orders:,} orders · ")
         summary.append(f"{state.snapshots} RFM snapshots · {state.themes} themes", style="")
         missing = [s for s in state.next_steps() if not s.startswith("or ")]
         if missing:
