@@ -99,3 +99,20 @@ def test_low_information_mentions_are_told_from_ones_that_name_something():
         assert is_low_information(text), text
     for text in ("Love this serum", "fast shipping", "Nothing", "not really", "great quality"):
         assert not is_low_information(text), text
+
+
+def test_redaction_and_splitting_run_before_the_write_lock_is_taken(db, clock, tmp_path):
+    """A second import (or a reader) must not wait on spaCy: the slow work happens outside the transaction."""
+    seen: list[bool] = []
+
+    class Watching(Redactor):
+        def redact_many(self, texts):
+            seen.append(db.conn.in_transaction)
+            return super().redact_many(texts)
+
+    path = tmp_path / "reviews.csv"
+    path.write_text("x")
+    parsed = _review("Great moisturizer but ordering took 3 weeks.")
+    parsed.path = str(path)
+    store_parsed(db, parsed, ImportOptions(), Watching(), clock)
+    assert seen == [False]
