@@ -98,7 +98,7 @@ def test_an_order_number_two_shops_hold_is_counted_ambiguous_not_linked(db, tmp_
         resolver = CustomerResolver(db, "orders", clock)
         buyers = [resolver.resolve([identifier("email", f"{shop}@example.com")]) for shop in ("main", "outlet")]
         resolver.attach_orders([(scoped_value("1001", "shopify", shop), cid)
-                                for shop, cid in zip(("main", "outlet"), buyers)])
+                                for shop, cid in zip(("main", "outlet"), buyers, strict=True)])
     parsed = parsed_file(tmp_path, {"r1": "late parcel"})
     parsed.documents[0].identifiers = [identifier("order", "#1001")]
     summary = store_parsed(db, parsed, ImportOptions(), Redactor(), clock)

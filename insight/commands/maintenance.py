@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import asdict
-from pathlib import Path
 from typing import NoReturn
 
 import click
