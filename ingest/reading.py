@@ -196,7 +196,7 @@ def sniff_delimiter(text: str) -> str:
 
 
 @contextmanager
-def _csv_field_limit(limit: int) -> Iterator[None]:
+def csv_field_limit(limit: int) -> Iterator[None]:
     """The csv module's own limit (128 KB) would refuse a file for one long cell: ours is checked per cell."""
     old = csv.field_size_limit(limit)
     try:
@@ -217,7 +217,7 @@ def read_csv(path: str | Path, text: str | None = None, *, long_cells: str = "re
     rows: list[list[str]] = []
     lines: list[int] = []
     start = 1
-    with _csv_field_limit(max(len(text), 1) + 1):
+    with csv_field_limit(max(len(text), 1) + 1):
         try:
             for row in reader:
                 if len(row) > MAX_COLUMNS:

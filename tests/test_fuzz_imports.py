@@ -4,14 +4,9 @@ Every variant must be accepted, or refused with one line naming the file (no tra
 object with --json; leave the database unchanged when refused; and add nothing on a second import.
 bench/fuzz_imports.py runs the same checks with a larger budget and any --seed.
 """
-
 import time
 
 from fuzz_mutations import ALWAYS, check_variant, variants
-
-# Known crash outside this worktree's files (reported to the orders helper): ingest/orders.py decodes the
-# rest of a cp1252 file strictly, so an undefined cp1252 byte past its first 64 KB raises UnicodeDecodeError.
-KNOWN = {("orders", "cp1252 byte after 64 KB")}
 
 
 def test_mutated_sample_exports_are_accepted_or_refused_cleanly(tmp_path):
@@ -24,7 +19,7 @@ def test_mutated_sample_exports_are_accepted_or_refused_cleanly(tmp_path):
         outcome = check_variant(variant, tmp_path / f"{variant.kind}.db", tmp_path / f"v{i}", limit=30,
                                 human=i % 4 == 0)
         statuses.setdefault(variant.kind, set()).add(outcome.status)
-        if outcome.problems and (variant.kind, variant.mutation) not in KNOWN:
+        if outcome.problems:
             problems.append(f"{variant.label} {variant.name!r}: {'; '.join(outcome.problems)}")
     assert problems == []
     # The mutations reach every importer both ways: a fuzz run that only ever refuses checks little.
