@@ -4,6 +4,7 @@ Every variant must be accepted, or refused with one line naming the file (no tra
 object with --json; leave the database unchanged when refused; and add nothing on a second import.
 bench/fuzz_imports.py runs the same checks with a larger budget and any --seed.
 """
+
 import time
 
 from fuzz_mutations import ALWAYS, check_variant, variants
