@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import csv
 import gc
-import io
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -56,7 +55,15 @@ from ingest.order_formats import (
     order_draft,
     shop_name,
 )
-from ingest.reading import csv_field_limit, decode, file_sha256, long_cell, read_bytes, sniff_delimiter
+from ingest.reading import (
+    csv_field_limit,
+    csv_lines,
+    decode,
+    file_sha256,
+    long_cell,
+    read_bytes,
+    sniff_delimiter,
+)
 from insight.clock import Clock, utc_now_iso
 from insight.db import transaction
 from insight.identity import SCOPE_MARK, CustomerResolver, Identifier, scoped_value
@@ -159,7 +166,7 @@ def _read(
     """Parse decoded text. `check_cells`: the csv field limit is lifted and rows with a cell over
     MAX_FIELD_CHARS are rejected one by one (else such a cell raises _LongCell)."""
     delimiter = sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(csv_lines(text), delimiter=delimiter, strict=True)
     try:
         header = next(reader, None)
         if not header:

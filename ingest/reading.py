@@ -9,7 +9,7 @@ import io
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,6 +203,19 @@ def csv_field_limit(limit: int) -> Iterator[None]:
         yield
     finally:
         csv.field_size_limit(old)
+
+
+# Line breaks str.splitlines knows that a file opened with newline="" does not split on.
+_OTHER_LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def csv_lines(text: str) -> Iterable[str]:
+    """The lines of `text` as `open(path, newline="")` gives them, for csv.reader. io.StringIO would copy
+    the text at 4 bytes a character (+560 MB for a 140 MB orders export); splitlines keeps it compact, and
+    is used unless the text holds a break character (form feed, U+2028...) it would split on too."""
+    if any(ch in text for ch in _OTHER_LINE_BREAKS):
+        return io.StringIO(text, newline="")
+    return text.splitlines(keepends=True)
 
 
 def read_csv(path: str | Path, text: str | None = None, *, long_cells: str = "refuse") -> CsvTable:
