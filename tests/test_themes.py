@@ -263,7 +263,7 @@ def test_cli_runs_lists_shows_exports_and_edits(db_path, clock, monkeypatch, tmp
     def call(*args: str) -> dict:
         result = runner.invoke(cli, ["--db", str(db_path), "themes", *args, "--json"])
         assert result.exit_code == 0, result.output
-        return json.loads(result.output)
+        return json.loads(result.stdout)  # stderr carries the sentiment fallback warning
 
     run = call("--param", "min_cluster_size=8", "--param", "cluster_selection_method=eom", "--param", "split_fraction=0")
     (scope,) = run["scopes"]
