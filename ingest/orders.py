@@ -1,8 +1,10 @@
 """`insight import orders`: order exports into the orders/order_lines tables, fast, atomic and idempotent.
 
-Rows are streamed from the file and grouped into orders by order number (Shopify writes one row per
-line item with the order-level columns on the first row only); `ingest.order_formats` turns each
-group into an OrderDraft and classifies it for RFM.
+The file is decoded by `ingest.reading` like every other kind (UTF-8, UTF-16 with or without a BOM, cp1252;
+unreadable bytes replaced and reported in the details' `encoding`), and its rows are grouped into orders by
+order number (Shopify writes one row per line item with the order-level columns on the first row only);
+`ingest.order_formats` turns each group into an OrderDraft and classifies it for RFM. A row with a cell over
+MAX_FIELD_CHARS is rejected on its own.
 
 What counts toward RFM (also summarised in `insight segments --help`):
 - cancelled       — a `Cancelled at` date, status cancelled/voided/failed/trash, or a negative total
