@@ -1,8 +1,10 @@
 """`insight import orders`: order exports into the orders/order_lines tables, fast, atomic and idempotent.
 
-Rows are streamed from the file and grouped into orders by order number (Shopify writes one row per
-line item with the order-level columns on the first row only); `ingest.order_formats` turns each
-group into an OrderDraft and classifies it for RFM.
+The file is decoded by `ingest.reading` like every other kind (UTF-8, UTF-16 with or without a BOM, cp1252;
+unreadable bytes replaced and reported in the details' `encoding`), and its rows are grouped into orders by
+order number (Shopify writes one row per line item with the order-level columns on the first row only);
+`ingest.order_formats` turns each group into an OrderDraft and classifies it for RFM. A row with a cell over
+MAX_FIELD_CHARS is rejected on its own.
 
 What counts toward RFM (also summarised in `insight segments --help`):
 - cancelled       — a `Cancelled at` date, status cancelled/voided/failed/trash, or a negative total
@@ -26,7 +28,6 @@ A row with more or fewer cells than the header is rejected, and a file with many
 
 from __future__ import annotations
 
-import codecs
 import csv
 import gc
 import json
@@ -42,6 +43,7 @@ import sqlite_utils
 
 from ingest.dates import guess_dayfirst
 from ingest.errors import ImportFailure, Rejected
+from ingest.limits import MAX_FIELD_CHARS
 from ingest.model import ImportSummary
 from ingest.order_formats import (
     DEFAULT_SHOP,
@@ -55,14 +57,21 @@ from ingest.order_formats import (
     order_draft,
     shop_name,
 )
-from ingest.reading import decode_text, file_sha256, sniff_delimiter
+from ingest.reading import (
+    csv_field_limit,
+    csv_lines,
+    decode,
+    file_sha256,
+    long_cell,
+    read_bytes,
+    sniff_delimiter,
+)
 from insight.clock import Clock, utc_now_iso
 from insight.db import transaction
 from insight.identity import SCOPE_MARK, CustomerResolver, Identifier, scoped_value
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 50_000
-_HEAD_BYTES = 65536
 
 
 @dataclass
@@ -73,6 +82,7 @@ class ParsedOrders:
     rejected: list[Rejected]
     rows_read: int
     notes: list[str] = field(default_factory=list)
+    encoding: str | None = None  # `Decoded.note`: bytes that could not be read, replaced; NULs dropped
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -88,27 +98,6 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _encoding(path: Path, head: bytes) -> str:
-    decode_text(path, head)  # refuses PDFs, images, zips, NUL bytes with a clear message
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    return "utf-8"
-
-
-def _open_head(path: Path) -> bytes:
-    if not path.exists():
-        raise ImportFailure(path, "file not found")
-    if path.is_dir():
-        raise ImportFailure(path, "is a folder", expected="a file")
-    with open(path, "rb") as fh:
-        head = fh.read(_HEAD_BYTES)
-    if not head.strip():
-        raise ImportFailure(path, "the file is empty")
-    return head
 
 
 @dataclass(slots=True)
@@ -130,16 +119,23 @@ def read_orders(
     `shop` names the shop the orders belong to when the file has no shop column (default 'default').
     """
     path = Path(path)
-    head = _open_head(path)
-    encoding = _encoding(path, head)
+    # The reading layer every kind shares: UTF-8 / UTF-16 (BOM or not) / cp1252 decided on the whole file,
+    # unreadable bytes replaced and counted, binary files and files over MAX_FILE_BYTES refused.
+    decoded = decode(path, read_bytes(path))
     shop_default = shop_name(shop or "") or DEFAULT_SHOP
     with _gc_paused():
         try:
-            return _read(path, encoding, head, fmt, mapping or {}, progress, shop_default)
-        except UnicodeDecodeError:
-            if encoding != "utf-8":
-                raise ImportFailure(path, "the file is not valid text", expected="UTF-8, UTF-16 or cp1252") from None
-            return _read(path, "cp1252", head, fmt, mapping or {}, progress, shop_default)  # what Excel writes
+            with csv_field_limit(MAX_FIELD_CHARS):  # a longer cell stops this pass: rare, and re-read below
+                parsed = _read(path, decoded.text, fmt, mapping or {}, progress, shop_default, check_cells=False)
+        except _LongCell:
+            with csv_field_limit(len(decoded.text) + 1):
+                parsed = _read(path, decoded.text, fmt, mapping or {}, progress, shop_default, check_cells=True)
+    parsed.encoding = decoded.note
+    return parsed
+
+
+class _LongCell(Exception):
+    """The csv module met a cell over MAX_FIELD_CHARS: read again, rejecting the rows that hold one."""
 
 
 class _MergedDuplicates:
@@ -166,21 +162,24 @@ class _MergedDuplicates:
 
 
 def _read(
-    path: Path, encoding: str, head: bytes, fmt: str | None, mapping: dict[str, list[str]], progress: Progress | None,
-    shop: str,
+    path: Path, text: str, fmt: str | None, mapping: dict[str, list[str]], progress: Progress | None, shop: str,
+    *, check_cells: bool,
 ) -> ParsedOrders:
-    delimiter = sniff_delimiter(head.decode(encoding, errors="replace").lstrip("\ufeff"))
-    with open(path, encoding=encoding, newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter, strict=True)
-        try:
-            header = next(reader, None)
-            if not header:
-                raise ImportFailure(path, "no rows found", expected="a header row and data rows")
-            layout, header_line = _find_header(path, reader, header, fmt, mapping)
-            rows = _MergedDuplicates(reader, layout.duplicates) if layout.duplicates else reader
-            pending, rejected, rows_read, mismatched = _group(rows, layout, delimiter, progress)
-        except csv.Error as exc:
-            raise ImportFailure(path, f"malformed CSV: {exc}", record=f"line {reader.line_num}") from None
+    """Parse decoded text. `check_cells`: the csv field limit is lifted and rows with a cell over
+    MAX_FIELD_CHARS are rejected one by one (else such a cell raises _LongCell)."""
+    delimiter = sniff_delimiter(text)
+    reader = csv.reader(csv_lines(text), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader, None)
+        if not header:
+            raise ImportFailure(path, "no rows found", expected="a header row and data rows")
+        layout, header_line = _find_header(path, reader, header, fmt, mapping)
+        rows = _MergedDuplicates(reader, layout.duplicates) if layout.duplicates else reader
+        pending, rejected, rows_read, mismatched = _group(rows, layout, delimiter, progress, check_cells)
+    except csv.Error as exc:
+        if not check_cells and "field larger than field limit" in str(exc):
+            raise _LongCell from None
+        raise ImportFailure(path, f"malformed CSV: {exc}", record=f"line {reader.line_num}") from None
     if mismatched >= MISMATCH_REFUSED_MIN and mismatched > MISMATCH_REFUSED_SHARE * rows_read:
         first = next(r for r in rejected if r.reason.startswith(_WIDTH_REASON))
         cells = first.reason.removeprefix(_WIDTH_REASON).split(" (")[0].strip()
@@ -231,12 +230,13 @@ _WIDTH_REASON = "the row has"
 
 
 def _group(
-    reader: Iterator[list[str]], layout: Layout, delimiter: str, progress: Progress | None
+    reader: Iterator[list[str]], layout: Layout, delimiter: str, progress: Progress | None, check_cells: bool = False
 ) -> tuple[dict[str, _Pending], list[Rejected], int, int]:
     """Collect rows into orders by order number (and shop, when a shop column says so).
 
     The hot loop of a 1M-line import: keep it lean. Returns the pending orders, rejected rows, rows read
-    and how many rows did not have one cell per header column.
+    and how many rows did not have one cell per header column. `check_cells`: reject rows with a cell over
+    MAX_FIELD_CHARS (only on the second pass over a file that has one).
     """
     header = layout.header
     width = len(header)
@@ -278,6 +278,11 @@ def _group(
                 continue
         else:
             rows_read += 1
+        if check_cells and (long := long_cell(row)) is not None:
+            name = header[long] if long < width else f"column {long + 1}"
+            rejected.append(Rejected(f"line {start}", f"the cell in column {name!r} has {len(row[long]):,} characters, "
+                                                      f"over the limit of {MAX_FIELD_CHARS:,}"))
+            continue
         row.append("")
         if progress is not None and rows_read % PROGRESS_EVERY == 0:
             progress(rows_read)
@@ -632,6 +637,8 @@ def _details(parsed: ParsedOrders, resolver: CustomerResolver, unlinked: int) ->
         "order_numbers_ambiguous": resolver.ambiguous,
         "feedback_unlinked": unlinked,
     }
+    if parsed.encoding:
+        details["encoding"] = parsed.encoding
     notes = list(parsed.notes)
     if excluded.get("no_customer"):
         count = excluded["no_customer"]

@@ -1,6 +1,8 @@
 """Tabular exports as rows of text: CSV via `ingest.reading`, or an XLSX workbook's first sheet via openpyxl.
 
 Both give a `Sheet` whose rows keep the line (CSV) or row (XLSX) they came from, for error messages.
+A data row with a cell over MAX_FIELD_CHARS is left out of the rows and rejected on its own (one pasted
+5 MB answer must not refuse the whole survey), and bytes the decoder replaced are noted for the summary.
 XLSX date cells become 'YYYY-MM-DD HH:MM:SS' text and whole numbers lose their '.0', so a workbook
 reads exactly like the CSV export of the same data.
 """
@@ -8,12 +10,13 @@ reads exactly like the CSV export of the same data.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
-from ingest.errors import ImportFailure
-from ingest.reading import decode_text, is_zip, read_bytes, read_csv
+from ingest.errors import ImportFailure, Rejected
+from ingest.limits import MAX_FIELD_CHARS
+from ingest.reading import decode, is_zip, long_cell, read_bytes, read_csv
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class Sheet:
     rows: list[list[str]]
     lines: list[int]
     unit: str = "line"  # "line" for CSV, "row" for XLSX
+    rejected: list[Rejected] = field(default_factory=list)  # data rows left out: a cell over the limit
+    encoding_note: str | None = None  # `Decoded.note`: bytes replaced or NULs dropped while decoding
 
     def record(self, index: int) -> str:
         return f"{self.unit} {self.lines[index]}"
@@ -36,7 +41,8 @@ def read_sheet(path: str | Path, expected: str = "a CSV or XLSX export") -> Shee
     data = read_bytes(path)
     if is_zip(data):
         return _read_xlsx(path, data, expected)
-    text = decode_text(path, data)
+    decoded = decode(path, data)
+    text = decoded.text
     head = text.lstrip()[:200]
     if head.upper().startswith("WEBVTT") or "-->" in head:
         raise ImportFailure(path, "this is a transcript (subtitle cues), not a table", expected=expected)
@@ -44,8 +50,28 @@ def read_sheet(path: str | Path, expected: str = "a CSV or XLSX export") -> Shee
         raise ImportFailure(path, "this is a JSON file, not a table export", expected=expected)
     if head.startswith("<"):
         raise ImportFailure(path, "this is an HTML/XML file, not a table export", expected=expected)
-    table = read_csv(path, text)
-    return Sheet(str(path), table.rows, table.lines, "line")
+    table = read_csv(path, text, long_cells="keep")
+    return _without_long_rows(Sheet(str(path), table.rows, table.lines, "line", encoding_note=decoded.note))
+
+
+def _without_long_rows(sheet: Sheet) -> Sheet:
+    """Data rows with a cell over MAX_FIELD_CHARS moved to `rejected`; a header that long refuses the file."""
+    header = sheet.rows[0]
+    if (column := long_cell(header)) is not None:
+        raise ImportFailure(sheet.path, f"the header cell in column {column + 1} has {len(header[column]):,} "
+                            "characters", record=sheet.record(0), expected=f"a header of up to {MAX_FIELD_CHARS:,}")
+    rows, lines, rejected = [header], [sheet.lines[0]], []
+    for row, number in zip(sheet.rows[1:], sheet.lines[1:], strict=True):
+        if (column := long_cell(row)) is None:
+            rows.append(row)
+            lines.append(number)
+            continue
+        name = header[column] if column < len(header) else f"column {column + 1}"
+        rejected.append(Rejected(f"{sheet.unit} {number}", f"the cell in column {name!r} has {len(row[column]):,} "
+                                                          f"characters, over the limit of {MAX_FIELD_CHARS:,}"))
+    if not rejected:
+        return sheet
+    return Sheet(sheet.path, rows, lines, sheet.unit, rejected, sheet.encoding_note)
 
 
 def _read_xlsx(path: str | Path, data: bytes, expected: str) -> Sheet:
@@ -66,7 +92,7 @@ def _read_xlsx(path: str | Path, data: bytes, expected: str) -> Sheet:
     workbook.close()
     if not rows:
         raise ImportFailure(path, "the workbook's first sheet is empty", expected="a header row and data rows")
-    return Sheet(str(path), rows, lines, "row")
+    return _without_long_rows(Sheet(str(path), rows, lines, "row"))
 
 
 def _cell_text(value: object) -> str:

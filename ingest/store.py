@@ -127,6 +127,7 @@ def store_parsed(
                 )
         summary.details["customers_created"] = resolver.created
         summary.details["customers_merged"] = resolver.merged
+        summary.details["order_numbers_ambiguous"] = resolver.ambiguous
         db.conn.execute(
             """UPDATE import_batches SET rows_imported = ?, rows_updated = ?, rows_duplicate = ?,
                rows_rejected = ?, details = ? WHERE id = ?""",

@@ -93,9 +93,26 @@ def parse_survey(
     if fmt_name == "post_purchase":
         from ingest.survey_long import parse_long
 
-        return parse_long(sheet, open_text=open_text, choice=choice, known=known)
-    layout = generic_layout(sheet, mapping) if fmt_name == "generic" else wide_layout(sheet, fmt_name)
-    return parse_wide(sheet, layout, open_text=open_text, choice=choice, known=known)
+        parsed = parse_long(sheet, open_text=open_text, choice=choice, known=known)
+    else:
+        layout = generic_layout(sheet, mapping) if fmt_name == "generic" else wide_layout(sheet, fmt_name)
+        parsed = parse_wide(sheet, layout, open_text=open_text, choice=choice, known=known)
+    return _with_sheet_notes(parsed, sheet)
+
+
+def _with_sheet_notes(parsed: ParsedFile, sheet: Sheet) -> ParsedFile:
+    """Rows `read_sheet` left out (a cell over the limit) are rejected responses, and replaced bytes noted."""
+    if sheet.rejected:
+        parsed.rows_read += len(sheet.rejected)
+        parsed.rejected = sorted([*parsed.rejected, *sheet.rejected], key=_record_number)
+    if sheet.encoding_note:
+        parsed.details["encoding"] = sheet.encoding_note
+    return parsed
+
+
+def _record_number(rejected: Rejected) -> int:
+    number = rejected.record.rpartition(" ")[2]
+    return int(number) if number.isdigit() else 0
 
 
 def known_question_kinds(db: sqlite_utils.Database) -> dict[str, str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from string import Template
 
 from insight.brief import DEFAULT_TEMPLATES, Brief, Quote, ThemeFinding
+from insight.safe_text import printable
 
 
 @dataclass(frozen=True)
@@ -315,7 +316,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<])")
 
 
 def _md_text(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    """Customer words on one line, their markup escaped and terminal control (ESC, BEL, OSC) removed: a
+    brief is read with `cat` and `less` too."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(printable(text).split()))
 
 
 def _md_span(span: Span) -> str:
@@ -348,7 +351,7 @@ def render_markdown(brief: Brief) -> str:
 def _html_line(line: Line) -> str:
     out = []
     for span in line:
-        text = html.escape(span.text, quote=True)
+        text = html.escape(printable(span.text), quote=True)
         tag = {"b": "strong", "i": "em"}.get(span.style)
         out.append(f"<{tag}>{text}</{tag}>" if tag else text)
     return "".join(out)

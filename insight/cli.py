@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import click
 
-from insight.db import DB_ENV_VAR, DEFAULT_DB
+from insight.db import DB_ENV_VAR, DEFAULT_DB, database_error, default_db_path, is_locked
 
 # Command name -> the module that defines it (as a member of its COMMANDS list). Modules are imported only
 # when their command runs, so `insight stats` does not pay for loading torch, spaCy and scipy.
@@ -89,6 +90,17 @@ class LazyGroup(click.Group):
                         f"{type(exc).__name__}: {exc}", as_json)
             sys.exit(70)
         sys.exit(code if isinstance(code, int) else 0)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """A database another process holds past the busy timeout (an import, `insight themes`) is one line
+        naming it, from any command: SQLite's 'database is locked' is no bug of ours."""
+        try:
+            return super().invoke(ctx)
+        except sqlite3.OperationalError as exc:
+            if not is_locked(exc):
+                raise
+            path = (ctx.obj or {}).get("db_path") or default_db_path()
+            raise click.ClickException(database_error(path, exc)) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*COMMAND_MODULES, *super().list_commands(ctx)})

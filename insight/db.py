@@ -412,6 +412,19 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     return db
 
 
+def is_locked(exc: sqlite3.OperationalError) -> bool:
+    """SQLite's 'database is locked' / 'busy': another connection held the write lock past BUSY_TIMEOUT_MS."""
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
+def database_error(path: str | Path, exc: sqlite3.OperationalError) -> str:
+    """One line for the errors SQLite gives a writer: another process holding the lock, a read-only file."""
+    if is_locked(exc):
+        return f"{path}: the database is locked by another insight process (an import?); try again when it ends"
+    return f"{path}: {exc}"
+
+
 def schema_version(db: sqlite_utils.Database) -> int:
     if "schema_migrations" not in db.table_names():
         return 0

@@ -4,7 +4,8 @@ A small NER model tags as PERSON many things that are not people: a common noun 
 sentence ("Box arrived crushed", "Stung"), an honorific on its own ("Madam"), a well-known app or brand
 ("Instagram", "Zoom", the shop's own name), a certification mark ("Leaping Bunny"), a product written with
 a determiner ("the Cloud Moisturiser"). These classes are told apart here with real lexicons: English
-words from the spaCy pipeline's own lemmatizer tables, given names from `gender-guesser`'s name list.
+words from the spaCy pipeline's own lemmatizer tables, given names from Faker's per-locale first-name lists
+(MIT licensed; gender-guesser, used before, is GPLv3).
 """
 
 from __future__ import annotations
@@ -60,17 +61,46 @@ def fold(word: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-@lru_cache(maxsize=1)
-def _name_detector() -> Any:
-    import gender_guesser.detector as detector
+# Faker locales whose first names are read (faker.providers.person.<locale>): the languages a shop's
+# customers write in, across Europe, the Americas, Africa and Asia. Each holds a few hundred to 4,000 names.
+NAME_LOCALES = (
+    "en_US", "en_GB", "en_IE", "ga_IE", "en_NZ", "en_IN", "en_PK", "en_KE", "en_NG", "hi_IN", "gu_IN", "mr_IN",
+    "ta_IN", "ne_NP", "bn_BD", "si_LK", "es_ES", "es_MX", "es_AR", "es_CL", "es_CO", "pt_BR", "pt_PT", "fr_FR",
+    "fr_CA", "fr_BE", "fr_CH", "de_DE", "de_AT", "de_CH", "it_IT", "nl_NL", "nl_BE", "pl_PL", "cs_CZ", "sk_SK",
+    "sl_SI", "hr_HR", "hu_HU", "ro_RO", "bg_BG", "mk_MK", "el_GR", "sv_SE", "da_DK", "no_NO", "fi_FI", "is_IS",
+    "et_EE", "lv_LV", "lt_LT", "ru_RU", "uk_UA", "tr_TR", "az_AZ", "uz_UZ", "ka_GE", "hy_AM", "ar_AA", "ar_SA",
+    "he_IL", "fa_IR", "yo_NG", "ig_NG", "ha_NG", "sw", "zu_ZA", "tw_GH", "id_ID", "th_TH", "vi_VN", "ja_JP",
+    "zh_CN", "zh_TW", "ko_KR",
+)
+_NAME_ATTRIBUTES = ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary",
+                    "first_romanized_names", "first_romanized_names_male", "first_romanized_names_female")
 
-    return detector.Detector(case_sensitive=False)
+
+@lru_cache(maxsize=1)
+def given_names() -> frozenset[str]:
+    """Lower-cased first names of every NAME_LOCALES locale, with and without accents (~31,000).
+    Read at first use: importing the lists takes a quarter of a second."""
+    import importlib
+
+    names: set[str] = set()
+    for locale in NAME_LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        for attribute in _NAME_ATTRIBUTES:
+            values = getattr(provider, attribute, ())
+            if not isinstance(values, tuple | list | dict):  # a property built from the others (ar_SA)
+                continue
+            for name in values:  # a tuple, or a dict of names to weights
+                lowered = name.lower()
+                names.add(lowered)
+                names.add(fold(lowered))
+    return frozenset(names)
 
 
 def known_first_name(word: str) -> bool:
-    """A given name in gender-guesser's list of ~40,000 names from many countries."""
-    detector = _name_detector()
-    return any(detector.get_gender(w) != "unknown" for w in dict.fromkeys((word, fold(word))))
+    """A given name in Faker's first-name lists of many countries (`given_names`)."""
+    names = given_names()
+    lowered = word.lower()
+    return lowered in names or fold(lowered) in names
 
 
 def spacy_lexicon(nlp: Language | None) -> Callable[[str], bool]:

@@ -240,7 +240,7 @@ class Redactor:
     product_names_loader: Callable[[], Iterable[str]] | None = None
     # Regions whose national phone numbers are recognised (numbers written with +country always are).
     phone_regions: tuple[str, ...] = field(default_factory=phone_regions)
-    # English dictionary words (default: the pipeline's lemmatizer tables) and given names (gender-guesser).
+    # English dictionary words (default: the pipeline's lemmatizer tables) and given names (Faker's first-name lists).
     is_word: Callable[[str], bool] | None = None
     is_first_name: Callable[[str], bool] = known_first_name
 

@@ -319,3 +319,17 @@ def test_distinctive_themes_rank_by_the_shrunken_score_not_raw_lift(db):
     assert [f.theme_id for f in brief.says] == [ids["slow"]]  # "stings" (2 customers, lift 6) is no finding
     assert brief.summary[0].text.startswith("“slow delivery” (30 of 60 customers, lift 2.0")
     assert brief.says[0].score is not None and brief.says[0].over_indexed
+
+
+def test_briefs_carry_no_terminal_control_from_quotes(db):
+    """Old code wrote ESC and BEL into the .md and .html: `cat brief.md` set the title and cleared the screen."""
+    brand(db)
+    hostile = "it is part of my \x1b]0;pwned\x07morning\x1b[2J\x1b[H routine\x07 now"
+    db.execute("UPDATE units SET text = ? WHERE text = ?", [hostile, MARKUP])
+    db.conn.commit()
+    brief = build_brief(db, "Champions")
+    assert hostile in [q.text for t in brief.says for q in t.quotes]
+    for page in (render_markdown(brief), render_html(brief)):
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", page)
+        assert "pwned" not in page and "[2J" not in page
+        assert "it is part of my morning routine now" in page

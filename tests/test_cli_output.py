@@ -94,3 +94,31 @@ def test_a_file_name_that_is_not_utf8_is_one_json_error(tmp_path):
     payload = json.loads(result.stdout)
     assert result.exit_code == 1 and "file name is not valid UTF-8" in payload["failed"][0]["error"]
     assert "reviews-\\udcff.csv" in result.stdout  # the name, escaped
+
+
+@pytest.mark.parametrize("args", [["import", "orders", "orders/shopify_orders.csv"],
+                                  ["import", "survey", "surveys/typeform.csv"]])
+def test_a_database_another_process_holds_is_one_line_naming_it(tmp_path, fixtures, monkeypatch, args):
+    """Old code: 'sqlite3.OperationalError: database is locked' as an internal error (exit 70) or a traceback."""
+    import sqlite3
+
+    from insight.db import open_db
+
+    db_path = tmp_path / "held.db"
+    open_db(db_path).close()
+    monkeypatch.setattr("insight.db.BUSY_TIMEOUT_MS", 50)  # the real wait is 60 s
+    args = [*args[:2], str(fixtures / args[2])]
+    holder = sqlite3.connect(db_path, timeout=0.05)
+    holder.execute("BEGIN IMMEDIATE")  # another insight process writing
+    try:
+        as_json = CliRunner().invoke(cli, ["--db", str(db_path), *args, "--json"])
+        human = CliRunner().invoke(cli, ["--db", str(db_path), *args])
+    finally:
+        holder.rollback()
+        holder.close()
+    assert as_json.exit_code == 1 and json.loads(as_json.stdout) == {
+        "ok": False, "error": f"{db_path}: the database is locked by another insight process (an import?); "
+                              "try again when it ends"}
+    assert human.exit_code == 1 and human.stdout == ""
+    [message] = human.stderr.splitlines()
+    assert message.startswith("error: ") and str(db_path) in message and "another insight process" in message

@@ -9,10 +9,6 @@ import time
 
 from fuzz_mutations import ALWAYS, check_variant, variants
 
-# Known crash outside this worktree's files (reported to the orders helper): ingest/orders.py decodes the
-# rest of a cp1252 file strictly, so an undefined cp1252 byte past its first 64 KB raises UnicodeDecodeError.
-KNOWN = {("orders", "cp1252 byte after 64 KB")}
-
 
 def test_mutated_sample_exports_are_accepted_or_refused_cleanly(tmp_path):
     chosen = variants(60, seed=14, each_seed=False)
@@ -24,7 +20,7 @@ def test_mutated_sample_exports_are_accepted_or_refused_cleanly(tmp_path):
         outcome = check_variant(variant, tmp_path / f"{variant.kind}.db", tmp_path / f"v{i}", limit=30,
                                 human=i % 4 == 0)
         statuses.setdefault(variant.kind, set()).add(outcome.status)
-        if outcome.problems and (variant.kind, variant.mutation) not in KNOWN:
+        if outcome.problems:
             problems.append(f"{variant.label} {variant.name!r}: {'; '.join(outcome.problems)}")
     assert problems == []
     # The mutations reach every importer both ways: a fuzz run that only ever refuses checks little.

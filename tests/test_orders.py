@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import shutil
 from pathlib import Path
@@ -641,3 +642,77 @@ def test_a_customer_id_known_from_feedback_still_meets_the_buyer(db, orders_dir,
     assert order_rows(db, "generic")["489434"]["customer_id"] == survey_customer
     with transaction(db):
         assert CustomerResolver(db, "survey", clock).resolve([identifier("customer_id", "13085.0")]) == survey_customer
+
+
+# --- how the file is read: the reading layer every kind shares ---------------------------------------
+
+
+def padded_shopify(orders_dir: Path, copies: int = 260) -> tuple[list[str], list[list[str]]]:
+    """The Shopify fixture's header and rows plus `copies` one-line orders (#5000...): over 64 KB."""
+    rows = list(csv.reader((orders_dir / "shopify_orders.csv").read_text(encoding="utf-8").splitlines()))
+    header, body = rows[0], rows[1:]
+    single = next(r for r in body if r[0] == "#1017")
+    extra = [[f"#{5000 + i}", *single[1:]] for i in range(copies)]
+    return header, body + extra
+
+
+def write_rows(path: Path, rows: list[list[str]], encoding: str) -> Path:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def line_item(db, order: str) -> str:
+    return db.execute("SELECT l.name FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.order_number = ?",
+                      [order]).fetchone()[0]
+
+
+def test_an_undefined_cp1252_byte_late_in_the_file_is_replaced_and_reported(db, orders_dir, clock, tmp_path):
+    """Old code: UnicodeDecodeError from `_group` (only the first 64 KB were checked)."""
+    header, rows = padded_shopify(orders_dir)
+    rows[-1][header.index("Lineitem name")] = "Café Mug BAD"
+    path = tmp_path / "excel.csv"
+    data = io.StringIO()
+    csv.writer(data).writerows([header, *rows])
+    raw = data.getvalue().encode("cp1252")
+    assert raw.index(b"BAD") > 65536
+    path.write_bytes(raw.replace(b"BAD", b"\x81"))
+    summary = run_import(db, path, clock)
+    assert summary.imported == len({r[0] for r in rows}) and summary.rejected == []
+    assert line_item(db, "5259") == "Café Mug \ufffd"
+    assert summary.details["encoding"].startswith("1 byte(s) that are not valid cp1252 replaced with U+FFFD")
+
+
+def test_utf8_with_one_bad_byte_stays_utf8(db, orders_dir, clock, tmp_path):
+    """Old code re-read the whole file as cp1252: 'TomÃ¡s'."""
+    header, rows = padded_shopify(orders_dir, copies=3)
+    rows[-1][header.index("Lineitem name")] = "Tomás Renée Mug BAD"
+    path = write_rows(tmp_path / "orders.csv", [header, *rows], "utf-8")
+    path.write_bytes(path.read_bytes().replace(b"BAD", b"\xff"))
+    summary = run_import(db, path, clock)
+    assert line_item(db, "5002") == "Tomás Renée Mug \ufffd"
+    assert summary.details["encoding"] == (f"1 byte(s) that are not valid utf-8 replaced with U+FFFD (first on line "
+                                           f"{len(rows) + 1})")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_read(db, orders_dir, clock, tmp_path, encoding):
+    """Old code: refused, with NULs in the header it could not match."""
+    header, rows = padded_shopify(orders_dir, copies=2)
+    rows[-1][header.index("Lineitem name")] = "Tomás Mug"
+    summary = run_import(db, write_rows(tmp_path / "orders.csv", [header, *rows], encoding), clock)
+    assert (summary.format, summary.imported, summary.rejected) == ("shopify", len({r[0] for r in rows}), [])
+    assert line_item(db, "5001") == "Tomás Mug" and "encoding" not in summary.details
+
+
+def test_a_cell_over_the_limit_rejects_its_row_not_the_file(db, orders_dir, clock, tmp_path):
+    """Old code: 'malformed CSV: field larger than field limit (131072)' for the whole file."""
+    header, rows = padded_shopify(orders_dir, copies=2)
+    rows[-1][header.index("Lineitem name")] = "x" * 5_000_000
+    summary = run_import(db, write_rows(tmp_path / "orders.csv", [header, *rows], "utf-8"), clock)
+    assert [(r.record, r.reason) for r in summary.rejected] == [
+        (f"line {len(rows) + 1}", "the cell in column 'Lineitem name' has 5,000,000 characters, over the limit of "
+                                  "100,000")]
+    assert summary.imported == len({r[0] for r in rows}) - 1
+    assert "5001" not in order_rows(db, "shopify") and line_item(db, "5000") == "Canvas Tote"

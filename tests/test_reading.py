@@ -70,3 +70,13 @@ def test_a_stray_nul_byte_is_dropped_and_reported():
     data = TEXT.encode("utf-8")
     decoded = decode("x.csv", data[:100] + b"\x00" + data[100:])
     assert decoded.text == TEXT and decoded.note == "1 NUL byte(s) dropped"
+
+
+@pytest.mark.parametrize("text", ["a,b\r\n1,\"x\ny\"\r\n2,z\r\n", "a,b\r1,x\r2,y", "a,b\n1,page\x0cbreak\n2,\u2028sep\n"])
+def test_csv_lines_split_as_a_file_opened_with_newline_empty(text):
+    import csv
+    import io
+
+    from ingest.reading import csv_lines
+
+    assert list(csv.reader(csv_lines(text))) == list(csv.reader(io.StringIO(text, newline="")))

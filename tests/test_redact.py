@@ -309,3 +309,16 @@ def test_the_real_model_on_the_hand_labelled_fixture(fixtures):
         wrong += sum(1 for w in words.findall(item["text"]) if w not in kept and w not in item["names"])
     total = sum(len(item["names"]) for item in items)
     assert wrong == 0 and left <= total // 10
+
+
+def test_given_names_come_from_a_permissive_name_list():
+    """Faker's first-name lists (MIT) replace gender-guesser (GPLv3): names of many countries, accents folded."""
+    import importlib.metadata
+
+    from insight.name_words import given_names, known_first_name
+
+    assert all(known_first_name(n) for n in ["Siobhán", "Siobhan", "Tomás", "Priya", "Aoife", "Holly", "Amara",
+                                             "Chinedu", "Grzegorz", "Zoë", "Mateo", "Yuki"])
+    assert not any(known_first_name(w) for w in ["Box", "Stung", "Precision", "Cooker", "Refillery", "Moisturiser"])
+    assert len(given_names()) > 15_000
+    assert "GPL" not in (importlib.metadata.metadata("faker").get("License") or "")

@@ -88,3 +88,19 @@ def test_update_without_identifiers_keeps_the_customer_link(db, tmp_path, clock)
     assert summary.updated == 1
     customer_id, key = db.execute("SELECT customer_id, customer_key FROM documents").fetchone()
     assert customer_id is not None and key == "email:r1@example.com"
+
+
+def test_an_order_number_two_shops_hold_is_counted_ambiguous_not_linked(db, tmp_path, clock):
+    from insight.db import transaction
+    from insight.identity import CustomerResolver, scoped_value
+
+    with transaction(db):  # '#1001' is an order of two shops, each with its own buyer
+        resolver = CustomerResolver(db, "orders", clock)
+        buyers = [resolver.resolve([identifier("email", f"{shop}@example.com")]) for shop in ("main", "outlet")]
+        resolver.attach_orders([(scoped_value("1001", "shopify", shop), cid)
+                                for shop, cid in zip(("main", "outlet"), buyers, strict=True)])
+    parsed = parsed_file(tmp_path, {"r1": "late parcel"})
+    parsed.documents[0].identifiers = [identifier("order", "#1001")]
+    summary = store_parsed(db, parsed, ImportOptions(), Redactor(), clock)
+    assert summary.details["order_numbers_ambiguous"] == 1
+    assert db.execute("SELECT customer_id FROM documents").fetchone()[0] is None

@@ -244,6 +244,32 @@ def test_bad_rows_are_rejected_with_their_line_and_the_rest_imported(tmp_path):
     assert sum(d.external_id.startswith("typeform:row-") for d in parsed.documents) == 1
 
 
+def test_an_answer_over_the_cell_limit_rejects_that_response_only(tmp_path):
+    """Old code refused the whole survey: 'the cell in column ... has 150,000 characters'."""
+    rows = list(csv.reader((SURVEYS / "typeform.csv").open(newline="", encoding="utf-8")))
+    rows[3][7] = "too long " * 20_000  # line 5 (line 3 holds a two-line answer)
+    path = tmp_path / "typeform.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    parsed = parse(path)
+    assert [(r.record, r.reason) for r in parsed.rejected] == [
+        ("line 5", "the cell in column 'What almost stopped you from buying?' has 180,000 characters, over the "
+                   "limit of 100,000")]
+    assert len(parsed.documents) == len(parse(SURVEYS / "typeform.csv").documents) - 1
+    assert parsed.rows_read == len(rows) - 1
+    assert rows[3][0] not in {d.external_id.removeprefix("typeform:") for d in parsed.documents}
+
+
+def test_replaced_bytes_are_noted_in_the_survey_summary(tmp_path):
+    data = (SURVEYS / "typeform.csv").read_bytes().replace(b"Honestly", "Tomás and Renée: honest".encode() + b"\xffly", 1)
+    path = tmp_path / "typeform.csv"
+    path.write_bytes(data)  # UTF-8 but for one bad byte: stays UTF-8 (not 'TomÃ¡s'), the byte replaced
+    parsed = parse(path)
+    assert any(u.text.startswith("Tomás and Renée: honest\ufffdly the price") for d in parsed.documents for u in d.units)
+    assert parsed.details["encoding"] == "1 byte(s) that are not valid utf-8 replaced with U+FFFD (first on line 2)"
+    assert "encoding" not in parse(SURVEYS / "typeform.csv").details
+
+
 # --- storing: idempotent, windows, redaction, atomic ------------------------------------------------
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import asdict
-from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -12,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from insight.commands.common import db_from_context, json_option
-from insight.db import open_db, schema_version, table_counts
+from insight.db import database_error, open_db, schema_version, table_counts
 from insight.forget import forget_customer, preview
 from insight.output import emit, plain_line, print_error
 
@@ -101,14 +100,6 @@ def forget(ctx: click.Context, customer: str, yes: bool, as_json: bool) -> None:
 
 UNFLUSHED = ("another insight process (the TUI?) has the database open, so its write-ahead log still holds old "
              "pages: close it and run `insight forget` again (or `sqlite3 DB 'PRAGMA wal_checkpoint(TRUNCATE)'`)")
-
-
-def database_error(path: Path, exc: sqlite3.OperationalError) -> str:
-    """One line for the errors SQLite gives a writer: another process holding the lock, a read-only file."""
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return f"{path}: the database is locked by another insight process (an import?); try again when it ends"
-    return f"{path}: {text}"
 
 
 def _fail(as_json: bool, message: str) -> NoReturn:
