@@ -304,3 +304,24 @@ def test_real_model_finds_the_topics_and_caches(db, clock):
     assert db.execute("SELECT DISTINCT model FROM embeddings").fetchall() == [(DEFAULT_MODEL_NAME,)]
     (again,) = run_themes(db, embedder, load_pipeline().nlp, clock=clock)
     assert again.embedded == 0 and [t.id for t in again.themes] == [t.id for t in summary.themes]
+
+
+def test_a_document_counts_once_per_theme_however_many_of_its_mentions_join(db, embedder, nlp, clock):
+    ids = seed_units(db, {"delivery": 30, "fabric": 30, "sizing": 30})
+    rng = random.Random(5)
+    # every delivery document says it twice: a second mention, same passage
+    for unit_id in ids["delivery"]:
+        doc_id = db.execute("SELECT document_id FROM units WHERE id = ?", [unit_id]).fetchone()[0]
+        text = topic_text("delivery", rng)
+        db.conn.execute("""INSERT INTO units (document_id, position, kind, question, passage, text, text_hash)
+                           VALUES (?, 1, 'answer', ?, 0, ?, ?)""",
+                        (doc_id, QUESTION, text, hashlib.sha256(text.encode()).hexdigest()))
+    db.conn.execute("UPDATE documents SET mentions_version = 1")
+    db.conn.commit()
+    (summary,) = run_themes(db, embedder, nlp, params=PARAMS, clock=clock)
+    assert summary.units == 120 and summary.documents == 90
+    theme = topic_theme(db, ids, "delivery")
+    size, mentions, share = db.execute("SELECT size, mentions, share FROM themes WHERE id = ?", [theme]).fetchone()
+    docs = db.execute("""SELECT COUNT(DISTINCT u.document_id) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
+                         WHERE ut.theme_id = ?""", [theme]).fetchone()[0]
+    assert size == docs <= 30 < mentions and share == pytest.approx(size / 90)
