@@ -61,7 +61,7 @@ class ScopeUnits:
     ratings: list[float | None] = field(default_factory=list)
     windows: list[str | None] = field(default_factory=list)
     documents: list[int] = field(default_factory=list)
-    passages: list[int] = field(default_factory=list)  # analysed mentions in the unit's document
+    document_mentions: list[int] = field(default_factory=list)  # analysed mentions in the unit's document
 
     def document_count(self, indices: list[int] | None = None) -> int:
         """Documents among the given mentions (all when None): what sizes and shares count."""
@@ -162,7 +162,7 @@ def select_scopes(
         scope.ratings.append(rating)
         scope.windows.append(window_start)
         scope.documents.append(doc_id)
-        scope.passages.append(analysed)
+        scope.document_mentions.append(analysed)
     order = {s: i for i, s in enumerate(SOURCES)}
     return sorted(scopes.values(), key=lambda s: (order.get(s.scope.split(":")[0], -1), s.scope))
 
@@ -419,7 +419,7 @@ def _score_sentiment(
         return None
     priors = [
         rating if source == "review" and count == 1 else None
-        for rating, source, count in zip(scope.ratings, scope.sources, scope.passages, strict=True)
+        for rating, source, count in zip(scope.ratings, scope.sources, scope.document_mentions, strict=True)
     ]
     return sentiment(vectors, scope.texts, priors)
 
