@@ -188,6 +188,41 @@ class CsvTable:
         return f"line {self.lines[index]}"
 
 
+MISALIGNED_SHARE = 0.05  # more rows than this that do not line up with the header: the header is off
+
+
+def misaligned_rows(table: CsvTable, what: str = "fields") -> dict[int, str]:
+    """Data rows (indices into `table.rows`) whose cells do not line up with the header, with the reason to
+    reject them; ImportFailure when they are more than a few, since then the header itself is off (a deleted
+    header cell shifts every value one column over: authors read as dates, stars as text).
+
+    A row must have one cell per header column; trailing empty cells past the header are tolerated when no
+    row fills them (a tool that ends every row with a separator), and rows may stop before trailing header
+    columns Excel left unnamed."""
+    header = table.rows[0]
+    width = len(header)
+    named = width
+    while named > 1 and not header[named - 1].strip():
+        named -= 1
+    rows = range(1, len(table.rows))
+    overfull = any(len(table.rows[i]) > width and any(c.strip() for c in table.rows[i][width:]) for i in rows)
+    misfits: dict[int, str] = {}
+    for i in rows:
+        cells = len(table.rows[i])
+        if cells < named or (cells > width and overfull):
+            misfits[i] = (f"{cells} cells but the header has {width}: the row does not line up with the header"
+                          " (a stray separator, an unquoted line break or a missing cell?)")
+    if len(misfits) >= 2 and len(misfits) > MISALIGNED_SHARE * len(rows):
+        first = min(misfits)
+        raise ImportFailure(
+            table.path,
+            f"{len(misfits)} of {len(rows)} rows do not have the header's {width} cells (first: "
+            f"{table.record(first)} has {len(table.rows[first])}): {what} would be read from the wrong columns",
+            record="line 1", expected="one cell per header column in every row (was a header cell deleted?)",
+        )
+    return misfits
+
+
 def sniff_delimiter(text: str) -> str:
     first_line = text.split("\n", 1)[0]
     counts = {d: first_line.count(d) for d in (",", ";", "\t")}

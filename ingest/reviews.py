@@ -17,7 +17,7 @@ from ingest.dates import guess_dayfirst
 from ingest.errors import ImportFailure, Rejected
 from ingest.limits import MAX_FIELD_CHARS
 from ingest.model import DocumentDraft, ParsedFile, UnitDraft
-from ingest.reading import CsvTable, decode, long_cell, read_bytes, read_csv
+from ingest.reading import CsvTable, decode, long_cell, misaligned_rows, read_bytes, read_csv
 from ingest.review_extractors import LOOKED_FOR, FoundReview, extract_reviews, norm_key, parse_html
 from ingest.review_fields import normalise_rating, rating_from_text, review_date
 from insight.identity import Identifier, identifier
@@ -241,9 +241,13 @@ def parse_review_csv(path: Path, text: str, *, fmt: str | None = None) -> Parsed
     columns = _columns(path, header)
     docs: list[DocumentDraft] = []
     rejected: list[Rejected] = []
-    dayfirst = guess_dayfirst(columns.get(row, "date") or "" for row in rows)
+    misfits = misaligned_rows(table, "authors, stars and dates")
+    dayfirst = guess_dayfirst(columns.get(row, "date") or "" for i, row in enumerate(rows, 1) if i not in misfits)
     for offset, row in enumerate(rows, 1):
         record = table.record(offset)
+        if offset in misfits:
+            rejected.append(Rejected(record, misfits[offset]))
+            continue
         if (long := long_cell(row)) is not None:
             name = header[long] if long < len(header) else f"column {long + 1}"
             rejected.append(Rejected(record, f"the cell in column {name!r} has {len(row[long]):,} characters, "

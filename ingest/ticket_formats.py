@@ -18,7 +18,7 @@ from ingest.dates import guess_dayfirst, parse_datetime
 from ingest.errors import ImportFailure, Rejected
 from ingest.fields import FieldError
 from ingest.limits import MAX_FIELD_CHARS, MAX_MARKUP_CHARS
-from ingest.reading import CsvTable, header_index, long_cell
+from ingest.reading import CsvTable, header_index, long_cell, misaligned_rows
 
 
 @dataclass
@@ -456,9 +456,14 @@ def read_csv_tickets(path: Path, table: CsvTable, shape: CsvShape | None, mappin
                 return row[i].strip()
         return None
 
-    dayfirst = guess_dayfirst((cell(row, "date") or "")[:100] for row in table.rows[1:])
+    misfits = misaligned_rows(table, "ticket ids, subjects and dates")
+    dayfirst = guess_dayfirst((cell(row, "date") or "")[:100] for i, row in enumerate(table.rows[1:], 1)
+                              if i not in misfits)
     for offset, row in enumerate(table.rows[1:], 1):
         record = table.record(offset)
+        if offset in misfits:
+            rejected.append(Rejected(record, misfits[offset]))
+            continue
         ticket_id = cell(row, "id")
         if ticket_id is None:
             rejected.append(Rejected(record, f"no ticket id in column {header[columns['id'][0]]!r}"))

@@ -265,3 +265,38 @@ def test_a_5_mb_review_is_rejected_not_stored(tmp_path):
                           '{"@type": "Review", "reviewBody": "Nice balm"}]'))
     parsed = parse_reviews(page, fmt=None)
     assert [d.units[0].text for d in parsed.documents] == ["Nice balm"] and len(parsed.rejected) == 1
+
+
+JUDGEME_HEADER = ["title", "body", "rating", "review_date", "source", "curated", "reviewer_name", "reviewer_email",
+                  "product_id", "product_handle"]
+
+
+def _judgeme_rows(n: int) -> list[list[str]]:
+    return [[f"Title {i}", f"The serum is lovely but the pump leaked ({i}).", str(1 + i % 5),
+             f"2026-10-{1 + i % 28:02d} 10:00:00 UTC", "web", "ok", f"Reviewer {i}", f"r{i}@example.com", "123",
+             "serum"] for i in range(n)]
+
+
+def _write_csv(path: Path, rows: list[list[str]]) -> Path:
+    import csv
+
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def test_a_review_csv_whose_header_lost_a_cell_is_refused_not_read_shifted(tmp_path):
+    """Old code accepted it: every review stored again with its author read from 'curated' ('ok')."""
+    header = JUDGEME_HEADER[:4] + JUDGEME_HEADER[5:]  # 'source' lost from the header only
+    path = _write_csv(tmp_path / "judgeme.csv", [header, *_judgeme_rows(20)])
+    with pytest.raises(ImportFailure, match="20 of 20 rows do not have the header's 9 cells"):
+        parse_reviews(path)
+
+
+def test_one_review_row_that_does_not_line_up_is_rejected_alone(tmp_path):
+    rows = _judgeme_rows(30)
+    rows[7] = rows[7][:6]  # a row that stops short
+    path = _write_csv(tmp_path / "judgeme.csv", [JUDGEME_HEADER, *rows])
+    parsed = parse_reviews(path)
+    assert len(parsed.documents) == 29
+    assert [(r.record, "line up" in r.reason) for r in parsed.rejected] == [("line 9", True)]

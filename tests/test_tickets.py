@@ -363,3 +363,22 @@ def test_a_5_mb_message_rejects_its_ticket_not_the_file(tmp_path):
     parsed = parse_tickets(csv_path, fmt=None, mapping={})
     assert [d.external_id for d in parsed.documents] == ["2"]
     assert parsed.rejected[0].record == "line 2" and "'Description' has 150,000 characters" in parsed.rejected[0].reason
+
+
+def test_a_ticket_csv_whose_header_lost_a_cell_is_refused_and_a_short_row_rejected(tmp_path):
+    import csv
+
+    header = ["Ticket ID", "Subject", "Description", "Status", "Priority", "Requester Email", "Created time"]
+    rows = [[str(100 + i), f"Order {i}", f"My parcel {i} has not arrived yet.", "Open", "Low", f"c{i}@example.com",
+             "2026-10-03 10:00:00"] for i in range(30)]
+    shifted = tmp_path / "shifted.csv"
+    with shifted.open("w", newline="") as handle:
+        csv.writer(handle).writerows([header[:3] + header[4:], *rows])
+    with pytest.raises(ImportFailure, match="rows do not have the header's 6 cells"):
+        parse_tickets(shifted, fmt=None, mapping={})
+    rows[4] = rows[4][:5]
+    short = tmp_path / "short.csv"
+    with short.open("w", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    parsed = parse_tickets(short, fmt=None, mapping={})
+    assert len(parsed.documents) == 29 and [r.record for r in parsed.rejected] == ["line 6"]
