@@ -292,7 +292,7 @@ def _merge_short(pieces: list[Span], tagged: bool) -> list[str]:
     texts: list[str] = []
     weights: list[int] = []
     for piece in pieces:
-        text = piece.text.strip().rstrip(",;").strip()
+        text = piece.text.strip()  # verbatim, separators kept: the passage reads back from its mentions
         if not text:
             continue
         courtesy = context_of(text) is not None

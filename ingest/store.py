@@ -19,6 +19,7 @@ from insight.clock import Clock, utc_now_iso
 from insight.db import transaction
 from insight.identity import CustomerResolver
 from insight.redact import Redactor
+from insight.theme_store import refresh_scopes
 
 Progress = Callable[[int], None]
 REDACT_CHUNK = 1000  # documents redacted per NER batch
@@ -108,6 +109,8 @@ def store_parsed(
         ).lastrowid
         summary.batch_id = int(batch_id)
         resolver = CustomerResolver(db, parsed.kind, clock)
+        themed = _themed_scopes(db, [existing[(d.source, d.external_id)][0] for d in to_write
+                                     if (d.source, d.external_id) in existing])
         for doc in to_write:
             window = options.window or month_window(doc.created_at)
             previous = existing.get((doc.source, doc.external_id))
@@ -125,6 +128,8 @@ def store_parsed(
                     "INSERT OR IGNORE INTO attributes (document_id, name, value) VALUES (?, ?, ?)",
                     [(doc_id, name, value) for name, value in doc.attributes],
                 )
+        if themed:  # updated documents' old mentions left their themes: their numbers move until the next run
+            refresh_scopes(db, themed)
         summary.details["customers_created"] = resolver.created
         summary.details["customers_merged"] = resolver.merged
         summary.details["order_numbers_ambiguous"] = resolver.ambiguous
@@ -202,13 +207,14 @@ def rederive_mentions(
 
     Works from the stored, already redacted units, so nothing is re-imported and nothing imported is lost: a
     passage's raw text (kept with --keep-raw) stays on its first mention. Unit ids change, so theme
-    assignments of those documents go until the next `insight themes`. Returns the documents re-derived.
+    assignments of those documents go until the next `insight themes`. Returns how many documents were
+    rewritten (those whose split did not change keep their units and ids).
     """
     ids = [r[0] for r in db.execute(
         "SELECT id FROM documents WHERE mentions_version IS NULL OR mentions_version < ? ORDER BY id",
         [MENTIONS_VERSION],
     ).fetchall()]
-    done = 0
+    rewritten = 0
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
         marks = ",".join("?" * len(part))
@@ -242,10 +248,22 @@ def rederive_mentions(
                     continue
                 db.conn.execute("DELETE FROM units WHERE document_id = ?", (doc_id,))
                 write_units(db, doc_id, rows[doc_id])
-        done += len(part)
+                rewritten += 1
         if progress:
-            progress(done)
-    return done
+            progress(min(start + chunk, len(ids)))
+    return rewritten
+
+
+def _themed_scopes(db: sqlite_utils.Database, document_ids: list[int]) -> set[str]:
+    """Scopes in which these documents' mentions have themes (an update will take those assignments away)."""
+    scopes: set[str] = set()
+    for start in range(0, len(document_ids), 500):
+        part = document_ids[start : start + 500]
+        marks = ",".join("?" * len(part))
+        scopes |= {r[0] for r in db.conn.execute(
+            f"""SELECT DISTINCT ut.scope FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
+                WHERE u.document_id IN ({marks})""", part)}
+    return scopes
 
 
 def _passages(units: list[tuple]) -> list[tuple]:

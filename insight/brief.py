@@ -412,13 +412,16 @@ def finding(row: LinkRow, quoter: Quoter, sentiment: str | None = None) -> Theme
 
 
 def ticket_opening_themes(db: sqlite_utils.Database, min_share: float) -> set[int]:
-    """Ticket themes that are mostly the message opening a ticket (why people wrote), not follow-ups ("thanks!")."""
+    """Ticket themes that are mostly the message opening a ticket (why people wrote), not follow-ups ("thanks!").
+
+    A message is a passage: every mention of the opening message counts as opening, not only its first one."""
     themes = load_themes(db)
     units: Counter[int] = Counter()
     opening: Counter[int] = Counter()
     for theme_id, is_opening in db.execute(
-        """SELECT ut.theme_id, u.position = (SELECT MIN(u2.position) FROM units u2
-                                             WHERE u2.document_id = u.document_id AND u2.analyse = 1)
+        """SELECT ut.theme_id, COALESCE(u.passage, u.position) = (
+                   SELECT MIN(COALESCE(u2.passage, u2.position)) FROM units u2
+                   WHERE u2.document_id = u.document_id AND u2.analyse = 1)
            FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
            WHERE ut.scope = 'ticket' AND ut.theme_id IS NOT NULL"""
     ):

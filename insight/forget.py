@@ -16,7 +16,7 @@ import sqlite_utils
 
 from insight.db import FTS_TABLE, transaction
 from insight.identity import find_customer_id, parse_customer_ref
-from insight.theme_store import refresh_prevalence, refresh_theme_counts
+from insight.theme_store import refresh_scopes
 
 FORGOTTEN_PATH = "[forgotten]"
 FORGOTTEN_TEXT = "[forgotten]"
@@ -233,13 +233,11 @@ def _prune_quotes(db: sqlite_utils.Database, unit_ids: set[int]) -> None:
 
 
 def _recount(db: sqlite_utils.Database, themes: set[int]) -> list[str]:
-    """Size, share and mean rating of the themes they were in; prevalence of those themes' scopes."""
+    """Every theme of the scopes they were in (shares of the others move too), and those scopes' prevalence."""
     if not themes:
         return []
-    refresh_theme_counts(db, sorted(themes))
     scopes = sorted({r[0] for r in db.conn.execute(
         "SELECT DISTINCT scope FROM themes WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(sorted(themes))]
     )})
-    for scope in scopes:
-        refresh_prevalence(db, scope)
+    refresh_scopes(db, set(scopes))
     return scopes

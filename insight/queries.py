@@ -406,7 +406,7 @@ def theme_changes(
                   COALESCE(MAX(CASE WHEN p.window_start = :last THEN p.share END), 0)
            FROM theme_prevalence p JOIN themes t ON t.id = p.theme_id
            WHERE p.window_start IN (:prev, :last) AND t.status != 'merged'
-           GROUP BY t.id HAVING MAX(p.units) >= :min_units ORDER BY ABS(
+           GROUP BY t.id HAVING MAX(p.documents) >= :min_units ORDER BY ABS(
                COALESCE(MAX(CASE WHEN p.window_start = :last THEN p.share END), 0)
              - COALESCE(MAX(CASE WHEN p.window_start = :prev THEN p.share END), 0)) DESC, t.id
            LIMIT :limit""",
@@ -494,9 +494,11 @@ def list_themes(
                        u.sentiment AS sentiment
                 FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
                 LEFT JOIN themes t ON t.id = ut.theme_id
-                WHERE {' AND '.join(unit_where)}
+                WHERE {' AND '.join(unit_where + (["ut.scope = :scope"] if filt.scope else []))}
             ), counted AS (
-                SELECT theme_id, COUNT(DISTINCT document_id) AS size, AVG(rating) AS mean_rating,
+                SELECT theme_id, COUNT(DISTINCT document_id) AS size,
+                       (SELECT AVG(r.rating) FROM (SELECT DISTINCT a2.document_id, a2.rating FROM assigned a2
+                                                   WHERE a2.theme_id = assigned.theme_id) r) AS mean_rating,
                        SUM(sentiment = 'positive') AS positive, SUM(sentiment = 'negative') AS negative
                 FROM assigned WHERE theme_id IS NOT NULL GROUP BY theme_id
             ), pool AS (SELECT COUNT(DISTINCT document_id) AS n FROM assigned)

@@ -127,26 +127,33 @@ class ThemeCounts:
     negative: int
 
 
-def scope_counts(db: sqlite_utils.Database, scope: str) -> dict[int, ThemeCounts]:
-    """Counts of every theme with members in a scope, from unit_themes: the one home of size and share."""
+def scope_counts(
+    db: sqlite_utils.Database, scope: str, unit_ids: list[int] | None = None
+) -> dict[int, ThemeCounts]:
+    """Counts of every theme with members in a scope, from unit_themes: the one home of size and share.
+
+    `unit_ids` narrows them to those mentions (a run over one window counts that window's)."""
+    only = "" if unit_ids is None else " AND ut.unit_id IN (SELECT value FROM json_each(?))"
+    extra = () if unit_ids is None else (json.dumps(unit_ids),)
     total = db.conn.execute(
-        "SELECT COUNT(DISTINCT u.document_id) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id WHERE ut.scope = ?",
-        (scope,),
+        "SELECT COUNT(DISTINCT u.document_id) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id "
+        f"WHERE ut.scope = ?{only}",
+        (scope, *extra),
     ).fetchone()[0]
     rows = db.conn.execute(
         """WITH m AS (
                SELECT ut.theme_id, u.document_id, d.rating, ut.reassigned, u.sentiment,
                       COALESCE('c' || d.customer_id, 'd' || d.id) AS who
                FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
-               WHERE ut.scope = ? AND ut.theme_id IS NOT NULL
+               WHERE ut.scope = ? AND ut.theme_id IS NOT NULL{only}
            ),
            ratings AS (SELECT theme_id, AVG(rating) AS mean_rating
                        FROM (SELECT DISTINCT theme_id, document_id, rating FROM m) GROUP BY theme_id)
            SELECT m.theme_id, COUNT(DISTINCT m.document_id), COUNT(*), COUNT(DISTINCT m.who), SUM(m.reassigned),
                   SUM(m.sentiment = 'positive'), SUM(m.sentiment = 'neutral'), SUM(m.sentiment = 'negative'),
                   r.mean_rating
-           FROM m JOIN ratings r ON r.theme_id = m.theme_id GROUP BY m.theme_id""",
-        (scope,),
+           FROM m JOIN ratings r ON r.theme_id = m.theme_id GROUP BY m.theme_id""".replace("{only}", only),
+        (scope, *extra),
     ).fetchall()
     return {
         r[0]: ThemeCounts(r[1], r[2], r[3], int(r[4] or 0), r[1] / total if total else 0.0, r[8],
@@ -155,9 +162,12 @@ def scope_counts(db: sqlite_utils.Database, scope: str) -> dict[int, ThemeCounts
     }
 
 
-def refresh_theme_counts(db: sqlite_utils.Database, theme_ids: list[int]) -> dict[int, ThemeCounts]:
+def refresh_theme_counts(
+    db: sqlite_utils.Database, theme_ids: list[int], unit_ids: list[int] | None = None
+) -> dict[int, ThemeCounts]:
     """Store size (documents), share, mentions, customers, reassigned, sentiment and mean rating of these
-    themes from unit_themes (inside a transaction); a theme with no members gets zeros."""
+    themes from unit_themes (inside a transaction); a theme with no members gets zeros. `unit_ids`: count
+    only those mentions (see scope_counts)."""
     out: dict[int, ThemeCounts] = {}
     scopes: dict[str, list[int]] = defaultdict(list)
     for theme_id in theme_ids:
@@ -166,7 +176,7 @@ def refresh_theme_counts(db: sqlite_utils.Database, theme_ids: list[int]) -> dic
             scopes[row[0]].append(theme_id)
     empty = ThemeCounts(0, 0, 0, 0, 0.0, None, 0, 0, 0)
     for scope, ids in scopes.items():
-        counts = scope_counts(db, scope)
+        counts = scope_counts(db, scope, unit_ids)
         for theme_id in ids:
             c = counts.get(theme_id, empty)
             db.conn.execute(
@@ -177,6 +187,17 @@ def refresh_theme_counts(db: sqlite_utils.Database, theme_ids: list[int]) -> dic
             )
             out[theme_id] = c
     return out
+
+
+def refresh_scopes(db: sqlite_utils.Database, scopes: set[str] | None = None) -> None:
+    """Recount every theme (and prevalence) of these scopes, all when None: after mentions changed under them
+    (re-derived, re-imported, forgotten). Call inside a transaction."""
+    if scopes is None:
+        scopes = {r[0] for r in db.conn.execute("SELECT DISTINCT scope FROM themes")}
+    for scope in sorted(scopes):
+        ids = [r[0] for r in db.conn.execute("SELECT id FROM themes WHERE scope = ?", (scope,))]
+        refresh_theme_counts(db, ids)
+        refresh_prevalence(db, scope)
 
 
 def member_units(db: sqlite_utils.Database, theme_id: int) -> list[tuple[int, str, str]]:

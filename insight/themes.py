@@ -36,6 +36,7 @@ from insight.theme_store import (
     StoredTheme,
     centroid_blob,
     refresh_prevalence,
+    refresh_scopes,
     refresh_theme_counts,
     scope_themes,
 )
@@ -225,7 +226,9 @@ def run_themes(
     Documents an older version split differently (or not at all) are re-derived into mentions first.
     """
     params = params or ClusterParams()
-    rederive_mentions(db, MentionSplitter(nlp=nlp))
+    if rederive_mentions(db, MentionSplitter(nlp=nlp)):
+        with transaction(db):  # re-split documents lost their theme assignments: every scope's numbers move
+            refresh_scopes(db)
     summaries: list[ThemeRunSummary] = []
     for scope in select_scopes(db, source, question, window, pool):
         started = time.perf_counter()
@@ -394,7 +397,10 @@ def _run_scope(
                 db.conn.execute("UPDATE themes SET status = 'vanished', change = 'vanished' WHERE id = ?", (theme.id,))
                 summary.vanished.append({"id": theme.id, "label": theme.display_label})
         _store_assignments(db, scope, summary.run_id, groups, theme_of, vectors, centroids, reassigned, window)
-        counts = refresh_theme_counts(db, list(theme_of.values()))
+        # Every theme of the scope is recounted (a vanished one has no members left); a window run counts the
+        # window's mentions only, as its summary does.
+        recount = [*theme_of.values(), *(t.id for t in previous.values() if t.id not in theme_of.values())]
+        counts = refresh_theme_counts(db, recount, unit_ids=scope.unit_ids if window else None)
         refresh_prevalence(db, scope.scope)
     for position, key in enumerate(keys):
         theme_id, idx = theme_of[position], members[key]
@@ -403,7 +409,8 @@ def _run_scope(
             ThemeSummary(
                 theme_id, (old.user_label if old and old.user_label else None) or info.label, c.documents, c.share,
                 changes[theme_id], info.keywords, info.phrases, c.reassigned, c.mean_rating,
-                dict(Counter(scope.sources[i] for i in idx).most_common()), c.mentions, c.customers,
+                dict(Counter(source for _, source in {(scope.documents[i], scope.sources[i]) for i in idx})
+                     .most_common()), c.mentions, c.customers,
                 "general" if position in general_positions else "topic",
                 {"positive": c.positive, "neutral": c.neutral, "negative": c.negative},
             )
