@@ -182,6 +182,14 @@ def cluster_embeddings(
             probabilities[too_far] = 0.0
             centroids = _centroids(x, labels, n_found)
     reassigned = _reassign(x, reduced, labels, centroids, p)
+    relabelled = _split_catch_alls(x, reduced, labels, p, documents)
+    if not np.array_equal(relabelled, labels):
+        # A theme that outgrew the limit through reassignment is judged again, with its new members: its
+        # parts keep the members HDBSCAN gave them, and the points left between them are offered again.
+        labels = relabelled
+        reassigned &= labels >= 0
+        centroids = _centroids(x, np.where(reassigned, -1, labels), int(labels.max()) + 1)
+        reassigned |= _reassign(x, reduced, labels, centroids, p)
     labels, centroids = _by_size(labels, centroids)
     similarity = np.full(n, np.nan, dtype=np.float32)
     member = np.flatnonzero(labels >= 0)
