@@ -62,7 +62,7 @@ from ingest.reading import (
     csv_lines,
     decode,
     file_sha256,
-    long_cell,
+    long_cell_reason,
     read_bytes,
     sniff_delimiter,
 )
@@ -278,10 +278,8 @@ def _group(
                 continue
         else:
             rows_read += 1
-        if check_cells and (long := long_cell(row)) is not None:
-            name = header[long] if long < width else f"column {long + 1}"
-            rejected.append(Rejected(f"line {start}", f"the cell in column {name!r} has {len(row[long]):,} characters, "
-                                                      f"over the limit of {MAX_FIELD_CHARS:,}"))
+        if check_cells and (too_long := long_cell_reason(row, header)) is not None:
+            rejected.append(Rejected(f"line {start}", too_long))
             continue
         row.append("")
         if progress is not None and rows_read % PROGRESS_EVERY == 0:

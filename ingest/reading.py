@@ -291,6 +291,15 @@ def long_cell(row: list[str], limit: int = MAX_FIELD_CHARS) -> int | None:
     return next((i for i, cell in enumerate(row) if len(cell) > limit), None)
 
 
+def long_cell_reason(row: list[str], header: list[str], limit: int = MAX_FIELD_CHARS) -> str | None:
+    """Why a row is rejected for a cell over `limit`, naming the cell's column; None when no cell is."""
+    column = long_cell(row, limit)
+    if column is None:
+        return None
+    name = header[column] if column < len(header) else f"column {column + 1}"
+    return f"the cell in column {name!r} has {len(row[column]):,} characters, over the limit of {limit:,}"
+
+
 class JsonTooDeep(ValueError):
     """JSON nested deeper than MAX_JSON_DEPTH (or than Python's parser can follow)."""
 

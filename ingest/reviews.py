@@ -17,7 +17,7 @@ from ingest.dates import guess_dayfirst
 from ingest.errors import ImportFailure, Rejected
 from ingest.limits import MAX_FIELD_CHARS
 from ingest.model import DocumentDraft, ParsedFile, UnitDraft
-from ingest.reading import CsvTable, decode, long_cell, misaligned_rows, read_bytes, read_csv
+from ingest.reading import CsvTable, decode, long_cell_reason, misaligned_rows, read_bytes, read_csv
 from ingest.review_extractors import LOOKED_FOR, FoundReview, extract_reviews, norm_key, parse_html
 from ingest.review_fields import normalise_rating, rating_from_text, review_date
 from insight.identity import Identifier, identifier
@@ -248,10 +248,8 @@ def parse_review_csv(path: Path, text: str, *, fmt: str | None = None) -> Parsed
         if offset in misfits:
             rejected.append(Rejected(record, misfits[offset]))
             continue
-        if (long := long_cell(row)) is not None:
-            name = header[long] if long < len(header) else f"column {long + 1}"
-            rejected.append(Rejected(record, f"the cell in column {name!r} has {len(row[long]):,} characters, "
-                                             f"over the limit of {MAX_FIELD_CHARS:,}"))
+        if (too_long := long_cell_reason(row, header)) is not None:
+            rejected.append(Rejected(record, too_long))
             continue
         body = columns.get(row, "body") or ""
         title = columns.get(row, "title")

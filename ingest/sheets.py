@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ingest.errors import ImportFailure, Rejected
 from ingest.limits import MAX_FIELD_CHARS
-from ingest.reading import decode, is_zip, long_cell, read_bytes, read_csv
+from ingest.reading import decode, is_zip, long_cell, long_cell_reason, read_bytes, read_csv
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,11 @@ def _without_long_rows(sheet: Sheet) -> Sheet:
                             "characters", record=sheet.record(0), expected=f"a header of up to {MAX_FIELD_CHARS:,}")
     rows, lines, rejected = [header], [sheet.lines[0]], []
     for row, number in zip(sheet.rows[1:], sheet.lines[1:], strict=True):
-        if (column := long_cell(row)) is None:
+        if (too_long := long_cell_reason(row, header)) is None:
             rows.append(row)
             lines.append(number)
             continue
-        name = header[column] if column < len(header) else f"column {column + 1}"
-        rejected.append(Rejected(f"{sheet.unit} {number}", f"the cell in column {name!r} has {len(row[column]):,} "
-                                                          f"characters, over the limit of {MAX_FIELD_CHARS:,}"))
+        rejected.append(Rejected(f"{sheet.unit} {number}", too_long))
     if not rejected:
         return sheet
     return Sheet(sheet.path, rows, lines, sheet.unit, rejected, sheet.encoding_note)

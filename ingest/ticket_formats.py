@@ -17,8 +17,8 @@ from ingest import fields
 from ingest.dates import guess_dayfirst, parse_datetime
 from ingest.errors import ImportFailure, Rejected
 from ingest.fields import FieldError
-from ingest.limits import MAX_FIELD_CHARS, MAX_MARKUP_CHARS
-from ingest.reading import CsvTable, header_index, long_cell, misaligned_rows
+from ingest.limits import MAX_MARKUP_CHARS
+from ingest.reading import CsvTable, header_index, long_cell_reason, misaligned_rows
 
 
 @dataclass
@@ -468,10 +468,8 @@ def read_csv_tickets(path: Path, table: CsvTable, shape: CsvShape | None, mappin
         if ticket_id is None:
             rejected.append(Rejected(record, f"no ticket id in column {header[columns['id'][0]]!r}"))
             continue
-        if (long := long_cell(row)) is not None:
-            name = header[long] if long < len(header) else f"column {long + 1}"
-            rejected.append(Rejected(record, f"the cell in column {name!r} has {len(row[long]):,} characters, "
-                                             f"over the limit of {MAX_FIELD_CHARS:,}"))
+        if (too_long := long_cell_reason(row, header)) is not None:
+            rejected.append(Rejected(record, too_long))
             continue
         role = "agent" if (cell(row, "role") or "").lower() in _AGENT_ROLE_VALUES else "customer"
         try:
