@@ -222,14 +222,8 @@ def _why_buy(brief: Brief, quoted: Shown) -> list[Block]:
         blocks.append(_p("No motivation question ('What made you buy…?') with themes answered by this segment in "
                          "this window" + (", and none of its themes has mostly positive mentions from it."
                                           if brief.sentiment_scored else "; mentions have no sentiment yet.")))
-    if brief.why_buy:
-        blocks.append(_p(Span("Asked why they bought (motivation questions)", "b")))
-        for theme in brief.why_buy:
-            blocks += _theme(theme, quoted)
-    if brief.praise:
-        blocks.append(_p(Span("What they praise (mostly positive mentions, every source)", "b")))
-        for theme in brief.praise:
-            blocks += _theme(theme, quoted)
+    blocks += _titled("Asked why they bought (motivation questions)", brief.why_buy, quoted)
+    blocks += _titled("What they praise (mostly positive mentions, every source)", brief.praise, quoted)
     if brief.general_praise:
         blocks.append(_p(Span(f"{brief.general_praise} of them also left general praise (“love it”, “great "
                               "product”): kept out of the findings, it says nothing about why.", "i")))
@@ -241,18 +235,17 @@ def _stops(brief: Brief, quoted: Shown) -> list[Block]:
     if not brief.stops and not brief.complaints and not brief.annoyances:
         return blocks + [_p("No objection-question, negative, ticket or low-rated review themes from this segment "
                             "in this window.")]
-    if brief.stops:
-        blocks.append(_p(Span("Before buying (objection questions)", "b")))
-        for theme in brief.stops:
-            blocks += _theme(theme, quoted)
-    if brief.annoyances:
-        blocks.append(_p(Span("What annoys them (mostly negative mentions, every source)", "b")))
-        for theme in brief.annoyances:
-            blocks += _theme(theme, quoted)
-    if brief.complaints:
-        blocks.append(_p(Span("After buying (support tickets, low-rated reviews)", "b")))
-        for theme in brief.complaints:
-            blocks += _theme(theme, quoted)
+    blocks += _titled("Before buying (objection questions)", brief.stops, quoted)
+    blocks += _titled("What annoys them (mostly negative mentions, every source)", brief.annoyances, quoted)
+    blocks += _titled("After buying (support tickets, low-rated reviews)", brief.complaints, quoted)
+    return blocks
+
+
+def _titled(title: str, themes: list[ThemeFinding], quoted: Shown) -> list[Block]:
+    """A bold line naming where the themes come from, then each theme; nothing when there are none."""
+    blocks: list[Block] = [_p(Span(title, "b"))] if themes else []
+    for theme in themes:
+        blocks += _theme(theme, quoted)
     return blocks
 
 
