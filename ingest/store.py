@@ -13,7 +13,7 @@ import sqlite_utils
 
 from ingest.errors import ImportFailure
 from ingest.mentions import MENTIONS_VERSION, Mention, MentionSplitter
-from ingest.model import DocumentDraft, ImportOptions, ImportSummary, ParsedFile, Window
+from ingest.model import DocumentDraft, ImportOptions, ImportSummary, ParsedFile, UnitDraft, Window
 from ingest.reading import file_sha256
 from insight.clock import Clock, utc_now_iso
 from insight.db import transaction
@@ -187,17 +187,23 @@ def _prepare_units(
             rows: list[UnitRow] = []
             for passage, (unit, clean) in enumerate(zip(doc.units, texts_, strict=True)):
                 pieces = next(mentions) if unit.analyse else [Mention(clean)]
-                for index, mention in enumerate(pieces):
-                    rows.append(UnitRow(
-                        unit.kind, unit.question, unit.speaker, unit.role,
-                        unit.analyse and mention.context is None, unit.turn, passage,
-                        mention.context if unit.analyse else None, mention.text,
-                        unit.text if options.keep_raw and index == 0 else None, unit.started_at, unit.ended_at,
-                    ))
+                rows += _mention_rows(unit, passage, pieces, unit.text if options.keep_raw else None)
             out[id(doc)] = rows
         if progress:
             progress(min(start + chunk, len(docs)))
     return out
+
+
+def _mention_rows(unit: UnitDraft, passage: int, pieces: list[Mention], raw: str | None) -> list[UnitRow]:
+    """A passage's units: one per mention (its courtesies as context), the raw text on the first only."""
+    return [
+        UnitRow(
+            unit.kind, unit.question, unit.speaker, unit.role, unit.analyse and mention.context is None, unit.turn,
+            passage, mention.context if unit.analyse else None, mention.text, raw if index == 0 else None,
+            unit.started_at, unit.ended_at,
+        )
+        for index, mention in enumerate(pieces)
+    ]
 
 
 def rederive_mentions(
@@ -232,11 +238,8 @@ def rederive_mentions(
             out: list[UnitRow] = []
             for index, p in enumerate(_passages(units.get(doc_id, []))):
                 kind, question, speaker, role, analyse, turn, text, raw, started, ended = p
-                pieces = next(mentions) if analyse else [Mention(text)]
-                for n, m in enumerate(pieces):
-                    out.append(UnitRow(kind, question, speaker, role, bool(analyse) and m.context is None, turn,
-                                       index, m.context if analyse else None, m.text, raw if n == 0 else None,
-                                       started, ended))
+                unit = UnitDraft(text, kind, question, speaker, role, bool(analyse), turn, started, ended)
+                out += _mention_rows(unit, index, next(mentions) if analyse else [Mention(text)], raw)
             rows[doc_id] = out
         with transaction(db):
             for doc_id in part:
