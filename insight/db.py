@@ -392,6 +392,29 @@ DELETE FROM customer_identifiers WHERE kind = 'customer_id' AND source = 'orders
 AND customer_id IN (SELECT customer_id FROM orders WHERE customer_id IS NOT NULL);
 """,
     ),
+    Migration(
+        5,
+        "themes in two levels: parent themes over sub-themes",
+        """
+-- Each run groups a scope's themes (the sub-themes, which hold the mentions) under parent themes. A parent is
+-- a row of `themes` too (labels, quotes, counts, edits, trend); a sub-theme points at its parent. Themes from
+-- before this version have no parent until the next run and read as top-level themes.
+ALTER TABLE themes ADD COLUMN level TEXT NOT NULL DEFAULT 'sub' CHECK (level IN ('parent', 'sub'));
+ALTER TABLE themes ADD COLUMN parent_id INTEGER REFERENCES themes(id) ON DELETE SET NULL;
+ALTER TABLE themes ADD COLUMN previous_parent_id INTEGER;  -- the parent before this run, when it moved
+CREATE INDEX idx_themes_parent ON themes(parent_id);
+-- Every (theme, mention) pair at both levels: a mention is in its sub-theme (unit_themes) and in that
+-- sub-theme's parent. Counts, trends and lifts read this, so a parent counts a customer once however many of
+-- its sub-themes they are in.
+CREATE VIEW theme_units AS
+    SELECT unit_id, scope, theme_id, run_id, similarity, reassigned, 'sub' AS level
+    FROM unit_themes WHERE theme_id IS NOT NULL
+    UNION ALL
+    SELECT ut.unit_id, ut.scope, t.parent_id, ut.run_id, NULL, ut.reassigned, 'parent'
+    FROM unit_themes ut JOIN themes t ON t.id = ut.theme_id
+    WHERE t.parent_id IS NOT NULL;
+""",
+    ),
 ]
 
 FTS_TABLE = "units_fts"

@@ -92,23 +92,24 @@ def get_theme(db: sqlite_utils.Database, theme_id: int) -> StoredTheme:
 
 
 def refresh_prevalence(db: sqlite_utils.Database, scope: str) -> None:
-    """Rebuild theme_prevalence for every theme of a scope from unit_themes (call inside a transaction)."""
+    """Rebuild theme_prevalence for every theme of a scope, both levels, (call inside a transaction)."""
     db.conn.execute("DELETE FROM theme_prevalence WHERE theme_id IN (SELECT id FROM themes WHERE scope = ?)", (scope,))
     db.conn.execute(
         """INSERT INTO theme_prevalence (theme_id, window_start, units, customers, share, documents)
            WITH assigned AS (
                SELECT ut.theme_id, d.window_start, d.id AS document_id,
                       COALESCE('c' || d.customer_id, 'd' || d.id) AS who
-               FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
+               FROM theme_units ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
                WHERE ut.scope = ? AND d.window_start IS NOT NULL
            ),
-           totals AS (SELECT window_start, COUNT(DISTINCT document_id) AS n FROM assigned GROUP BY window_start)
+           totals AS (SELECT d.window_start, COUNT(DISTINCT d.id) AS n
+                      FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
+                      WHERE ut.scope = ? AND d.window_start IS NOT NULL GROUP BY d.window_start)
            SELECT a.theme_id, a.window_start, COUNT(*), COUNT(DISTINCT a.who),
                   COUNT(DISTINCT a.document_id) * 1.0 / t.n, COUNT(DISTINCT a.document_id)
            FROM assigned a JOIN totals t ON t.window_start = a.window_start
-           WHERE a.theme_id IS NOT NULL
            GROUP BY a.theme_id, a.window_start""",
-        (scope,),
+        (scope, scope),
     )
 
 
@@ -130,7 +131,8 @@ class ThemeCounts:
 def scope_counts(
     db: sqlite_utils.Database, scope: str, unit_ids: list[int] | None = None
 ) -> dict[int, ThemeCounts]:
-    """Counts of every theme with members in a scope, from unit_themes: the one home of size and share.
+    """Counts of every theme with members in a scope, at both levels (the theme_units view): the one home of
+    size and share.
 
     `unit_ids` narrows them to those mentions (a run over one window counts that window's)."""
     only = "" if unit_ids is None else " AND ut.unit_id IN (SELECT value FROM json_each(?))"
@@ -144,8 +146,8 @@ def scope_counts(
         """WITH m AS (
                SELECT ut.theme_id, u.document_id, d.rating, ut.reassigned, u.sentiment,
                       COALESCE('c' || d.customer_id, 'd' || d.id) AS who
-               FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
-               WHERE ut.scope = ? AND ut.theme_id IS NOT NULL{only}
+               FROM theme_units ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
+               WHERE ut.scope = ?{only}
            ),
            ratings AS (SELECT theme_id, AVG(rating) AS mean_rating
                        FROM (SELECT DISTINCT theme_id, document_id, rating FROM m) GROUP BY theme_id)
@@ -203,7 +205,7 @@ def refresh_scopes(db: sqlite_utils.Database, scopes: set[str] | None = None) ->
 def member_units(db: sqlite_utils.Database, theme_id: int) -> list[tuple[int, str, str]]:
     """(unit_id, text_hash, text) of the units currently assigned to a theme, by unit id."""
     return db.conn.execute(
-        """SELECT u.id, u.text_hash, u.text FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
+        """SELECT u.id, u.text_hash, u.text FROM theme_units ut JOIN units u ON u.id = ut.unit_id
            WHERE ut.theme_id = ? ORDER BY u.id""",
         (theme_id,),
     ).fetchall()
@@ -276,13 +278,13 @@ def theme_info(db: sqlite_utils.Database, theme_id: int) -> ThemeInfo:
         info.quotes = [found[i] for i in quote_ids if i in found]
     info.sources = dict(
         db.conn.execute(
-            """SELECT d.source, COUNT(DISTINCT d.id) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
+            """SELECT d.source, COUNT(DISTINCT d.id) FROM theme_units ut JOIN units u ON u.id = ut.unit_id
                JOIN documents d ON d.id = u.document_id WHERE ut.theme_id = ? GROUP BY d.source ORDER BY 2 DESC""",
             (theme_id,),
         ).fetchall()
     )
     info.reassigned = db.conn.execute(
-        "SELECT COUNT(*) FROM unit_themes WHERE theme_id = ? AND reassigned = 1", (theme_id,)
+        "SELECT COUNT(*) FROM theme_units WHERE theme_id = ? AND reassigned = 1", (theme_id,)
     ).fetchone()[0]
     info.prevalence = [
         {"window_start": w, "units": n, "customers": c, "share": s}
@@ -295,15 +297,16 @@ def theme_info(db: sqlite_utils.Database, theme_id: int) -> ThemeInfo:
 
 
 EXPORT_COLUMNS = [
-    "unit_id", "document_id", "external_id", "source", "question", "scope", "theme_id", "theme_label", "reassigned",
-    "similarity", "sentiment", "sentiment_score", "text",
+    "unit_id", "document_id", "external_id", "source", "question", "scope", "parent_theme_id", "parent_theme_label",
+    "theme_id", "theme_label", "reassigned", "similarity", "sentiment", "sentiment_score", "text",
 ]
 
 
 def export_rows(
     db: sqlite_utils.Database, scope: str | None = None, source: str | None = None
 ) -> Iterator[dict]:
-    """One row per analysed unit (and scope it was themed in); units never themed have empty theme columns."""
+    """One row per analysed unit (and scope it was themed in), with its sub-theme and that sub-theme's parent;
+    units never themed have empty theme columns."""
     where, params = ["u.analyse = 1"], []
     if source:
         where.append("d.source = ?")
@@ -312,11 +315,13 @@ def export_rows(
         where.append("ut.scope = ?")
         params.append(scope)
     cursor = db.conn.execute(
-        f"""SELECT u.id, d.id, d.external_id, d.source, u.question, ut.scope, ut.theme_id,
-                   COALESCE(t.user_label, t.label), ut.reassigned, ut.similarity, u.sentiment, u.sentiment_score, u.text
+        f"""SELECT u.id, d.id, d.external_id, d.source, u.question, ut.scope, t.parent_id,
+                   COALESCE(p.user_label, p.label), ut.theme_id, COALESCE(t.user_label, t.label), ut.reassigned,
+                   ut.similarity, u.sentiment, u.sentiment_score, u.text
             FROM units u JOIN documents d ON d.id = u.document_id
             LEFT JOIN unit_themes ut ON ut.unit_id = u.id
             LEFT JOIN themes t ON t.id = ut.theme_id
+            LEFT JOIN themes p ON p.id = t.parent_id
             WHERE {" AND ".join(where)} ORDER BY u.id, ut.scope""",
         params,
     )
