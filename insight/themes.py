@@ -102,6 +102,9 @@ class ThemeRunSummary:
     vanished: list[dict] = field(default_factory=list)  # {id, label}
     note: str | None = None  # why a scope was skipped
     seconds: float = 0.0
+    fitted: int = 0  # topic mentions the clustering was fitted on (a large scope: a sample of them)
+    assigned_after_fit: int = 0  # mentions outside that sample that joined the nearest theme
+    not_fitted: int = 0  # mentions outside the sample (assigned or not)
 
 
 def scope_name(source: str, question: str | None, pool: bool) -> str:
@@ -246,27 +249,41 @@ def run_themes(
     return summaries
 
 
-def cluster_scope(vectors: np.ndarray, texts: list[str], params: ClusterParams,
-                  documents: list[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int | None]:
-    """(labels, reassigned, centroids, general cluster index or None): low-information mentions ("love it")
-    form one general cluster, the rest is clustered by `cluster_embeddings`."""
+@dataclass(frozen=True)
+class FitCounts:
+    """How a scope's topic mentions were clustered: fitted directly, or assigned to a theme after a sampled fit."""
+
+    fitted: int = 0
+    assigned_after_fit: int = 0  # mentions outside the fitted sample that joined a theme
+    not_fitted: int = 0  # mentions outside the fitted sample (assigned or left unassigned)
+
+
+def cluster_scope(
+    vectors: np.ndarray, texts: list[str], params: ClusterParams, documents: list[int] | None = None,
+    windows: list[str | None] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int | None, FitCounts]:
+    """(labels, reassigned, centroids, general cluster index or None, fit counts): low-information mentions
+    ("love it") form one general cluster, the rest is clustered by `cluster_embeddings` (a large scope on a
+    sample stratified by window)."""
     general = np.array([is_low_information(t) for t in texts], dtype=bool)
     if general.sum() < params.resolve(len(texts)).min_cluster_size:
         general[:] = False
     rest = np.flatnonzero(~general)
     owners = None if documents is None else np.asarray(documents)[rest]
-    result = cluster_embeddings(vectors[rest], params, owners)
+    strata = None if windows is None else np.asarray(windows, dtype=object)[rest]
+    result = cluster_embeddings(vectors[rest], params, owners, strata)
+    fit = FitCounts(result.fitted, result.assigned_after_fit, int(result.assigned.sum()))
     labels = np.full(len(texts), NOISE, dtype=np.int64)
     reassigned = np.zeros(len(texts), dtype=bool)
     labels[rest] = result.labels
     reassigned[rest] = result.reassigned
     centroids = np.asarray(result.centroids, dtype=np.float32).reshape(-1, vectors.shape[1])
     if not general.any():
-        return labels, reassigned, centroids, None
+        return labels, reassigned, centroids, None, fit
     index = centroids.shape[0]
     labels[general] = index
     centre = normalise_rows(vectors[general].mean(axis=0, keepdims=True)).astype(np.float32)
-    return labels, reassigned, np.vstack([centroids, centre]), index
+    return labels, reassigned, np.vstack([centroids, centre]), index, fit
 
 
 def _run_scope(
@@ -283,8 +300,8 @@ def _run_scope(
 ) -> ThemeRunSummary:
     step = (lambda done, total: progress(f"embedding {scope.scope}", done, total)) if progress else None
     vectors, stats = embed_units(db, embedder, list(zip(scope.hashes, scope.texts, strict=True)), step)
-    labels, reassigned, cluster_centroids, general_cluster = cluster_scope(vectors, scope.texts, params,
-                                                                           scope.documents)
+    labels, reassigned, cluster_centroids, general_cluster, fit = cluster_scope(
+        vectors, scope.texts, params, scope.documents, scope.windows)
 
     previous = {t.id: t for t in scope_themes(db, scope.scope)}
     general_ids = {r[0] for r in db.conn.execute(
@@ -324,6 +341,7 @@ def _run_scope(
     summary = ThemeRunSummary(
         scope.scope, n, scope.document_count(), embedded=stats.embedded, reused=stats.reused,
         unassigned=int((groups == NOISE).sum()), reassigned=int(reassigned[groups != NOISE].sum()),
+        fitted=fit.fitted, assigned_after_fit=fit.assigned_after_fit, not_fitted=fit.not_fitted,
     )
     windows = sorted({w for w in scope.windows if w})
     span = parse_window(window) if window else None
