@@ -173,11 +173,11 @@ def cluster_embeddings(
 
     Inputs too small to hold two themes of `min_cluster_size` come back all unassigned.
     """
-    x = _unit_rows(embeddings)
     p = params or ClusterParams()
-    if x.shape[0] > p.fit_max_points:
-        return _fit_sample_assign_rest(x, p, documents, strata)
-    return _cluster_unit_rows(x, p, documents)
+    raw = _checked_shape(embeddings)
+    if raw.shape[0] > p.fit_max_points:
+        return _fit_sample_assign_rest(raw, p, documents, strata)  # normalises a batch at a time: no copy of all
+    return _cluster_unit_rows(_unit_rows(raw), p, documents)
 
 
 def _cluster_unit_rows(x: np.ndarray, params: ClusterParams, documents: np.ndarray | None) -> ClusterResult:
@@ -307,13 +307,15 @@ def assign_to_centroids(
 
 
 def _fit_sample_assign_rest(
-    x: np.ndarray, params: ClusterParams, documents: np.ndarray | None, strata: np.ndarray | None
+    raw: np.ndarray, params: ClusterParams, documents: np.ndarray | None, strata: np.ndarray | None
 ) -> ClusterResult:
-    """Step 7 of the module docstring: fit on `fit_max_points` rows, assign the others to the nearest theme."""
-    n = x.shape[0]
+    """Step 7 of the module docstring: fit on `fit_max_points` rows, assign the others to the nearest theme.
+    Rows are normalised as they are used (the sample, then one batch at a time), never all at once."""
+    n = raw.shape[0]
     started = time.perf_counter()
     sample = fit_sample(n, params.fit_max_points, strata, params.random_state)
-    fit = _cluster_unit_rows(x[sample], params, None if documents is None else np.asarray(documents)[sample])
+    fitted_rows = _unit_rows(raw[sample])
+    fit = _cluster_unit_rows(fitted_rows, params, None if documents is None else np.asarray(documents)[sample])
     seconds = {"sample": time.perf_counter() - started - sum(fit.seconds.values()), **fit.seconds}
     started = time.perf_counter()
     rest = np.ones(n, dtype=bool)
@@ -322,10 +324,12 @@ def _fit_sample_assign_rest(
     labels = np.full(n, -1, dtype=np.int64)
     similarity = np.full(n, np.nan, dtype=np.float32)
     labels[sample], similarity[sample] = fit.labels, fit.similarity
-    gates = assignment_gates(x[sample], fit)
+    gates = assignment_gates(fitted_rows, fit)
+    del fitted_rows
     for start in range(0, rest_rows.size, params.assign_batch):
         rows = rest_rows[start:start + params.assign_batch]
-        labels[rows], similarity[rows] = assign_to_centroids(x[rows], fit.centroids, gates, params.assign_batch)
+        labels[rows], similarity[rows] = assign_to_centroids(_unit_rows(raw[rows]), fit.centroids, gates,
+                                                             params.assign_batch)
     labels, centroids = _by_size(labels, fit.centroids)  # the rest can change the order of sizes
     seconds["assign"] = time.perf_counter() - started
     reassigned = np.zeros(n, dtype=bool)
@@ -465,10 +469,15 @@ def _compact(labels: np.ndarray) -> np.ndarray:
     return np.where(labels >= 0, mapping[np.maximum(labels, 0)], -1).astype(np.int64)
 
 
-def _unit_rows(embeddings: np.ndarray) -> np.ndarray:
+def _checked_shape(embeddings: np.ndarray) -> np.ndarray:
     x = np.asarray(embeddings, dtype=np.float32)
     if x.ndim != 2 or x.shape[1] == 0:
         raise ValueError(f"embeddings must be a 2-D array (texts x dimensions), got shape {x.shape}")
+    return x
+
+
+def _unit_rows(embeddings: np.ndarray) -> np.ndarray:
+    x = _checked_shape(embeddings)
     if not np.isfinite(x).all():
         raise ValueError("embeddings contain NaN or infinite values")
     norms = np.linalg.norm(x, axis=1, keepdims=True)

@@ -271,7 +271,7 @@ def cluster_scope(
     rest = np.flatnonzero(~general)
     owners = None if documents is None else np.asarray(documents)[rest]
     strata = None if windows is None else np.asarray(windows, dtype=object)[rest]
-    result = cluster_embeddings(vectors[rest], params, owners, strata)
+    result = cluster_embeddings(vectors if rest.size == len(texts) else vectors[rest], params, owners, strata)
     fit = FitCounts(result.fitted, result.assigned_after_fit, int(result.assigned.sum()))
     labels = np.full(len(texts), NOISE, dtype=np.int64)
     reassigned = np.zeros(len(texts), dtype=bool)
@@ -370,7 +370,7 @@ def _run_scope(
         for position, key in enumerate(keys):
             idx = members[key]
             info = described[position]
-            share = scope.document_count(idx) / max(1, scope.document_count())
+            share = scope.document_count(idx) / max(1, summary.documents)
             row = {
                 "label": info.label,
                 "keywords": json.dumps(info.keywords, ensure_ascii=False),
@@ -463,15 +463,16 @@ def _store_assignments(
     """Replace the scope's unit_themes rows: all of them for a full run, the run's units for a window run."""
     if window is None:
         db.conn.execute("DELETE FROM unit_themes WHERE scope = ?", (scope.scope,))
-    rows = []
-    for index, group in enumerate(groups):
-        if group == NOISE:
-            rows.append((scope.unit_ids[index], scope.scope, None, run_id, None, 0))
-        else:
-            similarity = float(vectors[index] @ centroids[int(group)])
-            rows.append(
-                (scope.unit_ids[index], scope.scope, theme_of[int(group)], run_id, similarity, int(reassigned[index]))
-            )
+    similarity = np.full(len(groups), np.nan)
+    for group, centroid in centroids.items():  # one matrix product per theme, not one per mention
+        members = np.flatnonzero(groups == group)
+        similarity[members] = vectors[members] @ centroid
+    rows = (
+        (unit_id, scope.scope, None, run_id, None, 0) if group == NOISE
+        else (unit_id, scope.scope, theme_of[group], run_id, float(sim), int(moved))
+        for unit_id, group, sim, moved in zip(scope.unit_ids, groups.tolist(), similarity.tolist(), reassigned.tolist(),
+                                              strict=True)
+    )
     db.conn.executemany(
         """INSERT OR REPLACE INTO unit_themes (unit_id, scope, theme_id, run_id, similarity, reassigned)
            VALUES (?, ?, ?, ?, ?, ?)""",
