@@ -18,7 +18,7 @@ from spacy.language import Language
 
 from insight.embed import normalise_rows
 from insight.labels import NOISE, ThemeDescription, describe_groups
-from insight.theme_edits import replay_parent_edits
+from insight.theme_edits import parents_before_merges, replay_parent_edits
 from insight.theme_store import StoredTheme, centroid_blob, change_of
 from insight.theme_tree import match_parents, parent_groups
 
@@ -34,29 +34,39 @@ class ParentPlan:
     vanished: list[dict] = field(default_factory=list)  # {id, label} of parents with no sub-theme left
 
 
-def store_parents(
+@dataclass
+class ParentDraft:
+    """The parent level worked out before the run's write transaction (labels may embed, which writes)."""
+
+    keys: list[int]  # per parent position: an existing parent id (> 0) or a negative key for a new parent
+    subs: list[list[int]]  # per parent position: the sub-theme positions under it
+    groups: np.ndarray  # parent position per mention (NOISE when unassigned)
+    centroids: dict[int, np.ndarray]
+    described: dict[int, ThemeDescription]
+    general: set[int]
+
+
+def draft_parents(
     db: sqlite_utils.Database,
     *,
     scope: str,
-    run_id: int,
     nlp: Language | None,
     texts: Sequence[str],
-    unit_ids: Sequence[int],
     speakers: Sequence[str],
     vectors: np.ndarray,
     groups: np.ndarray,
-    sub_ids: dict[int, int],
+    sub_keys: list[int],
     sub_described: dict[int, ThemeDescription],
     general_positions: set[int],
     previous: dict[int, StoredTheme],
     sentiments: Sequence[str] | None,
     embed: Callable[[list[str]], np.ndarray] | None,
-    document_share: Callable[[list[int]], float],
-) -> ParentPlan:
-    """Group the run's sub-themes (positions 0..k-1 of `groups`) under parents and write them.
+) -> ParentDraft:
+    """Group the run's sub-themes (positions 0..k-1 of `groups`; `sub_keys[p]` is the previous theme id a
+    sub-theme matched, negative for a new one) under parents, keep parent ids, replay parent edits, label.
 
-    General themes ("love it") are their own parent. Returns the plan, for the run summary."""
-    k = len(sub_ids)
+    General themes ("love it") are their own parent."""
+    k = len(sub_keys)
     centroids = np.zeros((k, vectors.shape[1]), dtype=np.float32)
     for position in range(k):
         centroids[position] = normalise_rows(vectors[groups == position].mean(axis=0, keepdims=True))[0]
@@ -64,7 +74,7 @@ def store_parents(
     parent_of = np.full(k, -1, dtype=np.int64)
     if topical:
         parent_of[topical] = parent_groups(centroids[topical])
-    next_parent = int(parent_of.max()) + 1
+    next_parent = int(parent_of.max()) + 1 if k else 0
     for position in sorted(general_positions):
         parent_of[position] = next_parent
         next_parent += 1
@@ -73,17 +83,15 @@ def store_parents(
     for position in range(k):
         children[int(parent_of[position])].append(position)
     mentions = np.bincount(groups[groups >= 0], minlength=k)
-    new_children = [{sub_ids[p]: int(mentions[p]) for p in children[parent]} for parent in range(next_parent)]
+    new_children = [{sub_keys[p]: int(mentions[p]) for p in children[parent]} for parent in range(next_parent)]
     old_parent_of = {
         t.id: t.parent_id for t in previous.values()
         if t.level == "sub" and t.parent_id is not None and t.parent_id in previous
-        and previous[t.parent_id].status in ("active", "vanished")
     }
-    matched = match_parents(new_children, old_parent_of)
-    # Keys: an existing parent id (> 0) or -(position + 1) for a new parent; edits replay on them.
+    matched = match_parents(new_children, parents_before_merges(db, scope, old_parent_of))
     keyed = {matched.get(parent, -(parent + 1)): subs for parent, subs in children.items()}
     keyed = replay_parent_edits(db, scope, keyed, centroids)
-    keys = sorted(keyed, key=lambda key: (-sum(int((groups == p).sum()) for p in keyed[key]), key))
+    keys = sorted(keyed, key=lambda key: (-sum(int(mentions[p]) for p in keyed[key]), key))
 
     parent_groups_of_mentions = np.full(len(groups), NOISE, dtype=int)
     parent_centroids: dict[int, np.ndarray] = {}
@@ -91,29 +99,46 @@ def store_parents(
         mask = np.isin(groups, keyed[key])
         parent_groups_of_mentions[mask] = position
         parent_centroids[position] = normalise_rows(vectors[mask].mean(axis=0, keepdims=True))[0]
-    general_parents = {i for i, key in enumerate(keys) if set(keyed[key]) <= general_positions}
-    multi = [i for i, key in enumerate(keys) if len(keyed[key]) > 1]
+    general = {i for i, key in enumerate(keys) if set(keyed[key]) <= general_positions}
     described: dict[int, ThemeDescription] = {}
-    if multi:
+    if any(len(keyed[key]) > 1 for key in keys):
         described = describe_groups(
             nlp, texts, parent_groups_of_mentions, vectors, speakers, parent_centroids,
-            general_groups=general_parents, sentiments=sentiments, embed=embed,
+            general_groups=general, sentiments=sentiments, embed=embed,
         )
-
-    plan = ParentPlan()
+    # A parent of one sub-theme says what its sub-theme says.
     for position, key in enumerate(keys):
-        subs = keyed[key]
-        # A parent of one sub-theme says what its sub-theme says.
-        info = described[position] if len(subs) > 1 else sub_described[subs[0]]
-        idx = [int(i) for i in np.flatnonzero(parent_groups_of_mentions == position)]
+        if len(keyed[key]) == 1:
+            described[position] = sub_described[keyed[key][0]]
+    return ParentDraft(keys, [keyed[key] for key in keys], parent_groups_of_mentions, parent_centroids, described,
+                       general)
+
+
+def write_parents(
+    db: sqlite_utils.Database,
+    draft: ParentDraft,
+    *,
+    scope: str,
+    run_id: int,
+    unit_ids: Sequence[int],
+    sub_ids: dict[int, int],
+    previous: dict[int, StoredTheme],
+    document_share: Callable[[list[int]], float],
+) -> ParentPlan:
+    """Insert or update the parent rows and point each sub-theme (position -> id in `sub_ids`) at its parent;
+    parents of the previous run left with no sub-theme vanish. Inside the run's transaction."""
+    plan = ParentPlan()
+    for position, key in enumerate(draft.keys):
+        info = draft.described[position]
+        idx = [int(i) for i in np.flatnonzero(draft.groups == position)]
         share = document_share(idx)
         row = {
             "label": info.label,
             "keywords": json.dumps(info.keywords, ensure_ascii=False),
             "phrases": json.dumps(info.phrases, ensure_ascii=False),
             "quotes": json.dumps([int(unit_ids[i]) for i in info.quotes]),
-            "centroid": centroid_blob(parent_centroids[position]),
-            "kind": "general" if position in general_parents else "topic",
+            "centroid": centroid_blob(draft.centroids[position]),
+            "kind": "general" if position in draft.general else "topic",
             "run": run_id,
         }
         old = previous.get(key) if key > 0 else None
@@ -135,9 +160,9 @@ def store_parents(
                 {**row, "scope": scope},
             ).lastrowid)
         plan.theme_of[position] = parent_id
-        plan.children[position] = list(subs)
+        plan.children[position] = list(draft.subs[position])
         plan.changes[parent_id] = change
-        for sub in subs:
+        for sub in draft.subs[position]:
             sub_id = sub_ids[sub]
             before = previous[sub_id].parent_id if sub_id in previous else None
             moved_from = before if before is not None and before != parent_id else None

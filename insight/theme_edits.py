@@ -134,6 +134,7 @@ def _merge_parents(db: sqlite_utils.Database, keep: StoredTheme, other: StoredTh
     """Fold one parent theme into another: its sub-themes move under the kept parent."""
     keep_words, keep_phrases, keep_quotes = _json_fields(db, keep.id)
     other_words, other_phrases, other_quotes = _json_fields(db, other.id)
+    moved = [r[0] for r in db.conn.execute("SELECT id FROM themes WHERE parent_id = ? ORDER BY id", (other.id,))]
     with transaction(db):
         db.conn.execute("UPDATE themes SET parent_id = ? WHERE parent_id = ?", (keep.id, other.id))
         db.conn.execute(
@@ -150,7 +151,24 @@ def _merge_parents(db: sqlite_utils.Database, keep: StoredTheme, other: StoredTh
         )
         refresh_theme_counts(db, [keep.id, other.id])
         refresh_prevalence(db, keep.scope)
-        _record(db, clock, "merge", keep.id, other.id, {"kept": keep.display_label, "merged": other.display_label})
+        _record(db, clock, "merge", keep.id, other.id,
+                {"kept": keep.display_label, "merged": other.display_label, "subs": moved})
+
+
+def parents_before_merges(db: sqlite_utils.Database, scope: str, parent_of: dict[int, int]) -> dict[int, int]:
+    """sub-theme id -> parent, with parent merges undone: a sub-theme that a merge moved under the kept parent
+    counts for the merged one again, so the next run recognises both sides and the replayed merge joins them."""
+    out = dict(parent_of)
+    edits = db.conn.execute(
+        """SELECT e.theme_id, e.other_theme_id, e.payload FROM theme_edits e JOIN themes t ON t.id = e.theme_id
+           WHERE t.scope = ? AND t.level = 'parent' AND e.action = 'merge' ORDER BY e.id DESC""",
+        (scope,),
+    ).fetchall()
+    for keep_id, other_id, payload in edits:
+        for sub in json.loads(payload or "{}").get("subs", []):
+            if out.get(int(sub)) == keep_id:
+                out[int(sub)] = int(other_id)
+    return out
 
 
 def _split_parent(

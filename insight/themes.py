@@ -31,7 +31,7 @@ from insight.db import transaction
 from insight.embed import Embedder, embed_units, normalise_rows
 from insight.general_mentions import is_low_information
 from insight.labels import NOISE, describe_groups
-from insight.parent_themes import store_parents
+from insight.parent_themes import draft_parents, write_parents
 from insight.theme_edits import replay_edits
 from insight.theme_store import (
     StoredTheme,
@@ -315,6 +315,11 @@ def _run_scope(
         nlp, scope.texts, groups, vectors, scope.speakers, centroids, general_groups=general_positions,
         sentiments=[label for label, _ in scored] if scored is not None else None, embed=embed_phrases,
     )
+    parents = draft_parents(
+        db, scope=scope.scope, nlp=nlp, texts=scope.texts, speakers=scope.speakers, vectors=vectors, groups=groups,
+        sub_keys=keys, sub_described=described, general_positions=general_positions, previous=previous,
+        sentiments=[label for label, _ in scored] if scored is not None else None, embed=embed_phrases,
+    )
 
     n = len(labels)
     summary = ThemeRunSummary(
@@ -393,12 +398,9 @@ def _run_scope(
                 db.conn.execute("UPDATE themes SET status = 'vanished', change = 'vanished' WHERE id = ?", (theme.id,))
                 summary.vanished.append({"id": theme.id, "label": theme.display_label})
         _store_assignments(db, scope, summary.run_id, groups, theme_of, vectors, centroids, reassigned, window)
-        plan = store_parents(
-            db, scope=scope.scope, run_id=summary.run_id, nlp=nlp, texts=scope.texts, unit_ids=scope.unit_ids,
-            speakers=scope.speakers, vectors=vectors, groups=groups, sub_ids=theme_of, sub_described=described,
-            general_positions=general_positions, previous=previous,
-            sentiments=[label for label, _ in scored] if scored is not None else None, embed=embed_phrases,
-            document_share=lambda idx: scope.document_count(idx) / max(1, scope.document_count()),
+        plan = write_parents(
+            db, parents, scope=scope.scope, run_id=summary.run_id, unit_ids=scope.unit_ids, sub_ids=theme_of,
+            previous=previous, document_share=lambda idx: scope.document_count(idx) / max(1, scope.document_count()),
         )
         summary.vanished_parents = plan.vanished
         # Every theme of the scope is recounted (a vanished one has no members left); a window run counts the
