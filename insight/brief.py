@@ -36,6 +36,7 @@ from insight.links import (
     rank_key,
     segment_moves,
     segment_sort_key,
+    telling_level,
     window_clause,
 )
 from insight.rfm import Snapshot, previous_snapshot
@@ -300,9 +301,11 @@ def fill_findings(
 ) -> None:
     t = config.thresholds
     top = int(t["max_section_themes"])
-    mine = [r for r in report.rows if r.segment == brief.segment and r.customers >= t["min_theme_customers"]]
-    topics = [r for r in mine if r.kind != "general"]  # "love it" is no finding
-    over = sorted((r for r in topics if r.over_indexed), key=rank_key)
+    # "love it" is no finding; of a parent theme and its sub-themes, the level that carries enough customers
+    mine = [r for r in report.rows if r.segment == brief.segment and r.kind != "general"]
+    topics = telling_level(mine, lambda r: r.customers >= t["min_theme_customers"])
+    over = sorted(telling_level(mine, lambda r: r.over_indexed and r.customers >= t["min_theme_customers"]),
+                  key=rank_key)
     brief.says_significant = bool(over)
     chosen = over if over else sorted(topics, key=lambda r: (-r.customers, *rank_key(r)))
     quoter = Quoter(db, members, report.window, int(t["quotes_per_theme"]), int(t["max_quote_chars"]))

@@ -73,7 +73,10 @@ def draft_parents(
     topical = [p for p in range(k) if p not in general_positions]
     parent_of = np.full(k, -1, dtype=np.int64)
     if topical:
-        parent_of[topical] = parent_groups(centroids[topical])
+        member = np.flatnonzero(np.isin(groups, topical))
+        position_in_topical = np.full(k, -1, dtype=np.int64)
+        position_in_topical[topical] = np.arange(len(topical))
+        parent_of[topical] = parent_groups(centroids[topical], vectors[member], position_in_topical[groups[member]])
     next_parent = int(parent_of.max()) + 1 if k else 0
     for position in sorted(general_positions):
         parent_of[position] = next_parent
