@@ -15,7 +15,7 @@ sub-themes (parents); see insight/themes.py and insight/theme_tree.py.
 from __future__ import annotations
 
 import argparse
-import shutil
+import sqlite3
 import sys
 import tempfile
 from dataclasses import replace
@@ -34,9 +34,11 @@ from insight.themes import ThemeRunSummary, run_themes  # noqa: E402
 THEME_TABLES = ("unit_themes", "theme_prevalence", "theme_edits", "themes", "theme_runs")
 
 
-def fresh_copy(source: Path, folder: Path) -> Path:
-    target = folder / "stability.db"
-    shutil.copy(source, target)
+def fresh_copy(source: Path, folder: Path, name: str) -> Path:
+    """A consistent copy (SQLite's backup API: the source may be in WAL mode) without its themes."""
+    target = folder / name
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
     db = open_db(target)
     with transaction(db):
         for table in THEME_TABLES:
@@ -73,19 +75,17 @@ def main() -> int:
     embedder, nlp = load_embedder(), cached_pipeline().nlp
     sentiment = scorer_for(embedder.name)
     with tempfile.TemporaryDirectory() as tmp:
-        db = open_db(fresh_copy(args.db, Path(tmp)))
+        db = open_db(fresh_copy(args.db, Path(tmp), "seeds.db"))
         first = run_themes(db, embedder, nlp, params=ClusterParams(), sentiment=sentiment)
         second = run_themes(db, embedder, nlp, params=replace(ClusterParams(), random_state=7), sentiment=sentiment)
         print(f"sample: {sum(s.units for s in first):,} mentions in {len(first)} scopes")
         show("seeds 42 -> 7 (all windows)", kept(first, second))
 
-        db = open_db(fresh_copy(args.db, Path(tmp)))
-        windows = [r[0] for r in db.conn.execute(
+        db = open_db(fresh_copy(args.db, Path(tmp), "windows.db"))
+        found = db.conn.execute(
             "SELECT window_start, MAX(window_end) FROM documents WHERE window_start IS NOT NULL "
-            "GROUP BY window_start ORDER BY window_start")]
-        spans = [f"{start}..{end}" for start, end in db.conn.execute(
-            "SELECT window_start, MAX(window_end) FROM documents WHERE window_start IS NOT NULL "
-            "GROUP BY window_start ORDER BY window_start")]
+            "GROUP BY window_start ORDER BY window_start").fetchall()
+        windows, spans = [start for start, _ in found], [f"{start}..{end}" for start, end in found]
         if len(spans) < 2:
             print(f"  windows: the sample has {len(windows)} window(s); two are needed")
             return 0
