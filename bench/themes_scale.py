@@ -46,12 +46,16 @@ STEPS = ("read scope", "embedding cache read", "clustering fit", "assignment", "
          "other")
 
 
-def read_texts(folder: Path) -> list[str]:
-    texts: list[str] = []
+def read_rows(folder: Path) -> list[dict]:
+    rows: list[dict] = []
     for name in ("train.csv", "test.csv"):
         with (folder / name).open(encoding="utf-8") as handle:
-            texts += [row["text"].strip() for row in csv.DictReader(handle)]
-    return texts
+            rows += list(csv.DictReader(handle))
+    return rows
+
+
+def read_texts(folder: Path) -> list[str]:
+    return [row["text"].strip() for row in read_rows(folder)]
 
 
 def sha(text: str) -> str:
@@ -127,6 +131,7 @@ class StepClock:
                 self.seconds[step] = self.seconds.get(step, 0.0) + time.perf_counter() - started
                 self.depth -= step == "labels"
             if name == "cluster_embeddings":
+                self.result = result
                 for stage, spent in result.seconds.items():
                     self.cluster[stage] = self.cluster.get(stage, 0.0) + spent
             return result
@@ -134,7 +139,24 @@ class StepClock:
         setattr(module, name, wrapper)
 
 
-def child_run(db_path: Path) -> dict:
+def agreement(db, folder: Path, assigned: np.ndarray | None) -> dict[str, str]:
+    """NMI / ARI of the stored themes against Banking77's intents (mention i is message i mod 13,083), for the
+    fitted mentions and for those assigned after the fit (unassigned count as one more label)."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    intents = [row["category"] for row in read_rows(folder)]
+    rows = db.conn.execute("SELECT unit_id, COALESCE(theme_id, -1) FROM unit_themes ORDER BY unit_id").fetchall()
+    truth = np.array([intents[(unit_id - 1) % len(intents)] for unit_id, _ in rows])
+    found = np.array([theme for _, theme in rows])
+    parts = {"all": np.ones(len(rows), dtype=bool)}
+    if assigned is not None and assigned.shape[0] == len(rows) and assigned.any():
+        parts |= {"fitted": ~assigned, "assigned after the fit": assigned}
+    return {name: f"NMI {normalized_mutual_info_score(truth[m], found[m]):.3f} ARI "
+                  f"{adjusted_rand_score(truth[m], found[m]):.3f} unassigned {(found[m] < 0).mean():.1%}"
+            for name, m in parts.items()}
+
+
+def child_run(db_path: Path, folder: Path) -> dict:
     """One run_themes over the whole database; step times and counts as a dict."""
     from insight import themes as pipeline
     from insight.db import open_db
@@ -161,7 +183,9 @@ def child_run(db_path: Path) -> dict:
     steps["clustering fit"] = clustering - steps["assignment"]
     steps["other"] = total - sum(steps.values())
     largest = sorted(summary.themes, key=lambda t: -t.size)[:5]
+    scores = agreement(db, folder, getattr(clock, "result", None) and clock.result.assigned)
     return {
+        "intents": scores,
         "total": total, "steps": steps, "cluster": clock.cluster, "units": summary.units,
         "themes": len(summary.themes), "unassigned": summary.unassigned, "reassigned": summary.reassigned,
         "fitted": summary.fitted, "assigned_after_fit": summary.assigned_after_fit, "not_fitted": summary.not_fitted,
@@ -216,7 +240,7 @@ def main() -> None:
         print(json.dumps({"units": int(args.units)}))
         return
     if args.child == "run":
-        print(json.dumps(child_run(args.db)))
+        print(json.dumps(child_run(args.db, args.data)))
         return
 
     sizes = [int(s.replace("_", "")) for s in args.units.split(",") if s.strip()]
@@ -235,7 +259,7 @@ def main() -> None:
             _, built, _ = run_child(["--child", "build", "--units", str(units), "--db", str(path), "--data",
                                      str(args.data), "--vectors", str(args.vectors)])
             size = path.stat().st_size
-            result, wall, peak = run_child(["--child", "run", "--db", str(path)])
+            result, wall, peak = run_child(["--child", "run", "--db", str(path), "--data", str(args.data)])
             total = result["total"]
             print(f"\n{units:,} mentions in one scope (database built in {built:.0f} s, {size / 1e9:.2f} GB; "
                   f"not timed below)")
@@ -252,6 +276,8 @@ def main() -> None:
                 print(f"  embedding included (estimate): {total:.1f} + {units:,} / {rate:,.0f} texts/s = "
                       f"{total + units / rate:.1f} s")
             print("  largest themes: " + "; ".join(result["largest"]))
+            print("  against Banking77's 77 intents (not timed): "
+                  + "; ".join(f"{name}: {text}" for name, text in result["intents"].items()))
             path.unlink()
             sys.stdout.flush()
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
