@@ -108,6 +108,10 @@ class ClusterParams:
     # Above this many rows, fit on a sample of this size and assign the rest (module docstring, step 7).
     fit_max_points: int = 100_000
     assign_batch: int = 50_000  # rows per matrix product when assigning the rest
+    # A run over one window of a scope with themes first assigns the window's mentions to the stored themes with
+    # the same gate, and keeps the themes when at most this share is left unassigned (insight/theme_assign.py);
+    # above it, or negative, the window is clustered afresh.
+    keep_unassigned: float = 0.15
     random_state: int = 42
 
     def resolve(self, n_points: int) -> ClusterParams:

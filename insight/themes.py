@@ -32,6 +32,7 @@ from insight.embed import Embedder, embed_units, normalise_rows
 from insight.general_mentions import is_low_information
 from insight.labels import NOISE, describe_groups
 from insight.parent_themes import draft_parents, write_parents
+from insight.theme_assign import assign_window
 from insight.theme_edits import replay_edits
 from insight.theme_store import (
     StoredTheme,
@@ -112,6 +113,7 @@ class ThemeRunSummary:
     fitted: int = 0  # topic mentions the clustering was fitted on (a large scope: a sample of them)
     assigned_after_fit: int = 0  # mentions outside that sample that joined the nearest theme
     not_fitted: int = 0  # mentions outside the sample (assigned or not)
+    kept_themes: bool = False  # a window run that assigned its mentions to the stored themes (theme_assign.py)
 
 
 def scope_name(source: str, question: str | None, pool: bool) -> str:
@@ -295,8 +297,14 @@ def _run_scope(
 ) -> ThemeRunSummary:
     step = (lambda done, total: progress(f"embedding {scope.scope}", done, total)) if progress else None
     vectors, stats = embed_units(db, embedder, list(zip(scope.hashes, scope.texts, strict=True)), step)
-    labels, reassigned, cluster_centroids, general_cluster, fit = cluster_scope(
-        vectors, scope.texts, params, scope.documents, scope.windows)
+    kept = assign_window(db, scope.scope, embedder.name, vectors, scope.texts, params) if window else None
+    if kept is not None and kept.unassigned_share <= params.keep_unassigned:  # the themes hold: no re-clustering
+        labels, cluster_centroids, general_cluster = kept.labels, kept.centroids, kept.general_cluster
+        reassigned = np.zeros(len(labels), dtype=bool)
+        fit = FitCounts(0, kept.topic_mentions - kept.unassigned, kept.topic_mentions)
+    else:
+        labels, reassigned, cluster_centroids, general_cluster, fit = cluster_scope(
+            vectors, scope.texts, params, scope.documents, scope.windows)
 
     previous = {t.id: t for t in scope_themes(db, scope.scope)}
     general_ids = {r[0] for r in db.conn.execute(
@@ -343,6 +351,7 @@ def _run_scope(
         scope.scope, n, scope.document_count(), embedded=stats.embedded, reused=stats.reused,
         unassigned=int((groups == NOISE).sum()), reassigned=int(reassigned[groups != NOISE].sum()),
         fitted=fit.fitted, assigned_after_fit=fit.assigned_after_fit, not_fitted=fit.not_fitted,
+        kept_themes=kept is not None and kept.unassigned_share <= params.keep_unassigned,
     )
     windows = sorted({w for w in scope.windows if w})
     span = parse_window(window) if window else None
@@ -418,7 +427,7 @@ def _run_scope(
         _store_assignments(db, scope, summary.run_id, groups, theme_of, vectors, centroids, reassigned, window)
         plan = write_parents(
             db, parents, scope=scope.scope, run_id=summary.run_id, unit_ids=scope.unit_ids, sub_ids=theme_of,
-            previous=previous, document_share=lambda idx: scope.document_count(idx) / max(1, scope.document_count()),
+            previous=previous, document_share=lambda idx: scope.document_count(idx) / max(1, summary.documents),
         )
         summary.vanished_parents = plan.vanished
         # Every theme of the scope is recounted (a vanished one has no members left); a window run counts the

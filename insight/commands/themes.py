@@ -147,7 +147,13 @@ def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: di
             f"{s.reassigned:,} outliers reassigned to a theme they are as close to as its own members; "
             f"{s.seconds:.1f} s"
         )
-        if s.not_fitted:
+        if s.kept_themes:
+            console.print(
+                f"window assigned to the stored themes: {s.assigned_after_fit:,} of {s.not_fitted:,} mentions joined "
+                f"one (as close to it as its own members); few enough were left over, so the themes were kept "
+                f"rather than clustered again"
+            )
+        elif s.not_fitted:
             console.print(
                 f"large scope: fitted on {s.fitted:,} mentions, {s.assigned_after_fit:,} of the other "
                 f"{s.not_fitted:,} assigned to the nearest theme (as close to it as its own members), "
