@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 DATA = ROOT.parent / "shared" / "data" / "banking77"
 WINDOWS = ("2026-08-01", "2026-09-01", "2026-10-01")
+NEW_WINDOW = "2026-11-01"  # the month added after the full run
 BUILD_BATCH = 50_000
 # Step name -> the functions of insight.themes whose time it sums (cluster_embeddings is split by its stages).
 STEPS = ("read scope", "embedding cache read", "clustering fit", "assignment", "sentiment", "labels", "storage",
@@ -75,34 +76,37 @@ def base_vectors(args) -> tuple[list[str], np.ndarray, str]:
     return texts, vectors, embedder.name
 
 
-def build_db(path: Path, texts: list[str], vectors: np.ndarray, units: int, model: str) -> None:
-    """`units` documents with one mention each across three monthly windows, their jittered vectors cached.
-    Documents are marked as split by the current splitter (each message is its one mention), as an import does."""
+def build_db(path: Path, texts: list[str], vectors: np.ndarray, units: int, model: str, window_units: int) -> None:
+    """`units` documents with one mention each across three monthly windows, their jittered vectors cached, and
+    `window_units` more in a fourth month, not analysed yet (the run process switches them on after the full run,
+    to time a window added to the database). Documents are marked as split by the current splitter (each
+    message is its one mention), as an import does."""
     from ingest.mentions import MENTIONS_VERSION
     from insight.db import open_db, transaction
     from insight.embed import normalise_rows
 
     db = open_db(path)
     rng = np.random.default_rng(0)
-    for start in range(0, units, BUILD_BATCH):
-        stop = min(start + BUILD_BATCH, units)
+    for start in range(0, units + window_units, BUILD_BATCH):
+        stop = min(start + BUILD_BATCH, units + window_units)
         index = np.arange(start, stop)
         base = index % len(texts)
         jittered = normalise_rows(vectors[base] + rng.normal(0, 0.02, (stop - start, vectors.shape[1])))
         doc_rows, unit_rows, cache_rows = [], [], []
         for i, b, vector in zip(index.tolist(), base.tolist(), jittered, strict=True):
             text = texts[b] if i < len(texts) else f"{texts[b]} (#{i // len(texts)})"
-            window = WINDOWS[i % len(WINDOWS)]
+            window = WINDOWS[i % len(WINDOWS)] if i < units else NEW_WINDOW
             doc_rows.append((i + 1, "ticket", f"t{i}", "bench", f"{window}T12:00:00+00:00", window, sha(f"d{i}"),
                              MENTIONS_VERSION))
-            unit_rows.append((i + 1, i + 1, 0, "message", text, sha(text)))
+            unit_rows.append((i + 1, i + 1, 0, "message", text, sha(text), int(i < units)))
             cache_rows.append((model, sha(text), vectors.shape[1], vector.astype("<f4").tobytes()))
         with transaction(db):
             db.conn.executemany(
                 """INSERT INTO documents (id, source, external_id, format, created_at, window_start, content_hash,
                    mentions_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""", doc_rows)
             db.conn.executemany(
-                "INSERT INTO units (id, document_id, position, kind, text, text_hash) VALUES (?, ?, ?, ?, ?, ?)",
+                """INSERT INTO units (id, document_id, position, kind, text, text_hash, analyse)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
                 unit_rows)
             db.conn.executemany(
                 "INSERT OR REPLACE INTO embeddings (model, text_hash, dim, vector) VALUES (?, ?, ?, ?)", cache_rows)
@@ -159,7 +163,7 @@ def agreement(db, folder: Path, assigned: np.ndarray | None) -> dict[str, str]:
 def child_run(db_path: Path, folder: Path) -> dict:
     """One run_themes over the whole database; step times and counts as a dict."""
     from insight import themes as pipeline
-    from insight.db import open_db
+    from insight.db import open_db, transaction
     from insight.embed import load_embedder
     from insight.nlp import load_pipeline
     from insight.sentiment import scorer_for
@@ -184,9 +188,21 @@ def child_run(db_path: Path, folder: Path) -> dict:
     steps["other"] = total - sum(steps.values())
     largest = sorted(summary.themes, key=lambda t: -t.size)[:5]
     scores = agreement(db, folder, getattr(clock, "result", None) and clock.result.assigned)
+    window: dict = {}
+    with transaction(db):
+        added = db.conn.execute("UPDATE units SET analyse = 1 WHERE analyse = 0").rowcount
+    cluster_stages = dict(clock.cluster)
+    if added:
+        clock.seconds.clear()
+        clock.cluster.clear()
+        started = time.perf_counter()
+        (month,) = pipeline.run_themes(db, embedder, nlp, sentiment=scorer, window=NEW_WINDOW[:7])
+        window = {"seconds": time.perf_counter() - started, "units": month.units, "kept": month.kept_themes,
+                  "unassigned": month.unassigned, "themes": len(month.themes), "steps": dict(clock.seconds)}
     return {
+        "window": window,
         "intents": scores,
-        "total": total, "steps": steps, "cluster": clock.cluster, "units": summary.units,
+        "total": total, "steps": steps, "cluster": cluster_stages, "units": summary.units,
         "themes": len(summary.themes), "unassigned": summary.unassigned, "reassigned": summary.reassigned,
         "fitted": summary.fitted, "assigned_after_fit": summary.assigned_after_fit, "not_fitted": summary.not_fitted,
         "largest": [f"#{t.id} {t.label} ({t.size:,})" for t in largest],
@@ -230,13 +246,15 @@ def main() -> None:
     parser.add_argument("--vectors", type=Path, default=Path(tempfile.gettempdir()) / "insight-bench-vectors.db",
                         help="embedding cache of the Banking77 texts, kept between bench runs")
     parser.add_argument("--workdir", type=Path, default=None, help="where the databases are built (default: temp)")
+    parser.add_argument("--window-units", type=int, default=30_000,
+                        help="mentions of a month added after the full run and themed with --window (0: skip)")
     parser.add_argument("--child", choices=("build", "run"), help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ["HF_HUB_OFFLINE"] = "1"
     if args.child == "build":
         texts, vectors, model = base_vectors(args)
-        build_db(args.db, texts, vectors, int(args.units), model)
+        build_db(args.db, texts, vectors, int(args.units), model, args.window_units)
         print(json.dumps({"units": int(args.units)}))
         return
     if args.child == "run":
@@ -257,7 +275,8 @@ def main() -> None:
         for units in sizes:
             path = Path(tmp) / f"scale-{units}.db"
             _, built, _ = run_child(["--child", "build", "--units", str(units), "--db", str(path), "--data",
-                                     str(args.data), "--vectors", str(args.vectors)])
+                                     str(args.data), "--vectors", str(args.vectors),
+                                     "--window-units", str(args.window_units)])
             size = path.stat().st_size
             result, wall, peak = run_child(["--child", "run", "--db", str(path), "--data", str(args.data)])
             total = result["total"]
@@ -266,8 +285,11 @@ def main() -> None:
             print(f"  run_themes: {total:.1f} s ({wall:.1f} s for the process with model loading), peak RSS "
                   f"{peak / 2**30:.2f} GiB; {result['themes']} themes, {result['unassigned']:,} unassigned "
                   f"({result['unassigned'] / result['units']:.1%}), {result['reassigned']:,} reassigned")
-            print(f"  fitted on {result['fitted']:,} mentions, {result['assigned_after_fit']:,} of the other "
-                  f"{result['not_fitted']:,} assigned to the nearest theme")
+            if result["not_fitted"]:
+                print(f"  fitted on {result['fitted']:,} mentions, {result['assigned_after_fit']:,} of the other "
+                      f"{result['not_fitted']:,} assigned to the nearest theme")
+            else:
+                print(f"  fitted on all {result['fitted']:,} topic mentions (at or under the fit limit)")
             steps = result["steps"]
             print("  steps: " + ", ".join(f"{name} {steps.get(name, 0.0):.1f} s ({steps.get(name, 0.0) / total:.0%})"
                                           for name in STEPS))
@@ -276,6 +298,13 @@ def main() -> None:
                 print(f"  embedding included (estimate): {total:.1f} + {units:,} / {rate:,.0f} texts/s = "
                       f"{total + units / rate:.1f} s")
             print("  largest themes: " + "; ".join(result["largest"]))
+            month = result["window"]
+            if month:
+                how = ("assigned to the stored themes, kept" if month["kept"] else "clustered again")
+                print(f"  then a month of {month['units']:,} new mentions (--window {NEW_WINDOW[:7]}): "
+                      f"{month['seconds']:.1f} s, {how}; {month['unassigned']:,} unassigned "
+                      f"({month['unassigned'] / max(1, month['units']):.1%}), {month['themes']} themes; "
+                      + ", ".join(f"{k} {v:.1f} s" for k, v in month["steps"].items()))
             print("  against Banking77's 77 intents (not timed): "
                   + "; ".join(f"{name}: {text}" for name, text in result["intents"].items()))
             path.unlink()
