@@ -12,7 +12,7 @@ figure), one runs `run_themes` once with the real spaCy pipeline, the sentiment 
 phrases. The second one's peak resident memory is read from the kernel (`os.wait4` -> ru_maxrss), so each size
 gets its own figure. Steps: reading the scope (select_scopes), the embedding cache read (embed_units), the
 clustering fit on the sample (neighbours, UMAP, HDBSCAN, gates), the assignment of the other mentions, sentiment,
-labels (describe_groups), storage (assignments, counts, prevalence, theme rows) and the rest (general
+labels (describe_groups, both levels), storage (assignments, counts, prevalence, theme rows) and the rest (general
 mentions, matching, edits).
 
     .venv/bin/python bench/themes_scale.py                                 # 100k, 300k, 1M
@@ -162,6 +162,7 @@ def agreement(db, folder: Path, assigned: np.ndarray | None) -> dict[str, str]:
 
 def child_run(db_path: Path, folder: Path) -> dict:
     """One run_themes over the whole database; step times and counts as a dict."""
+    from insight import parent_themes
     from insight import themes as pipeline
     from insight.db import open_db, transaction
     from insight.embed import load_embedder
@@ -177,6 +178,7 @@ def child_run(db_path: Path, folder: Path) -> dict:
                        ("describe_groups", "labels"), ("_store_assignments", "storage"),
                        ("refresh_theme_counts", "storage"), ("refresh_prevalence", "storage")):
         clock.wrap(pipeline, name, step)
+    clock.wrap(parent_themes, "describe_groups", "labels")  # the parent level's labels
     db = open_db(db_path)
     started = time.perf_counter()
     (summary,) = pipeline.run_themes(db, embedder, nlp, sentiment=scorer)
