@@ -26,6 +26,7 @@ import csv
 import hashlib
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -260,7 +261,13 @@ def main() -> None:
         print(json.dumps({"units": int(args.units)}))
         return
     if args.child == "run":
-        print(json.dumps(child_run(args.db, args.data)))
+        result = child_run(args.db, args.data)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        result["cpu"] = usage.ru_utime + usage.ru_stime  # of the whole process, model loading included
+        text = json.dumps(result)
+        # Also kept beside the temporary databases' folder, for a look at every figure after the run.
+        (Path(tempfile.gettempdir()) / f"insight-themes-scale-{result['units']}.json").write_text(text + "\n")
+        print(text)
         return
 
     sizes = [int(s.replace("_", "")) for s in args.units.split(",") if s.strip()]
@@ -284,7 +291,8 @@ def main() -> None:
             total = result["total"]
             print(f"\n{units:,} mentions in one scope (database built in {built:.0f} s, {size / 1e9:.2f} GB; "
                   f"not timed below)")
-            print(f"  run_themes: {total:.1f} s ({wall:.1f} s for the process with model loading), peak RSS "
+            print(f"  run_themes: {total:.1f} s ({wall:.1f} s for the process with model loading, "
+                  f"{result['cpu']:.0f} s of CPU time), peak RSS "
                   f"{peak / 2**30:.2f} GiB; {result['themes']} themes, {result['unassigned']:,} unassigned "
                   f"({result['unassigned'] / result['units']:.1%}), {result['reassigned']:,} reassigned")
             if result["not_fitted"]:
