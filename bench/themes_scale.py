@@ -291,8 +291,8 @@ def main() -> None:
             total = result["total"]
             print(f"\n{units:,} mentions in one scope (database built in {built:.0f} s, {size / 1e9:.2f} GB; "
                   f"not timed below)")
-            print(f"  run_themes: {total:.1f} s ({wall:.1f} s for the process with model loading, "
-                  f"{result['cpu']:.0f} s of CPU time), peak RSS "
+            print(f"  run_themes: {total:.1f} s (the process: {wall:.1f} s and {result['cpu']:.0f} s of CPU time, "
+                  f"with model loading, the month below and the intent scores), peak RSS "
                   f"{peak / 2**30:.2f} GiB; {result['themes']} themes, {result['unassigned']:,} unassigned "
                   f"({result['unassigned'] / result['units']:.1%}), {result['reassigned']:,} reassigned")
             if result["not_fitted"]:
