@@ -7,7 +7,8 @@ similar centroid, joined only at cosine `reassign_threshold` or more and at leas
 similar stored member). When no more than `ClusterParams.keep_unassigned` (15%) of the window's topic mentions
 find no theme,
 the themes have not changed much: they are kept (their centroids, so their ids, and through the usual matching
-their edits and parents) and the run goes on from this assignment, with no neighbour graph, UMAP or HDBSCAN:
+their edits and parents; their label, keywords and phrases too, quotes are picked again from the window) and the
+run goes on from this assignment, with no neighbour graph, UMAP, HDBSCAN or spaCy pass over the sub-themes:
 its cost grows with the window's mentions, not the scope's. Above it (a new topic, or one that drifted), the
 window is clustered again as before. The stored themes offered are the scope's topic sub-themes with a centroid
 of the right size: active, vanished (found again when mentions come back) and merged ones (their mentions
@@ -16,6 +17,8 @@ follow the merge when it is replayed).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +26,7 @@ import sqlite_utils
 
 from insight.cluster import ClusterParams, assign_to_centroids
 from insight.general_mentions import is_low_information
-from insight.labels import NOISE
+from insight.labels import NOISE, ThemeDescription, representative_quotes
 from insight.theme_store import centroid_from_blob, last_run_model
 
 
@@ -115,3 +118,27 @@ def assign_window(
         centre = vectors[general].mean(axis=0, keepdims=True)
         centroids = np.vstack([centroids, centre / max(float(np.linalg.norm(centre)), 1e-12)]).astype(np.float32)
     return WindowAssignment(labels, centroids, general_cluster, int(topic.size), int((found < 0).sum()))
+
+
+def stored_descriptions(
+    db: sqlite_utils.Database,
+    keys: list[int],
+    groups: np.ndarray,
+    vectors: np.ndarray,
+    centroids: dict[int, np.ndarray],
+    texts: Sequence[str],
+    speakers: Sequence[str],
+) -> dict[int, ThemeDescription]:
+    """Per group position: the stored theme's label, keywords and phrases (a kept theme keeps its words), with
+    quotes picked from the window's mentions (`representative_quotes`). `keys[p]` is the theme id of position p."""
+    rows = {r[0]: r[1:] for r in db.conn.execute(
+        f"SELECT id, label, keywords, phrases FROM themes WHERE id IN ({','.join('?' * len(keys))})", keys)}
+    described: dict[int, ThemeDescription] = {}
+    for position, key in enumerate(keys):
+        label, keywords, phrases = rows.get(key, ("", None, None))
+        members = np.flatnonzero(groups == position)
+        described[position] = ThemeDescription(
+            keywords=json.loads(keywords or "[]"), label=label or "", phrases=json.loads(phrases or "[]"),
+            quotes=representative_quotes(vectors, members, centroids[position], texts, speakers=speakers),
+        )
+    return described

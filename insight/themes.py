@@ -32,7 +32,7 @@ from insight.embed import Embedder, embed_units, normalise_rows
 from insight.general_mentions import is_low_information
 from insight.labels import NOISE, describe_groups
 from insight.parent_themes import draft_parents, write_parents
-from insight.theme_assign import assign_window
+from insight.theme_assign import assign_window, stored_descriptions
 from insight.theme_edits import replay_edits
 from insight.theme_store import (
     StoredTheme,
@@ -298,7 +298,8 @@ def _run_scope(
     step = (lambda done, total: progress(f"embedding {scope.scope}", done, total)) if progress else None
     vectors, stats = embed_units(db, embedder, list(zip(scope.hashes, scope.texts, strict=True)), step)
     kept = assign_window(db, scope.scope, embedder.name, vectors, scope.texts, params) if window else None
-    if kept is not None and kept.unassigned_share <= params.keep_unassigned:  # the themes hold: no re-clustering
+    keep = kept is not None and kept.unassigned_share <= params.keep_unassigned
+    if kept is not None and keep:  # the window fits the stored themes: no re-clustering
         labels, cluster_centroids, general_cluster = kept.labels, kept.centroids, kept.general_cluster
         reassigned = np.zeros(len(labels), dtype=bool)
         fit = FitCounts(0, kept.topic_mentions - kept.unassigned, kept.topic_mentions)
@@ -336,10 +337,13 @@ def _run_scope(
     def embed_phrases(texts: list[str]) -> np.ndarray:  # candidate labels, through the same cache
         return embed_units(db, embedder, [(text_hash(t), t) for t in texts])[0]
 
-    described = describe_groups(
-        nlp, scope.texts, groups, vectors, scope.speakers, centroids, general_groups=general_positions,
-        sentiments=[label for label, _ in scored] if scored is not None else None, embed=embed_phrases,
-    )
+    if keep and min(keys, default=0) > 0:  # kept themes keep their words
+        described = stored_descriptions(db, keys, groups, vectors, centroids, scope.texts, scope.speakers)
+    else:
+        described = describe_groups(
+            nlp, scope.texts, groups, vectors, scope.speakers, centroids, general_groups=general_positions,
+            sentiments=[label for label, _ in scored] if scored is not None else None, embed=embed_phrases,
+        )
     parents = draft_parents(
         db, scope=scope.scope, nlp=nlp, texts=scope.texts, speakers=scope.speakers, vectors=vectors, groups=groups,
         sub_keys=keys, sub_described=described, general_positions=general_positions, previous=previous,
@@ -351,7 +355,7 @@ def _run_scope(
         scope.scope, n, scope.document_count(), embedded=stats.embedded, reused=stats.reused,
         unassigned=int((groups == NOISE).sum()), reassigned=int(reassigned[groups != NOISE].sum()),
         fitted=fit.fitted, assigned_after_fit=fit.assigned_after_fit, not_fitted=fit.not_fitted,
-        kept_themes=kept is not None and kept.unassigned_share <= params.keep_unassigned,
+        kept_themes=keep,
     )
     windows = sorted({w for w in scope.windows if w})
     span = parse_window(window) if window else None

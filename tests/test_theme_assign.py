@@ -4,6 +4,7 @@ HashingEmbedder and a blank spaCy pipeline, the synthetic topics of test_themes.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -71,3 +72,20 @@ def test_stored_gates_are_the_least_similar_member_or_the_threshold(db, clock, t
     assert gates[10**6] == PARAMS.reassign_threshold  # no stored member
     assert set(stored_gates(db, [rows[0][0]], replace(PARAMS, reassign_member_quantile=-1)).values()) == {
         PARAMS.reassign_threshold}
+
+
+def test_kept_themes_keep_their_words_and_get_quotes_from_the_window(db, clock, themed, monkeypatch):
+    before = dict(db.execute("SELECT id, label || keywords || phrases FROM themes WHERE level = 'sub'").fetchall())
+
+    def no_labelling(*args, **kwargs):
+        raise AssertionError("kept themes should keep their words, not be described again")
+
+    monkeypatch.setattr(pipeline, "describe_groups", no_labelling)
+    november = seed_units(db, {"delivery": 30, "fabric": 10, "sizing": 20}, window="2026-11-01", seed=5, tag="n")
+    (second,) = run_themes(db, HashingEmbedder(), spacy.blank("en"), params=PARAMS, clock=clock, window="2026-11")
+    assert second.kept_themes
+    after = dict(db.execute("SELECT id, label || keywords || phrases FROM themes WHERE level = 'sub'").fetchall())
+    assert after == before
+    window_units = {u for ids in november.values() for u in ids}
+    for theme_id, quotes in db.execute("SELECT id, quotes FROM themes WHERE level = 'sub'"):
+        assert quotes and set(json.loads(quotes)) <= window_units, theme_id
