@@ -187,3 +187,17 @@ def test_edits_at_both_levels_survive_a_rerun(db, embedder, nlp, clock):
     (third,) = run_themes(db, embedder, nlp, params=PARAMS, clock=clock)
     assert fabric not in {p.id for p in third.parents}
     assert {parent_of(db, sub_of(db, ids[key])) for key in ids if key[0] in ("fabric", "price")} == set(parts)
+
+
+def test_links_report_the_level_that_says_something():
+    from insight.links import LinkRow, telling_level
+
+    def row(theme_id: int, level: str, parent: int | None, customers: int) -> LinkRow:
+        return LinkRow("Champions", theme_id, f"t{theme_id}", "review", customers, customers, 50, customers / 50,
+                       1.0, 1.0, 1.0, False, level=level, parent_id=parent)
+
+    rows = [row(1, "parent", None, 12), row(2, "sub", 1, 3), row(3, "sub", 1, 4),  # subs too small: the parent
+            row(4, "parent", None, 20), row(5, "sub", 4, 15), row(6, "sub", 4, 2),  # a sharp sub-theme
+            row(7, "sub", None, 6), row(8, "sub", None, 1)]  # themes from before two levels stand alone
+    enough = telling_level(rows, lambda r: r.customers >= 5)
+    assert [r.theme_id for r in enough] == [1, 5, 7]
