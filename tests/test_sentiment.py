@@ -105,6 +105,21 @@ def test_binary_labels_train_a_two_class_head_with_the_fixed_band():
     assert positive.label == "positive" and negative.label == "negative" and positive.score > 0 > negative.score
 
 
+def test_a_head_with_lexicon_features_reads_the_text_and_round_trips(tmp_path):
+    rows = fake_labelled()
+    embedder = HashingEmbedder(dim=32)
+    texts = [t for t, _ in rows]
+    head, _ = train_head(embedder.encode(texts), [label for _, label in rows], embedder.name, c_grid=FAST_C,
+                         texts=texts)
+    assert head.lexicon_scale > 0 and head.dim == 32 and head.coef.shape[1] == 36
+    loaded = SentimentHead.load(head.save(tmp_path / "head.json"), model_name=embedder.name)
+    assert loaded is not None and loaded.lexicon_scale == head.lexicon_scale
+    test = ["love it, excellent and perfect", "awful and broken, terrible"]
+    assert [s.label for s in loaded.score(embedder.encode(test), test)] == ["positive", "negative"]
+    with pytest.raises(ValueError, match="texts"):
+        loaded.score(embedder.encode(test))
+
+
 def test_training_needs_both_polarities():
     with pytest.raises(LabelsError, match="negative and positive"):
         train_head(np.eye(10, dtype=np.float32), ["positive"] * 10, "m")
@@ -176,7 +191,7 @@ def test_shipped_head_reads_obvious_sentences_right():
         "Terrible quality, it broke after two days and support never answered.",
         "What time does the store open on Sunday?",
     ]
-    assert [s.label for s in head.score(embedder.encode(texts))] == ["positive", "negative", "neutral"]
+    assert [s.label for s in head.score(embedder.encode(texts), texts)] == ["positive", "negative", "neutral"]
 
 
 
