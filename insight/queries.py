@@ -12,7 +12,7 @@ import math
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +131,34 @@ class ThemeRow:
     kind: str = "topic"  # topic | general
     positive: int = 0  # mentions by sentiment (whole theme)
     negative: int = 0
+    neutral: int = 0
+    customers: int = 0
+    level: str = "sub"  # parent | sub (themes from before schema 5 are subs without a parent)
+    parent_id: int | None = None
+    moved_from: tuple[int, str] | None = None  # (id, label) of the parent a sub-theme left in the latest run
+    subthemes: int = 0  # a parent's active sub-themes
+    largest: str | None = None  # the label of a parent's largest sub-theme
+
+    @property
+    def expandable(self) -> bool:
+        """A parent worth opening in a list: with one sub-theme it would only repeat itself."""
+        return self.subthemes > 1
+
+
+@dataclass(frozen=True)
+class ThemeNode:
+    """A top-level theme (a parent, or a theme without one) and the sub-themes listed under it."""
+
+    theme: ThemeRow
+    subthemes: list[ThemeRow]
+
+
+@dataclass(frozen=True)
+class ThemeTree:
+    nodes: list[ThemeNode]
+    total: int  # top-level themes under the filter
+    offset: int
+    windows: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -212,6 +240,10 @@ class ThemeDetail:
     customers: int = 0
     reassigned: int = 0
     sentiment: tuple[int, int, int] = (0, 0, 0)  # positive, neutral, negative mentions
+    level: str = "sub"
+    parent: tuple[int, str] | None = None  # a sub-theme's parent (id, label)
+    moved_from: tuple[int, str] | None = None  # the parent it left in the latest run
+    subthemes: list[ThemeRow] = field(default_factory=list)  # a parent's, largest first
 
 
 @dataclass(frozen=True)
@@ -245,6 +277,9 @@ class ThemeFilter:
     text: str | None = None  # label contains
     scope: str | None = None
     include_inactive: bool = False
+    top_level: bool = False  # only parents and the themes without a parent (a tree's first level)
+    parents: tuple[int, ...] = ()  # only the sub-themes of these parents
+    level: str | None = None  # only 'parent' or only 'sub' themes
 
     @property
     def needs_units(self) -> bool:
@@ -424,7 +459,7 @@ def overview(db: sqlite_utils.Database, top: int = 8) -> Overview:
         imports=recent_imports(db),
         snapshot=latest_snapshot(db),
         segments=segment_table(db),
-        top_themes=list_themes(db, limit=top).rows,
+        top_themes=list_themes(db, ThemeFilter(top_level=True), limit=top).rows,
         changes=changes,
         windows=compared,
     )
@@ -464,6 +499,35 @@ def _unit_conditions(filt: ThemeFilter, params: dict[str, Any]) -> list[str]:
     return where
 
 
+# A theme's place in the tree, added to every list's columns.
+TREE_COLUMNS = """t.level AS level, t.parent_id AS parent_id,
+                  CASE WHEN t.previous_parent_id IS NOT t.parent_id THEN t.previous_parent_id END AS moved_from"""
+
+
+def _tree_conditions(filt: ThemeFilter, params: dict[str, Any]) -> list[str]:
+    """WHERE clauses over themes t for the filter's level, parents and label text."""
+    where: list[str] = []
+    label_match = "COALESCE({t}.user_label, {t}.label) LIKE :text"
+    if filt.text:
+        params["text"] = f"%{filt.text}%"
+    if filt.top_level:
+        # A sub-theme whose parent is gone (merged away, vanished) stays in the list at the first level.
+        where.append("(t.parent_id IS NULL OR t.parent_id NOT IN (SELECT id FROM themes WHERE status = 'active'))")
+        if filt.text:  # a parent is listed for its own label or for one of its sub-themes'
+            where.append(f"""({label_match.format(t="t")} OR EXISTS (
+                SELECT 1 FROM themes c WHERE c.parent_id = t.id AND c.status = 'active'
+                AND {label_match.format(t="c")}))""")
+    elif filt.text:
+        where.append(label_match.format(t="t"))
+    if filt.parents:
+        params.update({f"parent{i}": p for i, p in enumerate(filt.parents)})
+        where.append(f"t.parent_id IN ({','.join(f':parent{i}' for i in range(len(filt.parents)))})")
+    if filt.level:
+        params["level"] = filt.level
+        where.append("t.level = :level")
+    return where
+
+
 def list_themes(
     db: sqlite_utils.Database,
     filt: ThemeFilter = ThemeFilter(),
@@ -473,40 +537,43 @@ def list_themes(
     limit: int = 100,
     offset: int = 0,
 ) -> ThemePage:
-    """One page of themes with size/share (within the filter), mean rating, change and a trend over windows."""
+    """One page of themes with size/share (within the filter), mean rating, change and a trend over windows;
+    parents are counted over their sub-themes' mentions (the theme_units view). `limit` -1: every theme."""
     order = THEME_SORTS.get(sort)
     if order is None:
         raise ValueError(f"unknown sort {sort!r}; expected one of {', '.join(THEME_SORTS)}")
     direction = "DESC" if descending else "ASC"
     params: dict[str, Any] = {"limit": limit, "offset": offset}
-    theme_where = ["1 = 1" if filt.include_inactive else "t.status = 'active'"]
-    if filt.text:
-        theme_where.append("COALESCE(t.user_label, t.label) LIKE :text")
-        params["text"] = f"%{filt.text}%"
+    theme_where = ["1 = 1" if filt.include_inactive else "t.status = 'active'"] + _tree_conditions(filt, params)
     if filt.scope:
         theme_where.append("t.scope = :scope")
         params["scope"] = filt.scope
     if filt.needs_units:
-        unit_where = _unit_conditions(filt, params)
+        unit_where = " AND ".join(_unit_conditions(filt, params) + (["ut.scope = :scope"] if filt.scope else []))
         base = f"""
             WITH assigned AS (
                 SELECT COALESCE(t.merged_into, ut.theme_id) AS theme_id, d.id AS document_id, d.rating AS rating,
-                       u.sentiment AS sentiment
-                FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
+                       u.sentiment AS sentiment, COALESCE('c' || d.customer_id, 'd' || d.id) AS who
+                FROM theme_units ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
                 LEFT JOIN themes t ON t.id = ut.theme_id
-                WHERE {' AND '.join(unit_where + (["ut.scope = :scope"] if filt.scope else []))}
+                WHERE {unit_where}
             ), counted AS (
                 SELECT theme_id, COUNT(DISTINCT document_id) AS size,
                        (SELECT AVG(r.rating) FROM (SELECT DISTINCT a2.document_id, a2.rating FROM assigned a2
                                                    WHERE a2.theme_id = assigned.theme_id) r) AS mean_rating,
-                       SUM(sentiment = 'positive') AS positive, SUM(sentiment = 'negative') AS negative
+                       SUM(sentiment = 'positive') AS positive, SUM(sentiment = 'negative') AS negative,
+                       SUM(sentiment = 'neutral') AS neutral, COUNT(DISTINCT who) AS customers
                 FROM assigned WHERE theme_id IS NOT NULL GROUP BY theme_id
-            ), pool AS (SELECT COUNT(DISTINCT document_id) AS n FROM assigned)
+            ), pool AS (  -- every document with an analysed mention under the filter, themed or not
+                SELECT COUNT(DISTINCT d.id) AS n
+                FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
+                WHERE {unit_where}
+            )
             SELECT * FROM (
                 SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, c.size AS size,
                        CAST(c.size AS REAL) / MAX((SELECT n FROM pool), 1) AS share, c.mean_rating AS mean_rating,
                        t.change AS change, t.status AS status, t.kind AS kind, c.positive AS positive,
-                       c.negative AS negative
+                       c.negative AS negative, c.neutral AS neutral, c.customers AS customers, {TREE_COLUMNS}
                 FROM counted c JOIN themes t ON t.id = c.theme_id WHERE {' AND '.join(theme_where)}
             )"""
     elif filt.window:
@@ -514,31 +581,97 @@ def list_themes(
         base = f"""SELECT * FROM (
                 SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, p.documents AS size,
                        p.share AS share, t.mean_rating AS mean_rating, t.change AS change, t.status AS status,
-                       t.kind AS kind, t.positive AS positive, t.negative AS negative
+                       t.kind AS kind, t.positive AS positive, t.negative AS negative, t.neutral AS neutral,
+                       p.customers AS customers, {TREE_COLUMNS}
                 FROM themes t JOIN theme_prevalence p ON p.theme_id = t.id AND p.window_start = :window
                 WHERE {' AND '.join(theme_where)})"""
     else:
         base = f"""SELECT * FROM (
                 SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, t.size AS size,
                        t.share AS share, t.mean_rating AS mean_rating, t.change AS change, t.status AS status,
-                       t.kind AS kind, t.positive AS positive, t.negative AS negative
+                       t.kind AS kind, t.positive AS positive, t.negative AS negative, t.neutral AS neutral,
+                       t.customers AS customers, {TREE_COLUMNS}
                 FROM themes t WHERE {' AND '.join(theme_where)})"""
     sql = f"{base} ORDER BY {order} {direction}, id LIMIT :limit OFFSET :offset"
     count_sql = f"SELECT COUNT(*) FROM ({base})"
     rows = db.execute(sql, params).fetchall()
     total = int(db.execute(count_sql, params).fetchone()[0])
     known = tuple(windows(db))
-    trends = theme_trends(db, [r[0] for r in rows], known)
+    ids = [int(r[0]) for r in rows]
+    trends = theme_trends(db, ids, known)
+    children = _subtheme_summary(db, [int(r[0]) for r in rows if r[13] == "parent"])
+    moved = _labels(db, [int(r[15]) for r in rows if r[15] is not None])
     return ThemePage(
         rows=[
-            ThemeRow(int(i), label, scope, int(size), float(share), rating, change, status, trends.get(int(i), ()),
-                     kind or "topic", int(pos or 0), int(neg or 0))
-            for i, label, scope, size, share, rating, change, status, kind, pos, neg in rows
+            ThemeRow(int(i), label, scope, int(size or 0), float(share or 0), rating, change, status,
+                     trends.get(int(i), ()), kind or "topic", int(pos or 0), int(neg or 0), int(neu or 0),
+                     int(cust or 0), level or "sub", parent, (int(left), moved[int(left)]) if left is not None else None,
+                     *children.get(int(i), (0, None)))
+            for i, label, scope, size, share, rating, change, status, kind, pos, neg, neu, cust, level, parent, left
+            in rows
         ],
         total=total,
         offset=offset,
         windows=known,
     )
+
+
+def _subtheme_summary(db: sqlite_utils.Database, parent_ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+    """For each parent: how many active sub-themes it has and the label of the largest."""
+    if not parent_ids:
+        return {}
+    marks = ",".join("?" * len(parent_ids))
+    rows = db.execute(
+        f"""SELECT parent_id, n, label FROM (
+                SELECT parent_id, COUNT(*) OVER (PARTITION BY parent_id) AS n, COALESCE(user_label, label) AS label,
+                       ROW_NUMBER() OVER (PARTITION BY parent_id ORDER BY size DESC, id) AS rank
+                FROM themes WHERE parent_id IN ({marks}) AND status = 'active')
+            WHERE rank = 1""",
+        list(parent_ids),
+    )
+    return {int(p): (int(n), label) for p, n, label in rows}
+
+
+def _labels(db: sqlite_utils.Database, theme_ids: Sequence[int]) -> dict[int, str]:
+    """Labels by id; a theme no longer stored reads as its number."""
+    found = {i: f"#{i}" for i in theme_ids}
+    if theme_ids:
+        marks = ",".join("?" * len(theme_ids))
+        found.update(db.execute(
+            f"SELECT id, COALESCE(user_label, label) FROM themes WHERE id IN ({marks})", list(theme_ids)
+        ).fetchall())
+    return found
+
+
+def theme_tree(
+    db: sqlite_utils.Database,
+    filt: ThemeFilter = ThemeFilter(),
+    *,
+    sort: str = "size",
+    descending: bool = True,
+    limit: int = 100,
+    offset: int = 0,
+    expand: Iterable[int] | None = None,
+) -> ThemeTree:
+    """A page of the first level (parents, and themes without one) with the sub-themes of the parents in
+    `expand` (of every parent when None), each level in the same order. A parent listed only because one
+    of its sub-themes matches the label text is expanded too, so the match is in sight. A parent with a
+    single sub-theme is not expanded: the sub-theme would repeat it."""
+    top = list_themes(db, replace(filt, top_level=True, parents=()), sort=sort, descending=descending,
+                      limit=limit, offset=offset)
+    wanted = None if expand is None else set(expand)
+    text = (filt.text or "").casefold()
+    opened = [
+        row.id for row in top.rows
+        if row.expandable and (wanted is None or row.id in wanted or (text and text not in row.label.casefold()))
+    ]
+    below: dict[int, list[ThemeRow]] = {}
+    if opened:
+        subs = list_themes(db, replace(filt, text=None, top_level=False, parents=tuple(opened)), sort=sort,
+                           descending=descending, limit=-1)
+        for row in subs.rows:
+            below.setdefault(row.parent_id or 0, []).append(row)
+    return ThemeTree([ThemeNode(row, below.get(row.id, [])) for row in top.rows], top.total, offset, top.windows)
 
 
 def theme_trends(
@@ -571,8 +704,13 @@ def _json_list(text: str | None) -> list[Any]:
 
 
 def _theme_ids(db: sqlite_utils.Database, theme_id: int) -> list[int]:
-    """The theme and the themes merged into it (their units count as its units)."""
-    return [theme_id] + [r[0] for r in db.execute("SELECT id FROM themes WHERE merged_into = ?", [theme_id])]
+    """The theme, the themes merged into it and a parent's sub-themes: their units (unit_themes holds a
+    mention once, for its sub-theme) count as its units."""
+    own = [theme_id] + [r[0] for r in db.execute("SELECT id FROM themes WHERE merged_into = ?", [theme_id])]
+    marks = ",".join("?" * len(own))
+    return own + [r[0] for r in db.execute(
+        f"SELECT id FROM themes WHERE parent_id IN ({marks}) AND id NOT IN ({marks}) ORDER BY id", own + own
+    )]
 
 
 def scope_source(scope: str) -> str | None:
@@ -584,14 +722,17 @@ def scope_source(scope: str) -> str | None:
 def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None:
     row = db.execute(
         """SELECT id, COALESCE(user_label, label), label, scope, keywords, phrases, quotes, size, share, mean_rating,
-                  change, status, merged_into, kind, mentions, customers, reassigned, positive, neutral, negative
+                  change, status, merged_into, kind, mentions, customers, reassigned, positive, neutral, negative,
+                  level, parent_id, CASE WHEN previous_parent_id IS NOT parent_id THEN previous_parent_id END
            FROM themes WHERE id = ?""",
         [theme_id],
     ).fetchone()
     if row is None:
         return None
     (tid, label, generated, scope, keywords, phrases, quote_ids, size, share, rating, change, status, merged,
-     kind, mentions, customers, reassigned, positive, neutral, negative) = row
+     kind, mentions, customers, reassigned, positive, neutral, negative, level, parent_id, moved_from) = row
+    family = _labels(db, [i for i in (parent_id, moved_from) if i is not None])
+    subthemes = list_themes(db, ThemeFilter(parents=(int(tid),)), limit=-1).rows if level == "parent" else []
     trend = [
         TrendPoint(w, int(u), int(c), float(s))
         for w, u, c, s in db.execute(
@@ -624,6 +765,8 @@ def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None
         trend=trend, representative=[by_id[i] for i in wanted if i in by_id], sources=sources,
         kind=kind or "topic", mentions=int(mentions or 0), customers=int(customers or 0),
         reassigned=int(reassigned or 0), sentiment=(int(positive or 0), int(neutral or 0), int(negative or 0)),
+        level=level or "sub", parent=(int(parent_id), family[parent_id]) if parent_id is not None else None,
+        moved_from=(int(moved_from), family[moved_from]) if moved_from is not None else None, subthemes=subthemes,
     )
 
 

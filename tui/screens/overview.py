@@ -65,12 +65,21 @@ def segments_table(overview: queries.Overview) -> Table:
     return table
 
 
+def top_theme(row: queries.ThemeRow) -> Text:
+    """A parent theme with its largest sub-theme ("Shipping — largest: tracking not updating"); a parent with
+    one sub-theme, or a theme without sub-themes, by its label alone."""
+    text = plain(row.label)
+    if row.expandable and row.largest:
+        text.append(printable(f" — largest: {row.largest}"), style="dim")
+    return text
+
+
 def themes_table(overview: queries.Overview) -> Table:
     table = Table(title="Top themes", expand=True, title_justify="left")
     for name in ("theme", "docs", "share", "trend", "change"):
         table.add_column(name, justify="left" if name in ("theme", "trend", "change") else "right")
     for row in overview.top_themes:
-        table.add_row(plain(row.label), f"{row.size:,}", pct(row.share), spark(row.trend), change(row.change))
+        table.add_row(top_theme(row), f"{row.size:,}", pct(row.share), spark(row.trend), change(row.change))
     if not overview.top_themes:
         table.add_row(Text("no themes yet: run insight themes", style="dim"), "", "", "", "")
     return table
