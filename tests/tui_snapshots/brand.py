@@ -304,6 +304,8 @@ PARENTS: tuple[ParentSpec, ...] = (
     ParentSpec("shipping speed", (), status="vanished"),
 )
 MOVED = {8: "shipping speed"}  # sub-theme id -> the label of the parent it left
+FEELING = {1: "negative", 2: "negative", 3: "negative", 4: "positive", 5: "positive", 6: "positive", 7: "negative",
+           8: "positive", 9: "negative", 10: "neutral"}  # each sub-theme's mentions; every fourth is neutral
 
 
 def add_theme_tree(path: Path) -> dict[str, int]:
@@ -333,6 +335,12 @@ def add_theme_tree(path: Path) -> dict[str, int]:
             next_id += 1
         for sub, left in MOVED.items():
             db.conn.execute("UPDATE themes SET previous_parent_id = ? WHERE id = ?", [ids[left], sub])
+        for sub, feeling in FEELING.items():
+            db.conn.execute(
+                """UPDATE units SET sentiment = CASE WHEN id % 4 = 0 THEN 'neutral' ELSE ? END
+                   WHERE id IN (SELECT unit_id FROM unit_themes WHERE theme_id = ?)""",
+                [feeling, sub],
+            )
         refresh_scopes(db)
     db.conn.close()
     return ids

@@ -11,7 +11,7 @@ import pytest
 
 from tui.app import InsightApp
 from tui.idle_gc import IdleCollector
-from tui_snapshots.brand import build_small_brand, settle
+from tui_snapshots.brand import add_theme_tree, build_small_brand, settle
 
 SIZE = (160, 48)
 
@@ -53,6 +53,16 @@ def test_empty_state(snap_compare, tmp_path):
 
 def test_themes(snap_compare, app):
     assert snap_compare(app, terminal_size=SIZE, run_before=steps("2", "down"))
+
+
+def test_theme_tree(snap_compare, tmp_path):
+    """Parents with a branch open (its sub-themes drawn under it, one moved from another parent), the cursor
+    on a sub-theme."""
+    path = tmp_path / "tree.db"
+    build_small_brand(path).conn.close()
+    add_theme_tree(path)
+    app = InsightApp(path, briefs_dir=tmp_path / "briefs", idle_gc=still())
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps("2", "down", "down", "right", "down", "down"))
 
 
 def test_theme_detail(snap_compare, app):

@@ -77,7 +77,9 @@ def top_theme(row: queries.ThemeRow) -> Text:
 def themes_table(overview: queries.Overview) -> Table:
     table = Table(title="Top themes", expand=True, title_justify="left")
     for name in ("theme", "docs", "share", "trend", "change"):
-        table.add_column(name, justify="left" if name in ("theme", "trend", "change") else "right")
+        # one line per theme: a long "largest: …" is cut, not wrapped (the Themes screen has it whole)
+        table.add_column(name, justify="left" if name in ("theme", "trend", "change") else "right",
+                         no_wrap=name == "theme", overflow="ellipsis")
     for row in overview.top_themes:
         table.add_row(top_theme(row), f"{row.size:,}", pct(row.share), spark(row.trend), change(row.change))
     if not overview.top_themes:

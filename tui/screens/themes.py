@@ -29,14 +29,17 @@ BRANCH, LAST = "  ├ ", "  └ "  # a sub-theme under its parent, the last one
 
 
 def theme_cell(row: queries.ThemeRow, mark: str) -> Text:
-    text = Text(mark, style="dim" if mark in (BRANCH, LAST) else "bold")
+    """The tree mark, then the label: a parent's in bold, a sub-theme's with the parent it moved from."""
+    text = Text().append(mark, style="dim")
     label = row.label + (" ·general" if row.kind == "general" else "")
     room = THEME_WIDTH - len(mark)
+    style = "bold" if row.level == "parent" else ""
     if row.moved_from is None:
-        return text.append(clip(label, room))
-    moved = f" · moved from {row.moved_from[1]}"
-    shown = clip(label, max(room - len(moved), room // 2))
-    return text.append(shown).append(clip(moved, room - len(shown)), style="magenta")
+        return text.append(clip(label, room), style=style)
+    moved = f"moved from {row.moved_from[1]}"
+    shown = clip(label, max(room - len(moved) - 3, room // 2))
+    text.append(shown, style=style).append(" · ", style="dim")
+    return text.append(clip(moved, max(room - len(shown) - 3, 1)), style="magenta")
 
 
 def tree_rows(rows: Sequence[queries.ThemeRow]) -> list[tuple[str, tuple, queries.ThemeRow]]:
@@ -67,8 +70,8 @@ class ThemeTable(PagedTable):
 
     BINDINGS = [
         Binding("enter", "select_cursor", "Open"),
-        Binding("right", "screen.expand", "Sub-themes"),
-        Binding("left", "screen.collapse", "Close"),
+        Binding("right", "screen.expand", "Expand"),
+        Binding("left", "screen.collapse", "Collapse"),
     ]
 
     @property
