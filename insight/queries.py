@@ -147,10 +147,16 @@ class ThemeRow:
 
 @dataclass(frozen=True)
 class ThemeNode:
-    """A top-level theme (a parent, or a theme without one) and the sub-themes listed under it."""
+    """A first-level theme (a parent, or a theme without one), its sub-themes, and whether they are shown."""
 
     theme: ThemeRow
-    subthemes: list[ThemeRow]
+    subthemes: list[ThemeRow]  # a parent's (with more than one), in the list's order
+    open: bool = False
+
+    @property
+    def shown(self) -> list[ThemeRow]:
+        """The rows a list draws for this node: the theme, and its sub-themes when it is open."""
+        return [self.theme, *(self.subthemes if self.open else [])]
 
 
 @dataclass(frozen=True)
@@ -653,25 +659,27 @@ def theme_tree(
     offset: int = 0,
     expand: Iterable[int] | None = None,
 ) -> ThemeTree:
-    """A page of the first level (parents, and themes without one) with the sub-themes of the parents in
-    `expand` (of every parent when None), each level in the same order. A parent listed only because one
-    of its sub-themes matches the label text is expanded too, so the match is in sight. A parent with a
-    single sub-theme is not expanded: the sub-theme would repeat it."""
+    """A page of the first level (parents, and themes without one), each parent with its sub-themes in the
+    same order (two queries a page, so a list opens a parent without asking again). The parents in `expand`
+    are open (all when None), and so is a parent listed only because one of its sub-themes matches the label
+    text, so the match is in sight. A parent with a single sub-theme has none listed: it would repeat it."""
     top = list_themes(db, replace(filt, top_level=True, parents=()), sort=sort, descending=descending,
                       limit=limit, offset=offset)
-    wanted = None if expand is None else set(expand)
-    text = (filt.text or "").casefold()
-    opened = [
-        row.id for row in top.rows
-        if row.expandable and (wanted is None or row.id in wanted or (text and text not in row.label.casefold()))
-    ]
+    parents = tuple(row.id for row in top.rows if row.expandable)
     below: dict[int, list[ThemeRow]] = {}
-    if opened:
-        subs = list_themes(db, replace(filt, text=None, top_level=False, parents=tuple(opened)), sort=sort,
+    if parents:
+        subs = list_themes(db, replace(filt, text=None, top_level=False, parents=parents), sort=sort,
                            descending=descending, limit=-1)
         for row in subs.rows:
             below.setdefault(row.parent_id or 0, []).append(row)
-    return ThemeTree([ThemeNode(row, below.get(row.id, [])) for row in top.rows], top.total, offset, top.windows)
+    wanted = None if expand is None else set(expand)
+    text = (filt.text or "").casefold()
+
+    def is_open(row: ThemeRow) -> bool:
+        return wanted is None or row.id in wanted or bool(text and text not in row.label.casefold())
+
+    nodes = [ThemeNode(row, below.get(row.id, []), row.id in below and is_open(row)) for row in top.rows]
+    return ThemeTree(nodes, top.total, offset, top.windows)
 
 
 def theme_trends(

@@ -54,7 +54,9 @@ def test_the_first_level_lists_active_parents_with_their_subthemes_in_the_same_o
         assert node.theme.size == documents_of(tree, list(spec.subthemes))
         if len(spec.subthemes) == 1:
             assert node.subthemes == [] and not node.theme.expandable  # it would only repeat itself
+            assert node.shown == [node.theme]
             continue
+        assert node.open and node.shown == [node.theme, *node.subthemes]
         assert {s.id for s in node.subthemes} == set(spec.subthemes)
         assert all(s.parent_id == node.theme.id and s.level == "sub" for s in node.subthemes)
         assert [s.size for s in node.subthemes] == sorted((s.size for s in node.subthemes), reverse=True)
@@ -63,11 +65,13 @@ def test_the_first_level_lists_active_parents_with_their_subthemes_in_the_same_o
         assert feelings == sum(s.positive + s.negative + s.neutral for s in node.subthemes) > 0
 
 
-def test_only_the_parents_asked_for_are_opened(tree):
+def test_only_the_parents_asked_for_are_open_and_every_parent_comes_with_its_subthemes(tree):
     checkout = parent_id(tree, "cost at checkout")
     nodes = queries.theme_tree(tree, expand={checkout}).nodes
-    assert [n.theme.id for n in nodes if n.subthemes] == [checkout]
-    assert all(not n.subthemes for n in queries.theme_tree(tree, expand=()).nodes)
+    assert [n.theme.id for n in nodes if n.open] == [checkout]
+    closed = queries.theme_tree(tree, expand=()).nodes
+    assert not any(n.open for n in closed) and all(n.shown == [n.theme] for n in closed)
+    assert {n.theme.id: n.subthemes for n in closed} == {n.theme.id: n.subthemes for n in nodes}
     by_label = queries.theme_tree(tree, sort="label", descending=False, expand={checkout}).nodes
     opened = next(n for n in by_label if n.theme.id == checkout)
     assert [s.label for s in opened.subthemes] == sorted(s.label for s in opened.subthemes)
@@ -86,10 +90,10 @@ def test_a_subtheme_that_moved_names_the_parent_it_left(tree):
 def test_a_label_filter_finds_a_parent_by_a_subthemes_label_and_opens_it(tree):
     found = queries.theme_tree(tree, ThemeFilter(text="exchange"), expand=())
     [node] = found.nodes
-    assert node.theme.label == "orders and returns" and found.total == 1
+    assert node.theme.label == "orders and returns" and found.total == 1 and node.open
     assert [s.label for s in node.subthemes] == ["where is my order", "returns and exchanges"]
     own = queries.theme_tree(tree, ThemeFilter(text="checkout"), expand=())
-    assert [n.theme.label for n in own.nodes] == ["cost at checkout"] and own.nodes[0].subthemes == []
+    assert [n.theme.label for n in own.nodes] == ["cost at checkout"] and not own.nodes[0].open
 
 
 def test_unit_filters_count_parents_over_their_subthemes_mentions(tree):
@@ -130,6 +134,7 @@ def test_the_overviews_top_themes_are_parents_with_their_largest_subtheme(tree):
 def test_themes_from_before_two_levels_are_all_first_level_leaves(legacy):
     tree = queries.theme_tree(legacy)
     assert tree.total == len(THEMES) == len(tree.nodes)
-    assert all(n.subthemes == [] and n.theme.level == "sub" and not n.theme.expandable for n in tree.nodes)
+    assert all(n.subthemes == [] and n.theme.level == "sub" and not n.theme.expandable and not n.open
+               for n in tree.nodes)
     assert [n.theme.id for n in tree.nodes] == [r.id for r in queries.list_themes(legacy).rows]
     assert queries.theme_detail(legacy, 1).subthemes == [] and queries.theme_detail(legacy, 1).parent is None

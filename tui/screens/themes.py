@@ -4,7 +4,8 @@ branch and ← closes it, Enter opens a theme; r/m/x rename, merge, split."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -61,8 +62,14 @@ def tree_rows(rows: Sequence[queries.ThemeRow]) -> list[tuple[str, tuple, querie
     return out
 
 
-def theme_page(tree: queries.ThemeTree) -> Page:
-    return Page(tree_rows([row for node in tree.nodes for row in (node.theme, *node.subthemes)]), tree.total)
+@dataclass(frozen=True)
+class TreePage(Page):
+    branches: dict[int, list[queries.ThemeRow]] = field(default_factory=dict)  # every parent's sub-themes
+
+
+def theme_page(tree: queries.ThemeTree) -> TreePage:
+    return TreePage(tree_rows([row for node in tree.nodes for row in node.shown]), tree.total,
+                    {node.theme.id: node.subthemes for node in tree.nodes if node.subthemes})
 
 
 class ThemeTable(PagedTable):
@@ -73,6 +80,15 @@ class ThemeTable(PagedTable):
         Binding("right", "screen.expand", "Expand"),
         Binding("left", "screen.collapse", "Collapse"),
     ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.branches: dict[int, list[queries.ThemeRow]] = {}  # the loaded parents' sub-themes, open or not
+
+    def _apply(self, generation: int, offset: int, page: Page) -> None:
+        if generation == self.generation and isinstance(page, TreePage):
+            self.branches = ({} if offset == 0 else self.branches) | page.branches
+        super()._apply(generation, offset, page)
 
     @property
     def listed(self) -> list[queries.ThemeRow]:
@@ -239,25 +255,15 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
     # ------------------------------------------------------------ the tree
 
     def action_expand(self) -> None:
-        """Open the highlighted parent's branch (→ again steps into it)."""
+        """Open the highlighted parent's branch (→ again steps into it). Its sub-themes came with its page."""
         table, row = self.table, self.table.current
-        if row is None or table.under(row) or not row.expandable:
+        if row is None or table.under(row) or row.id not in table.branches:
             return
         if table.is_open(row):
             table.move_cursor(row=table.cursor_row + 1)
             return
         self.expanded.add(row.id)
-        filt = replace(self.filter, text=None, top_level=False, parents=(row.id,))
-        sort, descending, generation = self.sort, self.descending, table.generation
-
-        def fetch() -> list[queries.ThemeRow]:
-            return queries.list_themes(self.data.read(), filt, sort=sort, descending=descending, limit=-1).rows
-
-        def landed(subthemes: list[queries.ThemeRow]) -> None:
-            if table.generation == generation and str(row.id) in table.records and not table.is_open(row):
-                table.open_branch(row.id, subthemes)
-
-        self.run_query(fetch, landed, group="branch")
+        table.open_branch(row.id, table.branches[row.id])
 
     def action_collapse(self) -> None:
         """Close the highlighted parent's branch; on a sub-theme, go up to its parent."""
