@@ -95,6 +95,13 @@ def merge_themes(db: sqlite_utils.Database, keep_id: int, other_id: int, clock: 
     for theme in (keep, other):
         if theme.status != "active":
             raise ThemeEditError(f"theme {theme.id} is {theme.status}; only active themes can be merged")
+    if keep.level != other.level:
+        raise ThemeEditError(
+            f"theme {keep_id} is a {keep.level} theme and {other_id} a {other.level} theme; merge themes of one level"
+        )
+    if keep.level == "parent":
+        _merge_parents(db, keep, other, clock)
+        return
     keep_words, keep_phrases, keep_quotes = _json_fields(db, keep_id)
     other_words, other_phrases, other_quotes = _json_fields(db, other_id)
     # Both themes keep their own centroid, so a re-run recognises each side and the replayed merge joins them;
@@ -121,6 +128,91 @@ def merge_themes(db: sqlite_utils.Database, keep_id: int, other_id: int, clock: 
         refresh_theme_counts(db, [keep_id, other_id])
         refresh_prevalence(db, keep.scope)
         _record(db, clock, "merge", keep_id, other_id, {"kept": keep.display_label, "merged": other.display_label})
+
+
+def _merge_parents(db: sqlite_utils.Database, keep: StoredTheme, other: StoredTheme, clock: Clock) -> None:
+    """Fold one parent theme into another: its sub-themes move under the kept parent."""
+    keep_words, keep_phrases, keep_quotes = _json_fields(db, keep.id)
+    other_words, other_phrases, other_quotes = _json_fields(db, other.id)
+    moved = [r[0] for r in db.conn.execute("SELECT id FROM themes WHERE parent_id = ? ORDER BY id", (other.id,))]
+    with transaction(db):
+        db.conn.execute("UPDATE themes SET parent_id = ? WHERE parent_id = ?", (keep.id, other.id))
+        db.conn.execute(
+            "UPDATE themes SET keywords = ?, phrases = ?, quotes = ? WHERE id = ?",
+            (
+                json.dumps(_interleave(keep_words, other_words, 10), ensure_ascii=False),
+                json.dumps(_interleave(keep_phrases, other_phrases, 8), ensure_ascii=False),
+                json.dumps(_interleave(keep_quotes, other_quotes, 5)),
+                keep.id,
+            ),
+        )
+        db.conn.execute(
+            "UPDATE themes SET status = 'merged', merged_into = ?, change = 'merged' WHERE id = ?", (keep.id, other.id)
+        )
+        refresh_theme_counts(db, [keep.id, other.id])
+        refresh_prevalence(db, keep.scope)
+        _record(db, clock, "merge", keep.id, other.id,
+                {"kept": keep.display_label, "merged": other.display_label, "subs": moved})
+
+
+def parents_before_merges(db: sqlite_utils.Database, scope: str, parent_of: dict[int, int]) -> dict[int, int]:
+    """sub-theme id -> parent, with parent merges undone: a sub-theme that a merge moved under the kept parent
+    counts for the merged one again, so the next run recognises both sides and the replayed merge joins them."""
+    out = dict(parent_of)
+    edits = db.conn.execute(
+        """SELECT e.theme_id, e.other_theme_id, e.payload FROM theme_edits e JOIN themes t ON t.id = e.theme_id
+           WHERE t.scope = ? AND t.level = 'parent' AND e.action = 'merge' ORDER BY e.id DESC""",
+        (scope,),
+    ).fetchall()
+    for keep_id, other_id, payload in edits:
+        for sub in json.loads(payload or "{}").get("subs", []):
+            if out.get(int(sub)) == keep_id:
+                out[int(sub)] = int(other_id)
+    return out
+
+
+def _split_parent(
+    db: sqlite_utils.Database, theme: StoredTheme, k: int, nlp: Language | None, clock: Clock
+) -> list[int]:
+    """Split a parent theme into k parents, grouping its sub-themes by their centroids (k-means)."""
+    subs = db.conn.execute(
+        "SELECT id, centroid, size FROM themes WHERE parent_id = ? AND status = 'active' ORDER BY size DESC, id",
+        (theme.id,),
+    ).fetchall()
+    subs = [(int(i), centroid_from_blob(blob), int(size)) for i, blob, size in subs if blob is not None]
+    if len(subs) < k:
+        raise ThemeEditError(
+            f"theme {theme.id} is a parent of {len(subs)} sub-themes: too few to split into {k} parents "
+            f"(split one of its sub-themes instead)"
+        )
+    centroids = normalise_rows(np.stack([c for _, c, _ in subs]))
+    parts = KMeans(n_clusters=k, random_state=0, n_init=10).fit_predict(centroids)
+    order = sorted(range(k), key=lambda p: (-sum(size for (_, _, size), q in zip(subs, parts, strict=True) if q == p), p))
+    groups = [order.index(int(p)) for p in parts]
+    children: list[int] = []
+    with transaction(db):
+        for g in range(k):
+            members = [sub for sub, group in zip(subs, groups, strict=True) if group == g]
+            weights = np.array([max(size, 1) for _, _, size in members], dtype=np.float32)
+            centroid = normalise_rows((np.stack([c for _, c, _ in members]) * weights[:, None]).sum(0)[None, :])[0]
+            labels = db.conn.execute(
+                f"SELECT COALESCE(user_label, label) FROM themes WHERE id IN ({','.join('?' * len(members))}) "
+                "ORDER BY size DESC, id", [m[0] for m in members],
+            ).fetchall()
+            label = labels[0][0] if len(members) == 1 else f"{labels[0][0]} / {labels[1][0]}"
+            child = int(db.conn.execute(
+                """INSERT INTO themes (scope, label, centroid, level, status, first_run_id, last_run_id, change)
+                   SELECT scope, ?, ?, 'parent', 'active', last_run_id, last_run_id, 'split' FROM themes
+                   WHERE id = ?""",
+                (label, centroid_blob(centroid), theme.id),
+            ).lastrowid)
+            db.conn.executemany("UPDATE themes SET parent_id = ? WHERE id = ?", [(child, m[0]) for m in members])
+            children.append(child)
+        db.conn.execute("UPDATE themes SET status = 'split', change = 'split' WHERE id = ?", (theme.id,))
+        refresh_theme_counts(db, [theme.id, *children])
+        refresh_prevalence(db, theme.scope)
+        _record(db, clock, "split", theme.id, None, {"k": k, "children": children, "level": "parent"})
+    return children
 
 
 def _rescore_similarity(db: sqlite_utils.Database, theme_id: int, centroid: np.ndarray | None, model: str | None) -> None:
@@ -156,6 +248,8 @@ def split_theme(
         raise ThemeEditError(f"theme {theme_id} is {theme.status}; only active themes can be split")
     if k < 2:
         raise ThemeEditError("split needs k >= 2 parts")
+    if theme.level == "parent":
+        return _split_parent(db, theme, k, nlp, clock)
     rows = _member_rows(db, theme_id)
     if len(rows) < 2 * k:
         raise ThemeEditError(f"theme {theme_id} has {len(rows)} units: too few to split into {k} parts")
@@ -223,7 +317,7 @@ def replay_edits(
     edits = db.conn.execute(
         """SELECT e.action, e.theme_id, e.other_theme_id, e.payload FROM theme_edits e
            JOIN themes t ON t.id = e.theme_id
-           WHERE t.scope = ? AND e.action IN ('merge', 'split') ORDER BY e.id""",
+           WHERE t.scope = ? AND t.level = 'sub' AND e.action IN ('merge', 'split') ORDER BY e.id""",
         (scope,),
     ).fetchall()
     for action, theme_id, other_id, payload in edits:
@@ -247,3 +341,42 @@ def replay_edits(
             for index, child in zip(indices, nearest, strict=True):
                 grouped[usable[int(child)]].append(index)
     return {key: sorted(value) for key, value in grouped.items() if value}
+
+
+def replay_parent_edits(
+    db: sqlite_utils.Database, scope: str, parents: dict[int, list[int]], sub_centroids: np.ndarray
+) -> dict[int, list[int]]:
+    """Apply the scope's parent merges and splits, oldest first, to a run's {parent key: sub-theme positions}.
+
+    A merge moves the other parent's sub-themes under the kept one; a split sends the split parent's sub-themes
+    to the nearest of its parts (by the sub-theme's centroid against the parts' stored centroids)."""
+    grouped: dict[int, list[int]] = defaultdict(list, {k: list(v) for k, v in parents.items()})
+    edits = db.conn.execute(
+        """SELECT e.action, e.theme_id, e.other_theme_id, e.payload FROM theme_edits e
+           JOIN themes t ON t.id = e.theme_id
+           WHERE t.scope = ? AND t.level = 'parent' AND e.action IN ('merge', 'split') ORDER BY e.id""",
+        (scope,),
+    ).fetchall()
+    for action, theme_id, other_id, payload in edits:
+        if action == "merge" and grouped.get(other_id):
+            grouped[theme_id].extend(grouped.pop(other_id))
+        elif action == "split" and grouped.get(theme_id):
+            parts = _stored_centroids(db, [int(c) for c in json.loads(payload or "{}").get("children", [])])
+            if not parts or next(iter(parts.values())).shape[0] != sub_centroids.shape[1]:
+                continue
+            ids = list(parts)
+            nearest = np.argmax(sub_centroids[grouped[theme_id]] @ np.stack(list(parts.values())).T, axis=1)
+            for sub, part in zip(grouped.pop(theme_id), nearest, strict=True):
+                grouped[ids[int(part)]].append(sub)
+    return {key: sorted(value) for key, value in grouped.items() if value}
+
+
+def _stored_centroids(db: sqlite_utils.Database, theme_ids: list[int]) -> dict[int, np.ndarray]:
+    """theme id -> its stored (normalised) centroid, for those that have one."""
+    if not theme_ids:
+        return {}
+    rows = db.conn.execute(
+        f"SELECT id, centroid FROM themes WHERE id IN ({','.join('?' * len(theme_ids))})", theme_ids
+    ).fetchall()
+    found = {int(tid): centroid_from_blob(blob) for tid, blob in rows if blob is not None}
+    return {tid: normalise_rows(found[tid][None, :])[0] for tid in theme_ids if tid in found}

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+GROWTH = 1.25  # share ratio beyond which a theme has grown (or, inverted, shrunk)
+
 
 @dataclass
 class StoredTheme:
@@ -29,6 +31,8 @@ class StoredTheme:
     status: str
     merged_into: int | None
     change: str | None
+    level: str = "sub"  # parent | sub
+    parent_id: int | None = None
 
     @property
     def display_label(self) -> str:
@@ -59,6 +63,23 @@ class ThemeInfo:
     mentions: int = 0
     customers: int = 0
     sentiment: dict[str, int] = field(default_factory=dict)  # mentions: positive, neutral, negative
+    level: str = "sub"  # parent | sub
+    parent_id: int | None = None  # a sub-theme's parent
+    parent_label: str | None = None
+    moved_from: int | None = None  # the parent a sub-theme had before the latest run, when it moved
+    children: list[dict] = field(default_factory=list)  # a parent's sub-themes: {id, label, size, share}
+
+
+def change_of(previous: StoredTheme | None, share: float) -> str:
+    """new | grown | shrunk | stable, comparing shares (so windows of different volume compare fairly)."""
+    if previous is None or previous.status != "active" or previous.share <= 0:
+        return "new"
+    ratio = share / previous.share
+    if ratio >= GROWTH:
+        return "grown"
+    if ratio <= 1 / GROWTH:
+        return "shrunk"
+    return "stable"
 
 
 def centroid_blob(vector: np.ndarray) -> bytes:
@@ -71,18 +92,16 @@ def centroid_from_blob(blob: bytes | None) -> np.ndarray | None:
 
 def scope_themes(db: sqlite_utils.Database, scope: str) -> list[StoredTheme]:
     rows = db.conn.execute(
-        """SELECT id, scope, label, user_label, centroid, size, share, status, merged_into, change
+        """SELECT id, scope, label, user_label, centroid, size, share, status, merged_into, change, level, parent_id
            FROM themes WHERE scope = ? ORDER BY id""",
         (scope,),
     ).fetchall()
-    return [
-        StoredTheme(r[0], r[1], r[2], r[3], centroid_from_blob(r[4]), r[5], r[6], r[7], r[8], r[9]) for r in rows
-    ]
+    return [StoredTheme(r[0], r[1], r[2], r[3], centroid_from_blob(r[4]), *r[5:]) for r in rows]
 
 
 def get_theme(db: sqlite_utils.Database, theme_id: int) -> StoredTheme:
     row = db.conn.execute(
-        """SELECT id, scope, label, user_label, centroid, size, share, status, merged_into, change
+        """SELECT id, scope, label, user_label, centroid, size, share, status, merged_into, change, level, parent_id
            FROM themes WHERE id = ?""",
         (theme_id,),
     ).fetchone()
@@ -224,28 +243,62 @@ def _json_list(text: str | None) -> list:
     return value if isinstance(value, list) else []
 
 
+LEVELS = ("parent", "sub")
+
+
 def list_themes(
-    db: sqlite_utils.Database, scope: str | None = None, include_inactive: bool = False
+    db: sqlite_utils.Database, scope: str | None = None, include_inactive: bool = False, level: str | None = None
 ) -> list[ThemeInfo]:
-    """Themes by scope then size; vanished, merged and split ones only when asked."""
+    """Themes by scope, as a tree: each parent by size followed by its sub-themes by size (a sub-theme with no
+    parent, from before two levels, stands alone). `level` keeps one level only; vanished, merged and split
+    themes only when asked."""
+    if level is not None and level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     where, params = [], []
     if scope:
-        where.append("scope = ?")
+        where.append("t.scope = ?")
         params.append(scope)
     if not include_inactive:
-        where.append("status = 'active'")
-    sql = """SELECT id, scope, COALESCE(user_label, label), label, size, share, change, status, mean_rating,
-                    keywords, phrases, merged_into FROM themes"""
+        where.append("t.status = 'active'")
+    if level:
+        where.append("t.level = ?")
+        params.append(level)
+    sql = """SELECT t.id, t.scope, COALESCE(t.user_label, t.label), t.label, t.size, t.share, t.change, t.status,
+                    t.mean_rating, t.keywords, t.phrases, t.merged_into, t.kind, t.mentions, t.customers, t.level,
+                    t.parent_id, COALESCE(p.user_label, p.label), t.previous_parent_id,
+                    t.positive, t.neutral, t.negative
+             FROM themes t LEFT JOIN themes p ON p.id = t.parent_id"""
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY scope, status = 'active' DESC, size DESC, id"
-    return [
+    rows = [
         ThemeInfo(
             id=r[0], scope=r[1], label=r[2], generated_label=r[3], size=r[4], share=r[5], change=r[6],
             status=r[7], mean_rating=r[8], keywords=_json_list(r[9]), phrases=_json_list(r[10]), merged_into=r[11],
+            kind=r[12], mentions=r[13], customers=r[14], level=r[15], parent_id=r[16], parent_label=r[17],
+            moved_from=r[18], sentiment={"positive": r[19], "neutral": r[20], "negative": r[21]},
         )
         for r in db.conn.execute(sql, params)
     ]
+    return tree_order(rows)
+
+
+def tree_order(rows: list[ThemeInfo]) -> list[ThemeInfo]:
+    """Scope by scope: active before inactive, then each top-level theme by size followed by its sub-themes
+    (largest first); a sub-theme whose parent is not in `rows` is placed as a top-level theme."""
+    present = {r.id for r in rows}
+    by_parent: dict[int, list[ThemeInfo]] = defaultdict(list)
+    for r in rows:
+        if r.parent_id is not None and r.parent_id in present:
+            by_parent[r.parent_id].append(r)
+
+    def key(r: ThemeInfo) -> tuple:
+        return (r.scope, r.status != "active", -r.size, r.id)
+
+    out: list[ThemeInfo] = []
+    for top in sorted((r for r in rows if r.parent_id is None or r.parent_id not in present), key=key):
+        out.append(top)
+        out.extend(sorted(by_parent.get(top.id, []), key=key))
+    return out
 
 
 def theme_info(db: sqlite_utils.Database, theme_id: int) -> ThemeInfo:
@@ -253,7 +306,8 @@ def theme_info(db: sqlite_utils.Database, theme_id: int) -> ThemeInfo:
     get_theme(db, theme_id)
     row = db.conn.execute(
         """SELECT id, scope, COALESCE(user_label, label), label, size, share, change, status, mean_rating,
-                  keywords, phrases, quotes, merged_into, kind, mentions, customers, positive, neutral, negative
+                  keywords, phrases, quotes, merged_into, kind, mentions, customers, positive, neutral, negative,
+                  level, parent_id, previous_parent_id
            FROM themes WHERE id = ?""",
         (theme_id,),
     ).fetchone()
@@ -262,7 +316,21 @@ def theme_info(db: sqlite_utils.Database, theme_id: int) -> ThemeInfo:
         status=row[7], mean_rating=row[8], keywords=_json_list(row[9]), phrases=_json_list(row[10]),
         merged_into=row[12], kind=row[13], mentions=row[14], customers=row[15],
         sentiment={"positive": row[16], "neutral": row[17], "negative": row[18]},
+        level=row[19], parent_id=row[20], moved_from=row[21],
     )
+    if info.parent_id is not None:
+        found_parent = db.conn.execute(
+            "SELECT COALESCE(user_label, label) FROM themes WHERE id = ?", (info.parent_id,)
+        ).fetchone()
+        info.parent_label = found_parent[0] if found_parent else None
+    info.children = [
+        {"id": r[0], "label": r[1], "size": r[2], "share": r[3], "status": r[4]}
+        for r in db.conn.execute(
+            """SELECT id, COALESCE(user_label, label), size, share, status FROM themes
+               WHERE parent_id = ? ORDER BY status != 'active', size DESC, id""",
+            (theme_id,),
+        )
+    ]
     quote_ids = [int(i) for i in _json_list(row[11])]
     if quote_ids:
         marks = ",".join("?" * len(quote_ids))

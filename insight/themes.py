@@ -31,10 +31,12 @@ from insight.db import transaction
 from insight.embed import Embedder, embed_units, normalise_rows
 from insight.general_mentions import is_low_information
 from insight.labels import NOISE, describe_groups
+from insight.parent_themes import draft_parents, write_parents
 from insight.theme_edits import replay_edits
 from insight.theme_store import (
     StoredTheme,
     centroid_blob,
+    change_of,
     refresh_prevalence,
     refresh_scopes,
     refresh_theme_counts,
@@ -43,7 +45,6 @@ from insight.theme_store import (
 
 MIN_SCOPE_UNITS = 20  # fewer units than this: no themes, a note instead
 MATCH_THRESHOLD = 0.8  # centroid cosine similarity for "the same theme as last run"
-GROWTH = 1.25  # share ratio beyond which a theme has grown (or, inverted, shrunk)
 SOURCES = ("survey", "interview", "review", "ticket")
 
 StageProgress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -86,6 +87,10 @@ class ThemeSummary:
     customers: int = 0
     kind: str = "topic"
     sentiment: dict[str, int] = field(default_factory=dict)  # mentions by sentiment
+    level: str = "sub"  # parent | sub
+    parent_id: int | None = None  # a sub-theme's parent
+    moved_from: int | None = None  # a sub-theme's parent before this run, when it moved
+    children: list[int] = field(default_factory=list)  # a parent's sub-theme ids, largest first
 
 
 @dataclass
@@ -98,8 +103,10 @@ class ThemeRunSummary:
     reused: int = 0
     unassigned: int = 0
     reassigned: int = 0
-    themes: list[ThemeSummary] = field(default_factory=list)
-    vanished: list[dict] = field(default_factory=list)  # {id, label}
+    themes: list[ThemeSummary] = field(default_factory=list)  # sub-themes
+    parents: list[ThemeSummary] = field(default_factory=list)  # parent themes, each listing its sub-themes
+    vanished: list[dict] = field(default_factory=list)  # {id, label} of sub-themes
+    vanished_parents: list[dict] = field(default_factory=list)  # {id, label}
     note: str | None = None  # why a scope was skipped
     seconds: float = 0.0
 
@@ -186,18 +193,6 @@ def match_to_previous(
     similarity = normalise_rows(centroids) @ old.T
     rows, cols = linear_sum_assignment(-similarity)
     return {int(r): candidates[c].id for r, c in zip(rows, cols, strict=True) if similarity[r, c] >= threshold}
-
-
-def change_of(previous: StoredTheme | None, share: float) -> str:
-    """new | grown | shrunk | stable, comparing shares (so windows of different volume compare fairly)."""
-    if previous is None or previous.status != "active" or previous.share <= 0:
-        return "new"
-    ratio = share / previous.share
-    if ratio >= GROWTH:
-        return "grown"
-    if ratio <= 1 / GROWTH:
-        return "shrunk"
-    return "stable"
 
 
 SentimentScorer = Callable[[np.ndarray, list[str], list[float | None]], list[tuple[str, float]]]
@@ -291,7 +286,8 @@ def _run_scope(
         "SELECT id FROM themes WHERE scope = ? AND kind = 'general' ORDER BY id", (scope.scope,))}
     topic_centroids = cluster_centroids[: general_cluster if general_cluster is not None else None]
     matched = match_to_previous(
-        topic_centroids, [t for t in previous.values() if t.id not in general_ids], match_threshold
+        topic_centroids, [t for t in previous.values() if t.id not in general_ids and t.level == "sub"],
+        match_threshold
     )
     if general_cluster is not None:
         live = [i for i in sorted(general_ids) if previous[i].status == "active"] or sorted(general_ids)
@@ -317,6 +313,11 @@ def _run_scope(
 
     described = describe_groups(
         nlp, scope.texts, groups, vectors, scope.speakers, centroids, general_groups=general_positions,
+        sentiments=[label for label, _ in scored] if scored is not None else None, embed=embed_phrases,
+    )
+    parents = draft_parents(
+        db, scope=scope.scope, nlp=nlp, texts=scope.texts, speakers=scope.speakers, vectors=vectors, groups=groups,
+        sub_keys=keys, sub_described=described, general_positions=general_positions, previous=previous,
         sentiments=[label for label, _ in scored] if scored is not None else None, embed=embed_phrases,
     )
 
@@ -393,15 +394,23 @@ def _run_scope(
                     "UPDATE themes SET centroid = ? WHERE id = ?", (centroid_blob(cluster_centroids[cluster]), theme_id)
                 )
         for theme in previous.values():
-            if theme.id not in members and theme.status == "active":
+            if theme.id not in members and theme.status == "active" and theme.level == "sub":
                 db.conn.execute("UPDATE themes SET status = 'vanished', change = 'vanished' WHERE id = ?", (theme.id,))
                 summary.vanished.append({"id": theme.id, "label": theme.display_label})
         _store_assignments(db, scope, summary.run_id, groups, theme_of, vectors, centroids, reassigned, window)
+        plan = write_parents(
+            db, parents, scope=scope.scope, run_id=summary.run_id, unit_ids=scope.unit_ids, sub_ids=theme_of,
+            previous=previous, document_share=lambda idx: scope.document_count(idx) / max(1, scope.document_count()),
+        )
+        summary.vanished_parents = plan.vanished
         # Every theme of the scope is recounted (a vanished one has no members left); a window run counts the
         # window's mentions only, as its summary does.
-        recount = [*theme_of.values(), *(t.id for t in previous.values() if t.id not in theme_of.values())]
+        recount = [*theme_of.values(), *plan.theme_of.values(),
+                   *(t.id for t in previous.values() if t.id not in theme_of.values())]
         counts = refresh_theme_counts(db, recount, unit_ids=scope.unit_ids if window else None)
         refresh_prevalence(db, scope.scope)
+    parent_of_sub = {theme_of[sub]: parent_id for position, parent_id in plan.theme_of.items()
+                     for sub in plan.children[position]}
     for position, key in enumerate(keys):
         theme_id, idx = theme_of[position], members[key]
         c, old, info = counts[theme_id], previous.get(key), described[position]
@@ -413,9 +422,42 @@ def _run_scope(
                      .most_common()), c.mentions, c.customers,
                 "general" if position in general_positions else "topic",
                 {"positive": c.positive, "neutral": c.neutral, "negative": c.negative},
+                parent_id=parent_of_sub.get(theme_id), moved_from=plan.moved.get(theme_id),
             )
         )
+    by_id = {theme.id: theme for theme in summary.themes}
+    for position, parent_id in plan.theme_of.items():
+        c, subs = counts[parent_id], [theme_of[p] for p in plan.children[position]]
+        old = previous.get(parent_id)
+        label = (old.user_label if old and old.user_label else None) or _parent_label(db, parent_id)
+        summary.parents.append(
+            ThemeSummary(
+                parent_id, label, c.documents, c.share, plan.changes[parent_id],
+                *_parent_words(db, parent_id), c.reassigned, c.mean_rating,
+                _merge_counts([by_id[s].sources for s in subs]), c.mentions, c.customers,
+                "general" if all(by_id[s].kind == "general" for s in subs) else "topic",
+                {"positive": c.positive, "neutral": c.neutral, "negative": c.negative},
+                level="parent", children=sorted(subs, key=lambda s: (-by_id[s].size, s)),
+            )
+        )
+    summary.parents.sort(key=lambda t: (-t.size, t.id))
     return summary
+
+
+def _parent_label(db: sqlite_utils.Database, theme_id: int) -> str:
+    return db.conn.execute("SELECT label FROM themes WHERE id = ?", (theme_id,)).fetchone()[0]
+
+
+def _parent_words(db: sqlite_utils.Database, theme_id: int) -> tuple[list[str], list[str]]:
+    words, phrases = db.conn.execute("SELECT keywords, phrases FROM themes WHERE id = ?", (theme_id,)).fetchone()
+    return json.loads(words or "[]"), json.loads(phrases or "[]")
+
+
+def _merge_counts(parts: list[dict[str, int]]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for part in parts:
+        total.update(part)
+    return dict(total.most_common())
 
 
 def _score_sentiment(

@@ -156,7 +156,7 @@ def test_forget_leaves_no_trace_in_the_tables_or_the_file(db_path, runner, brand
         assert not set(json.loads(quotes)) & set(brand["units"])
     for theme_id, size in db.execute("SELECT id, size FROM themes"):
         assert size == db.execute(  # documents, once each
-            "SELECT COUNT(DISTINCT u.document_id) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id "
+            "SELECT COUNT(DISTINCT u.document_id) FROM theme_units ut JOIN units u ON u.id = ut.unit_id "
             "WHERE ut.theme_id = ?", [theme_id]).fetchone()[0]
     # The theme's numbers are recounted without Jo: one home for them (theme_store.scope_counts).
     stored = db.execute("SELECT size, mentions, customers, negative FROM themes WHERE id = ?", [brand["theme"]]).fetchone()
@@ -165,7 +165,7 @@ def test_forget_leaves_no_trace_in_the_tables_or_the_file(db_path, runner, brand
     assert stored == (fresh.documents, fresh.mentions, fresh.customers, fresh.negative)
     assert in_theme > 0 and stored[2] < before[brand["theme"]][2]
     prevalence = db.execute("SELECT COALESCE(SUM(units), 0) FROM theme_prevalence").fetchone()[0]
-    assert prevalence == db.execute("SELECT COUNT(*) FROM unit_themes WHERE theme_id IS NOT NULL").fetchone()[0]
+    assert prevalence == db.execute("SELECT COUNT(*) FROM theme_units").fetchone()[0]
     assert db.execute("SELECT COUNT(*) FROM units_fts WHERE units_fts MATCH 'sceptical'").fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM customers WHERE id = ?", [brand["customer"]]).fetchone()[0] == 0
     db.close()

@@ -451,7 +451,7 @@ def test_migration_4_scopes_existing_orders_to_the_default_shop(tmp_path, clock,
     monkeypatch.undo()
 
     db = dbmod.open_db(path, clock)
-    assert dbmod.schema_version(db) == 4
+    assert dbmod.schema_version(db) == dbmod.MIGRATIONS[-1].version
     assert db.execute("SELECT id, platform, shop, order_number, customer_id, total FROM orders").fetchall() == [
         (5, "shopify", "default", "1001", 1, 50.0)]
     assert db.execute("SELECT position, name FROM order_lines WHERE order_id = 5 ORDER BY position").fetchall() == [

@@ -268,8 +268,10 @@ def test_cli_runs_lists_shows_exports_and_edits(db_path, clock, monkeypatch, tmp
     run = call("--param", "min_cluster_size=8", "--param", "cluster_selection_method=eom", "--param", "split_fraction=0")
     (scope,) = run["scopes"]
     assert scope["units"] == 90 and len(scope["themes"]) == 3 and scope["embedded"] > 0
-    listed = call("list")["themes"]
+    listed = call("list", "--level", "sub")["themes"]
     assert [t["id"] for t in listed] == [t["id"] for t in scope["themes"]]
+    tree = call("list")["themes"]
+    assert {t["id"] for t in tree} == {t["id"] for t in scope["themes"]} | {t["id"] for t in scope["parents"]}
     first, second, third = (t["id"] for t in listed)
     shown = call("show", str(first))
     assert shown["id"] == first and shown["quotes"] and shown["prevalence"]
@@ -329,7 +331,7 @@ def test_a_document_counts_once_per_theme_however_many_of_its_mentions_join(db, 
 
 def _sizes_match_members(db) -> None:
     for theme_id, size in db.execute("SELECT id, size FROM themes"):
-        members = db.execute("""SELECT COUNT(DISTINCT u.document_id) FROM unit_themes ut
+        members = db.execute("""SELECT COUNT(DISTINCT u.document_id) FROM theme_units ut
                                 JOIN units u ON u.id = ut.unit_id WHERE ut.theme_id = ?""", [theme_id]).fetchone()[0]
         assert size == members, theme_id
 

@@ -16,10 +16,10 @@ from insight.commands.common import db_from_context, json_option
 from insight.db import open_db
 from insight.output import emit, fail, line, plain, plain_line, progress_bar
 from insight.theme_edits import ThemeEditError, merge_themes, rename_theme, split_theme
-from insight.theme_store import export_csv, list_themes, theme_info
+from insight.theme_store import LEVELS, export_csv, list_themes, theme_info
 
 if TYPE_CHECKING:
-    from insight.themes import ThemeRunSummary
+    from insight.themes import ThemeRunSummary, ThemeSummary
 
 SOURCES = ("survey", "interview", "review", "ticket")  # as in insight.themes, which loads the clustering stack
 
@@ -143,7 +143,7 @@ def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: di
             continue
         console.print(
             f"{s.units:,} mentions from {s.documents:,} documents: {s.embedded:,} embedded, {s.reused:,} reused from "
-            f"the cache; {len(s.themes)} themes; {s.unassigned:,} mentions unassigned ({s.unassigned / s.units:.1%}); "
+            f"the cache; {len(s.parents)} parent themes over {len(s.themes)} sub-themes; {s.unassigned:,} mentions unassigned ({s.unassigned / s.units:.1%}); "
             f"{s.reassigned:,} outliers reassigned to a theme they are as close to as its own members; "
             f"{s.seconds:.1f} s"
         )
@@ -155,13 +155,34 @@ def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: di
         numeric = {"id", "docs", "share", "mentions", "+ / -", "reassigned", "rating"}
         for column in columns:
             table.add_column(column, justify="right" if column in numeric else "left")
-        for t in s.themes:
+
+        def add(t: ThemeSummary, nested: bool, style: str = "", table: Table = table, rated: bool = rated,
+                felt: bool = felt) -> None:
             rating = [f"{t.mean_rating:.1f}" if t.mean_rating is not None else ""] if rated else []
             split = [f"{t.sentiment.get('positive', 0)} / {t.sentiment.get('negative', 0)}"] if felt else []
             label = f"{t.label} (general)" if t.kind == "general" and "general" not in t.label else t.label
-            table.add_row(str(t.id), plain_line(label), f"{t.size:,}", f"{t.share:.1%}", f"{t.mentions:,}", *split,
-                          f"{t.reassigned:,}", plain_line(t.change), *rating, plain_line(", ".join(t.keywords[:4])))
+            if t.moved_from is not None:
+                label += f" (moved from #{t.moved_from})"
+            table.add_row(str(t.id), plain_line(("  └ " if nested else "") + label, style), f"{t.size:,}",
+                          f"{t.share:.1%}", f"{t.mentions:,}", *split, f"{t.reassigned:,}", plain_line(t.change),
+                          *rating, plain_line(", ".join(t.keywords[:4])))
+
+        subs = {t.id: t for t in s.themes}
+        # Each parent, then its sub-themes; a parent of one sub-theme is that sub-theme: one row.
+        for parent in s.parents:
+            if len(parent.children) == 1:
+                add(subs[parent.children[0]], nested=False)
+                continue
+            add(parent, nested=False, style="bold")
+            for child in parent.children:
+                add(subs[child], nested=True)
+        for t in s.themes:
+            if t.parent_id is None:
+                add(t, nested=False)
         console.print(table)
+        if s.vanished_parents:
+            console.print(plain_line("parent themes vanished since the last run: "
+                                     + ", ".join(f"#{v['id']} {v['label']}" for v in s.vanished_parents)))
         if s.vanished:
             console.print(plain_line("vanished since the last run: "
                                      + ", ".join(f"#{v['id']} {v['label']}" for v in s.vanished)))
@@ -169,12 +190,13 @@ def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: di
 
 @themes.command("list")
 @click.option("--scope", help="Only this scope, e.g. 'review' or 'survey: What almost stopped you?'.")
+@click.option("--level", type=click.Choice(LEVELS), help="Only parent themes, or only sub-themes (default: the tree).")
 @click.option("--all", "include_inactive", is_flag=True, help="Also vanished, merged and split themes.")
 @json_option
 @click.pass_context
-def list_command(ctx, scope, include_inactive, as_json) -> None:
-    """The themes of the latest runs, by scope and size."""
-    rows = list_themes(open_db(db_from_context(ctx)), scope=scope, include_inactive=include_inactive)
+def list_command(ctx, scope, level, include_inactive, as_json) -> None:
+    """The themes of the latest runs by scope: each parent theme followed by its sub-themes, by size."""
+    rows = list_themes(open_db(db_from_context(ctx)), scope=scope, include_inactive=include_inactive, level=level)
     payload = {"themes": [asdict(r) for r in rows]}
 
     def render(console: Console) -> None:
@@ -182,11 +204,14 @@ def list_command(ctx, scope, include_inactive, as_json) -> None:
             console.print("No themes yet: run `insight themes`.")
             return
         table = Table(show_edge=False)
-        for column in ("id", "scope", "theme", "size", "share", "change", "status", "rating"):
-            table.add_column(column, justify="right" if column in {"id", "size", "share", "rating"} else "left")
+        for column in ("id", "scope", "theme", "docs", "share", "customers", "change", "status", "rating"):
+            table.add_column(column, justify="right" if column in {"id", "docs", "share", "customers", "rating"}
+                             else "left")
         for r in rows:
             rating = f"{r.mean_rating:.1f}" if r.mean_rating is not None else ""
-            table.add_row(str(r.id), plain_line(r.scope), plain_line(r.label), f"{r.size:,}", f"{r.share:.1%}",
+            nested = level is None and r.level == "sub" and r.parent_id is not None
+            label = plain_line(("  └ " if nested else "") + r.label, "" if nested or r.level == "sub" else "bold")
+            table.add_row(str(r.id), plain_line(r.scope), label, f"{r.size:,}", f"{r.share:.1%}", f"{r.customers:,}",
                           plain_line(r.change or ""), plain_line(r.status), rating)
         console.print(table)
 
@@ -210,6 +235,15 @@ def show_command(ctx, theme_id, as_json) -> None:
                            plain_line(f"  ({info.scope}; {info.status}, {info.change or '-'})")))
         if info.label != info.generated_label:
             console.print(plain_line(f"generated label: {info.generated_label}"))
+        if info.parent_id is not None:
+            moved = f" (moved from #{info.moved_from} in the latest run)" if info.moved_from else ""
+            console.print(plain_line(f"sub-theme of #{info.parent_id} {info.parent_label or ''}{moved}"))
+        if info.children:
+            console.print(plain_line(f"parent theme of {len(info.children)} sub-themes:"))
+            for child in info.children:
+                status = "" if child["status"] == "active" else f", {child['status']}"
+                console.print(plain_line(f"  └ #{child['id']} {child['label']}  ({child['size']:,} documents, "
+                                         f"{child['share']:.1%}{status})"))
         rating = f", mean rating {info.mean_rating:.2f}" if info.mean_rating is not None else ""
         sources = ", ".join(f"{k} {v}" for k, v in info.sources.items())
         felt = info.sentiment
