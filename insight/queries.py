@@ -436,7 +436,8 @@ def filter_options(db: sqlite_utils.Database) -> FilterOptions:
 def theme_changes(
     db: sqlite_utils.Database, limit: int = 8, min_units: int = 5
 ) -> tuple[list[ThemeChange], tuple[str, str] | None]:
-    """Themes whose share moved most between the last two windows (ignoring themes with too few units to tell)."""
+    """Themes whose share moved most between the last two windows (ignoring themes with too few units to tell).
+    Sub-themes only: a parent moves with them, and listing both would say the same thing twice."""
     known = windows(db)
     if len(known) < 2:
         return [], None
@@ -446,7 +447,7 @@ def theme_changes(
                   COALESCE(MAX(CASE WHEN p.window_start = :prev THEN p.share END), 0),
                   COALESCE(MAX(CASE WHEN p.window_start = :last THEN p.share END), 0)
            FROM theme_prevalence p JOIN themes t ON t.id = p.theme_id
-           WHERE p.window_start IN (:prev, :last) AND t.status != 'merged'
+           WHERE p.window_start IN (:prev, :last) AND t.status != 'merged' AND t.level = 'sub'
            GROUP BY t.id HAVING MAX(p.documents) >= :min_units ORDER BY ABS(
                COALESCE(MAX(CASE WHEN p.window_start = :last THEN p.share END), 0)
              - COALESCE(MAX(CASE WHEN p.window_start = :prev THEN p.share END), 0)) DESC, t.id
@@ -819,13 +820,20 @@ def theme_quotes(
     db: sqlite_utils.Database, theme_id: int, filt: ThemeFilter = ThemeFilter(), *, limit: int = 50, offset: int = 0
 ) -> QuotePage:
     """A page of the theme's units, most typical (closest to the centroid) first; the page comes in index
-    order (theme, similarity) and stops at the limit."""
+    order (theme, similarity) and stops at the limit. A parent's come from its sub-themes in turns (the most
+    typical of each, then the second of each, ...), so its first page shows every side of it, not the
+    tightest sub-theme alone."""
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     base, count = _theme_quote_sql(db, theme_id, filt, params)
-    rows = db.execute(
-        f"SELECT {QUOTE_COLUMNS}, ut.similarity {base} ORDER BY ut.similarity DESC, ut.unit_id LIMIT :limit OFFSET :offset",
-        params,
-    ).fetchall()
+    if _one(db, "SELECT level FROM themes WHERE id = ?", [theme_id]) == "parent":
+        sql = f"""SELECT * FROM (
+                      SELECT {QUOTE_COLUMNS}, ut.similarity AS similarity, ROW_NUMBER() OVER (
+                          PARTITION BY ut.theme_id ORDER BY ut.similarity DESC, ut.unit_id) AS turn_no {base})
+                  ORDER BY turn_no, similarity DESC, id LIMIT :limit OFFSET :offset"""
+    else:
+        sql = f"""SELECT {QUOTE_COLUMNS}, ut.similarity {base} ORDER BY ut.similarity DESC, ut.unit_id
+                  LIMIT :limit OFFSET :offset"""
+    rows = db.execute(sql, params).fetchall()
     return QuotePage([_quote(r) for r in rows], int(db.execute(count, params).fetchone()[0]), offset)
 
 

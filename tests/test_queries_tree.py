@@ -120,7 +120,14 @@ def test_a_parents_detail_has_its_subthemes_quotes_and_prevalence(tree):
     assert [p.window_start for p in detail.trend] == ["2026-10-01", "2026-11-01"]
     quotes = queries.theme_quotes(tree, checkout, limit=500)
     mentions = tree.execute("SELECT COUNT(*) FROM unit_themes WHERE theme_id IN (1, 3)").fetchone()[0]
-    assert quotes.total == len(quotes.rows) == mentions
+    assert quotes.total == len(quotes.rows) == len({q.unit_id for q in quotes.rows}) == mentions
+    sub_of = dict(tree.execute("SELECT unit_id, theme_id FROM unit_themes WHERE theme_id IN (1, 3)").fetchall())
+    first = queries.theme_quotes(tree, checkout, limit=4).rows  # the sub-themes take turns
+    assert [sub_of[q.unit_id] for q in first].count(1) == [sub_of[q.unit_id] for q in first].count(3) == 2
+    best = {sub: queries.theme_quotes(tree, sub, limit=1).rows[0].unit_id for sub in (1, 3)}
+    assert {q.unit_id for q in first[:2]} == set(best.values())
+    pages = [q.unit_id for o in range(0, mentions, 7) for q in queries.theme_quotes(tree, checkout, limit=7, offset=o).rows]
+    assert pages == [q.unit_id for q in quotes.rows]
     assert queries.theme_quotes(tree, checkout, ThemeFilter(segment="At Risk"), limit=500).total < mentions
 
 

@@ -55,14 +55,23 @@ def test_themes(snap_compare, app):
     assert snap_compare(app, terminal_size=SIZE, run_before=steps("2", "down"))
 
 
-def test_theme_tree(snap_compare, tmp_path):
-    """Parents with a branch open (its sub-themes drawn under it, one moved from another parent), the cursor
-    on a sub-theme."""
+def tree_app(tmp_path: Path) -> InsightApp:
     path = tmp_path / "tree.db"
     build_small_brand(path).conn.close()
     add_theme_tree(path)
-    app = InsightApp(path, briefs_dir=tmp_path / "briefs", idle_gc=still())
-    assert snap_compare(app, terminal_size=SIZE, run_before=steps("2", "down", "down", "right", "down", "down"))
+    return InsightApp(path, briefs_dir=tmp_path / "briefs", idle_gc=still())
+
+
+def test_theme_tree(snap_compare, tmp_path):
+    """Parents with a branch open (its sub-themes drawn under it, one moved from another parent), the cursor
+    on a sub-theme."""
+    assert snap_compare(tree_app(tmp_path), terminal_size=SIZE,
+                        run_before=steps("2", "down", "down", "right", "down", "down"))
+
+
+def test_parent_theme_detail(snap_compare, tmp_path):
+    """A parent's screen: its sub-themes beside its trend, its quotes from every sub-theme in turn."""
+    assert snap_compare(tree_app(tmp_path), terminal_size=SIZE, run_before=steps("2", "enter"))
 
 
 def test_theme_detail(snap_compare, app):

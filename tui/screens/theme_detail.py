@@ -60,19 +60,21 @@ def header_text(detail: queries.ThemeDetail) -> Text:
     return text
 
 
-SUBTHEME_LINES = 8
+SUBTHEME_LINES = 6  # beside the trend chart, as tall as six windows of it
 
 
 def subtheme_text(detail: queries.ThemeDetail) -> Text:
-    """A parent's sub-themes, largest first, with their share of the parent's documents."""
-    text = Text("sub-themes\n", style="dim")
-    for row in detail.subthemes[:SUBTHEME_LINES]:
+    """A parent's sub-themes, largest first, with their part of the parent's documents; one line each."""
+    text = Text(f"{len(detail.subthemes)} sub-themes, part of its documents\n", style="dim", no_wrap=True,
+                overflow="ellipsis")
+    shown = detail.subthemes if len(detail.subthemes) <= SUBTHEME_LINES else detail.subthemes[:SUBTHEME_LINES - 1]
+    for row in shown:
         share = row.size / detail.size if detail.size else 0.0
-        text.append(f"  {pct(share):>4} ", style="cyan")
+        text.append(f"{pct(share):>4} ", style="cyan")
         text.append(printable(row.label))
-        text.append(f"  #{row.id} · {row.size:,} docs\n", style="dim")
-    if len(detail.subthemes) > SUBTHEME_LINES:
-        text.append(f"  … and {len(detail.subthemes) - SUBTHEME_LINES} more (Themes, → on this theme)\n", style="dim")
+        text.append(f" #{row.id}\n", style="dim")
+    if len(shown) < len(detail.subthemes):
+        text.append(f"… and {len(detail.subthemes) - len(shown)} more (in Themes: → on this one)", style="dim")
     return text
 
 
@@ -161,8 +163,9 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
             yield Static("Loading…", id="theme-header")
             with Horizontal(id="theme-middle"):
                 with Vertical(id="theme-left"):
-                    yield Static("", id="trend")
-                    yield Static("", id="subthemes")
+                    with Horizontal(id="theme-top"):
+                        yield Static("", id="trend")
+                        yield Static("", id="subthemes")
                     yield Static("", id="representative")
                 lifts = Table(id="lift-table", cursor_type="row", zebra_stripes=True)
                 lifts.border_title = "Lift by segment"
