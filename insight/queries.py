@@ -802,8 +802,9 @@ def quotes_by_ids(db: sqlite_utils.Database, unit_ids: Sequence[int]) -> list[Qu
 
 def _theme_quote_sql(
     db: sqlite_utils.Database, theme_id: int, filt: ThemeFilter, params: dict[str, Any]
-) -> tuple[str, str]:
-    """(FROM/WHERE of the theme's units under the filter, the cheapest way to count them)."""
+) -> tuple[str, str, str]:
+    """(FROM/WHERE of the theme's units under the filter, the cheapest way to count them, the narrowest
+    FROM/WHERE that picks them: unit_themes alone when no unit filter applies)."""
     ids = _theme_ids(db, theme_id)
     params.update({f"t{i}": t for i, t in enumerate(ids)})
     where = [f"ut.theme_id IN ({','.join(f':t{i}' for i in range(len(ids)))})"] + _unit_conditions(filt, params)
@@ -811,9 +812,8 @@ def _theme_quote_sql(
                WHERE {' AND '.join(where)}"""
     # Themes are built from analysed units only, so without a unit filter the index alone counts them; with
     # one, every unit of the theme has to be looked at.
-    count = f"SELECT COUNT(*) {base}" if filt.needs_units or filt.window else \
-        f"SELECT COUNT(*) FROM unit_themes ut WHERE {where[0]}"
-    return base, count
+    narrow = base if filt.needs_units or filt.window else f"FROM unit_themes ut WHERE {where[0]}"
+    return base, f"SELECT COUNT(*) {narrow}", narrow
 
 
 def theme_quotes(
@@ -824,12 +824,16 @@ def theme_quotes(
     typical of each, then the second of each, ...), so its first page shows every side of it, not the
     tightest sub-theme alone."""
     params: dict[str, Any] = {"limit": limit, "offset": offset}
-    base, count = _theme_quote_sql(db, theme_id, filt, params)
+    base, count, narrow = _theme_quote_sql(db, theme_id, filt, params)
     if _one(db, "SELECT level FROM themes WHERE id = ?", [theme_id]) == "parent":
-        sql = f"""SELECT * FROM (
-                      SELECT {QUOTE_COLUMNS}, ut.similarity AS similarity, ROW_NUMBER() OVER (
-                          PARTITION BY ut.theme_id ORDER BY ut.similarity DESC, ut.unit_id) AS turn_no {base})
-                  ORDER BY turn_no, similarity DESC, id LIMIT :limit OFFSET :offset"""
+        # the turns are taken over the narrow rows (ids and similarity), the text is read for the page only
+        sql = f"""WITH page AS (
+                      SELECT unit_id, similarity, turn_no FROM (
+                          SELECT ut.unit_id AS unit_id, ut.similarity AS similarity, ROW_NUMBER() OVER (
+                              PARTITION BY ut.theme_id ORDER BY ut.similarity DESC, ut.unit_id) AS turn_no {narrow})
+                      ORDER BY turn_no, similarity DESC, unit_id LIMIT :limit OFFSET :offset)
+                  SELECT {QUOTE_COLUMNS}, page.similarity FROM page JOIN units u ON u.id = page.unit_id
+                  JOIN documents d ON d.id = u.document_id ORDER BY page.turn_no, page.similarity DESC, u.id"""
     else:
         sql = f"""SELECT {QUOTE_COLUMNS}, ut.similarity {base} ORDER BY ut.similarity DESC, ut.unit_id
                   LIMIT :limit OFFSET :offset"""

@@ -269,7 +269,10 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         for row in rows:
             table.add_row(row.segment, lift(row.lift, row.significant), f"{row.customers:,}", pct(row.share))
         table.settle_size()
-        table.border_subtitle = "* significant (BH-corrected)" if rows else "not linked to any segment"
+        parent = self.detail is not None and self.detail.level == "parent"
+        table.border_subtitle = ("* significant (BH-corrected)" if rows else
+                                 "no links for a parent theme: see its sub-themes" if parent else
+                                 "not linked to any segment")
 
     def action_toggle_scope(self) -> None:
         if not is_narrowed(self.filter):
