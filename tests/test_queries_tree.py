@@ -98,6 +98,15 @@ def test_a_label_filter_finds_a_parent_by_a_subthemes_label_and_opens_it(tree):
 
 def test_unit_filters_count_parents_over_their_subthemes_mentions(tree):
     at_risk = queries.theme_tree(tree, ThemeFilter(segment="At Risk"))
+    expected = dict(tree.execute(  # the theme_units view: each mention in its sub-theme and in its parent
+        """SELECT tu.theme_id, COUNT(DISTINCT u.document_id) FROM theme_units tu JOIN units u ON u.id = tu.unit_id
+           JOIN documents d ON d.id = u.document_id JOIN rfm_scores s ON s.customer_id = d.customer_id
+           WHERE s.segment = 'At Risk' AND s.snapshot_id = (SELECT MAX(id) FROM rfm_snapshots)
+           GROUP BY tu.theme_id""").fetchall())
+    shown = {row.id: row.size for node in at_risk.nodes for row in (node.theme, *node.subthemes)}
+    assert shown == {i: n for i, n in expected.items() if i in shown} and len(shown) > len(at_risk.nodes)
+    assert {n.theme.id for n in at_risk.nodes} == {
+        i for i in expected if tree.execute("SELECT level FROM themes WHERE id = ?", [i]).fetchone()[0] == "parent"}
     for node in at_risk.nodes:
         if node.subthemes:
             assert node.theme.size <= sum(s.size for s in node.subthemes)
