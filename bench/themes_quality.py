@@ -46,8 +46,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from insight.cluster import ClusterParams, cluster_embeddings  # noqa: E402
+from insight.theme_tree import parents_of_rows  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "banking77"
+HWU64 = ROOT.parent / "shared" / "data" / "hwu64" / "train.csv"
+TWO_LEVEL_TARGETS = {"sub_nmi": 0.77, "sub_ari": 0.50, "parent_nmi": 0.66, "parent_ari": 0.44, "parents": (10, 30)}
 CACHE = ROOT / "bench" / ".cache"
 MODEL_NAME = "all-MiniLM-L6-v2"
 TARGETS = {"nmi": 0.82, "ari": 0.50, "unassigned": 0.05, "time_ratio": 0.5}
@@ -183,8 +186,10 @@ def scaled(vectors: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA, help="folder with Banking77's train.csv and test.csv")
-    parser.add_argument("--split", choices=("test", "train", "both"), default="both",
-                        help="which split to score; both = each split on its own (default)")
+    parser.add_argument("--split", choices=("test", "train", "both", "none"), default="both",
+                        help="which split to score; both = each split on its own (default); none: only --two-level")
+    parser.add_argument("--two-level", nargs="?", type=Path, const=HWU64, default=None, metavar="CSV",
+                        help=f"also the two-level report on a text,scenario,intent CSV (default {HWU64})")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per method and split (medians)")
     parser.add_argument("--cache-dir", type=Path, default=CACHE, help="where embeddings are cached (.npy)")
     parser.add_argument("--no-bertopic", action="store_true", help="skip BERTopic (ours only)")
@@ -197,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     params = ClusterParams(**{k: _value(ClusterParams, k, v) for k, v in (p.split("=", 1) for p in args.param)})
-    names = ("test", "train") if args.split == "both" else (args.split,)
+    names = {"both": ("test", "train"), "none": ()}.get(args.split, (args.split,))
     splits = [read_split(args.data, name) for name in names]
     print(f"Banking77 from {args.data}; embeddings: {MODEL_NAME}, cache {args.cache_dir}", flush=True)
     for split in splits:
@@ -252,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         verdicts.append(f"{split.name}: " + ", ".join(f"{name} {'ok' if ok else 'MISSED'}" for name, ok in checks))
         print(flush=True)
 
+    if args.two_level:
+        verdicts.append(two_level_report(args.two_level, params, args.cache_dir, not args.no_bertopic))
     if args.scale:
         train = next((s for s in splits if s.name == "train"), None) or read_split(args.data, "train")
         if not train.vectors.size:
@@ -264,10 +271,54 @@ def main(argv: list[str] | None = None) -> int:
         print(f"scale: {len(big):,} points (train vectors reused, jittered): ours {seconds:.1f} s ({stages}); "
               f"{result.n_clusters} themes, {np.mean(result.labels == -1):.1%} unassigned", flush=True)
         print()
-    print("targets: NMI >= 0.82, ARI >= 0.50, unassigned <= 5%, time <= 0.5 x BERTopic")
+    print("targets (Banking77): NMI >= 0.82, ARI >= 0.50, unassigned <= 5%, time <= 0.5 x BERTopic")
     for verdict in verdicts:
         print("  " + verdict)
     return 0
+
+
+def two_level_report(path: Path, params: ClusterParams, cache_dir: Path, with_bertopic: bool) -> str:
+    """Sub-themes against the fine labels (intents), parent themes against the coarse ones (scenarios), with
+    BERTopic's default and KMeans at each true k on the same vectors; returns the verdict line."""
+    from sklearn.cluster import KMeans
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows or not {"text", "scenario", "intent"} <= set(rows[0]):
+        sys.exit(f"{path}: expected the columns text,scenario,intent")
+    texts = [r["text"] for r in rows]
+    fine, coarse = np.array([r["intent"] for r in rows]), np.array([r["scenario"] for r in rows])
+    vectors = embed(texts, cache_dir)
+    k_fine, k_coarse = len(set(fine.tolist())), len(set(coarse.tolist()))
+    print(f"two levels: {path.name}, {len(texts):,} texts, {k_fine} intents within {k_coarse} scenarios", flush=True)
+    started = time.perf_counter()
+    subs = cluster_embeddings(vectors, params).labels
+    parents = parents_of_rows(vectors, subs)
+    seconds = time.perf_counter() - started
+    sub_run, parent_run = score(fine, subs, seconds), score(coarse, parents, seconds)
+    print(row("ours sub-themes vs intents", sub_run), flush=True)
+    print(row("ours parents vs scenarios", parent_run), flush=True)
+    for k, labels, name in ((k_fine, fine, "intents"), (k_coarse, coarse, "scenarios")):
+        started = time.perf_counter()
+        found = KMeans(n_clusters=k, n_init=3, random_state=0).fit_predict(vectors)
+        print(row(f"KMeans k={k} vs {name}", score(labels, found, time.perf_counter() - started)), flush=True)
+    if with_bertopic:
+        split = Split(path.stem, texts, fine, vectors)
+        theirs = run_bertopic(split)
+        print(row("BERTopic default vs intents", theirs), flush=True)
+        started = time.perf_counter()
+        from bertopic import BERTopic
+
+        topics, _ = BERTopic().fit_transform(texts, vectors)
+        print(row("BERTopic default vs scenarios", score(coarse, np.asarray(topics), time.perf_counter() - started)),
+              flush=True)
+    t = TWO_LEVEL_TARGETS
+    checks = [("sub NMI", sub_run.nmi >= t["sub_nmi"]), ("sub ARI", sub_run.ari >= t["sub_ari"]),
+              ("parent NMI", parent_run.nmi >= t["parent_nmi"]), ("parent ARI", parent_run.ari >= t["parent_ari"]),
+              ("parents 10-30", t["parents"][0] <= parent_run.themes <= t["parents"][1])]
+    print(f"  targets: sub-themes NMI >= {t['sub_nmi']}, ARI >= {t['sub_ari']}; parents NMI >= {t['parent_nmi']}, "
+          f"ARI >= {t['parent_ari']}, {t['parents'][0]}-{t['parents'][1]} parents\n", flush=True)
+    return f"{path.stem} two levels: " + ", ".join(f"{name} {'ok' if ok else 'MISSED'}" for name, ok in checks)
 
 
 def _value(cls: type, name: str, text: str) -> object:

@@ -36,6 +36,7 @@ from insight.links import (
     rank_key,
     segment_moves,
     segment_sort_key,
+    telling_level,
     window_clause,
 )
 from insight.rfm import Snapshot, previous_snapshot
@@ -76,6 +77,8 @@ class ThemeFinding:
     positive_customers: int = 0
     negative_customers: int = 0
     sentiment: str | None = None  # the quotes were chosen with this sentiment (None: any)
+    level: str = "sub"  # parent | sub
+    family: str | None = None  # a sub-theme's parent label, or a parent's largest sub-themes
 
 
 @dataclass
@@ -300,9 +303,11 @@ def fill_findings(
 ) -> None:
     t = config.thresholds
     top = int(t["max_section_themes"])
-    mine = [r for r in report.rows if r.segment == brief.segment and r.customers >= t["min_theme_customers"]]
-    topics = [r for r in mine if r.kind != "general"]  # "love it" is no finding
-    over = sorted((r for r in topics if r.over_indexed), key=rank_key)
+    # "love it" is no finding; of a parent theme and its sub-themes, the level that carries enough customers
+    mine = [r for r in report.rows if r.segment == brief.segment and r.kind != "general"]
+    topics = telling_level(mine, lambda r: r.customers >= t["min_theme_customers"])
+    over = sorted(telling_level(mine, lambda r: r.over_indexed and r.customers >= t["min_theme_customers"]),
+                  key=rank_key)
     brief.says_significant = bool(over)
     chosen = over if over else sorted(topics, key=lambda r: (-r.customers, *rank_key(r)))
     quoter = Quoter(db, members, report.window, int(t["quotes_per_theme"]), int(t["max_quote_chars"]))
@@ -408,7 +413,24 @@ def finding(row: LinkRow, quoter: Quoter, sentiment: str | None = None) -> Theme
         positive_customers=row.positive_customers,
         negative_customers=row.negative_customers,
         sentiment=sentiment,
+        level=row.level,
+        family=family_of(quoter.db, row),
     )
+
+
+def family_of(db: sqlite_utils.Database, row: LinkRow) -> str | None:
+    """Where a theme sits in the tree, for the reader: a sub-theme's parent, a parent's largest sub-themes."""
+    if row.level == "sub" and row.parent_id is not None:
+        found = db.execute("SELECT COALESCE(user_label, label), (SELECT COUNT(*) FROM themes c WHERE c.parent_id = p.id "
+                           "AND c.status = 'active') FROM themes p WHERE p.id = ?", [row.parent_id]).fetchone()
+        return f"part of “{found[0]}”" if found and found[1] > 1 else None
+    if row.level == "parent":
+        children = [label for (label,) in db.execute(
+            "SELECT COALESCE(user_label, label) FROM themes WHERE parent_id = ? AND status = 'active' "
+            "ORDER BY size DESC, id", [row.theme_id])]
+        more = f" and {len(children) - 3} more" if len(children) > 3 else ""
+        return "parent theme of " + ", ".join(f"“{c}”" for c in children[:3]) + more if children else None
+    return None
 
 
 def ticket_opening_themes(db: sqlite_utils.Database, min_share: float) -> set[int]:
@@ -422,8 +444,8 @@ def ticket_opening_themes(db: sqlite_utils.Database, min_share: float) -> set[in
         """SELECT ut.theme_id, COALESCE(u.passage, u.position) = (
                    SELECT MIN(COALESCE(u2.passage, u2.position)) FROM units u2
                    WHERE u2.document_id = u.document_id AND u2.analyse = 1)
-           FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
-           WHERE ut.scope = 'ticket' AND ut.theme_id IS NOT NULL"""
+           FROM theme_units ut JOIN units u ON u.id = ut.unit_id
+           WHERE ut.scope = 'ticket'"""
     ):
         if theme_id in themes:
             units[themes[theme_id].id] += 1
@@ -507,10 +529,12 @@ class Quoter:
         feeling = "AND u.sentiment = ?" if sentiment else ""
         rows = self.db.execute(
             f"""SELECT u.id, u.text, u.question, d.external_id, d.source, d.created_at, d.rating, d.customer_id
-                FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
-                WHERE ut.theme_id IN ({marks}) AND ut.scope = ? AND u.analyse = 1 AND {self.clause} {feeling}
+                FROM unit_themes ut JOIN themes t ON t.id = ut.theme_id
+                JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
+                WHERE (ut.theme_id IN ({marks}) OR t.parent_id IN ({marks})) AND ut.scope = ? AND u.analyse = 1
+                      AND {self.clause} {feeling}
                 ORDER BY ut.similarity IS NULL, ut.similarity DESC, u.id""",
-            [*ids, scope, *self.params, *([sentiment] if sentiment else [])],
+            [*ids, *ids, scope, *self.params, *([sentiment] if sentiment else [])],
         ).fetchall()
         candidates = [
             r for r in rows if r[7] in self.members and (max_rating is None or (r[6] is not None and r[6] <= max_rating))

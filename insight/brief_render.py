@@ -173,7 +173,8 @@ def _theme(theme: ThemeFinding, quoted: Shown, index: int | None = None) -> list
     elif theme.sentiment == "negative":
         stats += (f"; {theme.negative_customers} with a complaint ({theme.negative} of {theme.mentions} mentions "
                   "negative)")
-    blocks = [_h(3, title), _p(Span(stats + " · "), Span(theme.scope, "i"))]
+    where = [Span(" · " + theme.family)] if theme.family else []
+    blocks = [_h(3, title), _p(Span(stats + " · "), Span(theme.scope, "i"), *where)]
     fresh = [q for q in theme.quotes if q.unit_id not in quoted.units]
     if theme.quotes and ((theme.theme_id, theme.sentiment) in quoted.themes or not fresh):
         return blocks + [_p(Span("Phrases and quotes: see above.", "i"))]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
@@ -68,6 +68,8 @@ class LinkRow:
     negative: int = 0
     positive_customers: int = 0  # the segment's customers with a positive mention in this theme
     negative_customers: int = 0  # ... with a negative one
+    level: str = "sub"  # the theme's level: parent | sub
+    parent_id: int | None = None  # a sub-theme's parent
 
 
 @dataclass
@@ -259,14 +261,16 @@ class ThemeInfo:
     label: str
     scope: str
     kind: str = "topic"  # topic | general (low-information praise such as "love it")
+    level: str = "sub"  # parent | sub
+    parent_id: int | None = None  # a sub-theme's parent (None: a theme from before two levels)
 
 
 def load_themes(db: sqlite_utils.Database) -> dict[int, ThemeInfo]:
     """Every theme id mapped to the theme it now stands for (merged themes folded into their survivor)."""
     raw = {
-        tid: (label, scope, status, merged_into, kind)
-        for tid, label, scope, status, merged_into, kind in db.execute(
-            "SELECT id, COALESCE(user_label, label), scope, status, merged_into, kind FROM themes"
+        tid: (label, scope, status, merged_into, kind, level, parent_id)
+        for tid, label, scope, status, merged_into, kind, level, parent_id in db.execute(
+            "SELECT id, COALESCE(user_label, label), scope, status, merged_into, kind, level, parent_id FROM themes"
         )
     }
     resolved: dict[int, ThemeInfo] = {}
@@ -275,20 +279,47 @@ def load_themes(db: sqlite_utils.Database) -> dict[int, ThemeInfo]:
         while raw[current][2] == "merged" and raw[current][3] in raw and raw[current][3] not in seen:
             current = raw[current][3]
             seen.add(current)
-        resolved[tid] = ThemeInfo(current, raw[current][0], raw[current][1], raw[current][4] or "topic")
+        label, scope, _, _, kind, level, parent_id = raw[current]
+        resolved[tid] = ThemeInfo(current, label, scope, kind or "topic", level or "sub", parent_id)
     return resolved
 
 
 def load_assignments(
     db: sqlite_utils.Database, unit_ids: set[int], scope: str | None
 ) -> list[tuple[int, str, ThemeInfo | None]]:
-    """(unit_id, scope, theme or None when unassigned) for the given units."""
+    """(unit_id, scope, theme or None when unassigned) for the given units, at both levels: a mention in a
+    sub-theme is also in its parent. A parent of a single sub-theme is left out (it is that sub-theme)."""
     themes = load_themes(db)
+    single = {parent for parent, in db.execute(
+        "SELECT parent_id FROM themes WHERE parent_id IS NOT NULL AND status = 'active' GROUP BY parent_id "
+        "HAVING COUNT(*) = 1")}
     out: list[tuple[int, str, ThemeInfo | None]] = []
-    for unit_id, unit_scope, theme_id in db.execute("SELECT unit_id, scope, theme_id FROM unit_themes"):
-        if unit_id not in unit_ids or not scope_matches(unit_scope, scope):
+    rows = db.execute(
+        """SELECT unit_id, scope, theme_id FROM theme_units
+           UNION ALL SELECT unit_id, scope, NULL FROM unit_themes WHERE theme_id IS NULL"""
+    )
+    for unit_id, unit_scope, theme_id in rows:
+        if unit_id not in unit_ids or not scope_matches(unit_scope, scope) or theme_id in single:
             continue
         out.append((unit_id, unit_scope, themes.get(theme_id) if theme_id is not None else None))
+    return out
+
+
+def telling_level(rows: list[LinkRow], says_something: Callable[[LinkRow], bool]) -> list[LinkRow]:
+    """The rows to report, one level per family of themes: the sub-themes that say something (sharp), else
+    their parent when it does (the sub-themes each too small, together enough), else nothing. Themes without a
+    parent stand for themselves. Segments are judged apart; order is kept."""
+    sub_rows: dict[tuple[str, int], list[LinkRow]] = defaultdict(list)
+    for r in rows:
+        if r.level == "sub" and r.parent_id is not None:
+            sub_rows[(r.segment, r.parent_id)].append(r)
+    out = []
+    for r in rows:
+        if not says_something(r):
+            continue
+        if r.level == "parent" and any(says_something(s) for s in sub_rows.get((r.segment, r.theme_id), [])):
+            continue  # a sharper sub-theme says it
+        out.append(r)
     return out
 
 
@@ -531,6 +562,8 @@ def theme_rows(
                     negative=counts["negative"],
                     positive_customers=len(by_sentiment[(segment, theme_id, "positive")]),
                     negative_customers=len(by_sentiment[(segment, theme_id, "negative")]),
+                    level=info[theme_id].level,
+                    parent_id=info[theme_id].parent_id,
                 )
             )
     rows.sort(key=lambda r: (r.scope, segment_sort_key(r.segment), -r.customers, r.theme_id))

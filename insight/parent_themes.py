@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import sqlite_utils
@@ -73,7 +73,10 @@ def draft_parents(
     topical = [p for p in range(k) if p not in general_positions]
     parent_of = np.full(k, -1, dtype=np.int64)
     if topical:
-        parent_of[topical] = parent_groups(centroids[topical])
+        member = np.flatnonzero(np.isin(groups, topical))
+        position_in_topical = np.full(k, -1, dtype=np.int64)
+        position_in_topical[topical] = np.arange(len(topical))
+        parent_of[topical] = parent_groups(centroids[topical], vectors[member], position_in_topical[groups[member]])
     next_parent = int(parent_of.max()) + 1 if k else 0
     for position in sorted(general_positions):
         parent_of[position] = next_parent
@@ -106,10 +109,15 @@ def draft_parents(
             nlp, texts, parent_groups_of_mentions, vectors, speakers, parent_centroids,
             general_groups=general, sentiments=sentiments, embed=embed,
         )
-    # A parent of one sub-theme says what its sub-theme says.
     for position, key in enumerate(keys):
-        if len(keyed[key]) == 1:
-            described[position] = sub_described[keyed[key][0]]
+        subs = sorted(keyed[key], key=lambda p: (-int(mentions[p]), p))
+        if len(subs) == 1:  # a parent of one sub-theme says what its sub-theme says
+            described[position] = sub_described[subs[0]]
+        elif described[position].label.casefold() in {sub_described[p].label.casefold() for p in subs}:
+            # named like one of its sub-themes, it would read as that one: name it by its two largest instead
+            described[position] = replace(
+                described[position], label=f"{sub_described[subs[0]].label} / {sub_described[subs[1]].label}"
+            )
     return ParentDraft(keys, [keyed[key] for key in keys], parent_groups_of_mentions, parent_centroids, described,
                        general)
 

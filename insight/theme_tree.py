@@ -1,10 +1,9 @@
 """Parent themes over a scope's sub-themes: one clustering of the sub-themes' centroids.
 
 The sub-themes are what HDBSCAN found (insight/cluster.py): fine, at the granularity the data supports. Parents
-group them for a first read. They come from Ward linkage over the sub-theme centroids (the same vectors the
-sub-themes were judged by), cut at the number of parents with the best silhouette (cosine) between 2 and
-`max_parents` (never more than half the sub-themes, so a parent holds two on average): the data sets how many
-parents there are, not a constant. Because parents are unions of sub-themes, every sub-theme has exactly one
+group them for a first read. They come from complete linkage over the sub-theme centroids (cosine), cut at the
+number of parents whose grouping of the mentions has the best silhouette, within sqrt(k)..k/3 for k sub-themes
+(`parent_range`): the data sets how many parents there are, within a range a reader can take in. Because parents are unions of sub-themes, every sub-theme has exactly one
 parent and a parent's members are exactly its sub-themes' members.
 
 Ids: a parent keeps the id of the previous run's parent whose sub-themes it mostly holds (one-to-one, by the
@@ -14,6 +13,8 @@ kept by centroid matching first. A sub-theme whose parent changed is reported as
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
@@ -21,29 +22,55 @@ from scipy.optimize import linear_sum_assignment
 MAX_PARENTS = 30
 MIN_SUBS_FOR_PARENTS = 4  # fewer sub-themes than this: each is its own parent
 PARENT_OVERLAP = 0.5  # share of a new parent's mentions that must come from an old parent to keep its id
+SILHOUETTE_SAMPLE = 4000  # mentions the silhouette of a cut is measured on (seeded sample)
 
 
-def parent_groups(centroids: np.ndarray, max_parents: int = MAX_PARENTS) -> np.ndarray:
-    """The parent index (0..p-1) of each sub-theme, from its centroid (rows: sub-themes, any order).
+def parent_range(k: int, max_parents: int = MAX_PARENTS) -> range:
+    """How many parents k sub-themes may have: from sqrt(k) (a parent holds about as many sub-themes as there
+    are parents) to k / 3 (at least three sub-themes per parent on average), never more than `max_parents`."""
+    low = max(2, math.ceil(math.sqrt(k)))
+    return range(low, max(low, min(max_parents, k // 3)) + 1)
 
-    Parents are numbered by their first sub-theme, so sub-themes given largest first give parents roughly in
-    size order. Fewer than MIN_SUBS_FOR_PARENTS sub-themes, or no cut that scores a positive silhouette: every
-    sub-theme is its own parent (nothing groups them).
+
+def parent_groups(
+    centroids: np.ndarray,
+    points: np.ndarray | None = None,
+    point_subs: np.ndarray | None = None,
+    max_parents: int = MAX_PARENTS,
+    seed: int = 0,
+) -> np.ndarray:
+    """The parent index (0..p-1) of each sub-theme (rows of `centroids`, any order).
+
+    Complete linkage on cosine distance between the sub-theme centroids: a parent's sub-themes are all within
+    the cut distance of each other, so a parent reads as one subject. The cut is the number of parents in
+    `parent_range` with the best silhouette (cosine), measured on the mentions themselves when given (`points`,
+    with `point_subs` the sub-theme of each; a seeded sample of SILHOUETTE_SAMPLE), so big sub-themes weigh more
+    than small ones; else on the centroids. Fewer than MIN_SUBS_FOR_PARENTS sub-themes: each is its own parent.
+    Parents are numbered by their first sub-theme.
     """
     k = int(centroids.shape[0])
     if k < MIN_SUBS_FOR_PARENTS:
         return np.arange(k, dtype=np.int64)
     x = np.asarray(centroids, dtype=np.float64)
     x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    tree = linkage(x, method="ward")
-    best, best_score = np.arange(k, dtype=np.int64), 0.0
-    for n_parents in range(2, min(max_parents, k // 2) + 1):
+    tree = linkage(x, method="complete", metric="cosine")
+    if points is not None and point_subs is not None and len(point_subs):
+        rng = np.random.default_rng(seed)
+        chosen = rng.choice(len(point_subs), min(len(point_subs), SILHOUETTE_SAMPLE), replace=False)
+        judged, subs_of = np.asarray(points)[chosen], np.asarray(point_subs)[chosen]
+    else:
+        judged, subs_of = x, np.arange(k)
+    best, best_score = np.zeros(k, dtype=np.int64), -np.inf
+    for n_parents in parent_range(k, max_parents):
         groups = fcluster(tree, n_parents, criterion="maxclust") - 1
-        if len(set(groups.tolist())) < 2:
+        labels = groups[subs_of]
+        if not 2 <= len(set(labels.tolist())) < len(labels):
             continue
-        score = _silhouette(x, groups)
+        score = _silhouette(judged, labels)
         if score > best_score:
             best, best_score = groups.astype(np.int64), score
+    if best_score == -np.inf:
+        return np.arange(k, dtype=np.int64)
     return _renumber(best)
 
 
@@ -90,3 +117,19 @@ def match_parents(
         if shared > 0 and shared >= min_overlap * sum(new_children[r].values()) and shared >= min_overlap * old_weight[c]:
             out[int(r)] = old_ids[c]
     return out
+
+
+def parents_of_rows(vectors: np.ndarray, labels: np.ndarray, max_parents: int = MAX_PARENTS) -> np.ndarray:
+    """Parent index per row for a flat clustering (labels 0..k-1, -1 unassigned stays -1): `parent_groups` over
+    the normalised mean vector of each sub-theme, as the pipeline groups its sub-themes."""
+    labels = np.asarray(labels)
+    k = int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 0
+    if k == 0:
+        return labels.copy()
+    x = np.asarray(vectors, dtype=np.float64)
+    sums = np.zeros((k, x.shape[1]))
+    np.add.at(sums, labels[labels >= 0], x[labels >= 0])
+    sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    member = labels >= 0
+    parents = parent_groups(sums, x[member], labels[member], max_parents)
+    return np.where(labels >= 0, parents[np.maximum(labels, 0)], -1)
