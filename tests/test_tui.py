@@ -868,6 +868,23 @@ async def test_an_open_branch_stays_open_when_the_list_is_sorted_again_and_pages
 
 
 @pytest.mark.asyncio
+async def test_a_branch_opened_stays_open_after_renaming_one_of_its_subthemes(tree_path, tmp_path):
+    app = make_app(tree_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("right", "right")  # open the first parent, step onto its largest sub-theme
+        await settle(pilot)
+        assert current_label(app) == "shipping cost / delivery fee"
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("ctrl+u", *"delivery costs", "enter")
+        await settle(pilot)
+        rows = shown_rows(app)
+        assert rows[0][0].startswith("▾ cost at checkout") and rows[1] == ("  ├ delivery costs", "delivery costs")
+
+
+@pytest.mark.asyncio
 async def test_themes_from_before_two_levels_are_listed_as_they_were(brand_path, tmp_path):
     app = make_app(brand_path, tmp_path)
     async with app.run_test(size=SIZE) as pilot:

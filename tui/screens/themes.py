@@ -205,7 +205,7 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
 
     def on_screen_resume(self) -> None:
         if self.data_moved():
-            self.table.reload()
+            self.reload()
 
     # ------------------------------------------------------------ filters and sorting
 
@@ -290,4 +290,4 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
     def after_edit(self, message: str) -> None:
         self.notify(message)
         self.data_moved()
-        self.table.reload()
+        self.reload()
