@@ -380,17 +380,29 @@ def test_over_indexed_themes_rank_by_distinctiveness_and_need_five_customers():
 
     from tui.screens.segment_detail import few_customers, over_indexed
 
+    def row(**fields):  # noqa: ANN003, ANN202
+        return Row(**({"level": "sub", "parent_id": None} | fields))
+
     rows = [
-        Row(segment="Lost", theme_id=1, lift=7.2, customers=1, score=0.9, significant=False),
-        Row(segment="Lost", theme_id=2, lift=1.4, customers=17, score=2.1, significant=False),
-        Row(segment="Lost", theme_id=3, lift=1.2, customers=40, score=3.0, significant=True),
-        Row(segment="Lost", theme_id=4, lift=0.8, customers=30, score=-1.0, significant=False),  # under-indexed
-        Row(segment="Lost", theme_id=6, lift=9.7, customers=2, score=1.2, significant=True),  # Fisher's p alone
-        Row(segment="Champions", theme_id=5, lift=3.0, customers=20, score=4.0, significant=True),
+        row(segment="Lost", theme_id=1, lift=7.2, customers=1, score=0.9, significant=False),
+        row(segment="Lost", theme_id=2, lift=1.4, customers=17, score=2.1, significant=False),
+        row(segment="Lost", theme_id=3, lift=1.2, customers=40, score=3.0, significant=True),
+        row(segment="Lost", theme_id=4, lift=0.8, customers=30, score=-1.0, significant=False),  # under-indexed
+        row(segment="Lost", theme_id=6, lift=9.7, customers=2, score=1.2, significant=True),  # Fisher's p alone
+        row(segment="Champions", theme_id=5, lift=3.0, customers=20, score=4.0, significant=True),
     ]
     report = Row(rows=rows, min_support=5)
     assert [r.theme_id for r in over_indexed(report, "Lost")] == [3, 2]
     assert few_customers(report, "Lost") == 2
+    # two levels: a parent is shown when none of its sub-themes qualifies on its own, else they stand for it
+    family = [
+        row(segment="Lost", theme_id=10, lift=1.5, customers=30, score=2.5, significant=True, level="parent"),
+        row(segment="Lost", theme_id=11, lift=1.8, customers=12, score=2.2, significant=True, parent_id=10),
+        row(segment="Lost", theme_id=20, lift=1.6, customers=25, score=2.4, significant=True, level="parent"),
+        row(segment="Lost", theme_id=21, lift=2.0, customers=3, score=0.8, significant=False, parent_id=20),
+    ]
+    report = Row(rows=rows + family, min_support=5)
+    assert [r.theme_id for r in over_indexed(report, "Lost")] == [3, 20, 11, 2]
 
 
 @pytest.mark.asyncio
