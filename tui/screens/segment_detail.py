@@ -16,11 +16,12 @@ from insight import queries
 from insight.safe_text import printable
 from tui.data import DataSource, LinkState
 from tui.screens.base import PlaceScreen
-from tui.widgets.format import lift, pct
+from tui.widgets.format import clip, lift, pct
 from tui.widgets.quotes import QuotePanel
 from tui.widgets.table import Table
 
 QUOTE_PAGE = 30
+THEME_WIDTH = 38
 
 
 def over_indexed(report: Any, segment: str) -> list[Any]:
@@ -130,7 +131,7 @@ class SegmentDetailScreen(PlaceScreen):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#segment-themes", DataTable)
-        table.add_column("theme", key="theme", width=38)
+        table.add_column("theme", key="theme", width=THEME_WIDTH)
         for name in ("z", "lift", "customers", "of segment", "q", "mentions", "scope"):
             table.add_column(name, key=name)
         self.query_one("#transitions-table", DataTable).add_columns("from", "to", "customers")
@@ -212,9 +213,8 @@ class SegmentDetailScreen(PlaceScreen):
             return
         rows = over_indexed(state.report, self.segment)
         for row in rows:
-            label = Text(printable(row.theme_label))
-            if getattr(row, "level", "sub") == "parent":
-                label.append(" · parent theme", style="dim")
+            parent = " · parent" if getattr(row, "level", "sub") == "parent" else ""
+            label = Text(clip(row.theme_label, THEME_WIDTH - len(parent))).append(parent, style="dim")
             table.add_row(label, f"{row.score:.1f}", lift(row.lift, row.over_indexed), f"{row.customers:,}",
                           pct(row.share), f"{row.q_value:.2g}", f"{row.units:,}", row.scope, key=str(row.theme_id))
         table.settle_size()

@@ -269,10 +269,9 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         for row in rows:
             table.add_row(row.segment, lift(row.lift, row.significant), f"{row.customers:,}", pct(row.share))
         table.settle_size()
-        parent = self.detail is not None and self.detail.level == "parent"
+        alone = self.detail is not None and self.detail.level == "parent" and len(self.detail.subthemes) == 1
         table.border_subtitle = ("* significant (BH-corrected)" if rows else
-                                 "no links for a parent theme: see its sub-themes" if parent else
-                                 "not linked to any segment")
+                                 "linked as its one sub-theme" if alone else "not linked to any segment")
 
     def action_toggle_scope(self) -> None:
         if not is_narrowed(self.filter):
