@@ -19,7 +19,7 @@ SHADES = ("#9ecae1", "#4292c6", "#08519c", "#6baed6", "#2171b5", "#084594")
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;margin:1rem 0}th,td{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:right}
 th:first-child,td:first-child{text-align:left}.merge{background:#fff4d6}svg text{font-size:11px}
-.note{color:#555;font-size:.9rem}"""
+.note{color:#555;font-size:.9rem}td.detail{text-align:left;font-size:.8rem;white-space:nowrap}"""
 
 
 def _pct(value: float | None) -> str:
@@ -32,7 +32,7 @@ def outcome_chart(data: dict[str, Any], index: int) -> str:
     segments = data["maps"][index]["segments"]
     group = ROW_HEIGHT * len(cutoffs) + 8
     height = group * len(segments) + 40
-    width = LABEL_WIDTH + BAR_WIDTH + 60
+    width = LABEL_WIDTH + BAR_WIDTH + 110
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
              f'aria-label="share who bought again per segment and cut-off">']
     for tick in (0, 0.25, 0.5, 0.75, 1):
@@ -93,14 +93,14 @@ def _pair_table(data: dict[str, Any], index: int) -> str:
     for pair in pairs:
         detail = "<br>".join(
             f"{escape(t['as_of'])}: {t['a_repurchased']}/{t['a_customers']} vs {t['b_repurchased']}/"
-            f"{t['b_customers']}, h {t['cohens_h']:+.2f}, p {t['p_value']:.3f} (adjusted {t['p_adjusted']:.3f})"
+            f"{t['b_customers']} · h {t['cohens_h']:+.2f} · p {t['p_value']:.3f}, adjusted {t['p_adjusted']:.3f}"
             for t in tests[(pair["a"], pair["b"])]
         )
         verdict = "merge" if pair["suggest_merge"] else "keep apart"
         rows.append(
             f"<tr class=\"{'merge' if pair['suggest_merge'] else ''}\"><td>{escape(pair['a'])} / "
             f"{escape(pair['b'])}</td><td>{pair['difference'] * 100:+.1f} pp</td><td>{pair['cohens_h']:+.2f}</td>"
-            f"<td style=\"text-align:left\">{detail}</td><td>{verdict} ({pair['mergeable']}/{pair['tested']})</td></tr>"
+            f"<td class=\"detail\">{detail}</td><td>{verdict} ({pair['mergeable']}/{pair['tested']})</td></tr>"
         )
     return ("<table><tr><th>pair</th><th>difference</th><th>Cohen's h</th><th>per cut-off: bought again, h, p</th>"
             "<th>suggestion</th></tr>" + "".join(rows) + "</table>")
@@ -131,6 +131,10 @@ def render_html(data: dict[str, Any]) -> str:
         body.append(outcome_chart(data, index))
         body.append(_segment_table(data, index))
         body.append("<h3>Merge suggestions (neighbouring segments)</h3>")
+        merges = [p for p in summary["pairs"] if p["suggest_merge"]]
+        body.append("<p><strong>Suggested merges:</strong> " + ("; ".join(
+            f"{escape(p['a'])} + {escape(p['b'])} (alike in {p['mergeable']} of {p['tested']} cut-offs)"
+            for p in merges) if merges else "none") + "</p>")
         body.append(f"<p class=\"note\">{escape(TEST_NAME)}. Merge when the adjusted p is above {data['alpha']} and "
                     f"|Cohen's h| &lt; {SMALL_EFFECT_H} in every cut-off where both segments had customers.</p>")
         body.append(_pair_table(data, index))

@@ -291,3 +291,15 @@ def test_parse_segment_map_is_the_same_format_as_segments_map(tmp_path):
     import tomllib
 
     assert parse_segment_map(tomllib.loads(RECENCY_MAP), "x").names == ["Top", "Next", "Rest"]
+
+
+def test_mean_interval_bootstrap_and_normal_agree_on_large_samples():
+    from insight.segment_validation import BOOTSTRAP_MAX, mean_interval
+
+    rng = np.random.default_rng(1)
+    values = rng.exponential(50.0, size=BOOTSTRAP_MAX)
+    low, high = mean_interval(values, np.random.default_rng(2))
+    assert low < values.mean() < high
+    big_low, big_high = mean_interval(np.concatenate([values, values[:1]]), np.random.default_rng(2))  # normal
+    assert big_low == pytest.approx(low, rel=0.02) and big_high == pytest.approx(high, rel=0.02)
+    assert mean_interval(np.array([3.0]), rng) is None
