@@ -427,6 +427,9 @@ def validate_segments(db: sqlite_utils.Database, *, horizon_days: int = DEFAULT_
     if last is None:
         raise RfmError("no orders that count toward RFM: import orders first (insight import orders FILE)")
     dates = cutoff_dates(last, horizon_days, cutoffs, as_of)
+    if dates[-1] >= last:
+        raise RfmError(f"the cut-off {dates[-1].isoformat()} is on or after the last counted order "
+                       f"({last.isoformat()}): there is nothing after it to measure; pick an earlier --as-of")
     notes = []
     if dates[-1] + timedelta(days=horizon_days) > last:
         notes.append(f"the horizon after {dates[-1].isoformat()} runs past the last counted order "

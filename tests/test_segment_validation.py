@@ -50,7 +50,8 @@ def recency_map(tmp_path: Path, body: str = RECENCY_MAP) -> Path:
 
 
 def shop_csv(path: Path, rebuy: dict[int, str], extra: list[tuple[str, date, str]] = ()) -> Path:
-    """One order per customer before the cut-off; `rebuy` = customer -> status of an order 10 days after it."""
+    """One order per customer before the cut-off; `rebuy` = customer -> status of an order 10 days after it;
+    `extra` = (email, day, status) orders."""
     rows = []
     number = 1
     for i in range(CUSTOMERS):
@@ -61,7 +62,8 @@ def shop_csv(path: Path, rebuy: dict[int, str], extra: list[tuple[str, date, str
             later = CUTOFF + timedelta(days=10)
             rows.append(f"#{number},c{i}@shop.test,{rebuy[i]},USD,30.00,{later.isoformat()} 12:00:00 +0000,Tee")
             number += 1
-    for email, day, status in extra:
+    # A newcomer's order long after the horizon: the history goes on (it is not scored at the cut-off).
+    for email, day, status in [*extra, ("late@shop.test", CUTOFF + timedelta(days=140), "paid")]:
         rows.append(f"#{number},{email},{status},USD,25.00,{day.isoformat()} 12:00:00 +0000,Tee")
         number += 1
     path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
@@ -279,6 +281,16 @@ def test_cli_refuses_cutoffs_before_any_order(db, db_path, tmp_path, clock):
     load(db, tmp_path, clock, {})
     result = invoke(db_path, "segments", "validate", "--as-of", "2025-01-01", "--json")
     assert result.exit_code == 1 and "cut-off" in json.loads(result.stdout)["error"]
+
+
+def test_cli_refuses_a_cutoff_after_the_last_order_and_a_missing_map(db, db_path, tmp_path, clock):
+    load(db, tmp_path, clock, {})
+    after = (CUTOFF + timedelta(days=140)).isoformat()  # the day of the last order
+    result = invoke(db_path, "segments", "validate", "--as-of", after, "--json")
+    assert result.exit_code == 1 and "nothing after it to measure" in json.loads(result.stdout)["error"]
+    result = invoke(db_path, "segments", "validate", "--map", str(tmp_path / "nope.toml"))
+    assert result.exit_code == 1 and "nope.toml: segment map not found" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_segments_without_a_subcommand_still_computes_a_snapshot(db, db_path, tmp_path, clock):

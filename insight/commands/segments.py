@@ -173,7 +173,7 @@ def _fail(message: str, as_json: bool) -> None:
 # --- commands ---------------------------------------------------------------------------------------
 
 
-@click.group("segments", invoke_without_command=True)
+@click.group("segments", invoke_without_command=True, subcommand_metavar="[COMMAND [ARGS]...]")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Score as of this date (default: today). Orders after it are ignored.")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
