@@ -24,6 +24,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import product
+from pathlib import Path
 
 import numpy as np
 import sqlite_utils
@@ -135,6 +136,7 @@ class PairSummary:
 @dataclass
 class MapSummary:
     map: str
+    source: str  # 'default' or the map file's path
     segments: list[SegmentSummary]
     pairs: list[PairSummary]
 
@@ -147,12 +149,25 @@ class PredictorSummary:
 
 
 @dataclass
+class Comparison:
+    """How much better one predictor ranks repurchase than a baseline: AUC difference per cut-off."""
+
+    predictor: str
+    baseline: str
+    auc_gain: float | None  # average over cut-offs where both AUCs exist
+    per_cutoff: list[float | None]
+    better_in: int  # cut-offs where the predictor's AUC is higher
+    compared: int
+
+
+@dataclass
 class Validation:
     horizon_days: int
     alpha: float
     cutoffs: list[CutoffResult]
     maps: list[MapSummary]
     predictors: list[PredictorSummary]
+    comparisons: list[Comparison]
     last_order: str
     currency: str | None
     notes: list[str] = field(default_factory=list)
@@ -352,7 +367,8 @@ def predictor(name: str, groups: np.ndarray, bought: np.ndarray) -> Predictor:
 
 
 def map_label(segment_map: SegmentMap) -> str:
-    return "default map" if segment_map.source == "default" else segment_map.source
+    """'default map' or the map's file name (the full path is MapSummary.source)."""
+    return "default map" if segment_map.source == "default" else Path(segment_map.source).name
 
 
 def validate_cutoff(db: sqlite_utils.Database, as_of: date, horizon_days: int, maps: list[SegmentMap],
@@ -387,7 +403,7 @@ def _mean(values: list[float | None]) -> float | None:
     return float(np.mean(present)) if present else None
 
 
-def summarise_map(results: list[MapOutcome]) -> MapSummary:
+def summarise_map(results: list[MapOutcome], source: str) -> MapSummary:
     segments = []
     for i, first in enumerate(results[0].segments):
         rows = [r.segments[i] for r in results]
@@ -413,7 +429,7 @@ def summarise_map(results: list[MapOutcome]) -> MapSummary:
         )
         for (a, b), tests in pairs.items()
     ]
-    return MapSummary(results[0].map, segments, summaries)
+    return MapSummary(results[0].map, source, segments, summaries)
 
 
 def validate_segments(db: sqlite_utils.Database, *, horizon_days: int = DEFAULT_HORIZON_DAYS,
@@ -443,18 +459,31 @@ def validate_segments(db: sqlite_utils.Database, *, horizon_days: int = DEFAULT_
         except RfmError:
             raise RfmError(f"no orders that count toward RFM on or before the cut-off {day.isoformat()}: "
                            f"use fewer --cutoffs or a later --as-of") from None
-    summaries = [summarise_map([r.maps[i] for r in results]) for i in range(len(maps))]
+    summaries = [summarise_map([r.maps[i] for r in results], m.source) for i, m in enumerate(maps)]
     predictors = [
         PredictorSummary(p.name, _mean([r.predictors[i].auc for r in results]),
                          _mean([r.predictors[i].log_loss for r in results]))
         for i, p in enumerate(results[0].predictors)
     ]
-    return Validation(horizon_days, alpha, results, summaries, predictors, last.isoformat(), results[-1].currency,
-                      notes)
+    return Validation(horizon_days, alpha, results, summaries, predictors, compare_predictors(results, len(maps)),
+                      last.isoformat(), results[-1].currency, notes)
+
+
+def compare_predictors(results: list[CutoffResult], maps: int) -> list[Comparison]:
+    """Each map's segments against each baseline (the predictors after the maps' own)."""
+    out = []
+    for i in range(maps):
+        for j in range(maps, len(results[0].predictors)):
+            gains = [None if r.predictors[i].auc is None or r.predictors[j].auc is None
+                     else r.predictors[i].auc - r.predictors[j].auc for r in results]
+            present = [g for g in gains if g is not None]
+            out.append(Comparison(results[0].predictors[i].name, results[0].predictors[j].name, _mean(present),
+                                  gains, sum(g > 0 for g in present), len(present)))
+    return out
 
 
 __all__ = [
-    "ALPHA", "DEFAULT_CUTOFFS", "DEFAULT_HORIZON_DAYS", "TEST_NAME", "CutoffResult",
-    "MapOutcome", "PairTest", "Predictor", "SegmentOutcome", "Validation", "cohens_h", "crossfit_rates",
-    "cutoff_dates", "neighbour_pairs", "compare_pairs", "predictor", "validate_segments", "wilson",
+    "ALPHA", "DEFAULT_CUTOFFS", "DEFAULT_HORIZON_DAYS", "TEST_NAME", "Comparison", "CutoffResult", "MapOutcome",
+    "PairTest", "Predictor", "SegmentOutcome", "Validation", "cohens_h", "compare_pairs", "compare_predictors",
+    "crossfit_rates", "cutoff_dates", "mean_interval", "neighbour_pairs", "predictor", "validate_segments", "wilson",
 ]

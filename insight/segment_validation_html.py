@@ -140,6 +140,10 @@ def render_html(data: dict[str, Any]) -> str:
         body.append(_pair_table(data, index))
     body.append("<h2>Predictive power for repurchase</h2>")
     body.append(_predictor_table(data))
+    for c in data["comparisons"]:
+        if c["auc_gain"] is not None:
+            body.append(f"<p>{escape(c['predictor'])} vs {escape(c['baseline'])}: AUC {c['auc_gain']:+.3f} on "
+                        f"average, higher in {c['better_in']} of {c['compared']} cut-offs.</p>")
     body.append("<p class=\"note\">Each customer's score is their group's repurchase rate learned on the other "
                 "folds (5-fold cross-fitting); AUC 0.5 = no better than chance.</p>")
     for note in data["notes"]:

@@ -240,9 +240,10 @@ def test_cli_json_is_one_object_with_both_maps_side_by_side(db, db_path, tmp_pat
     payload = json.loads(result.stdout)  # exactly one JSON object: json.loads refuses anything after it
     assert payload["ok"] is True and payload["horizon_days"] == 90
     assert [c["as_of"] for c in payload["cutoffs"]] == ["2026-05-31", "2026-06-30"]
-    assert [m["map"] for m in payload["maps"]] == ["default map", str(recency_map(tmp_path))]
+    assert [m["map"] for m in payload["maps"]] == ["default map", "recency.toml"]
+    assert [m["source"] for m in payload["maps"]] == ["default", str(recency_map(tmp_path))]
     assert [p["name"] for p in payload["predictors"]] == [
-        "segments (default map, 11)", f"segments ({recency_map(tmp_path)}, 3)", "lifecycle stage alone",
+        "segments (default map, 11)", "segments (recency.toml, 3)", "lifecycle stage alone",
         "bought in the last 90 days"]
     later = {(p["a"], p["b"]): p["mergeable"] for p in payload["cutoffs"][1]["maps"][1]["pairs"]}
     assert later[("Top", "Next")] is True
@@ -315,3 +316,12 @@ def test_mean_interval_bootstrap_and_normal_agree_on_large_samples():
     big_low, big_high = mean_interval(np.concatenate([values, values[:1]]), np.random.default_rng(2))  # normal
     assert big_low == pytest.approx(low, rel=0.02) and big_high == pytest.approx(high, rel=0.02)
     assert mean_interval(np.array([3.0]), rng) is None
+
+
+def test_segments_are_compared_with_each_baseline_per_cutoff(db, tmp_path, clock):
+    load(db, tmp_path, clock, {i: "paid" for i in range(40)})
+    comparisons = {c.baseline: c for c in run(db, tmp_path).comparisons}
+    assert set(comparisons) == {"lifecycle stage alone", "bought in the last 90 days"}
+    flag = comparisons["bought in the last 90 days"]
+    assert flag.compared == 1 and flag.better_in == 1
+    assert flag.auc_gain == pytest.approx(flag.per_cutoff[0]) and flag.auc_gain > 0

@@ -156,6 +156,10 @@ def render(console: Console, data: dict[str, Any]) -> None:
         cells = [_num(cut["predictors"][i]["auc"]) for cut in cutoffs]
         predictors.add_row(plain_line(pred["name"]), *cells, _num(pred["auc"]), _num(pred["log_loss"]))
     console.print(predictors)
+    for c in data["comparisons"]:
+        if c["auc_gain"] is not None:
+            console.print(plain_line(f"{c['predictor']} vs {c['baseline']}: AUC {c['auc_gain']:+.3f} on average, "
+                                     f"higher in {c['better_in']} of {c['compared']} cut-offs"))
     for note in data["notes"]:
         console.print(plain_line(f"Note: {note}"))
     if data["method"]["rates_from"]:
