@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -325,3 +326,14 @@ def test_segments_are_compared_with_each_baseline_per_cutoff(db, tmp_path, clock
     flag = comparisons["bought in the last 90 days"]
     assert flag.compared == 1 and flag.better_in == 1
     assert flag.auc_gain == pytest.approx(flag.per_cutoff[0]) and flag.auc_gain > 0
+
+
+def test_html_chart_draws_one_bar_per_segment_and_cutoff_scaled_to_the_share(db, tmp_path, clock):
+    from insight.commands.segments_validate import payload
+    from insight.segment_validation_html import BAR_WIDTH, outcome_chart
+
+    load(db, tmp_path, clock, {i: "paid" for i in range(0, 80, 2)})  # Top 1/2, Next 1/2, Rest 0
+    svg = outcome_chart(payload(run(db, tmp_path), None), 0)
+    bars = re.findall(r'<rect x="\d+" y="[\d.]+" width="([\d.]+)" height="\d+" fill="[^"]+"><title>', svg)
+    assert [float(w) for w in bars] == [BAR_WIDTH / 2, BAR_WIDTH / 2, 0.0]
+    assert svg.count("<line") == 5 + 3  # five grid lines, one interval whisker per bar
