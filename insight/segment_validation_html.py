@@ -19,7 +19,8 @@ SHADES = ("#9ecae1", "#4292c6", "#08519c", "#6baed6", "#2171b5", "#084594")
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;margin:1rem 0}th,td{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:right}
 th:first-child,td:first-child{text-align:left}.merge{background:#fff4d6}svg text{font-size:11px}
-.note{color:#555;font-size:.9rem}td.detail{text-align:left;font-size:.8rem;white-space:nowrap}"""
+.note{color:#555;font-size:.9rem}td.detail{text-align:left;font-size:.8rem;white-space:nowrap}
+.wide{overflow-x:auto}.wide td,.wide th{white-space:nowrap;font-size:.8rem}"""
 
 
 def _pct(value: float | None) -> str:
@@ -83,6 +84,28 @@ def _segment_table(data: dict[str, Any], index: int) -> str:
             "<th>orders/customer</th><th>revenue/customer</th><th>lapsed</th></tr>" + "".join(rows) + "</table>")
 
 
+def _per_cutoff_table(data: dict[str, Any], index: int) -> str:
+    """Orders, net revenue (bootstrap 95%) and lapsed share (Wilson 95%) per segment at every cut-off."""
+    def cell(value: float | None, ci: list[float] | None, fmt: str) -> str:
+        if value is None:
+            return "–"
+        return format(value, fmt) + ("" if ci is None else f" <small>({format(ci[0], fmt)}–{format(ci[1], fmt)})</small>")
+
+    head = "".join(f"<th colspan=\"3\">{escape(c['as_of'])}</th>" for c in data["cutoffs"])
+    sub = "<th>orders</th><th>revenue</th><th>lapsed</th>" * len(data["cutoffs"])
+    rows = []
+    for i, seg in enumerate(data["maps"][index]["segments"]):
+        cells = []
+        for cut in data["cutoffs"]:
+            o = cut["maps"][index]["segments"][i]
+            cells.append(f"<td>{cell(o['orders_per_customer'], o['orders_ci'], '.2f')}</td>"
+                         f"<td>{cell(o['revenue_per_customer'], o['revenue_ci'], ',.0f')}</td>"
+                         f"<td>{cell(o['lapsed_share'], o['lapsed_ci'], '.0%')}</td>")
+        rows.append(f"<tr><td>{escape(seg['name'])}</td>{''.join(cells)}</tr>")
+    return (f"<div class=\"wide\"><table><tr><th rowspan=\"2\">segment</th>{head}</tr><tr>{sub}</tr>"
+            + "".join(rows) + "</table></div>")
+
+
 def _pair_table(data: dict[str, Any], index: int) -> str:
     tests: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for cut in data["cutoffs"]:
@@ -130,6 +153,8 @@ def render_html(data: dict[str, Any]) -> str:
         body.append(f"<h2>{escape(summary['map'])}</h2><h3>Bought again within {horizon} days</h3>")
         body.append(outcome_chart(data, index))
         body.append(_segment_table(data, index))
+        body.append(f"<h3>Per customer in the {horizon} days after each cut-off (95% intervals)</h3>")
+        body.append(_per_cutoff_table(data, index))
         body.append("<h3>Merge suggestions (neighbouring segments)</h3>")
         merges = [p for p in summary["pairs"] if p["suggest_merge"]]
         body.append("<p><strong>Suggested merges:</strong> " + ("; ".join(
