@@ -337,3 +337,16 @@ def test_html_chart_draws_one_bar_per_segment_and_cutoff_scaled_to_the_share(db,
     bars = re.findall(r'<rect x="\d+" y="[\d.]+" width="([\d.]+)" height="\d+" fill="[^"]+"><title>', svg)
     assert [float(w) for w in bars] == [BAR_WIDTH / 2, BAR_WIDTH / 2, 0.0]
     assert svg.count("<line") == 5 + 3  # five grid lines, one interval whisker per bar
+
+
+def test_horizon_orders_in_another_currency_need_a_rate(db, db_path, tmp_path, clock):
+    load(db, tmp_path, clock, {}, [("c0@shop.test", CUTOFF + timedelta(days=3), "paid")])
+    db.execute("UPDATE orders SET currency = 'CAD' WHERE created_day = ?", [(CUTOFF + timedelta(days=3)).isoformat()])
+    db.conn.commit()
+    args = ("segments", "validate", "--as-of", CUTOFF.isoformat(), "--cutoffs", "1", "--map",
+            str(recency_map(tmp_path)), "--json")
+    result = invoke(db_path, *args)
+    assert result.exit_code == 1 and "--rate CAD=RATE" in json.loads(result.stdout)["error"]
+    payload = json.loads(invoke(db_path, *args, "--rate", "CAD=0.5").stdout)
+    top = payload["cutoffs"][0]["maps"][1]["segments"][0]
+    assert (top["name"], top["repurchased"], top["revenue_per_customer"]) == ("Top", 1, round(25 * 0.5 / 40, 2))
