@@ -143,8 +143,8 @@ def render(console: Console, data: dict[str, Any]) -> None:
                           f"{k_a}/{n_a}\nvs {k_b}/{n_b}", f"{pair['difference'] * 100:+.1f}",
                           f"{pair['cohens_h']:+.2f}", p_range, verdict)
         console.print(pairs)
-    merges = [f"{p['a']} + {p['b']}" for m in data["maps"] for p in m["pairs"] if p["suggest_merge"]]
-    console.print(plain_line("Suggested merges: " + ("; ".join(merges) if merges else "none")))
+        merges = [f"{p['a']} + {p['b']}" for p in summary["pairs"] if p["suggest_merge"]]
+        console.print(plain_line(f"Suggested merges ({name}): " + ("; ".join(merges) if merges else "none")))
     predictors = _table(f"Predicting who buys again within {horizon} days: AUC per cut-off (cross-fitted rates)",
                         "AUC: 0.5 = chance, 1 = perfect; log loss (average): lower is better.")
     predictors.add_column("predictor", no_wrap=True)
