@@ -262,8 +262,8 @@ def test_cli_table_and_html_page(db, db_path, tmp_path, clock):
     result = invoke(db_path, "segments", "validate", "--as-of", CUTOFF.isoformat(), "--cutoffs", "1",
                     "--map", str(recency_map(tmp_path, body)), "--html", str(page))
     assert result.exit_code == 0, result.output
-    assert "Bought again within 90 days" in result.stdout and "Suggested merges:" in result.stdout
-    assert "<b>Top & co</b> + Next" in result.stdout
+    assert "Bought again within 90 days" in result.stdout
+    assert "Suggested merges (recency.toml): <b>Top & co</b> + Next" in result.stdout
     html = page.read_text(encoding="utf-8")
     assert html.count("<svg") == 2 and "<script" not in html and "http" not in html.replace(
         'xmlns="http://www.w3.org/2000/svg"', "")

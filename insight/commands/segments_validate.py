@@ -144,7 +144,8 @@ def render(console: Console, data: dict[str, Any]) -> None:
                           f"{pair['cohens_h']:+.2f}", p_range, verdict)
         console.print(pairs)
         merges = [f"{p['a']} + {p['b']}" for p in summary["pairs"] if p["suggest_merge"]]
-        console.print(plain_line(f"Suggested merges ({name}): " + ("; ".join(merges) if merges else "none")))
+        console.print(plain_line(f"Suggested merges ({name}): " + ("; ".join(merges) if merges else "none")),
+                      soft_wrap=True)
     predictors = _table(f"Predicting who buys again within {horizon} days: AUC per cut-off (cross-fitted rates)",
                         "AUC: 0.5 = chance, 1 = perfect; log loss (average): lower is better.")
     predictors.add_column("predictor", no_wrap=True)
