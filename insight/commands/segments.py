@@ -194,8 +194,9 @@ def segments(ctx, as_of, map_path, active_days, lapsed_days, rates, currency, me
 
     \b
     Every run stores a snapshot for its as-of date (re-running a date replaces it), so segment moves
-    between runs can be shown with --transitions. What counts: orders not cancelled, not test, not unpaid,
-    not fully refunded and not zero-value; partial refunds reduce monetary value. Scores are quintiles 1-5
+    between runs can be shown with --transitions. What counts: orders not cancelled or voided, not test, not
+    unpaid, not awaiting payment (pending / authorized, unless imported with --count-pending), not fully
+    refunded and not zero-value; partial refunds reduce monetary value. Scores are quintiles 1-5
     (5 = best); equal values share a score: score = 1 + floor(5 x share of customers with a worse value).
     """
     db = open_db(db_from_context(ctx))
