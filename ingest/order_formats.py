@@ -354,7 +354,7 @@ def _identity(
     shop counter's phone would merge different people), so such a buyer is found by it only in orders
     without either.
     """
-    key = (email_raw, customer_raw, shop, *fallback)
+    key = (email_raw, customer_raw, shop)
     found = cache.get(key)
     if found is None:
         customer = customer_raw.strip()
@@ -365,10 +365,15 @@ def _identity(
         if platform_id is not None:
             platform_id = Identifier("customer_id", scoped_value(platform_id.value, platform, shop))
         idents = tuple(i for i in (email, platform_id) if i)
-        if not idents and fallback:
-            idents = _fallback_identity(*fallback)
         found = cache[key] = (idents, "|".join(i.key for i in idents), email.value if email else None)
-    return found
+    if found[0] or not fallback:
+        return found
+    key = (email_raw, customer_raw, shop, *fallback)  # nobody by email or id ('', 'n/a'): by phone or address
+    by_fallback = cache.get(key)
+    if by_fallback is None:
+        idents = _fallback_identity(*fallback)
+        by_fallback = cache[key] = (idents, "|".join(i.key for i in idents), None)
+    return by_fallback
 
 
 def _fallback_identity(phone: str, name: str, address: str, postcode: str, city: str, country: str) -> tuple[Identifier, ...]:

@@ -713,11 +713,11 @@ def _awaiting(
 def _awaiting_note(awaiting: dict[str, object]) -> str:
     share = awaiting["share_of_paid"]
     money = f"{awaiting['revenue']:,.2f} {awaiting['currency'] or ''}".strip()
-    size = f" ({money}, {share:.0%} of the paid revenue)" if share is not None else f" ({money})"
+    size = f"{money}, {share:.1%} of the paid revenue" if share is not None else money
     if awaiting["counted"]:
-        return f"{awaiting['orders']:,} orders awaiting payment{size} counted because of --count-pending"
-    return (f"{awaiting['orders']:,} orders awaiting payment (pending / authorized){size} not counted; "
-            "--count-pending counts them")
+        return f"{awaiting['orders']:,} orders awaiting payment ({size}) counted because of --count-pending"
+    return f"{awaiting['orders']:,} orders awaiting payment (pending or authorized: {size}) not counted; " \
+           "--count-pending counts them"
 
 
 @contextmanager
