@@ -681,8 +681,8 @@ def _details(parsed: ParsedOrders, resolver: CustomerResolver, unlinked: int) ->
                                   for k, v in sorted(identified_by.items())))
     if excluded.get("no_customer"):
         count = excluded["no_customer"]
-        notes.append(f"{count:,} {'order carries' if count == 1 else 'orders carry'} no email or customer id and "
-                     f"{'is' if count == 1 else 'are'} not scored")
+        notes.append(f"{count:,} {'order carries' if count == 1 else 'orders carry'} no email, customer id, valid phone or billing "
+                     f"address and {'is' if count == 1 else 'are'} not scored")
     if resolver.ambiguous:
         notes.append(f"{resolver.ambiguous:,} order numbers or customer ids known from feedback now exist in several "
                      f"shops: {unlinked:,} feedback records linked only by them were unlinked")
