@@ -96,6 +96,21 @@ def test_forgotten_customers_are_counted_never_exported(scored):
     assert (one.rows, one.not_exported, one.erased_unknown_segment) == ([], {"no_email": 1}, 1)
 
 
+def test_a_customer_with_two_emails_gets_the_one_of_their_latest_order(db, tmp_path, clock):
+    # WooCommerce customer 42 bought as ana.work@ and, later, as ana@: one customer, two emails.
+    path = tmp_path / "woo.csv"
+    path.write_text(
+        "Order Number,Order Status,Order Date,Customer User,Billing Email,Order Total,Currency,Item Name,Quantity,Item Cost\n"
+        "123,wc-completed,2026-08-01 10:00:00,42,ana.work@example.com,30.00,EUR,Soap,3,10.00\n"
+        "124,wc-completed,2026-08-02 10:00:00,42,ana@example.com,10.00,EUR,Soap,1,10.00\n"
+        "125,wc-completed,2026-08-03 10:00:00,77,bo@example.com,20.00,EUR,Brush,1,20.00\n", encoding="utf-8")
+    import_orders(db, path, fmt=None, mapping={}, strict=False, progress=None, clock=clock)
+    compute_snapshot(db, as_of=date(2026, 8, 10), clock=clock)
+    result = export_segments(db, segment=None)
+    assert sorted(r.email for r in result.rows) == ["ana@example.com", "bo@example.com"]
+    assert result.several_emails == 1
+
+
 def test_an_unknown_segment_is_a_one_line_error(scored):
     with pytest.raises(ExportError, match="no segment named 'Whales'.*Champions"):
         export_segments(scored, segment="Whales")

@@ -34,11 +34,11 @@ REASONS = {
 @json_option
 @click.pass_context
 def export(ctx, segment, all_segments, fmt, out, suppress_moved, as_of, as_json) -> None:
-    """Write a segment's members with email, segment, lifecycle, R/F/M scores, last order date, the segment
-    they came from and when they moved, for Klaviyo, Shopify or any CSV tool.
+    """Activation lists: a segment's members, or who left it, as CSV for Klaviyo, Shopify or any tool.
 
     \b
-    Reads the stored snapshots (run `insight segments` first; two snapshots for --suppress-moved). Only
+    Each row: email, segment, lifecycle, R/F/M scores, last order date, the segment the customer came from
+    and the snapshot that first showed them in this one. Reads the stored snapshots (run `insight segments` first; two snapshots for --suppress-moved). Only
     emails customers really have are written; the summary says how many members were left out and why.
     """
     if bool(segment) == all_segments:
