@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import date
-from pathlib import Path
 
 from click.testing import CliRunner
+from shopify_rows import order, write_orders
 
 import insight.db as db_module
 from ingest.orders import import_orders
@@ -15,28 +14,6 @@ from insight.cli import cli
 from insight.db import migrate, open_db
 from insight.identity import billing_value, find_customer_id, identifier, normalise_phone
 from insight.rfm import compute_snapshot, latest_snapshot, members
-
-HEADER = [
-    "Name", "Email", "Financial Status", "Paid at", "Currency", "Subtotal", "Shipping", "Taxes", "Total",
-    "Discount Amount", "Created at", "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem sku",
-    "Billing Name", "Billing Address1", "Billing City", "Billing Zip", "Billing Country", "Billing Phone",
-    "Cancelled at", "Payment Method", "Refunded Amount", "Outstanding Balance", "Id",
-]
-
-
-def order(number, email, status, paid_at, total, created, *, phone="", name="", address="", city="", zip_="",
-          country="IN", outstanding="0.00", payment="Shopify Payments"):
-    row = dict.fromkeys(HEADER, "")
-    row.update({
-        "Name": f"#{number}", "Email": email, "Financial Status": status, "Paid at": paid_at, "Currency": "INR",
-        "Subtotal": total, "Shipping": "0.00", "Taxes": "0.00", "Total": total, "Discount Amount": "0.00",
-        "Created at": created, "Lineitem quantity": "1", "Lineitem name": "Kurta", "Lineitem price": total,
-        "Lineitem sku": "K-1", "Billing Name": name, "Billing Address1": address, "Billing City": city,
-        "Billing Zip": zip_, "Billing Country": country, "Billing Phone": phone, "Payment Method": payment,
-        "Refunded Amount": "0.00", "Outstanding Balance": outstanding, "Id": str(9000 + number),
-    })
-    return row
-
 
 # Hand-built: what each order is, and so whether it counts, is known.
 ORDERS = [
@@ -65,20 +42,12 @@ ORDERS = [
 ]
 
 
-def write_orders(path: Path, rows=ORDERS) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=HEADER)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
 def reasons(db) -> dict[str, str | None]:
     return dict(db.execute("SELECT order_number, exclusion_reason FROM orders").fetchall())
 
 
 def test_orders_awaiting_payment_do_not_count(db, tmp_path, clock):
-    summary = import_orders(db, write_orders(tmp_path / "orders.csv"), fmt=None, mapping={}, strict=False,
+    summary = import_orders(db, write_orders(tmp_path / "orders.csv", ORDERS), fmt=None, mapping={}, strict=False,
                             progress=None, clock=clock)
     assert reasons(db) == {
         "1": None, "2": "pending", "3": "authorized", "4": "voided", "5": "pending",
@@ -98,7 +67,7 @@ def test_orders_awaiting_payment_do_not_count(db, tmp_path, clock):
 
 
 def test_a_pending_order_does_not_count_for_rfm(db, tmp_path, clock):
-    import_orders(db, write_orders(tmp_path / "orders.csv"), fmt=None, mapping={}, strict=False, progress=None,
+    import_orders(db, write_orders(tmp_path / "orders.csv", ORDERS), fmt=None, mapping={}, strict=False, progress=None,
                   clock=clock)
     compute_snapshot(db, as_of=date(2026, 11, 24), clock=clock)
     snapshot = latest_snapshot(db)
@@ -109,7 +78,7 @@ def test_a_pending_order_does_not_count_for_rfm(db, tmp_path, clock):
 
 
 def test_count_pending_counts_them_and_a_reimport_switches(db, tmp_path, clock):
-    path = write_orders(tmp_path / "orders.csv")
+    path = write_orders(tmp_path / "orders.csv", ORDERS)
     import_orders(db, path, fmt=None, mapping={}, strict=False, progress=None, clock=clock)
     again = import_orders(db, path, fmt=None, mapping={}, strict=False, progress=None, clock=clock, count_pending=True)
     assert (again.imported, again.updated) == (0, 3)  # the three awaiting payment; nothing else changed
@@ -121,7 +90,7 @@ def test_count_pending_counts_them_and_a_reimport_switches(db, tmp_path, clock):
 
 
 def test_buyers_without_email_by_phone_then_billing_address(db, tmp_path, clock):
-    summary = import_orders(db, write_orders(tmp_path / "orders.csv"), fmt=None, mapping={}, strict=False,
+    summary = import_orders(db, write_orders(tmp_path / "orders.csv", ORDERS), fmt=None, mapping={}, strict=False,
                             progress=None, clock=clock)
     owner = dict(db.execute("SELECT order_number, customer_id FROM orders").fetchall())
     assert owner["8"] == owner["9"] == find_customer_id(db, identifier("phone", "+919876543210"))
@@ -165,7 +134,7 @@ def test_migration_7_keeps_every_identifier(tmp_path, monkeypatch, clock):
 
 
 def test_cli_import_orders_count_pending_json(db_path, tmp_path):
-    path = write_orders(tmp_path / "orders.csv")
+    path = write_orders(tmp_path / "orders.csv", ORDERS)
     base = ["--db", str(db_path), "import", "orders", str(path), "--json"]
     plain = CliRunner().invoke(cli, base)
     assert plain.exit_code == 0, plain.output
