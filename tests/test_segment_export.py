@@ -25,9 +25,10 @@ def stamp(day: date) -> str:
 
 
 def history() -> list[dict]:
-    """As of T1, ana, ben and a phone-only buyer each have 3 orders ~a year old (R1 F3: At Risk) and four
-    one-order customers are recent. Ana buys again 10 days before T2: R5 F5, Champions, lifecycle Active;
-    the other two stay At Risk."""
+    """As of T1, ana, ben and a phone-only buyer each have 3 orders ~a year old (R1 F4: At Risk, lifecycle
+    Lapsed), four one-order customers are recent, and cara's one order is 120 days old (lifecycle At Risk).
+    Ana buys again 10 days before T2: R5 F5, Champions, lifecycle Active; ben and the phone-only buyer stay
+    At Risk. Cara buys again 15 days before T2: lifecycle Active."""
     rows, number = [], 100
 
     def add(email: str, day: date, phone: str = "") -> None:
@@ -41,7 +42,9 @@ def history() -> list[dict]:
         add("", T1 - timedelta(days=days_before), phone="+61 412 345 678")
     for i, days_before in enumerate((10, 20, 30, 40)):
         add(f"new{i}@example.com", T1 - timedelta(days=days_before))
+    add("cara@example.com", T1 - timedelta(days=120))
     add("ana@example.com", T2 - timedelta(days=10))
+    add("cara@example.com", T2 - timedelta(days=15))
     return rows
 
 
@@ -62,13 +65,24 @@ def test_a_customer_who_moved_from_at_risk_to_active_is_on_the_suppression_list(
         T2.isoformat(), T1.isoformat(), 1, {})
 
 
+def test_who_left_the_at_risk_lifecycle_stage_for_active(scored):
+    result = export_segments(scored, lifecycle="at risk", suppress_moved=True)
+    assert [(r.email, r.left_lifecycle, r.lifecycle, r.previous_segment, r.moved_on) for r in result.rows] == [
+        ("cara@example.com", "At Risk", "Active", "Hibernating", T2.isoformat())]
+    plain = list(csv.DictReader(io.StringIO(to_csv(result, "csv"))))
+    assert (plain[0]["left_lifecycle"], plain[0]["lifecycle"]) == ("At Risk", "Active")
+    active = export_segments(scored, lifecycle="Active")
+    assert {r.email for r in active.rows} == {"ana@example.com", "cara@example.com"} | {
+        f"new{i}@example.com" for i in range(4)}
+
+
 def test_members_with_their_previous_segment_and_those_without_email_counted(scored):
     at_risk = export_segments(scored, segment="at risk")  # names match without case
     assert [r.email for r in at_risk.rows] == ["ben@example.com"]
     assert at_risk.members == 2 and at_risk.not_exported == {"no_email": 1}  # the phone-only buyer: not guessed
     ben = at_risk.rows[0]
     assert (ben.r, ben.f, ben.previous_segment, ben.moved_on, ben.last_order) == (
-        1, 3, None, None, (T1 - timedelta(days=360)).isoformat())  # At Risk in both snapshots: no move
+        1, 4, None, None, (T1 - timedelta(days=360)).isoformat())  # At Risk in both snapshots: no move
     champions = export_segments(scored, segment="Champions")
     ana = champions.rows[0]
     assert (ana.email, ana.previous_segment, ana.moved_on, ana.lifecycle, ana.frequency) == (
@@ -131,6 +145,8 @@ def test_cli_export_json_and_file(scored, db_path, tmp_path):
     assert out.read_text().splitlines()[1].startswith("ben@example.com,")
     human = CliRunner().invoke(cli, [*base, "--all", "--out", str(out)])
     assert human.exit_code == 0 and "not exported: 1 — no email known" in human.output
+    stage = CliRunner().invoke(cli, [*base, "--lifecycle", "At Risk", "--suppress-moved", "--json"])
+    assert [r["email"] for r in json.loads(stage.output)["rows"]] == ["cara@example.com"]
     neither = CliRunner().invoke(cli, [*base, "--json"])
     assert neither.exit_code == 2 and json.loads(neither.output)["ok"] is False
 

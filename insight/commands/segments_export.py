@@ -22,6 +22,8 @@ REASONS = {
 @click.command("export")
 @click.option("--segment", "segment", default=None, metavar="NAME", help="The segment to export (e.g. 'At Risk').")
 @click.option("--all", "all_segments", is_flag=True, help="Every segment, one row per customer with their segment.")
+@click.option("--lifecycle", "lifecycle", default=None, metavar="STAGE",
+              help="A lifecycle stage instead of a segment: Active, At Risk or Lapsed.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
               help="Column names for the platform's CSV import (see the README for the mapping).")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -33,7 +35,7 @@ REASONS = {
               help="Use the latest snapshot on or before this date (default: the latest).")
 @json_option
 @click.pass_context
-def export(ctx, segment, all_segments, fmt, out, suppress_moved, as_of, as_json) -> None:
+def export(ctx, segment, all_segments, lifecycle, fmt, out, suppress_moved, as_of, as_json) -> None:
     """Activation lists: a segment's members, or who left it, as CSV for Klaviyo, Shopify or any tool.
 
     \b
@@ -41,13 +43,13 @@ def export(ctx, segment, all_segments, fmt, out, suppress_moved, as_of, as_json)
     and the snapshot that first showed them in this one. Reads the stored snapshots (run `insight segments` first; two snapshots for --suppress-moved). Only
     emails customers really have are written; the summary says how many members were left out and why.
     """
-    if bool(segment) == all_segments:
-        print_error("give --segment NAME or --all (one of them)", as_json)
+    if sum((bool(segment), all_segments, bool(lifecycle))) != 1:
+        print_error("give one of --segment NAME, --all or --lifecycle STAGE", as_json)
         raise SystemExit(2)
     db = open_db(db_from_context(ctx))
     try:
         result = export_segments(db, segment=segment, as_of=as_of.date().isoformat() if as_of else None,
-                                 suppress_moved=suppress_moved)
+                                 suppress_moved=suppress_moved, lifecycle=lifecycle)
     except ExportError as exc:
         print_error(str(exc), as_json)
         raise SystemExit(1) from None
@@ -70,11 +72,16 @@ def export(ctx, segment, all_segments, fmt, out, suppress_moved, as_of, as_json)
 
 
 def _render(console: Console, result: ExportResult, out: Path | None) -> None:
-    scope = "any segment" if len(result.segments) > 1 else result.segments[0]
+    if result.lifecycle is not None:
+        scope = every = f"lifecycle stage {result.lifecycle}"
+    elif len(result.segments) > 1:
+        scope, every = "any segment", "every segment"
+    else:
+        scope = every = result.segments[0]
     if result.suppress_moved:
         who = f"customers who left {scope} between {result.previous_snapshot} and {result.snapshot}"
     else:
-        who = f"members of {'every segment' if len(result.segments) > 1 else scope} (snapshot {result.snapshot})"
+        who = f"members of {every} (snapshot {result.snapshot})"
     where = f" to {out}" if out is not None else ""
     console.print(plain_line(f"{len(result.rows):,} of {result.members:,} {who} exported{where}"))
     for reason, count in result.not_exported.items():
