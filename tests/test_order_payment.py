@@ -113,7 +113,7 @@ def test_phone_and_billing_normalisation():
     assert billing_value("Guest", "", "0870", "Alice Springs", "AU") is None
 
 
-def test_migration_7_keeps_every_identifier(tmp_path, monkeypatch, clock):
+def test_migration_6_keeps_every_identifier(tmp_path, monkeypatch, clock):
     path = tmp_path / "old.db"
     all_migrations = list(db_module.MIGRATIONS)
     monkeypatch.setattr(db_module, "MIGRATIONS", [m for m in all_migrations if m.version <= 5])
@@ -124,7 +124,7 @@ def test_migration_7_keeps_every_identifier(tmp_path, monkeypatch, clock):
                    ('customer_id', '12@shopify/default', 1, 'orders')""")
     old.conn.commit()
     monkeypatch.setattr(db_module, "MIGRATIONS", all_migrations)
-    assert 7 in migrate(old, clock)
+    assert 6 in migrate(old, clock)
     rows = old.execute("SELECT kind, value, customer_id, source FROM customer_identifiers ORDER BY kind").fetchall()
     assert rows == [("customer_id", "12@shopify/default", 1, "orders"), ("email", "a@x.com", 1, "orders"),
                     ("order", "7@shopify/default", 2, "orders")]

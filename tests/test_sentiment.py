@@ -55,12 +55,13 @@ def test_a_head_file_that_is_not_one_gives_none_with_a_message(tmp_path, capsys)
 def test_score_returns_one_labelled_sentiment_per_vector_in_range():
     head = SentimentHead.load()
     vectors = normalise_rows(np.random.default_rng(1).standard_normal((50, head.dim)))
-    results = head.score(vectors)
+    texts = ["ok", "love it", "not good at all", "it came on tuesday", "terrible"] * 10
+    results = head.score(vectors, texts)
     assert len(results) == 50
     assert all(r.label in LABELS and -1 <= r.score <= 1 for r in results)
     for r in results:  # the label is read from the score with the band
         assert (r.label == "neutral") == (abs(r.score) < head.band) or abs(abs(r.score) - head.band) < 1e-3
-    assert head.score(np.zeros((0, head.dim), dtype=np.float32)) == []
+    assert head.score(np.zeros((0, head.dim), dtype=np.float32), []) == []
     with pytest.raises(ValueError, match="expects 384-d"):
         head.score(np.ones((2, 64), dtype=np.float32))
 
