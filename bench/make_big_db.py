@@ -3,9 +3,11 @@
 Rows are inserted straight into the schema (no importers, no models), fast and reproducible (seeded):
 ~30,000 customers in 11 RFM segments over two snapshots, three 30-day windows, survey answers (two
 questions), reviews, multi-message tickets and long interview transcripts, every analysed unit assigned
-to one of 200 themes (or left unassigned), prevalence per window, and 384-d cached embeddings.
+to one of 200 themes (or left unassigned), prevalence per window, and 384-d cached embeddings. The themes
+are sub-themes under 20 parent themes (about ten each, per scope), counted by insight's own code;
+`--parents 0` leaves them flat, as before schema 5.
 
-    .venv/bin/python bench/make_big_db.py /tmp/big.db [--units 100000 --themes 200]
+    .venv/bin/python bench/make_big_db.py /tmp/big.db [--units 100000 --themes 200 --parents 20]
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ def sha(text: str) -> str:
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
 
 
-def build(path: Path, units: int = 100_000, themes: int = 200, dim: int = 384, seed: int = 42) -> dict[str, float]:
+def build(path: Path, units: int = 100_000, themes: int = 200, dim: int = 384, seed: int = 42,
+          parents: int = 20) -> dict[str, float]:
     rng = np.random.default_rng(seed)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -160,15 +163,44 @@ def build(path: Path, units: int = 100_000, themes: int = 200, dim: int = 384, s
         """INSERT INTO theme_prevalence
            SELECT ut.theme_id, d.window_start, COUNT(*), COUNT(DISTINCT d.customer_id),
                   CAST(COUNT(*) AS REAL) / (SELECT COUNT(*) FROM units u2 JOIN documents d2 ON d2.id = u2.document_id
-                                            WHERE u2.analyse = 1 AND d2.window_start = d.window_start)
+                                            WHERE u2.analyse = 1 AND d2.window_start = d.window_start),
+                  COUNT(DISTINCT d.id)
            FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
            WHERE ut.theme_id IS NOT NULL GROUP BY ut.theme_id, d.window_start"""
     )
     conn.commit()
+    if parents:
+        add_parents(db, parents)
     conn.execute("PRAGMA optimize")
     db.conn.close()
     return {"seconds": time.perf_counter() - started, "units": made, "all_units": unit_id, "documents": doc_id,
             "themes": themes, "customers": n_customers}
+
+
+def add_parents(db, parents: int) -> None:  # noqa: ANN001 - a sqlite_utils.Database
+    """Group each scope's themes, largest first, into parent themes of about the same number of sub-themes,
+    then count both levels (sizes, shares, prevalence) as a theme run does."""
+    from insight.db import transaction
+    from insight.theme_store import refresh_scopes
+
+    conn = db.conn
+    rows = conn.execute("SELECT id, scope, label, first_run_id FROM themes ORDER BY scope, size DESC, id").fetchall()
+    per_parent = max(1, round(len(rows) / parents))
+    next_id = 1 + max(r[0] for r in rows)
+    with transaction(db):
+        for scope in dict.fromkeys(r[1] for r in rows):
+            mine = [r for r in rows if r[1] == scope]
+            for start in range(0, len(mine), per_parent):
+                group = mine[start:start + per_parent]
+                conn.execute(
+                    """INSERT INTO themes (id, scope, label, keywords, phrases, quotes, status, first_run_id, last_run_id,
+                       change, level) VALUES (?, ?, ?, '[]', '[]', '[]', 'active', ?, ?, 'stable', 'parent')""",
+                    (next_id, scope, "all about " + group[0][2].split(" / ")[0] + f" {next_id}", group[0][3],
+                     group[0][3]),
+                )
+                conn.executemany("UPDATE themes SET parent_id = ? WHERE id = ?", [(next_id, r[0]) for r in group])
+                next_id += 1
+        refresh_scopes(db)
 
 
 def main() -> None:
@@ -176,8 +208,9 @@ def main() -> None:
     parser.add_argument("path", type=Path)
     parser.add_argument("--units", type=int, default=100_000, help="analysed units")
     parser.add_argument("--themes", type=int, default=200)
+    parser.add_argument("--parents", type=int, default=20, help="parent themes over them (0: one flat level)")
     args = parser.parse_args()
-    figures = build(args.path, args.units, args.themes)
+    figures = build(args.path, args.units, args.themes, parents=args.parents)
     print(f"{args.path}: {figures['units']:,} analysed units ({figures['all_units']:,} with context turns), "
           f"{figures['documents']:,} documents, {figures['themes']} themes, {figures['customers']:,} customers "
           f"in {figures['seconds']:.1f} s")

@@ -260,6 +260,11 @@ async def run(path: Path, rounds: int, args_no_pause: bool = False) -> None:
             await press(pilot, clock, "ctrl+home")  # untimed: every round walks the same rows, not off the end
             for _ in range(10):
                 await key("down (theme list)", "down")
+            await key("right (a parent's sub-themes)", "right")
+            for _ in range(3):
+                await key("down (theme list)", "down")
+            await key("left (up to the parent)", "left")
+            await key("left (close its sub-themes)", "left")
             await key("pagedown (theme list)", "pagedown")
             await key("enter (open theme)", "enter")
             for _ in range(10):

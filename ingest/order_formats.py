@@ -16,14 +16,29 @@ from datetime import UTC, datetime
 
 from ingest.dates import parse_datetime
 from ingest.errors import ImportFailure
-from insight.identity import Identifier, identifier, normalise_order_number, scoped_value
+from insight.identity import (
+    Identifier,
+    billing_value,
+    identifier,
+    normalise_order_number,
+    normalise_phone,
+    scoped_value,
+)
 
 # Order-level fields: taken from the first line of an order that has them (Shopify fills them on the
 # first line only; other exports repeat them on every line).
-ORDER_FIELDS = (
+BASE_ORDER_FIELDS = (
     "order", "date", "email", "customer_id", "external_id", "currency", "subtotal", "shipping", "taxes",
     "discount", "total", "refunded", "status", "cancelled_at", "tags", "payment_method", "shop",
 )
+# Read since schema 7: whether a Shopify order was paid, and who a buyer without email or customer id is.
+# Kept out of the content hash unless they change what the order is (see `order_draft`), so orders stored
+# before stay duplicates on re-import.
+EXTRA_ORDER_FIELDS = (
+    "paid_at", "outstanding", "phone", "billing_name", "billing_address", "billing_zip", "billing_city",
+    "billing_country",
+)
+ORDER_FIELDS = BASE_ORDER_FIELDS + EXTRA_ORDER_FIELDS
 # Line-level fields: one per row.
 LINE_FIELDS = ("name", "sku", "quantity", "price", "line_items")
 FIELDS = ORDER_FIELDS + LINE_FIELDS
@@ -41,6 +56,10 @@ SHOPIFY_COLUMNS = {
     "status": ["Financial Status"], "cancelled_at": ["Cancelled at"], "tags": ["Tags"],
     "payment_method": ["Payment Method"], "name": ["Lineitem name"], "sku": ["Lineitem sku"],
     "quantity": ["Lineitem quantity"], "price": ["Lineitem price"], "shop": SHOP_COLUMNS,
+    "paid_at": ["Paid at"], "outstanding": ["Outstanding Balance"],
+    "phone": ["Billing Phone", "Phone"],  # the buyer's; 'Shipping Phone' may be a gift's recipient
+    "billing_name": ["Billing Name"], "billing_address": ["Billing Address1", "Billing Street"],
+    "billing_zip": ["Billing Zip"], "billing_city": ["Billing City"], "billing_country": ["Billing Country"],
 }
 # WooCommerce has no single export: the common plugins (WooCommerce Customer/Order CSV Export,
 # Advanced Order Export, WebToffee) label the same data differently. The first alias present wins.
@@ -66,6 +85,12 @@ WOOCOMMERCE_COLUMNS = {
     "price": ["Item Cost", "Item Price", "Product Price", "Price"],
     "line_items": ["Line Items"],
     "shop": SHOP_COLUMNS,
+    "phone": ["Billing Phone", "Phone (Billing)", "Billing Phone Number"],
+    "billing_name": ["Billing Full Name", "Full Name (Billing)", "Billing Name"],
+    "billing_address": ["Billing Address 1", "Address 1 (Billing)", "Billing Address"],
+    "billing_zip": ["Billing Postcode", "Postcode (Billing)", "Billing Zip"],
+    "billing_city": ["Billing City", "City (Billing)"],
+    "billing_country": ["Billing Country", "Country Code (Billing)", "Country (Billing)"],
 }
 # UCI Online Retail (I and II): the public research data set.
 ONLINE_RETAIL_COLUMNS = {
@@ -240,13 +265,26 @@ def parse_timestamp(text: str, *, dayfirst: bool = False) -> tuple[str, str] | N
 
 # --- orders from raw cells: values, classification, content hash ---------------------------------
 
-CANCELLED_STATUSES = {"cancelled", "canceled", "voided", "failed", "trash"}
-# Shopify's `pending` is a real order awaiting a manual payment; WooCommerce's is an abandoned checkout.
+CANCELLED_STATUSES = {"cancelled", "canceled", "failed", "trash"}
+# Money never captured and never coming: an authorization voided, or expired. Never counted.
+VOIDED_STATUSES = {"voided", "void"}
 UNPAID_STATUSES = {
     "shopify": {"expired"},
-    "woocommerce": {"pending", "pending payment", "checkout-draft", "draft"},  # slugs, and the labels plugins write
+    # WooCommerce's `pending` is an abandoned checkout: slugs, and the labels plugins write
+    "woocommerce": {"pending", "pending payment", "checkout-draft", "draft"},
     "generic": {"unpaid", "expired", "draft"},
 }
+# A real order whose money has not arrived (yet): Shopify's `pending` (cash on delivery, bank transfer, a
+# manual payment) and `authorized` (a card hold not captured), WooCommerce's `on-hold` (awaiting a transfer).
+# Not counted unless the user says so (`insight import orders --count-pending`): in one real export, pending
+# orders were 54% of what had been counted as revenue.
+AWAITING_STATUSES = {
+    "shopify": {"pending": "pending", "unpaid": "pending", "authorized": "authorized"},
+    "woocommerce": {"on-hold": "pending", "on hold": "pending"},
+    "generic": {"pending": "pending", "authorized": "authorized", "on-hold": "pending"},
+}
+AWAITING_REASONS = ("pending", "authorized")
+PARTIALLY_PAID = "partially_paid"  # Shopify: counted unless nothing was paid (no 'Paid at', balance = total)
 REFUNDED_STATUSES = {"refunded"}
 TEST_TAGS = {"test", "test order"}
 
@@ -278,6 +316,7 @@ class OrderDraft:
     cancelled_at: str | None = None
     exclusion_reason: str | None = None
     lines: list[list] = field(default_factory=list)  # LineRow: [order id, position, name, sku, quantity, price]
+    counted_pending: bool = False  # awaiting payment, counted because the import said --count-pending
 
     @property
     def net_revenue(self) -> float:
@@ -303,12 +342,17 @@ def _amount(text: str, name: str) -> float | None:
 
 
 def _identity(
-    email_raw: str, customer_raw: str, cache: dict[tuple[str, str, str], Identity], platform: str, shop: str
+    email_raw: str, customer_raw: str, cache: dict[tuple[str, ...], Identity], platform: str, shop: str,
+    fallback: tuple[str, ...] = (),
 ) -> Identity:
     """Normalised identifiers of a buyer, computed once per distinct (email, customer id, shop) cells.
 
     The platform's customer id is one shop's numbering (two WooCommerce shops both have a customer 12), so it
-    is scoped to the shop like an order number; an email is the person's anywhere.
+    is scoped to the shop like an order number; an email is the person's anywhere. `fallback` (phone, billing
+    name, address, postcode, city, country cells) identifies a buyer with neither: their phone, else their
+    billing name + address. It is never attached to a buyer who has an email or customer id (a family's or a
+    shop counter's phone would merge different people), so such a buyer is found by it only in orders
+    without either.
     """
     key = (email_raw, customer_raw, shop)
     found = cache.get(key)
@@ -322,7 +366,25 @@ def _identity(
             platform_id = Identifier("customer_id", scoped_value(platform_id.value, platform, shop))
         idents = tuple(i for i in (email, platform_id) if i)
         found = cache[key] = (idents, "|".join(i.key for i in idents), email.value if email else None)
-    return found
+    if found[0] or not fallback:
+        return found
+    key = (email_raw, customer_raw, shop, *fallback)  # nobody by email or id ('', 'n/a'): by phone or address
+    by_fallback = cache.get(key)
+    if by_fallback is None:
+        idents = _fallback_identity(*fallback)
+        by_fallback = cache[key] = (idents, "|".join(i.key for i in idents), None)
+    return by_fallback
+
+
+def _fallback_identity(phone: str, name: str, address: str, postcode: str, city: str, country: str) -> tuple[Identifier, ...]:
+    """A buyer without email or customer id: (phone,) when it is a valid number (read in the billing country),
+    else (billing name + address,) when there is a street address, else nobody."""
+    if phone.strip():
+        number = normalise_phone(phone, country)
+        if number is not None:
+            return (Identifier("phone", number),)
+    billing = billing_value(name, address, postcode, city, country)
+    return (Identifier("billing", billing),) if billing else ()
 
 
 def _amounts(texts: tuple[str, ...]) -> list[float | None]:
@@ -338,15 +400,17 @@ _AMOUNT_FIELDS = ("subtotal", "shipping", "taxes", "discount", "total", "refunde
 
 def order_draft(
     values: tuple[str, ...] | list[str], raw_lines: list[tuple[str, ...]], record: str, platform: str,
-    identities: dict[tuple[str, str, str], Identity], dayfirst: bool, shop: str = DEFAULT_SHOP,
+    identities: dict[tuple[str, ...], Identity], dayfirst: bool, shop: str = DEFAULT_SHOP,
+    count_pending: bool = False,
 ) -> OrderDraft:
     """One order from its raw cells (ORDER_FIELDS order) and line cells (LINE_FIELDS order).
 
     Raises ValueError naming the bad value; `identities` caches normalised buyers across a file. `shop` is
-    the shop when the file has no shop column (or an order's cell in it is empty).
+    the shop when the file has no shop column (or an order's cell in it is empty). `count_pending`: orders
+    awaiting payment (AWAITING_STATUSES) count for RFM.
     """
     (number_raw, date_raw, email_raw, customer_raw, external, currency, subtotal, shipping, taxes, discount, total,
-     refunded, status, cancelled, tags, payment, shop_raw) = values
+     refunded, status, cancelled, tags, payment, shop_raw, paid_at, outstanding, *fallback) = values
     stamp = _shopify_stamp(date_raw) or parse_timestamp(date_raw, dayfirst=dayfirst)
     if stamp is None:
         raise ValueError(f"date {date_raw or '(empty)'!r} is not a date (expected e.g. 2026-10-03 14:22:10 -0500)")
@@ -356,7 +420,7 @@ def order_draft(
         number = number_raw[1:]
     else:
         number = order_number(number_raw)
-    raw = "\x1f".join(values) + "\x1e" + "\x1e".join(map("\x1f".join, raw_lines))
+    raw = "\x1f".join(values[:_BASE_WIDTH]) + "\x1e" + "\x1e".join(map("\x1f".join, raw_lines))
     sub, ship, tax, disc, amount, refund = _amounts((subtotal, shipping, taxes, discount, total, refunded))
     lines = _lines(raw_lines)
     if amount is None:
@@ -364,17 +428,31 @@ def order_draft(
     refund = abs(refund or 0.0)  # WooCommerce writes refunds as negatives
     shop = (shop_name(shop_raw) or shop) if shop_raw else shop
     draft = OrderDraft(
-        number, record, shop, stamp[0], stamp[1], *_identity(email_raw, customer_raw, identities, platform, shop),
-        hashlib.blake2b(raw.encode(), digest_size=16).hexdigest(),
+        number, record, shop, stamp[0], stamp[1],
+        *_identity(email_raw, customer_raw, identities, platform, shop, tuple(fallback) if any(fallback) else ()),
+        "",
         external if external.isdigit() else _external_id(external), currency.strip().upper() or None, sub, ship, tax, disc, amount, refund,
         status.strip().lower().removeprefix("wc-") or None, cancelled.strip() or None, None, lines,
     )
-    reason = _exclusion(draft, tags, payment, platform)
+    reason = _exclusion(draft, tags, payment, platform, paid_at, outstanding)
+    if reason in AWAITING_REASONS and count_pending:
+        reason, draft.counted_pending = None, True
     if reason is not None:
         if reason == "fully_refunded" and refund < amount:
             draft.refunded = amount  # status says refunded, amount column empty
         draft.exclusion_reason = reason
+    # What the extra columns decide is part of the order's content: an order stored before they were read
+    # (or imported without --count-pending) whose reading changes is updated on re-import, others stay duplicates.
+    if reason in AWAITING_REASONS or draft.counted_pending:
+        raw += f"\x1d{reason or 'counted'}"
+    if draft.identifiers and draft.identifiers[0].kind in FALLBACK_KINDS:
+        raw += f"\x1d{draft.identity_key}"
+    draft.digest = hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
     return draft
+
+
+_BASE_WIDTH = len(BASE_ORDER_FIELDS)
+FALLBACK_KINDS = ("phone", "billing")
 
 
 _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+")  # '1,001': an order number Excel formatted as a number
@@ -431,6 +509,18 @@ def _number(text: str, what: str) -> float | None:
             raise ValueError(f"line item {what} {text!r} is not a number") from None
 
 
+def _nothing_paid(total: float, outstanding: str) -> bool:
+    """A partially_paid order with no 'Paid at': nothing was paid when its balance is the whole total (or the
+    export has no 'Outstanding Balance' to say otherwise)."""
+    if not outstanding.strip():
+        return True
+    try:
+        balance = parse_amount(outstanding)
+    except ValueError:
+        return True
+    return balance is None or balance >= total > 0
+
+
 LineRow = list  # [order_id (set when stored), position, name, sku, quantity, price]: ready for executemany
 
 
@@ -469,14 +559,23 @@ def _combined_items(cell: str, before: int) -> list[LineRow]:
     return items
 
 
-def _exclusion(draft: OrderDraft, tags: str, payment: str, platform: str) -> str | None:
+def _exclusion(
+    draft: OrderDraft, tags: str, payment: str, platform: str, paid_at: str = "", outstanding: str = ""
+) -> str | None:
     status = draft.financial_status or ""
     if draft.cancelled_at or status in CANCELLED_STATUSES or draft.total < 0:
         return "cancelled"
     if (payment and "bogus" in payment.lower()) or (tags and {t.strip().lower() for t in tags.split(",")} & TEST_TAGS):
         return "test"
+    if status in VOIDED_STATUSES:
+        return "voided"
     if status in UNPAID_STATUSES[platform]:
         return "unpaid"
+    awaiting = AWAITING_STATUSES[platform].get(status)
+    if awaiting is not None:
+        return awaiting
+    if status == PARTIALLY_PAID and not paid_at.strip() and _nothing_paid(draft.total, outstanding):
+        return "pending"
     if status in REFUNDED_STATUSES or (draft.total > 0 and draft.refunded >= draft.total):
         return "fully_refunded"
     if draft.total == 0:

@@ -10,10 +10,17 @@ What counts toward RFM (also summarised in `insight segments --help`):
 - cancelled       — a `Cancelled at` date, status cancelled/voided/failed/trash, or a negative total
                     (a credit note, e.g. UCI Online Retail's `C…` invoices). Not counted, not subtracted.
 - test            — paid with Shopify's Bogus gateway or tagged `test`.
+- voided          — status voided: an authorization released, no money will come.
 - unpaid          — WooCommerce `pending`/`checkout-draft`, Shopify `expired`: no money changed hands.
+- pending         — awaiting payment: Shopify `pending`/`unpaid` (cash on delivery, bank transfer), a
+                    Shopify `partially_paid` order with nothing paid (no `Paid at`, the balance outstanding
+                    is the total), WooCommerce `on-hold`. Counted with `--count-pending`.
+- authorized      — a card authorized, not captured (Shopify `authorized`). Counted with `--count-pending`.
 - fully_refunded  — status refunded, or refunds >= total.
 - zero_value      — a total of 0 (free replacements, seeding): flagged and not counted.
-- no_customer     — no email or customer id to attach it to (common in UCI Online Retail).
+- no_customer     — no email, customer id, valid phone, or billing name + street address to attach it to
+                    (common in UCI Online Retail). Phone and billing address identify a buyer only in
+                    orders with no email and no customer id (cash-on-delivery shops).
 The first matching reason is kept. Partial refunds count, with net_revenue = total - refunded.
 
 Writing is one transaction per file: bulk executemany, customers resolved in memory with
@@ -46,7 +53,9 @@ from ingest.errors import ImportFailure, Rejected
 from ingest.limits import MAX_FIELD_CHARS
 from ingest.model import ImportSummary
 from ingest.order_formats import (
+    AWAITING_REASONS,
     DEFAULT_SHOP,
+    FALLBACK_KINDS,
     LINE_FIELDS,
     ORDER_FIELDS,
     Identity,
@@ -112,11 +121,12 @@ class _Pending:
 
 def read_orders(
     path: Path, *, fmt: str | None = None, mapping: dict[str, list[str]] | None = None,
-    progress: Progress | None = None, shop: str | None = None,
+    progress: Progress | None = None, shop: str | None = None, count_pending: bool = False,
 ) -> ParsedOrders:
     """Parse an order export into OrderDrafts (no database). Raises ImportFailure for a bad file.
 
     `shop` names the shop the orders belong to when the file has no shop column (default 'default').
+    `count_pending`: orders awaiting payment (pending, authorized) count for RFM.
     """
     path = Path(path)
     # The reading layer every kind shares: UTF-8 / UTF-16 (BOM or not) / cp1252 decided on the whole file,
@@ -126,10 +136,12 @@ def read_orders(
     with _gc_paused():
         try:
             with csv_field_limit(MAX_FIELD_CHARS):  # a longer cell stops this pass: rare, and re-read below
-                parsed = _read(path, decoded.text, fmt, mapping or {}, progress, shop_default, check_cells=False)
+                parsed = _read(path, decoded.text, fmt, mapping or {}, progress, shop_default, check_cells=False,
+                               count_pending=count_pending)
         except _LongCell:
             with csv_field_limit(len(decoded.text) + 1):
-                parsed = _read(path, decoded.text, fmt, mapping or {}, progress, shop_default, check_cells=True)
+                parsed = _read(path, decoded.text, fmt, mapping or {}, progress, shop_default, check_cells=True,
+                               count_pending=count_pending)
     parsed.encoding = decoded.note
     return parsed
 
@@ -163,7 +175,7 @@ class _MergedDuplicates:
 
 def _read(
     path: Path, text: str, fmt: str | None, mapping: dict[str, list[str]], progress: Progress | None, shop: str,
-    *, check_cells: bool,
+    *, check_cells: bool, count_pending: bool = False,
 ) -> ParsedOrders:
     """Parse decoded text. `check_cells`: the csv field limit is lifted and rows with a cell over
     MAX_FIELD_CHARS are rejected one by one (else such a cell raises _LongCell)."""
@@ -189,7 +201,7 @@ def _read(
             expected=f"one cell per header column on every row; is '{delimiter}' the separator, or do cells hold "
             "unquoted separators?",
         )
-    orders, more_rejected, notes = _finish(layout, pending, shop)
+    orders, more_rejected, notes = _finish(layout, pending, shop, count_pending)
     if header_line > 1:
         notes.insert(0, f"the header is on line {header_line}: the lines above it (a title a spreadsheet added) skipped")
     return ParsedOrders(str(path), layout, orders, rejected + more_rejected, rows_read, notes)
@@ -313,7 +325,7 @@ def _group(
 
 
 def _finish(
-    layout: Layout, pending: dict[str, _Pending], shop: str
+    layout: Layout, pending: dict[str, _Pending], shop: str, count_pending: bool = False
 ) -> tuple[list[OrderDraft], list[Rejected], list[str]]:
     notes: list[str] = []
     first_dates = [p.values[1] for p in pending.values()]
@@ -321,13 +333,13 @@ def _finish(
     if any("/" in d or "." in d[:6] for d in first_dates[:100]):
         dayfirst = guess_dayfirst(map(expand_short_year, first_dates))
     platform = layout.platform
-    identities: dict[tuple[str, str], Identity] = {}
+    identities: dict[tuple[str, ...], Identity] = {}
     by_number: dict[tuple[str, str], OrderDraft] = {}
     rejected: list[Rejected] = []
     for key, p in pending.items():
         record = f"line {p.line}"
         try:
-            draft = order_draft(p.values, p.lines, record, platform, identities, dayfirst, shop)
+            draft = order_draft(p.values, p.lines, record, platform, identities, dayfirst, shop, count_pending)
         except ValueError as exc:
             rejected.append(Rejected(record, f"order {key.rpartition(chr(31))[2].strip()}: {exc}"))
             continue
@@ -362,13 +374,17 @@ def import_orders(
     progress: Progress | None,
     clock: Clock = utc_now_iso,
     shop: str | None = None,
+    count_pending: bool = False,
 ) -> ImportSummary:
     """Import one order export atomically; re-importing the same file changes nothing.
 
     `shop` (the CLI's --shop) names the shop when the export carries none: order numbers are unique
     only within a shop, and an import that would overwrite another shop's orders is refused.
+    `count_pending` (--count-pending): orders awaiting payment count for RFM; re-importing a file with or
+    without it updates those orders.
     """
-    parsed = read_orders(Path(path), fmt=fmt, mapping=mapping, progress=progress, shop=shop)
+    parsed = read_orders(Path(path), fmt=fmt, mapping=mapping, progress=progress, shop=shop,
+                         count_pending=count_pending)
     if strict and parsed.rejected:
         first = parsed.rejected[0]
         raise ImportFailure(parsed.path, first.reason, record=first.record)
@@ -611,14 +627,27 @@ def _settle_bare(
 def _details(parsed: ParsedOrders, resolver: CustomerResolver, unlinked: int) -> dict[str, object]:
     excluded: Counter[str] = Counter()
     currencies: Counter[str] = Counter()
+    identified_by: Counter[str] = Counter()
     shops = Counter(map(attrgetter("shop"), parsed.orders))
     lines = 0
+    counted_revenue: Counter[str] = Counter()
+    awaiting_revenue: Counter[str] = Counter()
+    counted_pending = 0
     for order in parsed.orders:
         lines += len(order.lines)
+        if order.identifiers and order.identifiers[0].kind in FALLBACK_KINDS:
+            identified_by[order.identifiers[0].kind] += 1
         if order.exclusion_reason is None:
             currencies[order.currency or "unknown"] += 1
+            if order.counted_pending:
+                counted_pending += 1
+                awaiting_revenue[order.currency or ""] += order.net_revenue
+            else:
+                counted_revenue[order.currency or ""] += order.net_revenue
         else:
             excluded[order.exclusion_reason] += 1
+            if order.exclusion_reason in AWAITING_REASONS:
+                awaiting_revenue[order.currency or ""] += order.net_revenue
     days = [o.created_day for o in parsed.orders]
     details: dict[str, object] = {
         "platform": parsed.layout.platform,
@@ -630,6 +659,9 @@ def _details(parsed: ParsedOrders, resolver: CustomerResolver, unlinked: int) ->
         "currencies": dict(currencies.most_common()),
         "first_order": min(days, default=None),
         "last_order": max(days, default=None),
+        "counted_pending": counted_pending,
+        "awaiting_payment": _awaiting(excluded, counted_pending, awaiting_revenue, counted_revenue),
+        "identified_without_email": dict(sorted(identified_by.items())),
         "customers_created": resolver.created,
         "customers_merged": resolver.merged,
         "order_numbers_ambiguous": resolver.ambiguous,
@@ -638,16 +670,54 @@ def _details(parsed: ParsedOrders, resolver: CustomerResolver, unlinked: int) ->
     if parsed.encoding:
         details["encoding"] = parsed.encoding
     notes = list(parsed.notes)
+    if excluded:
+        notes.append("not counted for RFM: " + ", ".join(f"{reason} {count:,}" for reason, count in sorted(excluded.items())))
+    awaiting = details["awaiting_payment"]
+    if awaiting["orders"]:  # type: ignore[index]
+        notes.append(_awaiting_note(awaiting))  # type: ignore[arg-type]
+    if identified_by:
+        notes.append(f"{sum(identified_by.values()):,} orders without email or customer id attached by "
+                     + " / ".join(f"{'phone' if k == 'phone' else 'billing name + address'} ({v:,})"
+                                  for k, v in sorted(identified_by.items())))
     if excluded.get("no_customer"):
         count = excluded["no_customer"]
-        notes.append(f"{count:,} {'order carries' if count == 1 else 'orders carry'} no email or customer id and "
-                     f"{'is' if count == 1 else 'are'} not scored")
+        notes.append(f"{count:,} {'order carries' if count == 1 else 'orders carry'} no email, customer id, valid phone or billing "
+                     f"address and {'is' if count == 1 else 'are'} not scored")
     if resolver.ambiguous:
         notes.append(f"{resolver.ambiguous:,} order numbers or customer ids known from feedback now exist in several "
                      f"shops: {unlinked:,} feedback records linked only by them were unlinked")
     if notes:
         details["note"] = "; ".join(notes)
     return details
+
+
+def _awaiting(
+    excluded: Counter[str], counted_pending: int, revenue: Counter[str], counted: Counter[str]
+) -> dict[str, object]:
+    """Orders awaiting payment (pending, authorized): how many, whether counted, and their revenue next to the
+    paid revenue of the same currency (the main currency: the one with the most paid revenue)."""
+    orders = sum(excluded.get(r, 0) for r in AWAITING_REASONS) + counted_pending
+    main = max(counted, key=lambda c: counted[c], default=next(iter(revenue), ""))
+    paid = round(counted.get(main, 0.0), 2)
+    pending = round(revenue.get(main, 0.0), 2)
+    return {
+        "orders": orders,
+        "counted": counted_pending > 0,
+        "currency": main or None,
+        "revenue": pending,
+        "paid_revenue": paid,
+        "share_of_paid": round(pending / paid, 4) if paid > 0 else None,
+    }
+
+
+def _awaiting_note(awaiting: dict[str, object]) -> str:
+    share = awaiting["share_of_paid"]
+    money = f"{awaiting['revenue']:,.2f} {awaiting['currency'] or ''}".strip()
+    size = f"{money}, {share:.1%} of the paid revenue" if share is not None else money
+    if awaiting["counted"]:
+        return f"{awaiting['orders']:,} orders awaiting payment ({size}) counted because of --count-pending"
+    return f"{awaiting['orders']:,} orders awaiting payment (pending or authorized: {size}) not counted; " \
+           "--count-pending counts them"
 
 
 @contextmanager

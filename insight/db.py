@@ -415,6 +415,28 @@ CREATE VIEW theme_units AS
     WHERE t.parent_id IS NOT NULL;
 """,
     ),
+    Migration(
+        6,
+        "buyers without an email: phone and billing identifiers",
+        """
+-- Cash-on-delivery exports carry no email and no customer id: such a buyer is identified by their phone
+-- (E.164, '+61412345678') or else their billing name + street address + postcode + country
+-- ('jo tane|12 smith st|0812|au'). SQLite cannot change a CHECK constraint in place: the table is rebuilt,
+-- every row kept. Nothing references customer_identifiers, so no cascade is set off by the rebuild.
+CREATE TABLE customer_identifiers_v6 (
+    kind            TEXT NOT NULL CHECK (kind IN ('email', 'customer_id', 'order', 'phone', 'billing')),
+    value           TEXT NOT NULL,
+    customer_id     INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    source          TEXT,                   -- which kind of import (or 'user') supplied it
+    PRIMARY KEY (kind, value)
+);
+INSERT INTO customer_identifiers_v6 (kind, value, customer_id, source)
+SELECT kind, value, customer_id, source FROM customer_identifiers;
+DROP TABLE customer_identifiers;
+ALTER TABLE customer_identifiers_v6 RENAME TO customer_identifiers;
+CREATE INDEX idx_customer_identifiers_customer ON customer_identifiers(customer_id);
+""",
+    ),
 ]
 
 FTS_TABLE = "units_fts"

@@ -19,7 +19,9 @@ import sqlite_utils
 
 from insight.clock import Clock, utc_now_iso
 
-IDENTIFIER_KINDS = ("email", "customer_id", "order")
+# phone and billing identify buyers whose orders carry no email and no customer id (cash-on-delivery shops):
+# a phone in E.164 ('+61412345678'), else the billing name and street address ('billing:jo tane|12 smith st|0812|au').
+IDENTIFIER_KINDS = ("email", "customer_id", "order", "phone", "billing")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -65,10 +67,62 @@ def normalise_customer_id(value: str | float | int | None) -> str | None:
     return text or None
 
 
+_SCIENTIFIC_NUMBER = re.compile(r"\d(?:[.,]\d+)?E\+\d+", re.IGNORECASE)
+
+
+def normalise_phone(value: str | float | int | None, region: str | None = None) -> str | None:
+    """'+61 412 345 678', "'0412 345 678" (region AU) and '0412-345-678' become '+61412345678' (E.164), by
+    libphonenumber; None when it is not a valid number, or is national without a country to read it in.
+
+    Excel's '6.14123E+10' lost digits and is nobody's phone; Shopify writes a leading apostrophe.
+    """
+    if value is None:
+        return None
+    text = str(value).strip().lstrip("'").strip()
+    if not text or _SCIENTIFIC_NUMBER.fullmatch(text):
+        return None
+    import phonenumbers  # lazy: only imports that carry phones pay for the metadata
+
+    region = (region or "").strip().upper()
+    region_code = region if len(region) == 2 and region.isalpha() else None
+    try:
+        number = phonenumbers.parse(text, region_code)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def normalise_billing(value: str | None) -> str | None:
+    """'Jo Tane|12 Smith St.|0812|AU' -> 'jo tane|12 smith st|0812|au': case, punctuation and spacing ignored
+    within each part. Built by `billing_value` from an order's billing columns."""
+    if not value:
+        return None
+    parts = [" ".join(_NOT_WORD.sub(" ", part.casefold()).split()) for part in str(value).split("|")]
+    return "|".join(parts) if parts and all(parts[:2]) else None
+
+
+def billing_value(name: str, address: str, postcode: str, city: str, country: str) -> str | None:
+    """A buyer without email, customer id or phone, as their billing name + street address + postcode (else
+    city) + country; None unless there is a name, a street address and a postcode or city (a name and a city
+    alone, or 'Guest', are many people)."""
+    postcode = postcode.strip().lstrip("'")
+    place = postcode or city
+    if not (name.strip() and address.strip() and place.strip()):
+        return None
+    return normalise_billing("|".join((name, address, place, country.strip() or "-")))
+
+
 _NORMALISERS = {
     "email": normalise_email,
     "customer_id": normalise_customer_id,
     "order": normalise_order_number,
+    "phone": normalise_phone,
+    "billing": normalise_billing,
 }
 
 

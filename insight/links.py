@@ -308,16 +308,16 @@ def load_assignments(
 def telling_level(rows: list[LinkRow], says_something: Callable[[LinkRow], bool]) -> list[LinkRow]:
     """The rows to report, one level per family of themes: the sub-themes that say something (sharp), else
     their parent when it does (the sub-themes each too small, together enough), else nothing. Themes without a
-    parent stand for themselves. `rows` are one segment's (all levels); order is kept."""
-    sub_rows: dict[int, list[LinkRow]] = defaultdict(list)
+    parent stand for themselves. Segments are judged apart; order is kept."""
+    sub_rows: dict[tuple[str, int], list[LinkRow]] = defaultdict(list)
     for r in rows:
         if r.level == "sub" and r.parent_id is not None:
-            sub_rows[r.parent_id].append(r)
+            sub_rows[(r.segment, r.parent_id)].append(r)
     out = []
     for r in rows:
         if not says_something(r):
             continue
-        if r.level == "parent" and any(says_something(s) for s in sub_rows.get(r.theme_id, [])):
+        if r.level == "parent" and any(says_something(s) for s in sub_rows.get((r.segment, r.theme_id), [])):
             continue  # a sharper sub-theme says it
         out.append(r)
     return out

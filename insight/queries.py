@@ -12,7 +12,7 @@ import math
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +131,40 @@ class ThemeRow:
     kind: str = "topic"  # topic | general
     positive: int = 0  # mentions by sentiment (whole theme)
     negative: int = 0
+    neutral: int = 0
+    customers: int = 0
+    level: str = "sub"  # parent | sub (themes from before schema 5 are subs without a parent)
+    parent_id: int | None = None
+    moved_from: tuple[int, str] | None = None  # (id, label) of the parent a sub-theme left in the latest run
+    subthemes: int = 0  # a parent's active sub-themes
+    largest: str | None = None  # the label of a parent's largest sub-theme
+
+    @property
+    def expandable(self) -> bool:
+        """A parent worth opening in a list: with one sub-theme it would only repeat itself."""
+        return self.subthemes > 1
+
+
+@dataclass(frozen=True)
+class ThemeNode:
+    """A first-level theme (a parent, or a theme without one), its sub-themes, and whether they are shown."""
+
+    theme: ThemeRow
+    subthemes: list[ThemeRow]  # a parent's (with more than one), in the list's order
+    open: bool = False
+
+    @property
+    def shown(self) -> list[ThemeRow]:
+        """The rows a list draws for this node: the theme, and its sub-themes when it is open."""
+        return [self.theme, *(self.subthemes if self.open else [])]
+
+
+@dataclass(frozen=True)
+class ThemeTree:
+    nodes: list[ThemeNode]
+    total: int  # top-level themes under the filter
+    offset: int
+    windows: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -212,6 +246,10 @@ class ThemeDetail:
     customers: int = 0
     reassigned: int = 0
     sentiment: tuple[int, int, int] = (0, 0, 0)  # positive, neutral, negative mentions
+    level: str = "sub"
+    parent: tuple[int, str] | None = None  # a sub-theme's parent (id, label)
+    moved_from: tuple[int, str] | None = None  # the parent it left in the latest run
+    subthemes: list[ThemeRow] = field(default_factory=list)  # a parent's, largest first
 
 
 @dataclass(frozen=True)
@@ -245,6 +283,9 @@ class ThemeFilter:
     text: str | None = None  # label contains
     scope: str | None = None
     include_inactive: bool = False
+    top_level: bool = False  # only parents and the themes without a parent (a tree's first level)
+    parents: tuple[int, ...] = ()  # only the sub-themes of these parents
+    level: str | None = None  # only 'parent' or only 'sub' themes
 
     @property
     def needs_units(self) -> bool:
@@ -395,7 +436,8 @@ def filter_options(db: sqlite_utils.Database) -> FilterOptions:
 def theme_changes(
     db: sqlite_utils.Database, limit: int = 8, min_units: int = 5
 ) -> tuple[list[ThemeChange], tuple[str, str] | None]:
-    """Themes whose share moved most between the last two windows (ignoring themes with too few units to tell)."""
+    """Themes whose share moved most between the last two windows (ignoring themes with too few units to tell).
+    Sub-themes only: a parent moves with them, and listing both would say the same thing twice."""
     known = windows(db)
     if len(known) < 2:
         return [], None
@@ -405,7 +447,7 @@ def theme_changes(
                   COALESCE(MAX(CASE WHEN p.window_start = :prev THEN p.share END), 0),
                   COALESCE(MAX(CASE WHEN p.window_start = :last THEN p.share END), 0)
            FROM theme_prevalence p JOIN themes t ON t.id = p.theme_id
-           WHERE p.window_start IN (:prev, :last) AND t.status != 'merged'
+           WHERE p.window_start IN (:prev, :last) AND t.status != 'merged' AND t.level = 'sub'
            GROUP BY t.id HAVING MAX(p.documents) >= :min_units ORDER BY ABS(
                COALESCE(MAX(CASE WHEN p.window_start = :last THEN p.share END), 0)
              - COALESCE(MAX(CASE WHEN p.window_start = :prev THEN p.share END), 0)) DESC, t.id
@@ -424,7 +466,7 @@ def overview(db: sqlite_utils.Database, top: int = 8) -> Overview:
         imports=recent_imports(db),
         snapshot=latest_snapshot(db),
         segments=segment_table(db),
-        top_themes=list_themes(db, limit=top).rows,
+        top_themes=list_themes(db, ThemeFilter(top_level=True), limit=top).rows,
         changes=changes,
         windows=compared,
     )
@@ -464,6 +506,35 @@ def _unit_conditions(filt: ThemeFilter, params: dict[str, Any]) -> list[str]:
     return where
 
 
+# A theme's place in the tree, added to every list's columns.
+TREE_COLUMNS = """t.level AS level, t.parent_id AS parent_id,
+                  CASE WHEN t.previous_parent_id IS NOT t.parent_id THEN t.previous_parent_id END AS moved_from"""
+
+
+def _tree_conditions(filt: ThemeFilter, params: dict[str, Any]) -> list[str]:
+    """WHERE clauses over themes t for the filter's level, parents and label text."""
+    where: list[str] = []
+    label_match = "COALESCE({t}.user_label, {t}.label) LIKE :text"
+    if filt.text:
+        params["text"] = f"%{filt.text}%"
+    if filt.top_level:
+        # A sub-theme whose parent is gone (merged away, vanished) stays in the list at the first level.
+        where.append("(t.parent_id IS NULL OR t.parent_id NOT IN (SELECT id FROM themes WHERE status = 'active'))")
+        if filt.text:  # a parent is listed for its own label or for one of its sub-themes'
+            where.append(f"""({label_match.format(t="t")} OR EXISTS (
+                SELECT 1 FROM themes c WHERE c.parent_id = t.id AND c.status = 'active'
+                AND {label_match.format(t="c")}))""")
+    elif filt.text:
+        where.append(label_match.format(t="t"))
+    if filt.parents:
+        params.update({f"parent{i}": p for i, p in enumerate(filt.parents)})
+        where.append(f"t.parent_id IN ({','.join(f':parent{i}' for i in range(len(filt.parents)))})")
+    if filt.level:
+        params["level"] = filt.level
+        where.append("t.level = :level")
+    return where
+
+
 def list_themes(
     db: sqlite_utils.Database,
     filt: ThemeFilter = ThemeFilter(),
@@ -473,40 +544,48 @@ def list_themes(
     limit: int = 100,
     offset: int = 0,
 ) -> ThemePage:
-    """One page of themes with size/share (within the filter), mean rating, change and a trend over windows."""
+    """One page of themes with size/share (within the filter), mean rating, change and a trend over windows;
+    parents are counted over their sub-themes' mentions (the theme_units view). `limit` -1: every theme."""
     order = THEME_SORTS.get(sort)
     if order is None:
         raise ValueError(f"unknown sort {sort!r}; expected one of {', '.join(THEME_SORTS)}")
     direction = "DESC" if descending else "ASC"
     params: dict[str, Any] = {"limit": limit, "offset": offset}
-    theme_where = ["1 = 1" if filt.include_inactive else "t.status = 'active'"]
-    if filt.text:
-        theme_where.append("COALESCE(t.user_label, t.label) LIKE :text")
-        params["text"] = f"%{filt.text}%"
+    theme_where = ["1 = 1" if filt.include_inactive else "t.status = 'active'"] + _tree_conditions(filt, params)
     if filt.scope:
         theme_where.append("t.scope = :scope")
         params["scope"] = filt.scope
     if filt.needs_units:
-        unit_where = _unit_conditions(filt, params)
+        unit_where = " AND ".join(_unit_conditions(filt, params) + (["ut.scope = :scope"] if filt.scope else []))
         base = f"""
-            WITH assigned AS (
-                SELECT COALESCE(t.merged_into, ut.theme_id) AS theme_id, d.id AS document_id, d.rating AS rating,
-                       u.sentiment AS sentiment
+            WITH mentions AS MATERIALIZED (  -- every analysed mention under the filter, themed or not
+                SELECT COALESCE(t.merged_into, ut.theme_id) AS theme_id, t.parent_id AS parent_id,
+                       d.id AS document_id, d.rating AS rating, u.sentiment AS sentiment,
+                       COALESCE('c' || d.customer_id, 'd' || d.id) AS who
                 FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
                 LEFT JOIN themes t ON t.id = ut.theme_id
-                WHERE {' AND '.join(unit_where + (["ut.scope = :scope"] if filt.scope else []))}
+                WHERE {unit_where}
+            ), assigned AS MATERIALIZED (
+                -- each mention in its sub-theme and in that sub-theme's parent, as the theme_units view has them;
+                -- read from unit_themes here because SQLite materialises the whole view before it can use the
+                -- filter's indexes (1.1 s against 74 ms for one segment of the 100,000-mention bench database)
+                SELECT theme_id, document_id, rating, sentiment, who FROM mentions WHERE theme_id IS NOT NULL
+                UNION ALL
+                SELECT parent_id, document_id, rating, sentiment, who FROM mentions WHERE parent_id IS NOT NULL
+            ), ratings AS (  -- over documents, each once per theme
+                SELECT theme_id, AVG(rating) AS mean_rating
+                FROM (SELECT DISTINCT theme_id, document_id, rating FROM assigned) GROUP BY theme_id
             ), counted AS (
-                SELECT theme_id, COUNT(DISTINCT document_id) AS size,
-                       (SELECT AVG(r.rating) FROM (SELECT DISTINCT a2.document_id, a2.rating FROM assigned a2
-                                                   WHERE a2.theme_id = assigned.theme_id) r) AS mean_rating,
-                       SUM(sentiment = 'positive') AS positive, SUM(sentiment = 'negative') AS negative
-                FROM assigned WHERE theme_id IS NOT NULL GROUP BY theme_id
-            ), pool AS (SELECT COUNT(DISTINCT document_id) AS n FROM assigned)
+                SELECT a.theme_id AS theme_id, COUNT(DISTINCT a.document_id) AS size, r.mean_rating AS mean_rating,
+                       SUM(a.sentiment = 'positive') AS positive, SUM(a.sentiment = 'negative') AS negative,
+                       SUM(a.sentiment = 'neutral') AS neutral, COUNT(DISTINCT a.who) AS customers
+                FROM assigned a JOIN ratings r ON r.theme_id = a.theme_id GROUP BY a.theme_id
+            ), pool AS (SELECT COUNT(DISTINCT document_id) AS n FROM mentions)
             SELECT * FROM (
                 SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, c.size AS size,
                        CAST(c.size AS REAL) / MAX((SELECT n FROM pool), 1) AS share, c.mean_rating AS mean_rating,
                        t.change AS change, t.status AS status, t.kind AS kind, c.positive AS positive,
-                       c.negative AS negative
+                       c.negative AS negative, c.neutral AS neutral, c.customers AS customers, {TREE_COLUMNS}
                 FROM counted c JOIN themes t ON t.id = c.theme_id WHERE {' AND '.join(theme_where)}
             )"""
     elif filt.window:
@@ -514,31 +593,100 @@ def list_themes(
         base = f"""SELECT * FROM (
                 SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, p.documents AS size,
                        p.share AS share, t.mean_rating AS mean_rating, t.change AS change, t.status AS status,
-                       t.kind AS kind, t.positive AS positive, t.negative AS negative
+                       t.kind AS kind, t.positive AS positive, t.negative AS negative, t.neutral AS neutral,
+                       p.customers AS customers, {TREE_COLUMNS}
                 FROM themes t JOIN theme_prevalence p ON p.theme_id = t.id AND p.window_start = :window
                 WHERE {' AND '.join(theme_where)})"""
     else:
         base = f"""SELECT * FROM (
                 SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, t.size AS size,
                        t.share AS share, t.mean_rating AS mean_rating, t.change AS change, t.status AS status,
-                       t.kind AS kind, t.positive AS positive, t.negative AS negative
+                       t.kind AS kind, t.positive AS positive, t.negative AS negative, t.neutral AS neutral,
+                       t.customers AS customers, {TREE_COLUMNS}
                 FROM themes t WHERE {' AND '.join(theme_where)})"""
-    sql = f"{base} ORDER BY {order} {direction}, id LIMIT :limit OFFSET :offset"
-    count_sql = f"SELECT COUNT(*) FROM ({base})"
-    rows = db.execute(sql, params).fetchall()
-    total = int(db.execute(count_sql, params).fetchone()[0])
+    # the page carries the total (counted before LIMIT), so the filter's work is done once; an empty page asks
+    sql = f"SELECT *, COUNT(*) OVER () FROM ({base}) ORDER BY {order} {direction}, id LIMIT :limit OFFSET :offset"
+    found = db.execute(sql, params).fetchall()
+    rows = [r[:-1] for r in found]
+    total = int(found[0][-1]) if found else int(db.execute(f"SELECT COUNT(*) FROM ({base})", params).fetchone()[0])
     known = tuple(windows(db))
-    trends = theme_trends(db, [r[0] for r in rows], known)
+    ids = [int(r[0]) for r in rows]
+    trends = theme_trends(db, ids, known)
+    children = _subtheme_summary(db, [int(r[0]) for r in rows if r[13] == "parent"])
+    moved = _labels(db, [int(r[15]) for r in rows if r[15] is not None])
     return ThemePage(
         rows=[
-            ThemeRow(int(i), label, scope, int(size), float(share), rating, change, status, trends.get(int(i), ()),
-                     kind or "topic", int(pos or 0), int(neg or 0))
-            for i, label, scope, size, share, rating, change, status, kind, pos, neg in rows
+            ThemeRow(int(i), label, scope, int(size or 0), float(share or 0), rating, change, status,
+                     trends.get(int(i), ()), kind or "topic", int(pos or 0), int(neg or 0), int(neu or 0),
+                     int(cust or 0), level or "sub", parent, (int(left), moved[int(left)]) if left is not None else None,
+                     *children.get(int(i), (0, None)))
+            for i, label, scope, size, share, rating, change, status, kind, pos, neg, neu, cust, level, parent, left
+            in rows
         ],
         total=total,
         offset=offset,
         windows=known,
     )
+
+
+def _subtheme_summary(db: sqlite_utils.Database, parent_ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+    """For each parent: how many active sub-themes it has and the label of the largest."""
+    if not parent_ids:
+        return {}
+    marks = ",".join("?" * len(parent_ids))
+    rows = db.execute(
+        f"""SELECT parent_id, n, label FROM (
+                SELECT parent_id, COUNT(*) OVER (PARTITION BY parent_id) AS n, COALESCE(user_label, label) AS label,
+                       ROW_NUMBER() OVER (PARTITION BY parent_id ORDER BY size DESC, id) AS rank
+                FROM themes WHERE parent_id IN ({marks}) AND status = 'active')
+            WHERE rank = 1""",
+        list(parent_ids),
+    )
+    return {int(p): (int(n), label) for p, n, label in rows}
+
+
+def _labels(db: sqlite_utils.Database, theme_ids: Sequence[int]) -> dict[int, str]:
+    """Labels by id; a theme no longer stored reads as its number."""
+    found = {i: f"#{i}" for i in theme_ids}
+    if theme_ids:
+        marks = ",".join("?" * len(theme_ids))
+        found.update(db.execute(
+            f"SELECT id, COALESCE(user_label, label) FROM themes WHERE id IN ({marks})", list(theme_ids)
+        ).fetchall())
+    return found
+
+
+def theme_tree(
+    db: sqlite_utils.Database,
+    filt: ThemeFilter = ThemeFilter(),
+    *,
+    sort: str = "size",
+    descending: bool = True,
+    limit: int = 100,
+    offset: int = 0,
+    expand: Iterable[int] | None = None,
+) -> ThemeTree:
+    """A page of the first level (parents, and themes without one), each parent with its sub-themes in the
+    same order (two queries a page, so a list opens a parent without asking again). The parents in `expand`
+    are open (all when None), and so is a parent listed only because one of its sub-themes matches the label
+    text, so the match is in sight. A parent with a single sub-theme has none listed: it would repeat it."""
+    top = list_themes(db, replace(filt, top_level=True, parents=()), sort=sort, descending=descending,
+                      limit=limit, offset=offset)
+    parents = tuple(row.id for row in top.rows if row.expandable)
+    below: dict[int, list[ThemeRow]] = {}
+    if parents:
+        subs = list_themes(db, replace(filt, text=None, top_level=False, parents=parents), sort=sort,
+                           descending=descending, limit=-1)
+        for row in subs.rows:
+            below.setdefault(row.parent_id or 0, []).append(row)
+    wanted = None if expand is None else set(expand)
+    text = (filt.text or "").casefold()
+
+    def is_open(row: ThemeRow) -> bool:
+        return wanted is None or row.id in wanted or bool(text and text not in row.label.casefold())
+
+    nodes = [ThemeNode(row, below.get(row.id, []), row.id in below and is_open(row)) for row in top.rows]
+    return ThemeTree(nodes, top.total, offset, top.windows)
 
 
 def theme_trends(
@@ -571,8 +719,13 @@ def _json_list(text: str | None) -> list[Any]:
 
 
 def _theme_ids(db: sqlite_utils.Database, theme_id: int) -> list[int]:
-    """The theme and the themes merged into it (their units count as its units)."""
-    return [theme_id] + [r[0] for r in db.execute("SELECT id FROM themes WHERE merged_into = ?", [theme_id])]
+    """The theme, the themes merged into it and a parent's sub-themes: their units (unit_themes holds a
+    mention once, for its sub-theme) count as its units."""
+    own = [theme_id] + [r[0] for r in db.execute("SELECT id FROM themes WHERE merged_into = ?", [theme_id])]
+    marks = ",".join("?" * len(own))
+    return own + [r[0] for r in db.execute(
+        f"SELECT id FROM themes WHERE parent_id IN ({marks}) AND id NOT IN ({marks}) ORDER BY id", own + own
+    )]
 
 
 def scope_source(scope: str) -> str | None:
@@ -584,14 +737,17 @@ def scope_source(scope: str) -> str | None:
 def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None:
     row = db.execute(
         """SELECT id, COALESCE(user_label, label), label, scope, keywords, phrases, quotes, size, share, mean_rating,
-                  change, status, merged_into, kind, mentions, customers, reassigned, positive, neutral, negative
+                  change, status, merged_into, kind, mentions, customers, reassigned, positive, neutral, negative,
+                  level, parent_id, CASE WHEN previous_parent_id IS NOT parent_id THEN previous_parent_id END
            FROM themes WHERE id = ?""",
         [theme_id],
     ).fetchone()
     if row is None:
         return None
     (tid, label, generated, scope, keywords, phrases, quote_ids, size, share, rating, change, status, merged,
-     kind, mentions, customers, reassigned, positive, neutral, negative) = row
+     kind, mentions, customers, reassigned, positive, neutral, negative, level, parent_id, moved_from) = row
+    family = _labels(db, [i for i in (parent_id, moved_from) if i is not None])
+    subthemes = list_themes(db, ThemeFilter(parents=(int(tid),)), limit=-1).rows if level == "parent" else []
     trend = [
         TrendPoint(w, int(u), int(c), float(s))
         for w, u, c, s in db.execute(
@@ -624,6 +780,8 @@ def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None
         trend=trend, representative=[by_id[i] for i in wanted if i in by_id], sources=sources,
         kind=kind or "topic", mentions=int(mentions or 0), customers=int(customers or 0),
         reassigned=int(reassigned or 0), sentiment=(int(positive or 0), int(neutral or 0), int(negative or 0)),
+        level=level or "sub", parent=(int(parent_id), family[parent_id]) if parent_id is not None else None,
+        moved_from=(int(moved_from), family[moved_from]) if moved_from is not None else None, subthemes=subthemes,
     )
 
 
@@ -650,8 +808,9 @@ def quotes_by_ids(db: sqlite_utils.Database, unit_ids: Sequence[int]) -> list[Qu
 
 def _theme_quote_sql(
     db: sqlite_utils.Database, theme_id: int, filt: ThemeFilter, params: dict[str, Any]
-) -> tuple[str, str]:
-    """(FROM/WHERE of the theme's units under the filter, the cheapest way to count them)."""
+) -> tuple[str, str, str]:
+    """(FROM/WHERE of the theme's units under the filter, the cheapest way to count them, the narrowest
+    FROM/WHERE that picks them: unit_themes alone when no unit filter applies)."""
     ids = _theme_ids(db, theme_id)
     params.update({f"t{i}": t for i, t in enumerate(ids)})
     where = [f"ut.theme_id IN ({','.join(f':t{i}' for i in range(len(ids)))})"] + _unit_conditions(filt, params)
@@ -659,22 +818,32 @@ def _theme_quote_sql(
                WHERE {' AND '.join(where)}"""
     # Themes are built from analysed units only, so without a unit filter the index alone counts them; with
     # one, every unit of the theme has to be looked at.
-    count = f"SELECT COUNT(*) {base}" if filt.needs_units or filt.window else \
-        f"SELECT COUNT(*) FROM unit_themes ut WHERE {where[0]}"
-    return base, count
+    narrow = base if filt.needs_units or filt.window else f"FROM unit_themes ut WHERE {where[0]}"
+    return base, f"SELECT COUNT(*) {narrow}", narrow
 
 
 def theme_quotes(
     db: sqlite_utils.Database, theme_id: int, filt: ThemeFilter = ThemeFilter(), *, limit: int = 50, offset: int = 0
 ) -> QuotePage:
     """A page of the theme's units, most typical (closest to the centroid) first; the page comes in index
-    order (theme, similarity) and stops at the limit."""
+    order (theme, similarity) and stops at the limit. A parent's come from its sub-themes in turns (the most
+    typical of each, then the second of each, ...), so its first page shows every side of it, not the
+    tightest sub-theme alone."""
     params: dict[str, Any] = {"limit": limit, "offset": offset}
-    base, count = _theme_quote_sql(db, theme_id, filt, params)
-    rows = db.execute(
-        f"SELECT {QUOTE_COLUMNS}, ut.similarity {base} ORDER BY ut.similarity DESC, ut.unit_id LIMIT :limit OFFSET :offset",
-        params,
-    ).fetchall()
+    base, count, narrow = _theme_quote_sql(db, theme_id, filt, params)
+    if _one(db, "SELECT level FROM themes WHERE id = ?", [theme_id]) == "parent":
+        # the turns are taken over the narrow rows (ids and similarity), the text is read for the page only
+        sql = f"""WITH page AS (
+                      SELECT unit_id, similarity, turn_no FROM (
+                          SELECT ut.unit_id AS unit_id, ut.similarity AS similarity, ROW_NUMBER() OVER (
+                              PARTITION BY ut.theme_id ORDER BY ut.similarity DESC, ut.unit_id) AS turn_no {narrow})
+                      ORDER BY turn_no, similarity DESC, unit_id LIMIT :limit OFFSET :offset)
+                  SELECT {QUOTE_COLUMNS}, page.similarity FROM page JOIN units u ON u.id = page.unit_id
+                  JOIN documents d ON d.id = u.document_id ORDER BY page.turn_no, page.similarity DESC, u.id"""
+    else:
+        sql = f"""SELECT {QUOTE_COLUMNS}, ut.similarity {base} ORDER BY ut.similarity DESC, ut.unit_id
+                  LIMIT :limit OFFSET :offset"""
+    rows = db.execute(sql, params).fetchall()
     return QuotePage([_quote(r) for r in rows], int(db.execute(count, params).fetchone()[0]), offset)
 
 

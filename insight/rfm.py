@@ -32,9 +32,9 @@ from insight.db import transaction
 from insight.segment_map import LIFECYCLE_STAGES, SEGMENTS, SegmentMap, load_segment_map
 
 __all__ = [
-    "LIFECYCLE_STAGES", "SEGMENTS", "CurrencyMixError", "Member", "RfmConfig", "RfmError", "SegmentStats", "Snapshot",
+    "LIFECYCLE_STAGES", "SEGMENTS", "CurrencyMixError", "Member", "RfmConfig", "RfmError", "Scores", "SegmentStats", "Snapshot",
     "SnapshotSummary", "Transition", "compute_snapshot", "get_snapshot", "latest_snapshot", "lifecycle_counts",
-    "load_segment_map", "members", "previous_snapshot", "quintile_scores", "segment_stats", "transitions",
+    "load_segment_map", "members", "previous_snapshot", "quintile_scores", "score_customers", "segment_stats", "transitions",
 ]
 
 TIE_RULE = "score = 1 + floor(5 x share of customers with a strictly worse value); equal values share a score"
@@ -185,6 +185,50 @@ def _per_customer(groups: _Groups, rates: dict[str, float]) -> tuple[np.ndarray,
     )
 
 
+@dataclass
+class Scores:
+    """Every scored customer as of a date, in customer-id order: what a snapshot stores, before storing.
+
+    `insight segments validate` scores past dates with this without writing a snapshot.
+    """
+
+    as_of: str
+    segment_map: SegmentMap
+    currency: str | None
+    rates: dict[str, float]
+    ids: np.ndarray
+    recency: np.ndarray  # days since the last counted order
+    frequency: np.ndarray
+    monetary: np.ndarray  # rounded to cents
+    r: np.ndarray
+    f: np.ndarray
+    m: np.ndarray
+    segment_index: np.ndarray  # into segment_map.names
+    stage_index: np.ndarray  # into LIFECYCLE_STAGES
+    excluded: dict[str, int]  # exclusion_reason -> orders on or before as_of
+
+
+def score_customers(db: sqlite_utils.Database, as_of: date, config: RfmConfig | None = None) -> Scores:
+    """R, F, M scores, segment and lifecycle of every customer with counted orders on or before `as_of`."""
+    config = config or RfmConfig()
+    segment_map = config.resolved_map()
+    day = as_of.isoformat()
+    groups = _scan(db, day)
+    currency, rates = _rates(groups.currency_orders, config)
+    ids, recency, frequency, monetary = _per_customer(groups, rates)
+    if len(ids) == 0:
+        raise RfmError(
+            f"no orders that count toward RFM on or before {day}: import orders first "
+            "(insight import orders FILE), or pick a later --as-of"
+        )
+    monetary = np.round(monetary, 2)
+    r = quintile_scores(-recency)
+    f = quintile_scores(frequency)
+    m = quintile_scores(monetary)
+    return Scores(day, segment_map, currency, rates, ids, recency, frequency, monetary, r, f, m,
+                  segment_map.assign(r, f, m), segment_map.lifecycle(recency), groups.excluded)
+
+
 def compute_snapshot(
     db: sqlite_utils.Database,
     *,
@@ -198,23 +242,12 @@ def compute_snapshot(
     """
     started = time.perf_counter()
     config = config or RfmConfig()
-    segment_map = config.resolved_map()
-    day = (as_of or _today(clock)).isoformat()
-    groups = _scan(db, day)
-    currency, rates = _rates(groups.currency_orders, config)
-    ids, recency, frequency, monetary = _per_customer(groups, rates)
-    if len(ids) == 0:
-        raise RfmError(
-            f"no orders that count toward RFM on or before {day}: import orders first "
-            "(insight import orders FILE), or pick a later --as-of"
-        )
-    monetary = np.round(monetary, 2)
-    r = quintile_scores(-recency)
-    f = quintile_scores(frequency)
-    m = quintile_scores(monetary)
+    scores = score_customers(db, as_of or _today(clock), config)
+    segment_map, day, currency, rates = scores.segment_map, scores.as_of, scores.currency, scores.rates
+    ids, recency, frequency, monetary = scores.ids, scores.recency, scores.frequency, scores.monetary
+    r, f, m = scores.r, scores.f, scores.m
     names = segment_map.names
-    segment_index = segment_map.assign(r, f, m)
-    stage_index = segment_map.lifecycle(recency)
+    segment_index, stage_index = scores.segment_index, scores.stage_index
     params = {
         "segment_map": segment_map.as_dict(),
         "currency": currency,
@@ -255,7 +288,7 @@ def compute_snapshot(
         segments={name: int(seg_counts[i]) for i, name in enumerate(names)},
         lifecycle={name: int(stage_counts[i]) for i, name in enumerate(LIFECYCLE_STAGES)},
         orders_counted=int(frequency.sum()),
-        orders_excluded=groups.excluded,
+        orders_excluded=scores.excluded,
         replaced=bool(found),
         seconds=round(time.perf_counter() - started, 3),
     )

@@ -71,10 +71,12 @@ class SentimentHead:
     intercept: np.ndarray
     band: float
     meta: dict[str, Any]
+    lexicon_scale: float = 0.0  # > 0: the head also reads LEXICON_FEATURES of the text, times this
 
     @property
     def dim(self) -> int:
-        return int(self.coef.shape[1])
+        """Dimensions of the vectors it takes (the lexicon features come on top)."""
+        return int(self.coef.shape[1]) - (len(LEXICON_FEATURES) if self.lexicon_scale else 0)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SentimentHead:
@@ -85,10 +87,13 @@ class SentimentHead:
             raise ValueError(f"classes {list(classes)} must include negative and positive, and be among {LABELS}")
         coef = np.asarray(data["coef"], dtype=np.float32)
         intercept = np.asarray(data["intercept"], dtype=np.float32)
+        scale = float(data.get("lexicon_scale", 0.0))
+        extra = len(LEXICON_FEATURES) if scale else 0
         if (coef.ndim != 2 or coef.shape[0] != len(classes) or intercept.shape != (len(classes),)
-                or coef.shape[1] != int(data.get("dim", coef.shape[1]))):
+                or coef.shape[1] != int(data.get("dim", coef.shape[1] - extra)) + extra):
             raise ValueError(f"coef {coef.shape} / intercept {intercept.shape} do not match {len(classes)} classes")
-        return cls(str(data["model"]), classes, coef, intercept, float(data["band"]), dict(data.get("meta", {})))
+        return cls(str(data["model"]), classes, coef, intercept, float(data["band"]), dict(data.get("meta", {})),
+                   scale)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +102,7 @@ class SentimentHead:
             "dim": self.dim,
             "classes": list(self.classes),
             "band": self.band,
+            "lexicon_scale": self.lexicon_scale,
             "coef": [[round(float(x), 6) for x in row] for row in self.coef],
             "intercept": [round(float(x), 6) for x in self.intercept],
             "meta": self.meta,
@@ -138,24 +144,31 @@ class SentimentHead:
             return None
         return head
 
-    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
-        """(n x len(classes)) class probabilities (softmax of the linear scores)."""
+    def probabilities(self, vectors: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
+        """(n x len(classes)) class probabilities (softmax of the linear scores). A head with lexicon features
+        needs the mentions' `texts` too."""
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or (vectors.shape[0] and vectors.shape[1] != self.dim):
             raise ValueError(f"sentiment head for {self.model} expects {self.dim}-d vectors, got shape {vectors.shape}")
+        if self.lexicon_scale:
+            if texts is None or len(texts) != vectors.shape[0]:
+                raise ValueError("this sentiment head reads the texts too (lexicon features): pass them")
+            vectors = np.hstack([vectors, lexicon_features(texts) * self.lexicon_scale])
         logits = vectors @ self.coef.T + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
 
-    def raw_scores(self, vectors: np.ndarray) -> np.ndarray:
+    def raw_scores(self, vectors: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
         """P(positive) - P(negative) per vector, in -1..+1."""
-        probs = self.probabilities(vectors)
+        probs = self.probabilities(vectors, texts)
         return probs[:, self.classes.index("positive")] - probs[:, self.classes.index("negative")]
 
-    def score(self, vectors: np.ndarray) -> list[Sentiment]:
-        """One Sentiment per row of `vectors` (L2-normalised embeddings of this head's model)."""
-        return [Sentiment(label_for(float(s), self.band), round(float(s), 4)) for s in self.raw_scores(vectors)]
+    def score(self, vectors: np.ndarray, texts: list[str] | None = None) -> list[Sentiment]:
+        """One Sentiment per row of `vectors` (L2-normalised embeddings of this head's model; with `texts`
+        when the head reads lexicon features)."""
+        return [Sentiment(label_for(float(s), self.band), round(float(s), 4))
+                for s in self.raw_scores(vectors, texts)]
 
 
 def with_star_prior(sentiment: Sentiment, rating: float | None, band: float | None = None) -> Sentiment:
@@ -185,20 +198,35 @@ def _shipped_band() -> float:
 
 
 _VADER: Any = None
+# What the VADER lexicon reads in a text (its negation, intensifier and "but" rules included), fed to a head
+# beside the vector: a sentence model's vector blurs "not good" with "good"; the lexicon does not.
+LEXICON_FEATURES = ("compound", "pos", "neg", "neu")
 
 
-def fallback_sentiment(texts: list[str], quiet: bool = False) -> list[Sentiment]:
-    """VADER lexicon sentiment, for when the embedding model has no trained head (weaker: see README)."""
+def _vader() -> Any:
     global _VADER
     if _VADER is None:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
         _VADER = SentimentIntensityAnalyzer()
-        if not quiet:
-            _warn("sentiment from the VADER lexicon (no trained head for this embedding model)")
+    return _VADER
+
+
+def lexicon_features(texts: list[str]) -> np.ndarray:
+    """(n x 4) VADER's compound, positive, negative and neutral scores per text."""
+    vader = _vader()
+    rows = [vader.polarity_scores(text or "") for text in texts]
+    return np.array([[row[k] for k in LEXICON_FEATURES] for row in rows], dtype=np.float32).reshape(-1, 4)
+
+
+def fallback_sentiment(texts: list[str], quiet: bool = False) -> list[Sentiment]:
+    """VADER lexicon sentiment, for when the embedding model has no trained head (weaker: see README)."""
+    if _VADER is None and not quiet:
+        _warn("sentiment from the VADER lexicon (no trained head for this embedding model)")
+    vader = _vader()
     out = []
     for text in texts:
-        compound = float(_VADER.polarity_scores(text or "")["compound"])
+        compound = float(vader.polarity_scores(text or "")["compound"])
         out.append(Sentiment(label_for(compound, VADER_NEUTRAL), round(compound, 4)))
     return out
 
@@ -209,7 +237,7 @@ def scorer_for(model_name: str, head_path: str | Path | None = None):
     head = SentimentHead.load(head_path, model_name=model_name)
 
     def score(vectors: np.ndarray, texts: list[str], priors: list[float | None]) -> list[tuple[str, float]]:
-        found = head.score(vectors) if head is not None else fallback_sentiment(list(texts))
+        found = head.score(vectors, list(texts)) if head is not None else fallback_sentiment(list(texts))
         found = [Sentiment("neutral", 0.0) if says_nothing(text) else one for one, text in zip(found, texts,
                                                                                                   strict=True)]
         band = head.band if head is not None else VADER_NEUTRAL

@@ -309,7 +309,7 @@ def _run_scope(
 
     previous = {t.id: t for t in scope_themes(db, scope.scope)}
     general_ids = {r[0] for r in db.conn.execute(
-        "SELECT id FROM themes WHERE scope = ? AND kind = 'general' ORDER BY id", (scope.scope,))}
+        "SELECT id FROM themes WHERE scope = ? AND kind = 'general' AND level = 'sub' ORDER BY id", (scope.scope,))}
     topic_centroids = cluster_centroids[: general_cluster if general_cluster is not None else None]
     matched = match_to_previous(
         topic_centroids, [t for t in previous.values() if t.id not in general_ids and t.level == "sub"],

@@ -55,12 +55,13 @@ def test_a_head_file_that_is_not_one_gives_none_with_a_message(tmp_path, capsys)
 def test_score_returns_one_labelled_sentiment_per_vector_in_range():
     head = SentimentHead.load()
     vectors = normalise_rows(np.random.default_rng(1).standard_normal((50, head.dim)))
-    results = head.score(vectors)
+    texts = ["ok", "love it", "not good at all", "it came on tuesday", "terrible"] * 10
+    results = head.score(vectors, texts)
     assert len(results) == 50
     assert all(r.label in LABELS and -1 <= r.score <= 1 for r in results)
     for r in results:  # the label is read from the score with the band
         assert (r.label == "neutral") == (abs(r.score) < head.band) or abs(abs(r.score) - head.band) < 1e-3
-    assert head.score(np.zeros((0, head.dim), dtype=np.float32)) == []
+    assert head.score(np.zeros((0, head.dim), dtype=np.float32), []) == []
     with pytest.raises(ValueError, match="expects 384-d"):
         head.score(np.ones((2, 64), dtype=np.float32))
 
@@ -103,6 +104,21 @@ def test_binary_labels_train_a_two_class_head_with_the_fixed_band():
     assert head.classes == ("negative", "positive") and report.band == pytest.approx(1 / 3)
     positive, negative = head.score(embedder.encode(["great love excellent", "awful terrible broken"]))
     assert positive.label == "positive" and negative.label == "negative" and positive.score > 0 > negative.score
+
+
+def test_a_head_with_lexicon_features_reads_the_text_and_round_trips(tmp_path):
+    rows = fake_labelled()
+    embedder = HashingEmbedder(dim=32)
+    texts = [t for t, _ in rows]
+    head, _ = train_head(embedder.encode(texts), [label for _, label in rows], embedder.name, c_grid=FAST_C,
+                         texts=texts)
+    assert head.lexicon_scale > 0 and head.dim == 32 and head.coef.shape[1] == 36
+    loaded = SentimentHead.load(head.save(tmp_path / "head.json"), model_name=embedder.name)
+    assert loaded is not None and loaded.lexicon_scale == head.lexicon_scale
+    test = ["love it, excellent and perfect", "awful and broken, terrible"]
+    assert [s.label for s in loaded.score(embedder.encode(test), test)] == ["positive", "negative"]
+    with pytest.raises(ValueError, match="texts"):
+        loaded.score(embedder.encode(test))
 
 
 def test_training_needs_both_polarities():
@@ -176,7 +192,7 @@ def test_shipped_head_reads_obvious_sentences_right():
         "Terrible quality, it broke after two days and support never answered.",
         "What time does the store open on Sunday?",
     ]
-    assert [s.label for s in head.score(embedder.encode(texts))] == ["positive", "negative", "neutral"]
+    assert [s.label for s in head.score(embedder.encode(texts), texts)] == ["positive", "negative", "neutral"]
 
 
 

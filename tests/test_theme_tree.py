@@ -187,3 +187,39 @@ def test_edits_at_both_levels_survive_a_rerun(db, embedder, nlp, clock):
     (third,) = run_themes(db, embedder, nlp, params=PARAMS, clock=clock)
     assert fabric not in {p.id for p in third.parents}
     assert {parent_of(db, sub_of(db, ids[key])) for key in ids if key[0] in ("fabric", "price")} == set(parts)
+
+
+def test_links_report_the_level_that_says_something():
+    from insight.links import LinkRow, telling_level
+
+    def row(theme_id: int, level: str, parent: int | None, customers: int) -> LinkRow:
+        return LinkRow("Champions", theme_id, f"t{theme_id}", "review", customers, customers, 50, customers / 50,
+                       1.0, 1.0, 1.0, False, level=level, parent_id=parent)
+
+    rows = [row(1, "parent", None, 12), row(2, "sub", 1, 3), row(3, "sub", 1, 4),  # subs too small: the parent
+            row(4, "parent", None, 20), row(5, "sub", 4, 15), row(6, "sub", 4, 2),  # a sharp sub-theme
+            row(7, "sub", None, 6), row(8, "sub", None, 1)]  # themes from before two levels stand alone
+    enough = telling_level(rows, lambda r: r.customers >= 5)
+    assert [r.theme_id for r in enough] == [1, 5, 7]
+
+
+def test_the_general_theme_is_its_own_parent_and_keeps_both_ids(db, embedder, nlp, clock):
+    seed(db, ALL)
+    for i, text in enumerate(["Love it!", "Great product", "Thank you so much", "Love it", "Amazing!"] * 3):
+        doc = db.conn.execute(
+            """INSERT INTO documents (source, external_id, format, created_at, window_start, window_end, content_hash)
+               VALUES ('review', ?, 'test', '2026-10-02T10:00:00+00:00', '2026-10-01', '2026-10-28', ?)""",
+            (f"praise-{i}", f"praise-{i}"),
+        ).lastrowid
+        db.conn.execute("INSERT INTO units (document_id, position, kind, text, text_hash) VALUES (?, 0, 'review', ?, ?)",
+                        (doc, text, hashlib.sha256(text.encode()).hexdigest()))
+    db.conn.commit()
+    (first,) = run_themes(db, embedder, nlp, params=PARAMS, clock=clock)
+    general = [t for t in first.themes if t.kind == "general"]
+    assert len(general) == 1
+    parent = next(p for p in first.parents if general[0].id in p.children)
+    assert parent.children == [general[0].id] and parent.kind == "general"
+    (second,) = run_themes(db, embedder, nlp, params=PARAMS, clock=clock)
+    assert not second.vanished and not second.vanished_parents
+    assert {t.id for t in second.themes} == {t.id for t in first.themes}
+    assert {p.id for p in second.parents} == {p.id for p in first.parents}

@@ -380,17 +380,29 @@ def test_over_indexed_themes_rank_by_distinctiveness_and_need_five_customers():
 
     from tui.screens.segment_detail import few_customers, over_indexed
 
+    def row(**fields):  # noqa: ANN003, ANN202
+        return Row(**({"level": "sub", "parent_id": None} | fields))
+
     rows = [
-        Row(segment="Lost", theme_id=1, lift=7.2, customers=1, score=0.9, significant=False),
-        Row(segment="Lost", theme_id=2, lift=1.4, customers=17, score=2.1, significant=False),
-        Row(segment="Lost", theme_id=3, lift=1.2, customers=40, score=3.0, significant=True),
-        Row(segment="Lost", theme_id=4, lift=0.8, customers=30, score=-1.0, significant=False),  # under-indexed
-        Row(segment="Lost", theme_id=6, lift=9.7, customers=2, score=1.2, significant=True),  # Fisher's p alone
-        Row(segment="Champions", theme_id=5, lift=3.0, customers=20, score=4.0, significant=True),
+        row(segment="Lost", theme_id=1, lift=7.2, customers=1, score=0.9, significant=False),
+        row(segment="Lost", theme_id=2, lift=1.4, customers=17, score=2.1, significant=False),
+        row(segment="Lost", theme_id=3, lift=1.2, customers=40, score=3.0, significant=True),
+        row(segment="Lost", theme_id=4, lift=0.8, customers=30, score=-1.0, significant=False),  # under-indexed
+        row(segment="Lost", theme_id=6, lift=9.7, customers=2, score=1.2, significant=True),  # Fisher's p alone
+        row(segment="Champions", theme_id=5, lift=3.0, customers=20, score=4.0, significant=True),
     ]
     report = Row(rows=rows, min_support=5)
     assert [r.theme_id for r in over_indexed(report, "Lost")] == [3, 2]
     assert few_customers(report, "Lost") == 2
+    # two levels: a parent is shown when none of its sub-themes qualifies on its own, else they stand for it
+    family = [
+        row(segment="Lost", theme_id=10, lift=1.5, customers=30, score=2.5, significant=True, level="parent"),
+        row(segment="Lost", theme_id=11, lift=1.8, customers=12, score=2.2, significant=True, parent_id=10),
+        row(segment="Lost", theme_id=20, lift=1.6, customers=25, score=2.4, significant=True, level="parent"),
+        row(segment="Lost", theme_id=21, lift=2.0, customers=3, score=0.8, significant=False, parent_id=20),
+    ]
+    report = Row(rows=rows + family, min_support=5)
+    assert [r.theme_id for r in over_indexed(report, "Lost")] == [3, 20, 11, 2]
 
 
 @pytest.mark.asyncio
@@ -757,3 +769,156 @@ async def test_a_reload_for_the_theme_shown_before_does_not_land_on_the_next_one
         await settle(pilot)
         assert app.screen is screen and screen.theme_id == 2 and static_text(app, "#theme-header").split()[0] != ""
         assert screen.detail is not None and screen.detail.id == 2 and "#2 ·" in static_text(app, "#theme-header")
+
+
+# ---------------------------------------------------------------- themes in two levels
+
+
+@pytest.fixture
+def tree_path(tmp_path: Path) -> Path:
+    from tui_snapshots.brand import add_theme_tree
+
+    path = tmp_path / "tree.db"
+    build_small_brand(path).conn.close()
+    add_theme_tree(path)
+    return path
+
+
+def shown_rows(app: InsightApp) -> list[tuple[str, str]]:
+    """(theme cell as drawn, label) of every row, in order."""
+    table = app.screen.query_one(ThemeTable)
+    return [(table.get_row(row.key)[1].plain, table.records[row.key.value].label) for row in table.ordered_rows]
+
+
+def current_label(app: InsightApp) -> str:
+    return app.screen.query_one(ThemeTable).current.label
+
+
+@pytest.mark.asyncio
+async def test_a_parent_theme_opens_and_closes_its_subthemes_with_the_arrow_keys(tree_path, tmp_path):
+    app = make_app(tree_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        parents = [r[0] for r in db_rows(tree_path, "SELECT label FROM themes WHERE level = 'parent' "
+                                                    "AND status = 'active' ORDER BY size DESC, id")]
+        assert [label for _, label in shown_rows(app)] == parents
+        assert shown_rows(app)[0][0].startswith("▸ cost at checkout")
+        await pilot.press("right")
+        await settle(pilot)
+        rows = shown_rows(app)
+        assert len(rows) == len(parents) + 2
+        assert rows[0][0].startswith("▾ cost at checkout")
+        assert rows[1] == ("  ├ shipping cost / delivery fee", "shipping cost / delivery fee")
+        assert rows[2] == ("  └ price / too expensive", "price / too expensive")
+        assert current_label(app) == "cost at checkout"
+        await pilot.press("right")  # into the open branch
+        assert current_label(app) == "shipping cost / delivery fee"
+        await pilot.press("left", "left")  # up to the parent, then close it
+        await settle(pilot)
+        assert [label for _, label in shown_rows(app)] == parents and current_label(app) == "cost at checkout"
+        sizing = parents.index("sizing")
+        await pilot.press(*["down"] * sizing, "right")  # one sub-theme: the parent is the whole story
+        await settle(pilot)
+        assert len(shown_rows(app)) == len(parents) and shown_rows(app)[sizing][0].startswith("  sizing")
+
+
+@pytest.mark.asyncio
+async def test_left_on_a_subtheme_goes_to_its_parent_and_enter_opens_either_level(tree_path, tmp_path):
+    app = make_app(tree_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        delivery = [label for _, label in shown_rows(app)].index("product and delivery")
+        await pilot.press(*["down"] * delivery, "right")
+        await settle(pilot)
+        await pilot.press("down", "down")
+        assert current_label(app) == "fast delivery"
+        assert "moved from shipping speed" in shown_rows(app)[delivery + 2][0]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ThemeDetailScreen) and app.screen.detail.label == "fast delivery"
+        header = static_text(app, "#theme-header")
+        assert "sub-theme of “product and delivery”" in header and "moved from “shipping speed”" in header
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("left")
+        assert current_label(app) == "product and delivery"
+        assert len(shown_rows(app)) == len(set(label for _, label in shown_rows(app)))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.detail.label == "product and delivery" and app.screen.detail.level == "parent"
+        listed = static_text(app, "#subthemes")
+        assert "fabric quality / holes" in listed and "fast delivery" in listed
+        panel = app.screen.query_one(QuotePanel)
+        assert panel.table.total == db_rows(tree_path, "SELECT COUNT(*) FROM unit_themes WHERE theme_id IN (7, 8)")[0][0]
+
+
+@pytest.mark.asyncio
+async def test_an_open_branch_stays_open_when_the_list_is_sorted_again_and_pages_count_parents(tree_path, tmp_path):
+    app = make_app(tree_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("right")
+        await settle(pilot)
+        await pilot.press("s", "s")  # size -> share -> label
+        await settle(pilot)
+        rows = shown_rows(app)
+        at = [label for _, label in rows].index("cost at checkout")
+        assert rows[at][0].startswith("▾") and rows[at + 1][1] == "price / too expensive"  # by label, too
+        table = app.screen.query_one(ThemeTable)
+        table.page_size = 2
+        table.reload()
+        await settle(pilot)
+        for _ in range(12):
+            await pilot.press("down")
+            await settle(pilot)
+        tops = [label for cell, label in shown_rows(app) if not cell.startswith("  ├") and not cell.startswith("  └")]
+        assert sorted(tops) == tops and len(tops) == len(set(tops)) == table.total
+        assert table.border_subtitle == f"{table.total} of {table.total}"
+
+
+@pytest.mark.asyncio
+async def test_a_branch_opened_stays_open_after_renaming_one_of_its_subthemes(tree_path, tmp_path):
+    app = make_app(tree_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("right", "right")  # open the first parent, step onto its largest sub-theme
+        await settle(pilot)
+        assert current_label(app) == "shipping cost / delivery fee"
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("ctrl+u", *"delivery costs", "enter")
+        await settle(pilot)
+        rows = shown_rows(app)
+        assert rows[0][0].startswith("▾ cost at checkout") and rows[1] == ("  ├ delivery costs", "delivery costs")
+
+
+@pytest.mark.asyncio
+async def test_themes_from_before_two_levels_are_listed_as_they_were(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        before = shown_rows(app)
+        assert len(before) == 10 and all(cell.startswith("  ") and cell[2] not in "├└" for cell, _ in before)
+        await pilot.press("right", "down", "left")
+        await settle(pilot)
+        assert shown_rows(app) == before and current_label(app) == before[1][1]
+
+
+@pytest.mark.asyncio
+async def test_the_overview_names_each_parents_largest_subtheme(tree_path, tmp_path):
+    app = make_app(tree_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = app.screen.query_one("#ov-themes", Static).content
+        from rich.console import Console
+
+        console = Console(width=160, record=True)
+        console.print(text)
+        drawn = console.export_text()
+        assert "cost at checkout — largest: shipping cost / delivery fee" in drawn
+        assert "sizing — largest" not in drawn  # a single sub-theme is not a finding of its own

@@ -24,7 +24,8 @@ class InsightCommands(Provider):
             items.append((f"Segment: {segment}", partial(app.open_segment, segment), "open the segment"))
             items.append((f"Export brief: {segment}", partial(app.export_brief, segment), f"write to {data.briefs_dir}/"))
         for row in queries.list_themes(db, limit=200).rows:
-            items.append((f"Theme: {row.label}", partial(app.open_theme, row.id), f"#{row.id} · {row.scope}"))
+            level = " · parent theme" if row.level == "parent" else ""
+            items.append((f"Theme: {row.label}", partial(app.open_theme, row.id), f"#{row.id} · {row.scope}{level}"))
         return items
 
     async def discover(self) -> Hits:

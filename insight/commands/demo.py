@@ -82,8 +82,11 @@ def render_summary(console: Console, db_path: Path, report: DemoReport) -> None:
         )
         for column in ("theme", "documents", "share", "+ / -", "change"):
             table.add_column(column, justify="left" if column == "theme" else "right")
-        for theme in queries.list_themes(db, queries.ThemeFilter(scope=scope), limit=6).rows:
-            table.add_row(plain_line(theme.label + (" (general)" if theme.kind == "general" else "")), str(theme.size),
+        for theme in queries.list_themes(db, queries.ThemeFilter(scope=scope, top_level=True), limit=6).rows:
+            label = theme.label + (" (general)" if theme.kind == "general" else "")
+            if theme.subthemes > 1:  # a parent: what it holds
+                label += f" ({theme.subthemes} sub-themes; largest: {theme.largest})"
+            table.add_row(plain_line(label), str(theme.size),
                           f"{theme.share:.0%}", f"+{theme.positive} / -{theme.negative}", plain_line(theme.change or ""))
         console.print(table)
     if report.links:

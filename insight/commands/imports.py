@@ -216,10 +216,18 @@ def import_ticket(ctx, files, fmt, window, keep_raw, no_redact, strict, spacy_mo
 @click.option("--strict", is_flag=True, help="Reject the whole file if any record is bad.")
 @click.option("--shop", default=None, metavar="NAME", help="The shop these orders come from when the export does not "
               "say (order numbers are unique per shop only; default: 'default').")
+@click.option("--count-pending", is_flag=True, help="Count orders awaiting payment (Shopify pending / authorized / "
+              "partially paid with nothing paid, WooCommerce on-hold) for RFM; by default they are not counted.")
 @json_option
 @click.pass_context
-def import_orders_command(ctx, files, fmt, mapping, strict, shop, as_json):
-    """Order exports: Shopify orders CSV, WooCommerce CSV, or any CSV mapped with --map."""
+def import_orders_command(ctx, files, fmt, mapping, strict, shop, count_pending, as_json):
+    """Order exports: Shopify orders CSV, WooCommerce CSV, or any CSV mapped with --map.
+
+    \b
+    The summary says how many orders do not count for RFM and why (cancelled, voided, test, unpaid, pending,
+    authorized, fully_refunded, zero_value, no_customer). Buyers without email or customer id (cash on
+    delivery) are identified by their phone, else their billing name + street address.
+    """
     from ingest.orders import import_orders
 
     db = open_db(db_from_context(ctx))
@@ -231,7 +239,8 @@ def import_orders_command(ctx, files, fmt, mapping, strict, shop, as_json):
             check_file_name(path)  # a name that is not UTF-8 cannot be stored: refused, not a traceback
             with progress_bar(f"orders: {path.name}", None, quiet=as_json) as update:
                 summaries.append(
-                    import_orders(db, path, fmt=fmt, mapping=column_map, strict=strict, progress=update, shop=shop)
+                    import_orders(db, path, fmt=fmt, mapping=column_map, strict=strict, progress=update, shop=shop,
+                                  count_pending=count_pending)
                 )
         except ImportFailure as exc:
             failures.append({"file": str(path), "error": exc.message})

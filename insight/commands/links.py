@@ -57,10 +57,10 @@ def links(ctx: click.Context, as_of: str | None, window: str | None, scope: str 
 
 def shown_rows(report: LinkReport, show_all: bool) -> list[LinkRow]:
     """Over-indexed rows (or every row), segment by segment, most distinctive first."""
-    from insight.links import rank_key, segment_sort_key
+    from insight.links import rank_key, segment_sort_key, telling_level
 
-    if not show_all:
-        return report.over_indexed_rows()
+    if not show_all:  # of a parent and its sub-themes, the level that says something (links.telling_level)
+        return telling_level(report.over_indexed_rows(), lambda r: r.over_indexed)
     return sorted(report.rows, key=lambda r: (segment_sort_key(r.segment), *rank_key(r)))
 
 
@@ -126,7 +126,8 @@ def render_links(console: Console, report: LinkReport, show_all: bool) -> None:
     for column in ("segment", "theme", "scope", *numeric):
         table.add_column(column, justify="right" if column in numeric else "left")
     for r in rows:
-        table.add_row(plain_line(r.segment), plain_line(r.theme_label), plain_line(r.scope),
+        label = r.theme_label + (" (parent theme)" if r.level == "parent" else "")
+        table.add_row(plain_line(r.segment), plain_line(label), plain_line(r.scope),
                       f"{r.customers}/{r.segment_customers}", f"{r.share:.0%}",
                       f"{r.lift:.2f}", f"{r.score:.1f}", f"{r.q_value:.3g}" + (" *" if r.over_indexed else ""),
                       str(r.units))

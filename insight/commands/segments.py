@@ -13,6 +13,8 @@ from rich.table import Table
 
 from insight.clock import Clock, utc_now_iso
 from insight.commands.common import db_from_context, json_option
+from insight.commands.segments_export import export as export_command
+from insight.commands.segments_validate import validate as validate_command
 from insight.db import open_db, transaction
 from insight.forget import find_customer
 from insight.identity import CustomerResolver, parse_customer_ref
@@ -172,7 +174,7 @@ def _fail(message: str, as_json: bool) -> None:
 # --- commands ---------------------------------------------------------------------------------------
 
 
-@click.command("segments")
+@click.group("segments", invoke_without_command=True, subcommand_metavar="[COMMAND [ARGS]...]")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Score as of this date (default: today). Orders after it are ignored.")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -194,10 +196,13 @@ def segments(ctx, as_of, map_path, active_days, lapsed_days, rates, currency, me
 
     \b
     Every run stores a snapshot for its as-of date (re-running a date replaces it), so segment moves
-    between runs can be shown with --transitions. What counts: orders not cancelled, not test, not unpaid,
-    not fully refunded and not zero-value; partial refunds reduce monetary value. Scores are quintiles 1-5
+    between runs can be shown with --transitions. What counts: orders not cancelled or voided, not test, not
+    unpaid, not awaiting payment (pending / authorized, unless imported with --count-pending), not fully
+    refunded and not zero-value; partial refunds reduce monetary value. Scores are quintiles 1-5
     (5 = best); equal values share a score: score = 1 + floor(5 x share of customers with a worse value).
     """
+    if ctx.invoked_subcommand is not None:  # e.g. `insight segments validate` or `export`: its own options
+        return
     db = open_db(db_from_context(ctx))
     try:
         segment_map = load_segment_map(map_path)
@@ -359,5 +364,8 @@ def _render_customer(console: Console, p: dict[str, Any]) -> None:
     if not p["feedback"]:
         console.print("No feedback imported for this customer yet.")
 
+
+segments.add_command(validate_command)
+segments.add_command(export_command)
 
 COMMANDS = [segments, customer]

@@ -72,7 +72,7 @@ def train(ctx: click.Context, labels: tuple[Path, ...], model: str | None, out: 
         vectors = embed_texts([r.text for r in rows], embedder, db, progress=lambda done, total: update(done))
     try:
         head, report = train_head(vectors, [r.label for r in rows], embedder.name, band=band,
-                                  meta={"trained_on": [str(p) for p in labels]})
+                                  meta={"trained_on": [str(p) for p in labels]}, texts=[r.text for r in rows])
     except LabelsError as exc:
         raise fail(f"{', '.join(map(str, labels))}: {exc}") from None
     head.save(out)
@@ -107,7 +107,7 @@ def score(texts: tuple[str, ...], model: str | None, head_path: Path | None, sta
     if head is None:
         results, method = fallback_sentiment(list(texts)), "vader"
     else:
-        results, method = head.score(embedder.encode(list(texts))), f"head ({head.model})"
+        results, method = head.score(embedder.encode(list(texts)), list(texts)), f"head ({head.model})"
     if stars is not None:
         results = [with_star_prior(r, stars, band=head.band if head else None) for r in results]
     payload = {"method": method, "results": [{"text": t, "label": r.label, "score": r.score}

@@ -283,3 +283,64 @@ async def settle(pilot) -> None:  # noqa: ANN001 - textual Pilot
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+@dataclass(frozen=True)
+class ParentSpec:
+    label: str
+    subthemes: tuple[int, ...]  # brand theme ids (THEMES, from 1)
+    status: str = "active"
+
+
+# Two levels over the brand's themes, as a run since schema 5 stores them: every sub-theme under one parent of
+# its scope, two parents with a single sub-theme, and "fast delivery" moved here from a parent that vanished.
+PARENTS: tuple[ParentSpec, ...] = (
+    ParentSpec("cost at checkout", (1, 3)),
+    ParentSpec("sizing", (2,)),
+    ParentSpec("why they chose us", (4, 5)),
+    ParentSpec("long hikes", (6,)),
+    ParentSpec("product and delivery", (7, 8)),
+    ParentSpec("orders and returns", (9, 10)),
+    ParentSpec("shipping speed", (), status="vanished"),
+)
+MOVED = {8: "shipping speed"}  # sub-theme id -> the label of the parent it left
+FEELING = {1: "negative", 2: "negative", 3: "negative", 4: "positive", 5: "positive", 6: "positive", 7: "negative",
+           8: "positive", 9: "negative", 10: "neutral"}  # each sub-theme's mentions; every fourth is neutral
+
+
+def add_theme_tree(path: Path) -> dict[str, int]:
+    """Put parent themes over the brand's themes in the database at `path` (built by build_small_brand) and
+    recount both levels with insight's own counting; returns the parents' ids by label."""
+    from insight.db import transaction
+    from insight.theme_store import refresh_scopes
+
+    db = open_db(path, fixed_clock("2026-11-24T12:00:00+00:00"))
+    ids: dict[str, int] = {}
+    with transaction(db):
+        next_id = 1 + db.conn.execute("SELECT MAX(id) FROM themes").fetchone()[0]
+        for spec in PARENTS:
+            scope = THEMES[spec.subthemes[0] - 1].scope if spec.subthemes else THEMES[7].scope
+            run = db.conn.execute("SELECT id FROM theme_runs WHERE scope = ?", [scope]).fetchone()[0]
+            quotes = [q for sub in spec.subthemes for q in json.loads(
+                db.conn.execute("SELECT quotes FROM themes WHERE id = ?", [sub]).fetchone()[0])[:2]]
+            words = spec.label.split()
+            db.conn.execute(
+                """INSERT INTO themes (id, scope, first_run_id, label, keywords, phrases, quotes, status, last_run_id,
+                   change, level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'parent')""",
+                [next_id, scope, run, spec.label, json.dumps(words), json.dumps([spec.label]), json.dumps(quotes),
+                 spec.status, run, "stable" if spec.status == "active" else "vanished"],
+            )
+            db.conn.executemany("UPDATE themes SET parent_id = ? WHERE id = ?", [(next_id, s) for s in spec.subthemes])
+            ids[spec.label] = next_id
+            next_id += 1
+        for sub, left in MOVED.items():
+            db.conn.execute("UPDATE themes SET previous_parent_id = ? WHERE id = ?", [ids[left], sub])
+        for sub, feeling in FEELING.items():
+            db.conn.execute(
+                """UPDATE units SET sentiment = CASE WHEN id % 4 = 0 THEN 'neutral' ELSE ? END
+                   WHERE id IN (SELECT unit_id FROM unit_themes WHERE theme_id = ?)""",
+                [feeling, sub],
+            )
+        refresh_scopes(db)
+    db.conn.close()
+    return ids

@@ -11,7 +11,7 @@ import pytest
 
 from tui.app import InsightApp
 from tui.idle_gc import IdleCollector
-from tui_snapshots.brand import build_small_brand, settle
+from tui_snapshots.brand import add_theme_tree, build_small_brand, settle
 
 SIZE = (160, 48)
 
@@ -53,6 +53,25 @@ def test_empty_state(snap_compare, tmp_path):
 
 def test_themes(snap_compare, app):
     assert snap_compare(app, terminal_size=SIZE, run_before=steps("2", "down"))
+
+
+def tree_app(tmp_path: Path) -> InsightApp:
+    path = tmp_path / "tree.db"
+    build_small_brand(path).conn.close()
+    add_theme_tree(path)
+    return InsightApp(path, briefs_dir=tmp_path / "briefs", idle_gc=still())
+
+
+def test_theme_tree(snap_compare, tmp_path):
+    """Parents with a branch open (its sub-themes drawn under it, one moved from another parent), the cursor
+    on a sub-theme."""
+    assert snap_compare(tree_app(tmp_path), terminal_size=SIZE,
+                        run_before=steps("2", "down", "down", "right", "down", "down"))
+
+
+def test_parent_theme_detail(snap_compare, tmp_path):
+    """A parent's screen: its sub-themes beside its trend, its quotes from every sub-theme in turn."""
+    assert snap_compare(tree_app(tmp_path), terminal_size=SIZE, run_before=steps("2", "enter"))
 
 
 def test_theme_detail(snap_compare, app):

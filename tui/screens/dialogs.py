@@ -47,9 +47,10 @@ class RenameDialog(ThemeDialog[str | None]):
 class MergeDialog(ThemeDialog[int | None]):
     """Pick the theme to fold into the current one (same scope first; type to filter)."""
 
-    def __init__(self, theme_id: int, label: str, scope: str) -> None:
+    def __init__(self, theme_id: int, label: str, scope: str, level: str = "sub") -> None:
         super().__init__(theme_id, label)
         self.scope = scope
+        self.level = level
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
@@ -64,7 +65,7 @@ class MergeDialog(ThemeDialog[int | None]):
 
     def refill(self, text: str) -> None:
         data = self.app.data  # type: ignore[attr-defined]
-        filt = queries.ThemeFilter(scope=self.scope, text=text or None)
+        filt = queries.ThemeFilter(scope=self.scope, text=text or None, level=self.level)
         page = queries.list_themes(data.read(), filt, limit=50)
         options = self.query_one(OptionList)
         options.clear_options()

@@ -16,6 +16,7 @@ class ThemeRef:
     id: int
     label: str
     scope: str
+    level: str = "sub"  # a theme merges only with another of its level
 
 
 class ThemeEditing:
@@ -64,7 +65,7 @@ class ThemeEditing:
                     lambda data: (data.merge_themes(theme.id, other), f"Merged #{other} into #{theme.id}")[1]
                 )
 
-        self.app.push_screen(MergeDialog(theme.id, theme.label, theme.scope), done)  # type: ignore[attr-defined]
+        self.app.push_screen(MergeDialog(theme.id, theme.label, theme.scope, theme.level), done)  # type: ignore[attr-defined]
 
     def action_split(self) -> None:
         theme = self.current_theme()

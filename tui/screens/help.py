@@ -19,7 +19,8 @@ HELP = """\
 
 | Themes | |
 |---|---|
-| `enter` | open the highlighted theme |
+| `enter` | open the highlighted theme (a parent theme or a sub-theme) |
+| `→` / `←` | show / hide a parent theme's sub-themes (`▸` closed, `▾` open); `←` on a sub-theme goes to its parent |
 | `/` | filter by label; `tab` to the source / question / window / segment filters |
 | `s` / `d` | cycle the sort column / flip ascending-descending (or click a column header) |
 | `r` `m` `x` | rename · merge another theme into this one · split into k themes |

@@ -65,12 +65,26 @@ def segments_table(overview: queries.Overview) -> Table:
     return table
 
 
+def top_theme(row: queries.ThemeRow) -> Text:
+    """A parent theme with its largest sub-theme ("Shipping — largest: tracking not updating"), or how many it
+    has when it is named after that one; a parent with one sub-theme, or a theme without, by its label alone."""
+    text = plain(row.label)
+    if row.expandable and row.largest:
+        named_after = " ".join(row.largest.casefold().split()) == " ".join(row.label.casefold().split())
+        text.append(printable(f" — {row.subthemes} sub-themes" if named_after else f" — largest: {row.largest}"),
+                    style="dim")
+    return text
+
+
 def themes_table(overview: queries.Overview) -> Table:
     table = Table(title="Top themes", expand=True, title_justify="left")
     for name in ("theme", "docs", "share", "trend", "change"):
-        table.add_column(name, justify="left" if name in ("theme", "trend", "change") else "right")
+        # one line per theme, which takes the room the numbers leave: a long "largest: …" is cut, not wrapped
+        # (the Themes screen has it whole)
+        table.add_column(name, justify="left" if name in ("theme", "trend", "change") else "right", no_wrap=True,
+                         overflow="ellipsis", ratio=1 if name == "theme" else None)
     for row in overview.top_themes:
-        table.add_row(plain(row.label), f"{row.size:,}", pct(row.share), spark(row.trend), change(row.change))
+        table.add_row(top_theme(row), f"{row.size:,}", pct(row.share), spark(row.trend), change(row.change))
     if not overview.top_themes:
         table.add_row(Text("no themes yet: run insight themes", style="dim"), "", "", "", "")
     return table

@@ -16,20 +16,24 @@ from insight import queries
 from insight.safe_text import printable
 from tui.data import DataSource, LinkState
 from tui.screens.base import PlaceScreen
-from tui.widgets.format import lift, pct
+from tui.widgets.format import clip, lift, pct
 from tui.widgets.quotes import QuotePanel
 from tui.widgets.table import Table
 
 QUOTE_PAGE = 30
+THEME_WIDTH = 38
 
 
 def over_indexed(report: Any, segment: str) -> list[Any]:
     """The segment's themes with lift > 1 raised by at least the report's minimum support of its customers (an
     insight.links.LinkReport's rows), most distinctive first: by the shrunken log-odds z-score, so a lift of 9.7
-    from two customers neither tops 1.4 from seventeen nor shows as over-indexed."""
+    from two customers neither tops 1.4 from seventeen nor shows as over-indexed. Of a parent theme and its
+    sub-themes, one level: the sub-themes that qualify, else the parent (insight.links.telling_level)."""
+    from insight.links import telling_level  # loaded by the time there is a report
+
     support = getattr(report, "min_support", 5)
     rows = [r for r in report.rows if r.segment == segment and (r.lift or 0) > 1 and r.customers >= support]
-    return sorted(rows, key=lambda r: (-r.score, -r.customers, -(r.lift or 0)))
+    return sorted(telling_level(rows, lambda r: True), key=lambda r: (-r.score, -r.customers, -(r.lift or 0)))
 
 
 def few_customers(report: Any, segment: str) -> int:
@@ -127,7 +131,7 @@ class SegmentDetailScreen(PlaceScreen):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#segment-themes", DataTable)
-        table.add_column("theme", key="theme", width=38)
+        table.add_column("theme", key="theme", width=THEME_WIDTH)
         for name in ("z", "lift", "customers", "of segment", "q", "mentions", "scope"):
             table.add_column(name, key=name)
         self.query_one("#transitions-table", DataTable).add_columns("from", "to", "customers")
@@ -209,7 +213,9 @@ class SegmentDetailScreen(PlaceScreen):
             return
         rows = over_indexed(state.report, self.segment)
         for row in rows:
-            table.add_row(row.theme_label, f"{row.score:.1f}", lift(row.lift, row.over_indexed), f"{row.customers:,}",
+            parent = " · parent" if getattr(row, "level", "sub") == "parent" else ""
+            label = Text(clip(row.theme_label, THEME_WIDTH - len(parent))).append(parent, style="dim")
+            table.add_row(label, f"{row.score:.1f}", lift(row.lift, row.over_indexed), f"{row.customers:,}",
                           pct(row.share), f"{row.q_value:.2g}", f"{row.units:,}", row.scope, key=str(row.theme_id))
         table.settle_size()
         support = getattr(state.report, "min_support", 5)

@@ -26,6 +26,14 @@ def header_text(detail: queries.ThemeDetail) -> Text:
     text.append(printable(f"   #{detail.id} · {detail.scope}"), style="dim")
     if detail.label != detail.generated_label:
         text.append(printable(f" · generated label: {detail.generated_label}"), style="dim")
+    if detail.level == "parent":
+        text.append(f" · parent theme of {len(detail.subthemes)} sub-theme{'' if len(detail.subthemes) == 1 else 's'}",
+                    style="dim")
+    if detail.parent is not None:
+        text.append(printable(f" · sub-theme of “{detail.parent[1]}” (#{detail.parent[0]})"), style="dim")
+    if detail.moved_from is not None:
+        text.append(printable(f" · moved from “{detail.moved_from[1]}” (#{detail.moved_from[0]}) in the latest run"),
+                    style="magenta")
     text.append("\n")
     positive, neutral, negative = detail.sentiment
     text.append(f"{detail.size:,} documents · {pct(detail.share, 1)} of its scope · {detail.mentions:,} mentions"
@@ -49,6 +57,24 @@ def header_text(detail: queries.ThemeDetail) -> Text:
     if detail.phrases:
         text.append("\ncustomers say: ", style="dim")
         text.append(printable(" · ".join(f"“{p}”" for p in detail.phrases[:6])), style="italic")
+    return text
+
+
+SUBTHEME_LINES = 6  # beside the trend chart, as tall as six windows of it
+
+
+def subtheme_text(detail: queries.ThemeDetail) -> Text:
+    """A parent's sub-themes, largest first, with their part of the parent's documents; one line each."""
+    text = Text(f"{len(detail.subthemes)} sub-themes, part of its documents\n", style="dim", no_wrap=True,
+                overflow="ellipsis")
+    shown = detail.subthemes if len(detail.subthemes) <= SUBTHEME_LINES else detail.subthemes[:SUBTHEME_LINES - 1]
+    for row in shown:
+        share = row.size / detail.size if detail.size else 0.0
+        text.append(f"{pct(share):>4} ", style="cyan")
+        text.append(printable(row.label))
+        text.append(f" #{row.id}\n", style="dim")
+    if len(shown) < len(detail.subthemes):
+        text.append(f"… and {len(detail.subthemes) - len(shown)} more (in Themes: → on this one)", style="dim")
     return text
 
 
@@ -137,7 +163,9 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
             yield Static("Loading…", id="theme-header")
             with Horizontal(id="theme-middle"):
                 with Vertical(id="theme-left"):
-                    yield Static("", id="trend")
+                    with Horizontal(id="theme-top"):
+                        yield Static("", id="trend")
+                        yield Static("", id="subthemes")
                     yield Static("", id="representative")
                 lifts = Table(id="lift-table", cursor_type="row", zebra_stripes=True)
                 lifts.border_title = "Lift by segment"
@@ -206,12 +234,16 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
             self.sub_title = f"Theme #{self.theme_id}"
             self.query_one("#theme-header", Static).update(Text(f"Theme #{self.theme_id} no longer exists.", style="red"))
             self.query_one("#trend", Static).update("")
+            self.query_one("#subthemes", Static).display = False
             self.query_one("#representative", Static).update("")
             return
         self.detail = detail
         self.sub_title = printable(f"Theme #{detail.id}: {detail.label}")
         self.query_one("#theme-header", Static).update(header_text(detail))
         self.query_one("#trend", Static).update(trend_chart(detail))
+        subthemes = self.query_one("#subthemes", Static)
+        subthemes.display = bool(detail.subthemes)
+        subthemes.update(subtheme_text(detail) if detail.subthemes else "")
         self.query_one("#representative", Static).update(representative_text(detail))
 
     def show_quotes(self, first: queries.QuotePage | None = None) -> None:
@@ -237,7 +269,9 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         for row in rows:
             table.add_row(row.segment, lift(row.lift, row.significant), f"{row.customers:,}", pct(row.share))
         table.settle_size()
-        table.border_subtitle = "* significant (BH-corrected)" if rows else "not linked to any segment"
+        alone = self.detail is not None and self.detail.level == "parent" and len(self.detail.subthemes) == 1
+        table.border_subtitle = ("* significant (BH-corrected)" if rows else
+                                 "linked as its one sub-theme" if alone else "not linked to any segment")
 
     def action_toggle_scope(self) -> None:
         if not is_narrowed(self.filter):
@@ -247,7 +281,7 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         self.show_quotes()
 
     def current_theme(self) -> ThemeRef | None:
-        return ThemeRef(self.detail.id, self.detail.label, self.detail.scope) if self.detail else None
+        return ThemeRef(self.detail.id, self.detail.label, self.detail.scope, self.detail.level) if self.detail else None
 
     def after_edit(self, message: str) -> None:
         self.notify(message)

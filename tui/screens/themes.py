@@ -1,8 +1,11 @@
-"""Themes: a sortable, filterable, paged list; Enter opens a theme; r/m/x rename, merge, split."""
+"""Themes: a sortable, filterable, paged tree of parent themes and their sub-themes; → opens a parent's
+branch and ← closes it, Enter opens a theme; r/m/x rename, merge, split."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -21,20 +24,108 @@ COLUMN_SORT = {"size": "size", "share": "share", "theme": "label", "rating": "ra
                "scope": "scope", "id": "id"}
 
 
-def theme_page(page: queries.ThemePage) -> Page:
-    return Page(
-        [
-            (str(r.id), (str(r.id), clip(r.label + (" ·general" if r.kind == "general" else ""), 40),
-                         clip(r.scope, 28), f"{r.size:,}", pct(r.share, 1), feeling(r.positive, r.negative),
-                         spark(r.trend), rating(r.mean_rating), change(r.change)), r)
-            for r in page.rows
-        ],
-        page.total,
-    )
+THEME_WIDTH = 46
+OPEN, CLOSED, LEAF = "▾ ", "▸ ", "  "  # a parent's branch shown, hidden; a theme without one
+BRANCH, LAST = "  ├ ", "  └ "  # a sub-theme under its parent, the last one
+
+
+def theme_cell(row: queries.ThemeRow, mark: str) -> Text:
+    """The tree mark, then the label: a parent's in bold, a sub-theme's with the parent it moved from."""
+    text = Text().append(mark, style="dim")
+    label = row.label + (" ·general" if row.kind == "general" else "")
+    room = THEME_WIDTH - len(mark)
+    style = "bold" if row.level == "parent" else ""
+    if row.moved_from is None:
+        return text.append(clip(label, room), style=style)
+    moved = f"moved from {row.moved_from[1]}"
+    shown = clip(label, max(room - len(moved) - 3, room // 2))
+    text.append(shown, style=style).append(" · ", style="dim")
+    return text.append(clip(moved, max(room - len(shown) - 3, 1)), style="magenta")
+
+
+def tree_rows(rows: Sequence[queries.ThemeRow]) -> list[tuple[str, tuple, queries.ThemeRow]]:
+    """Table rows for themes listed in tree order (each shown sub-theme right after its parent or a sibling):
+    a sub-theme is drawn under its parent when that parent is listed, a parent marked open or closed."""
+    listed = {r.id for r in rows}
+    out = []
+    for i, r in enumerate(rows):
+        after = rows[i + 1] if i + 1 < len(rows) else None
+        under = r.parent_id is not None and r.parent_id in listed
+        if under:
+            mark = LAST if after is None or after.parent_id != r.parent_id else BRANCH
+        else:
+            mark = (OPEN if after is not None and after.parent_id == r.id else CLOSED) if r.expandable else LEAF
+        cells = (str(r.id), theme_cell(r, mark), "" if under else clip(r.scope, 26), f"{r.size:,}",
+                 f"{r.customers:,}", pct(r.share, 1), feeling(r.positive, r.negative), spark(r.trend),
+                 rating(r.mean_rating), change(r.change))
+        out.append((str(r.id), cells, r))
+    return out
+
+
+@dataclass(frozen=True)
+class TreePage(Page):
+    branches: dict[int, list[queries.ThemeRow]] = field(default_factory=dict)  # every parent's sub-themes
+
+
+def theme_page(tree: queries.ThemeTree) -> TreePage:
+    return TreePage(tree_rows([row for node in tree.nodes for row in node.shown]), tree.total,
+                    {node.theme.id: node.subthemes for node in tree.nodes if node.subthemes})
 
 
 class ThemeTable(PagedTable):
-    pass
+    """The themes in tree order: pages of first-level themes, with the branches opened in between."""
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Open"),
+        Binding("right", "screen.expand", "Expand"),
+        Binding("left", "screen.collapse", "Collapse"),
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.branches: dict[int, list[queries.ThemeRow]] = {}  # the loaded parents' sub-themes, open or not
+
+    def _apply(self, generation: int, offset: int, page: Page) -> None:
+        if generation == self.generation and isinstance(page, TreePage):
+            self.branches = ({} if offset == 0 else self.branches) | page.branches
+        super()._apply(generation, offset, page)
+
+    @property
+    def listed(self) -> list[queries.ThemeRow]:
+        """The rows in the order they are shown."""
+        return [self.records[row.key.value] for row in self.ordered_rows]
+
+    def under(self, row: queries.ThemeRow) -> bool:
+        """The row is drawn as a sub-theme, inside its parent's open branch."""
+        return row.parent_id is not None and str(row.parent_id) in self.records
+
+    def is_open(self, row: queries.ThemeRow) -> bool:
+        return any(r.parent_id == row.id for r in self.records.values())
+
+    @property
+    def paged_rows(self) -> int:
+        return sum(1 for r in self.records.values() if not self.under(r))
+
+    def relist(self, rows: list[queries.ThemeRow], cursor: int) -> None:
+        """Show these rows (a branch opened or closed) keeping the view where it was, the cursor on `cursor`."""
+        scrolled = self.scroll_y
+        self.clear()
+        self.records = {}
+        for key, cells, record in tree_rows(rows):
+            self.records[key] = record
+            self.add_row(*cells, key=key)
+        self.settle_size()
+        self.scroll_to(y=scrolled, animate=False, immediate=True)
+        self.move_cursor(row=self.get_row_index(str(cursor)), animate=False)
+        self.show_count()
+
+    def open_branch(self, parent: int, subthemes: list[queries.ThemeRow]) -> None:
+        rows = [r for r in self.listed if r.parent_id != parent or not self.under(r)]
+        at = next(i for i, r in enumerate(rows) if r.id == parent) + 1
+        self.relist(rows[:at] + subthemes + rows[at:], parent)
+
+    def close_branch(self, parent: int) -> None:
+        self.relist([r for r in self.listed if r.parent_id != parent or not self.under(r)], parent)
 
 
 class ThemesScreen(ThemeEditing, PlaceScreen):
@@ -54,6 +145,7 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
         self.filter = queries.ThemeFilter()
         self.sort = "size"
         self.descending = True
+        self.expanded: set[int] = set()  # parents whose sub-themes the user opened
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="themes"):
@@ -65,9 +157,9 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
                 yield Input(placeholder="label contains…", id="f-text", compact=True)
             yield Static("", id="themes-empty", classes="empty")
             table = ThemeTable(
-                [Column("#", "id", 4), Column("theme", "theme", 40), Column("scope", "scope", 28),
-                 Column("docs", "size", 7), Column("share", "share", 6), Column("+ / -", "sentiment", 11),
-                 Column("trend", "trend", 8),
+                [Column("#", "id", 4), Column("theme", "theme", THEME_WIDTH), Column("scope", "scope", 26),
+                 Column("docs", "size", 6), Column("cust.", "customers", 6), Column("share", "share", 6),
+                 Column("+ / -", "sentiment", 11), Column("trend", "trend", 8),
                  Column("rating", "rating", 6), Column("change", "change", 10)],
                 id="theme-table",
             )
@@ -92,11 +184,12 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
         self.query_one("#f-segment", Select).set_options([(s, s) for s in options.segments])
 
     def reload(self) -> None:
-        filt, sort, descending = self.filter, self.sort, self.descending
+        filt, sort, descending, expanded = self.filter, self.sort, self.descending, frozenset(self.expanded)
         self.table.border_title = f"Themes · sorted by {sort} {'↓' if descending else '↑'}"
         self.table.load(
             lambda offset, limit: theme_page(
-                queries.list_themes(self.data.read(), filt, sort=sort, descending=descending, limit=limit, offset=offset)
+                queries.theme_tree(self.data.read(), filt, sort=sort, descending=descending, limit=limit,
+                                   offset=offset, expand=expanded)
             )
         )
 
@@ -112,7 +205,7 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
 
     def on_screen_resume(self) -> None:
         if self.data_moved():
-            self.table.reload()
+            self.reload()
 
     # ------------------------------------------------------------ filters and sorting
 
@@ -159,6 +252,30 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
     def action_focus_table(self) -> None:
         self.table.focus()
 
+    # ------------------------------------------------------------ the tree
+
+    def action_expand(self) -> None:
+        """Open the highlighted parent's branch (→ again steps into it). Its sub-themes came with its page."""
+        table, row = self.table, self.table.current
+        if row is None or table.under(row) or row.id not in table.branches:
+            return
+        if table.is_open(row):
+            table.move_cursor(row=table.cursor_row + 1)
+            return
+        self.expanded.add(row.id)
+        table.open_branch(row.id, table.branches[row.id])
+
+    def action_collapse(self) -> None:
+        """Close the highlighted parent's branch; on a sub-theme, go up to its parent."""
+        table, row = self.table, self.table.current
+        if row is None:
+            return
+        if table.under(row):
+            table.move_cursor(row=table.get_row_index(str(row.parent_id)))
+        elif table.is_open(row):
+            self.expanded.discard(row.id)
+            table.close_branch(row.id)
+
     # ------------------------------------------------------------ opening and editing
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -168,9 +285,9 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
 
     def current_theme(self) -> ThemeRef | None:
         row = self.table.current
-        return ThemeRef(row.id, row.label, row.scope) if row else None
+        return ThemeRef(row.id, row.label, row.scope, row.level) if row else None
 
     def after_edit(self, message: str) -> None:
         self.notify(message)
         self.data_moved()
-        self.table.reload()
+        self.reload()

@@ -121,8 +121,11 @@ class PagedTable(Table):
             self.add_row(*cells, key=key)
         self.settle_size()
         self.total = page.total
-        self.border_subtitle = f"{self.row_count:,} of {page.total:,}" if page.total else "none"
+        self.show_count()
         self.post_message(self.Loaded(self, page.total, offset == 0, generation))
+
+    def show_count(self) -> None:
+        self.border_subtitle = f"{self.paged_rows:,} of {self.total:,}" if self.total else "none"
 
     @property
     def generation(self) -> int:
@@ -130,12 +133,18 @@ class PagedTable(Table):
         return self._generation
 
     @property
+    def paged_rows(self) -> int:
+        """Rows of the paged result loaded so far: the offset of the next page (a table that shows more
+        rows than its pages hold, such as a tree's opened branches, counts only its own)."""
+        return self.row_count
+
+    @property
     def has_more(self) -> bool:
-        return self.total is not None and self.row_count < self.total
+        return self.total is not None and self.paged_rows < self.total
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table is self and event.cursor_row >= self.row_count - 5 and self.has_more and not self._loading:
-            self._request(self.row_count)
+            self._request(self.paged_rows)
 
     # ------------------------------------------------------------ the highlighted row
 
