@@ -109,9 +109,10 @@ class ClusterParams:
     fit_max_points: int = 100_000
     assign_batch: int = 50_000  # rows per matrix product when assigning the rest
     # A run over one window of a scope with themes first assigns the window's mentions to the stored themes with
-    # the same gate, and keeps the themes when at most this share is left unassigned (insight/theme_assign.py);
-    # above it, or negative, the window is clustered afresh.
-    keep_unassigned: float = 0.15
+    # the same gate, and keeps the themes when the share left unassigned is at most the share the scope's last
+    # clustering left unassigned plus this margin (insight/theme_assign.py); above it, or negative, the window
+    # is clustered afresh. 0.05: a new topic of 5% of the window or more gets clustered.
+    keep_margin: float = 0.05
     random_state: int = 42
 
     def resolve(self, n_points: int) -> ClusterParams:

@@ -4,9 +4,9 @@ A monthly window added to a large scope mostly says what the scope already says.
 (`insight themes --window 2026-11`) of a scope that has themes first offers the window's mentions to the stored
 sub-themes' centroids with the gate a fitted theme applies (`insight.cluster.assign_to_centroids`: the most
 similar centroid, joined only at cosine `reassign_threshold` or more and at least as close as that theme's least
-similar stored member). When no more than `ClusterParams.keep_unassigned` (15%) of the window's topic mentions
-find no theme,
-the themes have not changed much: they are kept (their centroids, so their ids, and through the usual matching
+similar stored member). When the share of the window's mentions left without a theme is at most the share the
+scope's last clustering left unassigned plus `ClusterParams.keep_margin` (5 points: distinct new text of 5% of the
+window would be left over), the themes have not changed much: they are kept (their centroids, so their ids, and through the usual matching
 their edits and parents; their label, keywords and phrases too, quotes are picked again from the window) and the
 run goes on from this assignment, with no neighbour graph, UMAP, HDBSCAN or spaCy pass over the sub-themes:
 its cost grows with the window's mentions, not the scope's. Above it (a new topic, or one that drifted), the
@@ -39,10 +39,27 @@ class WindowAssignment:
     general_cluster: int | None  # index of the general theme among `centroids`
     topic_mentions: int  # mentions offered to the topic themes
     unassigned: int  # of those, the ones no theme took
+    baseline: float  # share of the mentions the scope's last clustering run left unassigned
 
     @property
     def unassigned_share(self) -> float:
-        return self.unassigned / max(1, self.topic_mentions)
+        """Of all the window's mentions (general ones included, as a run's unassigned share counts them)."""
+        return self.unassigned / max(1, self.labels.shape[0])
+
+    def fits(self, margin: float) -> bool:
+        """The window says what the stored themes say: no more left over than their own clustering left."""
+        return margin >= 0 and self.unassigned_share <= self.baseline + margin
+
+
+def baseline_unassigned(db: sqlite_utils.Database, scope: str) -> float | None:
+    """Share of its mentions the scope's last clustering run left unassigned (runs that kept themes do not
+    count, so the baseline cannot creep up from month to month); None before any."""
+    row = db.conn.execute(
+        """SELECT unassigned, units FROM theme_runs WHERE scope = ? AND NOT COALESCE(json_extract(params,
+           '$.kept_themes'), 0) ORDER BY id DESC LIMIT 1""",
+        (scope,),
+    ).fetchone()
+    return None if row is None else row[0] / max(1, row[1])
 
 
 def stored_gates(db: sqlite_utils.Database, theme_ids: list[int], params: ClusterParams) -> dict[int, float]:
@@ -78,6 +95,9 @@ def assign_window(
     """The window's mentions assigned to the scope's stored themes; None when there is nothing to assign to
     (no stored topic sub-theme, another embedding model, centroids of another size)."""
     if params.reassign_threshold > 1.0 or last_run_model(db, scope) != model or not len(vectors):
+        return None
+    baseline = baseline_unassigned(db, scope)
+    if baseline is None:
         return None
     rows = db.conn.execute(
         """SELECT id, centroid, status, merged_into FROM themes WHERE scope = ? AND level = 'sub' AND kind = 'topic'
@@ -117,7 +137,7 @@ def assign_window(
         labels[general] = general_cluster
         centre = vectors[general].mean(axis=0, keepdims=True)
         centroids = np.vstack([centroids, centre / max(float(np.linalg.norm(centre)), 1e-12)]).astype(np.float32)
-    return WindowAssignment(labels, centroids, general_cluster, int(topic.size), int((found < 0).sum()))
+    return WindowAssignment(labels, centroids, general_cluster, int(topic.size), int((found < 0).sum()), baseline)
 
 
 def stored_descriptions(

@@ -298,7 +298,7 @@ def _run_scope(
     step = (lambda done, total: progress(f"embedding {scope.scope}", done, total)) if progress else None
     vectors, stats = embed_units(db, embedder, list(zip(scope.hashes, scope.texts, strict=True)), step)
     kept = assign_window(db, scope.scope, embedder.name, vectors, scope.texts, params) if window else None
-    keep = kept is not None and kept.unassigned_share <= params.keep_unassigned
+    keep = kept is not None and kept.fits(params.keep_margin)
     if kept is not None and keep:  # the window fits the stored themes: no re-clustering
         labels, cluster_centroids, general_cluster = kept.labels, kept.centroids, kept.general_cluster
         reassigned = np.zeros(len(labels), dtype=bool)
@@ -367,7 +367,8 @@ def _run_scope(
                 scope.scope, clock(), embedder.name,
                 span.start.isoformat() if span else (windows[0] if windows else None),
                 span.end.isoformat() if span else None,
-                json.dumps({**asdict(params), "match_threshold": match_threshold, "window": window}, default=str),
+                json.dumps({**asdict(params), "match_threshold": match_threshold, "window": window,
+                            "kept_themes": keep}, default=str),
                 n, len(keys), summary.unassigned, stats.embedded, stats.reused,
             ),
         ).lastrowid

@@ -150,8 +150,8 @@ def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: di
         if s.kept_themes:
             console.print(
                 f"window assigned to the stored themes: {s.assigned_after_fit:,} of {s.not_fitted:,} mentions joined "
-                f"one (as close to it as its own members); few enough were left over, so the themes were kept "
-                f"rather than clustered again"
+                f"one (as close to it as its own members); no more were left over than the scope's last clustering "
+                f"left plus the margin (keep_margin), so the themes were kept rather than clustered again"
             )
         elif s.not_fitted:
             console.print(
