@@ -25,7 +25,10 @@ ORDER_FIELDS = (
     "discount", "total", "refunded", "status", "cancelled_at", "tags", "payment_method", "shop",
 )
 # Line-level fields: one per row.
-LINE_FIELDS = ("name", "sku", "quantity", "price", "line_items")
+LINE_FIELDS = ("name", "sku", "quantity", "price", "line_items", "category", "vendor")
+# Line fields added after the content hash was defined: a line whose cells for them are all empty hashes as it
+# did before they existed, so re-importing an old export after an upgrade finds its orders unchanged.
+_HASHED_BEFORE = 5
 FIELDS = ORDER_FIELDS + LINE_FIELDS
 REQUIRED = ("order", "date")
 FORMATS = ("shopify", "woocommerce", "online_retail", "generic")
@@ -41,6 +44,9 @@ SHOPIFY_COLUMNS = {
     "status": ["Financial Status"], "cancelled_at": ["Cancelled at"], "tags": ["Tags"],
     "payment_method": ["Payment Method"], "name": ["Lineitem name"], "sku": ["Lineitem sku"],
     "quantity": ["Lineitem quantity"], "price": ["Lineitem price"], "shop": SHOP_COLUMNS,
+    # The admin export has no product type; apps that export orders (Matrixify, EZ Exporter) add it per line.
+    "category": ["Lineitem product type", "Line: Product Type", "Product Type", "Lineitem category"],
+    "vendor": ["Vendor", "Lineitem vendor", "Line: Vendor"],
 }
 # WooCommerce has no single export: the common plugins (WooCommerce Customer/Order CSV Export,
 # Advanced Order Export, WebToffee) label the same data differently. The first alias present wins.
@@ -65,6 +71,8 @@ WOOCOMMERCE_COLUMNS = {
     "quantity": ["Quantity", "Qty", "Item Quantity"],
     "price": ["Item Cost", "Item Price", "Product Price", "Price"],
     "line_items": ["Line Items"],
+    # 'Skincare > Serums, Gifts' (Woo's product CSV) or one name: see `line_category`.
+    "category": ["Product Categories", "Item Category", "Product Category", "Categories", "Category"],
     "shop": SHOP_COLUMNS,
 }
 # UCI Online Retail (I and II): the public research data set.
@@ -356,7 +364,9 @@ def order_draft(
         number = number_raw[1:]
     else:
         number = order_number(number_raw)
-    raw = "\x1f".join(values) + "\x1e" + "\x1e".join(map("\x1f".join, raw_lines))
+    raw = "\x1f".join(values) + "\x1e" + "\x1e".join(
+        "\x1f".join(c) if c[5] or c[6] else "\x1f".join(c[:_HASHED_BEFORE]) for c in raw_lines
+    )
     sub, ship, tax, disc, amount, refund = _amounts((subtotal, shipping, taxes, discount, total, refunded))
     lines = _lines(raw_lines)
     if amount is None:
@@ -431,13 +441,13 @@ def _number(text: str, what: str) -> float | None:
             raise ValueError(f"line item {what} {text!r} is not a number") from None
 
 
-LineRow = list  # [order_id (set when stored), position, name, sku, quantity, price]: ready for executemany
+LineRow = list  # [order_id (set when stored), position, name, sku, quantity, price, category, vendor]
 
 
 def _lines(rows: list[tuple[str, ...]]) -> list[LineRow]:
     """Line items as the rows order_lines stores; lists so the store only has to fill in the order id."""
     out: list[LineRow] = []
-    for name, sku, quantity, price, combined in rows:
+    for name, sku, quantity, price, combined, category, vendor in rows:
         if combined:
             out.extend(_combined_items(combined, len(out)))
             continue
@@ -450,8 +460,19 @@ def _lines(rows: list[tuple[str, ...]]) -> list[LineRow]:
         except ValueError:
             amount = _number(price, "price")
         if name or sku or qty is not None or amount is not None:
-            out.append([None, len(out) + 1, name.strip() or None, sku.strip() or None, qty, amount])
+            out.append([None, len(out) + 1, name.strip() or None, sku.strip() or None, qty, amount,
+                        line_category(category) if category else None, vendor.strip() or None if vendor else None])
     return out
+
+
+def line_category(cell: str) -> str | None:
+    """The one category a line is counted under: the first listed, its most specific level.
+
+    WooCommerce's product CSV writes 'Skincare > Serums, Gifts' (a comma between categories, '>' down a
+    hierarchy; plugins use '|' too): that line is a 'Serums' line. A plain 'Serum' stays as it is.
+    """
+    first = re.split(r"[,|]", cell, maxsplit=1)[0]
+    return " ".join(first.rsplit(">", 1)[-1].split()) or None
 
 
 def _combined_items(cell: str, before: int) -> list[LineRow]:
@@ -465,7 +486,7 @@ def _combined_items(cell: str, before: int) -> list[LineRow]:
         total = _number(fields.get("total", "").strip(), "total")
         price = round(total / qty, 2) if total is not None and qty else total
         items.append([None, before + len(items) + 1, fields.get("name", "").strip() or None,
-                      fields.get("sku", "").strip() or None, qty, price])
+                      fields.get("sku", "").strip() or None, qty, price, None, None])
     return items
 
 

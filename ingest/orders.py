@@ -443,7 +443,8 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
             sets = ", ".join(f"{c.strip()} = ?" for c in _ORDER_COLUMNS.split(","))
             conn.executemany(f"UPDATE orders SET {sets} WHERE id = ?", [(*r[1:], r[0]) for r in update_rows])
         conn.executemany(
-            "INSERT INTO order_lines (order_id, position, name, sku, quantity, price) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO order_lines (order_id, position, name, sku, quantity, price, category, vendor) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             line_rows,
         )
         unlinked = _link_order_numbers(db, resolver, platform, order_idents)

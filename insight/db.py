@@ -415,6 +415,24 @@ CREATE VIEW theme_units AS
     WHERE t.parent_id IS NOT NULL;
 """,
     ),
+    Migration(
+        6,
+        "product categories on order lines",
+        """
+-- What a line's product is, as the export says (Shopify product type, WooCommerce categories; NULL when the
+-- export has no such column) and who makes it (Shopify's Vendor). Lines imported before stay NULL until
+-- their order is imported again.
+ALTER TABLE order_lines ADD COLUMN category TEXT;
+ALTER TABLE order_lines ADD COLUMN vendor TEXT;
+-- A user's SKU -> category map (`insight segments affinity --categories FILE`): wins over the export's.
+CREATE TABLE sku_categories (
+    sku             TEXT PRIMARY KEY,
+    category        TEXT NOT NULL,
+    source          TEXT NOT NULL,          -- the file it came from
+    loaded_at       TEXT NOT NULL
+);
+""",
+    ),
 ]
 
 FTS_TABLE = "units_fts"

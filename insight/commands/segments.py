@@ -172,7 +172,7 @@ def _fail(message: str, as_json: bool) -> None:
 # --- commands ---------------------------------------------------------------------------------------
 
 
-@click.command("segments")
+@click.group("segments", invoke_without_command=True)
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Score as of this date (default: today). Orders after it are ignored.")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -198,6 +198,8 @@ def segments(ctx, as_of, map_path, active_days, lapsed_days, rates, currency, me
     not fully refunded and not zero-value; partial refunds reduce monetary value. Scores are quintiles 1-5
     (5 = best); equal values share a score: score = 1 + floor(5 x share of customers with a worse value).
     """
+    if ctx.invoked_subcommand is not None:
+        return  # `insight segments affinity ...`: the subcommand runs on the stored snapshot
     db = open_db(db_from_context(ctx))
     try:
         segment_map = load_segment_map(map_path)
@@ -359,5 +361,10 @@ def _render_customer(console: Console, p: dict[str, Any]) -> None:
     if not p["feedback"]:
         console.print("No feedback imported for this customer yet.")
 
+
+from insight.commands.segments_affinity import COMMANDS as _AFFINITY  # noqa: E402
+
+for _command in _AFFINITY:
+    segments.add_command(_command)
 
 COMMANDS = [segments, customer]

@@ -1,0 +1,300 @@
+"""Category affinity and cadence on a hand-built order history with answers worked out by hand.
+
+Shopify export, as of 2026-11-24 (every line one unit; Serum 30.00, Moisturiser 34.00, Cleanser 24.00):
+  alice  Serum 08-27, 09-27, 10-26 (gaps 31, 29: cadence 30, next 11-25, due in 1 day); Moisturiser 09-27
+  bob    Serum 06-01, 07-31 (gap 60, next 09-29: long past, neither due nor overdue)
+  carol  Moisturiser + Cleanser + Serum in one order 11-01
+  dan    Moisturiser + Serum 10-10
+  erin   Cleanser 11-15 (two lines of it in one order: one purchase)
+  frank  Serum 10-01, 10-29 (gap 28, next 11-26, due in 2 days); Cleanser 10-29
+  gina   Serum 11-01, 11-11 (gap 10, next 11-21: 3 days overdue)
+Customers who bought: Serum 6 (all but erin), Moisturiser 3 (alice, carol, dan), Cleanser 3 (carol, erin, frank).
+Single-category: bob, erin, gina = 3 of 7. Pairs over 7 customers:
+  Moisturiser+Serum: alice, carol, dan = 3; support 3/7; Moisturiser -> Serum 3/3; Serum -> Moisturiser 3/6;
+                     lift 3 x 7 / (3 x 6) = 7/6
+  Cleanser+Serum:    carol, frank = 2; support 2/7; lift 2 x 7 / (3 x 6) = 7/9
+  Cleanser+Moisturiser: carol = 1; lift 1 x 7 / (3 x 3) = 7/9
+Line revenue: Serum 11 lines x 30 = 330, Moisturiser 3 x 34 = 102, Cleanser 4 x 24 = 96 (erin's two lines): 528.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ingest.errors import ImportFailure
+from ingest.order_formats import line_category
+from ingest.orders import import_orders
+from insight.affinity import (
+    EVERYONE,
+    PurchaseLine,
+    affinity_report,
+    customer_cadences,
+    due_rows,
+    load_category_map,
+    product_name,
+)
+from insight.cli import cli
+from insight.rfm import RfmConfig, compute_snapshot
+
+TODAY = date(2026, 11, 24)
+PRODUCTS = {  # sku: (Lineitem name, price, product type)
+    "SER-1": ("Niacinamide Serum - 30ml", 30.0, "Serum"),
+    "MST-1": ("Cloud Moisturiser - 50ml / Fragrance-free", 34.0, "Moisturiser"),
+    "CLN-1": ("Gel Cleanser", 24.0, "Cleanser"),
+}
+HISTORY = {  # email: [(day, [skus])]
+    "alice": [("2026-08-27", ["SER-1"]), ("2026-09-27", ["SER-1", "MST-1"]), ("2026-10-26", ["SER-1"])],
+    "bob": [("2026-06-01", ["SER-1"]), ("2026-07-31", ["SER-1"])],
+    "carol": [("2026-11-01", ["MST-1", "CLN-1", "SER-1"])],
+    "dan": [("2026-10-10", ["MST-1", "SER-1"])],
+    "erin": [("2026-11-15", ["CLN-1", "CLN-1"])],
+    "frank": [("2026-10-01", ["SER-1"]), ("2026-10-29", ["SER-1", "CLN-1"])],
+    "gina": [("2026-11-01", ["SER-1"]), ("2026-11-11", ["SER-1"])],
+}
+HEADER = ["Name", "Email", "Financial Status", "Created at", "Total", "Lineitem quantity", "Lineitem name",
+          "Lineitem price", "Lineitem sku", "Vendor"]
+
+
+def shopify_csv(path: Path, history: dict, *, product_type: bool = True) -> Path:
+    header = HEADER + (["Lineitem product type"] if product_type else [])
+    rows = [",".join(header)]
+    number = 1000
+    for who, orders in history.items():
+        for day, skus in orders:
+            number += 1
+            total = sum(PRODUCTS[s][1] for s in skus)
+            for i, sku in enumerate(skus):
+                name, price, kind = PRODUCTS[sku]
+                order_cells = [f"#{number}", f"{who}@example.com", "paid", f"{day} 10:00:00 +0000", f"{total:.2f}"]
+                if i:
+                    order_cells = [f"#{number}", "", "", f"{day} 10:00:00 +0000", ""]
+                cells = order_cells + ["1", name, f"{price:.2f}", sku, "Fernleaf"] + ([kind] if product_type else [])
+                rows.append(",".join(cells))
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def shop(db, tmp_path, clock):
+    import_orders(db, shopify_csv(tmp_path / "orders.csv", HISTORY), fmt=None, mapping={}, strict=False,
+                  progress=None, clock=clock)
+    compute_snapshot(db, as_of=TODAY, config=RfmConfig(), clock=clock)
+    return db
+
+
+def cid(db, who: str) -> int:
+    return db.execute("SELECT customer_id FROM customer_identifiers WHERE value = ?", [f"{who}@example.com"]).fetchone()[0]
+
+
+# --- import: categories and vendors on order lines ---------------------------------------------------
+
+
+def test_shopify_lines_keep_product_type_and_vendor(shop):
+    rows = shop.execute("SELECT name, category, vendor FROM order_lines ORDER BY order_id, position").fetchall()
+    assert rows[0] == ("Niacinamide Serum - 30ml", "Serum", "Fernleaf")
+    assert {r[1] for r in rows} == {"Serum", "Moisturiser", "Cleanser"}
+
+
+def test_woocommerce_categories_take_the_first_listed_at_its_most_specific_level(db, tmp_path, clock):
+    path = tmp_path / "woo.csv"
+    path.write_text(
+        "Order Number,Order Date,Order Status,Billing Email,Order Total,Item Name,SKU,Quantity,Item Cost,"
+        "Product Categories\n"
+        '7,2026-11-01 10:00:00,completed,wo@example.com,50.00,Vit C,VC1,1,30.00,"Skincare > Serums, Gifts"\n'
+        "7,2026-11-01 10:00:00,completed,wo@example.com,50.00,Balm,BL1,1,20.00,Cleansers\n",
+        encoding="utf-8",
+    )
+    import_orders(db, path, fmt=None, mapping={}, strict=False, progress=None, clock=clock)
+    assert [r[0] for r in db.execute("SELECT category FROM order_lines ORDER BY position")] == ["Serums", "Cleansers"]
+    assert line_category("Tools | Brushes") == "Tools" and line_category(" > ") is None
+
+
+def test_empty_category_and_vendor_cells_do_not_change_an_orders_content_hash(db, tmp_path, clock):
+    """An export from before these columns were read, re-imported after the upgrade, is all duplicates."""
+    plain = tmp_path / "plain.csv"
+    plain.write_text("Name,Email,Financial Status,Created at,Total,Lineitem name,Lineitem quantity,Lineitem price\n"
+                     "#1,a@example.com,paid,2026-11-01 10:00:00 +0000,10.00,Tee,1,10.00\n", encoding="utf-8")
+    with_columns = tmp_path / "with_columns.csv"
+    with_columns.write_text("Name,Email,Financial Status,Created at,Total,Lineitem name,Lineitem quantity,"
+                            "Lineitem price,Vendor,Lineitem product type\n"
+                            "#1,a@example.com,paid,2026-11-01 10:00:00 +0000,10.00,Tee,1,10.00,,\n", encoding="utf-8")
+    import_orders(db, plain, fmt=None, mapping={}, strict=False, progress=None, clock=clock)
+    again = import_orders(db, with_columns, fmt=None, mapping={}, strict=False, progress=None, clock=clock)
+    assert (again.imported, again.updated, again.duplicates) == (0, 0, 1)
+
+
+# --- categories, mix, single-category share, pairs ----------------------------------------------------
+
+
+def test_category_mix_single_category_share_and_pairs_by_hand(shop):
+    report = affinity_report(shop, min_pair_customers=1, min_pair_support=0.0)
+    assert report.sources == {"export": 18}
+    everyone = report.segment(EVERYONE)
+    assert (everyone.customers, everyone.customers_with_lines) == (7, 7)
+    mix = {c.category: (c.customers, c.revenue) for c in everyone.mix}
+    assert mix == {"Serum": (6, 330.0), "Moisturiser": (3, 102.0), "Cleanser": (3, 96.0)}
+    serum = everyone.mix[0]
+    assert serum.category == "Serum"
+    assert serum.customer_share == pytest.approx(6 / 7) and serum.revenue_share == pytest.approx(330 / 528)
+    assert (everyone.single_category, everyone.single_category_share) == (3, pytest.approx(3 / 7))
+    assert dict(everyone.single_category_top) == {"Serum": 2, "Cleanser": 1}
+    pairs = {(p.a, p.b): p for p in everyone.pairs}
+    ms = pairs[("Moisturiser", "Serum")]
+    assert ms.customers == 3 and ms.support == pytest.approx(3 / 7)
+    assert ms.confidence_ab == pytest.approx(1.0) and ms.confidence_ba == pytest.approx(0.5)
+    assert ms.lift == pytest.approx(7 / 6)
+    assert pairs[("Cleanser", "Serum")].lift == pytest.approx(7 / 9)
+    assert pairs[("Cleanser", "Moisturiser")].customers == 1
+    assert everyone.pairs[0] is ms  # highest lift first
+
+
+def test_a_pair_below_the_minimum_support_is_not_reported(shop):
+    pairs = affinity_report(shop, min_pair_customers=3, min_pair_support=0.0).segment(EVERYONE).pairs
+    assert [(p.a, p.b) for p in pairs] == [("Moisturiser", "Serum")]
+    assert affinity_report(shop, min_pair_customers=1, min_pair_support=0.5).segment(EVERYONE).pairs == []
+
+
+def test_every_segment_adds_up_to_everyone(shop):
+    report = affinity_report(shop)
+    segments = [s for s in report.segments if s.segment != EVERYONE]
+    assert sum(s.customers for s in segments) == 7
+    assert sum(s.single_category for s in segments) == 3
+    for s in segments:
+        for c in s.mix:
+            assert c.everyone_share == pytest.approx({"Serum": 6 / 7, "Moisturiser": 3 / 7, "Cleanser": 3 / 7}[c.category])
+
+
+def test_the_users_sku_map_wins_and_product_names_stand_in_without_categories(db, tmp_path, clock):
+    import_orders(db, shopify_csv(tmp_path / "o.csv", HISTORY, product_type=False), fmt=None, mapping={},
+                  strict=False, progress=None, clock=clock)
+    compute_snapshot(db, as_of=TODAY, config=RfmConfig(), clock=clock)
+    names = {c.category for c in affinity_report(db).segment(EVERYONE).mix}
+    assert names == {"Niacinamide Serum", "Cloud Moisturiser", "Gel Cleanser"}  # Shopify's ' - variant' dropped
+    sheet = tmp_path / "map.csv"
+    sheet.write_text("sku,category\nSER-1,Treatment\nMST-1,Treatment\n", encoding="utf-8")
+    loaded = load_category_map(db, sheet, clock)
+    assert (loaded.skus, loaded.replaced) == (2, 0)
+    report = affinity_report(db)
+    assert report.sources == {"map": 14, "product name": 4}
+    mix = {c.category: c.customers for c in report.segment(EVERYONE).mix}
+    assert mix == {"Treatment": 7 - 1, "Gel Cleanser": 3}
+    # alice and dan bought only Treatment now (serum and moisturiser are one category), with bob, erin, gina
+    assert report.segment(EVERYONE).single_category == 5
+
+
+@pytest.mark.parametrize("body, message", [
+    ("sku,category\nSER-1\n", "line 2"),
+    ("SER-1,Serum\nSER-1,Mask\n", "mapped to 'Serum' and to 'Mask'"),
+    ("sku,category\n\n", "no rows found"),
+])
+def test_a_bad_category_map_names_the_file_and_line(db, tmp_path, body, message):
+    sheet = tmp_path / "bad.csv"
+    sheet.write_text(body, encoding="utf-8")
+    with pytest.raises(ImportFailure) as info:
+        load_category_map(db, sheet)
+    assert str(sheet) in info.value.message and message in info.value.message
+
+
+# --- cadence and due ------------------------------------------------------------------------------------
+
+
+def test_a_product_bought_every_30_days_has_cadence_30_and_is_due(shop):
+    report = affinity_report(shop, within_days=14)
+    alice = report.cadences[cid(shop, "alice")]
+    (serum,) = alice.products  # the moisturiser was bought once: no cadence
+    assert (serum.product, serum.orders, serum.median_days) == ("Niacinamide Serum", 3, 30.0)
+    assert (serum.last_order, serum.next_order) == ("2026-10-26", "2026-11-25")
+    assert alice.median_days == 30.0 and alice.repeats == 2
+    due = due_rows(report.cadences, TODAY, 14)
+    assert [(r.customer_id, r.days_until) for r in due] == [(cid(shop, "alice"), 1), (cid(shop, "frank"), 2)]
+    everyone = report.segment(EVERYONE)
+    assert (everyone.due, everyone.overdue) == (2, 1)  # gina was due on 11-21
+    assert cid(shop, "erin") not in report.cadences  # two lines on one day are one purchase
+    assert everyone.customers_with_cadence == 4 and everyone.median_cadence_days == pytest.approx((28 + 30) / 2)
+
+
+def test_the_window_bounds_the_due_list():
+    lines = [PurchaseLine(1, date(2026, 10, 1), "Serum", "Serum", 30.0, "export"),
+             PurchaseLine(1, date(2026, 10, 31), "Serum", "Serum", 30.0, "export")]
+    cadences = customer_cadences(lines)
+    assert [r.next_order for r in due_rows(cadences, date(2026, 11, 20), 10)] == ["2026-11-30"]
+    assert due_rows(cadences, date(2026, 11, 20), 9) == []
+    assert due_rows(cadences, date(2026, 12, 1), 30) == []  # already past
+    assert customer_cadences(lines, min_orders=3) == {}
+
+
+def test_product_names_group_shopify_variants():
+    assert product_name("Cloud Moisturiser - 50ml / Fragrance-free", "X", "shopify") == "Cloud Moisturiser"
+    assert product_name("Tea - Green", None, "woocommerce") == "Tea - Green"
+    assert product_name(None, "SKU9", "shopify") == "SKU SKU9"
+
+
+# --- CLI -----------------------------------------------------------------------------------------------
+
+
+def invoke(db_path, *args):
+    result = CliRunner().invoke(cli, ["--db", str(db_path), *args])
+    return result, (json.loads(result.output) if "--json" in args else None)
+
+
+def test_cli_affinity_json_for_one_segment_and_everyone(shop, db_path):
+    result, payload = invoke(db_path, "segments", "affinity", "--segment", "all customers", "--min-pair-customers",
+                             "3", "--json")
+    assert result.exit_code == 0, result.output
+    assert payload["ok"] and payload["as_of"] == "2026-11-24" and payload["by"] == "category"
+    (seg,) = payload["segments"]
+    assert seg["segment"] == EVERYONE and seg["single_category"] == 3 and seg["due"] == 2
+    assert [(p["a"], p["b"], p["customers"]) for p in seg["pairs"]] == [("Moisturiser", "Serum", 3)]
+    result, payload = invoke(db_path, "segments", "affinity", "--by", "vendor", "--json")
+    assert {c["category"] for s in payload["segments"] for c in s["mix"]} == {"Fernleaf"}
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "segments", "affinity"])
+    assert result.exit_code == 0 and "Serum" in result.output and "category mix" in result.output
+
+
+def test_cli_due_json_lists_who_reorders_within_the_window(shop, db_path):
+    result, payload = invoke(db_path, "segments", "due", "--within", "14d", "--json")
+    assert result.exit_code == 0, result.output
+    assert [(r["customer"], r["product"], r["median_days"], r["next_order"]) for r in payload["due"]] == [
+        ("alice@example.com", "Niacinamide Serum", 30.0, "2026-11-25"),
+        ("frank@example.com", "Niacinamide Serum", 28.0, "2026-11-26"),
+    ]
+    assert payload["customers"] == 2 and payload["overdue_customers"] == 1
+    _, payload = invoke(db_path, "segments", "due", "--within", "1d", "--json")
+    assert [r["customer"] for r in payload["due"]] == ["alice@example.com"]
+    _, payload = invoke(db_path, "segments", "due", "--within", "2w", "--min-orders", "3", "--json")
+    assert [r["customer"] for r in payload["due"]] == ["alice@example.com"]
+
+
+def test_cli_due_for_one_segment_and_the_errors(shop, db_path, tmp_path):
+    segment = shop.execute("SELECT segment FROM rfm_scores WHERE customer_id = ?", [cid(shop, "alice")]).fetchone()[0]
+    _, payload = invoke(db_path, "segments", "due", "--segment", segment, "--json")
+    assert "alice@example.com" in [r["customer"] for r in payload["due"]]
+    assert all(r["segment"] == segment for r in payload["due"])
+    result, payload = invoke(db_path, "segments", "due", "--segment", "Nobody", "--json")
+    assert result.exit_code == 1 and "no segment 'Nobody'" in payload["error"]
+    result, payload = invoke(db_path, "segments", "due", "--within", "soon", "--json")
+    assert result.exit_code != 0 and "not a number of days" in payload["error"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("SER-1\n", encoding="utf-8")
+    result, payload = invoke(db_path, "segments", "affinity", "--categories", str(bad), "--json")
+    assert result.exit_code == 1 and str(bad) in payload["error"] and "line 1" in payload["error"]
+
+
+def test_cli_affinity_with_a_category_map_and_without_a_snapshot(shop, db_path, tmp_path):
+    sheet = tmp_path / "map.csv"
+    sheet.write_text("SER-1;Treatment\n", encoding="utf-8")
+    _, payload = invoke(db_path, "segments", "affinity", "--categories", str(sheet), "--segment", EVERYONE, "--json")
+    assert payload["category_map"]["skus"] == 1 and payload["sources"] == {"map": 11, "export": 7}
+    assert payload["segments"][0]["mix"][0]["category"] == "Treatment"
+    result, payload = invoke(tmp_path / "empty.db", "segments", "due", "--json")
+    assert result.exit_code == 1 and "no RFM snapshot" in payload["error"]
+
+
+def test_plain_segments_still_computes_a_snapshot(shop, db_path):
+    result, payload = invoke(db_path, "segments", "--as-of", "2026-11-24", "--json")
+    assert result.exit_code == 0 and payload["snapshot"]["customers"] == 7
