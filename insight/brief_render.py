@@ -145,7 +145,7 @@ def _who(brief: Brief) -> list[Block]:
 
 # ---------------------------------------------------------------- what they buy (insight.affinity)
 
-_SOURCE_WORDS = {"map": "your SKU map", "export": "the export's categories", "product name": "product names"}
+_SOURCE_WORDS = {"map": "your SKU map", "export": "the export", "product name": "product names"}
 
 
 def _what_they_buy(a: Affinity | None) -> list[Block]:

@@ -298,3 +298,73 @@ def test_cli_affinity_with_a_category_map_and_without_a_snapshot(shop, db_path, 
 def test_plain_segments_still_computes_a_snapshot(shop, db_path):
     result, payload = invoke(db_path, "segments", "--as-of", "2026-11-24", "--json")
     assert result.exit_code == 0 and payload["snapshot"]["customers"] == 7
+
+
+# --- the persona brief ---------------------------------------------------------------------------------
+
+
+def brief_shop(db) -> None:
+    """tests/test_brief.py's brand (25 Champions c0..c24, snapshot 2026-11-24) with orders:
+    c0..c5 Serum 10-01 and 10-31 + Moisturiser 10-31; c6..c11 Serum 10-01 and 10-31; c12..c24 Cleanser 11-01;
+    At Risk r0..r3 Serum 06-01. Everyone with lines: 29; Cleanser 13 (45%), single-category 23 (79%).
+    Champions: Serum 12 (48%), Moisturiser 6, Cleanser 13; single-category c6..c24 = 19 of 25, most Cleanser (13);
+    Moisturiser -> Serum 6/6, lift 6 x 25 / (12 x 6) = 2.08; cadence 30 days for the 12 serum buyers, due 11-30."""
+    from test_brief import brand
+
+    brand(db)
+    ids = dict(db.execute("SELECT display_key, id FROM customers"))
+    number = 0
+
+    def order(key: str, day: str, lines: list[tuple[str, str, float]]) -> None:
+        nonlocal number
+        number += 1
+        total = sum(price for _, _, price in lines)
+        oid = db.conn.execute(
+            """INSERT INTO orders (platform, order_number, customer_id, created_at, created_day, total, net_revenue,
+               content_hash) VALUES ('shopify', ?, ?, ?, ?, ?, ?, 'h')""",
+            [str(number), ids[key], f"{day}T10:00:00+00:00", day, total, total]).lastrowid
+        db.conn.executemany("INSERT INTO order_lines (order_id, position, name, quantity, price, category) "
+                            "VALUES (?, ?, ?, 1, ?, ?)",
+                            [(oid, i, name, price, cat) for i, (name, cat, price) in enumerate(lines)])
+
+    for i in range(12):
+        order(f"c{i}@x.com", "2026-10-01", [("Serum - 30ml", "Serum", 30.0)])
+        order(f"c{i}@x.com", "2026-10-31", [("Serum - 30ml", "Serum", 30.0)]
+              + ([("Cream", "Moisturiser", 34.0)] if i < 6 else []))
+    for i in range(12, 25):
+        order(f"c{i}@x.com", "2026-11-01", [("Gel", "Cleanser", 24.0)])
+    for i in range(4):
+        order(f"r{i}@x.com", "2026-06-01", [("Serum - 30ml", "Serum", 30.0)])
+    db.conn.commit()
+
+
+def test_the_brief_says_what_they_buy_and_who_is_due(db):
+    from insight.brief import build_brief
+    from insight.brief_render import render_html, render_markdown
+
+    brief_shop(db)
+    brief = build_brief(db, "Champions")
+    assert brief.affinity is not None and brief.affinity.segment.single_category == 19
+    md = render_markdown(brief)
+    who, reach = md.split("## Who they are")[1].split("## What they say")[0], md.split("## How to reach them")[1]
+    assert "Cleanser 52% of them (all customers 45%)" in who and "Serum 48% of them (all customers 55%)" in who
+    assert "19 of the 25 with order lines (76%; all customers 79%) only ever bought from one of the categories" in who
+    assert "categories from the export (47 lines)" in who
+    assert "12 of them bought the same product again; median 30 days" in who
+    assert "12 of them are due to reorder a product within 14 days" in reach
+    assert "100% of their Moisturiser buyers also bought Serum (6 customers, 2.1×" in reach
+    assert "13 of them have only ever bought Cleanser" in reach
+    page = render_html(brief)
+    assert page.count("<svg") == 1 and "<script" not in page and ">Serum</text>" in page
+
+
+def test_a_brief_without_order_lines_has_no_purchase_sections(db):
+    from test_brief import brand
+
+    from insight.brief import build_brief
+    from insight.brief_render import render_markdown
+
+    brand(db)
+    brief = build_brief(db, "Champions")
+    assert brief.affinity is None
+    assert "What they buy" not in render_markdown(brief) and "From what they buy" not in render_markdown(brief)
