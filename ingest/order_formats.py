@@ -285,7 +285,8 @@ class OrderDraft:
     financial_status: str | None = None
     cancelled_at: str | None = None
     exclusion_reason: str | None = None
-    lines: list[list] = field(default_factory=list)  # LineRow: [order id, position, name, sku, quantity, price]
+    lines: list[list] = field(default_factory=list)  # LineRow: [order id, position, name, sku, quantity, price, ...]
+    subscription: bool = False  # tagged as a subscription order (Recharge: 'Subscription Recurring Order')
 
     @property
     def net_revenue(self) -> float:
@@ -379,6 +380,8 @@ def order_draft(
         external if external.isdigit() else _external_id(external), currency.strip().upper() or None, sub, ship, tax, disc, amount, refund,
         status.strip().lower().removeprefix("wc-") or None, cancelled.strip() or None, None, lines,
     )
+    if tags and "subscription" in tags.lower():
+        draft.subscription = True
     reason = _exclusion(draft, tags, payment, platform)
     if reason is not None:
         if reason == "fully_refunded" and refund < amount:

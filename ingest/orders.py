@@ -347,7 +347,7 @@ def _finish(
 _ORDER_COLUMNS = (
     "platform, shop, order_number, external_id, customer_id, email, created_at, created_day, currency, subtotal, "
     "shipping, taxes, discount, total, refunded, net_revenue, financial_status, cancelled_at, counts_for_rfm, "
-    "exclusion_reason, batch_id, content_hash"
+    "exclusion_reason, batch_id, content_hash, subscription"
 )
 _SHOWN = 5  # order numbers named in a one-line refusal
 
@@ -430,14 +430,14 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
                 order.email, order.created_at, order.created_day, order.currency,
                 order.subtotal, order.shipping, order.taxes, order.discount, order.total, order.refunded,
                 order.net_revenue, order.financial_status, order.cancelled_at, int(order.exclusion_reason is None),
-                order.exclusion_reason, batch_id, digest,
+                order.exclusion_reason, batch_id, digest, int(order.subscription),
             ))
             for line in order.lines:
                 line[0] = order_id
             line_rows += order.lines
             if customer_id is not None:
                 order_idents.append((order, customer_id))
-        conn.executemany(f"INSERT INTO orders (id, {_ORDER_COLUMNS}) VALUES ({', '.join('?' * 23)})", new_rows)
+        conn.executemany(f"INSERT INTO orders (id, {_ORDER_COLUMNS}) VALUES ({', '.join('?' * 24)})", new_rows)
         if update_rows:
             conn.executemany("DELETE FROM order_lines WHERE order_id = ?", [(r[0],) for r in update_rows])
             sets = ", ".join(f"{c.strip()} = ?" for c in _ORDER_COLUMNS.split(","))

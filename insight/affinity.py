@@ -112,6 +112,7 @@ class PurchaseLine:
     group: str  # the category (or vendor, or product) it counts under
     value: float  # quantity x unit price in the report currency
     source: str  # where the group came from: map | export | product name | vendor | product
+    subscription: bool = False  # the order was tagged as a subscription's
 
 
 def product_name(name: str | None, sku: str | None, platform: str) -> str:
@@ -135,12 +136,12 @@ def purchase_lines(db: sqlite_utils.Database, snapshot: Snapshot, by: str = "cat
     out: list[PurchaseLine] = []
     rows = db.execute(
         """SELECT o.customer_id, o.created_day, o.platform, COALESCE(o.currency, ''), l.name, l.sku, l.quantity,
-                  l.price, l.category, l.vendor, m.category
+                  l.price, l.category, l.vendor, m.category, o.subscription
            FROM order_lines l JOIN orders o ON o.id = l.order_id LEFT JOIN sku_categories m ON m.sku = l.sku
            WHERE o.counts_for_rfm = 1 AND o.customer_id IS NOT NULL AND o.created_day <= ?""",
         [snapshot.as_of],
     )
-    for customer, day, platform, currency, name, sku, quantity, price, category, vendor, mapped in rows:
+    for customer, day, platform, currency, name, sku, quantity, price, category, vendor, mapped, sub in rows:
         product = product_name(name, sku, platform)
         if by == "category":
             group, source = ((mapped, "map") if mapped else (category, "export") if category
@@ -151,7 +152,7 @@ def purchase_lines(db: sqlite_utils.Database, snapshot: Snapshot, by: str = "cat
             group, source = product, "product"
         group = spelled.setdefault(group.casefold(), group)
         value = (1.0 if quantity is None else quantity) * (price or 0.0) * rates.get(currency, 1.0)
-        out.append(PurchaseLine(customer, date.fromisoformat(day), product, group, value, source))
+        out.append(PurchaseLine(customer, date.fromisoformat(day), product, group, value, source, bool(sub)))
     return out
 
 
@@ -202,6 +203,7 @@ class ProductCadence:
     median_days: float
     last_order: str
     next_order: str
+    subscription: bool = False  # its last order was a subscription's: the next one comes by itself
 
 
 @dataclass
@@ -234,8 +236,11 @@ def customer_cadences(lines: list[PurchaseLine], min_orders: int = 2) -> dict[in
     """Median days between repeat orders of the same product, per customer (products with >= min_orders
     distinct order days; two lines of one product on one day are one purchase)."""
     days: dict[int, dict[str, set[date]]] = defaultdict(lambda: defaultdict(set))
+    subscribed: set[tuple[int, str, date]] = set()
     for line in lines:
         days[line.customer_id][line.product].add(line.day)
+        if line.subscription:
+            subscribed.add((line.customer_id, line.product, line.day))
     out: dict[int, CustomerCadence] = {}
     for customer, products in days.items():
         gaps_all: list[int] = []
@@ -248,7 +253,8 @@ def customer_cadences(lines: list[PurchaseLine], min_orders: int = 2) -> dict[in
             gaps_all += gaps
             median = float(statistics.median(gaps))
             found.append(ProductCadence(product, len(ordered), median, ordered[-1].isoformat(),
-                                        (ordered[-1] + timedelta(days=round(median))).isoformat()))
+                                        (ordered[-1] + timedelta(days=round(median))).isoformat(),
+                                        (customer, product, ordered[-1]) in subscribed))
         if found:
             found.sort(key=lambda p: (p.next_order, p.product))
             out[customer] = CustomerCadence(customer, float(statistics.median(gaps_all)), len(gaps_all), found)
@@ -356,18 +362,21 @@ class DueRow:
     median_days: float
     next_order: str
     days_until: int  # from the snapshot date; 0 = due that day
+    subscription: bool = False
 
 
-def due_rows(cadences: dict[int, CustomerCadence], as_of: date, within_days: int) -> list[DueRow]:
+def due_rows(cadences: dict[int, CustomerCadence], as_of: date, within_days: int,
+             subscriptions: bool = False) -> list[DueRow]:
     """Each (customer, product) whose next reorder (last order + that product's median gap for the customer)
-    falls on as_of .. as_of + within_days, soonest first."""
+    falls on as_of .. as_of + within_days, soonest first. Products whose last order was a subscription's are
+    left out unless `subscriptions`: the subscription ships the next one without a reminder."""
     rows = []
     end = as_of + timedelta(days=within_days)
     for cadence in cadences.values():
         for p in cadence.products:
             nxt = date.fromisoformat(p.next_order)
-            if as_of <= nxt <= end:
+            if as_of <= nxt <= end and (subscriptions or not p.subscription):
                 rows.append(DueRow(cadence.customer_id, p.product, p.orders, p.last_order, p.median_days,
-                                   p.next_order, (nxt - as_of).days))
+                                   p.next_order, (nxt - as_of).days, p.subscription))
     rows.sort(key=lambda r: (r.next_order, r.customer_id, r.product))
     return rows

@@ -417,13 +417,16 @@ CREATE VIEW theme_units AS
     ),
     Migration(
         6,
-        "product categories on order lines",
+        "product categories on order lines, subscription orders",
         """
 -- What a line's product is, as the export says (Shopify product type, WooCommerce categories; NULL when the
 -- export has no such column) and who makes it (Shopify's Vendor). Lines imported before stay NULL until
 -- their order is imported again.
 ALTER TABLE order_lines ADD COLUMN category TEXT;
 ALTER TABLE order_lines ADD COLUMN vendor TEXT;
+-- An order the export tags as a subscription's (Recharge and Shopify subscription apps tag 'Subscription',
+-- 'Subscription Recurring Order'): its reorders come by themselves, so no reminder is due for them.
+ALTER TABLE orders ADD COLUMN subscription INTEGER NOT NULL DEFAULT 0;
 -- A user's SKU -> category map (`insight segments affinity --categories FILE`): wins over the export's.
 CREATE TABLE sku_categories (
     sku             TEXT PRIMARY KEY,

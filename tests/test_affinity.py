@@ -60,8 +60,8 @@ HEADER = ["Name", "Email", "Financial Status", "Created at", "Total", "Lineitem 
           "Lineitem price", "Lineitem sku", "Vendor"]
 
 
-def shopify_csv(path: Path, history: dict, *, product_type: bool = True) -> Path:
-    header = HEADER + (["Lineitem product type"] if product_type else [])
+def shopify_csv(path: Path, history: dict, *, product_type: bool = True, tags: dict[str, str] | None = None) -> Path:
+    header = HEADER + (["Lineitem product type"] if product_type else []) + (["Tags"] if tags is not None else [])
     rows = [",".join(header)]
     number = 1000
     for who, orders in history.items():
@@ -74,6 +74,8 @@ def shopify_csv(path: Path, history: dict, *, product_type: bool = True) -> Path
                 if i:
                     order_cells = [f"#{number}", "", "", f"{day} 10:00:00 +0000", ""]
                 cells = order_cells + ["1", name, f"{price:.2f}", sku, "Fernleaf"] + ([kind] if product_type else [])
+                if tags is not None:
+                    cells.append(f'"{tags.get(who, "")}"' if not i else "")
                 rows.append(",".join(cells))
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
@@ -216,6 +218,27 @@ def test_a_product_bought_every_30_days_has_cadence_30_and_is_due(shop):
     assert (everyone.due, everyone.overdue) == (2, 1)  # gina was due on 11-21
     assert cid(shop, "erin") not in report.cadences  # two lines on one day are one purchase
     assert everyone.customers_with_cadence == 4 and everyone.median_cadence_days == pytest.approx((28 + 30) / 2)
+
+
+def test_a_product_on_a_subscription_is_not_due_unless_asked(db, db_path, tmp_path, clock):
+    history = {"alice": HISTORY["alice"], "hana": [("2026-10-01", ["SER-1"]), ("2026-10-31", ["SER-1"])]}
+    orders = shopify_csv(tmp_path / "subs.csv", history, tags={"hana": "Subscription, Subscription Recurring Order"})
+    import_orders(db, orders, fmt=None, mapping={}, strict=False, progress=None, clock=clock)
+    assert db.execute("SELECT email, subscription FROM orders ORDER BY id").fetchall()[-2:] == [
+        ("hana@example.com", 1), ("hana@example.com", 1)]
+    compute_snapshot(db, as_of=TODAY, config=RfmConfig(), clock=clock)
+    report = affinity_report(db)
+    hana = report.cadences[cid(db, "hana")].products[0]
+    assert (hana.median_days, hana.next_order, hana.subscription) == (30.0, "2026-11-30", True)
+    assert [r.customer_id for r in due_rows(report.cadences, TODAY, 14)] == [cid(db, "alice")]
+    assert len(due_rows(report.cadences, TODAY, 14, subscriptions=True)) == 2
+    assert report.segment(EVERYONE).due == 1
+    _, payload = invoke(db_path, "segments", "due", "--json")
+    assert [r["customer"] for r in payload["due"]] == ["alice@example.com"]
+    assert payload["subscription_products_left_out"] == 1
+    _, payload = invoke(db_path, "segments", "due", "--include-subscriptions", "--json")
+    assert [(r["customer"], r["subscription"]) for r in payload["due"]] == [
+        ("alice@example.com", False), ("hana@example.com", True)]
 
 
 def test_the_window_bounds_the_due_list():

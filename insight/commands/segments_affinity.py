@@ -177,16 +177,19 @@ def _render_affinity(console: Console, payload: dict[str, Any]) -> None:
 @click.option("--segment", default=None, help="Only customers of this segment.")
 @click.option("--min-orders", type=click.IntRange(min=2), default=2, show_default=True,
               help="A product needs this many orders (distinct days) by the customer to have a cadence.")
+@click.option("--include-subscriptions", is_flag=True,
+              help="Also list products whose last order was a subscription order (they reorder by themselves).")
 @_categories
 @_as_of
 @json_option
 @click.pass_context
-def due(ctx, within, segment, min_orders, categories, as_of, as_json) -> None:
+def due(ctx, within, segment, min_orders, include_subscriptions, categories, as_of, as_json) -> None:
     """Customers due to reorder a product: last order of it + their median days between its orders.
 
     \b
     The window starts on the snapshot's as-of date (run `insight segments` for today's). A product a
-    customer bought on only one day has no cadence and is never due.
+    customer bought on only one day has no cadence and is never due; one whose last order was tagged as a
+    subscription order is left out (its next one ships by itself) unless --include-subscriptions.
     """
     days = parse_days(within)
     db, snapshot, _ = _prepare(ctx, as_of, categories, as_json)
@@ -195,12 +198,15 @@ def due(ctx, within, segment, min_orders, categories, as_of, as_json) -> None:
         report = affinity_report(db, snapshot, within_days=days, min_orders=min_orders)
     except AffinityError as exc:
         _fail(str(exc), as_json)
-    payload = due_payload(db, report, name)
+    payload = due_payload(db, report, name, include_subscriptions)
     emit(payload, as_json, lambda console: _render_due(console, payload))
 
 
-def due_payload(db: sqlite_utils.Database, report: AffinityReport, segment: str | None) -> dict[str, Any]:
-    rows = due_rows(report.cadences, date.fromisoformat(report.as_of), report.within_days)
+def due_payload(db: sqlite_utils.Database, report: AffinityReport, segment: str | None,
+                subscriptions: bool = False) -> dict[str, Any]:
+    as_of = date.fromisoformat(report.as_of)
+    every = due_rows(report.cadences, as_of, report.within_days, subscriptions=True)
+    rows = every if subscriptions else [r for r in every if not r.subscription]
     info = {c: (key, seg, life) for c, key, seg, life in db.execute(
         """SELECT s.customer_id, c.display_key, s.segment, s.lifecycle FROM rfm_scores s
            JOIN customers c ON c.id = s.customer_id WHERE s.snapshot_id = ?""", [report.snapshot_id])}
@@ -212,6 +218,7 @@ def due_payload(db: sqlite_utils.Database, report: AffinityReport, segment: str 
         out.append({"customer": key, "segment": seg, "lifecycle": life, **asdict(r),
                     "customer_median_days": report.cadences[r.customer_id].median_days})
     scope = report.segment(segment or EVERYONE)
+    members = {c for c, (_, seg, _) in info.items() if segment in (None, EVERYONE) or seg == segment}
     return {
         "ok": True,
         "as_of": report.as_of,
@@ -220,6 +227,9 @@ def due_payload(db: sqlite_utils.Database, report: AffinityReport, segment: str 
         "segment": segment,
         "customers": len({r["customer_id"] for r in out}),
         "overdue_customers": scope.overdue if scope else 0,
+        "subscriptions_included": subscriptions,
+        "subscription_products_left_out": 0 if subscriptions else sum(
+            1 for r in every if r.subscription and r.customer_id in members),
         "due": out,
     }
 
@@ -229,15 +239,17 @@ def _render_due(console: Console, payload: dict[str, Any]) -> None:
     console.print(plain_line(
         f"Due to reorder{where} {payload['as_of']} .. +{payload['within_days']} days: {payload['customers']:,} "
         f"customers ({len(payload['due']):,} products); {payload['overdue_customers']:,} more were due in the "
-        f"{payload['within_days']} days before and have not reordered"))
+        f"{payload['within_days']} days before and have not reordered"
+        + (f"; {payload['subscription_products_left_out']:,} products on a subscription left out "
+           "(--include-subscriptions)" if payload["subscription_products_left_out"] else "")))
     if not payload["due"]:
         return
     table = Table()
-    for column in ("customer", "segment", "product", "orders", "last order", "every (days)", "due", "in days"):
-        table.add_column(column, justify="right" if column in ("orders", "every (days)", "in days") else "left")
+    for column in ("customer", "segment", "product", "orders", "every", "due"):
+        table.add_column(column, justify="right" if column in ("orders", "every") else "left")
     for r in payload["due"]:
         table.add_row(plain_line(r["customer"]), plain_line(r["segment"]), plain_line(r["product"]), str(r["orders"]),
-                      r["last_order"], f"{r['median_days']:.0f}", r["next_order"], str(r["days_until"]))
+                      f"{r['median_days']:.0f}d", f"{r['next_order']} (+{r['days_until']})")
     console.print(table)
 
 
