@@ -194,6 +194,8 @@ class SegmentAffinity:
     median_cadence_days: float | None  # median over those customers of their median gap
     due: int = 0  # due to reorder within the report's window
     overdue: int = 0  # were due in the window before the snapshot date, and have not reordered
+    late: int = 0  # every product's reorder date passed before that: they stopped where they used to reorder
+    median_days_late: float | None = None  # days since the latest of their reorder dates, over `late` customers
 
 
 @dataclass
@@ -341,16 +343,32 @@ def affinity_report(
     due_customers = {r.customer_id for r in due_rows(cadences, as_of, within_days)}
     overdue_customers = {r.customer_id for r in due_rows(cadences, as_of - timedelta(days=within_days), within_days - 1)
                          } - due_customers
+    late = late_customers(cadences, as_of, within_days)
     for seg in report.segments:
         for share in seg.mix:
             share.everyone_share = everyone.get(share.category, 0.0)
         members = set(segment_of) if seg.segment == EVERYONE else set(by_segment[seg.segment])
         seg.due = len(members & due_customers)
         seg.overdue = len(members & overdue_customers)
+        days_late = [late[c] for c in members if c in late]
+        seg.late = len(days_late)
+        seg.median_days_late = float(statistics.median(days_late)) if days_late else None
     return report
 
 
 # ---------------------------------------------------------------- due to reorder
+
+
+def late_customers(cadences: dict[int, CustomerCadence], as_of: date, within_days: int) -> dict[int, int]:
+    """Customers whose reorder dates (products not on a subscription) all passed more than `within_days`
+    before as_of, with the days since the latest one: they used to reorder and stopped."""
+    out: dict[int, int] = {}
+    cutoff = as_of - timedelta(days=within_days)
+    for customer, cadence in cadences.items():
+        dates = [date.fromisoformat(p.next_order) for p in cadence.products if not p.subscription]
+        if dates and max(dates) < cutoff:
+            out[customer] = (as_of - max(dates)).days
+    return out
 
 
 @dataclass

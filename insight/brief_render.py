@@ -174,7 +174,7 @@ def _what_they_buy(a: Affinity | None) -> list[Block]:
             f"{_num(seg.median_cadence_days, ' days')} between those orders (all customers "
             f"{_num(everyone.median_cadence_days, ' days')}).")])
     else:
-        items.append([Span("Cadence: ", "b"), Span("none of them has bought the same product twice yet.")])
+        items.append([Span("Cadence: ", "b"), Span("none of them has bought the same product twice.")])
     blocks = [_ul(items)]
     if top:
         blocks.append(Block("bars", bars=[(c.category, c.customer_share, c.everyone_share) for c in seg.mix[:8]]))
@@ -196,6 +196,11 @@ def _reach_by_purchase(brief: Brief) -> list[Block]:
             f"cadence" + (f"; {seg.overdue:,} more were due in the {a.within_days} days before and have not "
                           "reordered" if seg.overdue else "")
             + f" (list: `insight segments due --segment \"{brief.segment}\" --within {a.within_days}d`).")])
+    if seg.late:
+        items.append([Span("Past their reorder date: ", "b"), Span(
+            f"{seg.late:,} of them used to reorder a product and are now more than {a.within_days} days past the "
+            f"date their own cadence gave (median {_num(seg.median_days_late, ' days')} past it): a reminder in "
+            "their own rhythm has lapsed; a win-back names the product.")])
     for pair in [p for p in seg.pairs if p.lift > 1][:2]:
         lead, other, conf = ((pair.a, pair.b, pair.confidence_ab) if pair.confidence_ab >= pair.confidence_ba
                              else (pair.b, pair.a, pair.confidence_ba))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from click.testing import CliRunner
@@ -216,6 +217,7 @@ def test_a_product_bought_every_30_days_has_cadence_30_and_is_due(shop):
     assert [(r.customer_id, r.days_until) for r in due] == [(cid(shop, "alice"), 1), (cid(shop, "frank"), 2)]
     everyone = report.segment(EVERYONE)
     assert (everyone.due, everyone.overdue) == (2, 1)  # gina was due on 11-21
+    assert (everyone.late, everyone.median_days_late) == (1, 56)  # bob was due on 09-29
     assert cid(shop, "erin") not in report.cadences  # two lines on one day are one purchase
     assert everyone.customers_with_cadence == 4 and everyone.median_cadence_days == pytest.approx((28 + 30) / 2)
 
@@ -379,6 +381,9 @@ def test_the_brief_says_what_they_buy_and_who_is_due(db):
     assert "13 of them have only ever bought Cleanser" in reach
     page = render_html(brief)
     assert page.count("<svg") == 1 and "<script" not in page and ">Serum</text>" in page
+    svg = ElementTree.fromstring(page[page.index("<svg"):page.index("</svg>") + 6])  # well-formed
+    bars = [r for r in svg.iter("{http://www.w3.org/2000/svg}rect") if r.get("height") == "12"]
+    assert [round(float(r.get("width")) / 280, 2) for r in bars] == [0.52, 0.48, 0.24]  # Cleanser, Serum, Moist.
 
 
 def test_a_brief_without_order_lines_has_no_purchase_sections(db):
