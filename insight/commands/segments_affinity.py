@@ -148,7 +148,8 @@ def _render_affinity(console: Console, payload: dict[str, Any]) -> None:
                    else "no repeat orders of one product")
         console.print(plain_line(
             f"\n{s['segment']}: {s['customers']:,} customers; single-category {s['single_category']:,} "
-            f"({s['single_category_share']:.0%}); {cadence}; due within {payload['within_days']} days: {s['due']:,}"
+            f"({s['single_category_share']:.0%}); {cadence}; due within {payload['within_days']} days: {s['due']:,}, "
+            f"overdue {s['overdue']:,}, past their reorder date {s['late']:,}"
         ))
         table = Table(title=f"{s['segment']}: {payload['by']} mix")
         for column in (payload["by"], "customers", "share", "everyone", "revenue share"):
