@@ -26,9 +26,10 @@ ORDER_FIELDS = (
 )
 # Line-level fields: one per row.
 LINE_FIELDS = ("name", "sku", "quantity", "price", "line_items", "category", "vendor")
-# Line fields added after the content hash was defined: a line whose cells for them are all empty hashes as it
-# did before they existed, so re-importing an old export after an upgrade finds its orders unchanged.
-_HASHED_BEFORE = 5
+# The last two (category, vendor) came after the content hash was defined: a file without either column gives
+# lines of the first five only (LINE_FIELDS_BEFORE), which hash as they always did, so re-importing such an
+# export after an upgrade finds its orders unchanged.
+LINE_FIELDS_BEFORE = 5
 FIELDS = ORDER_FIELDS + LINE_FIELDS
 REQUIRED = ("order", "date")
 FORMATS = ("shopify", "woocommerce", "online_retail", "generic")
@@ -365,9 +366,7 @@ def order_draft(
         number = number_raw[1:]
     else:
         number = order_number(number_raw)
-    raw = "\x1f".join(values) + "\x1e" + "\x1e".join(
-        "\x1f".join(c) if c[5] or c[6] else "\x1f".join(c[:_HASHED_BEFORE]) for c in raw_lines
-    )
+    raw = "\x1f".join(values) + "\x1e" + "\x1e".join(map("\x1f".join, raw_lines))
     sub, ship, tax, disc, amount, refund = _amounts((subtotal, shipping, taxes, discount, total, refunded))
     lines = _lines(raw_lines)
     if amount is None:
@@ -450,7 +449,7 @@ LineRow = list  # [order_id (set when stored), position, name, sku, quantity, pr
 def _lines(rows: list[tuple[str, ...]]) -> list[LineRow]:
     """Line items as the rows order_lines stores; lists so the store only has to fill in the order id."""
     out: list[LineRow] = []
-    for name, sku, quantity, price, combined, category, vendor in rows:
+    for name, sku, quantity, price, combined, *more in rows:  # *more: category, vendor (when the file has them)
         if combined:
             out.extend(_combined_items(combined, len(out)))
             continue
@@ -463,6 +462,7 @@ def _lines(rows: list[tuple[str, ...]]) -> list[LineRow]:
         except ValueError:
             amount = _number(price, "price")
         if name or sku or qty is not None or amount is not None:
+            category, vendor = more or ("", "")
             out.append([None, len(out) + 1, name.strip() or None, sku.strip() or None, qty, amount,
                         line_category(category) if category else None, vendor.strip() or None if vendor else None])
     return out

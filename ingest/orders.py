@@ -48,6 +48,7 @@ from ingest.model import ImportSummary
 from ingest.order_formats import (
     DEFAULT_SHOP,
     LINE_FIELDS,
+    LINE_FIELDS_BEFORE,
     ORDER_FIELDS,
     Identity,
     Layout,
@@ -246,7 +247,9 @@ def _group(
     pad = width  # every row gets one empty cell appended: absent fields read it
     order_cols = [layout.columns.get(f, pad) for f in ORDER_FIELDS]
     get_order = itemgetter(*order_cols)
-    get_line = itemgetter(*[layout.columns.get(f, pad) for f in LINE_FIELDS])
+    # Without a category or vendor column, lines are the five cells they were before those fields (same hash).
+    line_fields = LINE_FIELDS if layout.has("category") or layout.has("vendor") else LINE_FIELDS[:LINE_FIELDS_BEFORE]
+    get_line = itemgetter(*[layout.columns.get(f, pad) for f in line_fields])
     # Shopify fills order-level columns on an order's first row only: nothing to fill from later rows.
     present = [i for i, f in enumerate(ORDER_FIELDS) if layout.has(f)] if layout.format != "shopify" else []
     key_col = layout.columns["order"]

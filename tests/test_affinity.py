@@ -19,6 +19,7 @@ Line revenue: Serum 11 lines x 30 = 330, Moisturiser 3 x 34 = 102, Cleanser 4 x 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date
 from pathlib import Path
@@ -29,7 +30,7 @@ from click.testing import CliRunner
 
 from ingest.errors import ImportFailure
 from ingest.order_formats import line_category
-from ingest.orders import import_orders
+from ingest.orders import import_orders, read_orders
 from insight.affinity import (
     EVERYONE,
     PurchaseLine,
@@ -117,18 +118,18 @@ def test_woocommerce_categories_take_the_first_listed_at_its_most_specific_level
     assert line_category("Tools | Brushes") == "Tools" and line_category(" > ") is None
 
 
-def test_empty_category_and_vendor_cells_do_not_change_an_orders_content_hash(db, tmp_path, clock):
-    """An export from before these columns were read, re-imported after the upgrade, is all duplicates."""
+def test_an_export_without_category_or_vendor_columns_hashes_its_orders_as_before(db, tmp_path, clock):
+    """Orders stored by versions before these fields carry this hash: re-importing the same export after the
+    upgrade finds them unchanged (duplicates), not 'updated'. The raw cells in ORDER_FIELDS order, then the
+    line's five cells (name, sku, quantity, price, line_items)."""
     plain = tmp_path / "plain.csv"
     plain.write_text("Name,Email,Financial Status,Created at,Total,Lineitem name,Lineitem quantity,Lineitem price\n"
                      "#1,a@example.com,paid,2026-11-01 10:00:00 +0000,10.00,Tee,1,10.00\n", encoding="utf-8")
-    with_columns = tmp_path / "with_columns.csv"
-    with_columns.write_text("Name,Email,Financial Status,Created at,Total,Lineitem name,Lineitem quantity,"
-                            "Lineitem price,Vendor,Lineitem product type\n"
-                            "#1,a@example.com,paid,2026-11-01 10:00:00 +0000,10.00,Tee,1,10.00,,\n", encoding="utf-8")
-    import_orders(db, plain, fmt=None, mapping={}, strict=False, progress=None, clock=clock)
-    again = import_orders(db, with_columns, fmt=None, mapping={}, strict=False, progress=None, clock=clock)
-    assert (again.imported, again.updated, again.duplicates) == (0, 0, 1)
+    order_cells = ["#1", "2026-11-01 10:00:00 +0000", "a@example.com"] + [""] * 7 + ["10.00", "", "paid"] + [""] * 4
+    raw = "\x1f".join(order_cells) + "\x1e" + "\x1f".join(["Tee", "", "1", "10.00", ""])
+    (draft,) = read_orders(plain).orders
+    assert draft.digest == hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+    assert draft.lines[0][6:] == [None, None]
 
 
 # --- categories, mix, single-category share, pairs ----------------------------------------------------
