@@ -75,8 +75,6 @@ def import_sample(db: sqlite_utils.Database, sample_dir: Path, nlp: Any, report:
                 log(line("  ", ("failed", "red"), " ", plain_line(exc.message)))
                 continue
             report.imports.append(summary.as_dict())
-        if kind == "orders":
-            load_sample_categories(db, sample_dir, report, log)
         report.timings[f"import {kind}"] = round(time.perf_counter() - started, 2)
         done = [s for s in report.imports if s["kind"] == kind]
         log(
@@ -84,6 +82,8 @@ def import_sample(db: sqlite_utils.Database, sample_dir: Path, nlp: Any, report:
             f"{sum(s['updated'] for s in done)} updated, {sum(s['duplicates'] for s in done)} duplicate, "
             f"{sum(s['rejected'] for s in done)} rejected"
         )
+        if kind == "orders":
+            load_sample_categories(db, sample_dir, report, log)
 
 
 def load_sample_categories(db: sqlite_utils.Database, sample_dir: Path, report: DemoReport, log: Log) -> None:
