@@ -397,3 +397,12 @@ def test_a_brief_without_order_lines_has_no_purchase_sections(db):
     brief = build_brief(db, "Champions")
     assert brief.affinity is None
     assert "What they buy" not in render_markdown(brief) and "From what they buy" not in render_markdown(brief)
+
+
+def test_the_samples_category_sheet_covers_every_sku_it_sells():
+    from insight.affinity import read_category_map
+    from insight.demo import SAMPLE_DIR
+
+    sheet = read_category_map(SAMPLE_DIR / "product_categories.csv")
+    sold = {line[3] for order in read_orders(SAMPLE_DIR / "orders_shopify.csv").orders for line in order.lines}
+    assert sold - {None} <= set(sheet) and len(set(sheet.values())) == 11
