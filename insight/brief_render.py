@@ -199,8 +199,8 @@ def _reach_by_purchase(brief: Brief) -> list[Block]:
     if seg.late:
         items.append([Span("Past their reorder date: ", "b"), Span(
             f"{seg.late:,} of them used to reorder a product and are now more than {a.within_days} days past the "
-            f"date their own cadence gave (median {_num(seg.median_days_late, ' days')} past it): a reminder in "
-            "their own rhythm has lapsed; a win-back names the product.")])
+            f"date their own cadence gave (median {_num(seg.median_days_late, ' days')} past it): a win-back can "
+            "name the product they used to reorder.")])
     for pair in [p for p in seg.pairs if p.lift > 1][:2]:
         lead, other, conf = ((pair.a, pair.b, pair.confidence_ab) if pair.confidence_ab >= pair.confidence_ba
                              else (pair.b, pair.a, pair.confidence_ba))
