@@ -319,7 +319,8 @@ def _merge_empty_sentences(sentences: list[str]) -> list[str]:
         else:
             out.append(sentence)
     if len(out) > 1 and not any(c.isalnum() for c in out[0]):
-        out[1] = f"{out.pop(0)} {out[0]}"
+        first = out.pop(0)  # (assigning to out[1] after the pop raised IndexError on two sentences)
+        out[0] = f"{first} {out[0]}"
     return out
 
 

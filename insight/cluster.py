@@ -43,6 +43,16 @@ The pipeline, step by step (every knob is a field of `ClusterParams`):
    smallest input index. `centroids` are those of step 5 (retained HDBSCAN members; reassigned points are
    not part of them), normalised, in the original embedding space.
 
+7. Large inputs: above `fit_max_points` rows, steps 2-6 run on a sample of that many rows (stratified by the
+   `strata` given, e.g. each mention's window, in proportion to their sizes; else a seeded random sample), and
+   every other row is then assigned, in batches, to the theme whose centroid it is most similar to (cosine,
+   original space) when it passes the gate a fitted noise point passes to join that theme: at least
+   `reassign_threshold` and at least as similar as the theme's least similar member (its
+   `reassign_member_quantile`), each member measured against the centroid of the other members, as a new
+   row is (`assignment_gates`); below it, it stays unassigned. Neighbour graph, UMAP and HDBSCAN thus never see more than `fit_max_points` rows, and
+   memory grows linearly with the input. `ClusterResult.fitted` / `assigned_after_fit` say how many rows were
+   fitted and how many assigned afterwards (`assigned` marks them); below the limit nothing changes.
+
 Determinism: the same input and `random_state` give identical labels (UMAP runs on one thread when seeded).
 Cost: the first UMAP call in a process compiles numba functions (cached on disk by numba afterwards).
 """
@@ -95,6 +105,13 @@ class ClusterParams:
     reassign_member_quantile: float = 0.0
     reassign_space: str = "reduced"  # where a noise point's nearest theme is measured: "reduced" or "original"
     drop_dissimilar_members: bool = True  # unassign HDBSCAN members below the threshold
+    # Above this many rows, fit on a sample of this size and assign the rest (module docstring, step 7).
+    fit_max_points: int = 100_000
+    assign_batch: int = 50_000  # rows per matrix product when assigning the rest
+    # A run over one window of a scope with themes first assigns the window's mentions to the stored themes with
+    # the same gate, and keeps the themes when at most this share is left unassigned (insight/theme_assign.py);
+    # above it, or negative, the window is clustered afresh.
+    keep_unassigned: float = 0.15
     random_state: int = 42
 
     def resolve(self, n_points: int) -> ClusterParams:
@@ -105,7 +122,7 @@ class ClusterParams:
         if self.reassign_space not in REASSIGN_SPACES:
             raise ValueError(f"reassign_space must be one of {REASSIGN_SPACES}, not {self.reassign_space!r}")
         for name in ("n_neighbors", "n_components", "n_epochs", "negative_sample_rate", "min_cluster_floor",
-                     "exact_knn_max_points"):
+                     "exact_knn_max_points", "fit_max_points", "assign_batch"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
         size = self.min_cluster_size
@@ -125,9 +142,18 @@ class ClusterResult:
     probabilities: np.ndarray  # float32 (n,): HDBSCAN membership strength; 0 for noise and reassigned points
     similarity: np.ndarray  # float32 (n,): cosine similarity to the own theme's centroid; NaN if unassigned
     centroids: np.ndarray  # float32 (k, d): normalised mean of each theme's HDBSCAN members, original space
-    reduced: np.ndarray | None  # float32 (n, n_components): the UMAP coordinates; None when not computed
-    params: ClusterParams  # the parameters used, derived values filled in
+    reduced: np.ndarray | None  # float32 (n, n_components): the UMAP coordinates (NaN for rows assigned after
+    # the fit); None when not computed
+    params: ClusterParams  # the parameters used, derived values filled in (min_cluster_size: of the fit)
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage
+    assigned: np.ndarray | None = None  # bool (n,): rows outside the fitted sample (step 7); None: all fitted
+    fitted: int = 0  # rows the clustering was fitted on (all of them below `fit_max_points`)
+    assigned_after_fit: int = 0  # rows outside the sample that joined a theme (the rest stayed unassigned)
+
+    def __post_init__(self) -> None:
+        if self.assigned is None:
+            self.assigned = np.zeros(self.labels.shape[0], dtype=bool)
+            self.fitted = self.fitted or int(self.labels.shape[0])
 
     @property
     def n_clusters(self) -> int:
@@ -140,18 +166,28 @@ class ClusterResult:
 
 
 def cluster_embeddings(
-    embeddings: np.ndarray, params: ClusterParams | None = None, documents: np.ndarray | None = None
+    embeddings: np.ndarray, params: ClusterParams | None = None, documents: np.ndarray | None = None,
+    strata: np.ndarray | None = None,
 ) -> ClusterResult:
     """Group embedding rows into themes; see the module docstring for the steps and `ClusterParams`.
 
     `documents` (one id per row, optional) says which rows come from the same document: a theme's share for
-    the catch-all check is then the share of documents it holds, as users see it, not of rows.
+    the catch-all check is then the share of documents it holds, as users see it, not of rows. `strata` (one
+    value per row, optional, e.g. the window) stratifies the fitted sample of an input above `fit_max_points`.
 
     Inputs too small to hold two themes of `min_cluster_size` come back all unassigned.
     """
-    x = _unit_rows(embeddings)
+    p = params or ClusterParams()
+    raw = _checked_shape(embeddings)
+    if raw.shape[0] > p.fit_max_points:
+        return _fit_sample_assign_rest(raw, p, documents, strata)  # normalises a batch at a time: no copy of all
+    return _cluster_unit_rows(_unit_rows(raw), p, documents)
+
+
+def _cluster_unit_rows(x: np.ndarray, params: ClusterParams, documents: np.ndarray | None) -> ClusterResult:
+    """Steps 2-6 of the module docstring on normalised rows."""
     n = x.shape[0]
-    p = (params or ClusterParams()).resolve(n)
+    p = params.resolve(n)
     seconds: dict[str, float] = {}
     n_neighbors = min(p.n_neighbors, n - 1)
     if n < 2 * p.min_cluster_size or n_neighbors < 2 or n <= p.n_components + 1:
@@ -197,6 +233,119 @@ def cluster_embeddings(
     probabilities[reassigned] = 0.0
     seconds["reassign"] = time.perf_counter() - started
     return ClusterResult(labels, reassigned, probabilities, similarity, centroids, reduced, p, seconds)
+
+
+def fit_sample(n: int, size: int, strata: np.ndarray | None, random_state: int) -> np.ndarray:
+    """`size` of `n` row indices, ascending: each stratum in proportion to its rows (largest remainders),
+    drawn at random within it with a fixed seed; a plain seeded sample without strata."""
+    rng = np.random.default_rng(random_state)
+    if size >= n:
+        return np.arange(n)
+    if strata is None:
+        return np.sort(rng.choice(n, size=size, replace=False))
+    codes = np.unique(np.asarray(strata).astype(str), return_inverse=True)[1].reshape(-1)
+    counts = np.bincount(codes)
+    quota = counts * (size / n)
+    take = np.floor(quota).astype(np.int64)
+    short = size - int(take.sum())
+    if short > 0:  # the strata with the largest remainders get one more each
+        take[np.argsort(-(quota - take), kind="stable")[:short]] += 1
+    order = np.argsort(codes, kind="stable")
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    chosen = [rng.choice(order[bounds[s]:bounds[s + 1]], size=int(take[s]), replace=False)
+              for s in range(counts.size) if take[s]]
+    return np.sort(np.concatenate(chosen))
+
+
+def assignment_gates(x: np.ndarray, result: ClusterResult) -> np.ndarray:
+    """Per theme of a result fitted on rows `x`: the similarity to its centroid a new row needs to join it.
+
+    The gate a noise point of the fit passes: `reassign_threshold`, and the `reassign_member_quantile` of the
+    members' similarities, each member measured against the centroid of the theme's OTHER members. A member
+    is part of its own centroid and a new row is not; on a theme of 30 members that self-similarity alone
+    would turn away about one new row in six that is as typical as the members. -inf when gates are off.
+    """
+    p = result.params
+    if p.reassign_threshold > 1.0:
+        return np.full(result.n_clusters, -np.inf)
+    gates = np.full(result.n_clusters, p.reassign_threshold, dtype=np.float64)
+    if p.reassign_member_quantile < 0:
+        return gates
+    members = np.where(result.reassigned, -1, result.labels)  # the centroids' own members
+    rows = np.flatnonzero(members >= 0)
+    theme = members[rows]
+    sums = _cluster_sums(x, members, result.n_clusters)
+    along = np.einsum("ij,ij->i", x[rows].astype(np.float64), sums[theme])  # x . S, with |x| = 1
+    rest = np.sqrt(np.maximum((sums**2).sum(axis=1)[theme] - 2.0 * along + 1.0, 0.0))  # |S - x|
+    with np.errstate(invalid="ignore", divide="ignore"):
+        held_out = np.where(rest > 1e-9, (along - 1.0) / rest, np.nan)
+    order = np.argsort(theme, kind="stable")
+    theme, held_out = theme[order], held_out[order]
+    bounds = np.searchsorted(theme, np.arange(result.n_clusters + 1))
+    for t in range(result.n_clusters):
+        own = held_out[bounds[t]:bounds[t + 1]]
+        own = own[np.isfinite(own)]
+        if own.size:
+            gates[t] = max(gates[t], float(np.quantile(own, p.reassign_member_quantile)))
+    return gates
+
+
+def assign_to_centroids(
+    x: np.ndarray, centroids: np.ndarray, gates: np.ndarray, batch: int = 50_000
+) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, similarity) of unit rows: the most similar centroid (cosine) when at least its gate, else -1
+    (similarity NaN). Batched, so memory is `batch` x themes whatever the number of rows."""
+    n = x.shape[0]
+    labels = np.full(n, -1, dtype=np.int64)
+    similarity = np.full(n, np.nan, dtype=np.float32)
+    if centroids.shape[0] == 0:
+        return labels, similarity
+    for start in range(0, n, batch):
+        sims = x[start:start + batch] @ centroids.T
+        nearest = sims.argmax(axis=1)
+        best = sims[np.arange(nearest.size), nearest]
+        ok = best >= gates[nearest]
+        labels[start:start + batch] = np.where(ok, nearest, -1)
+        similarity[start:start + batch] = np.where(ok, best, np.nan)
+    return labels, similarity
+
+
+def _fit_sample_assign_rest(
+    raw: np.ndarray, params: ClusterParams, documents: np.ndarray | None, strata: np.ndarray | None
+) -> ClusterResult:
+    """Step 7 of the module docstring: fit on `fit_max_points` rows, assign the others to the nearest theme.
+    Rows are normalised as they are used (the sample, then one batch at a time), never all at once."""
+    n = raw.shape[0]
+    started = time.perf_counter()
+    sample = fit_sample(n, params.fit_max_points, strata, params.random_state)
+    fitted_rows = _unit_rows(raw[sample])
+    fit = _cluster_unit_rows(fitted_rows, params, None if documents is None else np.asarray(documents)[sample])
+    seconds = {"sample": time.perf_counter() - started - sum(fit.seconds.values()), **fit.seconds}
+    started = time.perf_counter()
+    rest = np.ones(n, dtype=bool)
+    rest[sample] = False
+    rest_rows = np.flatnonzero(rest)
+    labels = np.full(n, -1, dtype=np.int64)
+    similarity = np.full(n, np.nan, dtype=np.float32)
+    labels[sample], similarity[sample] = fit.labels, fit.similarity
+    gates = assignment_gates(fitted_rows, fit)
+    del fitted_rows
+    for start in range(0, rest_rows.size, params.assign_batch):
+        rows = rest_rows[start:start + params.assign_batch]
+        labels[rows], similarity[rows] = assign_to_centroids(_unit_rows(raw[rows]), fit.centroids, gates,
+                                                             params.assign_batch)
+    labels, centroids = _by_size(labels, fit.centroids)  # the rest can change the order of sizes
+    seconds["assign"] = time.perf_counter() - started
+    reassigned = np.zeros(n, dtype=bool)
+    reassigned[sample] = fit.reassigned
+    probabilities = np.zeros(n, dtype=np.float32)
+    probabilities[sample] = fit.probabilities
+    reduced = None
+    if fit.reduced is not None:
+        reduced = np.full((n, fit.reduced.shape[1]), np.nan, dtype=np.float32)
+        reduced[sample] = fit.reduced
+    return ClusterResult(labels, reassigned, probabilities, similarity, centroids, reduced, fit.params, seconds,
+                         assigned=rest, fitted=int(sample.size), assigned_after_fit=int((labels[rest] >= 0).sum()))
 
 
 def tightness(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -324,10 +473,15 @@ def _compact(labels: np.ndarray) -> np.ndarray:
     return np.where(labels >= 0, mapping[np.maximum(labels, 0)], -1).astype(np.int64)
 
 
-def _unit_rows(embeddings: np.ndarray) -> np.ndarray:
+def _checked_shape(embeddings: np.ndarray) -> np.ndarray:
     x = np.asarray(embeddings, dtype=np.float32)
     if x.ndim != 2 or x.shape[1] == 0:
         raise ValueError(f"embeddings must be a 2-D array (texts x dimensions), got shape {x.shape}")
+    return x
+
+
+def _unit_rows(embeddings: np.ndarray) -> np.ndarray:
+    x = _checked_shape(embeddings)
     if not np.isfinite(x).all():
         raise ValueError("embeddings contain NaN or infinite values")
     norms = np.linalg.norm(x, axis=1, keepdims=True)

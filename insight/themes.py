@@ -32,6 +32,7 @@ from insight.embed import Embedder, embed_units, normalise_rows
 from insight.general_mentions import is_low_information
 from insight.labels import NOISE, describe_groups
 from insight.parent_themes import draft_parents, write_parents
+from insight.theme_assign import assign_window, stored_descriptions
 from insight.theme_edits import replay_edits
 from insight.theme_store import (
     StoredTheme,
@@ -109,6 +110,10 @@ class ThemeRunSummary:
     vanished_parents: list[dict] = field(default_factory=list)  # {id, label}
     note: str | None = None  # why a scope was skipped
     seconds: float = 0.0
+    fitted: int = 0  # topic mentions the clustering was fitted on (a large scope: a sample of them)
+    assigned_after_fit: int = 0  # mentions outside that sample that joined the nearest theme
+    not_fitted: int = 0  # mentions outside the sample (assigned or not)
+    kept_themes: bool = False  # a window run that assigned its mentions to the stored themes (theme_assign.py)
 
 
 def scope_name(source: str, question: str | None, pool: bool) -> str:
@@ -241,27 +246,41 @@ def run_themes(
     return summaries
 
 
-def cluster_scope(vectors: np.ndarray, texts: list[str], params: ClusterParams,
-                  documents: list[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int | None]:
-    """(labels, reassigned, centroids, general cluster index or None): low-information mentions ("love it")
-    form one general cluster, the rest is clustered by `cluster_embeddings`."""
+@dataclass(frozen=True)
+class FitCounts:
+    """How a scope's topic mentions were clustered: fitted directly, or assigned to a theme after a sampled fit."""
+
+    fitted: int = 0
+    assigned_after_fit: int = 0  # mentions outside the fitted sample that joined a theme
+    not_fitted: int = 0  # mentions outside the fitted sample (assigned or left unassigned)
+
+
+def cluster_scope(
+    vectors: np.ndarray, texts: list[str], params: ClusterParams, documents: list[int] | None = None,
+    windows: list[str | None] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int | None, FitCounts]:
+    """(labels, reassigned, centroids, general cluster index or None, fit counts): low-information mentions
+    ("love it") form one general cluster, the rest is clustered by `cluster_embeddings` (a large scope on a
+    sample stratified by window)."""
     general = np.array([is_low_information(t) for t in texts], dtype=bool)
     if general.sum() < params.resolve(len(texts)).min_cluster_size:
         general[:] = False
     rest = np.flatnonzero(~general)
     owners = None if documents is None else np.asarray(documents)[rest]
-    result = cluster_embeddings(vectors[rest], params, owners)
+    strata = None if windows is None else np.asarray(windows, dtype=object)[rest]
+    result = cluster_embeddings(vectors if rest.size == len(texts) else vectors[rest], params, owners, strata)
+    fit = FitCounts(result.fitted, result.assigned_after_fit, int(result.assigned.sum()))
     labels = np.full(len(texts), NOISE, dtype=np.int64)
     reassigned = np.zeros(len(texts), dtype=bool)
     labels[rest] = result.labels
     reassigned[rest] = result.reassigned
     centroids = np.asarray(result.centroids, dtype=np.float32).reshape(-1, vectors.shape[1])
     if not general.any():
-        return labels, reassigned, centroids, None
+        return labels, reassigned, centroids, None, fit
     index = centroids.shape[0]
     labels[general] = index
     centre = normalise_rows(vectors[general].mean(axis=0, keepdims=True)).astype(np.float32)
-    return labels, reassigned, np.vstack([centroids, centre]), index
+    return labels, reassigned, np.vstack([centroids, centre]), index, fit
 
 
 def _run_scope(
@@ -278,8 +297,15 @@ def _run_scope(
 ) -> ThemeRunSummary:
     step = (lambda done, total: progress(f"embedding {scope.scope}", done, total)) if progress else None
     vectors, stats = embed_units(db, embedder, list(zip(scope.hashes, scope.texts, strict=True)), step)
-    labels, reassigned, cluster_centroids, general_cluster = cluster_scope(vectors, scope.texts, params,
-                                                                           scope.documents)
+    kept = assign_window(db, scope.scope, embedder.name, vectors, scope.texts, params) if window else None
+    keep = kept is not None and kept.unassigned_share <= params.keep_unassigned
+    if kept is not None and keep:  # the window fits the stored themes: no re-clustering
+        labels, cluster_centroids, general_cluster = kept.labels, kept.centroids, kept.general_cluster
+        reassigned = np.zeros(len(labels), dtype=bool)
+        fit = FitCounts(0, kept.topic_mentions - kept.unassigned, kept.topic_mentions)
+    else:
+        labels, reassigned, cluster_centroids, general_cluster, fit = cluster_scope(
+            vectors, scope.texts, params, scope.documents, scope.windows)
 
     previous = {t.id: t for t in scope_themes(db, scope.scope)}
     general_ids = {r[0] for r in db.conn.execute(
@@ -311,10 +337,13 @@ def _run_scope(
     def embed_phrases(texts: list[str]) -> np.ndarray:  # candidate labels, through the same cache
         return embed_units(db, embedder, [(text_hash(t), t) for t in texts])[0]
 
-    described = describe_groups(
-        nlp, scope.texts, groups, vectors, scope.speakers, centroids, general_groups=general_positions,
-        sentiments=[label for label, _ in scored] if scored is not None else None, embed=embed_phrases,
-    )
+    if keep and min(keys, default=0) > 0:  # kept themes keep their words
+        described = stored_descriptions(db, keys, groups, vectors, centroids, scope.texts, scope.speakers)
+    else:
+        described = describe_groups(
+            nlp, scope.texts, groups, vectors, scope.speakers, centroids, general_groups=general_positions,
+            sentiments=[label for label, _ in scored] if scored is not None else None, embed=embed_phrases,
+        )
     parents = draft_parents(
         db, scope=scope.scope, nlp=nlp, texts=scope.texts, speakers=scope.speakers, vectors=vectors, groups=groups,
         sub_keys=keys, sub_described=described, general_positions=general_positions, previous=previous,
@@ -325,6 +354,8 @@ def _run_scope(
     summary = ThemeRunSummary(
         scope.scope, n, scope.document_count(), embedded=stats.embedded, reused=stats.reused,
         unassigned=int((groups == NOISE).sum()), reassigned=int(reassigned[groups != NOISE].sum()),
+        fitted=fit.fitted, assigned_after_fit=fit.assigned_after_fit, not_fitted=fit.not_fitted,
+        kept_themes=keep,
     )
     windows = sorted({w for w in scope.windows if w})
     span = parse_window(window) if window else None
@@ -353,7 +384,7 @@ def _run_scope(
         for position, key in enumerate(keys):
             idx = members[key]
             info = described[position]
-            share = scope.document_count(idx) / max(1, scope.document_count())
+            share = scope.document_count(idx) / max(1, summary.documents)
             row = {
                 "label": info.label,
                 "keywords": json.dumps(info.keywords, ensure_ascii=False),
@@ -400,7 +431,7 @@ def _run_scope(
         _store_assignments(db, scope, summary.run_id, groups, theme_of, vectors, centroids, reassigned, window)
         plan = write_parents(
             db, parents, scope=scope.scope, run_id=summary.run_id, unit_ids=scope.unit_ids, sub_ids=theme_of,
-            previous=previous, document_share=lambda idx: scope.document_count(idx) / max(1, scope.document_count()),
+            previous=previous, document_share=lambda idx: scope.document_count(idx) / max(1, summary.documents),
         )
         summary.vanished_parents = plan.vanished
         # Every theme of the scope is recounted (a vanished one has no members left); a window run counts the
@@ -487,15 +518,16 @@ def _store_assignments(
     """Replace the scope's unit_themes rows: all of them for a full run, the run's units for a window run."""
     if window is None:
         db.conn.execute("DELETE FROM unit_themes WHERE scope = ?", (scope.scope,))
-    rows = []
-    for index, group in enumerate(groups):
-        if group == NOISE:
-            rows.append((scope.unit_ids[index], scope.scope, None, run_id, None, 0))
-        else:
-            similarity = float(vectors[index] @ centroids[int(group)])
-            rows.append(
-                (scope.unit_ids[index], scope.scope, theme_of[int(group)], run_id, similarity, int(reassigned[index]))
-            )
+    similarity = np.full(len(groups), np.nan)
+    for group, centroid in centroids.items():  # one matrix product per theme, not one per mention
+        members = np.flatnonzero(groups == group)
+        similarity[members] = vectors[members] @ centroid
+    rows = (
+        (unit_id, scope.scope, None, run_id, None, 0) if group == NOISE
+        else (unit_id, scope.scope, theme_of[group], run_id, float(sim), int(moved))
+        for unit_id, group, sim, moved in zip(scope.unit_ids, groups.tolist(), similarity.tolist(), reassigned.tolist(),
+                                              strict=True)
+    )
     db.conn.executemany(
         """INSERT OR REPLACE INTO unit_themes (unit_id, scope, theme_id, run_id, similarity, reassigned)
            VALUES (?, ?, ?, ?, ?, ?)""",

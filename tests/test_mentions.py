@@ -117,3 +117,13 @@ def test_redaction_and_splitting_run_before_the_write_lock_is_taken(db, clock, t
     parsed.path = str(path)
     store_parsed(db, parsed, ImportOptions(), Watching(), clock)
     assert seen == [False]
+
+
+def test_a_leading_sentence_without_words_joins_the_next_one():
+    from ingest.mentions import _merge_empty_sentences
+
+    # A parser can cut "... here.\n. (#1)" so that the first piece has no word: it joins the next one, and no
+    # sentence is lost or repeated (this raised IndexError on two pieces and dropped the third of three).
+    assert _merge_empty_sentences([":)", "Card arrived."]) == [":) Card arrived."]
+    assert _merge_empty_sentences(["...", "Card arrived.", "Thanks."]) == ["... Card arrived.", "Thanks."]
+    assert _merge_empty_sentences(["Card arrived.", "!!"]) == ["Card arrived. !!"]

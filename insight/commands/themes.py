@@ -147,6 +147,18 @@ def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: di
             f"{s.reassigned:,} outliers reassigned to a theme they are as close to as its own members; "
             f"{s.seconds:.1f} s"
         )
+        if s.kept_themes:
+            console.print(
+                f"window assigned to the stored themes: {s.assigned_after_fit:,} of {s.not_fitted:,} mentions joined "
+                f"one (as close to it as its own members); few enough were left over, so the themes were kept "
+                f"rather than clustered again"
+            )
+        elif s.not_fitted:
+            console.print(
+                f"large scope: fitted on {s.fitted:,} mentions, {s.assigned_after_fit:,} of the other "
+                f"{s.not_fitted:,} assigned to the nearest theme (as close to it as its own members), "
+                f"{s.not_fitted - s.assigned_after_fit:,} left unassigned"
+            )
         rated = any(t.mean_rating is not None for t in s.themes)
         felt = any(t.sentiment.get("positive") or t.sentiment.get("negative") for t in s.themes)
         table = Table(show_edge=False)
