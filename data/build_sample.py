@@ -839,6 +839,19 @@ def token(rng: Random, n: int, alphabet: str = "abcdefghijklmnopqrstuvwxyzABCDEF
     return "".join(rng.choice(alphabet) for _ in range(n))
 
 
+def write_categories(src: Source, path: Path) -> int:
+    """The merchant's own SKU -> category sheet (sku,category): the Shopify export has no product type, and
+    `insight segments affinity --categories` takes this file."""
+    names = {"spf": "SPF", "eye": "Eye care", "kit": "Kit", "set": "Set", "gift": "Gift card"}
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\n")
+    out.writerow(["sku", "category"])
+    for p in src.products.values():
+        out.writerow([p.sku, names.get(p.category, p.category.capitalize())])
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return len(src.products)
+
+
 def write_orders(world: World, path: Path) -> int:
     rng = rng_for("orders-csv")
     rows = 0
@@ -2359,7 +2372,8 @@ def main(argv: list[str] | None = None) -> int:
         (out / sub).mkdir(parents=True, exist_ok=True)
     # remove what an earlier run wrote (and nothing else), so renamed sources leave no stale files
     stale = [out / "orders_shopify.csv", out / "tickets_zendesk.json", *out.glob("survey_typeform_*.csv"),
-             *(out / "interviews").glob("*_*@*.*"), *(out / "reviews").glob("*.html"), out / "reviews" / "judgeme_export.csv"]
+             *(out / "interviews").glob("*_*@*.*"), *(out / "reviews").glob("*.html"), out / "reviews" / "judgeme_export.csv",
+             out / "product_categories.csv"]
     for old in stale:
         old.unlink(missing_ok=True)
 
@@ -2376,6 +2390,7 @@ def main(argv: list[str] | None = None) -> int:
     page_summary = write_review_pages(pages, src, out / "reviews")
     csv_n = write_judgeme_csv(exported, src, out / "reviews" / "judgeme_export.csv")
     interviews = write_interviews(world, src, out / "interviews")
+    categories_n = write_categories(src, out / "product_categories.csv")
 
     real = [o for o in world.orders if not o.test]
     print(f"customers: {len({o.customer.email for o in real})} ({len(world.customers)} incl. test accounts)")
@@ -2387,6 +2402,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, (n, kind) in page_summary.items():
         print(f"reviews/{name}: {n} ({kind})")
     print(f"reviews/judgeme_export.csv: {csv_n}")
+    print(f"product_categories.csv: {categories_n} SKUs")
     print(f"tickets: {len(zendesk['tickets'])}, comments: {sum(len(t['comments']) for t in zendesk['tickets'])}, users: {len(zendesk['users'])}")
     for name, fmt, turns, seconds in interviews:
         print(f"interviews/{name}: {fmt}, {turns} turns, {seconds / 60:.1f} min")

@@ -31,7 +31,7 @@ BASE_ORDER_FIELDS = (
     "order", "date", "email", "customer_id", "external_id", "currency", "subtotal", "shipping", "taxes",
     "discount", "total", "refunded", "status", "cancelled_at", "tags", "payment_method", "shop",
 )
-# Read since schema 7: whether a Shopify order was paid, and who a buyer without email or customer id is.
+# Read since schema 6: whether a Shopify order was paid, and who a buyer without email or customer id is.
 # Kept out of the content hash unless they change what the order is (see `order_draft`), so orders stored
 # before stay duplicates on re-import.
 EXTRA_ORDER_FIELDS = (
@@ -40,7 +40,11 @@ EXTRA_ORDER_FIELDS = (
 )
 ORDER_FIELDS = BASE_ORDER_FIELDS + EXTRA_ORDER_FIELDS
 # Line-level fields: one per row.
-LINE_FIELDS = ("name", "sku", "quantity", "price", "line_items")
+LINE_FIELDS = ("name", "sku", "quantity", "price", "line_items", "category", "vendor")
+# The last two (category, vendor) came after the content hash was defined: a file without either column gives
+# lines of the first five only (LINE_FIELDS_BEFORE), which hash as they always did, so re-importing such an
+# export after an upgrade finds its orders unchanged.
+LINE_FIELDS_BEFORE = 5
 FIELDS = ORDER_FIELDS + LINE_FIELDS
 REQUIRED = ("order", "date")
 FORMATS = ("shopify", "woocommerce", "online_retail", "generic")
@@ -60,6 +64,9 @@ SHOPIFY_COLUMNS = {
     "phone": ["Billing Phone", "Phone"],  # the buyer's; 'Shipping Phone' may be a gift's recipient
     "billing_name": ["Billing Name"], "billing_address": ["Billing Address1", "Billing Street"],
     "billing_zip": ["Billing Zip"], "billing_city": ["Billing City"], "billing_country": ["Billing Country"],
+    # The admin export has no product type; apps that export orders (Matrixify, EZ Exporter) add it per line.
+    "category": ["Lineitem product type", "Line: Product Type", "Product Type", "Lineitem category"],
+    "vendor": ["Vendor", "Lineitem vendor", "Line: Vendor"],
 }
 # WooCommerce has no single export: the common plugins (WooCommerce Customer/Order CSV Export,
 # Advanced Order Export, WebToffee) label the same data differently. The first alias present wins.
@@ -84,6 +91,8 @@ WOOCOMMERCE_COLUMNS = {
     "quantity": ["Quantity", "Qty", "Item Quantity"],
     "price": ["Item Cost", "Item Price", "Product Price", "Price"],
     "line_items": ["Line Items"],
+    # 'Skincare > Serums, Gifts' (Woo's product CSV) or one name: see `line_category`.
+    "category": ["Product Categories", "Item Category", "Product Category", "Categories", "Category"],
     "shop": SHOP_COLUMNS,
     "phone": ["Billing Phone", "Phone (Billing)", "Billing Phone Number"],
     "billing_name": ["Billing Full Name", "Full Name (Billing)", "Billing Name"],
@@ -315,8 +324,9 @@ class OrderDraft:
     financial_status: str | None = None
     cancelled_at: str | None = None
     exclusion_reason: str | None = None
-    lines: list[list] = field(default_factory=list)  # LineRow: [order id, position, name, sku, quantity, price]
+    lines: list[list] = field(default_factory=list)  # LineRow: [order id, position, name, sku, quantity, price, ...]
     counted_pending: bool = False  # awaiting payment, counted because the import said --count-pending
+    subscription: bool = False  # tagged as a subscription order (Recharge: 'Subscription Recurring Order')
 
     @property
     def net_revenue(self) -> float:
@@ -434,6 +444,8 @@ def order_draft(
         external if external.isdigit() else _external_id(external), currency.strip().upper() or None, sub, ship, tax, disc, amount, refund,
         status.strip().lower().removeprefix("wc-") or None, cancelled.strip() or None, None, lines,
     )
+    if tags and "subscription" in tags.lower():
+        draft.subscription = True
     reason = _exclusion(draft, tags, payment, platform, paid_at, outstanding)
     if reason in AWAITING_REASONS and count_pending:
         reason, draft.counted_pending = None, True
@@ -521,13 +533,13 @@ def _nothing_paid(total: float, outstanding: str) -> bool:
     return balance is None or balance >= total > 0
 
 
-LineRow = list  # [order_id (set when stored), position, name, sku, quantity, price]: ready for executemany
+LineRow = list  # [order_id (set when stored), position, name, sku, quantity, price, category, vendor]
 
 
 def _lines(rows: list[tuple[str, ...]]) -> list[LineRow]:
     """Line items as the rows order_lines stores; lists so the store only has to fill in the order id."""
     out: list[LineRow] = []
-    for name, sku, quantity, price, combined in rows:
+    for name, sku, quantity, price, combined, *more in rows:  # *more: category, vendor (when the file has them)
         if combined:
             out.extend(_combined_items(combined, len(out)))
             continue
@@ -540,8 +552,20 @@ def _lines(rows: list[tuple[str, ...]]) -> list[LineRow]:
         except ValueError:
             amount = _number(price, "price")
         if name or sku or qty is not None or amount is not None:
-            out.append([None, len(out) + 1, name.strip() or None, sku.strip() or None, qty, amount])
+            category, vendor = more or ("", "")
+            out.append([None, len(out) + 1, name.strip() or None, sku.strip() or None, qty, amount,
+                        line_category(category) if category else None, vendor.strip() or None if vendor else None])
     return out
+
+
+def line_category(cell: str) -> str | None:
+    """The one category a line is counted under: the first listed, its most specific level.
+
+    WooCommerce's product CSV writes 'Skincare > Serums, Gifts' (a comma between categories, '>' down a
+    hierarchy; plugins use '|' too): that line is a 'Serums' line. A plain 'Serum' stays as it is.
+    """
+    first = re.split(r"[,|]", cell, maxsplit=1)[0]
+    return " ".join(first.rsplit(">", 1)[-1].split()) or None
 
 
 def _combined_items(cell: str, before: int) -> list[LineRow]:
@@ -555,7 +579,7 @@ def _combined_items(cell: str, before: int) -> list[LineRow]:
         total = _number(fields.get("total", "").strip(), "total")
         price = round(total / qty, 2) if total is not None and qty else total
         items.append([None, before + len(items) + 1, fields.get("name", "").strip() or None,
-                      fields.get("sku", "").strip() or None, qty, price])
+                      fields.get("sku", "").strip() or None, qty, price, None, None])
     return items
 
 

@@ -57,6 +57,7 @@ from ingest.order_formats import (
     DEFAULT_SHOP,
     FALLBACK_KINDS,
     LINE_FIELDS,
+    LINE_FIELDS_BEFORE,
     ORDER_FIELDS,
     Identity,
     Layout,
@@ -258,7 +259,9 @@ def _group(
     pad = width  # every row gets one empty cell appended: absent fields read it
     order_cols = [layout.columns.get(f, pad) for f in ORDER_FIELDS]
     get_order = itemgetter(*order_cols)
-    get_line = itemgetter(*[layout.columns.get(f, pad) for f in LINE_FIELDS])
+    # Without a category or vendor column, lines are the five cells they were before those fields (same hash).
+    line_fields = LINE_FIELDS if layout.has("category") or layout.has("vendor") else LINE_FIELDS[:LINE_FIELDS_BEFORE]
+    get_line = itemgetter(*[layout.columns.get(f, pad) for f in line_fields])
     # Shopify fills order-level columns on an order's first row only: nothing to fill from later rows.
     present = [i for i, f in enumerate(ORDER_FIELDS) if layout.has(f)] if layout.format != "shopify" else []
     key_col = layout.columns["order"]
@@ -359,7 +362,7 @@ def _finish(
 _ORDER_COLUMNS = (
     "platform, shop, order_number, external_id, customer_id, email, created_at, created_day, currency, subtotal, "
     "shipping, taxes, discount, total, refunded, net_revenue, financial_status, cancelled_at, counts_for_rfm, "
-    "exclusion_reason, batch_id, content_hash"
+    "exclusion_reason, batch_id, content_hash, subscription"
 )
 _SHOWN = 5  # order numbers named in a one-line refusal
 
@@ -446,20 +449,21 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
                 order.email, order.created_at, order.created_day, order.currency,
                 order.subtotal, order.shipping, order.taxes, order.discount, order.total, order.refunded,
                 order.net_revenue, order.financial_status, order.cancelled_at, int(order.exclusion_reason is None),
-                order.exclusion_reason, batch_id, digest,
+                order.exclusion_reason, batch_id, digest, int(order.subscription),
             ))
             for line in order.lines:
                 line[0] = order_id
             line_rows += order.lines
             if customer_id is not None:
                 order_idents.append((order, customer_id))
-        conn.executemany(f"INSERT INTO orders (id, {_ORDER_COLUMNS}) VALUES ({', '.join('?' * 23)})", new_rows)
+        conn.executemany(f"INSERT INTO orders (id, {_ORDER_COLUMNS}) VALUES ({', '.join('?' * 24)})", new_rows)
         if update_rows:
             conn.executemany("DELETE FROM order_lines WHERE order_id = ?", [(r[0],) for r in update_rows])
             sets = ", ".join(f"{c.strip()} = ?" for c in _ORDER_COLUMNS.split(","))
             conn.executemany(f"UPDATE orders SET {sets} WHERE id = ?", [(*r[1:], r[0]) for r in update_rows])
         conn.executemany(
-            "INSERT INTO order_lines (order_id, position, name, sku, quantity, price) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO order_lines (order_id, position, name, sku, quantity, price, category, vendor) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             line_rows,
         )
         unlinked = _link_order_numbers(db, resolver, platform, order_idents)

@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlite_utils
 
+from insight.affinity import EVERYONE, AffinityError, AffinityReport, SegmentAffinity, affinity_report
 from insight.links import (
     LinkReport,
     LinkRow,
@@ -121,6 +122,17 @@ class Numbers:
 
 
 @dataclass
+class Affinity:
+    """What the segment buys and how often (insight.affinity): from order lines, not from feedback."""
+
+    segment: SegmentAffinity
+    everyone: SegmentAffinity
+    by: str  # category | vendor | product
+    sources: dict[str, int]  # order lines by where their category came from (map, export, product name)
+    within_days: int  # the 'due to reorder' window
+
+
+@dataclass
 class Activation:
     title: str
     actions: list[str]
@@ -173,6 +185,7 @@ class Brief:
     attributes: list[AttributeFinding] = field(default_factory=list)
     arrivals: list[TransitionTheme] = field(default_factory=list)  # what customers who moved in said before
     activation: Activation | None = None
+    affinity: Affinity | None = None  # None: no order lines for the snapshot's customers
     caveats: list[str] = field(default_factory=list)
     method: Method | None = None
 
@@ -253,8 +266,10 @@ def build_brief(
     templates: Path | None = None,
     report: LinkReport | None = None,
     min_support: int | None = None,
+    affinity: AffinityReport | None = None,
 ) -> Brief:
-    """The brief for one segment. Pass `report` (compute_links for the same as_of/window) to reuse it."""
+    """The brief for one segment. Pass `report` (compute_links for the same as_of/window) and `affinity`
+    (affinity_report for the same snapshot) to reuse them."""
     config = load_config(templates)
     snapshot = find_snapshot(db, as_of)
     if snapshot is None:
@@ -276,6 +291,7 @@ def build_brief(
         small_reason=None,
         numbers=numbers,
         feedback_customers=feedback_customers,
+        affinity=affinity_for(db, snapshot, name, affinity),
     )
     if numbers.customers < t["min_customers"]:
         brief.small = True
@@ -686,6 +702,20 @@ def _median(values: list[float]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
+def affinity_for(db: sqlite_utils.Database, snapshot: Snapshot, segment: str,
+                 report: AffinityReport | None = None) -> Affinity | None:
+    """The segment's category mix, pairs and cadence next to everyone's; None without order lines."""
+    if report is None or report.snapshot_id != snapshot.id:
+        try:
+            report = affinity_report(db, snapshot)
+        except AffinityError:
+            return None
+    mine, everyone = report.segment(segment), report.segment(EVERYONE)
+    if mine is None or everyone is None or not mine.customers_with_lines:
+        return None
+    return Affinity(mine, everyone, report.by, report.sources, report.within_days)
+
+
 def activation_for(brief: Brief, config: BriefConfig) -> Activation | None:
     table = config.activation
     lifecycle = max(brief.numbers.lifecycle_mix.items(), key=lambda kv: kv[1])[0] if brief.numbers.lifecycle_mix else None
@@ -818,7 +848,13 @@ def write_briefs(
         raise ValueError(no_snapshot_message(as_of))
     report = compute_links(db, as_of=as_of, window=window,
                            **({"min_support": min_support} if min_support is not None else {}))
-    briefs = [build_brief(db, n, as_of=as_of, window=window, templates=templates, report=report) for n in names]
+    snapshot = find_snapshot(db, as_of)
+    try:
+        bought = affinity_report(db, snapshot) if snapshot is not None else None
+    except AffinityError:
+        bought = None
+    briefs = [build_brief(db, n, as_of=as_of, window=window, templates=templates, report=report, affinity=bought)
+              for n in names]
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for brief in briefs:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
-from insight.brief import DEFAULT_TEMPLATES, Brief, Quote, ThemeFinding
+from insight.brief import DEFAULT_TEMPLATES, Affinity, Brief, Quote, ThemeFinding
 from insight.safe_text import printable
 
 
@@ -28,8 +28,10 @@ Line = list[Span]
 
 @dataclass
 class Block:
-    kind: str  # h1 | h2 | h3 | p | ul | quote
+    kind: str  # h1 | h2 | h3 | p | ul | quote | bars
     lines: list[Line] = field(default_factory=list)  # p, h*: one line; ul: one per item; quote: text, citation
+    # bars: (label, the segment's share, everyone's share) per row, drawn as an inline SVG chart in HTML only
+    bars: list[tuple[str, float, float]] = field(default_factory=list)
 
 
 def _p(*spans: Span | str) -> Block:
@@ -92,6 +94,7 @@ def layout(brief: Brief) -> list[Block]:
         blocks += _stops(brief, quoted)
         blocks += _attributes(brief)
         blocks += _activation(brief)
+        blocks += _reach_by_purchase(brief)
     blocks.append(_h(2, "Data caveats"))
     blocks.append(_ul([[Span(c)] for c in brief.caveats]))
     blocks += _method(brief)
@@ -137,7 +140,83 @@ def _who(brief: Brief) -> list[Block]:
     else:
         items.append([Span("No earlier snapshot to compare with (run `insight segments --as-of` for an earlier date).")])
     items.append([Span(f"{brief.feedback_customers:,} of them left feedback that could be linked in this window.")])
-    return [_h(2, "Who they are"), _ul(items)]
+    return [_h(2, "Who they are"), _ul(items)] + _what_they_buy(brief.affinity)
+
+
+# ---------------------------------------------------------------- what they buy (insight.affinity)
+
+_SOURCE_WORDS = {"map": "your SKU map", "export": "the export", "product name": "product names"}
+
+
+def _what_they_buy(a: Affinity | None) -> list[Block]:
+    """Category mix, single-category share and cadence: order lines, under 'Who they are'."""
+    if a is None:
+        return []
+    seg, everyone = a.segment, a.everyone
+    noun = {"category": "categories", "vendor": "vendors", "product": "products"}[a.by]
+    where = ", ".join(f"{_SOURCE_WORDS.get(k, k)} ({v:,} lines)" for k, v in a.sources.items())
+    top = seg.mix[:5]
+    mix = "; ".join(f"{c.category} {_pct(c.customer_share)} of them (all customers {_pct(c.everyone_share)}), "
+                    f"{_pct(c.revenue_share)} of their line revenue" for c in top)
+    items: list[Line] = [
+        [Span("What they buy: ", "b"), Span(f"{mix}" + (f"; {len(seg.mix) - len(top)} more {noun}" if len(seg.mix) > len(top)
+                                                         else "") + ".")],
+    ]
+    single = (f"{seg.single_category:,} of the {seg.customers_with_lines:,} with order lines "
+              f"({_pct(seg.single_category_share)}; all customers {_pct(everyone.single_category_share)}) only ever "
+              f"bought from one of the {noun}")
+    if seg.single_category_top:
+        single += ", most often " + ", ".join(f"{c} ({k:,})" for c, k in seg.single_category_top)
+    items.append([Span("Single-category: ", "b"), Span(single + ".")])
+    if seg.median_cadence_days is not None:
+        items.append([Span("Cadence: ", "b"), Span(
+            f"{seg.customers_with_cadence:,} of them bought the same product again; median "
+            f"{_num(seg.median_cadence_days, ' days')} between those orders (all customers "
+            f"{_num(everyone.median_cadence_days, ' days')}).")])
+    else:
+        items.append([Span("Cadence: ", "b"), Span("none of them has bought the same product twice.")])
+    blocks = [_ul(items)]
+    if top:
+        blocks.append(Block("bars", bars=[(c.category, c.customer_share, c.everyone_share) for c in seg.mix[:8]]))
+    blocks.append(_p(Span(f"From order lines (orders counted as in the RFM snapshot); {noun} from {where}. "
+                          "`insight segments affinity` has the full table.", "i")))
+    return blocks
+
+
+def _reach_by_purchase(brief: Brief) -> list[Block]:
+    """Who is due to reorder, and which second category their purchases point to: under 'How to reach them'."""
+    a = brief.affinity
+    if a is None:
+        return []
+    seg = a.segment
+    items: list[Line] = []
+    if seg.due or seg.overdue:
+        items.append([Span("Due to reorder: ", "b"), Span(
+            f"{seg.due:,} of them are due to reorder a product within {a.within_days} days, going by their own "
+            f"cadence" + (f"; {seg.overdue:,} more were due in the {a.within_days} days before and have not "
+                          "reordered" if seg.overdue else "")
+            + f" (list: `insight segments due --segment \"{brief.segment}\" --within {a.within_days}d`).")])
+    if seg.late:
+        items.append([Span("Past their reorder date: ", "b"), Span(
+            f"{seg.late:,} of them used to reorder a product and are now more than {a.within_days} days past the "
+            f"date their own cadence gave (median {_num(seg.median_days_late, ' days')} past it): a win-back can "
+            "name the product they used to reorder.")])
+    for pair in [p for p in seg.pairs if p.lift > 1][:2]:
+        lead, other, conf = ((pair.a, pair.b, pair.confidence_ab) if pair.confidence_ab >= pair.confidence_ba
+                             else (pair.b, pair.a, pair.confidence_ba))
+        items.append([Span("Bought together: ", "b"), Span(
+            f"{_pct(conf)} of their {lead} buyers also bought {other} ({pair.customers:,} customers, "
+            f"{pair.lift:.1f}× what chance would give): {other} is the natural next step for the other {lead} "
+            "buyers.")])
+    if seg.single_category_top and seg.single_category_share >= 0.25:
+        stay, count = seg.single_category_top[0]
+        items.append([Span("One category only: ", "b"), Span(
+            f"{count:,} of them have only ever bought {stay}: messages about the rest of the range suit them "
+            "better than more of the same.")])
+    if not items:
+        return []
+    heading = [] if brief.activation is not None else [_h(2, "How to reach them")]
+    return heading + [_p(Span("From what they buy (order lines, not feedback):", "b")), _ul(items)]
 
 
 def _says(brief: Brief, quoted: Shown) -> list[Block]:
@@ -363,12 +442,39 @@ def render_html(brief: Brief, templates: Path | None = None) -> str:
         elif block.kind == "quote":
             body.append(f"<blockquote><p>“{_html_line(block.lines[0])}”</p>"
                         f"<footer>{_html_line(block.lines[1])}</footer></blockquote>")
+        elif block.kind == "bars":
+            body.append(svg_bars(block.bars))
     page = _html_template(templates)
     return page.safe_substitute(
         title=html.escape(f"{brief.segment}: persona brief"),
         segment=html.escape(brief.segment),
         body="\n".join(body),
     )
+
+
+def svg_bars(rows: list[tuple[str, float, float]], width: int = 560) -> str:
+    """A small inline SVG bar chart: per row the segment's share (dark bar) over everyone's (light bar).
+    No script, no font or image to load; every label is escaped text."""
+    label_w, value_w, row_h = 190, 90, 26
+    bar_w = width - label_w - value_w
+    height = row_h * len(rows) + 24
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="bars" role="img" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="system-ui, sans-serif" font-size="13">',
+             "<title>Share of the segment's customers who bought each category (dark) and of all customers (light)"
+             "</title>"]
+    for i, (label, share, everyone) in enumerate(rows):
+        y = 6 + i * row_h
+        text = html.escape(printable(label if len(label) <= 26 else label[:25] + "…"), quote=True)
+        parts.append(f'<text x="{label_w - 8}" y="{y + 13}" text-anchor="end" fill="#1f2933">{text}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{bar_w * min(share, 1):.1f}" height="12" fill="#3e6b8a"/>')
+        parts.append(f'<rect x="{label_w}" y="{y + 15}" width="{bar_w * min(everyone, 1):.1f}" height="5" '
+                     'fill="#b8c7d6"/>')
+        parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + 13}" fill="#52606d">{100 * share:.0f}% '
+                     f'({100 * everyone:.0f}%)</text>')
+    parts.append(f'<text x="{label_w}" y="{height - 4}" fill="#52606d" font-size="11">dark: this segment · light: '
+                 "all customers</text>")
+    parts.append("</svg>")
+    return "\n".join(parts)
 
 
 def _html_template(templates: Path | None) -> Template:

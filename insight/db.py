@@ -437,6 +437,27 @@ ALTER TABLE customer_identifiers_v6 RENAME TO customer_identifiers;
 CREATE INDEX idx_customer_identifiers_customer ON customer_identifiers(customer_id);
 """,
     ),
+    Migration(
+        7,
+        "product categories on order lines, subscription orders",
+        """
+-- What a line's product is, as the export says (Shopify product type, WooCommerce categories; NULL when the
+-- export has no such column) and who makes it (Shopify's Vendor). Lines imported before stay NULL until
+-- their order is imported again.
+ALTER TABLE order_lines ADD COLUMN category TEXT;
+ALTER TABLE order_lines ADD COLUMN vendor TEXT;
+-- An order the export tags as a subscription's (Recharge and Shopify subscription apps tag 'Subscription',
+-- 'Subscription Recurring Order'): its reorders come by themselves, so no reminder is due for them.
+ALTER TABLE orders ADD COLUMN subscription INTEGER NOT NULL DEFAULT 0;
+-- A user's SKU -> category map (`insight segments affinity --categories FILE`): wins over the export's.
+CREATE TABLE sku_categories (
+    sku             TEXT PRIMARY KEY,
+    category        TEXT NOT NULL,
+    source          TEXT NOT NULL,          -- the file it came from
+    loaded_at       TEXT NOT NULL
+);
+""",
+    ),
 ]
 
 FTS_TABLE = "units_fts"

@@ -82,6 +82,25 @@ def import_sample(db: sqlite_utils.Database, sample_dir: Path, nlp: Any, report:
             f"{sum(s['updated'] for s in done)} updated, {sum(s['duplicates'] for s in done)} duplicate, "
             f"{sum(s['rejected'] for s in done)} rejected"
         )
+        if kind == "orders":
+            load_sample_categories(db, sample_dir, report, log)
+
+
+def load_sample_categories(db: sqlite_utils.Database, sample_dir: Path, report: DemoReport, log: Log) -> None:
+    """The sample shop's SKU -> category sheet (its Shopify export has no product type): what
+    `insight segments affinity --categories FILE` would store."""
+    from insight.affinity import load_category_map
+
+    path = sample_dir / "product_categories.csv"
+    if not path.exists():
+        return
+    try:
+        loaded = load_category_map(db, path)
+    except ImportFailure as exc:
+        report.failures.append({"file": str(path), "error": exc.message})
+        log(line("  ", ("failed", "red"), " ", plain_line(exc.message)))
+        return
+    log(plain_line(f"  categories: {loaded.skus} SKUs from {path.name}"))
 
 
 def compute_segments(db: sqlite_utils.Database, as_of: date, report: DemoReport, log: Log) -> None:

@@ -885,7 +885,8 @@ def lift_matrix(rows: Iterable[Any], segments: Sequence[str] | None = None, top:
             seen_segments.append(row.segment)
         lift = float(row.lift) if row.lift is not None else 0.0
         cells[(row.theme_id, row.segment)] = LiftCell(lift, bool(row.significant), int(row.customers))
-        labels[row.theme_id] = row.theme_label
+        # a parent theme holds its sub-themes' mentions: marked, so it does not read as one more theme
+        labels[row.theme_id] = row.theme_label + (" (parent)" if getattr(row, "level", "sub") == "parent" else "")
         # most distinctive first: the shrunken z-score of insight.links (two customers cannot top it), else lift
         strength = float(row.score) if getattr(row, "score", None) is not None else (
             lift if row.significant else lift / 10)

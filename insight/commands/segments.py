@@ -13,6 +13,7 @@ from rich.table import Table
 
 from insight.clock import Clock, utc_now_iso
 from insight.commands.common import db_from_context, json_option
+from insight.commands.segments_affinity import COMMANDS as AFFINITY_COMMANDS
 from insight.commands.segments_export import export as export_command
 from insight.commands.segments_validate import validate as validate_command
 from insight.db import open_db, transaction
@@ -367,5 +368,7 @@ def _render_customer(console: Console, p: dict[str, Any]) -> None:
 
 segments.add_command(validate_command)
 segments.add_command(export_command)
+for _command in AFFINITY_COMMANDS:
+    segments.add_command(_command)
 
 COMMANDS = [segments, customer]
