@@ -20,7 +20,7 @@ from insight.embed import normalise_rows
 from insight.labels import NOISE, ThemeDescription, describe_groups
 from insight.theme_edits import parents_before_merges, replay_parent_edits
 from insight.theme_store import StoredTheme, centroid_blob, change_of
-from insight.theme_tree import match_parents, parent_groups
+from insight.theme_tree import SILHOUETTE_SAMPLE, match_parents, parent_groups
 
 
 @dataclass
@@ -74,6 +74,8 @@ def draft_parents(
     parent_of = np.full(k, -1, dtype=np.int64)
     if topical:
         member = np.flatnonzero(np.isin(groups, topical))
+        if member.size > SILHOUETTE_SAMPLE:  # the silhouette reads a sample: copy only its vectors
+            member = np.sort(np.random.default_rng(0).choice(member, SILHOUETTE_SAMPLE, replace=False))
         position_in_topical = np.full(k, -1, dtype=np.int64)
         position_in_topical[topical] = np.arange(len(topical))
         parent_of[topical] = parent_groups(centroids[topical], vectors[member], position_in_topical[groups[member]])
