@@ -3,8 +3,9 @@
 `data/source/survey/*.txt` holds each survey question's answers in `== group ==` blocks and every sample
 ticket carries its topic as its first tag; `data/build_sample.py` assembles `data/sample` from them. After
 `make demo` (or `insight --db DB demo --no-tui`), this reads the database and prints, per scope: documents,
-themes, the largest theme's share of documents, unassigned mentions, and NMI / ARI of each document's theme
-(the theme most of its analysed mentions joined) against its planted group. The planted groups are what the
+sub-themes, the largest sub-theme's share of documents, parent themes and the largest parent's share,
+unassigned mentions, and NMI / ARI of each document's sub-theme (the one most of its analysed mentions
+joined) against its planted group. The planted groups are what the
 writer meant, not ground truth: several are deliberately broad ("nothing", "price").
 
     .venv/bin/python bench/sample_quality.py --db demo.db
@@ -99,21 +100,26 @@ def main() -> None:
         if group is not None:
             by_scope[scope][0].append(group)
             by_scope[scope][1].append(theme)
-    print(f"{'scope':<48} {'docs':>5} {'themes':>6} {'largest':>8} {'unassigned':>10}  planted: matched  NMI    ARI")
+    print(f"{'scope':<48} {'docs':>5} {'themes':>6} {'largest':>8} {'parents':>7} {'largest':>8} {'unassigned':>10}"
+          "  planted: matched  NMI    ARI")
+    parents = {scope: (n, largest) for scope, n, largest in conn.execute(
+        "SELECT scope, COUNT(*), MAX(share) FROM themes WHERE status = 'active' AND level = 'parent' GROUP BY scope")}
     for scope, docs, n_themes, largest, unassigned, mentions in conn.execute(
         """SELECT t.scope, (SELECT COUNT(DISTINCT u.document_id) FROM unit_themes x JOIN units u ON u.id = x.unit_id
                            WHERE x.scope = t.scope),
                   COUNT(*), MAX(t.share),
                   (SELECT COUNT(*) FROM unit_themes x WHERE x.scope = t.scope AND x.theme_id IS NULL),
                   (SELECT COUNT(*) FROM unit_themes x WHERE x.scope = t.scope)
-           FROM themes t WHERE t.status = 'active' GROUP BY t.scope ORDER BY t.scope"""
+           FROM themes t WHERE t.status = 'active' AND t.level = 'sub' GROUP BY t.scope ORDER BY t.scope"""
     ):
         truth, found = by_scope.get(scope, ([], []))
         planted_part = "          -"
         if len(set(truth)) > 1:
             nmi, ari = scores(truth, found)
             planted_part = f"{len(truth):>6} ({len(set(truth))} groups)  {nmi:.3f}  {ari:.3f}"
-        print(f"{scope[:48]:<48} {docs:>5} {n_themes:>6} {largest:>8.1%} {unassigned / mentions:>10.1%}  {planted_part}")
+        n_parents, parent_largest = parents.get(scope, (0, 0.0))
+        print(f"{scope[:48]:<48} {docs:>5} {n_themes:>6} {largest:>8.1%} {n_parents:>7} {parent_largest:>8.1%} "
+              f"{unassigned / mentions:>10.1%}  {planted_part}")
 
 
 if __name__ == "__main__":
