@@ -163,11 +163,11 @@ def test_two_hundred_points_with_defaults():
 def test_min_cluster_size_scales_with_the_input():
     params = ClusterParams()
     assert params.resolve(200).min_cluster_size == 10
-    assert params.resolve(3_000).min_cluster_size == 18
-    assert params.resolve(200_000).min_cluster_size == 1_200
+    assert params.resolve(3_000).min_cluster_size == 12
+    assert params.resolve(200_000).min_cluster_size == 800
     assert ClusterParams(min_cluster_size=7).resolve(200_000).min_cluster_size == 7
     assert params.resolve(200).min_samples == 5
-    assert ClusterParams(min_samples=None).resolve(3_000).min_samples == 18
+    assert ClusterParams(min_samples=None).resolve(3_000).min_samples == 12
 
 
 def test_bad_input_and_params_are_refused():
