@@ -280,6 +280,8 @@ def main() -> None:
     if rate:
         print(f"encoding speed: median {rate:,.0f} texts/s over {args.encode_repeats} runs of "
               f"{args.encode_sample:,} texts")
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         for units in sizes:
             path = Path(tmp) / f"scale-{units}.db"
