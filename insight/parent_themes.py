@@ -18,7 +18,7 @@ from spacy.language import Language
 
 from insight.embed import normalise_rows
 from insight.labels import NOISE, ThemeDescription, describe_groups
-from insight.theme_edits import parents_before_merges, replay_parent_edits
+from insight.theme_edits import parents_before_merges, replay_edits
 from insight.theme_store import StoredTheme, centroid_blob, change_of
 from insight.theme_tree import SILHOUETTE_SAMPLE, match_parents, parent_groups
 
@@ -95,7 +95,7 @@ def draft_parents(
     }
     matched = match_parents(new_children, parents_before_merges(db, scope, old_parent_of))
     keyed = {matched.get(parent, -(parent + 1)): subs for parent, subs in children.items()}
-    keyed = replay_parent_edits(db, scope, keyed, centroids)
+    keyed = replay_edits(db, scope, keyed, centroids, level="parent")
     keys = sorted(keyed, key=lambda key: (-sum(int(mentions[p]) for p in keyed[key]), key))
 
     parent_groups_of_mentions = np.full(len(groups), NOISE, dtype=int)

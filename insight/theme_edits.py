@@ -307,67 +307,34 @@ def split_theme(
 
 
 def replay_edits(
-    db: sqlite_utils.Database, scope: str, members: dict[int, list[int]], vectors: np.ndarray
+    db: sqlite_utils.Database, scope: str, members: dict[int, list[int]], vectors: np.ndarray, level: str = "sub"
 ) -> dict[int, list[int]]:
-    """Apply the scope's merges and splits, oldest first, to a run's grouping {theme id: unit indices}.
+    """Apply the scope's merges and splits of themes of `level`, oldest first, to a run's grouping {theme key:
+    item indices}: for sub-themes the items are mentions, for parents the sub-themes (rows of `vectors`).
 
-    New clusters carry negative keys and are left alone; the result keeps only non-empty groups, sorted indices.
+    A merge moves whatever the other theme holds into the kept one; a split sends the split theme's items to the
+    nearest of its parts' stored centroids. New themes carry negative keys and are left alone; the result keeps
+    only non-empty groups, sorted indices.
     """
     grouped: dict[int, list[int]] = defaultdict(list, {k: list(v) for k, v in members.items()})
     edits = db.conn.execute(
         """SELECT e.action, e.theme_id, e.other_theme_id, e.payload FROM theme_edits e
            JOIN themes t ON t.id = e.theme_id
-           WHERE t.scope = ? AND t.level = 'sub' AND e.action IN ('merge', 'split') ORDER BY e.id""",
-        (scope,),
-    ).fetchall()
-    for action, theme_id, other_id, payload in edits:
-        if action == "merge" and grouped.get(other_id):
-            grouped[theme_id].extend(grouped.pop(other_id))
-        elif action == "split" and grouped.get(theme_id):
-            children = [int(c) for c in json.loads(payload or "{}").get("children", [])]
-            blobs = dict(
-                db.conn.execute(
-                    f"SELECT id, centroid FROM themes WHERE id IN ({','.join('?' * len(children))})", children
-                ).fetchall()
-            ) if children else {}
-            usable = [c for c in children if blobs.get(c) is not None]
-            if not usable:
-                continue
-            child_centroids = normalise_rows(np.stack([centroid_from_blob(blobs[c]) for c in usable]))
-            if child_centroids.shape[1] != vectors.shape[1]:
-                continue
-            indices = grouped.pop(theme_id)
-            nearest = np.argmax(vectors[indices] @ child_centroids.T, axis=1)
-            for index, child in zip(indices, nearest, strict=True):
-                grouped[usable[int(child)]].append(index)
-    return {key: sorted(value) for key, value in grouped.items() if value}
-
-
-def replay_parent_edits(
-    db: sqlite_utils.Database, scope: str, parents: dict[int, list[int]], sub_centroids: np.ndarray
-) -> dict[int, list[int]]:
-    """Apply the scope's parent merges and splits, oldest first, to a run's {parent key: sub-theme positions}.
-
-    A merge moves the other parent's sub-themes under the kept one; a split sends the split parent's sub-themes
-    to the nearest of its parts (by the sub-theme's centroid against the parts' stored centroids)."""
-    grouped: dict[int, list[int]] = defaultdict(list, {k: list(v) for k, v in parents.items()})
-    edits = db.conn.execute(
-        """SELECT e.action, e.theme_id, e.other_theme_id, e.payload FROM theme_edits e
-           JOIN themes t ON t.id = e.theme_id
-           WHERE t.scope = ? AND t.level = 'parent' AND e.action IN ('merge', 'split') ORDER BY e.id""",
-        (scope,),
+           WHERE t.scope = ? AND t.level = ? AND e.action IN ('merge', 'split') ORDER BY e.id""",
+        (scope, level),
     ).fetchall()
     for action, theme_id, other_id, payload in edits:
         if action == "merge" and grouped.get(other_id):
             grouped[theme_id].extend(grouped.pop(other_id))
         elif action == "split" and grouped.get(theme_id):
             parts = _stored_centroids(db, [int(c) for c in json.loads(payload or "{}").get("children", [])])
-            if not parts or next(iter(parts.values())).shape[0] != sub_centroids.shape[1]:
+            if not parts or next(iter(parts.values())).shape[0] != vectors.shape[1]:
                 continue
             ids = list(parts)
-            nearest = np.argmax(sub_centroids[grouped[theme_id]] @ np.stack(list(parts.values())).T, axis=1)
-            for sub, part in zip(grouped.pop(theme_id), nearest, strict=True):
-                grouped[ids[int(part)]].append(sub)
+            indices = grouped.pop(theme_id)
+            nearest = np.argmax(vectors[indices] @ np.stack(list(parts.values())).T, axis=1)
+            for index, part in zip(indices, nearest, strict=True):
+                grouped[ids[int(part)]].append(index)
     return {key: sorted(value) for key, value in grouped.items() if value}
 
 
