@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from insight.db import default_db_path
+from insight.output import print_error
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout and nothing else."
@@ -31,3 +34,21 @@ def parse_mapping(text: str | None) -> dict[str, list[str]]:
         field, column = part.split("=", 1)
         mapping.setdefault(field.strip().lower(), []).append(column.strip())
     return mapping
+
+
+def fail_command(message: str, as_json: bool) -> NoReturn:
+    """One JSON object on stdout with --json, else one unwrapped line on stderr; exit status 1."""
+    print_error(message, as_json)
+    raise SystemExit(1)
+
+
+_DAYS = re.compile(r"^\s*(\d+)\s*([dw]?)\s*$", re.IGNORECASE)
+
+
+def parse_days(text: str | None, option: str, example: str, minimum: int = 0) -> int:
+    """'14d', '14' or '2w' -> days, for an option such as --within or --horizon."""
+    match = _DAYS.match(text or "")
+    days = int(match.group(1)) * (7 if match.group(2).lower() == "w" else 1) if match else -1
+    if days < minimum:
+        raise click.BadParameter(f"{text!r} is not a number of days, e.g. {example}", param_hint=option)
+    return days

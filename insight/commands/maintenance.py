@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import asdict
-from typing import NoReturn
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from insight.commands.common import db_from_context, json_option
+from insight.commands.common import db_from_context, fail_command, json_option
 from insight.db import database_error, open_db, schema_version, table_counts
 from insight.forget import forget_customer, preview
-from insight.output import emit, plain_line, print_error
+from insight.output import emit, plain_line
 
 
 @click.command("stats")
@@ -25,7 +24,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     try:
         db = open_db(path)
     except sqlite3.OperationalError as exc:  # a migration to apply while an import holds the write lock
-        _fail(as_json, database_error(path, exc))
+        fail_command(database_error(path, exc), as_json)
     counts = table_counts(db)
     per_source = {
         source: {"documents": docs, "units": units, "analysed_units": analysed}
@@ -68,10 +67,10 @@ def forget(ctx: click.Context, customer: str, yes: bool, as_json: bool) -> None:
         db = open_db(path)
         found = preview(db, customer)
         if found.customer_id is None:
-            _fail(as_json, f"no customer matches {customer!r}")
+            fail_command(f"no customer matches {customer!r}", as_json)
         if not yes:
             if as_json:
-                _fail(as_json, f"erasing {customer} cannot be undone: pass --yes to confirm")
+                fail_command(f"erasing {customer} cannot be undone: pass --yes to confirm", as_json)
             click.echo(
                 f"Erase {customer} (customer {found.customer_id}): {found.identifiers} identifiers, "
                 f"{found.orders} orders, {found.documents} documents ({found.units} units)?",
@@ -80,7 +79,7 @@ def forget(ctx: click.Context, customer: str, yes: bool, as_json: bool) -> None:
             click.confirm("This cannot be undone. Erase?", abort=True, err=True)
         result = forget_customer(db, customer)
     except sqlite3.OperationalError as exc:
-        _fail(as_json, database_error(path, exc))
+        fail_command(database_error(path, exc), as_json)
     payload = {"ok": True, **asdict(result)}
     if not result.erased_from_disk:
         payload["warning"] = UNFLUSHED
@@ -101,11 +100,6 @@ def forget(ctx: click.Context, customer: str, yes: bool, as_json: bool) -> None:
 UNFLUSHED = ("another insight process (the TUI?) has the database open, so its write-ahead log still holds old "
              "pages: close it and run `insight forget` again (or `sqlite3 DB 'PRAGMA wal_checkpoint(TRUNCATE)'`)")
 
-
-def _fail(as_json: bool, message: str) -> NoReturn:
-    """One JSON object on stdout with --json, else one unwrapped line on stderr; exit status 1."""
-    print_error(message, as_json)
-    raise SystemExit(1)
 
 
 COMMANDS = [stats, forget]

@@ -12,14 +12,14 @@ from rich.console import Console
 from rich.table import Table
 
 from insight.clock import Clock, utc_now_iso
-from insight.commands.common import db_from_context, json_option
+from insight.commands.common import db_from_context, fail_command, json_option
 from insight.commands.segments_affinity import COMMANDS as AFFINITY_COMMANDS
 from insight.commands.segments_export import export as export_command
 from insight.commands.segments_validate import validate as validate_command
 from insight.db import open_db, transaction
 from insight.forget import find_customer
 from insight.identity import CustomerResolver, parse_customer_ref
-from insight.output import emit, line, plain, plain_line, print_error
+from insight.output import emit, line, plain, plain_line
 from insight.rfm import (
     TIE_RULE,
     RfmConfig,
@@ -167,10 +167,6 @@ def _parse_merges(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _fail(message: str, as_json: bool) -> None:
-    print_error(message, as_json)
-    raise SystemExit(1)
-
 
 # --- commands ---------------------------------------------------------------------------------------
 
@@ -210,12 +206,12 @@ def segments(ctx, as_of, map_path, active_days, lapsed_days, rates, currency, me
         config = RfmConfig(segment_map, active_days, lapsed_days, _parse_rates(rates), currency)
         config.resolved_map()
     except SegmentMapError as exc:
-        _fail(str(exc), as_json)
+        fail_command(str(exc), as_json)
     merged = merge_identities(db, _parse_merges(merges)) if merges else []
     try:
         summary = compute_snapshot(db, as_of=as_of.date() if as_of else None, config=config)
     except RfmError as exc:
-        _fail(str(exc), as_json)
+        fail_command(str(exc), as_json)
     snapshot = get_snapshot(db, summary.snapshot_id)
     assert snapshot is not None
     stats = segment_stats(db, snapshot)
@@ -322,7 +318,7 @@ def customer(ctx, ref: str, as_json: bool) -> None:
         found = db.execute("SELECT id FROM customers WHERE id = ?", [int(ref)]).fetchone()
         customer_id = int(found[0]) if found else None
     if customer_id is None:
-        _fail(f"no customer matches {ref!r} (try an email, #order or customer_id:ID)", as_json)
+        fail_command(f"no customer matches {ref!r} (try an email, #order or customer_id:ID)", as_json)
     profile = customer_profile(db, customer_id)  # type: ignore[arg-type]
     emit({"ok": True, **profile}, as_json, lambda console: _render_customer(console, profile))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -26,25 +25,10 @@ from insight.affinity import (
     due_rows,
     load_category_map,
 )
-from insight.commands.common import db_from_context, json_option
+from insight.commands.common import db_from_context, fail_command, json_option, parse_days
 from insight.db import open_db
-from insight.output import emit, plain_line, print_error
+from insight.output import emit, plain_line
 from insight.rfm import Snapshot, latest_snapshot
-
-_DAYS = re.compile(r"^\s*(\d+)\s*([dw]?)\s*$", re.IGNORECASE)
-
-
-def parse_days(text: str) -> int:
-    """'14d', '14', '2w' -> days."""
-    match = _DAYS.match(text)
-    if match is None:
-        raise click.BadParameter(f"{text!r} is not a number of days, e.g. 14d or 2w", param_hint="--within")
-    return int(match.group(1)) * (7 if match.group(2).lower() == "w" else 1)
-
-
-def _fail(message: str, as_json: bool) -> None:
-    print_error(message, as_json)
-    raise SystemExit(1)
 
 
 def _prepare(ctx: click.Context, as_of: Any, categories: Path | None, as_json: bool
@@ -55,10 +39,10 @@ def _prepare(ctx: click.Context, as_of: Any, categories: Path | None, as_json: b
         try:
             loaded = asdict(load_category_map(db, categories))
         except ImportFailure as exc:
-            _fail(exc.message, as_json)
+            fail_command(exc.message, as_json)
     snapshot = latest_snapshot(db, as_of.date().isoformat() if as_of else None)
     if snapshot is None:
-        _fail("no RFM snapshot" + (f" on or before {as_of.date()}" if as_of else " yet")
+        fail_command("no RFM snapshot" + (f" on or before {as_of.date()}" if as_of else " yet")
               + ": import orders and run `insight segments` first", as_json)
     return db, snapshot, loaded  # type: ignore[return-value]
 
@@ -70,7 +54,7 @@ def _segment_name(db: sqlite_utils.Database, snapshot: Snapshot, name: str | Non
     for known in names + [EVERYONE]:
         if known.casefold() == name.strip().casefold():
             return known
-    _fail(f"no segment {name!r} in the snapshot as of {snapshot.as_of}; segments: {', '.join(sorted(names))}", as_json)
+    fail_command(f"no segment {name!r} in the snapshot as of {snapshot.as_of}; segments: {', '.join(sorted(names))}", as_json)
     return None
 
 
@@ -103,14 +87,14 @@ def affinity(ctx, segment, by, min_pair_customers, min_pair_support, within, cat
     bought by the same customer at any time (support, confidence, lift). Cadence: median days between
     repeat orders of the same product. Orders count as in the snapshot (not cancelled, test, unpaid...).
     """
-    days = parse_days(within)
+    days = parse_days(within, "--within", "14d or 2w")
     db, snapshot, loaded = _prepare(ctx, as_of, categories, as_json)
     name = _segment_name(db, snapshot, segment, as_json)
     try:
         report = affinity_report(db, snapshot, by=by, within_days=days, min_pair_customers=min_pair_customers,
                                  min_pair_support=min_pair_support)
     except AffinityError as exc:
-        _fail(str(exc), as_json)
+        fail_command(str(exc), as_json)
     payload = affinity_payload(report, name)
     payload["category_map"] = loaded
     emit(payload, as_json, lambda console: _render_affinity(console, payload))
@@ -192,13 +176,13 @@ def due(ctx, within, segment, min_orders, include_subscriptions, categories, as_
     customer bought on only one day has no cadence and is never due; one whose last order was tagged as a
     subscription order is left out (its next one ships by itself) unless --include-subscriptions.
     """
-    days = parse_days(within)
+    days = parse_days(within, "--within", "14d or 2w")
     db, snapshot, _ = _prepare(ctx, as_of, categories, as_json)
     name = _segment_name(db, snapshot, segment, as_json)
     try:
         report = affinity_report(db, snapshot, within_days=days, min_orders=min_orders)
     except AffinityError as exc:
-        _fail(str(exc), as_json)
+        fail_command(str(exc), as_json)
     payload = due_payload(db, report, name, include_subscriptions)
     emit(payload, as_json, lambda console: _render_due(console, payload))
 

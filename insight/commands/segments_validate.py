@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -12,9 +11,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from insight.commands.common import db_from_context, json_option
+from insight.commands.common import db_from_context, fail_command, json_option, parse_days
 from insight.db import open_db
-from insight.output import emit, plain, plain_line, print_error
+from insight.output import emit, plain, plain_line
 from insight.rfm import RfmConfig, RfmError, latest_snapshot
 from insight.segment_map import SegmentMapError, load_segment_map
 from insight.segment_validation import (
@@ -28,22 +27,6 @@ from insight.segment_validation import (
     Validation,
     validate_segments,
 )
-
-_HORIZON = re.compile(r"^\s*(\d+)\s*([dw]?)\s*$", re.IGNORECASE)
-
-
-def parse_horizon(value: str) -> int:
-    """'90d', '13w' or '90' -> days."""
-    match = _HORIZON.match(value or "")
-    days = int(match.group(1)) * (7 if match.group(2).lower() == "w" else 1) if match else 0
-    if days < 1:
-        raise click.BadParameter(f"{value!r} is not a number of days, e.g. 90d or 13w", param_hint="--horizon")
-    return days
-
-
-def _fail(message: str, as_json: bool) -> None:
-    print_error(message, as_json)
-    raise SystemExit(1)
 
 
 def _pct(value: float | None) -> str:
@@ -218,7 +201,7 @@ def validate(ctx, as_of, horizon, cutoffs, map_path, alpha, rates, currency, htm
     stage alone and a "bought in the last 90 days" flag as predictors of repurchase (AUC, log loss).
     Excluded orders (cancelled, test, refunded...) are no repurchase.
     """
-    days = parse_horizon(horizon)
+    days = parse_days(horizon, "--horizon", "90d or 13w", minimum=1)
     db = open_db(db_from_context(ctx))
     rates_from = None
     given = _parse_rates(rates)
@@ -235,12 +218,12 @@ def validate(ctx, as_of, horizon, cutoffs, map_path, alpha, rates, currency, htm
         if map_path is not None:
             maps.append(load_segment_map(map_path))
     except SegmentMapError as exc:
-        _fail(str(exc), as_json)
+        fail_command(str(exc), as_json)
     try:
         result = validate_segments(db, horizon_days=days, cutoffs=cutoffs, as_of=as_of.date() if as_of else None,
                                    maps=maps, config=RfmConfig(rates=given, currency=currency), alpha=alpha)
     except RfmError as exc:
-        _fail(str(exc), as_json)
+        fail_command(str(exc), as_json)
     data = payload(result, rates_from)
     if html_path is not None:
         from insight.segment_validation_html import render_html
@@ -248,7 +231,7 @@ def validate(ctx, as_of, horizon, cutoffs, map_path, alpha, rates, currency, htm
         try:
             html_path.write_text(render_html(data), encoding="utf-8")
         except OSError as exc:
-            _fail(f"{html_path}: cannot write the page: {exc.strerror or exc}", as_json)
+            fail_command(f"{html_path}: cannot write the page: {exc.strerror or exc}", as_json)
         data["html"] = str(html_path)
     emit(data, as_json, lambda console: _render_with_page(console, data))
 
