@@ -460,29 +460,19 @@ def _run_scope(
     by_id = {theme.id: theme for theme in summary.themes}
     for position, parent_id in plan.theme_of.items():
         c, subs = counts[parent_id], [theme_of[p] for p in plan.children[position]]
-        old = previous.get(parent_id)
-        label = (old.user_label if old and old.user_label else None) or _parent_label(db, parent_id)
+        old, info = previous.get(parent_id), parents.described[position]
+        label = (old.user_label if old and old.user_label else None) or info.label
         summary.parents.append(
             ThemeSummary(
-                parent_id, label, c.documents, c.share, plan.changes[parent_id],
-                *_parent_words(db, parent_id), c.reassigned, c.mean_rating,
-                _merge_counts([by_id[s].sources for s in subs]), c.mentions, c.customers,
-                "general" if all(by_id[s].kind == "general" for s in subs) else "topic",
+                parent_id, label, c.documents, c.share, plan.changes[parent_id], info.keywords, info.phrases,
+                c.reassigned, c.mean_rating, _merge_counts([by_id[s].sources for s in subs]), c.mentions,
+                c.customers, "general" if position in parents.general else "topic",
                 {"positive": c.positive, "neutral": c.neutral, "negative": c.negative},
                 level="parent", children=sorted(subs, key=lambda s: (-by_id[s].size, s)),
             )
         )
     summary.parents.sort(key=lambda t: (-t.size, t.id))
     return summary
-
-
-def _parent_label(db: sqlite_utils.Database, theme_id: int) -> str:
-    return db.conn.execute("SELECT label FROM themes WHERE id = ?", (theme_id,)).fetchone()[0]
-
-
-def _parent_words(db: sqlite_utils.Database, theme_id: int) -> tuple[list[str], list[str]]:
-    words, phrases = db.conn.execute("SELECT keywords, phrases FROM themes WHERE id = ?", (theme_id,)).fetchone()
-    return json.loads(words or "[]"), json.loads(phrases or "[]")
 
 
 def _merge_counts(parts: list[dict[str, int]]) -> dict[str, int]:
