@@ -12,6 +12,7 @@ pandas is only needed here (bench/requirements.txt), never by the product.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -69,6 +70,34 @@ def ours_import_and_rfm(csv_path: Path, layout: str, folder: Path, run: int) -> 
     db.close()
     return {"import": wall_i, "import_cpu": cpu_i, "rfm": wall_r, "rfm_cpu": cpu_r, "orders": summary.imported,
             "customers": snapshot.customers}
+
+
+def store_floor(folder: Path, run: int) -> dict[str, float]:
+    """What storing alone costs: the rows our import wrote (orders, lines, identifiers, customers) inserted
+    again, already built, into a fresh database of the same schema in one transaction. No parsing, no
+    identity work: the least any importer that keeps these rows in SQLite pays."""
+    source = sqlite3.connect(folder / f"bench_{run}.db")
+    tables = ("import_batches", "customers", "customer_identifiers", "orders", "order_lines")
+    rows = {t: source.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
+    source.close()
+    target_path = folder / f"floor_{run}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target_path}{suffix}").unlink(missing_ok=True)
+    db = open_db(target_path, CLOCK)
+    db.conn.execute("PRAGMA cache_size = -262144")
+    times: dict[str, float] = {}
+    wall, cpu = time.perf_counter(), time.process_time()
+    with transaction(db):
+        for table in tables:
+            started = time.perf_counter()
+            width = len(rows[table][0]) if rows[table] else 0
+            db.conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * width)})", rows[table])
+            times[table] = time.perf_counter() - started
+        started = time.perf_counter()
+    times["commit"] = time.perf_counter() - started
+    times["total"], times["cpu"] = time.perf_counter() - wall, time.process_time() - cpu
+    db.close()
+    return times
 
 
 # --- pandas reference ------------------------------------------------------------------------------------
@@ -175,13 +204,15 @@ def main() -> None:
     csv_path = generate(args.lines, args.layout, folder)
     size_mb = csv_path.stat().st_size / 1e6
 
-    ours, theirs = [], []
+    ours, theirs, floors = [], [], []
     for run in range(args.repeat):
         ours.append(ours_import_and_rfm(csv_path, args.layout, folder, run))
         theirs.append(pandas_rfm(csv_path, args.layout))
-        o, p = ours[-1], theirs[-1]
+        floors.append(store_floor(folder, run))
+        o, p, f = ours[-1], theirs[-1], floors[-1]
         print(f"run {run + 1}: ours import {o['import']:.2f}s (cpu {o['import_cpu']:.2f}) + rfm {o['rfm']:.2f}s "
-              f"(cpu {o['rfm_cpu']:.2f}); pandas {p['seconds']:.2f}s (cpu {p['cpu']:.2f})", flush=True)
+              f"(cpu {o['rfm_cpu']:.2f}); pandas {p['seconds']:.2f}s (cpu {p['cpu']:.2f}); "
+              f"storing the rows alone {f['total']:.2f}s (cpu {f['cpu']:.2f})", flush=True)
 
     med = lambda rows, key: statistics.median(r[key] for r in rows)  # noqa: E731
     total = statistics.median(r["import"] + r["rfm"] for r in ours)
@@ -196,6 +227,11 @@ def main() -> None:
           f"{'OK' if total <= 20 else 'MISSED'}")
     print(f"pandas read + RFM      {pandas_total:6.2f} s  (cpu {med(theirs, 'cpu'):.2f} s; in memory, nothing stored)")
     print(f"ratio ours / pandas    {total / pandas_total:6.1f}x")
+    floor = statistics.median(f["total"] for f in floors)
+    parts = ", ".join(f"{t} {statistics.median(f[t] for f in floors):.2f}" for t in
+                      ("customers", "customer_identifiers", "orders", "order_lines", "commit"))
+    print(f"storing the rows alone {floor:6.2f} s  (cpu {statistics.median(f['cpu'] for f in floors):.2f} s; "
+          f"{floor / pandas_total:.1f}x pandas: {parts})")
 
     db_path, n_orders = synthetic_db(folder, args.customers)
     db = open_db(db_path, CLOCK)

@@ -575,8 +575,7 @@ def _resolve_customers(resolver: CustomerResolver, orders: list[OrderDraft]) -> 
     for order in orders:
         if order.identity_key and order.identity_key not in identities:
             identities[order.identity_key] = order.identifiers
-    for idents in identities.values():
-        resolver.resolve(list(idents))
+    resolver.resolve_many(list(identities.values()))
     return {key: resolver.lookup(idents[0]) for key, idents in identities.items()}  # type: ignore[misc]
 
 
@@ -641,16 +640,18 @@ def _details(parsed: ParsedOrders, resolver: CustomerResolver, unlinked: int) ->
         lines += len(order.lines)
         if order.identifiers and order.identifiers[0].kind in FALLBACK_KINDS:
             identified_by[order.identifiers[0].kind] += 1
-        if order.exclusion_reason is None:
-            currencies[order.currency or "unknown"] += 1
+        reason = order.exclusion_reason
+        if reason is None:
+            currency = order.currency or ""
+            currencies[currency or "unknown"] += 1
             if order.counted_pending:
                 counted_pending += 1
-                awaiting_revenue[order.currency or ""] += order.net_revenue
+                awaiting_revenue[currency] += order.net_revenue
             else:
-                counted_revenue[order.currency or ""] += order.net_revenue
+                counted_revenue[currency] += order.net_revenue
         else:
-            excluded[order.exclusion_reason] += 1
-            if order.exclusion_reason in AWAITING_REASONS:
+            excluded[reason] += 1
+            if reason in AWAITING_REASONS:
                 awaiting_revenue[order.currency or ""] += order.net_revenue
     days = [o.created_day for o in parsed.orders]
     details: dict[str, object] = {

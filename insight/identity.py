@@ -264,6 +264,52 @@ class CustomerResolver:
                     self._index.setdefault((i.kind, bare), {})[scope] = customer_id
         return customer_id
 
+    def resolve_many(self, sets: list[tuple[Identifier, ...]]) -> list[int | None]:
+        """`resolve` for each set in turn, with the same result; sets that name nobody known yet and share no
+        identifier with another set (every buyer of a first import) are created in bulk: one statement for
+        their customers and one for their identifiers instead of two per buyer (40k buyers: 1 s)."""
+        seen: dict[tuple[str, str], int] = {}
+        for idents in sets:
+            for i in idents:
+                seen[(i.kind, i.value)] = seen.get((i.kind, i.value), 0) + 1
+        found: list[int | None] = []
+        batch: list[tuple[int, tuple[Identifier, ...]]] = []
+        for idents in sets:
+            fresh = idents and all(
+                seen[(i.kind, i.value)] == 1 and (i.kind, i.value) not in self._ids and not is_bare(i) for i in idents
+            )
+            if fresh:
+                batch.append((len(found), idents))
+                found.append(None)
+                continue
+            self._create_all(batch, found)
+            batch = []
+            found.append(self.resolve(list(idents)))
+        self._create_all(batch, found)
+        return found
+
+    def _create_all(self, batch: list[tuple[int, tuple[Identifier, ...]]], found: list[int | None]) -> None:
+        if not batch:
+            return
+        conn = self.db.conn
+        first = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM customers").fetchone()[0])
+        now = self.clock()
+        conn.executemany(
+            "INSERT INTO customers (id, display_key, created_at) VALUES (?, ?, ?)",
+            ((first + n, idents[0].value if idents[0].kind == "email" else idents[0].key, now)
+             for n, (_, idents) in enumerate(batch)),
+        )
+        rows = [(i.kind, i.value, first + n, self.source) for n, (_, idents) in enumerate(batch) for i in idents]
+        conn.executemany("INSERT INTO customer_identifiers (kind, value, customer_id, source) VALUES (?, ?, ?, ?)", rows)
+        for kind, value, cid, _ in rows:
+            self._ids[(kind, value)] = cid
+            if self._index is not None and kind in SCOPED_KINDS and SCOPE_MARK in value:
+                bare, _, scope = value.partition(SCOPE_MARK)
+                self._index.setdefault((kind, bare), {})[scope] = cid
+        for n, (at, _) in enumerate(batch):
+            found[at] = first + n
+        self.created += len(batch)
+
     def attach_orders(self, rows: list[tuple[str, int]]) -> None:
         """Record shop-scoped order identifiers (`scoped_value`, customer): an order's identifier
         follows the order's current buyer. The last step of an orders import: what it writes is only

@@ -31,3 +31,43 @@ def test_resolver_links_and_merges(db, clock):
     assert db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 1
     assert resolver.merged == 1
     assert resolver.resolve([]) is None
+
+
+def _state(db):
+    customers = db.execute("SELECT id, display_key FROM customers ORDER BY id").fetchall()
+    idents = db.execute("SELECT kind, value, customer_id FROM customer_identifiers ORDER BY kind, value").fetchall()
+    return customers, idents
+
+
+def test_resolve_many_gives_what_resolve_gives_one_by_one(db, clock, tmp_path):
+    """Bulk creation of new buyers must not change who is who: known identifiers, sets sharing an
+    identifier (one person seen with and without a customer id) and empty sets go through `resolve`."""
+    from insight.db import open_db
+
+    email = lambda v: identifier("email", v)  # noqa: E731
+    scoped = lambda v: identifier("customer_id", f"{v}@shopify/default")  # noqa: E731
+    sets = [
+        (email("a@example.com"),),
+        (email("b@example.com"), scoped("7")),
+        (),
+        (email("known@example.com"),),
+        (email("c@example.com"),),
+        (email("d@example.com"), scoped("9")),
+        (email("e@example.com"), scoped("9")),  # shares customer id 9 with d: one person
+        (email("f@example.com"),),
+    ]
+    other = open_db(tmp_path / "one_by_one.db", clock)
+    found = {}
+    for database in (db, other):
+        resolver = CustomerResolver(database, "orders", clock)
+        resolver.resolve([email("known@example.com")])
+        if database is db:
+            found["many"] = resolver.resolve_many(sets)
+            created_many = resolver.created
+        else:
+            found["one"] = [resolver.resolve(list(s)) for s in sets]
+            created_one = resolver.created
+    assert found["many"] == found["one"]
+    assert found["many"][2] is None and found["many"][5] == found["many"][6]
+    assert _state(db) == _state(other)
+    assert created_many == created_one == 6  # known, a, b, c, d (e is d), f
