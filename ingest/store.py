@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import sqlite_utils
 
@@ -37,8 +36,7 @@ def month_window(created_at: str | None) -> Window | None:
         day = datetime.fromisoformat(created_at).date()
     except ValueError:
         return None
-    last = calendar.monthrange(day.year, day.month)[1]
-    return Window(date(day.year, day.month, 1), date(day.year, day.month, last))
+    return Window.month(day.year, day.month)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlite_utils
 
+from ingest.model import Window
 from insight.affinity import EVERYONE, AffinityError, AffinityReport, SegmentAffinity, affinity_report
 from insight.links import (
     LinkReport,
@@ -33,7 +34,6 @@ from insight.links import (
     find_snapshot,
     load_themes,
     no_snapshot_message,
-    parse_window,
     rank_key,
     segment_moves,
     segment_sort_key,
@@ -474,7 +474,7 @@ def low_rated_review_themes(
 ) -> list[ThemeFinding]:
     """Review themes among the segment's reviews rated at or below the low-rating threshold."""
     low = config.thresholds["low_rating"]
-    clause, params = window_clause(parse_window(brief.window))
+    clause, params = window_clause(Window.parse(brief.window) if brief.window else None)
     themes = load_themes(db)
     reviewers: set[int] = set()
     raised: dict[int, set[int]] = {}
@@ -519,7 +519,7 @@ class Quoter:
     def __init__(self, db: sqlite_utils.Database, members: set[int], window: str | None, per_theme: int,
                  max_chars: int) -> None:
         self.db, self.members, self.per_theme, self.max_chars = db, members, per_theme, max_chars
-        self.clause, self.params = window_clause(parse_window(window))
+        self.clause, self.params = window_clause(Window.parse(window) if window else None)
         self.themes = load_themes(db)
 
     def phrases(self, theme_id: int, limit: int = 3) -> list[str]:
@@ -578,7 +578,7 @@ def general_theme_customers(db: sqlite_utils.Database, members: set[int], window
     general = sorted({tid for tid, info in themes.items() if info.kind == "general"})
     if not general:
         return 0
-    clause, params = window_clause(parse_window(window))
+    clause, params = window_clause(Window.parse(window) if window else None)
     marks = ",".join("?" * len(general))
     customers = {
         c for (c,) in db.execute(

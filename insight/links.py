@@ -209,21 +209,6 @@ def segment_sort_key(segment: str) -> tuple[int, str]:
     return (SEGMENTS.index(segment), "") if segment in SEGMENTS else (len(SEGMENTS), segment)
 
 
-def parse_window(text: str | None) -> Window | None:
-    """'2026-10-01..2026-10-31' or a calendar month '2026-10'."""
-    if not text:
-        return None
-    text = text.strip()
-    if len(text) == 7 and text[4] == "-" and ".." not in text:
-        try:
-            start = date.fromisoformat(text + "-01")
-        except ValueError:
-            raise ValueError(f"window {text!r} is not YYYY-MM or START..END") from None
-        following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
-        return Window(start, date.fromordinal(following.toordinal() - 1))
-    return Window.parse(text)
-
-
 def window_clause(window: Window | None, alias: str = "d") -> tuple[str, list[str]]:
     """SQL condition: the document's window starts inside W (the same rule `insight themes --window` uses)."""
     if window is None:
@@ -433,7 +418,7 @@ def compute_links(
         raise ValueError(f"min support {min_support}: expected at least 1 customer")
     if prior_customers < 0:
         raise ValueError(f"prior {prior_customers:g}: expected 0 or more pseudo-customers")
-    parsed_window = parse_window(window)
+    parsed_window = Window.parse(window) if window else None
     snapshot = find_snapshot(db, as_of)
     units = load_units(db, parsed_window)
     assignments = load_assignments(db, {u.unit_id for u in units}, scope)

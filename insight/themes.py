@@ -8,14 +8,11 @@ cosine similarity above a threshold), so a rename sticks and prevalence per wind
 
 from __future__ import annotations
 
-import calendar
 import json
-import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date
 
 import numpy as np
 import sqlite_utils
@@ -124,17 +121,6 @@ def scope_name(source: str, question: str | None, pool: bool) -> str:
     return source
 
 
-def parse_window(text: str) -> Window:
-    """'2026-10' (a calendar month) or '2026-10-01..2026-10-31' (inclusive), as `insight links` accepts."""
-    text = text.strip()
-    if re.fullmatch(r"\d{4}-\d{2}", text):
-        year, month = int(text[:4]), int(text[5:])
-        if not 1 <= month <= 12:
-            raise ValueError(f"window {text!r} is not YYYY-MM or START..END")
-        return Window(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
-    return Window.parse(text)
-
-
 def select_scopes(
     db: sqlite_utils.Database,
     source: str | None = None,
@@ -150,7 +136,7 @@ def select_scopes(
         where.append("d.source = ?")
         params.append(source)
     if window:
-        span = parse_window(window)
+        span = Window.parse(window)
         where.append("d.window_start BETWEEN ? AND ?")
         params += [span.start.isoformat(), span.end.isoformat()]
     rows = db.conn.execute(
@@ -358,7 +344,7 @@ def _run_scope(
         kept_themes=keep,
     )
     windows = sorted({w for w in scope.windows if w})
-    span = parse_window(window) if window else None
+    span = Window.parse(window) if window else None
     with transaction(db):
         run_id = db.conn.execute(
             """INSERT INTO theme_runs (scope, created_at, model, window_start, window_end, params, units, themes,

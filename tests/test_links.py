@@ -9,7 +9,8 @@ import pytest
 import sqlite_utils
 from scipy.stats.contingency import odds_ratio
 
-from insight.links import compute_links, distinctiveness, over_index_test, parse_window
+from ingest.model import Window
+from insight.links import compute_links, distinctiveness, over_index_test
 
 STOPPED = "survey: What almost stopped you from buying?"
 HEARD = "How did you hear about us?"
@@ -312,10 +313,10 @@ def test_no_snapshot_yet_reports_coverage_and_says_so(db):
 
 
 def test_parse_window_rejects_nonsense():
-    assert parse_window("2026-02").label == "2026-02-01..2026-02-28"
-    assert parse_window("2026-12").label == "2026-12-01..2026-12-31"
+    assert Window.parse("2026-02").label == "2026-02-01..2026-02-28"
+    assert Window.parse("2026-12").label == "2026-12-01..2026-12-31"
     with pytest.raises(ValueError, match="START..END"):
-        parse_window("last month")
+        Window.parse("last month")
 
 
 def two_against_thirty(db: sqlite_utils.Database) -> dict[str, int]:

@@ -630,3 +630,20 @@ def test_a_response_stored_under_its_old_id_is_matched_not_added_again(db, clock
     assert ids == {d.external_id for d in parsed.documents}
     third = store_parsed(db, parse(path), ImportOptions(), Redactor(), clock)
     assert (third.imported, third.updated, third.duplicates) == (0, 0, count)
+
+
+def test_import_window_takes_a_month_as_every_window_option_does(db_path):
+    """`import --window 2026-10` was refused while `themes --window 2026-10` worked: one parser now."""
+    from click.testing import CliRunner
+
+    from insight.cli import cli
+
+    args = ["--db", str(db_path), "import", "survey", str(SURVEYS / "qualtrics.csv"), "--json", "--no-redact",
+            "--window", "2026-10"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT DISTINCT window_start, window_end FROM documents").fetchall() == [
+            ("2026-10-01", "2026-10-31")]
+    refused = CliRunner().invoke(cli, args[:-1] + ["2026-13"])
+    assert refused.exit_code != 0 and "is not a month (YYYY-MM" in refused.output
