@@ -20,7 +20,7 @@ from scipy.optimize import linear_sum_assignment
 from spacy.language import Language
 
 from ingest.mentions import MentionSplitter
-from ingest.model import Window
+from ingest.model import SOURCES, Window
 from ingest.store import rederive_mentions, text_hash
 from insight.clock import Clock, utc_now_iso
 from insight.cluster import ClusterParams, cluster_embeddings
@@ -43,7 +43,6 @@ from insight.theme_store import (
 
 MIN_SCOPE_UNITS = 20  # fewer units than this: no themes, a note instead
 MATCH_THRESHOLD = 0.8  # centroid cosine similarity for "the same theme as last run"
-SOURCES = ("survey", "interview", "review", "ticket")
 
 StageProgress = Callable[[str, int, int], None]  # (stage, done, total)
 

@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ingest.model import SOURCES
 from insight.commands.common import db_from_context, json_option
 from insight.db import open_db
 from insight.output import emit, fail, line, plain, plain_line, progress_bar
@@ -21,7 +22,6 @@ from insight.theme_store import LEVELS, export_csv, list_themes, theme_info
 if TYPE_CHECKING:
     from insight.themes import ThemeRunSummary, ThemeSummary
 
-SOURCES = ("survey", "interview", "review", "ticket")  # as in insight.themes, which loads the clustering stack
 
 
 class StageBars:
