@@ -458,6 +458,17 @@ CREATE TABLE sku_categories (
 );
 """,
     ),
+    Migration(
+        8,
+        "order numbers name their buyer through orders alone",
+        """
+-- An order's shop-scoped number ('1001@shopify/fernleaf') was also copied into customer_identifiers, one row
+-- per order (452k rows for a 1M-line export, a third of what an orders import wrote). `orders` already holds
+-- (platform, shop, order_number) -> customer_id and follows merges, so the copies go; bare numbers that
+-- feedback carried ('#1001' in a survey) stay, as before.
+DELETE FROM customer_identifiers WHERE kind = 'order' AND instr(value, '@') > 0;
+""",
+    ),
 ]
 
 FTS_TABLE = "units_fts"

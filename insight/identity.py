@@ -171,6 +171,22 @@ def parse_customer_ref(text: str) -> Identifier | None:
     return identifier("customer_id", text)
 
 
+# Order numbers are not copied into customer_identifiers: `orders` holds (platform, shop, number) -> buyer.
+ORDER_HOLDERS_SQL = (
+    "SELECT order_number, platform || '/' || shop, customer_id FROM orders WHERE customer_id IS NOT NULL"
+)
+
+
+def order_holder(db: sqlite_utils.Database, scoped: str) -> int | None:
+    """The buyer of '1001@shopify/fernleaf' (a `scoped_value`), read from the order itself."""
+    number, _, scope = scoped.partition(SCOPE_MARK)
+    platform, _, shop = scope.partition("/")
+    row = db.execute(
+        "SELECT customer_id FROM orders WHERE platform = ? AND shop = ? AND order_number = ?", [platform, shop, number]
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
 class CustomerResolver:
     """Maps identifiers to customer ids, creating and merging customers as needed.
 
@@ -207,6 +223,8 @@ class CustomerResolver:
                 if kind in SCOPED_KINDS and SCOPE_MARK in value:
                     bare, _, scope = value.partition(SCOPE_MARK)
                     self._index.setdefault((kind, bare), {})[scope] = cid
+            for number, scope, cid in self.db.execute(ORDER_HOLDERS_SQL):
+                self._index.setdefault(("order", number), {})[scope] = cid
         return self._index
 
     def holders(self, kind: str, value: str) -> dict[str, int]:
@@ -229,6 +247,8 @@ class CustomerResolver:
             if owners:
                 return None  # several shops' customers: do not guess
         cid = self._ids.get((ident.kind, ident.value))
+        if cid is None and ident.kind == "order" and SCOPE_MARK in ident.value:
+            cid = order_holder(self.db, ident.value)
         return None if cid is None else self.live(cid)
 
     def resolve(self, identifiers: list[Identifier]) -> int | None:
@@ -311,18 +331,10 @@ class CustomerResolver:
         self.created += len(batch)
 
     def attach_orders(self, rows: list[tuple[str, int]]) -> None:
-        """Record shop-scoped order identifiers (`scoped_value`, customer): an order's identifier
-        follows the order's current buyer. The last step of an orders import: what it writes is only
-        indexed here when bare numbers were looked up."""
-        source = self.source
-        self.db.conn.executemany(
-            "INSERT INTO customer_identifiers (kind, value, customer_id, source) VALUES ('order', ?, ?, ?) "
-            "ON CONFLICT (kind, value) DO UPDATE SET customer_id = excluded.customer_id",
-            ((value, cid, source) for value, cid in rows),
-        )
+        """Index this import's orders (`scoped_value`, customer) for bare numbers looked up after it. Nothing is
+        written: an order's number names its buyer through `orders` itself (its customer_id follows merges)."""
         if self._index is not None:
             for value, cid in rows:
-                self._ids[("order", value)] = cid
                 number, _, scope = value.partition(SCOPE_MARK)
                 self._index.setdefault(("order", number), {})[scope] = cid
 
@@ -360,12 +372,18 @@ class CustomerResolver:
 
 def find_customer_id(db: sqlite_utils.Database, ident: Identifier) -> int | None:
     """The customer an identifier names; a bare order number (customer id) only when one customer holds it."""
+    if ident.kind == "order" and not is_bare(ident):
+        return order_holder(db, ident.value)
     if is_bare(ident):
         prefix = ident.value + SCOPE_MARK  # '1001@...': an index range, exact (LIKE would ignore case)
         owners = {cid for (cid,) in db.execute(
             "SELECT DISTINCT customer_id FROM customer_identifiers WHERE kind = ? AND value >= ? AND value < ?",
             [ident.kind, prefix, ident.value + chr(ord(SCOPE_MARK) + 1)],
         )}
+        if ident.kind == "order":
+            owners |= {cid for (cid,) in db.execute(
+                "SELECT DISTINCT customer_id FROM orders WHERE order_number = ? AND customer_id IS NOT NULL", [ident.value]
+            )}
         if len(owners) == 1:
             return owners.pop()
         if owners:

@@ -92,13 +92,16 @@ def test_update_without_identifiers_keeps_the_customer_link(db, tmp_path, clock)
 
 def test_an_order_number_two_shops_hold_is_counted_ambiguous_not_linked(db, tmp_path, clock):
     from insight.db import transaction
-    from insight.identity import CustomerResolver, scoped_value
+    from insight.identity import CustomerResolver
 
     with transaction(db):  # '#1001' is an order of two shops, each with its own buyer
         resolver = CustomerResolver(db, "orders", clock)
         buyers = [resolver.resolve([identifier("email", f"{shop}@example.com")]) for shop in ("main", "outlet")]
-        resolver.attach_orders([(scoped_value("1001", "shopify", shop), cid)
-                                for shop, cid in zip(("main", "outlet"), buyers, strict=True)])
+        db.conn.executemany(
+            "INSERT INTO orders (platform, shop, order_number, customer_id, created_at, created_day, content_hash) "
+            "VALUES ('shopify', ?, '1001', ?, '2026-10-01T10:00:00', '2026-10-01', ?)",
+            [(shop, cid, shop) for shop, cid in zip(("main", "outlet"), buyers, strict=True)],
+        )
     parsed = parsed_file(tmp_path, {"r1": "late parcel"})
     parsed.documents[0].identifiers = [identifier("order", "#1001")]
     summary = store_parsed(db, parsed, ImportOptions(), Redactor(), clock)
