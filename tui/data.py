@@ -57,6 +57,18 @@ class Purchases:
     key: tuple[Any, ...] = ()
 
 
+def no_backtest_reason(db: sqlite_utils.Database) -> str:
+    """Why the default backtest has nothing to measure, without the command's option hints."""
+    from insight.segment_validation import DEFAULT_HORIZON_DAYS, cutoff_dates, last_counted_day
+
+    last = last_counted_day(db)
+    if last is None:
+        return "no orders that count toward RFM yet"
+    [cutoff] = cutoff_dates(last, DEFAULT_HORIZON_DAYS, 1)
+    return (f"no counted order on or before the cut-off {cutoff.isoformat()}, {DEFAULT_HORIZON_DAYS} days before the "
+            f"last one ({last.isoformat()}): the order history is shorter than the horizon")
+
+
 class DataSource:
     def __init__(self, path: Path, briefs_dir: Path = Path("briefs")) -> None:
         self.path = Path(path)
@@ -131,7 +143,7 @@ class DataSource:
         with self._backtest_lock:
             if self._backtest is not None and self._backtest.key == key:
                 return self._backtest
-            from insight.rfm import RfmConfig, RfmError
+            from insight.rfm import CurrencyMixError, RfmConfig, RfmError
             from insight.segment_validation import latest_snapshot_rates, validate_segments
 
             stored = latest_snapshot_rates(db)
@@ -139,8 +151,10 @@ class DataSource:
                 found = Backtest(validate_segments(db, cutoffs=1, config=RfmConfig(rates=stored.rates,
                                                                                    currency=stored.currency)),
                                  key=key)
-            except RfmError as exc:  # no orders, or none before the cut-off: said on the screen
+            except CurrencyMixError as exc:  # a currency without a rate: `insight segments --rate` stores one
                 found = Backtest(None, str(exc), key)
+            except RfmError:  # no orders, or none before the cut-off: said on the screen, in its words
+                found = Backtest(None, no_backtest_reason(db), key)
             self._backtest = found
             return found
 

@@ -10,13 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widget import Widget
-from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane, Tabs
 
 from insight import queries
 from insight.safe_text import printable
 from tui.data import DataSource, LinkState, Purchases
 from tui.screens.base import PlaceScreen
-from tui.widgets.format import bar, clip, lift, pct
+from tui.widgets.format import clip, lift, pct
+from tui.widgets.purchases import PurchasesPanel
 from tui.widgets.quotes import QuotePanel
 from tui.widgets.table import Table
 
@@ -63,46 +64,6 @@ def transition_text(report: Any, segment: str) -> Text:
 def segment_quote_fetch(data: DataSource, theme_id: int, segment: str):  # noqa: ANN201 - a QuoteFetch
     filt = queries.ThemeFilter(segment=segment)
     return lambda offset, limit: queries.theme_quotes(data.read(), theme_id, filt, limit=limit, offset=offset)
-
-
-MIX_ROWS = 10
-MIX_BAR = 16  # cells for 100% of the customers: the segment's and everyone's bars on one scale
-PAIR_ROWS = 8
-SOURCE_WORDS = {"map": "your SKU map", "export": "the export", "product name": "product names"}
-
-
-def share_cell(share: float, style: str) -> Text:
-    return Text(f"{bar(share, MIX_BAR):<{MIX_BAR}}", style=style).append(f" {pct(share):>4}", style="")
-
-
-def purchases_summary(report: Any, segment: str) -> Text:
-    """Single-category share, cadence and who is due to reorder, next to all customers (insight.affinity)."""
-    from insight.affinity import EVERYONE
-
-    mine, everyone = report.segment(segment), report.segment(EVERYONE)
-    if mine is None or not mine.customers_with_lines:
-        return Text(f"No order lines for {segment}'s customers in the snapshot of {report.as_of}.", style="dim")
-    text = Text()
-    text.append("Single-category: ", style="bold")
-    text.append(f"{mine.single_category:,} of the {mine.customers_with_lines:,} with order lines "
-                f"({pct(mine.single_category_share)}; all customers {pct(everyone.single_category_share)}) only ever "
-                "bought one category")
-    if mine.single_category_top:
-        text.append(", most often " + ", ".join(f"{printable(c)} ({k:,})" for c, k in mine.single_category_top))
-    text.append("\n")
-    text.append(f"Due to reorder within {report.within_days} days: ", style="bold")
-    text.append(f"{mine.due:,} of them, by their own cadence")
-    if mine.overdue:
-        text.append(f"; {mine.overdue:,} more were due in the {report.within_days} days before and have not reordered")
-    if mine.median_cadence_days is not None:
-        everyone_days = "" if everyone.median_cadence_days is None else f"; all customers {everyone.median_cadence_days:.0f}"
-        text.append(f" · median {mine.median_cadence_days:.0f} days between repeat orders of a product "
-                    f"({mine.customers_with_cadence:,} customers{everyone_days})")
-    text.append("\n")
-    where = ", ".join(f"{SOURCE_WORDS.get(k, k)} {v:,}" for k, v in report.sources.items())
-    text.append(f"From order lines of the snapshot as of {report.as_of} (lines by where their category came from: "
-                f"{where}); insight segments affinity / due have every row.", style="dim")
-    return text
 
 
 @dataclass(frozen=True)
@@ -164,14 +125,9 @@ class SegmentDetailScreen(PlaceScreen):
                 moves.border_title = "Moves since the previous snapshot"
                 yield moves
                 yield Static("", id="transition-themes")
-            with TabPane("What they buy", id="buys"):
-                yield Static("", id="buys-summary")
-                mix = Table(id="buys-mix", cursor_type="row", zebra_stripes=True)
-                mix.border_title = "Category mix: share of customers who bought each"
-                yield mix
-                pairs = Table(id="buys-pairs", cursor_type="row", zebra_stripes=True)
-                pairs.border_title = "Bought together (by the same customers), highest lift first"
-                yield pairs
+            # Empty until first shown (a PurchasesPanel then): its tables cost every opening of a segment
+            # their styling while nobody looked at them.
+            yield TabPane("What they buy", id="buys")
             with TabPane("Brief", id="brief"):
                 with VerticalScroll(id="brief-scroll"):
                     # Empty until the tab is first shown: Markdown lays its blocks out as they mount, and on
@@ -185,10 +141,6 @@ class SegmentDetailScreen(PlaceScreen):
         for name in ("z", "lift", "customers", "of segment", "q", "mentions", "scope"):
             table.add_column(name, key=name)
         self.query_one("#transitions-table", DataTable).add_columns("from", "to", "customers")
-        self.query_one("#buys-mix", DataTable).add_columns("category", "this segment", "all customers", "customers",
-                                                           "of line revenue")
-        self.query_one("#buys-pairs", DataTable).add_columns("categories", "customers", "support", "confidence →",
-                                                             "confidence ←", "lift")
         view, self.view = self.view, None
         if view is not None:
             self.apply(view)
@@ -215,10 +167,12 @@ class SegmentDetailScreen(PlaceScreen):
         elif self.data_moved():
             self.load()
             if self.query_one(TabbedContent).active == "buys":
-                self.load_buys()
+                self.call_later(self.load_buys)
 
     def tab_focus(self) -> Widget:
         """What takes the keys on the tab shown (focusing a widget of a hidden tab switches to that tab)."""
+        if self.initial_tab == "buys" and not self.query("#buys-mix"):
+            return self.query_one(TabbedContent).query_one(Tabs)  # the tab's table is not mounted yet
         selector = {"themes": "#segment-themes", "transitions": "#transitions-table", "buys": "#buys-mix",
                     "brief": "#brief-scroll"}
         return self.query_one(selector.get(self.initial_tab, "#segment-themes"))
@@ -352,55 +306,34 @@ class SegmentDetailScreen(PlaceScreen):
         if tab == "brief":
             self.load_brief()
         elif tab == "buys":
-            self.load_buys()
+            self.call_later(self.load_buys)  # it mounts its panel the first time: awaited there
 
     # ------------------------------------------------------------ what they buy (insight.affinity)
 
-    def load_buys(self) -> None:
+    async def load_buys(self) -> None:
         """Draw the cached category mix at once when there is one, then check in a worker that it is still the
         database's (a change recomputes it; the tab says so meanwhile)."""
         segment = self.segment
+        panels = self.query(PurchasesPanel)
+        if panels:
+            panel = panels.first()
+        else:
+            panel = PurchasesPanel(id="buys-panel")
+            await self.query_one("#buys", TabPane).mount(panel)
+        if self.query_one(TabbedContent).active == "buys":
+            self.set_focus(panel.query_one("#buys-mix"))  # the keys scroll what the tab shows
         cached = self.data.purchases_if_ready()
         if cached is not None:
             self.show_buys(segment, cached)
-        else:
-            self.query_one("#buys-summary", Static).update(Text("computing what they buy…", style="dim"))
-            for selector in ("#buys-mix", "#buys-pairs"):
-                self.query_one(selector, DataTable).clear()
+        elif self.buys_shown is None or self.buys_shown[0] != segment:
+            panel.computing()
         self.run_query(self.data.purchases, lambda found: self.show_buys(segment, found), group="purchases")
 
     def show_buys(self, segment: str, found: Purchases) -> None:
         if segment != self.segment or self.buys_shown == (segment, found):
             return  # asked for another segment, or already drawn
         self.buys_shown = (segment, found)
-        summary = self.query_one("#buys-summary", Static)
-        mix, pairs = self.query_one("#buys-mix", Table), self.query_one("#buys-pairs", Table)
-        mix.clear()
-        pairs.clear()
-        if found.report is None:
-            summary.update(Text(f"Nothing to show: {found.error}", style="dim"))
-            return
-        report = found.report
-        summary.update(purchases_summary(report, segment))
-        mine = report.segment(segment)
-        shares = mine.mix if mine is not None else []
-        for share in shares[:MIX_ROWS]:
-            mix.add_row(clip(share.category, 30), share_cell(share.customer_share, "cyan"),
-                        share_cell(share.everyone_share, "grey50"), f"{share.customers:,}", pct(share.revenue_share))
-        mix.settle_size()
-        more = len(shares) - MIX_ROWS
-        mix.border_subtitle = (f"{MIX_ROWS} of {len(shares)} {report.by} groups, most bought first" if more > 0
-                               else f"{len(shares)} {report.by} group{'' if len(shares) == 1 else 's'}")
-        found_pairs = mine.pairs[:PAIR_ROWS] if mine is not None else []
-        for pair in found_pairs:
-            pairs.add_row(clip(f"{pair.a} + {pair.b}", 40), f"{pair.customers:,}", pct(pair.support),
-                          f"{pct(pair.confidence_ab)} of {clip(pair.a, 16)}", f"{pct(pair.confidence_ba)} of "
-                          f"{clip(pair.b, 16)}", f"{pair.lift:.2f}")
-        pairs.settle_size()
-        pairs.border_subtitle = (f"lift > 1: together more often than chance · each pair bought by {report.min_pair_customers}+ "
-                                 f"customers and {pct(report.min_pair_support)}+ of the segment" if found_pairs else
-                                 f"no pair bought by {report.min_pair_customers}+ customers and "
-                                 f"{pct(report.min_pair_support)}+ of the segment")
+        self.query_one(PurchasesPanel).show(found.report, found.error, segment)
 
     # ------------------------------------------------------------ brief
 

@@ -41,7 +41,7 @@ def backtest_cell(backtest: Backtest | None, segment: str) -> Text:
     if outcome.customers == 0:
         return Text("none at the cut-off", style="dim")
     if outcome.customers < FEW_CUSTOMERS:
-        return Text(f"too few to tell ({outcome.customers})", style="dim")
+        return Text(f"too few to tell: {outcome.customers} at the cut-off", style="dim")
     low, high = outcome.repurchase_ci
     text = Text(f"{bar(outcome.repurchase, BACKTEST_BAR):<{BACKTEST_BAR}}", style="cyan")
     text.append(f" {pct(outcome.repurchase):>4}")
@@ -57,8 +57,8 @@ def backtest_caption(backtest: Backtest | None) -> str:
     if cut is None:
         return f"bought again: no backtest ({backtest.error})"
     days = backtest.validation.horizon_days
-    caption = (f"bought again: share of each segment's customers on {cut.as_of} (the cut-off) with an order in the "
-               f"next {days} days, to {cut.horizon_end} · 95% interval · insight segments validate")
+    caption = (f"bought again: share of a segment's customers at the cut-off {cut.as_of} who ordered in the next "
+               f"{days} days (to {cut.horizon_end}), 95% interval")
     if not cut.complete:
         caption += " · the horizon runs past the last order: understated"
     return caption
