@@ -19,7 +19,7 @@ from datetime import date, timedelta
 import pytest
 from test_affinity import brief_shop, shopify_csv
 from test_tui import SIZE, make_app
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Static, TabbedContent
 from tui_snapshots.brand import settle
 
 from ingest.orders import import_orders
@@ -208,10 +208,15 @@ async def test_what_they_buy_shows_the_category_mix_pairs_and_who_is_due(db, db_
         assert panel_rows(app, "#buys-pairs") == [
             ["Moisturiser + Serum", "6", "24%", "2.08", "100% of Moisturiser buyers · 50% of Serum buyers"]]
         assert app.focused is app.screen.query_one("#buys-mix")
-        await pilot.press("t", "p")
+        tabs = app.screen.query_one(TabbedContent)
+        await pilot.press("t")
         await settle(pilot)
-        assert computed == [1]  # shown again from the session's result
+        assert tabs.active == "themes"  # the keys of the other tabs work from this one
+        await pilot.press("p")
+        await settle(pilot)
+        assert tabs.active == "buys" and computed == [1]  # shown again from the session's result
         await pilot.press("b")
         await settle(pilot)
+        assert tabs.active == "brief"
         assert "12 of them are due to reorder" in app.screen.query_one("#brief-md").source
         assert computed == [1]  # the brief reused it too

@@ -64,7 +64,10 @@ class PurchasesPanel(Vertical):
         yield mix
         pairs = Table(id="buys-pairs", cursor_type="row", zebra_stripes=True)
         pairs.border_title = "Bought together (by the same customers), highest lift first"
-        yield pairs
+        # Not a sibling of the mix table: when another tab hides a focused table, Textual focuses a focusable
+        # sibling, which switched the segment screen straight back to this tab.
+        with Vertical(id="buys-pairs-box"):
+            yield pairs
 
     def on_mount(self) -> None:
         self.query_one("#buys-mix", Table).add_columns("category", "this segment", "all customers", "customers",
