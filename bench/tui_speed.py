@@ -47,8 +47,9 @@ from tui.app import InsightApp
 
 IMPORT_SECONDS = time.perf_counter() - _import_started  # insight's and the TUI's imports (numpy, Textual, ...)
 
-BACKGROUND = {"links", "vectors", "prefetch", "quotes-ahead"}  # worker groups a key does not wait for: they fetch
-# ahead for a key not pressed yet and draw nothing (a frame they caused would still be caught by settle)
+BACKGROUND = {"links", "vectors", "prefetch", "quotes-ahead", "backtest"}  # worker groups a key does not wait for:
+# they fetch ahead for a key not pressed yet and draw nothing, or (the backtest) fill in bars on a screen already
+# drawn (a frame they caused would still be caught by settle)
 QUIET = 0.1  # a key has answered when no frame came for this long (a new screen can compose unseen for 50 ms)
 SIZE = (160, 48)
 

@@ -68,6 +68,7 @@ class ThemeFinding:
     q_value: float | None
     significant: bool
     phrases: list[str] = field(default_factory=list)
+    overall_share: float | None = None  # the share among all customers with feedback in the scope
     quotes: list[Quote] = field(default_factory=list)
     score: float | None = None  # distinctiveness (shrunken log-odds z), None without a comparison
     over_indexed: bool = False  # significant and raised by at least the minimum support of customers
@@ -415,6 +416,7 @@ def finding(row: LinkRow, quoter: Quoter, sentiment: str | None = None) -> Theme
         customers=row.customers,
         segment_customers=row.segment_customers,
         share=row.share,
+        overall_share=row.overall_share,
         lift=row.lift,
         q_value=row.q_value,
         significant=row.significant,

@@ -32,6 +32,7 @@ class Block:
     lines: list[Line] = field(default_factory=list)  # p, h*: one line; ul: one per item; quote: text, citation
     # bars: (label, the segment's share, everyone's share) per row, drawn as an inline SVG chart in HTML only
     bars: list[tuple[str, float, float]] = field(default_factory=list)
+    chart: str = "categories"  # what the bars count: a key of CHART_TITLES
 
 
 def _p(*spans: Span | str) -> Block:
@@ -219,6 +220,9 @@ def _reach_by_purchase(brief: Brief) -> list[Block]:
     return heading + [_p(Span("From what they buy (order lines, not feedback):", "b")), _ul(items)]
 
 
+THEME_BARS = 8
+
+
 def _says(brief: Brief, quoted: Shown) -> list[Block]:
     blocks = [_h(2, "What they say")]
     if not brief.says:
@@ -232,6 +236,9 @@ def _says(brief: Brief, quoted: Shown) -> list[Block]:
         blocks.append(_p(f"No theme over-indexes in this segment (significant and raised by at least {support} of its "
                          "customers); these are the themes most of its customers raised, with how they compare to "
                          "everyone else."))
+    shares = [(t.label, t.share, t.overall_share) for t in brief.says[:THEME_BARS] if t.overall_share is not None]
+    if shares:
+        blocks.append(Block("bars", bars=shares, chart="themes"))
     for index, theme in enumerate(brief.says, 1):
         blocks += _theme(theme, quoted, index)
     return blocks
@@ -443,7 +450,7 @@ def render_html(brief: Brief, templates: Path | None = None) -> str:
             body.append(f"<blockquote><p>“{_html_line(block.lines[0])}”</p>"
                         f"<footer>{_html_line(block.lines[1])}</footer></blockquote>")
         elif block.kind == "bars":
-            body.append(svg_bars(block.bars))
+            body.append(svg_bars(block.bars, block.chart))
     page = _html_template(templates)
     return page.safe_substitute(
         title=html.escape(f"{brief.segment}: persona brief"),
@@ -452,16 +459,23 @@ def render_html(brief: Brief, templates: Path | None = None) -> str:
     )
 
 
-def svg_bars(rows: list[tuple[str, float, float]], width: int = 560) -> str:
-    """A small inline SVG bar chart: per row the segment's share (dark bar) over everyone's (light bar).
-    No script, no font or image to load; every label is escaped text."""
+CHART_TITLES = {  # what a chart's bars are shares of, its <title> (read out by screen readers, shown on hover)
+    "categories": "Share of the segment's customers who bought each category (dark) and of all customers (light)",
+    "themes": "Share of the segment's customers with feedback in each theme's scope who raised the theme (dark) "
+              "and of all customers with feedback there (light)",
+}
+
+
+def svg_bars(rows: list[tuple[str, float, float]], chart: str = "categories", width: int = 560) -> str:
+    """A small inline SVG bar chart: per row the segment's share (dark bar) over everyone's (light bar), on a
+    0-100% scale; `chart` names what they are shares of (CHART_TITLES). No script, no font or image to load;
+    every label is escaped text."""
     label_w, value_w, row_h = 190, 90, 26
     bar_w = width - label_w - value_w
     height = row_h * len(rows) + 24
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="bars" role="img" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="system-ui, sans-serif" font-size="13">',
-             "<title>Share of the segment's customers who bought each category (dark) and of all customers (light)"
-             "</title>"]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="bars {chart}" role="img" width="{width}" '
+             f'height="{height}" viewBox="0 0 {width} {height}" font-family="system-ui, sans-serif" font-size="13">',
+             f"<title>{html.escape(CHART_TITLES[chart])}</title>"]
     for i, (label, share, everyone) in enumerate(rows):
         y = 6 + i * row_h
         text = html.escape(printable(label if len(label) <= 26 else label[:25] + "…"), quote=True)

@@ -874,6 +874,25 @@ def segment_transitions(db: sqlite_utils.Database, segment: str, snapshot_id: in
     return [Transition(a, b, int(n)) for a, b, n in rows]
 
 
+def orders_state(db: sqlite_utils.Database) -> tuple[Any, ...]:
+    """A fingerprint of what a segment backtest reads (orders and the latest snapshot's rates): equal while
+    nothing was imported, merged, forgotten or re-scored, so a result computed for it can be reused."""
+    orders = db.execute(
+        """SELECT COUNT(*), MAX(id), TOTAL(counts_for_rfm), TOTAL(customer_id), MAX(created_day),
+                  TOTAL(net_revenue), COUNT(DISTINCT currency) FROM orders"""
+    ).fetchone()
+    snapshot = db.execute("SELECT id, created_at FROM rfm_snapshots ORDER BY as_of DESC LIMIT 1").fetchone()
+    return (*orders, *(snapshot or (None, None)))
+
+
+def purchases_state(db: sqlite_utils.Database) -> tuple[Any, ...]:
+    """orders_state and a fingerprint of the order lines and the SKU -> category map (insight.affinity reads
+    them too)."""
+    lines = db.execute("SELECT COUNT(*), TOTAL(quantity), TOTAL(price), COUNT(category) FROM order_lines").fetchone()
+    skus = db.execute("SELECT COUNT(*), MAX(loaded_at) FROM sku_categories").fetchone()
+    return (*orders_state(db), *lines, *skus)
+
+
 def lift_matrix(rows: Iterable[Any], segments: Sequence[str] | None = None, top: int | None = None) -> LiftMatrix:
     """Pivot link rows (anything with segment, theme_id, theme_label, lift, significant, customers; and score)."""
     cells: dict[tuple[int, str], LiftCell] = {}

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
-from insight.rfm import CurrencyMixError, RfmConfig, RfmError, Scores, score_customers
+from insight.rfm import CurrencyMixError, RfmConfig, RfmError, Scores, latest_snapshot, score_customers
 from insight.segment_map import SegmentMap
 
 DEFAULT_HORIZON_DAYS = 90
@@ -432,6 +432,29 @@ def summarise_map(results: list[MapOutcome], source: str) -> MapSummary:
     return MapSummary(results[0].map, source, segments, summaries)
 
 
+@dataclass(frozen=True)
+class SnapshotRates:
+    """The exchange rates and report currency the backtest reuses when none are given (`--rate`, `--currency`)."""
+
+    rates: dict[str, float]
+    currency: str | None
+    note: str | None  # a line saying where the rates came from, when there are several currencies
+
+
+def latest_snapshot_rates(db: sqlite_utils.Database) -> SnapshotRates:
+    """The latest stored snapshot's rates, so a backtest converts currencies as `insight segments` did."""
+    latest = latest_snapshot(db)
+    if latest is None or not (latest.params.get("rates") or {}):
+        return SnapshotRates({}, None, None)
+    rates = {k: float(v) for k, v in latest.params["rates"].items() if k}
+    currency = latest.params.get("currency")
+    note = None
+    if len(rates) > 1:
+        note = (f"Exchange rates from the snapshot of {latest.as_of}: "
+                + ", ".join(f"1 {k} = {v:g} {currency}" for k, v in rates.items() if k != currency))
+    return SnapshotRates(rates, currency, note)
+
+
 def validate_segments(db: sqlite_utils.Database, *, horizon_days: int = DEFAULT_HORIZON_DAYS,
                       cutoffs: int = DEFAULT_CUTOFFS, as_of: date | None = None,
                       maps: list[SegmentMap] | None = None, config: RfmConfig | None = None,
@@ -485,5 +508,5 @@ def compare_predictors(results: list[CutoffResult], maps: int) -> list[Compariso
 __all__ = [
     "ALPHA", "DEFAULT_CUTOFFS", "DEFAULT_HORIZON_DAYS", "TEST_NAME", "Comparison", "CutoffResult", "MapOutcome",
     "PairTest", "Predictor", "SegmentOutcome", "Validation", "cohens_h", "compare_pairs", "compare_predictors",
-    "crossfit_rates", "cutoff_dates", "mean_interval", "neighbour_pairs", "predictor", "validate_segments", "wilson",
+    "SnapshotRates", "crossfit_rates", "cutoff_dates", "latest_snapshot_rates", "mean_interval", "neighbour_pairs", "predictor", "validate_segments", "wilson",
 ]

@@ -333,3 +333,39 @@ def test_briefs_carry_no_terminal_control_from_quotes(db):
         assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", page)
         assert "pwned" not in page and "[2J" not in page
         assert "it is part of my morning routine now" in page
+
+
+def chart(page: str, kind: str) -> list[tuple[str, float, str]]:
+    """The rows of the page's inline SVG chart of class `kind`: (label, dark bar width as a share of the 280-px
+    scale, the value text)."""
+    from xml.etree import ElementTree
+
+    ns = "{http://www.w3.org/2000/svg}"
+    found = [ElementTree.fromstring(s + "</svg>") for s in re.findall(r"<svg.*?(?=</svg>)", page, re.S)]
+    [svg] = [s for s in found if s.get("class") == f"bars {kind}"]
+    texts = [t.text for t in svg.iter(f"{ns}text")]
+    dark = [float(r.get("width")) / 280 for r in svg.iter(f"{ns}rect") if r.get("height") == "12"]
+    labels, values = texts[0:-1:2], texts[1:-1:2]  # label, value per row, then the legend
+    return list(zip(labels, [round(w, 3) for w in dark], values, strict=True))
+
+
+def test_the_html_brief_charts_its_top_themes_share_against_everyone(db):
+    brand(db)
+    brief = build_brief(db, "Champions")
+    page = render_html(brief)
+    # Champions who answered "what made you buy": 11 of 12 raised the routine, 13 of all 27 answerers did;
+    # of the 16 reviewers with a customer, the 12 Champions all praised the texture.
+    assert chart(page, "themes") == [("part of my routine", round(11 / 12, 3), "92% (48%)"),
+                                     ("love the texture", 1.0, "100% (75%)")]
+    assert [t.label for t in brief.says] == ["part of my routine", "love the texture"]  # the themes the brief lists
+    svg = page[page.index('<svg xmlns="http://www.w3.org/2000/svg" class="bars themes"'):]
+    svg = svg[:svg.index("</svg>")]
+    assert "<script" not in svg and "href" not in svg and "url(" not in svg  # nothing to run or fetch
+    assert page.index('class="bars themes"') < page.index("<h3>1. part of my routine")  # heads "What they say"
+    assert "<svg" not in render_markdown(brief)  # Markdown stays text
+
+
+def test_a_brief_without_themes_draws_no_theme_chart(db):
+    brand(db)
+    page = render_html(build_brief(db, "Lost"))  # 3 customers: a short brief without findings
+    assert 'class="bars themes"' not in page

@@ -28,6 +28,47 @@ class LinkState:
     error: str | None = None
 
 
+@dataclass
+class Backtest:
+    """Repurchase per segment after one past cut-off (insight.segment_validation), for the database state
+    `key` (queries.orders_state)."""
+
+    validation: Any | None  # insight.segment_validation.Validation with one cut-off
+    error: str | None = None
+    key: tuple[Any, ...] = ()
+
+    @property
+    def cutoff(self) -> Any | None:
+        """The cut-off's result (insight.segment_validation.CutoffResult)."""
+        return self.validation.cutoffs[0] if self.validation is not None else None
+
+    def outcome(self, segment: str) -> Any | None:
+        """The segment's SegmentOutcome at the cut-off (its customers then), None for a name the map lacks."""
+        cut = self.cutoff
+        return None if cut is None else next((o for o in cut.maps[0].segments if o.name == segment), None)
+
+
+@dataclass
+class Purchases:
+    """What each segment buys (insight.affinity.AffinityReport) for the database state `key`."""
+
+    report: Any | None
+    error: str | None = None
+    key: tuple[Any, ...] = ()
+
+
+def no_backtest_reason(db: sqlite_utils.Database) -> str:
+    """Why the default backtest has nothing to measure, without the command's option hints."""
+    from insight.segment_validation import DEFAULT_HORIZON_DAYS, cutoff_dates, last_counted_day
+
+    last = last_counted_day(db)
+    if last is None:
+        return "no orders that count toward RFM yet"
+    [cutoff] = cutoff_dates(last, DEFAULT_HORIZON_DAYS, 1)
+    return (f"no counted order on or before the cut-off {cutoff.isoformat()}, {DEFAULT_HORIZON_DAYS} days before the "
+            f"last one ({last.isoformat()}): the order history is shorter than the horizon")
+
+
 class DataSource:
     def __init__(self, path: Path, briefs_dir: Path = Path("briefs")) -> None:
         self.path = Path(path)
@@ -36,6 +77,10 @@ class DataSource:
         self._lock = threading.Lock()  # guards the link report
         self._index_lock = threading.Lock()
         self._segments_lock = threading.Lock()  # apart from the links: those can take seconds
+        self._backtest_lock = threading.Lock()
+        self._purchases_lock = threading.Lock()
+        self._backtest: Backtest | None = None
+        self._purchases: Purchases | None = None
         self._links: LinkState | None = None
         self._segments: list[queries.SegmentRow] | None = None
         self._transitions: dict[str, list[queries.Transition]] = {}
@@ -89,6 +134,55 @@ class DataSource:
                 self._transitions[segment] = queries.segment_transitions(self.read(), segment)
             return self._transitions[segment]
 
+    def backtest(self) -> Backtest:
+        """Who bought again per segment after the default cut-off of `insight segments validate` (its latest:
+        the horizon before the last counted order), over the read-only connection. Seconds on a large shop,
+        so it is kept for the database state it was computed on and recomputed only when that moved."""
+        db = self.read()
+        key = queries.orders_state(db)
+        with self._backtest_lock:
+            if self._backtest is not None and self._backtest.key == key:
+                return self._backtest
+            from insight.rfm import CurrencyMixError, RfmConfig, RfmError
+            from insight.segment_validation import latest_snapshot_rates, validate_segments
+
+            stored = latest_snapshot_rates(db)
+            try:
+                found = Backtest(validate_segments(db, cutoffs=1, config=RfmConfig(rates=stored.rates,
+                                                                                   currency=stored.currency)),
+                                 key=key)
+            except CurrencyMixError as exc:  # a currency without a rate: `insight segments --rate` stores one
+                found = Backtest(None, str(exc), key)
+            except RfmError:  # no orders, or none before the cut-off: said on the screen, in its words
+                found = Backtest(None, no_backtest_reason(db), key)
+            self._backtest = found
+            return found
+
+    def backtest_if_ready(self) -> Backtest | None:
+        """The last backtest computed this session (maybe for an older database state), without waiting."""
+        return self._backtest
+
+    def purchases(self) -> Purchases:
+        """Category mix, pairs and cadence of every segment of the latest snapshot (insight.affinity), kept for
+        the database state it was computed on."""
+        db = self.read()
+        key = queries.purchases_state(db)
+        with self._purchases_lock:
+            if self._purchases is not None and self._purchases.key == key:
+                return self._purchases
+            from insight.affinity import AffinityError, affinity_report
+
+            try:
+                found = Purchases(affinity_report(db), key=key)
+            except AffinityError as exc:
+                found = Purchases(None, str(exc), key)
+            self._purchases = found
+            return found
+
+    def purchases_if_ready(self) -> Purchases | None:
+        """The last category mix computed this session (maybe for an older database state), without waiting."""
+        return self._purchases
+
     def links_if_ready(self) -> LinkState | None:
         """The link report if this session has computed it, without waiting for it."""
         return self._links
@@ -120,9 +214,10 @@ class DataSource:
         except ImportError as exc:
             raise FeatureUnavailable("persona briefs are not available in this installation (insight.brief)") from exc
         cached = self.links().report
+        bought = self.purchases().report  # the "What they buy" tab's, computed once for both
         db = self._writer()
         try:
-            brief = build_brief(db, segment, report=cached) if cached is not None else build_brief(db, segment)
+            brief = build_brief(db, segment, report=cached, affinity=bought)
             return render_markdown(brief)
         finally:
             db.conn.close()

@@ -14,7 +14,7 @@ from rich.table import Table
 from insight.commands.common import db_from_context, fail_command, json_option, parse_days
 from insight.db import open_db
 from insight.output import emit, plain, plain_line
-from insight.rfm import RfmConfig, RfmError, latest_snapshot
+from insight.rfm import RfmConfig, RfmError
 from insight.segment_map import SegmentMapError, load_segment_map
 from insight.segment_validation import (
     ALPHA,
@@ -25,6 +25,7 @@ from insight.segment_validation import (
     SMALL_EFFECT_H,
     TEST_NAME,
     Validation,
+    latest_snapshot_rates,
     validate_segments,
 )
 
@@ -206,13 +207,8 @@ def validate(ctx, as_of, horizon, cutoffs, map_path, alpha, rates, currency, htm
     rates_from = None
     given = _parse_rates(rates)
     if not given and currency is None:
-        latest = latest_snapshot(db)
-        if latest is not None and (latest.params.get("rates") or {}):
-            given = {k: v for k, v in latest.params["rates"].items() if k}
-            currency = latest.params.get("currency")
-            if len(given) > 1:
-                rates_from = (f"Exchange rates from the snapshot of {latest.as_of}: "
-                              + ", ".join(f"1 {k} = {v:g} {currency}" for k, v in given.items() if k != currency))
+        stored = latest_snapshot_rates(db)
+        given, currency, rates_from = stored.rates, stored.currency, stored.note
     try:
         maps = [load_segment_map(None)]
         if map_path is not None:

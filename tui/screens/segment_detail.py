@@ -1,4 +1,4 @@
-"""One segment: over-indexed themes with its customers' quotes, transitions, and its persona brief."""
+"""One segment: over-indexed themes with its customers' quotes, transitions, what it buys, and its brief."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widget import Widget
-from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane, Tabs
 
 from insight import queries
 from insight.safe_text import printable
-from tui.data import DataSource, LinkState
+from tui.data import DataSource, LinkState, Purchases
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import clip, lift, pct
+from tui.widgets.purchases import PurchasesPanel
 from tui.widgets.quotes import QuotePanel
 from tui.widgets.table import Table
 
@@ -94,6 +95,7 @@ class SegmentDetailScreen(PlaceScreen):
         Binding("e", "export_brief", "Export brief"),
         Binding("t", "show_tab('themes')", "Themes", show=False),
         Binding("v", "show_tab('transitions')", "Transitions", show=False),
+        Binding("p", "show_tab('buys')", "What they buy"),
         Binding("b", "show_tab('brief')", "Brief"),
     ]
 
@@ -104,6 +106,7 @@ class SegmentDetailScreen(PlaceScreen):
         self.focus_theme = theme_id
         self.initial_tab = tab
         self.brief_loaded = False
+        self.buys_shown: tuple[str, Purchases] | None = None  # the segment and the result the tab holds
         self.view = view
         self.shown: SegmentView | None = None
         self.shown_brief: str | None = None  # the segment whose brief the Brief tab holds
@@ -122,6 +125,9 @@ class SegmentDetailScreen(PlaceScreen):
                 moves.border_title = "Moves since the previous snapshot"
                 yield moves
                 yield Static("", id="transition-themes")
+            # Empty until first shown (a PurchasesPanel then): its tables cost every opening of a segment
+            # their styling while nobody looked at them.
+            yield TabPane("What they buy", id="buys")
             with TabPane("Brief", id="brief"):
                 with VerticalScroll(id="brief-scroll"):
                     # Empty until the tab is first shown: Markdown lays its blocks out as they mount, and on
@@ -140,8 +146,7 @@ class SegmentDetailScreen(PlaceScreen):
             self.apply(view)
         else:
             self.load()
-        if self.initial_tab == "brief":
-            self.load_brief()
+        self.load_tab(self.initial_tab)
         self.set_focus(self.tab_focus())
 
     def retarget(self, segment: str, theme_id: int | None, tab: str, view: SegmentView) -> None:
@@ -157,15 +162,19 @@ class SegmentDetailScreen(PlaceScreen):
         if view is not None:
             self.apply(view)
             self.query_one(TabbedContent).active = self.initial_tab
-            if self.initial_tab == "brief":
-                self.load_brief()
+            self.load_tab(self.initial_tab)
             self.set_focus(self.tab_focus())  # now, not in a later callback: the first frame draws the focus
         elif self.data_moved():
             self.load()
+            if self.query_one(TabbedContent).active == "buys":
+                self.call_later(self.load_buys)
 
     def tab_focus(self) -> Widget:
         """What takes the keys on the tab shown (focusing a widget of a hidden tab switches to that tab)."""
-        selector = {"themes": "#segment-themes", "transitions": "#transitions-table", "brief": "#brief-scroll"}
+        if self.initial_tab == "buys" and not self.query("#buys-mix"):
+            return self.query_one(TabbedContent).query_one(Tabs)  # the tab's table is not mounted yet
+        selector = {"themes": "#segment-themes", "transitions": "#transitions-table", "buys": "#buys-mix",
+                    "brief": "#brief-scroll"}
         return self.query_one(selector.get(self.initial_tab, "#segment-themes"))
 
     def load(self) -> None:
@@ -284,14 +293,49 @@ class SegmentDetailScreen(PlaceScreen):
         table.settle_size()
         table.border_subtitle = "" if moves else "no moves (needs two snapshots)"
 
-    # ------------------------------------------------------------ brief
+    # ------------------------------------------------------------ tabs
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "brief":
-            self.load_brief()
+        self.load_tab(event.pane.id)
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    def load_tab(self, tab: str | None) -> None:
+        """The Brief and What they buy tabs fetch their data when first shown, not with the screen."""
+        if tab == "brief":
+            self.load_brief()
+        elif tab == "buys":
+            self.call_later(self.load_buys)  # it mounts its panel the first time: awaited there
+
+    # ------------------------------------------------------------ what they buy (insight.affinity)
+
+    async def load_buys(self) -> None:
+        """Draw the cached category mix at once when there is one, then check in a worker that it is still the
+        database's (a change recomputes it; the tab says so meanwhile)."""
+        segment = self.segment
+        panels = self.query(PurchasesPanel)
+        if panels:
+            panel = panels.first()
+        else:
+            panel = PurchasesPanel(id="buys-panel")
+            await self.query_one("#buys", TabPane).mount(panel)
+        if self.query_one(TabbedContent).active == "buys":
+            self.set_focus(panel.query_one("#buys-mix"))  # the keys scroll what the tab shows
+        cached = self.data.purchases_if_ready()
+        if cached is not None:
+            self.show_buys(segment, cached)
+        elif self.buys_shown is None or self.buys_shown[0] != segment:
+            panel.computing()
+        self.run_query(self.data.purchases, lambda found: self.show_buys(segment, found), group="purchases")
+
+    def show_buys(self, segment: str, found: Purchases) -> None:
+        if segment != self.segment or self.buys_shown == (segment, found):
+            return  # asked for another segment, or already drawn
+        self.buys_shown = (segment, found)
+        self.query_one(PurchasesPanel).show(found.report, found.error, segment)
+
+    # ------------------------------------------------------------ brief
 
     def load_brief(self) -> None:
         if self.brief_loaded:

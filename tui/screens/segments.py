@@ -1,19 +1,67 @@
-"""Segments: the RFM table and a segment x theme lift heat map; Enter opens a segment or a theme."""
+"""Segments: the RFM table with each segment's backtest, and a segment x theme lift heat map; Enter opens a
+segment or a theme.
+
+The backtest column is the share of a segment's customers who bought again in the horizon after a past
+cut-off (`insight segments validate --cutoffs 1`: the cut-off is the horizon before the last counted order).
+It takes seconds on a large shop, so the table is drawn first and the bars fill in from a worker; the result
+is kept for the database state (tui.data.DataSource.backtest), so a later visit draws it at once.
+"""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from insight import queries
+from insight.segment_validation import FEW_CUSTOMERS
+from tui.data import Backtest
 from tui.screens.base import PlaceScreen
-from tui.widgets.format import clip, lift, money, pct
+from tui.widgets.format import bar, clip, lift, money, pct
 from tui.widgets.table import Table
 
 HEATMAP_THEMES = 100
 THEME_WIDTH, SEGMENT_WIDTH = 28, 9
+BACKTEST_BAR = 12  # cells for 100%: the bars compare segments on one scale
+COMPUTING = Text("computing…", style="dim")
+
+
+def backtest_cell(backtest: Backtest | None, segment: str) -> Text:
+    """A segment's share who bought again after the cut-off as a bar on a 0-100% scale, with the share and
+    its Wilson 95% interval; words instead of a bar where a bar would mislead."""
+    if backtest is None:
+        return COMPUTING
+    if backtest.validation is None:
+        return Text("no backtest", style="dim")
+    outcome = backtest.outcome(segment)
+    if outcome is None:
+        return Text("not in the default map", style="dim")
+    if outcome.customers == 0:
+        return Text("none at the cut-off", style="dim")
+    if outcome.customers < FEW_CUSTOMERS:
+        return Text(f"too few to tell: {outcome.customers} at the cut-off", style="dim")
+    low, high = outcome.repurchase_ci
+    text = Text(f"{bar(outcome.repurchase, BACKTEST_BAR):<{BACKTEST_BAR}}", style="cyan")
+    text.append(f" {pct(outcome.repurchase):>4}")
+    text.append(f" {100 * low:.0f}–{pct(high)}", style="dim")
+    return text
+
+
+def backtest_caption(backtest: Backtest | None) -> str:
+    """What the bars measure: which cut-off and horizon, or why there are none."""
+    if backtest is None:
+        return "bought again: computing the backtest…"
+    cut = backtest.cutoff
+    if cut is None:
+        return f"bought again: no backtest ({backtest.error})"
+    days = backtest.validation.horizon_days
+    caption = (f"bought again: share of a segment's customers at the cut-off {cut.as_of} who ordered in the next "
+               f"{days} days (to {cut.horizon_end}), 95% interval")
+    if not cut.complete:
+        caption += " · the horizon runs past the last order: understated"
+    return caption
 
 
 class SegmentsScreen(PlaceScreen):
@@ -42,13 +90,19 @@ class SegmentsScreen(PlaceScreen):
                            ("rev. share", "revenue_share"), ("recency (d)", "recency"), ("frequency", "frequency"),
                            ("monetary", "monetary")):
             rfm.add_column(label, key=key)
+        rfm.add_column("bought again (backtest)", key="backtest")
+        self.backtest = self.data.backtest_if_ready()  # what the bars show
         self.run_query(lambda: (queries.latest_snapshot(self.data.read()), self.data.segment_rows()),
                        self.show_segments, group="rfm")
+        self.run_query(self.data.backtest, self.show_backtest, group="backtest")
         self.query_one("#heatmap", DataTable).border_subtitle = "computing links…"
         self.run_query(self.data.links, self.show_heatmap, group="links")
         rfm.focus()
 
     def on_screen_resume(self) -> None:
+        # The bars stay as drawn; the check that the database is still the one they were computed for is a
+        # query in a worker, and only a change recomputes them.
+        self.run_query(self.data.backtest, self.show_backtest, group="backtest")
         if self.data_moved():  # an edit changed the themes: the lifts are stale
             self.query_one("#heatmap", DataTable).border_subtitle = "computing links…"
             self.run_query(self.data.links, self.show_heatmap, group="links")
@@ -65,7 +119,20 @@ class SegmentsScreen(PlaceScreen):
         table.border_title = f"RFM segments as of {snapshot.as_of}" if snapshot else "RFM segments"
         for row in rows:
             table.add_row(row.segment, f"{row.customers:,}", pct(row.share), money(row.revenue), pct(row.revenue_share),
-                          f"{row.recency_days:.0f}", f"{row.frequency:.1f}", money(row.monetary), key=row.segment)
+                          f"{row.recency_days:.0f}", f"{row.frequency:.1f}", money(row.monetary),
+                          backtest_cell(self.backtest, row.segment), key=row.segment)
+        table.border_subtitle = backtest_caption(self.backtest)
+
+    def show_backtest(self, backtest: Backtest) -> None:
+        if backtest is self.backtest and self.query_one("#rfm-table", DataTable).border_subtitle:
+            return  # the same result already drawn: a revisit draws nothing new
+        self.backtest = backtest
+        table = self.query_one("#rfm-table", DataTable)
+        if not table.row_count:
+            return  # the rows are not drawn yet: they take the bars with them
+        for key in table.rows:
+            table.update_cell(key, "backtest", backtest_cell(backtest, str(key.value)), update_width=True)
+        table.border_subtitle = backtest_caption(backtest)
 
     def show_heatmap(self, state) -> None:  # noqa: ANN001 - tui.data.LinkState
         table = self.query_one("#heatmap", DataTable)

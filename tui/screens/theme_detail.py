@@ -15,7 +15,7 @@ from insight.safe_text import printable
 from tui.data import DataSource, LinkState
 from tui.screens.base import PlaceScreen
 from tui.screens.editing import ThemeEditing, ThemeRef
-from tui.widgets.format import change, day, lift, pct, rating
+from tui.widgets.format import bar, change, day, lift, pct, rating
 from tui.widgets.quotes import QuotePanel, who
 from tui.widgets.table import Table
 
@@ -96,10 +96,8 @@ def trend_chart(detail: queries.ThemeDetail, width: int = 30) -> Text:
         return text
     top = max(p.share for p in detail.trend) or 1.0
     for point in detail.trend[-6:]:
-        cells = point.share / top * width
-        bar = "█" * int(cells) + ("▌" if cells - int(cells) >= 0.5 else "")
         text.append(f"{point.window_start[:7]} ")
-        text.append(f"{bar:<{width + 1}}", style="cyan")
+        text.append(f"{bar(point.share / top, width):<{width + 1}}", style="cyan")
         text.append(f" {pct(point.share, 1):>6} · {point.customers:,} customer{'' if point.customers == 1 else 's'}\n")
     return text
 

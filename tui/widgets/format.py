@@ -1,4 +1,4 @@
-"""Small text formatters shared by the screens: sparklines, shares, ratings, dates, lift colours."""
+"""Small text formatters shared by the screens: sparklines, bars, shares, ratings, dates, lift colours."""
 
 from __future__ import annotations
 
@@ -20,6 +20,12 @@ def spark(values: Sequence[float], last: int = 8) -> str:
     if top <= 0:
         return BLOCKS[0] * len(values)
     return "".join(BLOCKS[min(len(BLOCKS) - 1, int(round(v / top * (len(BLOCKS) - 1))))] for v in values)
+
+
+def bar(fraction: float, width: int) -> str:
+    """A horizontal bar of full blocks and a half block, `fraction` (0..1) of `width` cells."""
+    cells = max(0.0, min(1.0, fraction)) * width
+    return "█" * int(cells) + ("▌" if cells - int(cells) >= 0.5 else "")
 
 
 def pct(value: float | None, digits: int = 0) -> str:
