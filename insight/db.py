@@ -458,6 +458,36 @@ CREATE TABLE sku_categories (
 );
 """,
     ),
+    Migration(
+        8,
+        "full-text index declared the way Datasette and sqlite-utils detect it",
+        """
+-- Datasette (and sqlite-utils' detect_fts) find a table's FTS index by `content=[units]` or `content="units"`
+-- in its CREATE statement; migration 1 wrote `content='units'`, so `?_search=` did nothing. The index is
+-- external content (the text lives in `units`): dropping and rebuilding it from `units` loses nothing.
+DROP TRIGGER units_ai;
+DROP TRIGGER units_ad;
+DROP TRIGGER units_au;
+DROP TABLE units_fts;
+CREATE VIRTUAL TABLE units_fts USING fts5(
+    text, question, speaker, content=[units], content_rowid=[id], tokenize='porter unicode61'
+);
+INSERT INTO units_fts (units_fts) VALUES ('rebuild');
+CREATE TRIGGER units_ai AFTER INSERT ON units BEGIN
+    INSERT INTO units_fts (rowid, text, question, speaker) VALUES (new.id, new.text, new.question, new.speaker);
+END;
+CREATE TRIGGER units_ad AFTER DELETE ON units BEGIN
+    INSERT INTO units_fts (units_fts, rowid, text, question, speaker)
+    VALUES ('delete', old.id, old.text, old.question, old.speaker);
+END;
+-- Sentiment updates must not rewrite the full-text index (as in migration 3).
+CREATE TRIGGER units_au AFTER UPDATE OF text, question, speaker ON units BEGIN
+    INSERT INTO units_fts (units_fts, rowid, text, question, speaker)
+    VALUES ('delete', old.id, old.text, old.question, old.speaker);
+    INSERT INTO units_fts (rowid, text, question, speaker) VALUES (new.id, new.text, new.question, new.speaker);
+END;
+""",
+    ),
 ]
 
 FTS_TABLE = "units_fts"
