@@ -571,6 +571,31 @@ def open_db(path: str | Path | None = None, clock: Clock = utc_now_iso) -> sqlit
     return db
 
 
+class DatabaseUnavailable(Exception):
+    """A database a command cannot use: missing (a typo in --db must not become a new empty file), not an
+    SQLite file, or, for a read-only connection, older than this insight's schema. The message is one line
+    naming the file; the command line prints it as the error."""
+
+
+def missing_database(path: str | Path) -> DatabaseUnavailable:
+    return DatabaseUnavailable(f"{path}: no such database file (check --db or ${DB_ENV_VAR}; "
+                               "`insight import ...` or `insight demo` creates one)")
+
+
+def open_existing(path: str | Path, clock: Clock = utc_now_iso) -> sqlite_utils.Database:
+    """`open_db` for commands that read or edit what was imported: a missing file is an error, an
+    old-schema one is migrated here, on the writer side, once."""
+    path = Path(path)
+    if not path.is_file():
+        raise missing_database(path)
+    try:
+        return open_db(path, clock)
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and is_locked(exc):
+            raise  # another process writing: the command line says so (insight.cli)
+        raise DatabaseUnavailable(f"{path}: not an insight database ({exc})") from None
+
+
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """All-or-nothing: commit on success, roll back everything on any exception."""

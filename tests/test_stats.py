@@ -16,7 +16,7 @@ def stats(db_path, *args: str):
     return CliRunner().invoke(cli, ["--db", str(db_path), "stats", *args])
 
 
-def test_stats_of_an_empty_database(db_path):
+def test_stats_of_an_empty_database(db, db_path):
     result = stats(db_path, "--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
