@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from insight.commands.common import db_from_context, json_option
+from insight.commands.common import db_from_context, fail_command, json_option
 from insight.db import open_existing
 from insight.output import emit, fail, line, plain, plain_line, progress_bar
 from insight.theme_edits import ThemeEditError, merge_themes, rename_theme, split_theme
@@ -288,7 +288,11 @@ def show_command(ctx, theme_id, as_json) -> None:
 def export_command(ctx, out: Path, scope, source, as_json) -> None:
     """One row per analysed mention: unit and document ids, source, question, theme id and label, reassigned,
     sentiment, text."""
-    count = export_csv(open_existing(db_from_context(ctx)), out, scope=scope, source=source)
+    db = open_existing(db_from_context(ctx))
+    try:
+        count = export_csv(db, out, scope=scope, source=source)
+    except OSError as exc:  # a folder that does not exist, a read-only place: as `segments export` says it
+        fail_command(f"{out}: cannot write: {exc.strerror or exc}", as_json)
     emit({"out": str(out), "rows": count}, as_json, lambda c: c.print(plain_line(f"Wrote {count:,} rows to {out}")))
 
 
