@@ -128,3 +128,12 @@ def test_importing_still_creates_the_database(tmp_path, fixtures):
     assert result.exit_code == 0, result.output
     assert schema_version(open_db(path)) == LATEST
     assert json.loads(CliRunner().invoke(cli, ["--db", str(path), "stats", "--json"]).stdout)["tables"]["orders"] > 0
+
+
+def test_a_reader_opens_a_file_whose_name_looks_like_a_uri(tmp_path):
+    """mode=ro needs a file: URI; a name with '?', '#', '%' or a space must still name that file."""
+    path = tmp_path / "shop #2 50% ?mode=rw.db"
+    open_db(path).conn.close()
+    read = queries.connect_read(path)
+    assert read.execute("PRAGMA database_list").fetchone()[2] == str(path.resolve())
+    assert queries.db_state(read).empty
