@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from insight.db import DB_ENV_VAR, DEFAULT_DB, database_error, default_db_path, is_locked
+from insight.db import DB_ENV_VAR, DEFAULT_DB, DatabaseUnavailable, database_error, default_db_path, is_locked
 
 # Command name -> the module that defines it (as a member of its COMMANDS list). Modules are imported only
 # when their command runs, so `insight stats` does not pay for loading torch, spaCy and scipy.
@@ -93,9 +93,12 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         """A database another process holds past the busy timeout (an import, `insight themes`) is one line
-        naming it, from any command: SQLite's 'database is locked' is no bug of ours."""
+        naming it, from any command: SQLite's 'database is locked' is no bug of ours. So is a database that
+        is missing or unusable (DatabaseUnavailable names the file)."""
         try:
             return super().invoke(ctx)
+        except DatabaseUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
         except sqlite3.OperationalError as exc:
             if not is_locked(exc):
                 raise

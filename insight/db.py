@@ -460,6 +460,36 @@ CREATE TABLE sku_categories (
     ),
     Migration(
         8,
+        "full-text index declared the way Datasette and sqlite-utils detect it",
+        """
+-- Datasette (and sqlite-utils' detect_fts) find a table's FTS index by `content=[units]` or `content="units"`
+-- in its CREATE statement; migration 1 wrote `content='units'`, so `?_search=` did nothing. The index is
+-- external content (the text lives in `units`): dropping and rebuilding it from `units` loses nothing.
+DROP TRIGGER units_ai;
+DROP TRIGGER units_ad;
+DROP TRIGGER units_au;
+DROP TABLE units_fts;
+CREATE VIRTUAL TABLE units_fts USING fts5(
+    text, question, speaker, content=[units], content_rowid=[id], tokenize='porter unicode61'
+);
+INSERT INTO units_fts (units_fts) VALUES ('rebuild');
+CREATE TRIGGER units_ai AFTER INSERT ON units BEGIN
+    INSERT INTO units_fts (rowid, text, question, speaker) VALUES (new.id, new.text, new.question, new.speaker);
+END;
+CREATE TRIGGER units_ad AFTER DELETE ON units BEGIN
+    INSERT INTO units_fts (units_fts, rowid, text, question, speaker)
+    VALUES ('delete', old.id, old.text, old.question, old.speaker);
+END;
+-- Sentiment updates must not rewrite the full-text index (as in migration 3).
+CREATE TRIGGER units_au AFTER UPDATE OF text, question, speaker ON units BEGIN
+    INSERT INTO units_fts (units_fts, rowid, text, question, speaker)
+    VALUES ('delete', old.id, old.text, old.question, old.speaker);
+    INSERT INTO units_fts (rowid, text, question, speaker) VALUES (new.id, new.text, new.question, new.speaker);
+END;
+""",
+    ),
+    Migration(
+        9,
         "order numbers name their buyer through orders alone",
         """
 -- An order's shop-scoped number ('1001@shopify/fernleaf') was also copied into customer_identifiers, one row
@@ -550,6 +580,31 @@ def open_db(path: str | Path | None = None, clock: Clock = utc_now_iso) -> sqlit
     db = connect(path if path is not None else default_db_path())
     migrate(db, clock)
     return db
+
+
+class DatabaseUnavailable(Exception):
+    """A database a command cannot use: missing (a typo in --db must not become a new empty file), not an
+    SQLite file, or, for a read-only connection, older than this insight's schema. The message is one line
+    naming the file; the command line prints it as the error."""
+
+
+def missing_database(path: str | Path) -> DatabaseUnavailable:
+    return DatabaseUnavailable(f"{path}: no such database file (check --db or ${DB_ENV_VAR}; "
+                               "`insight import ...` or `insight demo` creates one)")
+
+
+def open_existing(path: str | Path, clock: Clock = utc_now_iso) -> sqlite_utils.Database:
+    """`open_db` for commands that read or edit what was imported: a missing file is an error, an
+    old-schema one is migrated here, on the writer side, once."""
+    path = Path(path)
+    if not path.is_file():
+        raise missing_database(path)
+    try:
+        return open_db(path, clock)
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and is_locked(exc):
+            raise  # another process writing: the command line says so (insight.cli)
+        raise DatabaseUnavailable(f"{path}: not an insight database ({exc})") from None
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from insight.db import MIGRATIONS, open_db, schema_version
+from insight.db import MIGRATIONS, DatabaseUnavailable, is_locked, missing_database, schema_version
 from insight.rfm import Snapshot, get_snapshot, latest_snapshot, previous_snapshot
 
 READ_BUSY_MS = 250
@@ -29,22 +29,30 @@ READ_BUSY_MS = 250
 
 
 def connect_read(path: str | Path) -> sqlite_utils.Database:
-    """A read-only connection usable from a worker thread; creates and migrates a missing/old database first."""
+    """A read-only connection (`mode=ro`) usable from a worker thread. It never creates or migrates: a missing
+    file, or one whose schema is older than this insight's, raises DatabaseUnavailable (`insight tui`
+    migrates with the writer, `open_existing`, before it starts readers)."""
     path = Path(path)
-    if not path.exists() or _needs_migration(path):
-        open_db(path).conn.close()
-    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=READ_BUSY_MS / 1000)
-    conn.execute(f"PRAGMA busy_timeout = {READ_BUSY_MS}")
-    conn.execute("PRAGMA query_only = ON")
-    return sqlite_utils.Database(conn)
-
-
-def _needs_migration(path: Path) -> bool:
-    conn = sqlite3.connect(str(path), timeout=READ_BUSY_MS / 1000)
+    if not path.is_file():
+        raise missing_database(path)
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False,
+                           timeout=READ_BUSY_MS / 1000)
     try:
-        return schema_version(sqlite_utils.Database(conn)) < MIGRATIONS[-1].version
-    finally:
+        conn.execute(f"PRAGMA busy_timeout = {READ_BUSY_MS}")
+        conn.execute("PRAGMA query_only = ON")
+        db = sqlite_utils.Database(conn)
+        version = schema_version(db)
+    except sqlite3.DatabaseError as exc:
         conn.close()
+        if isinstance(exc, sqlite3.OperationalError) and is_locked(exc):
+            raise
+        raise DatabaseUnavailable(f"{path}: not an insight database ({exc})") from None
+    if version < MIGRATIONS[-1].version:
+        conn.close()
+        raise DatabaseUnavailable(
+            f"{path}: schema v{version} is older than this insight's v{MIGRATIONS[-1].version}; a read-only "
+            "connection does not migrate it (`insight tui` or `insight stats` does, once)")
+    return db
 
 
 # ---------------------------------------------------------------- records

@@ -41,6 +41,7 @@ from insight.affinity import (
     product_name,
 )
 from insight.cli import cli
+from insight.db import open_db
 from insight.rfm import RfmConfig, compute_snapshot
 
 TODAY = date(2026, 11, 24)
@@ -317,6 +318,7 @@ def test_cli_affinity_with_a_category_map_and_without_a_snapshot(shop, db_path, 
     _, payload = invoke(db_path, "segments", "affinity", "--categories", str(sheet), "--segment", EVERYONE, "--json")
     assert payload["category_map"]["skus"] == 1 and payload["sources"] == {"map": 11, "export": 7}
     assert payload["segments"][0]["mix"][0]["category"] == "Treatment"
+    open_db(tmp_path / "empty.db").conn.close()  # imported nothing yet: a missing file is another error
     result, payload = invoke(tmp_path / "empty.db", "segments", "due", "--json")
     assert result.exit_code == 1 and "no RFM snapshot" in payload["error"]
 

@@ -26,6 +26,9 @@ HOSTILE = "[bold red]LOUD[/] and [/] \x1b]0;pwned\x07title \x1b[2J\x1b[Hcleared"
 )
 def test_every_error_is_one_json_object_with_json(tmp_path, args):
     """Old code printed nothing on stdout for usage errors and ClickExceptions (click's usage text on stderr)."""
+    from insight.db import open_db
+
+    open_db(tmp_path / "x.db").close()  # each error is its own, not a missing database
     base = ["--db", str(tmp_path / "x.db")]
     result = CliRunner().invoke(cli, base + args + ["--json"])
     assert result.exit_code != 0
@@ -72,12 +75,14 @@ def test_customer_text_is_shown_as_text(tmp_path):
 def test_themes_show_prints_quotes_as_text(tmp_path, monkeypatch):
     """Old code crashed (MarkupError) on a quote with '[/]'."""
     from insight.commands import themes
+    from insight.db import open_db
     from insight.theme_store import ThemeInfo
 
     info = ThemeInfo(id=3, scope="review", label="pump [/] broke", generated_label="pump [/] broke", size=4, share=0.1,
                      change="new", status="active", mean_rating=None, keywords=["pump"], phrases=["[b]pump"],
                      quotes=[{"text": HOSTILE, "source": "review", "external_id": "r1"}])
     monkeypatch.setattr(themes, "theme_info", lambda db, theme_id: info)
+    open_db(tmp_path / "x.db").close()
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), "themes", "show", "3"])
     assert result.exit_code == 0, result.output
     assert "#3 pump [/] broke" in result.stdout and "[bold red]LOUD[/]" in result.stdout

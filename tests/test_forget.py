@@ -219,3 +219,75 @@ def test_a_reader_holding_the_log_is_reported(db_path, runner, brand, monkeypatc
     payload = json.loads(result.output)
     assert result.exit_code == 0 and payload["ok"] and not payload["erased_from_disk"]
     assert "close it and run `insight forget` again" in payload["warning"]
+
+
+def _others(db, jo: int) -> dict[str, list[tuple]]:
+    """Everything of the other customers (and of nobody) that forgetting Jo must leave as it was."""
+    return {
+        "customers": db.execute("SELECT * FROM customers WHERE id != ? ORDER BY id", [jo]).fetchall(),
+        "identifiers": db.execute("SELECT * FROM customer_identifiers WHERE customer_id != ? ORDER BY kind, value",
+                                  [jo]).fetchall(),
+        "orders": db.execute("SELECT * FROM orders WHERE customer_id IS NOT ? ORDER BY id", [jo]).fetchall(),
+        "order_lines": db.execute("SELECT l.* FROM order_lines l JOIN orders o ON o.id = l.order_id "
+                                  "WHERE o.customer_id IS NOT ? ORDER BY l.order_id, l.position", [jo]).fetchall(),
+        "documents": db.execute("SELECT * FROM documents WHERE customer_id IS NOT ? ORDER BY id", [jo]).fetchall(),
+        "units": db.execute("SELECT u.* FROM units u JOIN documents d ON d.id = u.document_id "
+                            "WHERE d.customer_id IS NOT ? ORDER BY u.id", [jo]).fetchall(),
+        "unit_themes": db.execute("SELECT ut.* FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d "
+                                  "ON d.id = u.document_id WHERE d.customer_id IS NOT ? ORDER BY ut.unit_id",
+                                  [jo]).fetchall(),
+        "themes": db.execute("SELECT id, label, level, parent_id, status FROM themes ORDER BY id").fetchall(),
+        "search": db.execute("SELECT f.rowid FROM units_fts f JOIN units u ON u.id = f.rowid JOIN documents d "
+                             "ON d.id = u.document_id WHERE units_fts MATCH 'parcel' AND d.customer_id IS NOT ? "
+                             "ORDER BY f.rowid", [jo]).fetchall(),
+    }
+
+
+def _stats(runner: CliRunner, db_path: Path) -> dict:
+    result = invoke(runner, db_path, "stats", "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["tables"]
+
+
+def test_forget_keeps_everyone_else_and_a_second_forget_changes_nothing(db_path, runner, brand):
+    db = open_db(db_path)
+    jo = brand["customer"]
+    kept = _others(db, jo)
+    jo_orders = db.execute("SELECT COUNT(*) FROM orders WHERE customer_id = ?", [jo]).fetchone()[0]
+    db.close()
+    assert kept["documents"] and kept["orders"] and kept["units"] and kept["search"]  # sanity: there is someone else
+    before = _stats(runner, db_path)
+
+    payload = json.loads(invoke(runner, db_path, "forget", EMAIL, "--yes", "--json").output)
+    after = _stats(runner, db_path)
+    db = open_db(db_path)
+    assert _others(db, jo) == kept
+    db.close()
+    # stats says what forget said it erased, and nothing else went.
+    assert before["customers"] - after["customers"] == 1
+    assert before["customer_identifiers"] - after["customer_identifiers"] == payload["identifiers"]
+    assert before["orders"] - after["orders"] == payload["orders"] == jo_orders
+    assert before["documents"] - after["documents"] == payload["documents"]
+    assert before["units"] - after["units"] == payload["units"]
+    assert before["embeddings"] - after["embeddings"] == payload["embeddings"]
+    assert before["import_batches"] == after["import_batches"] and before["themes"] == after["themes"]
+
+    again = invoke(runner, db_path, "forget", EMAIL, "--yes", "--json")
+    assert again.exit_code == 1 and json.loads(again.output) == {"ok": False, "error": f"no customer matches {EMAIL!r}"}
+    assert _stats(runner, db_path) == after
+    human = invoke(runner, db_path, "forget", EMAIL, "--yes")
+    assert human.exit_code == 1 and human.stdout == "" and human.stderr.strip() == f"error: no customer matches {EMAIL!r}"
+
+
+def test_forget_finds_the_customer_by_their_email_as_typed(db_path, runner, brand):
+    ref = f"  {EMAIL.upper()} "
+    shown = invoke(runner, db_path, "forget", ref, input="n\n")
+    assert shown.exit_code == 1 and f"(customer {brand['customer']})" in shown.stderr and "4 documents" in shown.stderr
+    result = invoke(runner, db_path, "forget", ref, "--yes")
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.stdout.split())  # Rich wraps the line
+    assert shown.startswith(f"Erased customer {brand['customer']}: 1 identifiers, 1 orders, 4 documents")
+    assert shown.endswith("database file rewritten.")
+    db = open_db(db_path)
+    assert db.execute("SELECT COUNT(*) FROM customer_identifiers WHERE value = ?", [EMAIL]).fetchone()[0] == 0
+    db.close()

@@ -462,7 +462,7 @@ def test_migration_4_scopes_existing_orders_to_the_default_shop(tmp_path, clock,
         (1, "Soap"), (2, "Brush")]
     assert sorted(db.execute("SELECT kind, value, source FROM customer_identifiers").fetchall()) == [
         ("customer_id", "12@shopify/default", "orders"), ("customer_id", "99", "survey"),
-        ("email", "ana@example.com", "orders"), ("order", "77", "survey")]  # #1001's buyer: orders (migration 8)
+        ("email", "ana@example.com", "orders"), ("order", "77", "survey")]  # #1001's buyer: orders (migration 9)
     assert find_customer_id(db, identifier("order", "1001")) == 1
     db.conn.execute("INSERT INTO orders (platform, shop, order_number, created_at, created_day, content_hash) "
                     "VALUES ('shopify', 'outlet', '1001', 'x', 'x', 'h2')")  # a second shop's #1001 fits now

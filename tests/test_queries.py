@@ -23,8 +23,8 @@ def label_of(index: int) -> str:
     return THEMES[index - 1].label
 
 
-def test_empty_database_state_names_the_commands_to_run(db_path):
-    db = queries.connect_read(db_path)  # creates and migrates a missing file
+def test_empty_database_state_names_the_commands_to_run(db, db_path):
+    db = queries.connect_read(db_path)  # empty and migrated (the `db` fixture)
     state = queries.db_state(db)
     assert state.empty
     steps = " ".join(state.next_steps())

@@ -151,6 +151,6 @@ def test_cli_export_json_and_file(scored, db_path, tmp_path):
     assert neither.exit_code == 2 and json.loads(neither.output)["ok"] is False
 
 
-def test_cli_export_without_snapshots(db_path):
+def test_cli_export_without_snapshots(db, db_path):
     result = CliRunner().invoke(cli, ["--db", str(db_path), "segments", "export", "--all", "--json"])
     assert result.exit_code == 1 and "run `insight segments` first" in json.loads(result.output)["error"]

@@ -85,7 +85,7 @@ class DataSource:
         self._segments: list[queries.SegmentRow] | None = None
         self._transitions: dict[str, list[queries.Transition]] = {}
         self._index: queries.VectorIndex | None | bool = False  # False: not loaded yet
-        queries.connect_read(self.path).conn.close()  # create/migrate once, up front
+        queries.connect_read(self.path).conn.close()  # fail early: missing or unmigrated (insight tui migrates)
 
     # ------------------------------------------------------------ connections
 

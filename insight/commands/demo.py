@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from insight import queries
-from insight.commands.common import db_from_context, json_option
+from insight.commands.common import db_from_context, fail_command, json_option
 from insight.db import open_db
 from insight.demo import SAMPLE_AS_OF, SAMPLE_DIR, DemoReport, run_demo
 from insight.output import emit, err_console, line, plain_line
+from insight.rfm import RfmError
 
 
 @click.command("demo")
@@ -36,10 +37,13 @@ def demo(ctx, no_tui, sample_dir, as_of, model, spacy_model, briefs_dir, as_json
     db = open_db(db_path)
     started = time.perf_counter()
     log = (lambda message: None) if as_json else err_console.print
-    report = run_demo(
-        db, sample_dir=sample_dir, as_of=as_of.date() if hasattr(as_of, "date") else as_of, model=model,
-        spacy_model=spacy_model, briefs_dir=briefs_dir, log=log,
-    )
+    try:
+        report = run_demo(
+            db, sample_dir=sample_dir, as_of=as_of.date() if hasattr(as_of, "date") else as_of, model=model,
+            spacy_model=spacy_model, briefs_dir=briefs_dir, log=log,
+        )
+    except RfmError as exc:  # a --sample-dir without orders (or none before --as-of): not a bug of ours
+        fail_command(f"{sample_dir}: {exc}", as_json)
     report.timings["total"] = round(time.perf_counter() - started, 2)
     if no_tui or as_json:
         emit({"db": str(db_path), **asdict(report)}, as_json, lambda console: render_summary(console, db_path, report))

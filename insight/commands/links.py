@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from insight.commands.common import db_from_context, json_option
-from insight.db import open_db
+from insight.db import open_existing
 from insight.output import emit, fail, line, plain_line
 from insight.safe_text import printable
 
@@ -46,7 +46,7 @@ def links(ctx: click.Context, as_of: str | None, window: str | None, scope: str 
     """
     from insight.links import compute_links  # scipy takes a second to import: only when the command runs
 
-    db = open_db(db_from_context(ctx))
+    db = open_existing(db_from_context(ctx))
     try:
         report = compute_links(db, as_of=as_of, window=window, scope=scope, min_expected=min_expected, alpha=alpha,
                                min_support=min_support)
@@ -197,7 +197,7 @@ def brief(ctx: click.Context, segments: tuple[str, ...], all_segments: bool, fmt
 
     if not segments and not all_segments:
         raise fail("give --segment NAME (repeatable) or --all")
-    db = open_db(db_from_context(ctx))
+    db = open_existing(db_from_context(ctx))
     try:
         names = segments_in(db, as_of) if all_segments else list(segments)
         if not names:

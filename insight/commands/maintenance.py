@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from insight.commands.common import db_from_context, fail_command, json_option
-from insight.db import database_error, open_db, schema_version, table_counts
+from insight.db import database_error, open_existing, schema_version, table_counts
 from insight.forget import forget_customer, preview
 from insight.output import emit, plain_line
 
@@ -22,7 +22,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     """Row counts per table, and documents/units per source."""
     path = db_from_context(ctx)
     try:
-        db = open_db(path)
+        db = open_existing(path)
     except sqlite3.OperationalError as exc:  # a migration to apply while an import holds the write lock
         fail_command(database_error(path, exc), as_json)
     counts = table_counts(db)
@@ -64,7 +64,7 @@ def forget(ctx: click.Context, customer: str, yes: bool, as_json: bool) -> None:
     database file is rewritten (VACUUM) so the deleted bytes do not survive in it."""
     path = db_from_context(ctx)
     try:
-        db = open_db(path)
+        db = open_existing(path)
         found = preview(db, customer)
         if found.customer_id is None:
             fail_command(f"no customer matches {customer!r}", as_json)

@@ -16,7 +16,7 @@ from insight.commands.common import db_from_context, fail_command, json_option
 from insight.commands.segments_affinity import COMMANDS as AFFINITY_COMMANDS
 from insight.commands.segments_export import export as export_command
 from insight.commands.segments_validate import validate as validate_command
-from insight.db import open_db, transaction
+from insight.db import open_existing, transaction
 from insight.forget import find_customer
 from insight.identity import CustomerResolver, parse_customer_ref
 from insight.output import emit, line, plain, plain_line
@@ -200,7 +200,7 @@ def segments(ctx, as_of, map_path, active_days, lapsed_days, rates, currency, me
     """
     if ctx.invoked_subcommand is not None:  # e.g. `insight segments validate` or `export`: its own options
         return
-    db = open_db(db_from_context(ctx))
+    db = open_existing(db_from_context(ctx))
     try:
         segment_map = load_segment_map(map_path)
         config = RfmConfig(segment_map, active_days, lapsed_days, _parse_rates(rates), currency)
@@ -312,7 +312,7 @@ def customer(ctx, ref: str, as_json: bool) -> None:
 
     EMAIL_OR_ID is an email, '#1001' (an order), 'customer_id:42', or a platform customer id.
     """
-    db = open_db(db_from_context(ctx))
+    db = open_existing(db_from_context(ctx))
     customer_id = find_customer(db, ref)
     if customer_id is None and ref.isdigit():
         found = db.execute("SELECT id FROM customers WHERE id = ?", [int(ref)]).fetchone()

@@ -26,14 +26,14 @@ from insight.affinity import (
     load_category_map,
 )
 from insight.commands.common import db_from_context, fail_command, json_option, parse_days
-from insight.db import open_db
+from insight.db import open_existing
 from insight.output import emit, plain_line
 from insight.rfm import Snapshot, latest_snapshot
 
 
 def _prepare(ctx: click.Context, as_of: Any, categories: Path | None, as_json: bool
              ) -> tuple[sqlite_utils.Database, Snapshot, dict[str, Any] | None]:
-    db = open_db(db_from_context(ctx))
+    db = open_existing(db_from_context(ctx))
     loaded = None
     if categories is not None:
         try:

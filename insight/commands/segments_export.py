@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 
 from insight.commands.common import db_from_context, json_option
-from insight.db import open_db
+from insight.db import open_existing
 from insight.output import emit, err_console, plain_line, print_error
 from insight.segment_export import FORMATS, ExportError, ExportResult, export_segments, table, to_csv
 
@@ -46,7 +46,7 @@ def export(ctx, segment, all_segments, lifecycle, fmt, out, suppress_moved, as_o
     if sum((bool(segment), all_segments, bool(lifecycle))) != 1:
         print_error("give one of --segment NAME, --all or --lifecycle STAGE", as_json)
         raise SystemExit(2)
-    db = open_db(db_from_context(ctx))
+    db = open_existing(db_from_context(ctx))
     try:
         result = export_segments(db, segment=segment, as_of=as_of.date().isoformat() if as_of else None,
                                  suppress_moved=suppress_moved, lifecycle=lifecycle)

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from insight.commands.common import db_from_context, fail_command, json_option, parse_days
-from insight.db import open_db
+from insight.db import open_existing
 from insight.output import emit, plain, plain_line
 from insight.rfm import RfmConfig, RfmError
 from insight.segment_map import SegmentMapError, load_segment_map
@@ -203,7 +203,7 @@ def validate(ctx, as_of, horizon, cutoffs, map_path, alpha, rates, currency, htm
     Excluded orders (cancelled, test, refunded...) are no repurchase.
     """
     days = parse_days(horizon, "--horizon", "90d or 13w", minimum=1)
-    db = open_db(db_from_context(ctx))
+    db = open_existing(db_from_context(ctx))
     rates_from = None
     given = _parse_rates(rates)
     if not given and currency is None:

@@ -12,9 +12,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+<<<<<<< HEAD
 from ingest.model import SOURCES
 from insight.commands.common import db_from_context, json_option
 from insight.db import open_db
+=======
+from insight.commands.common import db_from_context, fail_command, json_option
+from insight.db import open_existing
+>>>>>>> contracts
 from insight.output import emit, fail, line, plain, plain_line, progress_bar
 from insight.theme_edits import ThemeEditError, merge_themes, rename_theme, split_theme
 from insight.theme_store import LEVELS, export_csv, list_themes, theme_info
@@ -111,7 +116,7 @@ def themes(ctx, source, question, window, pool, model, spacy_model, params, as_j
     from insight.themes import run_themes
 
     cluster = cluster_params(params)
-    db = open_db(db_from_context(ctx))
+    db = open_existing(db_from_context(ctx))
     try:
         embedder = load_embedder(model)
     except EmbedderUnavailable as exc:
@@ -208,7 +213,7 @@ def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: di
 @click.pass_context
 def list_command(ctx, scope, level, include_inactive, as_json) -> None:
     """The themes of the latest runs by scope: each parent theme followed by its sub-themes, by size."""
-    rows = list_themes(open_db(db_from_context(ctx)), scope=scope, include_inactive=include_inactive, level=level)
+    rows = list_themes(open_existing(db_from_context(ctx)), scope=scope, include_inactive=include_inactive, level=level)
     payload = {"themes": [asdict(r) for r in rows]}
 
     def render(console: Console) -> None:
@@ -237,7 +242,7 @@ def list_command(ctx, scope, level, include_inactive, as_json) -> None:
 def show_command(ctx, theme_id, as_json) -> None:
     """A theme's words, the customers' own phrases, representative quotes and prevalence per window."""
     try:
-        info = theme_info(open_db(db_from_context(ctx)), theme_id)
+        info = theme_info(open_existing(db_from_context(ctx)), theme_id)
     except LookupError as exc:
         raise fail(str(exc)) from None
 
@@ -288,7 +293,11 @@ def show_command(ctx, theme_id, as_json) -> None:
 def export_command(ctx, out: Path, scope, source, as_json) -> None:
     """One row per analysed mention: unit and document ids, source, question, theme id and label, reassigned,
     sentiment, text."""
-    count = export_csv(open_db(db_from_context(ctx)), out, scope=scope, source=source)
+    db = open_existing(db_from_context(ctx))
+    try:
+        count = export_csv(db, out, scope=scope, source=source)
+    except OSError as exc:  # a folder that does not exist, a read-only place: as `segments export` says it
+        fail_command(f"{out}: cannot write: {exc.strerror or exc}", as_json)
     emit({"out": str(out), "rows": count}, as_json, lambda c: c.print(plain_line(f"Wrote {count:,} rows to {out}")))
 
 
@@ -307,7 +316,7 @@ def _edit(as_json: bool, action, message: str) -> None:
 @click.pass_context
 def rename_command(ctx, theme_id, label, as_json) -> None:
     """Give a theme your own label (kept across re-runs)."""
-    db = open_db(db_from_context(ctx))
+    db = open_existing(db_from_context(ctx))
     _edit(as_json, lambda: rename_theme(db, theme_id, label), f"Theme {theme_id} is now {label.strip()!r}.")
 
 
@@ -318,7 +327,7 @@ def rename_command(ctx, theme_id, label, as_json) -> None:
 @click.pass_context
 def merge_command(ctx, keep_id, other_id, as_json) -> None:
     """Fold theme OTHER_ID into KEEP_ID (kept across re-runs)."""
-    db = open_db(db_from_context(ctx))
+    db = open_existing(db_from_context(ctx))
     _edit(as_json, lambda: merge_themes(db, keep_id, other_id), f"Theme {other_id} merged into {keep_id}.")
 
 
@@ -332,7 +341,7 @@ def split_command(ctx, theme_id, k, spacy_model, as_json) -> None:
     """Split a theme into K parts by re-clustering its units (kept across re-runs)."""
     from insight.nlp import cached_pipeline
 
-    db = open_db(db_from_context(ctx))
+    db = open_existing(db_from_context(ctx))
     nlp = cached_pipeline(spacy_model).nlp
     _edit(as_json, lambda: split_theme(db, theme_id, k=k, nlp=nlp), f"Theme {theme_id} split into {{result}}.")
 

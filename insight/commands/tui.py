@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from insight.commands.common import db_from_context
+from insight.db import open_existing
 
 
 def run_tui(db_path: Path, briefs_dir: Path = Path("briefs")) -> None:
@@ -24,7 +25,11 @@ def run_tui(db_path: Path, briefs_dir: Path = Path("briefs")) -> None:
 @click.pass_context
 def tui(ctx: click.Context, briefs_dir: Path, db_path: Path | None) -> None:
     """Browse themes, quotes and segments; export persona briefs (keys: ? for help)."""
-    run_tui(db_path or db_from_context(ctx), briefs_dir)
+    path = db_path or db_from_context(ctx)
+    # The TUI only reads (mode=ro connections, which never create or migrate a file): a missing file is an
+    # error here, and an old schema is migrated by a writer once, before any reader starts.
+    open_existing(path).conn.close()
+    run_tui(path, briefs_dir)
 
 
 COMMANDS = [tui]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from insight.db import open_db
 from tui.app import InsightApp
 from tui.idle_gc import IdleCollector
 from tui_snapshots.brand import add_theme_tree, build_small_brand, settle
@@ -48,6 +49,7 @@ def test_overview(snap_compare, app):
 
 
 def test_empty_state(snap_compare, tmp_path):
+    open_db(tmp_path / "new.db").conn.close()  # the TUI's readers never create a database
     assert snap_compare(InsightApp(tmp_path / "new.db", idle_gc=still()), terminal_size=SIZE, run_before=steps())
 
 
