@@ -12,14 +12,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-<<<<<<< HEAD
 from ingest.model import SOURCES
-from insight.commands.common import db_from_context, json_option
-from insight.db import open_db
-=======
 from insight.commands.common import db_from_context, fail_command, json_option
 from insight.db import open_existing
->>>>>>> contracts
 from insight.output import emit, fail, line, plain, plain_line, progress_bar
 from insight.theme_edits import ThemeEditError, merge_themes, rename_theme, split_theme
 from insight.theme_store import LEVELS, export_csv, list_themes, theme_info
