@@ -1,8 +1,9 @@
 """Activation lists: a snapshot's segment members, or who left a segment, as a CSV a marketing platform imports.
 
-A member is written only with an email the customer really has (an identifier an import stored, never
-derived from a display key, a phone or a name), and each list says how many members were left out and why:
-- no_email  — the customer is known by a phone, billing address, platform id or order number only;
+A member is written only with an email or a phone the customer really has (identifiers an import stored:
+a phone is stored, in E.164, only for a buyer whose orders carried no email; never derived from a display
+key or a name), and each list says how many members were left out and why:
+- no_contact — the customer is known by a billing address, platform id or order number only;
 - erased    — scored in the snapshot but erased since (`insight forget`, or merged into another customer:
               both delete the customer's scores, so the two cannot be told apart afterwards).
 
@@ -31,31 +32,33 @@ NOT_SCORED = "(not scored)"
 # Klaviyo list import: the first column is `Email` (or `Email Address` / `Phone Number`); any other column
 # becomes a custom profile property of that name; dates as YYYY-MM-DD.
 KLAVIYO_COLUMNS = {
-    "email": "Email", "segment": "RFM Segment", "lifecycle": "Lifecycle Stage", "r": "RFM Recency Score",
+    "email": "Email", "phone": "Phone Number", "segment": "RFM Segment", "lifecycle": "Lifecycle Stage",
+    "r": "RFM Recency Score",
     "f": "RFM Frequency Score", "m": "RFM Monetary Score", "last_order": "Last Order Date",
     "previous_segment": "Previous RFM Segment", "moved_on": "RFM Segment Since", "as_of": "RFM Scored On",
 }
 KLAVIYO_SUPPRESS_COLUMNS = {
-    "email": "Email", "left_segment": "Left RFM Segment", "segment": "RFM Segment", "lifecycle": "Lifecycle Stage",
+    "email": "Email", "phone": "Phone Number", "left_segment": "Left RFM Segment", "segment": "RFM Segment", "lifecycle": "Lifecycle Stage",
     "moved_on": "RFM Segment Since", "as_of": "RFM Scored On",
 }
 KLAVIYO_SUPPRESS_LIFECYCLE_COLUMNS = {
-    "email": "Email", "left_lifecycle": "Left Lifecycle Stage", "lifecycle": "Lifecycle Stage",
+    "email": "Email", "phone": "Phone Number", "left_lifecycle": "Left Lifecycle Stage", "lifecycle": "Lifecycle Stage",
     "segment": "RFM Segment", "moved_on": "Lifecycle Stage Since", "as_of": "RFM Scored On",
 }
 # Shopify customer CSV import: headers are case-sensitive, `Email` is the required column. `Accepts Email
 # Marketing` is left out on purpose: insight does not know anyone's consent, and a 'no' (or a blank) written
-# over an existing customer with "Overwrite customers with the same email" would unsubscribe them.
-SHOPIFY_COLUMNS = ("Email", "Tags", "Note")
+# over an existing customer with "Overwrite customers with the same email" would unsubscribe them. The same
+# holds for `Accepts SMS Marketing` (and Klaviyo's SMS consent): a phone is written, a subscription never.
+SHOPIFY_COLUMNS = ("Email", "Phone", "Tags", "Note")
 CSV_COLUMNS = (
-    "email", "customer_id", "segment", "lifecycle", "r", "f", "m", "recency_days", "frequency", "monetary",
+    "email", "phone", "customer_id", "segment", "lifecycle", "r", "f", "m", "recency_days", "frequency", "monetary",
     "last_order", "previous_segment", "moved_on", "as_of",
 )
 CSV_SUPPRESS_COLUMNS = (
-    "email", "customer_id", "left_segment", "segment", "lifecycle", "previous_lifecycle", "moved_on", "as_of",
+    "email", "phone", "customer_id", "left_segment", "segment", "lifecycle", "previous_lifecycle", "moved_on", "as_of",
 )
 CSV_SUPPRESS_LIFECYCLE_COLUMNS = (
-    "email", "customer_id", "left_lifecycle", "lifecycle", "segment", "previous_segment", "moved_on", "as_of",
+    "email", "phone", "customer_id", "left_lifecycle", "lifecycle", "segment", "previous_segment", "moved_on", "as_of",
 )
 
 
@@ -84,6 +87,7 @@ class Row:
     left_segment: str | None = None
     previous_lifecycle: str | None = None
     left_lifecycle: str | None = None  # suppression by lifecycle stage: the stage they left
+    phone: str = ""  # E.164, for a buyer known by phone (no email): what an SMS platform takes
 
 
 @dataclass
@@ -138,16 +142,17 @@ def export_segments(
     erased_unknown = 0 if every else erased
     erased = erased if every else 0
     emails, several = _emails(db, [c.customer_id for c in candidates])
+    phones = _phones(db, [c.customer_id for c in candidates if c.customer_id not in emails])
     if not suppress_moved or stage is not None:
         _history(db, snapshot, candidates, keep_moved_on=suppress_moved)
     rows = []
     not_exported: dict[str, int] = {}
     for candidate in candidates:
-        email = emails.get(candidate.customer_id)
-        if email is None:
-            not_exported["no_email"] = not_exported.get("no_email", 0) + 1
+        email, phone = emails.get(candidate.customer_id), phones.get(candidate.customer_id)
+        if email is None and phone is None:
+            not_exported["no_contact"] = not_exported.get("no_contact", 0) + 1
             continue
-        candidate.email = email
+        candidate.email, candidate.phone = email or "", phone or ""
         rows.append(candidate)
     if erased:
         not_exported["erased"] = erased
@@ -254,6 +259,17 @@ def _emails(db: sqlite_utils.Database, customer_ids: list[int]) -> tuple[dict[in
     return {cid: latest.get(cid, emails[0]) for cid, emails in found.items()}, several
 
 
+def _phones(db: sqlite_utils.Database, customer_ids: list[int]) -> dict[int, str]:
+    """Each customer's phone identifier (the first, when an import stored several)."""
+    found: dict[int, str] = {}
+    for cid, phone in _in_chunks(
+        db, "SELECT customer_id, value FROM customer_identifiers WHERE kind = 'phone' AND customer_id IN ({}) "
+        "ORDER BY customer_id, value", customer_ids,
+    ):
+        found.setdefault(int(cid), phone)
+    return found
+
+
 def _history(db: sqlite_utils.Database, snapshot: Snapshot, rows: list[Row], keep_moved_on: bool = False) -> None:
     """Fill each member's previous segment and the date they moved into the current one, from every earlier
     snapshot: the moved-on date is the first snapshot of the current run (an upper bound on the move).
@@ -337,4 +353,4 @@ def _shopify(row: Row, suppress: bool) -> dict[str, str]:
                 f"last order {row.last_order}")
         if row.previous_segment:
             note += f"; moved from {row.previous_segment} by {row.moved_on}"
-    return {"Email": row.email, "Tags": ", ".join(t.replace(",", " ") for t in tags), "Note": note}
+    return {"Email": row.email, "Phone": row.phone, "Tags": ", ".join(t.replace(",", " ") for t in tags), "Note": note}

@@ -31,10 +31,11 @@ def history() -> list[dict]:
     At Risk. Cara buys again 15 days before T2: lifecycle Active."""
     rows, number = [], 100
 
-    def add(email: str, day: date, phone: str = "") -> None:
+    def add(email: str, day: date, phone: str = "", **billing: str) -> None:
         nonlocal number
         number += 1
-        rows.append(order(number, email, "paid", stamp(day), "50.00", stamp(day), phone=phone, country="AU"))
+        rows.append(order(number, email, "paid", stamp(day), "50.00", stamp(day), phone=phone,
+                          **({"country": "AU"} | billing)))
 
     for days_before in (400, 380, 360):
         add("ana@example.com", T1 - timedelta(days=days_before))
@@ -78,8 +79,9 @@ def test_who_left_the_at_risk_lifecycle_stage_for_active(scored):
 
 def test_members_with_their_previous_segment_and_those_without_email_counted(scored):
     at_risk = export_segments(scored, segment="at risk")  # names match without case
-    assert [r.email for r in at_risk.rows] == ["ben@example.com"]
-    assert at_risk.members == 2 and at_risk.not_exported == {"no_email": 1}  # the phone-only buyer: not guessed
+    # The phone-only buyer goes out with their phone (what an SMS platform takes), never with a made-up email.
+    assert [(r.email, r.phone) for r in at_risk.rows] == [("ben@example.com", ""), ("", "+61412345678")]
+    assert at_risk.members == 2 and at_risk.not_exported == {}
     ben = at_risk.rows[0]
     assert (ben.r, ben.f, ben.previous_segment, ben.moved_on, ben.last_order) == (
         1, 4, None, None, (T1 - timedelta(days=360)).isoformat())  # At Risk in both snapshots: no move
@@ -95,7 +97,7 @@ def test_platform_columns(scored):
     assert klaviyo[0][0] == "Email" and "RFM Segment" in klaviyo[0] and "Previous RFM Segment" in klaviyo[0]
     assert dict(zip(klaviyo[0], klaviyo[1], strict=True))["Previous RFM Segment"] == "At Risk"
     shopify = list(csv.DictReader(io.StringIO(to_csv(result, "shopify"))))
-    assert list(shopify[0]) == ["Email", "Tags", "Note"]
+    assert list(shopify[0]) == ["Email", "Phone", "Tags", "Note"]
     assert shopify[0]["Tags"] == "rfm: Champions, lifecycle: Active, rfm from: At Risk"
     plain = list(csv.DictReader(io.StringIO(to_csv(result, "csv"))))
     assert (plain[0]["email"], plain[0]["segment"], plain[0]["previous_segment"]) == ("ana@example.com", "Champions", "At Risk")
@@ -105,9 +107,9 @@ def test_forgotten_customers_are_counted_never_exported(scored):
     forget_customer(scored, "ben@example.com", vacuum=False)
     everyone = export_segments(scored, segment=None)
     assert "ben@example.com" not in {r.email for r in everyone.rows}
-    assert everyone.not_exported == {"erased": 1, "no_email": 1}
+    assert everyone.not_exported == {"erased": 1}
     one = export_segments(scored, segment="At Risk")  # which segment ben was in went with him
-    assert (one.rows, one.not_exported, one.erased_unknown_segment) == ([], {"no_email": 1}, 1)
+    assert ([r.phone for r in one.rows], one.not_exported, one.erased_unknown_segment) == (["+61412345678"], {}, 1)
 
 
 def test_a_customer_with_two_emails_gets_the_one_of_their_latest_order(db, tmp_path, clock):
@@ -135,16 +137,16 @@ def test_cli_export_json_and_file(scored, db_path, tmp_path):
     as_json = CliRunner().invoke(cli, [*base, "--segment", "At Risk", "--suppress-moved", "--format", "klaviyo", "--json"])
     assert as_json.exit_code == 0, as_json.output
     payload = json.loads(as_json.output)
-    assert payload["rows"] == [{"Email": "ana@example.com", "Left RFM Segment": "At Risk", "RFM Segment": "Champions",
+    assert payload["rows"] == [{"Email": "ana@example.com", "Phone Number": "", "Left RFM Segment": "At Risk", "RFM Segment": "Champions",
                                 "Lifecycle Stage": "Active", "RFM Segment Since": "2026-11-24",
                                 "RFM Scored On": "2026-11-24"}]
     out = tmp_path / "at_risk.csv"
     to_file = CliRunner().invoke(cli, [*base, "--segment", "At Risk", "--format", "shopify", "--out", str(out), "--json"])
     summary = json.loads(to_file.output)
-    assert (summary["exported"], summary["not_exported"], "rows" in summary) == (1, {"no_email": 1}, False)
+    assert (summary["exported"], summary["not_exported"], "rows" in summary) == (2, {}, False)
     assert out.read_text().splitlines()[1].startswith("ben@example.com,")
     human = CliRunner().invoke(cli, [*base, "--all", "--out", str(out)])
-    assert human.exit_code == 0 and "not exported: 1 — no email known" in human.output
+    assert human.exit_code == 0 and "not exported" not in human.output
     stage = CliRunner().invoke(cli, [*base, "--lifecycle", "At Risk", "--suppress-moved", "--json"])
     assert [r["email"] for r in json.loads(stage.output)["rows"]] == ["cara@example.com"]
     neither = CliRunner().invoke(cli, [*base, "--json"])
@@ -154,3 +156,23 @@ def test_cli_export_json_and_file(scored, db_path, tmp_path):
 def test_cli_export_without_snapshots(db, db_path):
     result = CliRunner().invoke(cli, ["--db", str(db_path), "segments", "export", "--all", "--json"])
     assert result.exit_code == 1 and "run `insight segments` first" in json.loads(result.output)["error"]
+
+
+def test_a_buyer_known_by_billing_address_only_is_counted_not_exported(db, db_path, tmp_path, clock):
+    """Cash on delivery without email or a valid phone: the billing name + address identifies the buyer for
+    RFM, but no platform can reach an address-only profile, so the list counts them instead."""
+    rows = [order(1, "", "paid", stamp(T1), "50.00", stamp(T1), name="Jo Tane", address="12 Smith St",
+                  city="Darwin", zip_="0812", country="AU"),
+            order(2, "", "paid", stamp(T1), "40.00", stamp(T1), phone="0412 345 678", country="AU"),
+            order(3, "bo@example.com", "paid", stamp(T1), "30.00", stamp(T1))]
+    import_orders(db, write_orders(tmp_path / "cod.csv", rows), fmt=None, mapping={}, strict=False, progress=None,
+                  clock=clock)
+    compute_snapshot(db, as_of=T1, clock=clock)
+    result = export_segments(db, segment=None)
+    assert sorted((r.email, r.phone) for r in result.rows) == [("", "+61412345678"), ("bo@example.com", "")]
+    assert (result.members, result.not_exported) == (3, {"no_contact": 1})
+    klaviyo = list(csv.DictReader(io.StringIO(to_csv(result, "klaviyo"))))
+    assert sorted((r["Email"], r["Phone Number"]) for r in klaviyo) == [("", "+61412345678"), ("bo@example.com", "")]
+    human = CliRunner().invoke(cli, ["--db", str(db_path), "segments", "export", "--all", "--out",
+                                     str(tmp_path / "all.csv")])
+    assert human.exit_code == 0 and "not exported: 1 — no email or phone known" in human.output

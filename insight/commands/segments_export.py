@@ -14,7 +14,7 @@ from insight.output import emit, err_console, plain_line, print_error
 from insight.segment_export import FORMATS, ExportError, ExportResult, export_segments, table, to_csv
 
 REASONS = {
-    "no_email": "no email known (a phone, billing address, platform id or order number only): never guessed",
+    "no_contact": "no email or phone known (a billing address, platform id or order number only): never guessed",
     "erased": "erased since the snapshot (insight forget, or merged into another customer)",
 }
 
