@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from insight.clock import fixed_clock
-from insight.db import open_db
+from insight.core.clock import fixed_clock
+from insight.core.db import open_db
 
 SEGMENTS = ("Champions", "Loyal Customers", "Potential Loyalists", "New Customers", "Promising", "Need Attention",
             "About to Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost")
@@ -180,7 +180,7 @@ def build(path: Path, units: int = 100_000, themes: int = 200, dim: int = 384, s
 def add_parents(db, parents: int) -> None:  # noqa: ANN001 - a sqlite_utils.Database
     """Group each scope's themes, largest first, into parent themes of about the same number of sub-themes,
     then count both levels (sizes, shares, prevalence) as a theme run does."""
-    from insight.db import transaction
+    from insight.core.db import transaction
     from insight.theme_store import refresh_scopes
 
     conn = db.conn

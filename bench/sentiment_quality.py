@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from insight.db import open_db  # noqa: E402
+from insight.core.db import open_db  # noqa: E402
 from insight.embed import load_embedder  # noqa: E402
 from insight.sentiment import LABELS, SHIPPED_HEAD, SentimentHead, fallback_sentiment  # noqa: E402
 from insight.sentiment_train import (  # noqa: E402

@@ -66,7 +66,7 @@ def sha(text: str) -> str:
 
 def base_vectors(args) -> tuple[list[str], np.ndarray, str]:
     """Banking77's texts and their real vectors (embedded once, then read from the --vectors cache)."""
-    from insight.db import open_db
+    from insight.core.db import open_db
     from insight.embed import embed_units, load_embedder
 
     texts = read_texts(args.data)
@@ -83,7 +83,7 @@ def build_db(path: Path, texts: list[str], vectors: np.ndarray, units: int, mode
     to time a window added to the database). Documents are marked as split by the current splitter (each
     message is its one mention), as an import does."""
     from ingest.mentions import MENTIONS_VERSION
-    from insight.db import open_db, transaction
+    from insight.core.db import open_db, transaction
     from insight.embed import normalise_rows
 
     db = open_db(path)
@@ -165,7 +165,7 @@ def child_run(db_path: Path, folder: Path) -> dict:
     """One run_themes over the whole database; step times and counts as a dict."""
     from insight import parent_themes
     from insight import themes as pipeline
-    from insight.db import open_db, transaction
+    from insight.core.db import open_db, transaction
     from insight.embed import load_embedder
     from insight.nlp import load_pipeline
     from insight.sentiment import scorer_for

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from insight.cluster import ClusterParams  # noqa: E402
-from insight.db import open_db, transaction  # noqa: E402
+from insight.core.db import open_db, transaction  # noqa: E402
 from insight.embed import load_embedder  # noqa: E402
 from insight.nlp import cached_pipeline  # noqa: E402
 from insight.sentiment import scorer_for  # noqa: E402

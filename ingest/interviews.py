@@ -36,7 +36,7 @@ from ingest.errors import ImportFailure
 from ingest.limits import MAX_FIELD_CHARS
 from ingest.model import DocumentDraft, ParsedFile, UnitDraft
 from ingest.transcript_formats import Cue, read_transcript
-from insight.identity import Identifier, identifier, normalise_email, parse_customer_ref
+from insight.core.identity import Identifier, identifier, normalise_email, parse_customer_ref
 
 MAX_SENTENCES = 3
 MAX_WORDS = 60

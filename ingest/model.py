@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass, field
-from datetime import date
 from typing import Any
 
 from ingest.errors import Rejected
-from insight.identity import Identifier
-
-SOURCES = ("survey", "interview", "review", "ticket")
+from insight.core.identity import Identifier
+from insight.core.window import Window
 
 
 @dataclass
@@ -69,40 +65,6 @@ class ParsedFile:
     rejected: list[Rejected] = field(default_factory=list)
     rows_read: int = 0
     details: dict[str, Any] = field(default_factory=dict)  # e.g. interviewer taken, columns classified
-
-
-@dataclass(frozen=True)
-class Window:
-    start: date
-    end: date
-
-    @property
-    def label(self) -> str:
-        return f"{self.start.isoformat()}..{self.end.isoformat()}"
-
-    @classmethod
-    def month(cls, year: int, month: int) -> Window:
-        """The calendar month: the window a document falls in when the user names none."""
-        return cls(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
-
-    @classmethod
-    def parse(cls, text: str) -> Window:
-        """'2026-10' (a calendar month) or '2026-10-01..2026-10-31' (inclusive): what every --window takes."""
-        text = text.strip()
-        month = re.fullmatch(r"(\d{4})-(\d{2})", text)
-        if month and 1 <= int(month.group(2)) <= 12:
-            return cls.month(int(month.group(1)), int(month.group(2)))
-        try:
-            start_text, end_text = text.split("..")
-            window = cls(date.fromisoformat(start_text.strip()), date.fromisoformat(end_text.strip()))
-        except ValueError:
-            raise ValueError(
-                f"window {text!r} is not a month (YYYY-MM, e.g. 2026-10) or START..END with ISO dates, "
-                "e.g. 2026-10-01..2026-10-31"
-            ) from None
-        if window.end < window.start:
-            raise ValueError(f"window {text!r} ends before it starts")
-        return window
 
 
 @dataclass

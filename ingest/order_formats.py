@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from ingest.dates import parse_datetime
 from ingest.errors import ImportFailure
-from insight.identity import (
+from insight.core.identity import (
     Identifier,
     billing_value,
     identifier,

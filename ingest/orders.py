@@ -76,9 +76,9 @@ from ingest.reading import (
     read_bytes,
     sniff_delimiter,
 )
-from insight.clock import Clock, utc_now_iso
-from insight.db import transaction
-from insight.identity import SCOPE_MARK, CustomerResolver, Identifier, scoped_value
+from insight.core.clock import Clock, utc_now_iso
+from insight.core.db import transaction
+from insight.core.identity import SCOPE_MARK, CustomerResolver, Identifier, scoped_value
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 50_000

@@ -20,7 +20,7 @@ from ingest.model import DocumentDraft, ParsedFile, UnitDraft
 from ingest.reading import CsvTable, decode, long_cell_reason, misaligned_rows, read_bytes, read_csv
 from ingest.review_extractors import LOOKED_FOR, FoundReview, extract_reviews, norm_key, parse_html
 from ingest.review_fields import normalise_rating, rating_from_text, review_date
-from insight.identity import Identifier, identifier
+from insight.core.identity import Identifier, identifier
 
 HTML_FORMATS = ("html", "mhtml")
 CSV_FORMATS = ("csv", "judgeme", "yotpo", "google_play", "appstore")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,20 +11,18 @@ import sqlite_utils
 
 from ingest.errors import ImportFailure
 from ingest.mentions import MENTIONS_VERSION, Mention, MentionSplitter
-from ingest.model import DocumentDraft, ImportOptions, ImportSummary, ParsedFile, UnitDraft, Window
+from ingest.model import DocumentDraft, ImportOptions, ImportSummary, ParsedFile, UnitDraft
 from ingest.reading import file_sha256
-from insight.clock import Clock, utc_now_iso
-from insight.db import transaction
-from insight.identity import CustomerResolver
-from insight.redact import Redactor
+from insight.core.clock import Clock, utc_now_iso
+from insight.core.db import transaction
+from insight.core.identity import CustomerResolver
+from insight.core.redact import Redactor
+from insight.core.text import text_hash
+from insight.core.window import Window
 from insight.theme_store import refresh_scopes
 
 Progress = Callable[[int], None]
 REDACT_CHUNK = 1000  # documents redacted per NER batch
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
 
 
 def month_window(created_at: str | None) -> Window | None:

@@ -62,7 +62,7 @@ from ingest.survey_formats import (
     normalise_format,
     wide_layout,
 )
-from insight.identity import Identifier, identifier
+from insight.core.identity import Identifier, identifier
 
 # Tools that write several picks of one question into one cell (Google Forms ', ', Qualtrics ',').
 _JOINED_PICKS = ("google_forms", "qualtrics", "generic")

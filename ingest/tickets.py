@@ -29,7 +29,7 @@ from ingest.ticket_formats import (
     detect_json_format,
     read_csv_tickets,
 )
-from insight.identity import identifier
+from insight.core.identity import identifier
 
 CSV_FORMATS = tuple(shape.name for shape in CSV_SHAPES) + ("generic",)
 FORMATS = tuple(JSON_READERS) + CSV_FORMATS

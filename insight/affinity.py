@@ -34,8 +34,8 @@ import sqlite_utils
 
 from ingest.errors import ImportFailure
 from ingest.reading import decode, read_bytes, sniff_delimiter
-from insight.clock import Clock, utc_now_iso
-from insight.db import transaction
+from insight.core.clock import Clock, utc_now_iso
+from insight.core.db import transaction
 from insight.rfm import Snapshot, latest_snapshot
 from insight.segment_map import SEGMENTS
 

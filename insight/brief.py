@@ -24,8 +24,8 @@ from typing import Any
 
 import sqlite_utils
 
-from ingest.model import Window
 from insight.affinity import EVERYONE, AffinityError, AffinityReport, SegmentAffinity, affinity_report
+from insight.core.window import Window
 from insight.links import (
     LinkReport,
     LinkRow,

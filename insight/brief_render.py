@@ -14,7 +14,7 @@ from pathlib import Path
 from string import Template
 
 from insight.brief import DEFAULT_TEMPLATES, Affinity, Brief, Quote, ThemeFinding
-from insight.safe_text import printable
+from insight.core.safe_text import printable
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,14 @@ from typing import Any
 
 import click
 
-from insight.db import DB_ENV_VAR, DEFAULT_DB, DatabaseUnavailable, database_error, default_db_path, is_locked
+from insight.core.db import (
+    DB_ENV_VAR,
+    DEFAULT_DB,
+    DatabaseUnavailable,
+    database_error,
+    default_db_path,
+    is_locked,
+)
 
 # Command name -> the module that defines it (as a member of its COMMANDS list). Modules are imported only
 # when their command runs, so `insight stats` does not pay for loading torch, spaCy and scipy.

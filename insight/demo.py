@@ -19,8 +19,8 @@ from ingest.errors import ImportFailure
 from ingest.model import ImportOptions, ImportSummary
 from ingest.parsers import FOLDER_SUFFIXES, feedback_parser
 from ingest.store import store_parsed
+from insight.core.redact import Redactor
 from insight.output import line, plain_line
-from insight.redact import Redactor
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 # The sample brand's "today": its data ends on 2026-11-20. Fixed so the demo reads the same any day.

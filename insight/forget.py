@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from insight.db import FTS_TABLE, transaction
-from insight.identity import find_customer_id, parse_customer_ref
+from insight.core.db import FTS_TABLE, transaction
+from insight.core.identity import find_customer_id, parse_customer_ref
 from insight.theme_store import refresh_scopes
 
 FORGOTTEN_PATH = "[forgotten]"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc, Span, Token
 
-from insight.redact import PLACEHOLDERS
+from insight.core.redact import PLACEHOLDERS
 
 MAX_WORDS = 6
 MAX_CHARS = 50

@@ -31,6 +31,7 @@ import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 
+from insight.core.redact import PLACEHOLDERS
 from insight.label_phrases import (
     COURTESY_WORDS,
     FILLERS,
@@ -41,7 +42,6 @@ from insight.label_phrases import (
     mention_lemmas,
     placeholder_tokens,
 )
-from insight.redact import PLACEHOLDERS
 
 NOISE = -1
 SAMPLE_PER_THEME = 1000  # at most this many units per theme are read for keywords and phrases ...

@@ -26,7 +26,7 @@ from typing import TypeVar
 import sqlite_utils
 from scipy.stats import false_discovery_control, fisher_exact
 
-from ingest.model import Window
+from insight.core.window import Window
 from insight.rfm import Snapshot, latest_snapshot, previous_snapshot
 from insight.segment_map import SEGMENTS
 

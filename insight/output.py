@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from insight.safe_text import printable, printable_line
+from insight.core.safe_text import printable, printable_line
 
 console = Console()
 err_console = Console(stderr=True)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from insight.db import MIGRATIONS, DatabaseUnavailable, is_locked, missing_database, schema_version
+from insight.core.db import MIGRATIONS, DatabaseUnavailable, is_locked, missing_database, schema_version
 from insight.rfm import Snapshot, get_snapshot, latest_snapshot, previous_snapshot
 
 READ_BUSY_MS = 250

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from insight.clock import Clock, utc_now_iso
-from insight.db import transaction
+from insight.core.clock import Clock, utc_now_iso
+from insight.core.db import transaction
 from insight.segment_map import LIFECYCLE_STAGES, SEGMENTS, SegmentMap, load_segment_map
 
 __all__ = [

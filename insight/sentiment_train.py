@@ -142,7 +142,7 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, db=None, batch: int = 
                 progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """Vectors of `texts`; with a database, through its embedding cache (same keys as the themes pipeline)."""
     if db is not None:
-        from ingest.store import text_hash
+        from insight.core.text import text_hash
 
         vectors, _ = embed_units(db, embedder, [(text_hash(t), t.strip()) for t in texts], progress=progress)
         return vectors
@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> None:
     """Rebuild the shipped head: python -m insight.sentiment_train DATA_DIR [--db CACHE.db]."""
     import argparse
 
-    from insight.db import open_db
+    from insight.core.db import open_db
     from insight.embed import load_embedder
 
     parser = argparse.ArgumentParser(description=main.__doc__)

@@ -16,8 +16,8 @@ import sqlite_utils
 from sklearn.cluster import KMeans
 from spacy.language import Language
 
-from insight.clock import Clock, utc_now_iso
-from insight.db import transaction
+from insight.core.clock import Clock, utc_now_iso
+from insight.core.db import transaction
 from insight.embed import Embedder, cached_embeddings, embed_units, normalise_rows
 from insight.labels import describe_groups
 from insight.theme_store import (

@@ -20,11 +20,12 @@ from scipy.optimize import linear_sum_assignment
 from spacy.language import Language
 
 from ingest.mentions import MentionSplitter
-from ingest.model import SOURCES, Window
-from ingest.store import rederive_mentions, text_hash
-from insight.clock import Clock, utc_now_iso
+from ingest.store import rederive_mentions
 from insight.cluster import ClusterParams, cluster_embeddings
-from insight.db import transaction
+from insight.core.clock import Clock, utc_now_iso
+from insight.core.db import transaction
+from insight.core.text import text_hash
+from insight.core.window import SOURCES, Window
 from insight.embed import Embedder, embed_units, normalise_rows
 from insight.general_mentions import is_low_information
 from insight.labels import NOISE, describe_groups

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from insight.clock import fixed_clock
-from insight.db import open_db
+from insight.core.clock import fixed_clock
+from insight.core.db import open_db
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = "2026-11-24T12:00:00+00:00"
@@ -21,7 +21,7 @@ def clock():
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "insight.db"
+    return tmp_path / "insight.core.db"
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from insight.cli import cli
-from insight.db import open_db
+from insight.core.db import open_db
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 KINDS = ("survey", "interview", "review", "ticket", "orders")

@@ -41,7 +41,7 @@ from insight.affinity import (
     product_name,
 )
 from insight.cli import cli
-from insight.db import open_db
+from insight.core.db import open_db
 from insight.rfm import RfmConfig, compute_snapshot
 
 TODAY = date(2026, 11, 24)

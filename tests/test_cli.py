@@ -51,7 +51,7 @@ def test_import_exits_non_zero_when_a_file_with_records_gave_nothing(tmp_path):
     bad = tmp_path / "orders.csv"
     with bad.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
-    db_path = tmp_path / "insight.db"
+    db_path = tmp_path / "insight.core.db"
     code, payload = _invoke(db_path, "orders", str(bad))
     assert code == 1 and payload["ok"] is False
     assert payload["failed"][0]["error"].startswith(f"{bad}: nothing imported: all 7 records rejected (first: line 2:")

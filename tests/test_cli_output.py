@@ -26,7 +26,7 @@ HOSTILE = "[bold red]LOUD[/] and [/] \x1b]0;pwned\x07title \x1b[2J\x1b[Hcleared"
 )
 def test_every_error_is_one_json_object_with_json(tmp_path, args):
     """Old code printed nothing on stdout for usage errors and ClickExceptions (click's usage text on stderr)."""
-    from insight.db import open_db
+    from insight.core.db import open_db
 
     open_db(tmp_path / "x.db").close()  # each error is its own, not a missing database
     base = ["--db", str(tmp_path / "x.db")]
@@ -75,7 +75,7 @@ def test_customer_text_is_shown_as_text(tmp_path):
 def test_themes_show_prints_quotes_as_text(tmp_path, monkeypatch):
     """Old code crashed (MarkupError) on a quote with '[/]'."""
     from insight.commands import themes
-    from insight.db import open_db
+    from insight.core.db import open_db
     from insight.theme_store import ThemeInfo
 
     info = ThemeInfo(id=3, scope="review", label="pump [/] broke", generated_label="pump [/] broke", size=4, share=0.1,
@@ -107,11 +107,11 @@ def test_a_database_another_process_holds_is_one_line_naming_it(tmp_path, fixtur
     """Old code: 'sqlite3.OperationalError: database is locked' as an internal error (exit 70) or a traceback."""
     import sqlite3
 
-    from insight.db import open_db
+    from insight.core.db import open_db
 
     db_path = tmp_path / "held.db"
     open_db(db_path).close()
-    monkeypatch.setattr("insight.db.BUSY_TIMEOUT_MS", 50)  # the real wait is 60 s
+    monkeypatch.setattr("insight.core.db.BUSY_TIMEOUT_MS", 50)  # the real wait is 60 s
     args = [*args[:2], str(fixtures / args[2])]
     holder = sqlite3.connect(db_path, timeout=0.05)
     holder.execute("BEGIN IMMEDIATE")  # another insight process writing

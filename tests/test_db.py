@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from insight.db import MIGRATIONS, open_db, schema_version, split_sql, table_counts, transaction
+from insight.core.db import MIGRATIONS, open_db, schema_version, split_sql, table_counts, transaction
 
 
 def test_fresh_database_has_every_table_and_pragmas(db, db_path):

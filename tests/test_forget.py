@@ -16,8 +16,8 @@ from conftest import FIXTURES, NOW
 from test_themes import seed_units
 
 from insight.cli import cli
-from insight.clock import fixed_clock
-from insight.db import open_db
+from insight.core.clock import fixed_clock
+from insight.core.db import open_db
 from insight.embed import HashingEmbedder
 from insight.nlp import LoadedPipeline
 from insight.theme_store import scope_counts
@@ -190,7 +190,7 @@ def test_forget_asks_first_and_json_without_yes_refuses(db_path, runner, brand):
 
 
 def test_a_locked_database_is_a_one_line_error(db_path, runner, brand, monkeypatch):
-    monkeypatch.setattr("insight.db.BUSY_TIMEOUT_MS", 100, raising=False)  # the old code waited 10 s
+    monkeypatch.setattr("insight.core.db.BUSY_TIMEOUT_MS", 100, raising=False)  # the old code waited 10 s
     holder = sqlite3.connect(db_path)
     holder.execute("BEGIN IMMEDIATE")  # another import holding the write lock
     try:

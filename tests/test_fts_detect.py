@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from insight.db import MIGRATIONS, connect, migrate, open_db
+from insight.core.db import MIGRATIONS, connect, migrate, open_db
 
 # Datasette's own detection query (datasette.utils.detect_fts_sql), as it runs on a table's page.
 DATASETTE_DETECT_FTS = """
@@ -28,7 +28,7 @@ DATASETTE_DETECT_FTS = """
 def at_version(path: Path, version: int, monkeypatch: pytest.MonkeyPatch) -> sqlite_utils.Database:
     """A database as an older insight left it: only the migrations up to `version` applied."""
     with monkeypatch.context() as patch:
-        patch.setattr("insight.db.MIGRATIONS", [m for m in MIGRATIONS if m.version <= version])
+        patch.setattr("insight.core.db.MIGRATIONS", [m for m in MIGRATIONS if m.version <= version])
         db = connect(path)
         migrate(db)
     return db

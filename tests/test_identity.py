@@ -1,4 +1,4 @@
-from insight.identity import (
+from insight.core.identity import (
     CustomerResolver,
     identifier,
     normalise_email,
@@ -42,7 +42,7 @@ def _state(db):
 def test_resolve_many_gives_what_resolve_gives_one_by_one(db, clock, tmp_path):
     """Bulk creation of new buyers must not change who is who: known identifiers, sets sharing an
     identifier (one person seen with and without a customer id) and empty sets go through `resolve`."""
-    from insight.db import open_db
+    from insight.core.db import open_db
 
     email = lambda v: identifier("email", v)  # noqa: E731
     scoped = lambda v: identifier("customer_id", f"{v}@shopify/default")  # noqa: E731

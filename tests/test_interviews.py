@@ -9,7 +9,7 @@ from ingest.interviews import is_question, parse_interview, split_passages
 from ingest.model import ImportOptions
 from ingest.store import store_parsed
 from ingest.transcript_formats import read_transcript
-from insight.redact import Redactor
+from insight.core.redact import Redactor
 
 INTERVIEWS = Path(__file__).parent / "fixtures" / "interviews"
 ZOOM = INTERVIEWS / "2026-10-03_jo@example.com.vtt"

@@ -21,7 +21,7 @@ from conftest import FIXTURES
 from test_themes import QUESTION, seed_units
 
 from insight.cli import cli
-from insight.db import open_db
+from insight.core.db import open_db
 from insight.embed import HashingEmbedder
 from insight.nlp import LoadedPipeline
 
@@ -162,7 +162,7 @@ def template(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 def case(template, tmp_path, monkeypatch) -> tuple[Path, dict[str, str]]:
     """A copy of the template, the models faked, and the files the cases name."""
     _fake_models(monkeypatch)
-    db_path = tmp_path / "insight.db"
+    db_path = tmp_path / "insight.core.db"
     shutil.copy(template[0], db_path)
     sample = tmp_path / "sample"
     for source, target in (("orders/shopify_orders.csv", "orders_shopify.csv"), ("surveys/typeform.csv", "survey_typeform.csv"),

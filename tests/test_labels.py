@@ -9,6 +9,7 @@ import pytest
 import spacy
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from insight.core.redact import PLACEHOLDERS
 from insight.embed import HashingEmbedder
 from insight.label_phrases import GREETING_PHRASES
 from insight.labels import (
@@ -23,7 +24,6 @@ from insight.labels import (
     representative_quotes,
     short_label,
 )
-from insight.redact import PLACEHOLDERS
 
 DELIVERY = [
     "The parcel arrived late and [NAME] never replied",

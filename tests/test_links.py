@@ -9,7 +9,7 @@ import pytest
 import sqlite_utils
 from scipy.stats.contingency import odds_ratio
 
-from ingest.model import Window
+from insight.core.window import Window
 from insight.links import compute_links, distinctiveness, over_index_test
 
 STOPPED = "survey: What almost stopped you from buying?"

@@ -7,7 +7,7 @@ import pytest
 from ingest.mentions import FRAGMENT, GREETING, SIGN_OFF, THANKS, MentionSplitter, context_of
 from ingest.model import DocumentDraft, ImportOptions, ParsedFile, UnitDraft
 from ingest.store import rederive_mentions, store_parsed
-from insight.redact import Redactor
+from insight.core.redact import Redactor
 
 
 def split(text: str, nlp=None) -> list[tuple[str, str | None]]:

@@ -16,8 +16,8 @@ from ingest.errors import ImportFailure
 from ingest.order_formats import detect_format, parse_amount, parse_timestamp
 from ingest.orders import import_orders, read_orders
 from insight.cli import cli
-from insight.db import table_counts
-from insight.identity import (
+from insight.core.db import table_counts
+from insight.core.identity import (
     CustomerResolver,
     find_customer_id,
     identifier,
@@ -140,7 +140,7 @@ def test_changed_order_updates_in_place(db, orders_dir, clock, tmp_path):
 
 
 def test_an_order_number_known_from_feedback_merges_into_the_buyer(db, orders_dir, clock):
-    from insight.db import transaction
+    from insight.core.db import transaction
 
     with transaction(db):  # e.g. a post-purchase survey that only carried the order number
         survey_customer = CustomerResolver(db, "survey", clock).resolve([identifier("order", "#1016")])
@@ -397,7 +397,7 @@ def test_a_corrected_email_on_the_same_order_is_an_update_not_a_collision(db, or
 
 
 def test_feedback_order_numbers_link_only_where_one_shop_has_them(db, orders_dir, clock, tmp_path):
-    from insight.db import transaction
+    from insight.core.db import transaction
 
     run_import(db, orders_dir / "shopify_orders.csv", clock)
     outlet = other_shop_copy(orders_dir / "shopify_orders.csv", tmp_path / "outlet.csv", keep=5)  # #1001-#1005
@@ -416,7 +416,7 @@ def test_feedback_order_numbers_link_only_where_one_shop_has_them(db, orders_dir
 
 
 def test_feedback_linked_by_an_order_number_is_unlinked_when_a_second_shop_has_it(db, orders_dir, clock, tmp_path):
-    from insight.db import transaction
+    from insight.core.db import transaction
 
     with transaction(db):  # a survey imported first, answered by the buyer of #1002 with nothing but the number
         survey_customer = CustomerResolver(db, "survey", clock).resolve([identifier("order", "#1002")])
@@ -435,7 +435,7 @@ def test_feedback_linked_by_an_order_number_is_unlinked_when_a_second_shop_has_i
 
 
 def test_migration_4_scopes_existing_orders_to_the_default_shop(tmp_path, clock, monkeypatch):
-    import insight.db as dbmod
+    import insight.core.db as dbmod
 
     path = tmp_path / "v3.db"
     monkeypatch.setattr(dbmod, "MIGRATIONS", dbmod.MIGRATIONS[:3])
@@ -639,7 +639,7 @@ def test_two_shops_customer_ids_are_two_people(db, orders_dir, clock, tmp_path):
 
 
 def test_a_customer_id_known_from_feedback_still_meets_the_buyer(db, orders_dir, clock):
-    from insight.db import transaction
+    from insight.core.db import transaction
 
     with transaction(db):  # e.g. a post-purchase survey that carried the shop's customer id only
         survey_customer = CustomerResolver(db, "survey", clock).resolve([identifier("customer_id", "13085")])

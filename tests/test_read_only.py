@@ -14,7 +14,7 @@ from test_fts_detect import at_version
 
 from insight import queries
 from insight.cli import cli
-from insight.db import MIGRATIONS, DatabaseUnavailable, open_db, schema_version
+from insight.core.db import MIGRATIONS, DatabaseUnavailable, open_db, schema_version
 
 LATEST = MIGRATIONS[-1].version
 

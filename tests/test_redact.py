@@ -1,7 +1,7 @@
 import pytest
 import spacy
 
-from insight.redact import Redactor, redact_patterns
+from insight.core.redact import Redactor, redact_patterns
 
 
 def test_patterns_redact_contact_details_but_not_orders_or_dates():
@@ -19,7 +19,7 @@ def test_order_numbers_timestamps_and_barcodes_are_not_phone_numbers():
 
 
 def test_national_numbers_follow_the_configured_region(monkeypatch):
-    from insight.redact import phone_regions
+    from insight.core.redact import phone_regions
 
     uk = "it's 020 7946 0958 or 0161 496 0000"
     assert redact_patterns(uk, ("US",)) == uk  # not US numbers
@@ -109,7 +109,7 @@ def test_texts_in_another_language_still_go_through_ner():
 
 
 def test_greeted_names_are_redacted_even_when_ner_misses_them():
-    from insight.redact import redact_greetings
+    from insight.core.redact import redact_greetings
 
     text = "Hi Guadalupe,\nThanks for waiting. Dear Mr Okafor, see below.\nHi there, Hello,\nthanks!"
     assert redact_greetings(text, set()) == (
@@ -131,7 +131,7 @@ def test_product_names_are_not_people_but_a_first_name_in_one_still_is():
 
 def test_order_lines_give_the_product_names(tmp_path):
     from ingest.orders import product_names
-    from insight.db import open_db
+    from insight.core.db import open_db
 
     db = open_db(tmp_path / "t.db")
     assert product_names(db) == []
@@ -262,7 +262,7 @@ def test_words_mostly_tagged_as_an_organisation_are_brands():
 def test_the_lexicon_comes_from_the_lemmatizer_tables():
     from spacy.lookups import Lookups
 
-    from insight.name_words import _lexicon_from_tables, spacy_lexicon
+    from insight.core.name_words import _lexicon_from_tables, spacy_lexicon
 
     lookups = Lookups()
     lookups.add_table("lemma_index", {"noun": ["box", "kettle"], "verb": ["arrive", "crush"]})
@@ -315,7 +315,7 @@ def test_given_names_come_from_a_permissive_name_list():
     """Faker's first-name lists (MIT) replace gender-guesser (GPLv3): names of many countries, accents folded."""
     import importlib.metadata
 
-    from insight.name_words import given_names, known_first_name
+    from insight.core.name_words import given_names, known_first_name
 
     assert all(known_first_name(n) for n in ["Siobhán", "Siobhan", "Tomás", "Priya", "Aoife", "Holly", "Amara",
                                              "Chinedu", "Grzegorz", "Zoë", "Mateo", "Yuki"])

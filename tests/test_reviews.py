@@ -11,7 +11,7 @@ from ingest.review_fields import normalise_rating, rating_from_text, review_date
 from ingest.reviews import parse_reviews, review_external_id
 from ingest.store import store_parsed
 from insight.cli import cli
-from insight.redact import Redactor
+from insight.core.redact import Redactor
 
 REVIEWS = Path(__file__).parent / "fixtures" / "reviews"
 

@@ -1,6 +1,6 @@
 """printable(): customer text shown on a terminal cannot drive the terminal."""
 
-from insight.safe_text import printable, printable_line
+from insight.core.safe_text import printable, printable_line
 
 
 def test_escape_sequences_are_removed_whole():

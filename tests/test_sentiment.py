@@ -161,7 +161,7 @@ def test_cli_train_writes_a_head_and_caches_vectors(tmp_path, db_path, monkeypat
     payload = json.loads(result.output)
     assert payload["n"] == {"negative": 10, "neutral": 10, "positive": 10} and payload["model"] == "hashing-bow"
     assert SentimentHead.load(out, model_name="hashing-bow") is not None
-    from insight.db import open_db
+    from insight.core.db import open_db
 
     assert open_db(db_path).execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 30
 

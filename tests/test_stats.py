@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from test_themes import seed_units
 
 from insight.cli import cli
-from insight.db import MIGRATIONS, open_db
+from insight.core.db import MIGRATIONS, open_db
 
 
 def stats(db_path, *args: str):

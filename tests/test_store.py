@@ -3,10 +3,11 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import ImportFailure, Rejected
-from ingest.model import DocumentDraft, ImportOptions, ParsedFile, UnitDraft, Window
+from ingest.model import DocumentDraft, ImportOptions, ParsedFile, UnitDraft
 from ingest.store import store_parsed
-from insight.identity import identifier
-from insight.redact import Redactor
+from insight.core.identity import identifier
+from insight.core.redact import Redactor
+from insight.core.window import Window
 
 
 def parsed_file(tmp_path: Path, answers: dict[str, str], rejected=()) -> ParsedFile:
@@ -91,8 +92,8 @@ def test_update_without_identifiers_keeps_the_customer_link(db, tmp_path, clock)
 
 
 def test_an_order_number_two_shops_hold_is_counted_ambiguous_not_linked(db, tmp_path, clock):
-    from insight.db import transaction
-    from insight.identity import CustomerResolver
+    from insight.core.db import transaction
+    from insight.core.identity import CustomerResolver
 
     with transaction(db):  # '#1001' is an order of two shops, each with its own buyer
         resolver = CustomerResolver(db, "orders", clock)

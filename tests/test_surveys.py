@@ -11,7 +11,7 @@ from ingest.model import ImportOptions
 from ingest.store import store_parsed
 from ingest.survey_columns import CHOICE, EMAIL, EMPTY, OPEN, SCALE, classify
 from ingest.surveys import known_question_kinds, parse_survey
-from insight.redact import Redactor
+from insight.core.redact import Redactor
 
 SURVEYS = Path(__file__).parent / "fixtures" / "surveys"
 

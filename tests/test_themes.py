@@ -165,7 +165,7 @@ def test_second_run_reuses_every_embedding_and_is_deterministic(db, embedder, nl
 
 
 def test_same_data_in_two_databases_gives_the_same_themes(tmp_path, embedder, nlp, clock):
-    from insight.db import open_db
+    from insight.core.db import open_db
 
     results = []
     for name in ("a.db", "b.db"):
@@ -251,7 +251,7 @@ def test_cli_runs_lists_shows_exports_and_edits(db_path, clock, monkeypatch, tmp
     from click.testing import CliRunner
 
     from insight.cli import cli
-    from insight.db import open_db
+    from insight.core.db import open_db
     from insight.nlp import LoadedPipeline
 
     db = open_db(db_path, clock)

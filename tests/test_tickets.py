@@ -10,8 +10,8 @@ from ingest.model import ImportOptions
 from ingest.store import store_parsed
 from ingest.tickets import parse_tickets
 from insight.cli import cli
-from insight.db import open_db
-from insight.redact import Redactor
+from insight.core.db import open_db
+from insight.core.redact import Redactor
 
 TICKETS = Path(__file__).parent / "fixtures" / "tickets"
 GENERIC_MAP = {"id": ["Conversation"], "text": ["Message"], "email": ["From"], "date": ["Sent"],

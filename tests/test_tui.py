@@ -58,7 +58,7 @@ def db_rows(path: Path, sql: str) -> list[tuple]:
 
 @pytest.mark.asyncio
 async def test_empty_database_tells_a_new_user_what_to_run(tmp_path):
-    from insight.db import open_db
+    from insight.core.db import open_db
 
     open_db(tmp_path / "new.db").conn.close()  # what `insight tui` finds after `insight import`, or migrates
     app = make_app(tmp_path / "new.db", tmp_path)

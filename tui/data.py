@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from insight import queries
-from insight.db import connect
+from insight.core.db import connect
 
 
 class FeatureUnavailable(RuntimeError):

@@ -8,7 +8,7 @@ from typing import NoReturn
 
 import click
 
-from insight.db import default_db_path
+from insight.core.db import default_db_path
 from insight.output import print_error
 
 json_option = click.option(

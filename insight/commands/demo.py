@@ -13,7 +13,7 @@ from rich.table import Table
 
 from insight import queries
 from insight.commands.common import db_from_context, fail_command, json_option
-from insight.db import open_db
+from insight.core.db import open_db
 from insight.demo import SAMPLE_AS_OF, SAMPLE_DIR, DemoReport, run_demo
 from insight.output import emit, err_console, line, plain_line
 from insight.rfm import RfmError

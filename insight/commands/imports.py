@@ -11,15 +11,16 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest.errors import ImportFailure
-from ingest.model import ImportOptions, ImportSummary, Window
+from ingest.model import ImportOptions, ImportSummary
 from ingest.orders import product_names
 from ingest.parsers import FOLDER_SUFFIXES, ParseOptions, feedback_parser
 from ingest.reading import check_file_name
 from ingest.store import store_parsed
 from insight.commands.common import db_from_context, json_option, parse_mapping
-from insight.db import open_db
+from insight.core.db import open_db
+from insight.core.redact import Redactor
+from insight.core.window import Window
 from insight.output import emit, err_console, line, plain_line, progress_bar
-from insight.redact import Redactor
 
 
 def _common_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from insight.commands.common import db_from_context, json_option
-from insight.db import open_existing
+from insight.core.db import open_existing
+from insight.core.safe_text import printable
 from insight.output import emit, fail, line, plain_line
-from insight.safe_text import printable
 
 if TYPE_CHECKING:
     from insight.links import AttributeRow, LinkReport, LinkRow, TransitionTheme

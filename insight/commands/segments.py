@@ -11,14 +11,14 @@ import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 
-from insight.clock import Clock, utc_now_iso
 from insight.commands.common import db_from_context, fail_command, json_option
 from insight.commands.segments_affinity import COMMANDS as AFFINITY_COMMANDS
 from insight.commands.segments_export import export as export_command
 from insight.commands.segments_validate import validate as validate_command
-from insight.db import open_existing, transaction
+from insight.core.clock import Clock, utc_now_iso
+from insight.core.db import open_existing, transaction
+from insight.core.identity import CustomerResolver, parse_customer_ref
 from insight.forget import find_customer
-from insight.identity import CustomerResolver, parse_customer_ref
 from insight.output import emit, line, plain, plain_line
 from insight.rfm import (
     TIE_RULE,

@@ -26,7 +26,7 @@ from insight.affinity import (
     load_category_map,
 )
 from insight.commands.common import db_from_context, fail_command, json_option, parse_days
-from insight.db import open_existing
+from insight.core.db import open_existing
 from insight.output import emit, plain_line
 from insight.rfm import Snapshot, latest_snapshot
 

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 
 from insight.commands.common import db_from_context, json_option
-from insight.db import open_existing
+from insight.core.db import open_existing
 from insight.output import emit, err_console, plain_line, print_error
 from insight.segment_export import FORMATS, ExportError, ExportResult, export_segments, table, to_csv
 

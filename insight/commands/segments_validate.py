@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from insight.commands.common import db_from_context, fail_command, json_option, parse_days
-from insight.db import open_existing
+from insight.core.db import open_existing
 from insight.output import emit, plain, plain_line
 from insight.rfm import RfmConfig, RfmError
 from insight.segment_map import SegmentMapError, load_segment_map

@@ -14,7 +14,7 @@ from insight.output import emit, fail, progress_bar
 
 def _cache_db(ctx: click.Context):
     """The database whose embedding cache to use: the one given by --db/$INSIGHT_DB, or an existing default."""
-    from insight.db import open_db
+    from insight.core.db import open_db
 
     root = ctx.find_root()
     path = db_from_context(ctx)

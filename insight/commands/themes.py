@@ -12,9 +12,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ingest.model import SOURCES
 from insight.commands.common import db_from_context, fail_command, json_option
-from insight.db import open_existing
+from insight.core.db import open_existing
+from insight.core.window import SOURCES
 from insight.output import emit, fail, line, plain, plain_line, progress_bar
 from insight.theme_edits import ThemeEditError, merge_themes, rename_theme, split_theme
 from insight.theme_store import LEVELS, export_csv, list_themes, theme_info

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from insight.commands.common import db_from_context
-from insight.db import open_existing
+from insight.core.db import open_existing
 
 
 def run_tui(db_path: Path, briefs_dir: Path = Path("briefs")) -> None:

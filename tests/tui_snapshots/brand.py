@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
-from insight.clock import fixed_clock
-from insight.db import open_db
+from insight.core.clock import fixed_clock
+from insight.core.db import open_db
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 WINDOWS = (("2026-10-01", "2026-10-31"), ("2026-11-01", "2026-11-30"))
@@ -311,7 +311,7 @@ FEELING = {1: "negative", 2: "negative", 3: "negative", 4: "positive", 5: "posit
 def add_theme_tree(path: Path) -> dict[str, int]:
     """Put parent themes over the brand's themes in the database at `path` (built by build_small_brand) and
     recount both levels with insight's own counting; returns the parents' ids by label."""
-    from insight.db import transaction
+    from insight.core.db import transaction
     from insight.theme_store import refresh_scopes
 
     db = open_db(path, fixed_clock("2026-11-24T12:00:00+00:00"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from insight.db import open_db
+from insight.core.db import open_db
 from tui.app import InsightApp
 from tui.idle_gc import IdleCollector
 from tui_snapshots.brand import add_theme_tree, build_small_brand, settle

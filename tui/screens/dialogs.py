@@ -13,7 +13,7 @@ from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from insight import queries
-from insight.safe_text import printable
+from insight.core.safe_text import printable
 
 T = TypeVar("T")
 

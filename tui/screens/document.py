@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from insight import queries
-from insight.safe_text import printable
+from insight.core.safe_text import printable
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import customer, day
 

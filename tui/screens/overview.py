@@ -9,7 +9,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.widgets import Static
 
 from insight import queries
-from insight.safe_text import printable
+from insight.core.safe_text import printable
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import change, day, money, pct, spark
 

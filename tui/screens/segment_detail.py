@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane, Tabs
 
 from insight import queries
-from insight.safe_text import printable
+from insight.core.safe_text import printable
 from tui.data import DataSource, LinkState, Purchases
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import clip, lift, pct

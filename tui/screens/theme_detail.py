@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
 from insight import queries
-from insight.safe_text import printable
+from insight.core.safe_text import printable
 from tui.data import DataSource, LinkState
 from tui.screens.base import PlaceScreen
 from tui.screens.editing import ThemeEditing, ThemeRef

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from insight.safe_text import printable
+from insight.core.safe_text import printable
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 

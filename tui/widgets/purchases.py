@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from insight.safe_text import printable
+from insight.core.safe_text import printable
 from tui.widgets.format import bar, clip, pct
 from tui.widgets.table import Table
 

@@ -25,7 +25,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable
 
-from insight.safe_text import printable
+from insight.core.safe_text import printable
 
 
 class Table(DataTable):

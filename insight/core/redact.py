@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from insight.name_words import (
+from insight.core.name_words import (
     DETERMINERS,
     PLACEHOLDER_WORDS,
     PRONOUN_I,

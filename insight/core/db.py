@@ -16,9 +16,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from insight.clock import Clock, utc_now_iso
+from insight.core.clock import Clock, utc_now_iso
 
-DEFAULT_DB = "insight.db"
+DEFAULT_DB = "insight.core.db"
 DB_ENV_VAR = "INSIGHT_DB"
 BUSY_TIMEOUT_MS = 60_000  # a writer waits this long for another one (an import redacting names) to finish
 

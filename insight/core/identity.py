@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from insight.clock import Clock, utc_now_iso
+from insight.core.clock import Clock, utc_now_iso
 
 # phone and billing identify buyers whose orders carry no email and no customer id (cash-on-delivery shops):
 # a phone in E.164 ('+61412345678'), else the billing name and street address ('billing:jo tane|12 smith st|0812|au').
