@@ -181,7 +181,7 @@ def add_parents(db, parents: int) -> None:  # noqa: ANN001 - a sqlite_utils.Data
     """Group each scope's themes, largest first, into parent themes of about the same number of sub-themes,
     then count both levels (sizes, shares, prevalence) as a theme run does."""
     from insight.core.db import transaction
-    from insight.theme_store import refresh_scopes
+    from insight.core.theme_counts import refresh_scopes
 
     conn = db.conn
     rows = conn.execute("SELECT id, scope, label, first_run_id FROM themes ORDER BY scope, size DESC, id").fetchall()

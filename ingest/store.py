@@ -18,8 +18,8 @@ from insight.core.db import transaction
 from insight.core.identity import CustomerResolver
 from insight.core.redact import Redactor
 from insight.core.text import text_hash
+from insight.core.theme_counts import refresh_scopes
 from insight.core.window import Window
-from insight.theme_store import refresh_scopes
 
 Progress = Callable[[int], None]
 REDACT_CHUNK = 1000  # documents redacted per NER batch

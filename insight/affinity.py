@@ -4,7 +4,7 @@ RFM says how recently, how often and how much; it does not say *what*. A Champio
 serums needs other messages than one who buys the whole routine, and a reminder lands best when a
 customer's own rhythm says they are about to run out. So, for the customers of a snapshot:
 
-- Each counted order line gets a category: the user's SKU -> category map (`load_category_map`) when it
+- Each counted order line gets a category: the user's SKU -> category map (ingest/sku_categories.py) when it
   names the SKU, else the export's own (Shopify product type, WooCommerce categories: order_lines.category),
   else the product name. `by="vendor"` or `by="product"` groups by those instead.
 - Per segment: the category mix (share of its customers who bought each category, share of its line
@@ -22,20 +22,13 @@ before order-level discounts and refunds: it shares out what was bought, it is n
 
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 
 import sqlite_utils
 
-from ingest.errors import ImportFailure
-from ingest.reading import decode, read_bytes, sniff_delimiter
-from insight.core.clock import Clock, utc_now_iso
-from insight.core.db import transaction
 from insight.rfm import Snapshot, latest_snapshot
 from insight.segment_map import SEGMENTS
 
@@ -50,55 +43,6 @@ NO_VENDOR = "(no vendor)"
 
 class AffinityError(Exception):
     """Nothing to compute (no snapshot, no order lines): a one-line message for the user."""
-
-
-# ---------------------------------------------------------------- the user's SKU -> category map
-
-
-@dataclass(frozen=True)
-class CategoryMap:
-    source: str
-    skus: int
-    replaced: int  # SKUs the previous map had
-
-
-def read_category_map(path: Path) -> dict[str, str]:
-    """A CSV of sku,category (a header row 'sku,category' is optional; ';' or tab separators are fine).
-
-    Raises ImportFailure naming the file and line of a bad row (missing sku or category, a SKU mapped twice
-    to different categories)."""
-    text = decode(path, read_bytes(path)).text
-    rows = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text))
-    mapping: dict[str, str] = {}
-    for number, row in enumerate(rows, 1):
-        cells = [c.strip() for c in row]
-        if not any(cells):
-            continue
-        if number == 1 and [c.casefold() for c in cells[:2]] == ["sku", "category"]:
-            continue
-        if len(cells) < 2 or not cells[0] or not cells[1]:
-            raise ImportFailure(path, f"{row!r} has no SKU or no category", record=f"line {number}",
-                                expected="two columns: sku,category")
-        sku, category = cells[0], " ".join(cells[1].split())
-        if mapping.get(sku, category) != category:
-            raise ImportFailure(path, f"SKU {sku!r} is mapped to {mapping[sku]!r} and to {category!r}",
-                                record=f"line {number}", expected="one category per SKU")
-        mapping[sku] = category
-    if not mapping:
-        raise ImportFailure(path, "no rows found", expected="lines of sku,category")
-    return mapping
-
-
-def load_category_map(db: sqlite_utils.Database, path: Path, clock: Clock = utc_now_iso) -> CategoryMap:
-    """Store a SKU -> category map, replacing the previous one: the map is the file given last."""
-    mapping = read_category_map(path)
-    with transaction(db):
-        (replaced,) = db.execute("SELECT COUNT(*) FROM sku_categories").fetchone()
-        db.conn.execute("DELETE FROM sku_categories")
-        now = clock()
-        db.conn.executemany("INSERT INTO sku_categories (sku, category, source, loaded_at) VALUES (?, ?, ?, ?)",
-                            [(sku, category, str(path), now) for sku, category in mapping.items()])
-    return CategoryMap(str(path), len(mapping), int(replaced))
 
 
 # ---------------------------------------------------------------- order lines

@@ -89,7 +89,7 @@ def import_sample(db: sqlite_utils.Database, sample_dir: Path, nlp: Any, report:
 def load_sample_categories(db: sqlite_utils.Database, sample_dir: Path, report: DemoReport, log: Log) -> None:
     """The sample shop's SKU -> category sheet (its Shopify export has no product type): what
     `insight segments affinity --categories FILE` would store."""
-    from insight.affinity import load_category_map
+    from ingest.sku_categories import load_category_map
 
     path = sample_dir / "product_categories.csv"
     if not path.exists():
@@ -119,14 +119,14 @@ def compute_segments(db: sqlite_utils.Database, as_of: date, report: DemoReport,
 
 def compute_themes(db: sqlite_utils.Database, nlp: Any, model: str | None, report: DemoReport, log: Log) -> None:
     from insight.embed import load_embedder
+    from insight.pipeline import theme_feedback
     from insight.sentiment import scorer_for
-    from insight.themes import run_themes
 
     started = time.perf_counter()
     embedder = load_embedder(model)
     report.timings["model load"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
-    for summary in run_themes(db, embedder, nlp, sentiment=scorer_for(embedder.name)):
+    for summary in theme_feedback(db, embedder, nlp, sentiment=scorer_for(embedder.name)):
         row = _as_dict(summary)
         report.themes.append(row)
     report.timings["themes"] = round(time.perf_counter() - started, 2)

@@ -16,7 +16,7 @@ import sqlite_utils
 
 from insight.core.db import FTS_TABLE, transaction
 from insight.core.identity import find_customer_id, parse_customer_ref
-from insight.theme_store import refresh_scopes
+from insight.core.theme_counts import refresh_scopes
 
 FORGOTTEN_PATH = "[forgotten]"
 FORGOTTEN_TEXT = "[forgotten]"

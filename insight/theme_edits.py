@@ -18,17 +18,10 @@ from spacy.language import Language
 
 from insight.core.clock import Clock, utc_now_iso
 from insight.core.db import transaction
+from insight.core.theme_counts import refresh_prevalence, refresh_theme_counts
 from insight.embed import Embedder, cached_embeddings, embed_units, normalise_rows
 from insight.labels import describe_groups
-from insight.theme_store import (
-    StoredTheme,
-    centroid_blob,
-    centroid_from_blob,
-    get_theme,
-    last_run_model,
-    refresh_prevalence,
-    refresh_theme_counts,
-)
+from insight.theme_store import StoredTheme, centroid_blob, centroid_from_blob, get_theme, last_run_model
 
 
 class ThemeEditError(ValueError):

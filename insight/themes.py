@@ -19,12 +19,11 @@ import sqlite_utils
 from scipy.optimize import linear_sum_assignment
 from spacy.language import Language
 
-from ingest.mentions import MentionSplitter
-from ingest.store import rederive_mentions
 from insight.cluster import ClusterParams, cluster_embeddings
 from insight.core.clock import Clock, utc_now_iso
 from insight.core.db import transaction
 from insight.core.text import text_hash
+from insight.core.theme_counts import refresh_prevalence, refresh_theme_counts
 from insight.core.window import SOURCES, Window
 from insight.embed import Embedder, embed_units, normalise_rows
 from insight.general_mentions import is_low_information
@@ -32,15 +31,7 @@ from insight.labels import NOISE, describe_groups
 from insight.parent_themes import draft_parents, write_parents
 from insight.theme_assign import assign_window, stored_descriptions
 from insight.theme_edits import replay_edits
-from insight.theme_store import (
-    StoredTheme,
-    centroid_blob,
-    change_of,
-    refresh_prevalence,
-    refresh_scopes,
-    refresh_theme_counts,
-    scope_themes,
-)
+from insight.theme_store import StoredTheme, centroid_blob, change_of, scope_themes
 
 MIN_SCOPE_UNITS = 20  # fewer units than this: no themes, a note instead
 MATCH_THRESHOLD = 0.8  # centroid cosine similarity for "the same theme as last run"
@@ -209,12 +200,9 @@ def run_themes(
 ) -> list[ThemeRunSummary]:
     """Theme every scope selected by the filters; one summary per scope (skipped scopes carry a note).
 
-    Documents an older version split differently (or not at all) are re-derived into mentions first.
+    The mentions are taken as stored: `insight.pipeline.theme_feedback` re-derives stale ones first.
     """
     params = params or ClusterParams()
-    if rederive_mentions(db, MentionSplitter(nlp=nlp)):
-        with transaction(db):  # re-split documents lost their theme assignments: every scope's numbers move
-            refresh_scopes(db)
     summaries: list[ThemeRunSummary] = []
     for scope in select_scopes(db, source, question, window, pool):
         started = time.perf_counter()

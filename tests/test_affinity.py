@@ -31,13 +31,13 @@ from click.testing import CliRunner
 from ingest.errors import ImportFailure
 from ingest.order_formats import line_category
 from ingest.orders import import_orders, read_orders
+from ingest.sku_categories import load_category_map
 from insight.affinity import (
     EVERYONE,
     PurchaseLine,
     affinity_report,
     customer_cadences,
     due_rows,
-    load_category_map,
     product_name,
 )
 from insight.cli import cli
@@ -403,7 +403,7 @@ def test_a_brief_without_order_lines_has_no_purchase_sections(db):
 
 
 def test_the_samples_category_sheet_covers_every_sku_it_sells():
-    from insight.affinity import read_category_map
+    from ingest.sku_categories import read_category_map
     from insight.demo import SAMPLE_DIR
 
     sheet = read_category_map(SAMPLE_DIR / "product_categories.csv")

@@ -18,9 +18,9 @@ from test_themes import seed_units
 from insight.cli import cli
 from insight.core.clock import fixed_clock
 from insight.core.db import open_db
+from insight.core.theme_counts import scope_counts
 from insight.embed import HashingEmbedder
 from insight.nlp import LoadedPipeline
-from insight.theme_store import scope_counts
 
 # Not jo@example.com: the schema's own comments quote that one.
 EMAIL = "jo.bloggs@example.net"
@@ -158,7 +158,7 @@ def test_forget_leaves_no_trace_in_the_tables_or_the_file(db_path, runner, brand
         assert size == db.execute(  # documents, once each
             "SELECT COUNT(DISTINCT u.document_id) FROM theme_units ut JOIN units u ON u.id = ut.unit_id "
             "WHERE ut.theme_id = ?", [theme_id]).fetchone()[0]
-    # The theme's numbers are recounted without Jo: one home for them (theme_store.scope_counts).
+    # The theme's numbers are recounted without Jo: one home for them (core/theme_counts.scope_counts).
     stored = db.execute("SELECT size, mentions, customers, negative FROM themes WHERE id = ?", [brand["theme"]]).fetchone()
     (scope,) = db.execute("SELECT scope FROM themes WHERE id = ?", [brand["theme"]]).fetchone()
     fresh = scope_counts(db, scope)[brand["theme"]]

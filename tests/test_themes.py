@@ -13,6 +13,7 @@ import spacy
 
 from insight.cluster import ClusterParams
 from insight.embed import HashingEmbedder
+from insight.pipeline import theme_feedback
 from insight.theme_store import StoredTheme, export_csv, list_themes, theme_info
 from insight.themes import match_to_previous, run_themes, select_scopes
 
@@ -320,7 +321,7 @@ def test_a_document_counts_once_per_theme_however_many_of_its_mentions_join(db, 
                         (doc_id, QUESTION, text, hashlib.sha256(text.encode()).hexdigest()))
     db.conn.execute("UPDATE documents SET mentions_version = 1")
     db.conn.commit()
-    (summary,) = run_themes(db, embedder, nlp, params=PARAMS, clock=clock)
+    (summary,) = theme_feedback(db, embedder, nlp, params=PARAMS, clock=clock)
     assert summary.units == 120 and summary.documents == 90
     theme = topic_theme(db, ids, "delivery")
     size, mentions, share = db.execute("SELECT size, mentions, share FROM themes WHERE id = ?", [theme]).fetchone()
@@ -357,5 +358,5 @@ def test_rederiving_old_documents_recounts_every_scope(db, embedder, nlp, clock)
     db.execute("UPDATE units SET text = text || '. But the box arrived crushed' WHERE id IN "
                "(SELECT u.id FROM units u JOIN documents d ON d.id = u.document_id WHERE d.source = 'review' LIMIT 5)")
     db.conn.commit()
-    run_themes(db, embedder, nlp, params=PARAMS, clock=clock, source="survey")
+    theme_feedback(db, embedder, nlp, params=PARAMS, clock=clock, source="survey")
     _sizes_match_members(db)  # the review themes lost members and say so

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest.errors import ImportFailure
+from ingest.sku_categories import load_category_map
 from insight.affinity import (
     BY,
     DUE_WITHIN_DAYS,
@@ -23,7 +24,6 @@ from insight.affinity import (
     AffinityReport,
     affinity_report,
     due_rows,
-    load_category_map,
 )
 from insight.commands.common import db_from_context, fail_command, json_option, parse_days
 from insight.core.db import open_existing

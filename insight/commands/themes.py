@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 class StageBars:
-    """Adapts run_themes' (stage, done, total) progress to one insight.output.progress_bar per stage."""
+    """Adapts theme_feedback's (stage, done, total) progress to one insight.output.progress_bar per stage."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
@@ -107,8 +107,8 @@ def themes(ctx, source, question, window, pool, model, spacy_model, params, as_j
         return
     from insight.embed import EmbedderUnavailable, load_embedder
     from insight.nlp import cached_pipeline
+    from insight.pipeline import theme_feedback
     from insight.sentiment import scorer_for
-    from insight.themes import run_themes
 
     cluster = cluster_params(params)
     db = open_existing(db_from_context(ctx))
@@ -119,7 +119,7 @@ def themes(ctx, source, question, window, pool, model, spacy_model, params, as_j
     pipeline = cached_pipeline(spacy_model)
     bars = StageBars(quiet=as_json)
     try:
-        summaries = run_themes(db, embedder, pipeline.nlp, source=source, question=question, window=window,
+        summaries = theme_feedback(db, embedder, pipeline.nlp, source=source, question=question, window=window,
                                pool=pool, params=cluster, progress=bars, sentiment=scorer_for(embedder.name))
     except ValueError as exc:
         raise fail(str(exc)) from None

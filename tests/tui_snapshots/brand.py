@@ -312,7 +312,7 @@ def add_theme_tree(path: Path) -> dict[str, int]:
     """Put parent themes over the brand's themes in the database at `path` (built by build_small_brand) and
     recount both levels with insight's own counting; returns the parents' ids by label."""
     from insight.core.db import transaction
-    from insight.theme_store import refresh_scopes
+    from insight.core.theme_counts import refresh_scopes
 
     db = open_db(path, fixed_clock("2026-11-24T12:00:00+00:00"))
     ids: dict[str, int] = {}
