@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -175,7 +174,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    # One BLAS thread: these fits are small, and with other jobs on the cores threaded OpenBLAS ran each one 25x
-    # slower here.
-    with threadpool_limits(1):
-        main()
+    main()
