@@ -191,8 +191,12 @@ def test_shipped_head_reads_obvious_sentences_right():
         "Absolutely love it, works perfectly and arrived early.",
         "Terrible quality, it broke after two days and support never answered.",
         "What time does the store open on Sunday?",
+        "I ordered it on Tuesday.",
+        "The battery died after a week and nobody replied to my emails.",
+        "Fast delivery and the fabric is lovely.",
     ]
-    assert [s.label for s in head.score(embedder.encode(texts), texts)] == ["positive", "negative", "neutral"]
+    assert [s.label for s in head.score(embedder.encode(texts), texts)] == [
+        "positive", "negative", "neutral", "neutral", "negative", "positive"]
 
 
 
