@@ -106,7 +106,7 @@ def vader(texts: list[str]) -> list[str]:
 def references(texts: list[str], truth: list[str]) -> dict[str, tuple[float, float]]:
     from sklearn.cluster import KMeans
 
-    from insight.embed import load_embedder
+    from insight.analysis.embed import load_embedder
 
     vectors = load_embedder().encode(texts)
     out = {}

@@ -26,9 +26,9 @@ from ingest.model import ImportOptions, ParsedFile
 from ingest.reviews import parse_reviews
 from ingest.store import store_parsed
 from ingest.tickets import parse_tickets
+from insight.analysis.nlp import cached_pipeline
 from insight.core.db import open_db
 from insight.core.redact import Redactor
-from insight.nlp import cached_pipeline
 
 COMPLAINTS = [
     "the pump on my serum stopped working after a week",

@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ingest.model import ImportOptions  # noqa: E402
 from ingest.store import store_parsed  # noqa: E402
 from ingest.surveys import parse_survey  # noqa: E402
+from insight.analysis.nlp import load_pipeline  # noqa: E402
 from insight.core.db import open_db  # noqa: E402
 from insight.core.redact import Redactor  # noqa: E402
-from insight.nlp import load_pipeline  # noqa: E402
 
 HEADER = ["#", "How did you hear about us?", "What made you buy today?", "What almost stopped you from buying?",
           "How likely are you to recommend us to a friend?", "Anything else you'd like to tell us?", "email",

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from insight.embed import load_embedder, normalise_rows
-from insight.labels import describe_groups, short_label
-from insight.nlp import load_pipeline
+from insight.analysis.embed import load_embedder, normalise_rows
+from insight.analysis.labels import describe_groups, short_label
+from insight.analysis.nlp import load_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 # ../shared/data next to the checkout (a worktree may sit one level deeper).

@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ingest.orders import import_orders  # noqa: E402
+from insight.analysis.rfm import compute_snapshot  # noqa: E402
 from insight.core.clock import fixed_clock  # noqa: E402
 from insight.core.db import open_db, transaction  # noqa: E402
-from insight.rfm import compute_snapshot  # noqa: E402
 
 MAKE_ORDERS = ROOT.parent / "shared" / "bench" / "make_orders.py"
 AS_OF = date(2026, 11, 1)  # make_orders' default --end is 2026-10-31

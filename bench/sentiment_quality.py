@@ -4,7 +4,7 @@ Sets scored (../shared/data/semeval16_laptops/sentences.csv, measuring only):
 - one-aspect: sentences with exactly one aspect category and one polarity (as the aspects bench scores them);
 - agreeing: every sentence with at least one opinion whose polarities all agree.
 For each: accuracy, macro-F1 over negative/neutral/positive, per-class F1 and the confusion matrix, for
-VADER (vaderSentiment, its documented +-0.05 cut-offs), the shipped head (insight/models/), and an ablation: a
+VADER (vaderSentiment, its documented +-0.05 cut-offs), the shipped head (insight/analysis/models/), and an ablation: a
 binary head on the 3,000 UCI sentences alone (band 1/3, no neutral examples). The star prior needs ratings,
 which the SemEval reviews do not carry, so it is reported as not applicable.
 Also: 5-fold cross-validated figures on the training data (the numbers C and the band were chosen with), and
@@ -18,7 +18,7 @@ two checks that need no SemEval label to choose anything:
 Embeddings (all-MiniLM-L6-v2, the bundled copy) are cached in bench/.cache/sentiment.db.
 
     PYTHONPATH=. .venv/bin/python bench/sentiment_quality.py
-    PYTHONPATH=. .venv/bin/python bench/sentiment_quality.py --retrain   # also rewrite insight/models/ weights
+    PYTHONPATH=. .venv/bin/python bench/sentiment_quality.py --retrain   # also rewrite insight/analysis/models/ weights
 """
 
 from __future__ import annotations
@@ -34,10 +34,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from insight.core.db import open_db  # noqa: E402
-from insight.embed import load_embedder  # noqa: E402
-from insight.sentiment import LABELS, SHIPPED_HEAD, SentimentHead, fallback_sentiment, label_for  # noqa: E402
-from insight.sentiment_train import (  # noqa: E402
+from insight.analysis.embed import load_embedder  # noqa: E402
+from insight.analysis.sentiment import LABELS, SHIPPED_HEAD, SentimentHead, fallback_sentiment, label_for  # noqa: E402
+from insight.analysis.sentiment_train import (  # noqa: E402
     BAND_GRID,
     Labelled,
     embed_texts,
@@ -47,6 +46,7 @@ from insight.sentiment_train import (  # noqa: E402
     train_head,
     weak_neutrals,
 )
+from insight.core.db import open_db  # noqa: E402
 
 UCI_SOURCES = ("amazon_cells", "imdb", "yelp")
 
@@ -112,7 +112,7 @@ def band_ceiling(head: SentimentHead, vectors, texts: list[str], gold: list[str]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--retrain", action="store_true", help=f"write insight/models/{SHIPPED_HEAD} from the training data")
+    parser.add_argument("--retrain", action="store_true", help=f"write insight/analysis/models/{SHIPPED_HEAD} from the training data")
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
     db = open_db(CACHE / "sentiment.db")

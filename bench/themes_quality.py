@@ -45,8 +45,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from insight.cluster import ClusterParams, cluster_embeddings  # noqa: E402
-from insight.theme_tree import parents_of_rows  # noqa: E402
+from insight.analysis.cluster import ClusterParams, cluster_embeddings  # noqa: E402
+from insight.analysis.theme_tree import parents_of_rows  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "banking77"
 HWU64 = ROOT.parent / "shared" / "data" / "hwu64" / "train.csv"
@@ -143,7 +143,7 @@ vectors = np.load({path!r})
 {body}
 print(json.dumps({{"seconds": time.perf_counter() - started}}))
 """
-FRESH_OURS = "from insight.cluster import cluster_embeddings, ClusterParams\ncluster_embeddings(vectors, ClusterParams())"
+FRESH_OURS = "from insight.analysis.cluster import cluster_embeddings, ClusterParams\ncluster_embeddings(vectors, ClusterParams())"
 FRESH_BERTOPIC = "from bertopic import BERTopic\nimport csv\n" \
     "texts = [r['text'] for r in csv.DictReader(open({csv!r}, newline='', encoding='utf-8'))]\n" \
     "BERTopic().fit_transform(texts, vectors)"

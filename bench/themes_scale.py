@@ -43,7 +43,7 @@ DATA = ROOT.parent / "shared" / "data" / "banking77"
 WINDOWS = ("2026-08-01", "2026-09-01", "2026-10-01")
 NEW_WINDOW = "2026-11-01"  # the month added after the full run
 BUILD_BATCH = 50_000
-# Step name -> the functions of insight.themes whose time it sums (cluster_embeddings is split by its stages).
+# Step name -> the functions of insight.analysis.themes whose time it sums (cluster_embeddings is split by its stages).
 STEPS = ("read scope", "embedding cache read", "clustering fit", "assignment", "sentiment", "labels", "storage",
          "other")
 
@@ -66,8 +66,8 @@ def sha(text: str) -> str:
 
 def base_vectors(args) -> tuple[list[str], np.ndarray, str]:
     """Banking77's texts and their real vectors (embedded once, then read from the --vectors cache)."""
+    from insight.analysis.embed import embed_units, load_embedder
     from insight.core.db import open_db
-    from insight.embed import embed_units, load_embedder
 
     texts = read_texts(args.data)
     embedder = load_embedder()
@@ -83,8 +83,8 @@ def build_db(path: Path, texts: list[str], vectors: np.ndarray, units: int, mode
     to time a window added to the database). Documents are marked as split by the current splitter (each
     message is its one mention), as an import does."""
     from ingest.mentions import MENTIONS_VERSION
+    from insight.analysis.embed import normalise_rows
     from insight.core.db import open_db, transaction
-    from insight.embed import normalise_rows
 
     db = open_db(path)
     rng = np.random.default_rng(0)
@@ -115,7 +115,7 @@ def build_db(path: Path, texts: list[str], vectors: np.ndarray, units: int, mode
 
 
 class StepClock:
-    """Wraps functions of insight.themes so each call adds its duration to a step."""
+    """Wraps functions of insight.analysis.themes so each call adds its duration to a step."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -163,12 +163,12 @@ def agreement(db, folder: Path, assigned: np.ndarray | None) -> dict[str, str]:
 
 def child_run(db_path: Path, folder: Path) -> dict:
     """One run_themes over the whole database; step times and counts as a dict."""
-    from insight import parent_themes
-    from insight import themes as pipeline
+    from insight.analysis import parent_themes
+    from insight.analysis import themes as pipeline
+    from insight.analysis.embed import load_embedder
+    from insight.analysis.nlp import load_pipeline
+    from insight.analysis.sentiment import scorer_for
     from insight.core.db import open_db, transaction
-    from insight.embed import load_embedder
-    from insight.nlp import load_pipeline
-    from insight.sentiment import scorer_for
 
     embedder = load_embedder()
     nlp = load_pipeline().nlp
@@ -229,7 +229,7 @@ def run_child(arguments: list[str]) -> tuple[dict, float, int]:
 def encoding_rate(texts: list[str], sample: int, repeats: int) -> float | None:
     if repeats <= 0:
         return None
-    from insight.embed import load_embedder
+    from insight.analysis.embed import load_embedder
 
     embedder = load_embedder()
     rates = []

@@ -7,7 +7,7 @@ themes cleared. Then, per scope:
 - windows: themes over the first 30-day window only, then over the next window: the share of the first
   window's sub-themes and parents that keep their id in the second.
 A theme keeps its id when its centroid matches (sub-themes, cosine >= 0.8) or it holds most of the same
-sub-themes (parents); see insight/themes.py and insight/theme_tree.py.
+sub-themes (parents); see insight/analysis/themes.py and insight/analysis/theme_tree.py.
 
     .venv/bin/python bench/themes_stability.py --db /tmp/demo/insight.db
 """
@@ -24,12 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from insight.cluster import ClusterParams  # noqa: E402
+from insight.analysis.cluster import ClusterParams  # noqa: E402
+from insight.analysis.embed import load_embedder  # noqa: E402
+from insight.analysis.nlp import cached_pipeline  # noqa: E402
+from insight.analysis.sentiment import scorer_for  # noqa: E402
+from insight.analysis.themes import ThemeRunSummary, run_themes  # noqa: E402
 from insight.core.db import open_db, transaction  # noqa: E402
-from insight.embed import load_embedder  # noqa: E402
-from insight.nlp import cached_pipeline  # noqa: E402
-from insight.sentiment import scorer_for  # noqa: E402
-from insight.themes import ThemeRunSummary, run_themes  # noqa: E402
 
 THEME_TABLES = ("unit_themes", "theme_prevalence", "theme_edits", "themes", "theme_runs")
 

@@ -42,7 +42,7 @@ from textual.widgets import DataTable, Footer, Header, Input
 from textual.worker import WorkerState
 
 from bench.make_big_db import build
-from insight import queries
+from insight.analysis import queries
 from tui.app import InsightApp
 
 IMPORT_SECONDS = time.perf_counter() - _import_started  # insight's and the TUI's imports (numpy, Textual, ...)

@@ -105,7 +105,7 @@ def load_sample_categories(db: sqlite_utils.Database, sample_dir: Path, report: 
 
 def compute_segments(db: sqlite_utils.Database, as_of: date, report: DemoReport, log: Log) -> None:
     """Two snapshots, one window apart, so the demo can show who moved between segments."""
-    from insight.rfm import RfmConfig, compute_snapshot
+    from insight.analysis.rfm import RfmConfig, compute_snapshot
 
     started = time.perf_counter()
     config = RfmConfig(rates=dict(SAMPLE_RATES), currency="USD")
@@ -118,9 +118,9 @@ def compute_segments(db: sqlite_utils.Database, as_of: date, report: DemoReport,
 
 
 def compute_themes(db: sqlite_utils.Database, nlp: Any, model: str | None, report: DemoReport, log: Log) -> None:
-    from insight.embed import load_embedder
+    from insight.analysis.embed import load_embedder
+    from insight.analysis.sentiment import scorer_for
     from insight.pipeline import theme_feedback
-    from insight.sentiment import scorer_for
 
     started = time.perf_counter()
     embedder = load_embedder(model)
@@ -134,8 +134,8 @@ def compute_themes(db: sqlite_utils.Database, nlp: Any, model: str | None, repor
 
 
 def compute_links_and_briefs(db: sqlite_utils.Database, out_dir: Path, report: DemoReport, log: Log) -> None:
-    from insight.brief import write_briefs
-    from insight.links import compute_links
+    from insight.analysis.brief import write_briefs
+    from insight.analysis.links import compute_links
 
     started = time.perf_counter()
     links = compute_links(db)
@@ -171,7 +171,7 @@ def run_demo(
     briefs_dir: Path = Path("briefs"),
     log: Log = lambda message: None,
 ) -> DemoReport:
-    from insight.nlp import cached_pipeline
+    from insight.analysis.nlp import cached_pipeline
 
     report = DemoReport()
     pipeline = cached_pipeline(spacy_model)

@@ -16,15 +16,15 @@ from insight.core.db import transaction
 from insight.core.theme_counts import refresh_scopes
 
 if TYPE_CHECKING:
-    from insight.embed import Embedder
-    from insight.themes import ThemeRunSummary
+    from insight.analysis.embed import Embedder
+    from insight.analysis.themes import ThemeRunSummary
 
 
 def theme_feedback(
     db: sqlite_utils.Database, embedder: Embedder, nlp: Language | None, **options: Any
 ) -> list[ThemeRunSummary]:
     """Re-derive stale mentions, then `run_themes(db, embedder, nlp, **options)`."""
-    from insight.themes import run_themes  # the clustering stack: loaded only when themes are run
+    from insight.analysis.themes import run_themes  # the clustering stack: loaded only when themes are run
 
     if rederive_mentions(db, MentionSplitter(nlp=nlp)):
         with transaction(db):  # re-split documents lost their theme assignments: every scope's numbers move

@@ -37,6 +37,6 @@ def fixtures() -> Path:
 @pytest.fixture(scope="session")
 def nlp_sm():
     """The real small English pipeline (tests using it are marked slow)."""
-    from insight.nlp import cached_pipeline
+    from insight.analysis.nlp import cached_pipeline
 
     return cached_pipeline().nlp

@@ -32,7 +32,7 @@ from ingest.errors import ImportFailure
 from ingest.order_formats import line_category
 from ingest.orders import import_orders, read_orders
 from ingest.sku_categories import load_category_map
-from insight.affinity import (
+from insight.analysis.affinity import (
     EVERYONE,
     PurchaseLine,
     affinity_report,
@@ -40,9 +40,9 @@ from insight.affinity import (
     due_rows,
     product_name,
 )
+from insight.analysis.rfm import RfmConfig, compute_snapshot
 from insight.cli import cli
 from insight.core.db import open_db
-from insight.rfm import RfmConfig, compute_snapshot
 
 TODAY = date(2026, 11, 24)
 PRODUCTS = {  # sku: (Lineitem name, price, product type)
@@ -367,8 +367,8 @@ def brief_shop(db) -> None:
 
 
 def test_the_brief_says_what_they_buy_and_who_is_due(db):
-    from insight.brief import build_brief
-    from insight.brief_render import render_html, render_markdown
+    from insight.analysis.brief import build_brief
+    from insight.analysis.brief_render import render_html, render_markdown
 
     brief_shop(db)
     brief = build_brief(db, "Champions")
@@ -393,8 +393,8 @@ def test_the_brief_says_what_they_buy_and_who_is_due(db):
 def test_a_brief_without_order_lines_has_no_purchase_sections(db):
     from test_brief import brand
 
-    from insight.brief import build_brief
-    from insight.brief_render import render_markdown
+    from insight.analysis.brief import build_brief
+    from insight.analysis.brief_render import render_markdown
 
     brand(db)
     brief = build_brief(db, "Champions")

@@ -11,10 +11,10 @@ import sqlite_utils
 from click.testing import CliRunner
 from test_links import Seed
 
-from insight.brief import build_brief, write_briefs
-from insight.brief_render import render_html, render_markdown
+from insight.analysis.brief import build_brief, write_briefs
+from insight.analysis.brief_render import render_html, render_markdown
+from insight.analysis.links import compute_links
 from insight.cli import cli
-from insight.links import compute_links
 
 WHY = "survey: What made you buy today?"
 STOPPED = "survey: What almost stopped you from buying?"

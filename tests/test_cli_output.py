@@ -74,9 +74,9 @@ def test_customer_text_is_shown_as_text(tmp_path):
 
 def test_themes_show_prints_quotes_as_text(tmp_path, monkeypatch):
     """Old code crashed (MarkupError) on a quote with '[/]'."""
+    from insight.analysis.theme_store import ThemeInfo
     from insight.commands import themes
     from insight.core.db import open_db
-    from insight.theme_store import ThemeInfo
 
     info = ThemeInfo(id=3, scope="review", label="pump [/] broke", generated_label="pump [/] broke", size=4, share=0.1,
                      change="new", status="active", mean_rating=None, keywords=["pump"], phrases=["[b]pump"],

@@ -1,4 +1,4 @@
-"""insight.cluster on synthetic themes: Gaussian blobs on the unit sphere in 384 dimensions (no model).
+"""insight.analysis.cluster on synthetic themes: Gaussian blobs on the unit sphere in 384 dimensions (no model).
 
 The first UMAP call of the session loads (or, on a fresh install, compiles) numba functions; every call after
 that takes well under a second on these few hundred points.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from insight.cluster import ClusterParams, ClusterResult, cluster_embeddings
+from insight.analysis.cluster import ClusterParams, ClusterResult, cluster_embeddings
 
 DIM = 384
 
@@ -203,7 +203,7 @@ def _catch_all(distinct_topics: bool) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def test_a_catch_all_theme_of_distinct_topics_is_split():
-    from insight.cluster import _split_catch_alls
+    from insight.analysis.cluster import _split_catch_alls
 
     x, reduced, labels = _catch_all(distinct_topics=True)
     split = _split_catch_alls(x, reduced, labels, ClusterParams().resolve(len(x)))
@@ -213,7 +213,7 @@ def test_a_catch_all_theme_of_distinct_topics_is_split():
 
 
 def test_one_common_topic_stays_whole():
-    from insight.cluster import _split_catch_alls
+    from insight.analysis.cluster import _split_catch_alls
 
     x, reduced, labels = _catch_all(distinct_topics=False)
     assert (_split_catch_alls(x, reduced, labels, ClusterParams().resolve(len(x))) == labels).all()
@@ -234,7 +234,7 @@ def test_a_noise_point_joins_only_when_as_close_as_the_themes_own_members():
 
 
 def test_a_catch_all_is_split_but_a_tight_big_theme_is_kept():
-    from insight.cluster import _split_catch_alls, tightness
+    from insight.analysis.cluster import _split_catch_alls, tightness
 
     rng = np.random.default_rng(1)
     # three loose topics HDBSCAN put in one theme (45%), one tight big theme (25%), three small regular ones

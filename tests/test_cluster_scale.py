@@ -1,4 +1,4 @@
-"""Large scopes: fit on a sample, assign the rest to the nearest theme with the fit's own gate (insight.cluster,
+"""Large scopes: fit on a sample, assign the rest to the nearest theme with the fit's own gate (insight.analysis.cluster,
 step 7), on synthetic blobs in 384 dimensions (no model), and the counts a themes run reports."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ import numpy as np
 import spacy
 from sklearn.metrics import adjusted_rand_score
 
-from insight.cluster import (
+from insight.analysis.cluster import (
     ClusterParams,
     assign_to_centroids,
     assignment_gates,
     cluster_embeddings,
     fit_sample,
 )
-from insight.embed import HashingEmbedder
-from insight.themes import run_themes
+from insight.analysis.embed import HashingEmbedder
+from insight.analysis.themes import run_themes
 from tests.test_cluster import DIM, blobs, unit
 from tests.test_themes import PARAMS, seed_units
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from insight.embed import (
+from insight.analysis.embed import (
     DEFAULT_MODEL_NAME,
     EmbedderUnavailable,
     HashingEmbedder,
@@ -70,7 +70,7 @@ def test_cache_is_keyed_by_model(db):
 
 
 def test_batches_report_progress_and_survive_in_the_cache(db, monkeypatch):
-    monkeypatch.setattr("insight.embed.ENCODE_BATCH", 2)
+    monkeypatch.setattr("insight.analysis.embed.ENCODE_BATCH", 2)
     calls: list[tuple[int, int]] = []
     texts = [f"text number {i}" for i in range(5)]
     embed_units(db, HashingEmbedder(), pairs(texts), progress=lambda done, total: calls.append((done, total)))

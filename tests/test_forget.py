@@ -15,12 +15,12 @@ from click.testing import CliRunner
 from conftest import FIXTURES, NOW
 from test_themes import seed_units
 
+from insight.analysis.embed import HashingEmbedder
+from insight.analysis.nlp import LoadedPipeline
 from insight.cli import cli
 from insight.core.clock import fixed_clock
 from insight.core.db import open_db
 from insight.core.theme_counts import scope_counts
-from insight.embed import HashingEmbedder
-from insight.nlp import LoadedPipeline
 
 # Not jo@example.com: the schema's own comments quote that one.
 EMAIL = "jo.bloggs@example.net"
@@ -35,8 +35,8 @@ def _sha(text: str) -> str:
 
 
 def _fake_models(monkeypatch) -> None:
-    monkeypatch.setattr("insight.embed.load_embedder", lambda name=None: HashingEmbedder())
-    monkeypatch.setattr("insight.nlp.cached_pipeline",
+    monkeypatch.setattr("insight.analysis.embed.load_embedder", lambda name=None: HashingEmbedder())
+    monkeypatch.setattr("insight.analysis.nlp.cached_pipeline",
                         lambda name=None: LoadedPipeline(spacy.blank("en"), "test", False, ""))
 
 
@@ -207,7 +207,7 @@ def test_a_locked_database_is_a_one_line_error(db_path, runner, brand, monkeypat
 
 
 def test_a_reader_holding_the_log_is_reported(db_path, runner, brand, monkeypatch):
-    monkeypatch.setattr("insight.forget.CHECKPOINT_WAIT_MS", 100)
+    monkeypatch.setattr("insight.analysis.forget.CHECKPOINT_WAIT_MS", 100)
     reader = sqlite3.connect(db_path)
     reader.execute("BEGIN")
     reader.execute("SELECT COUNT(*) FROM units").fetchone()  # an open TUI's read snapshot

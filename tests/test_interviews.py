@@ -213,7 +213,7 @@ def test_reimport_is_a_duplicate_and_a_corrected_transcript_updates_in_place(db,
 
 @pytest.mark.slow
 def test_real_pipeline_redacts_names_and_splits_sentences(db, clock):
-    from insight.nlp import load_pipeline
+    from insight.analysis.nlp import load_pipeline
 
     loaded = load_pipeline()
     parsed = parse(INTERVIEWS / "teams_meeting.vtt", loaded.nlp)

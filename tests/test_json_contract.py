@@ -20,10 +20,10 @@ from click.testing import CliRunner, Result
 from conftest import FIXTURES
 from test_themes import QUESTION, seed_units
 
+from insight.analysis.embed import HashingEmbedder
+from insight.analysis.nlp import LoadedPipeline
 from insight.cli import cli
 from insight.core.db import open_db
-from insight.embed import HashingEmbedder
-from insight.nlp import LoadedPipeline
 
 
 def walk(command: click.Command, ctx: click.Context, path: tuple[str, ...] = ()) -> Iterator[tuple[str, click.Command]]:
@@ -104,14 +104,14 @@ ERRORS: dict[str, tuple[list[str], str]] = {
 
 
 def _fake_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("insight.embed.load_embedder", _fake_embedder)
-    monkeypatch.setattr("insight.nlp.cached_pipeline",
+    monkeypatch.setattr("insight.analysis.embed.load_embedder", _fake_embedder)
+    monkeypatch.setattr("insight.analysis.nlp.cached_pipeline",
                         lambda name=None: LoadedPipeline(spacy.blank("en"), "test", False, ""))
 
 
 def _fake_embedder(name: str | None = None) -> HashingEmbedder:
     if name is not None and not Path(name).exists():  # what the real loader says of a model it cannot find
-        from insight.embed import EmbedderUnavailable
+        from insight.analysis.embed import EmbedderUnavailable
 
         raise EmbedderUnavailable(f"cannot load the embedding model {name!r}")
     return HashingEmbedder()

@@ -9,10 +9,9 @@ import pytest
 import spacy
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from insight.core.redact import PLACEHOLDERS
-from insight.embed import HashingEmbedder
-from insight.label_phrases import GREETING_PHRASES
-from insight.labels import (
+from insight.analysis.embed import HashingEmbedder
+from insight.analysis.label_phrases import GREETING_PHRASES
+from insight.analysis.labels import (
     NOISE,
     SAMPLE_PER_THEME,
     describe_groups,
@@ -24,6 +23,7 @@ from insight.labels import (
     representative_quotes,
     short_label,
 )
+from insight.core.redact import PLACEHOLDERS
 
 DELIVERY = [
     "The parcel arrived late and [NAME] never replied",
@@ -72,7 +72,7 @@ def test_keywords_are_distinctive_and_free_of_stop_words_and_placeholders():
 
 @pytest.mark.slow
 def test_keywords_with_lemmas_and_noun_chunks():
-    from insight.nlp import load_pipeline
+    from insight.analysis.nlp import load_pipeline
 
     loaded = load_pipeline()
     if loaded.name == "blank:en":
@@ -154,7 +154,7 @@ def test_generic_words_stay_out_of_labels_unless_nothing_else_is_left():
 def test_greetings_and_thanks_are_not_keywords():
     import spacy
 
-    from insight.labels import doc_terms
+    from insight.analysis.labels import doc_terms
 
     nlp = spacy.blank("en")
     terms = [key for key, _ in doc_terms(nlp("Hi team, thanks: the serum pump leaked, please help"))]
@@ -351,8 +351,8 @@ def test_quotes_skip_near_identical_vectors_and_prefer_new_customers_and_readabl
 
 @pytest.mark.slow
 def test_labels_with_the_parser_read_like_the_mentions():
-    from insight.label_phrases import candidates
-    from insight.nlp import load_pipeline
+    from insight.analysis.label_phrases import candidates
+    from insight.analysis.nlp import load_pipeline
 
     loaded = load_pipeline()
     if loaded.name == "blank:en":

@@ -9,8 +9,8 @@ import pytest
 import sqlite_utils
 from scipy.stats.contingency import odds_ratio
 
+from insight.analysis.links import compute_links, distinctiveness, over_index_test
 from insight.core.window import Window
-from insight.links import compute_links, distinctiveness, over_index_test
 
 STOPPED = "survey: What almost stopped you from buying?"
 HEARD = "How did you hear about us?"

@@ -94,7 +94,7 @@ def test_an_old_database_is_rederived_without_losing_text(db, clock, tmp_path):
 
 
 def test_low_information_mentions_are_told_from_ones_that_name_something():
-    from insight.general_mentions import is_low_information
+    from insight.analysis.general_mentions import is_low_information
 
     for text in ("Love it!", "Great product, will buy again", "Merry Christmas guys!", "You guys rock"):
         assert is_low_information(text), text

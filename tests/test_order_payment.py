@@ -10,10 +10,10 @@ from shopify_rows import order, write_orders
 
 import insight.core.db as db_module
 from ingest.orders import import_orders
+from insight.analysis.rfm import compute_snapshot, latest_snapshot, members
 from insight.cli import cli
 from insight.core.db import migrate, open_db
 from insight.core.identity import billing_value, find_customer_id, identifier, normalise_phone
-from insight.rfm import compute_snapshot, latest_snapshot, members
 
 # Hand-built: what each order is, and so whether it counts, is known.
 ORDERS = [

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 from tui_snapshots.brand import THEMES, build_small_brand
 
-from insight import queries
-from insight.queries import ThemeFilter
+from insight.analysis import queries
+from insight.analysis.queries import ThemeFilter
 
 
 @pytest.fixture

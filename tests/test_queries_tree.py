@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from tui_snapshots.brand import PARENTS, THEMES, add_theme_tree, build_small_brand
 
-from insight import queries
-from insight.queries import ThemeFilter
+from insight.analysis import queries
+from insight.analysis.queries import ThemeFilter
 
 
 @pytest.fixture

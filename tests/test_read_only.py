@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from test_fts_detect import at_version
 
-from insight import queries
+from insight.analysis import queries
 from insight.cli import cli
 from insight.core.db import MIGRATIONS, DatabaseUnavailable, open_db, schema_version
 

@@ -143,7 +143,7 @@ def test_order_lines_give_the_product_names(tmp_path):
 
 @pytest.mark.slow
 def test_the_real_model_keeps_common_nouns_it_tags_as_people():
-    from insight.nlp import load_pipeline
+    from insight.analysis.nlp import load_pipeline
 
     redactor = Redactor(nlp=load_pipeline().nlp)
     assert redactor.redact_many(["Glass jar is lovely and reusable.", "My skin reacts to everything. Fingers crossed.",
@@ -277,7 +277,7 @@ def test_the_lexicon_comes_from_the_lemmatizer_tables():
 
 @pytest.mark.slow
 def test_the_real_model_on_the_words_the_issue_found():
-    from insight.nlp import load_pipeline
+    from insight.analysis.nlp import load_pipeline
 
     redactor = Redactor(nlp=load_pipeline().nlp, product_names_loader=lambda: ["Cloud Moisturiser - 50ml"])
     kept = ["Box arrived crushed.", "Stung like crazy.", "Sent from Gmail", "Is the Cloud Moisturiser safe?",
@@ -295,7 +295,7 @@ def test_the_real_model_on_the_hand_labelled_fixture(fixtures):
     import json
     import re
 
-    from insight.nlp import load_pipeline
+    from insight.analysis.nlp import load_pipeline
 
     items = json.loads((fixtures / "redaction" / "names.json").read_text())
     redactor = Redactor(nlp=load_pipeline().nlp,

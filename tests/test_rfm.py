@@ -30,8 +30,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.orders import import_orders
-from insight.cli import cli
-from insight.rfm import (
+from insight.analysis.rfm import (
     LIFECYCLE_STAGES,
     SEGMENTS,
     CurrencyMixError,
@@ -43,7 +42,8 @@ from insight.rfm import (
     quintile_scores,
     transitions,
 )
-from insight.segment_map import SegmentMapError, load_segment_map
+from insight.analysis.segment_map import SegmentMapError, load_segment_map
+from insight.cli import cli
 
 TODAY = date(2026, 11, 24)
 PAST = date(2026, 10, 1)

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from shopify_rows import order, write_orders
 
 from ingest.orders import import_orders
+from insight.analysis.forget import forget_customer
+from insight.analysis.rfm import compute_snapshot
+from insight.analysis.segment_export import ExportError, export_segments, to_csv
 from insight.cli import cli
-from insight.forget import forget_customer
-from insight.rfm import compute_snapshot
-from insight.segment_export import ExportError, export_segments, to_csv
 
 T1, T2 = date(2026, 10, 25), date(2026, 11, 24)
 

@@ -19,10 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.orders import import_orders
-from insight.cli import cli
-from insight.rfm import RfmConfig, compute_snapshot
-from insight.segment_map import load_segment_map, parse_segment_map
-from insight.segment_validation import (
+from insight.analysis.rfm import RfmConfig, compute_snapshot
+from insight.analysis.segment_map import load_segment_map, parse_segment_map
+from insight.analysis.segment_validation import (
     compare_pairs,
     crossfit_rates,
     cutoff_dates,
@@ -31,6 +30,7 @@ from insight.segment_validation import (
     validate_segments,
     wilson,
 )
+from insight.cli import cli
 
 CUTOFF = date(2026, 6, 30)
 CUSTOMERS = 200
@@ -200,7 +200,7 @@ def test_neighbours_of_a_map_on_recency_alone(tmp_path):
 
 
 def test_benjamini_hochberg_adjusts_the_pair_p_values():
-    from insight.segment_validation import SegmentOutcome
+    from insight.analysis.segment_validation import SegmentOutcome
 
     def seg(name, k, n):
         return SegmentOutcome(name, n, k, k / n, wilson(k, n), None, None, None, None, 0, 0.0, None)
@@ -308,7 +308,7 @@ def test_parse_segment_map_is_the_same_format_as_segments_map(tmp_path):
 
 
 def test_mean_interval_bootstrap_and_normal_agree_on_large_samples():
-    from insight.segment_validation import BOOTSTRAP_MAX, mean_interval
+    from insight.analysis.segment_validation import BOOTSTRAP_MAX, mean_interval
 
     rng = np.random.default_rng(1)
     values = rng.exponential(50.0, size=BOOTSTRAP_MAX)
@@ -329,8 +329,8 @@ def test_segments_are_compared_with_each_baseline_per_cutoff(db, tmp_path, clock
 
 
 def test_html_chart_draws_one_bar_per_segment_and_cutoff_scaled_to_the_share(db, tmp_path, clock):
+    from insight.analysis.segment_validation_html import BAR_WIDTH, outcome_chart
     from insight.commands.segments_validate import payload
-    from insight.segment_validation_html import BAR_WIDTH, outcome_chart
 
     load(db, tmp_path, clock, {i: "paid" for i in range(0, 80, 2)})  # Top 1/2, Next 1/2, Rest 0
     svg = outcome_chart(payload(run(db, tmp_path), None), 0)

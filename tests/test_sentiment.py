@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from insight.analysis.embed import DEFAULT_MODEL_NAME, HashingEmbedder, normalise_rows
+from insight.analysis.sentiment import LABELS, Sentiment, SentimentHead, fallback_sentiment, with_star_prior
+from insight.analysis.sentiment_train import LabelsError, embed_texts, read_labels, train_head
 from insight.cli import cli
-from insight.embed import DEFAULT_MODEL_NAME, HashingEmbedder, normalise_rows
-from insight.sentiment import LABELS, Sentiment, SentimentHead, fallback_sentiment, with_star_prior
-from insight.sentiment_train import LabelsError, embed_texts, read_labels, train_head
 
 POSITIVE = ["great", "love", "excellent", "perfect", "wonderful", "happy", "fast", "lovely"]
 NEGATIVE = ["awful", "broken", "terrible", "slow", "hate", "refund", "rude", "late"]
@@ -182,7 +182,7 @@ def test_fallback_uses_the_vader_lexicon(capsys):
 
 @pytest.mark.slow
 def test_shipped_head_reads_obvious_sentences_right():
-    from insight.embed import load_embedder
+    from insight.analysis.embed import load_embedder
 
     embedder = load_embedder()
     head = SentimentHead.load(model_name=embedder.name)
@@ -201,7 +201,7 @@ def test_shipped_head_reads_obvious_sentences_right():
 
 
 def test_an_answer_that_says_nothing_stopped_them_is_neutral():
-    from insight.sentiment import says_nothing
+    from insight.analysis.sentiment import says_nothing
 
     assert says_nothing("Nothing, I was always going to buy")
     assert says_nothing("nope") and says_nothing("N/A")

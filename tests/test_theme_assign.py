@@ -1,4 +1,4 @@
-"""Window runs that keep the scope's themes (insight/theme_assign.py): the window's mentions are assigned to the
+"""Window runs that keep the scope's themes (insight/analysis/theme_assign.py): the window's mentions are assigned to the
 stored sub-themes with the fit's gate, and the scope is clustered again only when too many find no theme.
 HashingEmbedder and a blank spaCy pipeline, the synthetic topics of test_themes.py."""
 
@@ -10,10 +10,10 @@ from dataclasses import replace
 import pytest
 import spacy
 
-import insight.themes as pipeline
-from insight.embed import HashingEmbedder
-from insight.theme_assign import baseline_unassigned, stored_gates
-from insight.themes import run_themes
+import insight.analysis.themes as pipeline
+from insight.analysis.embed import HashingEmbedder
+from insight.analysis.theme_assign import baseline_unassigned, stored_gates
+from insight.analysis.themes import run_themes
 from tests.test_themes import PARAMS, seed_units, topic_theme
 
 

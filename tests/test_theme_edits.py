@@ -7,10 +7,10 @@ import pytest
 import spacy
 from test_themes import PARAMS, QUESTION, seed_units, topic_theme
 
-from insight.embed import HashingEmbedder
-from insight.theme_edits import ThemeEditError, merge_themes, rename_theme, replay_edits, split_theme
-from insight.theme_store import list_themes, theme_info
-from insight.themes import run_themes
+from insight.analysis.embed import HashingEmbedder
+from insight.analysis.theme_edits import ThemeEditError, merge_themes, rename_theme, replay_edits, split_theme
+from insight.analysis.theme_store import list_themes, theme_info
+from insight.analysis.themes import run_themes
 
 SCOPE = f"survey: {QUESTION}"
 

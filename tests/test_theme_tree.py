@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import spacy
 
-from insight.cluster import ClusterParams
-from insight.embed import HashingEmbedder
-from insight.theme_edits import merge_themes, rename_theme, split_theme
-from insight.theme_store import list_themes, theme_info
-from insight.theme_tree import match_parents, parent_groups
-from insight.themes import run_themes
+from insight.analysis.cluster import ClusterParams
+from insight.analysis.embed import HashingEmbedder
+from insight.analysis.theme_edits import merge_themes, rename_theme, split_theme
+from insight.analysis.theme_store import list_themes, theme_info
+from insight.analysis.theme_tree import match_parents, parent_groups
+from insight.analysis.themes import run_themes
 
 PARAMS = ClusterParams(min_cluster_size=8, cluster_selection_method="eom", split_fraction=0)
 FAMILIES = {
@@ -190,7 +190,7 @@ def test_edits_at_both_levels_survive_a_rerun(db, embedder, nlp, clock):
 
 
 def test_links_report_the_level_that_says_something():
-    from insight.links import LinkRow, telling_level
+    from insight.analysis.links import LinkRow, telling_level
 
     def row(theme_id: int, level: str, parent: int | None, customers: int) -> LinkRow:
         return LinkRow("Champions", theme_id, f"t{theme_id}", "review", customers, customers, 50, customers / 50,

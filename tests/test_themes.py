@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import spacy
 
-from insight.cluster import ClusterParams
-from insight.embed import HashingEmbedder
+from insight.analysis.cluster import ClusterParams
+from insight.analysis.embed import HashingEmbedder
+from insight.analysis.theme_store import StoredTheme, export_csv, list_themes, theme_info
+from insight.analysis.themes import match_to_previous, run_themes, select_scopes
 from insight.pipeline import theme_feedback
-from insight.theme_store import StoredTheme, export_csv, list_themes, theme_info
-from insight.themes import match_to_previous, run_themes, select_scopes
 
 QUESTION = "What almost stopped you from buying?"
 # Topic-sized themes for the synthetic data (the defaults' "leaf" selection finds finer sub-groups of phrases).
@@ -251,14 +251,14 @@ def test_cli_runs_lists_shows_exports_and_edits(db_path, clock, monkeypatch, tmp
 
     from click.testing import CliRunner
 
+    from insight.analysis.nlp import LoadedPipeline
     from insight.cli import cli
     from insight.core.db import open_db
-    from insight.nlp import LoadedPipeline
 
     db = open_db(db_path, clock)
     seed_units(db, {"delivery": 30, "fabric": 30, "sizing": 30})
-    monkeypatch.setattr("insight.embed.load_embedder", lambda name=None: HashingEmbedder())
-    monkeypatch.setattr("insight.nlp.cached_pipeline", lambda name=None: LoadedPipeline(spacy.blank("en"), "test", False, ""))
+    monkeypatch.setattr("insight.analysis.embed.load_embedder", lambda name=None: HashingEmbedder())
+    monkeypatch.setattr("insight.analysis.nlp.cached_pipeline", lambda name=None: LoadedPipeline(spacy.blank("en"), "test", False, ""))
     runner = CliRunner()
 
     def call(*args: str) -> dict:
@@ -294,8 +294,8 @@ def test_cli_runs_lists_shows_exports_and_edits(db_path, clock, monkeypatch, tmp
 
 @pytest.mark.slow
 def test_real_model_finds_the_topics_and_caches(db, clock):
-    from insight.embed import DEFAULT_MODEL_NAME, load_embedder
-    from insight.nlp import load_pipeline
+    from insight.analysis.embed import DEFAULT_MODEL_NAME, load_embedder
+    from insight.analysis.nlp import load_pipeline
 
     ids = seed_units(db, {"delivery": 22, "fabric": 22, "sizing": 22})
     embedder = load_embedder()

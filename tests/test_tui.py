@@ -273,7 +273,7 @@ async def test_the_list_pages_lazily(brand_path, tmp_path):
 
 
 def test_overview_condenses_long_histories_per_source():
-    from insight.queries import SourceWindow
+    from insight.analysis.queries import SourceWindow
     from tui.screens.overview import condense
 
     rows = [SourceWindow("review", f"2025-{m:02d}-01", 2, 10, 5) for m in range(1, 13)]
@@ -557,7 +557,7 @@ async def test_switching_places_is_not_held_back(brand_path, tmp_path, monkeypat
 @pytest.mark.asyncio
 async def test_a_segments_neighbouring_themes_quotes_are_fetched_ahead_and_are_the_right_ones(brand_path, tmp_path,
                                                                                             monkeypatch):
-    from insight import queries
+    from insight.analysis import queries
 
     app = make_app(brand_path, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -704,7 +704,7 @@ def test_who_said_it_names_an_order_or_a_customer_id():
 async def test_slow_results_do_not_take_the_focus_from_new_words_being_typed(brand_path, tmp_path, monkeypatch):
     import time
 
-    from insight import queries
+    from insight.analysis import queries
 
     real_search = queries.search_units
 
@@ -728,7 +728,7 @@ async def test_slow_results_do_not_take_the_focus_from_new_words_being_typed(bra
 
 @pytest.mark.asyncio
 async def test_a_quotes_title_stays_with_its_rows_when_the_next_page_fails(brand_path, tmp_path):
-    from insight import queries
+    from insight.analysis import queries
 
     app = make_app(brand_path, tmp_path)
     async with app.run_test(size=SIZE) as pilot:

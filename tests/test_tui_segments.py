@@ -23,8 +23,8 @@ from textual.widgets import DataTable, Static, TabbedContent
 from tui_snapshots.brand import settle
 
 from ingest.orders import import_orders
-from insight import segment_validation
-from insight.rfm import RfmConfig, compute_snapshot
+from insight.analysis import segment_validation
+from insight.analysis.rfm import RfmConfig, compute_snapshot
 from tui.data import DataSource
 from tui.screens.segment_detail import SegmentDetailScreen
 from tui.screens.segments import SegmentsScreen, backtest_cell
@@ -66,7 +66,7 @@ def caption(app) -> str:  # noqa: ANN001
 
 
 def outcomes(db) -> dict[str, segment_validation.SegmentOutcome]:  # noqa: ANN001
-    """What `insight segments validate --cutoffs 1` computes, straight from insight.segment_validation."""
+    """What `insight segments validate --cutoffs 1` computes, straight from insight.analysis.segment_validation."""
     found = segment_validation.validate_segments(db, cutoffs=1)
     return {o.name: o for o in found.cutoffs[0].maps[0].segments}
 
@@ -179,7 +179,7 @@ def panel_rows(app, selector: str) -> list[list[str]]:  # noqa: ANN001
 
 @pytest.mark.asyncio
 async def test_what_they_buy_shows_the_category_mix_pairs_and_who_is_due(db, db_path, tmp_path, monkeypatch):
-    from insight import affinity
+    from insight.analysis import affinity
 
     computed = []
     real = affinity.affinity_report

@@ -11,8 +11,8 @@ from rich.console import Console
 from textual.widgets import Static
 from tui_snapshots.brand import build_small_brand, settle
 
+from insight.analysis.queries import Quote, QuotePage, ThemeRow
 from insight.core.safe_text import printable
-from insight.queries import Quote, QuotePage, ThemeRow
 from tui.app import InsightApp
 from tui.idle_gc import IdleCollector
 from tui.screens.overview import themes_table

@@ -1,4 +1,4 @@
-"""insight's terminal UI: one place per screen, keyboard first, reading through `insight.queries`."""
+"""insight's terminal UI: one place per screen, keyboard first, reading through `insight.analysis.queries`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
-from insight import queries
+from insight.analysis import queries
 from tui.commands import InsightCommands
 from tui.data import DataSource
 from tui.idle_gc import IdleCollector

@@ -6,7 +6,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from insight import queries
+from insight.analysis import queries
 
 PLACES = (("overview", "Overview"), ("themes", "Themes"), ("segments", "Segments"), ("search", "Search"))
 

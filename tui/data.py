@@ -1,6 +1,6 @@
 """The TUI's single door to the database: per-thread read connections, cached slow results, and the edits.
 
-Widgets call `insight.queries` functions with `source.read()` from worker threads; the few writes (rename,
+Widgets call `insight.analysis.queries` functions with `source.read()` from worker threads; the few writes (rename,
 merge, split) and the other engineers' modules (links, briefs) are imported lazily, so the TUI starts fast
 and still works while those parts are missing or a database has nothing to link yet.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from insight import queries
+from insight.analysis import queries
 from insight.core.db import connect
 
 
@@ -24,22 +24,22 @@ class FeatureUnavailable(RuntimeError):
 
 @dataclass
 class LinkState:
-    report: Any | None  # insight.links.LinkReport
+    report: Any | None  # insight.analysis.links.LinkReport
     error: str | None = None
 
 
 @dataclass
 class Backtest:
-    """Repurchase per segment after one past cut-off (insight.segment_validation), for the database state
+    """Repurchase per segment after one past cut-off (insight.analysis.segment_validation), for the database state
     `key` (queries.orders_state)."""
 
-    validation: Any | None  # insight.segment_validation.Validation with one cut-off
+    validation: Any | None  # insight.analysis.segment_validation.Validation with one cut-off
     error: str | None = None
     key: tuple[Any, ...] = ()
 
     @property
     def cutoff(self) -> Any | None:
-        """The cut-off's result (insight.segment_validation.CutoffResult)."""
+        """The cut-off's result (insight.analysis.segment_validation.CutoffResult)."""
         return self.validation.cutoffs[0] if self.validation is not None else None
 
     def outcome(self, segment: str) -> Any | None:
@@ -50,7 +50,7 @@ class Backtest:
 
 @dataclass
 class Purchases:
-    """What each segment buys (insight.affinity.AffinityReport) for the database state `key`."""
+    """What each segment buys (insight.analysis.affinity.AffinityReport) for the database state `key`."""
 
     report: Any | None
     error: str | None = None
@@ -59,7 +59,7 @@ class Purchases:
 
 def no_backtest_reason(db: sqlite_utils.Database) -> str:
     """Why the default backtest has nothing to measure, without the command's option hints."""
-    from insight.segment_validation import DEFAULT_HORIZON_DAYS, cutoff_dates, last_counted_day
+    from insight.analysis.segment_validation import DEFAULT_HORIZON_DAYS, cutoff_dates, last_counted_day
 
     last = last_counted_day(db)
     if last is None:
@@ -108,9 +108,9 @@ class DataSource:
             if self._links is not None:
                 return self._links
             try:
-                from insight.links import compute_links
+                from insight.analysis.links import compute_links
             except ImportError:
-                self._links = LinkState(None, "links are not available in this installation (insight.links)")
+                self._links = LinkState(None, "links are not available in this installation (insight.analysis.links)")
                 return self._links
             db = self._writer()
             try:
@@ -143,8 +143,8 @@ class DataSource:
         with self._backtest_lock:
             if self._backtest is not None and self._backtest.key == key:
                 return self._backtest
-            from insight.rfm import CurrencyMixError, RfmConfig, RfmError
-            from insight.segment_validation import latest_snapshot_rates, validate_segments
+            from insight.analysis.rfm import CurrencyMixError, RfmConfig, RfmError
+            from insight.analysis.segment_validation import latest_snapshot_rates, validate_segments
 
             stored = latest_snapshot_rates(db)
             try:
@@ -163,14 +163,14 @@ class DataSource:
         return self._backtest
 
     def purchases(self) -> Purchases:
-        """Category mix, pairs and cadence of every segment of the latest snapshot (insight.affinity), kept for
+        """Category mix, pairs and cadence of every segment of the latest snapshot (insight.analysis.affinity), kept for
         the database state it was computed on."""
         db = self.read()
         key = queries.purchases_state(db)
         with self._purchases_lock:
             if self._purchases is not None and self._purchases.key == key:
                 return self._purchases
-            from insight.affinity import AffinityError, affinity_report
+            from insight.analysis.affinity import AffinityError, affinity_report
 
             try:
                 found = Purchases(affinity_report(db), key=key)
@@ -206,13 +206,13 @@ class DataSource:
     def brief_markdown(self, segment: str) -> str:
         """The segment's persona brief as Markdown (reusing the session's link report when there is one)."""
         try:
-            from insight.brief import build_brief
+            from insight.analysis.brief import build_brief
             try:
-                from insight.brief_render import render_markdown
+                from insight.analysis.brief_render import render_markdown
             except ImportError:
-                from insight.brief import render_markdown  # type: ignore[attr-defined, no-redef]
+                from insight.analysis.brief import render_markdown  # type: ignore[attr-defined, no-redef]
         except ImportError as exc:
-            raise FeatureUnavailable("persona briefs are not available in this installation (insight.brief)") from exc
+            raise FeatureUnavailable("persona briefs are not available in this installation (insight.analysis.brief)") from exc
         cached = self.links().report
         bought = self.purchases().report  # the "What they buy" tab's, computed once for both
         db = self._writer()
@@ -224,9 +224,9 @@ class DataSource:
 
     def export_brief(self, segment: str) -> Path:
         try:
-            from insight.brief import write_briefs
+            from insight.analysis.brief import write_briefs
         except ImportError as exc:
-            raise FeatureUnavailable("persona briefs are not available in this installation (insight.brief)") from exc
+            raise FeatureUnavailable("persona briefs are not available in this installation (insight.analysis.brief)") from exc
         db = self._writer()
         try:
             paths = write_briefs(db, [segment], "md", self.briefs_dir)
@@ -240,9 +240,9 @@ class DataSource:
 
     def _edits(self) -> Any:
         try:
-            from insight import theme_edits
+            from insight.analysis import theme_edits
         except ImportError as exc:
-            raise FeatureUnavailable("theme edits are not available in this installation (insight.theme_edits)") from exc
+            raise FeatureUnavailable("theme edits are not available in this installation (insight.analysis.theme_edits)") from exc
         return theme_edits
 
     def rename_theme(self, theme_id: int, label: str) -> None:

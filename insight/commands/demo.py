@@ -11,12 +11,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from insight import queries
+from insight.analysis import queries
+from insight.analysis.rfm import RfmError
 from insight.commands.common import db_from_context, fail_command, json_option
 from insight.core.db import open_db
 from insight.demo import SAMPLE_AS_OF, SAMPLE_DIR, DemoReport, run_demo
 from insight.output import emit, err_console, line, plain_line
-from insight.rfm import RfmError
 
 
 @click.command("demo")

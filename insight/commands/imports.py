@@ -51,7 +51,7 @@ def _options(window: str | None, keep_raw: bool, no_redact: bool, strict: bool) 
 
 def _pipeline(spacy_model: str | None):  # noqa: ANN202 - spacy.Language, imported lazily
     """spaCy takes seconds to import: only commands that need it pay for it."""
-    from insight.nlp import cached_pipeline
+    from insight.analysis.nlp import cached_pipeline
 
     return cached_pipeline(spacy_model).nlp
 

@@ -16,7 +16,7 @@ from insight.core.safe_text import printable
 from insight.output import emit, fail, line, plain_line
 
 if TYPE_CHECKING:
-    from insight.links import AttributeRow, LinkReport, LinkRow, TransitionTheme
+    from insight.analysis.links import AttributeRow, LinkReport, LinkRow, TransitionTheme
 
 as_of_option = click.option("--as-of", "as_of", metavar="DATE", help="Use the latest RFM snapshot on or before DATE.")
 window_option = click.option(
@@ -44,7 +44,9 @@ def links(ctx: click.Context, as_of: str | None, window: str | None, scope: str 
     Within a segment, themes are ranked by distinctiveness (z): the log-odds ratio with an informative prior
     (Monroe et al. 2008), which a theme raised by two customers cannot top; raw lift, counts and q stand beside it.
     """
-    from insight.links import compute_links  # scipy takes a second to import: only when the command runs
+    from insight.analysis.links import (
+        compute_links,  # scipy takes a second to import: only when the command runs
+    )
 
     db = open_existing(db_from_context(ctx))
     try:
@@ -57,7 +59,7 @@ def links(ctx: click.Context, as_of: str | None, window: str | None, scope: str 
 
 def shown_rows(report: LinkReport, show_all: bool) -> list[LinkRow]:
     """Over-indexed rows (or every row), segment by segment, most distinctive first."""
-    from insight.links import rank_key, segment_sort_key, telling_level
+    from insight.analysis.links import rank_key, segment_sort_key, telling_level
 
     if not show_all:  # of a parent and its sub-themes, the level that says something (links.telling_level)
         return telling_level(report.over_indexed_rows(), lambda r: r.over_indexed)
@@ -65,7 +67,7 @@ def shown_rows(report: LinkReport, show_all: bool) -> list[LinkRow]:
 
 
 def shown_attributes(report: LinkReport, show_all: bool) -> list[AttributeRow]:
-    from insight.links import rank_key, segment_sort_key
+    from insight.analysis.links import rank_key, segment_sort_key
 
     rows = report.attribute_rows if show_all else [r for r in report.attribute_rows if r.over_indexed]
     return sorted(rows, key=lambda r: (segment_sort_key(r.segment), *rank_key(r)))
@@ -191,9 +193,9 @@ def brief(ctx: click.Context, segments: tuple[str, ...], all_segments: bool, fmt
     One segment without --out prints the brief; otherwise one file per segment is written (default folder
     briefs/) and the paths are printed.
     """
-    from insight.brief import build_brief, segments_in, write_briefs
-    from insight.brief_render import render
-    from insight.links import no_snapshot_message
+    from insight.analysis.brief import build_brief, segments_in, write_briefs
+    from insight.analysis.brief_render import render
+    from insight.analysis.links import no_snapshot_message
 
     if not segments and not all_segments:
         raise fail("give --segment NAME (repeatable) or --all")

@@ -9,9 +9,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from insight.analysis.forget import forget_customer, preview
 from insight.commands.common import db_from_context, fail_command, json_option
 from insight.core.db import database_error, open_existing, schema_version, table_counts
-from insight.forget import forget_customer, preview
 from insight.output import emit, plain_line
 
 

@@ -11,16 +11,8 @@ import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 
-from insight.commands.common import db_from_context, fail_command, json_option
-from insight.commands.segments_affinity import COMMANDS as AFFINITY_COMMANDS
-from insight.commands.segments_export import export as export_command
-from insight.commands.segments_validate import validate as validate_command
-from insight.core.clock import Clock, utc_now_iso
-from insight.core.db import open_existing, transaction
-from insight.core.identity import CustomerResolver, parse_customer_ref
-from insight.forget import find_customer
-from insight.output import emit, line, plain, plain_line
-from insight.rfm import (
+from insight.analysis.forget import find_customer
+from insight.analysis.rfm import (
     TIE_RULE,
     RfmConfig,
     RfmError,
@@ -34,7 +26,15 @@ from insight.rfm import (
     segment_stats,
     transitions,
 )
-from insight.segment_map import SegmentMapError, load_segment_map
+from insight.analysis.segment_map import SegmentMapError, load_segment_map
+from insight.commands.common import db_from_context, fail_command, json_option
+from insight.commands.segments_affinity import COMMANDS as AFFINITY_COMMANDS
+from insight.commands.segments_export import export as export_command
+from insight.commands.segments_validate import validate as validate_command
+from insight.core.clock import Clock, utc_now_iso
+from insight.core.db import open_existing, transaction
+from insight.core.identity import CustomerResolver, parse_customer_ref
+from insight.output import emit, line, plain, plain_line
 
 # --- library functions the commands call (also used by the TUI/tests) -------------------------------
 
@@ -175,7 +175,7 @@ def _parse_merges(values: tuple[str, ...]) -> list[tuple[str, str]]:
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Score as of this date (default: today). Orders after it are ignored.")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Your own segment map (TOML; copy insight/segments.toml).")
+              help="Your own segment map (TOML; copy insight/analysis/segments.toml).")
 @click.option("--active-days", type=click.IntRange(min=1), default=None, help="Active up to N days since the last order (90).")
 @click.option("--lapsed-days", type=click.IntRange(min=2), default=None, help="Lapsed beyond N days (180); At Risk between.")
 @click.option("--rate", "rates", multiple=True, metavar="CUR=RATE",

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from ingest.errors import ImportFailure
 from ingest.sku_categories import load_category_map
-from insight.affinity import (
+from insight.analysis.affinity import (
     BY,
     DUE_WITHIN_DAYS,
     EVERYONE,
@@ -25,10 +25,10 @@ from insight.affinity import (
     affinity_report,
     due_rows,
 )
+from insight.analysis.rfm import Snapshot, latest_snapshot
 from insight.commands.common import db_from_context, fail_command, json_option, parse_days
 from insight.core.db import open_existing
 from insight.output import emit, plain_line
-from insight.rfm import Snapshot, latest_snapshot
 
 
 def _prepare(ctx: click.Context, as_of: Any, categories: Path | None, as_json: bool

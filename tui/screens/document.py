@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from insight import queries
+from insight.analysis import queries
 from insight.core.safe_text import printable
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import customer, day

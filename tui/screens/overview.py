@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Static
 
-from insight import queries
+from insight.analysis import queries
 from insight.core.safe_text import printable
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import change, day, money, pct, spark

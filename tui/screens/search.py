@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Input, Select
 
-from insight import queries
+from insight.analysis import queries
 from tui.data import DataSource
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import clip

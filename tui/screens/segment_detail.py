@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane, Tabs
 
-from insight import queries
+from insight.analysis import queries
 from insight.core.safe_text import printable
 from tui.data import DataSource, LinkState, Purchases
 from tui.screens.base import PlaceScreen
@@ -27,10 +27,10 @@ THEME_WIDTH = 38
 
 def over_indexed(report: Any, segment: str) -> list[Any]:
     """The segment's themes with lift > 1 raised by at least the report's minimum support of its customers (an
-    insight.links.LinkReport's rows), most distinctive first: by the shrunken log-odds z-score, so a lift of 9.7
+    insight.analysis.links.LinkReport's rows), most distinctive first: by the shrunken log-odds z-score, so a lift of 9.7
     from two customers neither tops 1.4 from seventeen nor shows as over-indexed. Of a parent theme and its
-    sub-themes, one level: the sub-themes that qualify, else the parent (insight.links.telling_level)."""
-    from insight.links import telling_level  # loaded by the time there is a report
+    sub-themes, one level: the sub-themes that qualify, else the parent (insight.analysis.links.telling_level)."""
+    from insight.analysis.links import telling_level  # loaded by the time there is a report
 
     support = getattr(report, "min_support", 5)
     rows = [r for r in report.rows if r.segment == segment and (r.lift or 0) > 1 and r.customers >= support]
@@ -47,7 +47,7 @@ TRANSITION_LINES = 40
 
 
 def transition_text(report: Any, segment: str) -> Text:
-    """What customers who moved into or out of the segment raised before moving (insight.links.TransitionTheme)."""
+    """What customers who moved into or out of the segment raised before moving (insight.analysis.links.TransitionTheme)."""
     moves = [t for t in report.transition_themes if segment in (t.from_segment, t.to_segment)]
     moves.sort(key=lambda t: -t.customers)
     if not moves:
@@ -308,7 +308,7 @@ class SegmentDetailScreen(PlaceScreen):
         elif tab == "buys":
             self.call_later(self.load_buys)  # it mounts its panel the first time: awaited there
 
-    # ------------------------------------------------------------ what they buy (insight.affinity)
+    # ------------------------------------------------------------ what they buy (insight.analysis.affinity)
 
     async def load_buys(self) -> None:
         """Draw the cached category mix at once when there is one, then check in a worker that it is still the

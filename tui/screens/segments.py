@@ -15,8 +15,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from insight import queries
-from insight.segment_validation import FEW_CUSTOMERS
+from insight.analysis import queries
+from insight.analysis.segment_validation import FEW_CUSTOMERS
 from tui.data import Backtest
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import bar, clip, lift, money, pct

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
-from insight import queries
+from insight.analysis import queries
 from insight.core.safe_text import printable
 from tui.data import DataSource, LinkState
 from tui.screens.base import PlaceScreen

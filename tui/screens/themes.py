@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Select, Static
 
-from insight import queries
+from insight.analysis import queries
 from tui.screens.base import PlaceScreen
 from tui.screens.editing import ThemeEditing, ThemeRef
 from tui.widgets.format import change, clip, feeling, pct, rating, spark

@@ -1,4 +1,4 @@
-"""What a segment buys (insight.affinity): single-category share, who is due to reorder, the category mix
+"""What a segment buys (insight.analysis.affinity): single-category share, who is due to reorder, the category mix
 next to all customers as block bars, and the categories bought together with their lift."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def share_cell(share: float, style: str) -> Text:
 
 def purchases_summary(report: Any, segment: str) -> Text:
     """Single-category share, cadence and who is due to reorder, next to all customers (an AffinityReport)."""
-    from insight.affinity import EVERYONE
+    from insight.analysis.affinity import EVERYONE
 
     mine, everyone = report.segment(segment), report.segment(EVERYONE)
     if mine is None or not mine.customers_with_lines:

@@ -13,8 +13,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from insight.analysis.queries import Quote, QuotePage
 from insight.core.safe_text import printable
-from insight.queries import Quote, QuotePage
 from tui.widgets.format import clip, customer, day
 from tui.widgets.paged_table import Column, Page, PagedTable
 

@@ -19,19 +19,19 @@ import sqlite_utils
 from scipy.optimize import linear_sum_assignment
 from spacy.language import Language
 
-from insight.cluster import ClusterParams, cluster_embeddings
+from insight.analysis.cluster import ClusterParams, cluster_embeddings
+from insight.analysis.embed import Embedder, embed_units, normalise_rows
+from insight.analysis.general_mentions import is_low_information
+from insight.analysis.labels import NOISE, describe_groups
+from insight.analysis.parent_themes import draft_parents, write_parents
+from insight.analysis.theme_assign import assign_window, stored_descriptions
+from insight.analysis.theme_edits import replay_edits
+from insight.analysis.theme_store import StoredTheme, centroid_blob, change_of, scope_themes
 from insight.core.clock import Clock, utc_now_iso
 from insight.core.db import transaction
 from insight.core.text import text_hash
 from insight.core.theme_counts import refresh_prevalence, refresh_theme_counts
 from insight.core.window import SOURCES, Window
-from insight.embed import Embedder, embed_units, normalise_rows
-from insight.general_mentions import is_low_information
-from insight.labels import NOISE, describe_groups
-from insight.parent_themes import draft_parents, write_parents
-from insight.theme_assign import assign_window, stored_descriptions
-from insight.theme_edits import replay_edits
-from insight.theme_store import StoredTheme, centroid_blob, change_of, scope_themes
 
 MIN_SCOPE_UNITS = 20  # fewer units than this: no themes, a note instead
 MATCH_THRESHOLD = 0.8  # centroid cosine similarity for "the same theme as last run"

@@ -1,6 +1,6 @@
 """A persona brief per RFM segment, built only from the database: numbers, themes with quotes, caveats.
 
-Every number comes from rfm_scores and the link statistics (insight.links); every quote carries its
+Every number comes from rfm_scores and the link statistics (insight.analysis.links); every quote carries its
 document's external id and source. Wording that is not data (activation suggestions) comes from a
 replaceable template. Segments too small to say anything get a short brief that says so.
 
@@ -24,9 +24,14 @@ from typing import Any
 
 import sqlite_utils
 
-from insight.affinity import EVERYONE, AffinityError, AffinityReport, SegmentAffinity, affinity_report
-from insight.core.window import Window
-from insight.links import (
+from insight.analysis.affinity import (
+    EVERYONE,
+    AffinityError,
+    AffinityReport,
+    SegmentAffinity,
+    affinity_report,
+)
+from insight.analysis.links import (
     LinkReport,
     LinkRow,
     TransitionTheme,
@@ -40,7 +45,8 @@ from insight.links import (
     telling_level,
     window_clause,
 )
-from insight.rfm import Snapshot, previous_snapshot
+from insight.analysis.rfm import Snapshot, previous_snapshot
+from insight.core.window import Window
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
 
@@ -124,7 +130,7 @@ class Numbers:
 
 @dataclass
 class Affinity:
-    """What the segment buys and how often (insight.affinity): from order lines, not from feedback."""
+    """What the segment buys and how often (insight.analysis.affinity): from order lines, not from feedback."""
 
     segment: SegmentAffinity
     everyone: SegmentAffinity
@@ -204,7 +210,7 @@ class BriefConfig:
 
 
 def load_config(templates: Path | None = None) -> BriefConfig:
-    """Defaults from insight/templates; a user's folder may replace brief.toml and/or activation.toml."""
+    """Defaults from insight/analysis/templates; a user's folder may replace brief.toml and/or activation.toml."""
     brief = _read_toml(DEFAULT_TEMPLATES / "brief.toml")
     activation = _read_toml(DEFAULT_TEMPLATES / "activation.toml")
     if templates is not None:
@@ -841,7 +847,7 @@ def write_briefs(
     min_support: int | None = None,
 ) -> list[Path]:
     """One file per segment (all segments of the snapshot when `segments` is None); returns the paths."""
-    from insight.brief_render import render
+    from insight.analysis.brief_render import render
 
     if fmt not in ("md", "html"):
         raise ValueError(f"format {fmt!r}: expected md or html")

@@ -29,8 +29,8 @@ from datetime import date, timedelta
 
 import sqlite_utils
 
-from insight.rfm import Snapshot, latest_snapshot
-from insight.segment_map import SEGMENTS
+from insight.analysis.rfm import Snapshot, latest_snapshot
+from insight.analysis.segment_map import SEGMENTS
 
 BY = ("category", "vendor", "product")
 EVERYONE = "All customers"

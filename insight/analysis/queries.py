@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
+from insight.analysis.rfm import Snapshot, get_snapshot, latest_snapshot, previous_snapshot
 from insight.core.db import MIGRATIONS, DatabaseUnavailable, is_locked, missing_database, schema_version
-from insight.rfm import Snapshot, get_snapshot, latest_snapshot, previous_snapshot
 
 READ_BUSY_MS = 250
 
@@ -894,7 +894,7 @@ def orders_state(db: sqlite_utils.Database) -> tuple[Any, ...]:
 
 
 def purchases_state(db: sqlite_utils.Database) -> tuple[Any, ...]:
-    """orders_state and a fingerprint of the order lines and the SKU -> category map (insight.affinity reads
+    """orders_state and a fingerprint of the order lines and the SKU -> category map (insight.analysis.affinity reads
     them too)."""
     lines = db.execute("SELECT COUNT(*), TOTAL(quantity), TOTAL(price), COUNT(category) FROM order_lines").fetchone()
     skus = db.execute("SELECT COUNT(*), MAX(loaded_at) FROM sku_categories").fetchone()
@@ -914,7 +914,7 @@ def lift_matrix(rows: Iterable[Any], segments: Sequence[str] | None = None, top:
         cells[(row.theme_id, row.segment)] = LiftCell(lift, bool(row.significant), int(row.customers))
         # a parent theme holds its sub-themes' mentions: marked, so it does not read as one more theme
         labels[row.theme_id] = row.theme_label + (" (parent)" if getattr(row, "level", "sub") == "parent" else "")
-        # most distinctive first: the shrunken z-score of insight.links (two customers cannot top it), else lift
+        # most distinctive first: the shrunken z-score of insight.analysis.links (two customers cannot top it), else lift
         strength = float(row.score) if getattr(row, "score", None) is not None else (
             lift if row.significant else lift / 10)
         best[row.theme_id] = max(best.get(row.theme_id, -math.inf), strength)

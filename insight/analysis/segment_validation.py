@@ -1,6 +1,6 @@
 """Backtest of RFM segments: do they tell apart what customers do next?
 
-For a past cut-off date the customers are scored from the orders alone (insight.rfm.score_customers, the
+For a past cut-off date the customers are scored from the orders alone (insight.analysis.rfm.score_customers, the
 same scoring a stored snapshot uses, nothing written), and each segment's customers are followed over the
 next `horizon` days:
 - repurchase: share with at least one counted order (counts_for_rfm = 1) in (cut-off, cut-off + horizon],
@@ -29,8 +29,15 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
-from insight.rfm import CurrencyMixError, RfmConfig, RfmError, Scores, latest_snapshot, score_customers
-from insight.segment_map import SegmentMap
+from insight.analysis.rfm import (
+    CurrencyMixError,
+    RfmConfig,
+    RfmError,
+    Scores,
+    latest_snapshot,
+    score_customers,
+)
+from insight.analysis.segment_map import SegmentMap
 
 DEFAULT_HORIZON_DAYS = 90
 DEFAULT_CUTOFFS = 3

@@ -1,6 +1,6 @@
 """The segment map: readable rules from R/F/M scores to segment names, plus lifecycle thresholds.
 
-The rules live in a TOML file (`insight/segments.toml` by default) so a researcher can read them and
+The rules live in a TOML file (`insight/analysis/segments.toml` by default) so a researcher can read them and
 swap in their own. They compile to a 5x5x5 lookup table, so assigning 100,000 customers is one
 numpy indexing operation, and a map that leaves any score combination unassigned is refused up front.
 """
@@ -160,7 +160,7 @@ def parse_segment_map(data: dict[str, Any], source: str) -> SegmentMap:
 
 
 def load_segment_map(path: Path | None = None) -> SegmentMap:
-    """The map in `path`, or the packaged default (insight/segments.toml)."""
+    """The map in `path`, or the packaged default (insight/analysis/segments.toml)."""
     target = Path(path) if path is not None else DEFAULT_MAP
     try:
         data = tomllib.loads(target.read_text(encoding="utf-8"))

@@ -1,7 +1,7 @@
 """The parent level of a theme run: group the run's sub-themes, keep parent ids, replay edits, label, store.
 
-Called by the themes pipeline (insight/themes.py) inside the run's transaction, after the sub-themes are
-stored and before counts are refreshed. The grouping itself is insight/theme_tree.py; a parent's members are
+Called by the themes pipeline (insight/analysis/themes.py) inside the run's transaction, after the sub-themes are
+stored and before counts are refreshed. The grouping itself is insight/analysis/theme_tree.py; a parent's members are
 its sub-themes' members (the theme_units view), so this module stores parent rows and `parent_id` only.
 """
 
@@ -16,11 +16,11 @@ import numpy as np
 import sqlite_utils
 from spacy.language import Language
 
-from insight.embed import normalise_rows
-from insight.labels import NOISE, ThemeDescription, describe_groups
-from insight.theme_edits import parents_before_merges, replay_edits
-from insight.theme_store import StoredTheme, centroid_blob, change_of
-from insight.theme_tree import SILHOUETTE_SAMPLE, match_parents, parent_groups
+from insight.analysis.embed import normalise_rows
+from insight.analysis.labels import NOISE, ThemeDescription, describe_groups
+from insight.analysis.theme_edits import parents_before_merges, replay_edits
+from insight.analysis.theme_store import StoredTheme, centroid_blob, change_of
+from insight.analysis.theme_tree import SILHOUETTE_SAMPLE, match_parents, parent_groups
 
 
 @dataclass

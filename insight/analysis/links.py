@@ -26,9 +26,9 @@ from typing import TypeVar
 import sqlite_utils
 from scipy.stats import false_discovery_control, fisher_exact
 
+from insight.analysis.rfm import Snapshot, latest_snapshot, previous_snapshot
+from insight.analysis.segment_map import SEGMENTS
 from insight.core.window import Window
-from insight.rfm import Snapshot, latest_snapshot, previous_snapshot
-from insight.segment_map import SEGMENTS
 
 K = TypeVar("K", bound=Hashable)
 # An attribute with more distinct values than this is free text, not a choice question: not crossed.

@@ -2,7 +2,7 @@
 
 A monthly window added to a large scope mostly says what the scope already says. So a run over one window
 (`insight themes --window 2026-11`) of a scope that has themes first offers the window's mentions to the stored
-sub-themes' centroids with the gate a fitted theme applies (`insight.cluster.assign_to_centroids`: the most
+sub-themes' centroids with the gate a fitted theme applies (`insight.analysis.cluster.assign_to_centroids`: the most
 similar centroid, joined only at cosine `reassign_threshold` or more and at least as close as that theme's least
 similar stored member). When the share of the window's mentions left without a theme is at most the share the
 scope's last clustering left unassigned plus `ClusterParams.keep_margin` (5 points: distinct new text of 5% of the
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import sqlite_utils
 
-from insight.cluster import ClusterParams, assign_to_centroids
-from insight.general_mentions import is_low_information
-from insight.labels import NOISE, ThemeDescription, representative_quotes
-from insight.theme_store import centroid_from_blob, last_run_model
+from insight.analysis.cluster import ClusterParams, assign_to_centroids
+from insight.analysis.general_mentions import is_low_information
+from insight.analysis.labels import NOISE, ThemeDescription, representative_quotes
+from insight.analysis.theme_store import centroid_from_blob, last_run_model
 
 
 @dataclass

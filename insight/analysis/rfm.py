@@ -11,7 +11,7 @@ Definitions (shown by `insight segments --help` and kept in each snapshot's para
 - Currencies: orders without a currency are taken to be in the report currency. Several currencies are
   refused unless a rate is given for each one other than the report currency (the most common one,
   or `currency=`): monetary = sum(net revenue x rate).
-- Segment and lifecycle come from the segment map (insight/segments.toml or a user's TOML).
+- Segment and lifecycle come from the segment map (insight/analysis/segments.toml or a user's TOML).
 Aggregation happens in SQLite (one GROUP BY), scoring in numpy, so 100,000 customers take well under
 a second or two.
 """
@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
+from insight.analysis.segment_map import LIFECYCLE_STAGES, SEGMENTS, SegmentMap, load_segment_map
 from insight.core.clock import Clock, utc_now_iso
 from insight.core.db import transaction
-from insight.segment_map import LIFECYCLE_STAGES, SEGMENTS, SegmentMap, load_segment_map
 
 __all__ = [
     "LIFECYCLE_STAGES", "SEGMENTS", "CurrencyMixError", "Member", "RfmConfig", "RfmError", "Scores", "SegmentStats", "Snapshot",

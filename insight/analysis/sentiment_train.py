@@ -1,14 +1,14 @@
 """Training a sentiment head on labelled sentences: read labels, embed (through the cache), fit, cross-validate.
 
 The head is scikit-learn's multinomial LogisticRegression over the sentence vectors; only its numbers are kept
-(insight/sentiment.py scores with numpy). Two choices are made by 5-fold cross-validation on the training data
+(insight/analysis/sentiment.py scores with numpy). Two choices are made by 5-fold cross-validation on the training data
 alone, never on an evaluation set:
 - C (regularisation), by out-of-fold log-loss, so probabilities stay calibrated (the neutral band reads them);
 - the neutral band: with neutral examples, the |P(pos) - P(neg)| cut that maximises out-of-fold macro-F1 over the
   three classes; with binary labels only there is nothing to tune it on, so the band is 1/3 (a mention is neutral
   unless one side is at least twice as likely as the other: P >= 2/3).
 
-The shipped head is `python -m insight.sentiment_train DATA_DIR` (DATA_DIR = ../shared/data): the 3,000 UCI
+The shipped head is `python -m insight.analysis.sentiment_train DATA_DIR` (DATA_DIR = ../shared/data): the 3,000 UCI
 sentiment labelled sentences (Amazon, Yelp, IMDb; 1 positive, 0 negative) plus weakly-labelled neutral examples:
 HWU64 requests to a home assistant (questions and commands: weather, alarms, calendar, facts...), keeping only
 scenarios that carry no opinion (not 'general', not music likes) and only texts in which VADER's lexicon finds
@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from insight.embed import Embedder, embed_units
-from insight.sentiment import LABELS, SHIPPED_HEAD, SentimentHead, label_for, lexicon_features
+from insight.analysis.embed import Embedder, embed_units
+from insight.analysis.sentiment import LABELS, SHIPPED_HEAD, SentimentHead, label_for, lexicon_features
 
 C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 BAND_GRID = tuple(round(x, 2) for x in np.arange(0.0, 0.91, 0.02))
@@ -198,7 +198,7 @@ def train_head(vectors: np.ndarray, labels: Sequence[str], model_name: str,
                c_grid: Sequence[float] = C_GRID, texts: Sequence[str] | None = None,
                lexicon_scale: float = LEXICON_SCALE) -> tuple[SentimentHead, CvReport]:
     """Fit a head on (vectors, labels); C and (unless given) the neutral band by cross-validation. With the
-    `texts`, the head also reads their lexicon features (insight.sentiment.lexicon_features x lexicon_scale)."""
+    `texts`, the head also reads their lexicon features (insight.analysis.sentiment.lexicon_features x lexicon_scale)."""
     from sklearn.metrics import log_loss
 
     y = np.asarray(labels)
@@ -316,11 +316,11 @@ def shipped_training_set(data_dir: Path) -> list[Labelled]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Rebuild the shipped head: python -m insight.sentiment_train DATA_DIR [--db CACHE.db]."""
+    """Rebuild the shipped head: python -m insight.analysis.sentiment_train DATA_DIR [--db CACHE.db]."""
     import argparse
 
+    from insight.analysis.embed import load_embedder
     from insight.core.db import open_db
-    from insight.embed import load_embedder
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("data_dir", type=Path)

@@ -113,7 +113,7 @@ class ClusterParams:
     assign_batch: int = 50_000  # rows per matrix product when assigning the rest
     # A run over one window of a scope with themes first assigns the window's mentions to the stored themes with
     # the same gate, and keeps the themes when the share left unassigned is at most the share the scope's last
-    # clustering left unassigned plus this margin (insight/theme_assign.py); above it, or negative, the window
+    # clustering left unassigned plus this margin (insight/analysis/theme_assign.py); above it, or negative, the window
     # is clustered afresh. 0.05: a new topic of 5% of the window or more gets clustered.
     keep_margin: float = 0.05
     random_state: int = 42

@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from insight.segment_validation import SMALL_EFFECT_H, TEST_NAME
+from insight.analysis.segment_validation import SMALL_EFFECT_H, TEST_NAME
 
 BAR_WIDTH = 420
 ROW_HEIGHT = 12

@@ -16,12 +16,18 @@ import sqlite_utils
 from sklearn.cluster import KMeans
 from spacy.language import Language
 
+from insight.analysis.embed import Embedder, cached_embeddings, embed_units, normalise_rows
+from insight.analysis.labels import describe_groups
+from insight.analysis.theme_store import (
+    StoredTheme,
+    centroid_blob,
+    centroid_from_blob,
+    get_theme,
+    last_run_model,
+)
 from insight.core.clock import Clock, utc_now_iso
 from insight.core.db import transaction
 from insight.core.theme_counts import refresh_prevalence, refresh_theme_counts
-from insight.embed import Embedder, cached_embeddings, embed_units, normalise_rows
-from insight.labels import describe_groups
-from insight.theme_store import StoredTheme, centroid_blob, centroid_from_blob, get_theme, last_run_model
 
 
 class ThemeEditError(ValueError):
@@ -266,7 +272,7 @@ def split_theme(
     centroids = {g: normalise_rows(vectors[groups == g].mean(axis=0, keepdims=True))[0] for g in range(k)}
     texts = [r[2] for r in rows]
     if nlp is None:
-        from insight.nlp import cached_pipeline
+        from insight.analysis.nlp import cached_pipeline
 
         nlp = cached_pipeline().nlp
     described = describe_groups(nlp, texts, groups, vectors, [r[3] for r in rows], centroids)

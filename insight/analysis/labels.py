@@ -1,7 +1,7 @@
 """Describing a theme in the customers' own words: a readable label, distinctive terms, recurring phrases, quotes.
 
 - label: a short phrase customers wrote ("discount code didn't work at checkout", "bought as a gift"), chosen
-  among noun phrases and short clauses cut from the theme's own mentions (insight/label_phrases.py): said by
+  among noun phrases and short clauses cut from the theme's own mentions (insight/analysis/label_phrases.py): said by
   many of the theme's customers (its content words present in their mentions), made of the theme's distinctive
   words, rarer in sibling themes, and close to the theme centre (by the mentions that use it, or, with an
   injected `embed`, by the phrase's own vector). Labels are handed out best score first, so two themes never
@@ -31,8 +31,7 @@ import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 
-from insight.core.redact import PLACEHOLDERS
-from insight.label_phrases import (
+from insight.analysis.label_phrases import (
     COURTESY_WORDS,
     FILLERS,
     GENERIC_WORDS,
@@ -42,6 +41,7 @@ from insight.label_phrases import (
     mention_lemmas,
     placeholder_tokens,
 )
+from insight.core.redact import PLACEHOLDERS
 
 NOISE = -1
 SAMPLE_PER_THEME = 1000  # at most this many units per theme are read for keywords and phrases ...

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
-from insight.brief import DEFAULT_TEMPLATES, Affinity, Brief, Quote, ThemeFinding
+from insight.analysis.brief import DEFAULT_TEMPLATES, Affinity, Brief, Quote, ThemeFinding
 from insight.core.safe_text import printable
 
 
@@ -144,7 +144,7 @@ def _who(brief: Brief) -> list[Block]:
     return [_h(2, "Who they are"), _ul(items)] + _what_they_buy(brief.affinity)
 
 
-# ---------------------------------------------------------------- what they buy (insight.affinity)
+# ---------------------------------------------------------------- what they buy (insight.analysis.affinity)
 
 _SOURCE_WORDS = {"map": "your SKU map", "export": "the export", "product name": "product names"}
 

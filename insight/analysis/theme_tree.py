@@ -1,6 +1,6 @@
 """Parent themes over a scope's sub-themes: one clustering of the sub-themes' centroids.
 
-The sub-themes are what HDBSCAN found (insight/cluster.py): fine, at the granularity the data supports. Parents
+The sub-themes are what HDBSCAN found (insight/analysis/cluster.py): fine, at the granularity the data supports. Parents
 group them for a first read. They come from complete linkage over the sub-theme centroids (cosine), cut at the
 number of parents whose grouping of the mentions has the best silhouette, within sqrt(k)..k/3 for k sub-themes
 (`parent_range`): the data sets how many parents there are, within a range a reader can take in. Because parents are unions of sub-themes, every sub-theme has exactly one

@@ -4,7 +4,7 @@ The head is a multinomial logistic regression (negative / neutral / positive, or
 on binary labels only) stored as plain numbers in JSON, so scoring is one matrix product in numpy: no sklearn and
 no model call at run time, because the vectors come from the embedding cache. score = P(positive) - P(negative),
 in -1..+1; a mention is neutral when |score| is inside the head's neutral band (chosen by cross-validation on the
-training data, see insight/sentiment_train.py). The shipped weights fit all-MiniLM-L6-v2 only; for another
+training data, see insight/analysis/sentiment_train.py). The shipped weights fit all-MiniLM-L6-v2 only; for another
 embedding model `SentimentHead.load` returns None and callers use `fallback_sentiment` (the VADER lexicon).
 """
 
@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from insight.embed import _DEFAULT_ALIASES, DEFAULT_MODEL_NAME
+from insight.analysis.embed import _DEFAULT_ALIASES, DEFAULT_MODEL_NAME
 
 DEFAULT_MODEL = DEFAULT_MODEL_NAME
-SHIPPED_HEAD = "sentiment-all-MiniLM-L6-v2.json"  # in insight/models/
+SHIPPED_HEAD = "sentiment-all-MiniLM-L6-v2.json"  # in insight/analysis/models/
 HEAD_ENV_VAR = "INSIGHT_SENTIMENT_HEAD"  # a head the user trained, used instead of the shipped one
 FORMAT = "insight-sentiment-head/1"
 LABELS = ("negative", "neutral", "positive")
@@ -126,8 +126,8 @@ class SentimentHead:
         path = path or os.environ.get(HEAD_ENV_VAR) or None
         try:
             if path is None:
-                text = resources.files("insight").joinpath("models", SHIPPED_HEAD).read_text(encoding="utf-8")
-                where = f"insight/models/{SHIPPED_HEAD}"
+                text = resources.files("insight.analysis").joinpath("models", SHIPPED_HEAD).read_text(encoding="utf-8")
+                where = f"insight/analysis/models/{SHIPPED_HEAD}"
             else:
                 text = Path(path).read_text(encoding="utf-8")
                 where = str(path)
@@ -191,7 +191,7 @@ def with_star_prior(sentiment: Sentiment, rating: float | None, band: float | No
 @lru_cache(maxsize=1)
 def _shipped_band() -> float:
     try:
-        text = resources.files("insight").joinpath("models", SHIPPED_HEAD).read_text(encoding="utf-8")
+        text = resources.files("insight.analysis").joinpath("models", SHIPPED_HEAD).read_text(encoding="utf-8")
         return float(json.loads(text)["band"])
     except (OSError, ValueError, KeyError):
         return 0.3

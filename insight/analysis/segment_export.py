@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlite_utils
 
-from insight.rfm import LIFECYCLE_STAGES, Snapshot, latest_snapshot, previous_snapshot
+from insight.analysis.rfm import LIFECYCLE_STAGES, Snapshot, latest_snapshot, previous_snapshot
 
 FORMATS = ("csv", "klaviyo", "shopify")
 NOT_SCORED = "(not scored)"
