@@ -18,7 +18,7 @@ from ingest.model import DocumentDraft, ParsedFile, UnitDraft
 from ingest.sheets import Sheet
 from ingest.survey_columns import CHOICE, EMAIL, OPEN, classify, identity_kind, is_blank, says_nothing
 from ingest.survey_formats import Column, clean_header, long_columns, name_role
-from ingest.surveys import misfit_rows, row_identifiers
+from ingest.survey_rows import misfit_rows, row_identifiers
 from insight.core.identity import identifier
 
 _KEY_ROLES = {"order": "order", "email": "email", "customer_id": "customer_id"}

@@ -134,7 +134,7 @@ def compute_themes(db: sqlite_utils.Database, nlp: Any, model: str | None, repor
 
 
 def compute_links_and_briefs(db: sqlite_utils.Database, out_dir: Path, report: DemoReport, log: Log) -> None:
-    from insight.analysis.brief import write_briefs
+    from insight.analysis.brief_render import write_briefs
     from insight.analysis.links import compute_links
 
     started = time.perf_counter()

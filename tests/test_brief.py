@@ -11,8 +11,8 @@ import sqlite_utils
 from click.testing import CliRunner
 from test_links import Seed
 
-from insight.analysis.brief import build_brief, write_briefs
-from insight.analysis.brief_render import render_html, render_markdown
+from insight.analysis.brief import build_brief
+from insight.analysis.brief_render import render_html, render_markdown, write_briefs
 from insight.analysis.links import compute_links
 from insight.cli import cli
 

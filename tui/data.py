@@ -224,7 +224,7 @@ class DataSource:
 
     def export_brief(self, segment: str) -> Path:
         try:
-            from insight.analysis.brief import write_briefs
+            from insight.analysis.brief_render import write_briefs
         except ImportError as exc:
             raise FeatureUnavailable("persona briefs are not available in this installation (insight.analysis.brief)") from exc
         db = self._writer()

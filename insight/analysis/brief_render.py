@@ -13,7 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
-from insight.analysis.brief import DEFAULT_TEMPLATES, Affinity, Brief, Quote, ThemeFinding
+import sqlite_utils
+
+from insight.analysis.affinity import AffinityError, affinity_report
+from insight.analysis.brief import (
+    DEFAULT_TEMPLATES,
+    Affinity,
+    Brief,
+    Quote,
+    ThemeFinding,
+    build_brief,
+    segments_in,
+    slug,
+)
+from insight.analysis.links import compute_links, find_snapshot, no_snapshot_message
 from insight.core.safe_text import printable
 
 
@@ -503,3 +516,41 @@ def render(brief: Brief, fmt: str, templates: Path | None = None) -> str:
     if fmt == "md":
         return render_markdown(brief)
     raise ValueError(f"format {fmt!r}: expected md or html")
+
+
+# ---------------------------------------------------------------- files
+
+
+def write_briefs(
+    db: sqlite_utils.Database,
+    segments: list[str] | None,
+    fmt: str,
+    out_dir: Path,
+    *,
+    as_of: str | None = None,
+    window: str | None = None,
+    templates: Path | None = None,
+    min_support: int | None = None,
+) -> list[Path]:
+    """One file per segment (all segments of the snapshot when `segments` is None); returns the paths."""
+    if fmt not in ("md", "html"):
+        raise ValueError(f"format {fmt!r}: expected md or html")
+    names = segments if segments is not None else segments_in(db, as_of)
+    if not names:
+        raise ValueError(no_snapshot_message(as_of))
+    report = compute_links(db, as_of=as_of, window=window,
+                           **({"min_support": min_support} if min_support is not None else {}))
+    snapshot = find_snapshot(db, as_of)
+    try:
+        bought = affinity_report(db, snapshot) if snapshot is not None else None
+    except AffinityError:
+        bought = None
+    briefs = [build_brief(db, n, as_of=as_of, window=window, templates=templates, report=report, affinity=bought)
+              for n in names]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for brief in briefs:
+        path = out_dir / f"{slug(brief.segment)}.{fmt}"
+        path.write_text(render(brief, fmt, templates), encoding="utf-8")
+        paths.append(path)
+    return paths

@@ -52,3 +52,18 @@ def parse_days(text: str | None, option: str, example: str, minimum: int = 0) ->
     if days < minimum:
         raise click.BadParameter(f"{text!r} is not a number of days, e.g. {example}", param_hint=option)
     return days
+
+
+def parse_rates(values: tuple[str, ...]) -> dict[str, float]:
+    """--rate CUR=RATE values (1 CUR = RATE in the report currency), as every segments command takes them."""
+    rates: dict[str, float] = {}
+    for value in values:
+        currency, sep, rate = value.partition("=")
+        try:
+            number = float(rate)
+        except ValueError:
+            number = -1.0
+        if not sep or not currency.strip() or number <= 0:
+            raise click.BadParameter(f"{value!r} is not CUR=RATE, e.g. CAD=0.73", param_hint="--rate")
+        rates[currency.strip().upper()] = number
+    return rates

@@ -193,8 +193,8 @@ def brief(ctx: click.Context, segments: tuple[str, ...], all_segments: bool, fmt
     One segment without --out prints the brief; otherwise one file per segment is written (default folder
     briefs/) and the paths are printed.
     """
-    from insight.analysis.brief import build_brief, segments_in, write_briefs
-    from insight.analysis.brief_render import render
+    from insight.analysis.brief import build_brief, segments_in
+    from insight.analysis.brief_render import render, write_briefs
     from insight.analysis.links import no_snapshot_message
 
     if not segments and not all_segments:

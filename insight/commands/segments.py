@@ -27,7 +27,7 @@ from insight.analysis.rfm import (
     transitions,
 )
 from insight.analysis.segment_map import SegmentMapError, load_segment_map
-from insight.commands.common import db_from_context, fail_command, json_option
+from insight.commands.common import db_from_context, fail_command, json_option, parse_rates
 from insight.commands.segments_affinity import COMMANDS as AFFINITY_COMMANDS
 from insight.commands.segments_export import export as export_command
 from insight.commands.segments_validate import validate as validate_command
@@ -143,20 +143,6 @@ def _feedback(db: sqlite_utils.Database, customer_id: int) -> list[dict[str, Any
     return out
 
 
-def _parse_rates(values: tuple[str, ...]) -> dict[str, float]:
-    rates: dict[str, float] = {}
-    for value in values:
-        currency, sep, rate = value.partition("=")
-        try:
-            number = float(rate)
-        except ValueError:
-            number = -1.0
-        if not sep or not currency.strip() or number <= 0:
-            raise click.BadParameter(f"{value!r} is not CUR=RATE, e.g. CAD=0.73", param_hint="--rate")
-        rates[currency.strip().upper()] = number
-    return rates
-
-
 def _parse_merges(values: tuple[str, ...]) -> list[tuple[str, str]]:
     pairs = []
     for value in values:
@@ -203,7 +189,7 @@ def segments(ctx, as_of, map_path, active_days, lapsed_days, rates, currency, me
     db = open_existing(db_from_context(ctx))
     try:
         segment_map = load_segment_map(map_path)
-        config = RfmConfig(segment_map, active_days, lapsed_days, _parse_rates(rates), currency)
+        config = RfmConfig(segment_map, active_days, lapsed_days, parse_rates(rates), currency)
         config.resolved_map()
     except SegmentMapError as exc:
         fail_command(str(exc), as_json)

@@ -25,7 +25,7 @@ from insight.analysis.segment_validation import (
     latest_snapshot_rates,
     validate_segments,
 )
-from insight.commands.common import db_from_context, fail_command, json_option, parse_days
+from insight.commands.common import db_from_context, fail_command, json_option, parse_days, parse_rates
 from insight.core.db import open_existing
 from insight.output import emit, plain, plain_line
 
@@ -166,12 +166,6 @@ def _pair_counts(cutoffs: list[dict[str, Any]], index: int) -> dict[tuple[str, s
     return out
 
 
-def _parse_rates(values: tuple[str, ...]) -> dict[str, float]:
-    from insight.commands.segments import _parse_rates as parse
-
-    return parse(values)
-
-
 @click.command("validate")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="The latest cut-off (default: the horizon before the last counted order).")
@@ -205,7 +199,7 @@ def validate(ctx, as_of, horizon, cutoffs, map_path, alpha, rates, currency, htm
     days = parse_days(horizon, "--horizon", "90d or 13w", minimum=1)
     db = open_existing(db_from_context(ctx))
     rates_from = None
-    given = _parse_rates(rates)
+    given = parse_rates(rates)
     if not given and currency is None:
         stored = latest_snapshot_rates(db)
         given, currency, rates_from = stored.rates, stored.currency, stored.note
