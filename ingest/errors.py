@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from insight.core.errors import InsightError
 
-class ImportFailure(Exception):
+
+class ImportFailure(InsightError):
     """A whole file cannot be imported; nothing from it is written."""
 
     def __init__(self, path: str | Path, problem: str, *, record: str | None = None, expected: str | None = None):

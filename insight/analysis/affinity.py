@@ -31,6 +31,7 @@ import sqlite_utils
 
 from insight.analysis.rfm import Snapshot, latest_snapshot
 from insight.analysis.segment_map import SEGMENTS
+from insight.core.errors import InsightError
 
 BY = ("category", "vendor", "product")
 EVERYONE = "All customers"
@@ -41,7 +42,7 @@ DUE_WITHIN_DAYS = 14
 NO_VENDOR = "(no vendor)"
 
 
-class AffinityError(Exception):
+class AffinityError(InsightError):
     """Nothing to compute (no snapshot, no order lines): a one-line message for the user."""
 
 

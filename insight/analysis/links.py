@@ -28,6 +28,7 @@ from scipy.stats import false_discovery_control, fisher_exact
 
 from insight.analysis.rfm import Snapshot, latest_snapshot, previous_snapshot
 from insight.analysis.segment_map import SEGMENTS
+from insight.core.errors import InvalidValue
 from insight.core.window import Window
 
 K = TypeVar("K", bound=Hashable)
@@ -415,9 +416,9 @@ def compute_links(
 ) -> LinkReport:
     """Segment x theme and segment x survey-answer statistics, coverage, and the themes of segment movers."""
     if min_support < 1:
-        raise ValueError(f"min support {min_support}: expected at least 1 customer")
+        raise InvalidValue(f"min support {min_support}: expected at least 1 customer")
     if prior_customers < 0:
-        raise ValueError(f"prior {prior_customers:g}: expected 0 or more pseudo-customers")
+        raise InvalidValue(f"prior {prior_customers:g}: expected 0 or more pseudo-customers")
     parsed_window = Window.parse(window) if window else None
     snapshot = find_snapshot(db, as_of)
     units = load_units(db, parsed_window)
@@ -695,4 +696,4 @@ def _iso_day(text: str) -> str:
     try:
         return date.fromisoformat(text.strip()[:10]).isoformat()
     except ValueError:
-        raise ValueError(f"as-of date {text!r} is not an ISO date (YYYY-MM-DD)") from None
+        raise InvalidValue(f"as-of date {text!r} is not an ISO date (YYYY-MM-DD)") from None

@@ -21,6 +21,7 @@ import sqlite_utils
 
 from insight.analysis.rfm import Snapshot, get_snapshot, latest_snapshot, previous_snapshot
 from insight.core.db import MIGRATIONS, DatabaseUnavailable, is_locked, missing_database, schema_version
+from insight.core.errors import InvalidValue
 
 READ_BUSY_MS = 250
 
@@ -556,7 +557,7 @@ def list_themes(
     parents are counted over their sub-themes' mentions (the theme_units view). `limit` -1: every theme."""
     order = THEME_SORTS.get(sort)
     if order is None:
-        raise ValueError(f"unknown sort {sort!r}; expected one of {', '.join(THEME_SORTS)}")
+        raise InvalidValue(f"unknown sort {sort!r}; expected one of {', '.join(THEME_SORTS)}")
     direction = "DESC" if descending else "ASC"
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     theme_where = ["1 = 1" if filt.include_inactive else "t.status = 'active'"] + _tree_conditions(filt, params)

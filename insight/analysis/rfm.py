@@ -30,6 +30,7 @@ import sqlite_utils
 from insight.analysis.segment_map import LIFECYCLE_STAGES, SEGMENTS, SegmentMap, load_segment_map
 from insight.core.clock import Clock, utc_now_iso
 from insight.core.db import transaction
+from insight.core.errors import InsightError
 
 __all__ = [
     "LIFECYCLE_STAGES", "SEGMENTS", "CurrencyMixError", "Member", "RfmConfig", "RfmError", "Scores", "SegmentStats", "Snapshot",
@@ -40,7 +41,7 @@ __all__ = [
 TIE_RULE = "score = 1 + floor(5 x share of customers with a strictly worse value); equal values share a score"
 
 
-class RfmError(ValueError):
+class RfmError(InsightError, ValueError):
     """Nothing to score, or an input the computation refuses; the message says what to do."""
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import sqlite_utils
 
 from insight.analysis.rfm import LIFECYCLE_STAGES, Snapshot, latest_snapshot, previous_snapshot
+from insight.core.errors import InsightError
 
 FORMATS = ("csv", "klaviyo", "shopify")
 NOT_SCORED = "(not scored)"
@@ -62,7 +63,7 @@ CSV_SUPPRESS_LIFECYCLE_COLUMNS = (
 )
 
 
-class ExportError(ValueError):
+class ExportError(InsightError, ValueError):
     """A request that cannot be answered (no snapshot, an unknown segment): one line for the user."""
 
 

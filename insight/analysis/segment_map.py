@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from insight.core.errors import InsightError
+
 DEFAULT_MAP = Path(__file__).with_name("segments.toml")
 SEGMENTS = (
     "Champions", "Loyal Customers", "Potential Loyalists", "New Customers", "Promising", "Need Attention",
@@ -28,7 +30,7 @@ SCORES = ("r", "f", "m")
 _RANGE = re.compile(r"^\s*([1-5])\s*(?:-\s*([1-5]))?\s*$")
 
 
-class SegmentMapError(ValueError):
+class SegmentMapError(InsightError, ValueError):
     """A segment map that cannot be used; the message names the file and the rule."""
 
 

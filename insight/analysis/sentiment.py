@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from insight.analysis.embed import _DEFAULT_ALIASES, DEFAULT_MODEL_NAME
+from insight.core.errors import InvalidValue
 
 DEFAULT_MODEL = DEFAULT_MODEL_NAME
 SHIPPED_HEAD = "sentiment-all-MiniLM-L6-v2.json"  # in insight/analysis/models/
@@ -81,17 +82,17 @@ class SentimentHead:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SentimentHead:
         if data.get("format") != FORMAT:
-            raise ValueError(f"not a sentiment head (format {data.get('format')!r}, expected {FORMAT!r})")
+            raise InvalidValue(f"not a sentiment head (format {data.get('format')!r}, expected {FORMAT!r})")
         classes = tuple(data["classes"])
         if not set(classes) <= set(LABELS) or not {"negative", "positive"} <= set(classes):
-            raise ValueError(f"classes {list(classes)} must include negative and positive, and be among {LABELS}")
+            raise InvalidValue(f"classes {list(classes)} must include negative and positive, and be among {LABELS}")
         coef = np.asarray(data["coef"], dtype=np.float32)
         intercept = np.asarray(data["intercept"], dtype=np.float32)
         scale = float(data.get("lexicon_scale", 0.0))
         extra = len(LEXICON_FEATURES) if scale else 0
         if (coef.ndim != 2 or coef.shape[0] != len(classes) or intercept.shape != (len(classes),)
                 or coef.shape[1] != int(data.get("dim", coef.shape[1] - extra)) + extra):
-            raise ValueError(f"coef {coef.shape} / intercept {intercept.shape} do not match {len(classes)} classes")
+            raise InvalidValue(f"coef {coef.shape} / intercept {intercept.shape} do not match {len(classes)} classes")
         return cls(str(data["model"]), classes, coef, intercept, float(data["band"]), dict(data.get("meta", {})),
                    scale)
 

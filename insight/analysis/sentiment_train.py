@@ -32,6 +32,7 @@ import numpy as np
 
 from insight.analysis.embed import Embedder, embed_units
 from insight.analysis.sentiment import LABELS, SHIPPED_HEAD, SentimentHead, label_for, lexicon_features
+from insight.core.errors import InsightError
 
 C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 BAND_GRID = tuple(round(x, 2) for x in np.arange(0.0, 0.91, 0.02))
@@ -51,7 +52,7 @@ _TEXT_COLUMNS = ("text", "sentence", "review", "comment", "body", "mention")
 _LABEL_COLUMNS = ("label", "sentiment", "polarity", "liked", "class", "target")
 
 
-class LabelsError(ValueError):
+class LabelsError(InsightError, ValueError):
     """A labels file that cannot be read: the message names the file, the record and what was expected."""
 
 

@@ -27,10 +27,11 @@ from insight.analysis.theme_store import (
 )
 from insight.core.clock import Clock, utc_now_iso
 from insight.core.db import transaction
+from insight.core.errors import InsightError
 from insight.core.theme_counts import refresh_prevalence, refresh_theme_counts
 
 
-class ThemeEditError(ValueError):
+class ThemeEditError(InsightError, ValueError):
     """An edit that cannot be applied (unknown id, different scopes, inactive theme, too few units)."""
 
 

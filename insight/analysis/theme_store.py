@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from insight.core.errors import InvalidValue
+
 GROWTH = 1.25  # share ratio beyond which a theme has grown (or, inverted, shrunk)
 
 
@@ -142,7 +144,7 @@ def list_themes(
     parent, from before two levels, stands alone). `level` keeps one level only; vanished, merged and split
     themes only when asked."""
     if level is not None and level not in LEVELS:
-        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+        raise InvalidValue(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     where, params = [], []
     if scope:
         where.append("t.scope = ?")

@@ -29,6 +29,7 @@ from insight.analysis.theme_edits import replay_edits
 from insight.analysis.theme_store import StoredTheme, centroid_blob, change_of, scope_themes
 from insight.core.clock import Clock, utc_now_iso
 from insight.core.db import transaction
+from insight.core.errors import InvalidValue
 from insight.core.text import text_hash
 from insight.core.theme_counts import refresh_prevalence, refresh_theme_counts
 from insight.core.window import SOURCES, Window
@@ -121,7 +122,7 @@ def select_scopes(
 ) -> list[ScopeUnits]:
     """Group the analysable units (analyse=1, non-blank) into scopes, filtered by source, question and window."""
     if source is not None and source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}: expected one of {', '.join(SOURCES)}")
+        raise InvalidValue(f"unknown source {source!r}: expected one of {', '.join(SOURCES)}")
     where, params = ["u.analyse = 1", "TRIM(u.text) <> ''"], []
     if source:
         where.append("d.source = ?")

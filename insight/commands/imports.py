@@ -18,6 +18,7 @@ from ingest.reading import check_file_name
 from ingest.store import store_parsed
 from insight.commands.common import db_from_context, json_option, parse_mapping
 from insight.core.db import open_db
+from insight.core.errors import InvalidValue
 from insight.core.redact import Redactor
 from insight.core.window import Window
 from insight.output import emit, err_console, line, plain_line, progress_bar
@@ -44,7 +45,7 @@ def _common_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _options(window: str | None, keep_raw: bool, no_redact: bool, strict: bool) -> ImportOptions:
     try:
         parsed_window = Window.parse(window) if window else None
-    except ValueError as exc:
+    except InvalidValue as exc:
         raise click.BadParameter(str(exc), param_hint="--window") from None
     return ImportOptions(window=parsed_window, redact=not no_redact, keep_raw=keep_raw, strict=strict)
 

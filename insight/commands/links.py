@@ -12,6 +12,7 @@ from rich.table import Table
 
 from insight.commands.common import db_from_context, json_option
 from insight.core.db import open_existing
+from insight.core.errors import InsightError
 from insight.core.safe_text import printable
 from insight.output import emit, fail, line, plain_line
 
@@ -52,7 +53,7 @@ def links(ctx: click.Context, as_of: str | None, window: str | None, scope: str 
     try:
         report = compute_links(db, as_of=as_of, window=window, scope=scope, min_expected=min_expected, alpha=alpha,
                                min_support=min_support)
-    except ValueError as exc:
+    except InsightError as exc:
         raise fail(str(exc)) from None
     emit(links_payload(report, show_all), as_json, lambda console: render_links(console, report, show_all))
 
@@ -203,7 +204,7 @@ def brief(ctx: click.Context, segments: tuple[str, ...], all_segments: bool, fmt
     try:
         names = segments_in(db, as_of) if all_segments else list(segments)
         if not names:
-            raise ValueError(no_snapshot_message(as_of))
+            raise InsightError(no_snapshot_message(as_of))
         if len(names) == 1 and out is None:
             one = build_brief(db, names[0], as_of=as_of, window=window, templates=templates, min_support=min_support)
             if as_json:
@@ -213,7 +214,7 @@ def brief(ctx: click.Context, segments: tuple[str, ...], all_segments: bool, fmt
             return
         paths = write_briefs(db, names, fmt, out or Path("briefs"), as_of=as_of, window=window, templates=templates,
                              min_support=min_support)
-    except ValueError as exc:
+    except InsightError as exc:
         raise fail(str(exc)) from None
     emit({"format": fmt, "files": [str(p) for p in paths]}, as_json,
          lambda console: [console.print(plain_line(p)) for p in paths])

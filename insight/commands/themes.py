@@ -16,6 +16,7 @@ from insight.analysis.theme_edits import ThemeEditError, merge_themes, rename_th
 from insight.analysis.theme_store import LEVELS, export_csv, list_themes, theme_info
 from insight.commands.common import db_from_context, fail_command, json_option
 from insight.core.db import open_existing
+from insight.core.errors import InsightError
 from insight.core.window import SOURCES
 from insight.output import emit, fail, line, plain, plain_line, progress_bar
 
@@ -121,7 +122,7 @@ def themes(ctx, source, question, window, pool, model, spacy_model, params, as_j
     try:
         summaries = theme_feedback(db, embedder, pipeline.nlp, source=source, question=question, window=window,
                                pool=pool, params=cluster, progress=bars, sentiment=scorer_for(embedder.name))
-    except ValueError as exc:
+    except InsightError as exc:
         raise fail(str(exc)) from None
     finally:
         bars.close()

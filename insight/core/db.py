@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from insight.core.clock import Clock, utc_now_iso
+from insight.core.errors import InsightError
 
 DEFAULT_DB = "insight.core.db"
 DB_ENV_VAR = "INSIGHT_DB"
@@ -582,7 +583,7 @@ def open_db(path: str | Path | None = None, clock: Clock = utc_now_iso) -> sqlit
     return db
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailable(InsightError):
     """A database a command cannot use: missing (a typo in --db must not become a new empty file), not an
     SQLite file, or, for a read-only connection, older than this insight's schema. The message is one line
     naming the file; the command line prints it as the error."""

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from insight.core.errors import InvalidValue
+
 SOURCES = ("survey", "interview", "review", "ticket")
 
 
@@ -36,10 +38,10 @@ class Window:
             start_text, end_text = text.split("..")
             window = cls(date.fromisoformat(start_text.strip()), date.fromisoformat(end_text.strip()))
         except ValueError:
-            raise ValueError(
+            raise InvalidValue(
                 f"window {text!r} is not a month (YYYY-MM, e.g. 2026-10) or START..END with ISO dates, "
                 "e.g. 2026-10-01..2026-10-31"
             ) from None
         if window.end < window.start:
-            raise ValueError(f"window {text!r} ends before it starts")
+            raise InvalidValue(f"window {text!r} ends before it starts")
         return window
