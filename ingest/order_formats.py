@@ -10,6 +10,7 @@ cells into an OrderDraft and applies the RFM exclusion rules listed in `ingest.o
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -210,18 +211,29 @@ _NUMBER = re.compile(r"[+-]?\d[\d.,]*")
 
 
 def parse_amount(text: str) -> float | None:
-    """'12.50', '$1,234.50', '1.234,50 €', 'USD 12.00', '(5.00)' -> float; '' -> None; ValueError on garbage."""
+    """'12.50', '$1,234.50', '1.234,50 €', 'USD 12.00', '(5.00)', '5.00-' -> float; '' -> None; ValueError on
+    garbage, on NaN and infinity, and on a sign that contradicts itself ('(-5)', '-5-', '5)')."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         pass
+    else:
+        if math.isfinite(value):
+            return value
+        raise ValueError(f"{text!r} is not an amount")
     cleaned = text.strip()
     if not cleaned:
         return None
-    cleaned = _CURRENCY_MARKS.sub("", cleaned)
+    sign = cleaned[0] if cleaned[0] in "+-" else ""  # '-$12.00', '-USD 12.00': the code follows the sign
+    cleaned = sign + _CURRENCY_MARKS.sub("", cleaned[len(sign):].lstrip())
     negative = cleaned.startswith("(") and cleaned.endswith(")")
-    cleaned = cleaned.strip("()")
-    if not _NUMBER.fullmatch(cleaned):
+    if negative:  # '($12.00)', '$ (12.00)' (Excel's accounting format), '(12.00 USD)'
+        cleaned = _CURRENCY_MARKS.sub("", cleaned[1:-1])
+    if cleaned.endswith("-"):  # SAP, IBM i: '12.00-'
+        if negative:
+            raise ValueError(f"{text!r} is not an amount")
+        negative, cleaned = True, cleaned[:-1]
+    if not _NUMBER.fullmatch(cleaned) or (negative and cleaned[0] in "+-"):
         raise ValueError(f"{text!r} is not an amount")
     if "," in cleaned and "." in cleaned:
         # The right-most separator is the decimal one.
@@ -231,9 +243,17 @@ def parse_amount(text: str) -> float | None:
             cleaned = cleaned.replace(",", "")
     elif "," in cleaned:
         head, _, tail = cleaned.rpartition(",")
-        cleaned = cleaned.replace(",", "") if len(tail) == 3 and head else head.replace(",", "") + "." + tail
-    value = float(cleaned)
+        # '1,234' and '12,345,678' are thousands; '0,500' and '12345,678' are decimals (no group starts with 0).
+        grouped = len(tail) == 3 and _THOUSANDS.fullmatch(head.lstrip("+-"))
+        cleaned = cleaned.replace(",", "") if grouped else head.replace(",", "") + "." + tail
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an amount") from None  # '1.234.567'
     return -value if negative else value
+
+
+_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:,\d{3})*")
 
 
 # Excel re-saves '2020-03-11 23:38:10 -0500' as '3/11/20 23:38': a two-digit year (and no seconds, no offset).
@@ -341,9 +361,12 @@ def _amount(text: str, name: str) -> float | None:
     if not text:
         return None
     try:
-        return float(text)  # exports write cents already; no rounding on the fast path
+        value = float(text)  # exports write cents already; no rounding on the fast path
     except ValueError:
         pass
+    else:
+        if math.isfinite(value):
+            return value
     try:
         value = parse_amount(text)
     except ValueError:
@@ -400,9 +423,13 @@ def _fallback_identity(phone: str, name: str, address: str, postcode: str, city:
 def _amounts(texts: tuple[str, ...]) -> list[float | None]:
     """subtotal, shipping, taxes, discount, total, refunded: plain floats on the fast path."""
     try:
-        return [float(t) if t else None for t in texts]
+        values = [float(t) if t else None for t in texts]
     except ValueError:
-        return [_amount(t, name) for t, name in zip(texts, _AMOUNT_FIELDS, strict=True)]
+        pass
+    else:
+        if all(v is None or math.isfinite(v) for v in values):
+            return values
+    return [_amount(t, name) for t, name in zip(texts, _AMOUNT_FIELDS, strict=True)]  # names the bad one
 
 
 _AMOUNT_FIELDS = ("subtotal", "shipping", "taxes", "discount", "total", "refunded")
@@ -513,12 +540,9 @@ def _number(text: str, what: str) -> float | None:
     if not text:
         return None
     try:
-        return float(text)
+        return parse_amount(text)
     except ValueError:
-        try:
-            return parse_amount(text)
-        except ValueError:
-            raise ValueError(f"line item {what} {text!r} is not a number") from None
+        raise ValueError(f"line item {what} {text!r} is not a number") from None
 
 
 def _nothing_paid(total: float, outstanding: str) -> bool:
@@ -545,12 +569,11 @@ def _lines(rows: list[tuple[str, ...]]) -> list[LineRow]:
             continue
         try:
             qty = float(quantity) if quantity else None
-        except ValueError:
-            qty = _number(quantity, "quantity")
-        try:
             amount = float(price) if price else None
         except ValueError:
-            amount = _number(price, "price")
+            qty, amount = None, math.nan
+        if not (qty is None or math.isfinite(qty)) or not (amount is None or math.isfinite(amount)):
+            qty, amount = _number(quantity, "quantity"), _number(price, "price")  # refuses NaN, names the cell
         if name or sku or qty is not None or amount is not None:
             category, vendor = more or ("", "")
             out.append([None, len(out) + 1, name.strip() or None, sku.strip() or None, qty, amount,
