@@ -13,7 +13,8 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from ingest.dates import parse_datetime
 from ingest.errors import ImportFailure
@@ -518,22 +519,34 @@ def _external_id(text: str) -> str | None:
     return text
 
 
+_SHOPIFY_STAMP = re.compile(r"(\d{4}-[01]\d-[0-3]\d) ([01]\d|2[0-3]):([0-5]\d):[0-5]\d ([+-])([01]\d|2[0-3])([0-5]\d)",
+                            re.ASCII)
+
+
 def _shopify_stamp(text: str) -> tuple[str, str] | None:
-    """'2026-10-03 14:22:10 -0500' by string arithmetic (3x faster than datetime at 450k orders), else None."""
-    if len(text) != 25 or text[19] != " " or text[4] != "-" or text[10] != " ":
+    """'2026-10-03 14:22:10 -0500' by string arithmetic (3x faster than datetime at 450k orders), else None:
+    anything else, an impossible date or time ('2026-02-30'), or a UTC day that differs from the local one,
+    is left to `parse_timestamp`."""
+    match = _SHOPIFY_STAMP.fullmatch(text)
+    if match is None or not _real_day(match[1]):
         return None
-    sign = text[20]
-    try:
-        offset = int(text[21:23]) * 60 + int(text[23:25])
-        local = int(text[11:13]) * 60 + int(text[14:16])
-    except ValueError:
-        return None
-    if sign not in "+-":
-        return None
+    day, hour, minute, sign, off_hour, off_minute = match.groups()
+    offset = int(off_hour) * 60 + int(off_minute)
+    local = int(hour) * 60 + int(minute)
     utc = local - offset if sign == "+" else local + offset
     if not 0 <= utc < 1440:
         return None  # the UTC date differs from the local one: let datetime work it out
-    return f"{text[:10]}T{text[11:19]}{sign}{text[21:23]}:{text[23:25]}", text[:10]
+    return f"{day}T{text[11:19]}{sign}{off_hour}:{off_minute}", day
+
+
+@lru_cache(maxsize=8192)
+def _real_day(day: str) -> bool:
+    """'2026-10-03' is a day, '2026-02-30' is not (cached: an export spans a few hundred days)."""
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return False
+    return True
 
 
 def _number(text: str, what: str) -> float | None:
