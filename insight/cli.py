@@ -34,6 +34,7 @@ COMMAND_MODULES: dict[str, str] = {
     "demo": "insight.commands.demo",
     "stats": "insight.commands.maintenance",
     "forget": "insight.commands.maintenance",
+    "datasette-metadata": "insight.commands.maintenance",
     "sentiment": "insight.commands.sentiment",
 }
 
@@ -42,6 +43,7 @@ COMMAND_MODULES: dict[str, str] = {
 # tests/test_cli.py checks these against each command's own help.
 COMMAND_SUMMARIES: dict[str, str] = {
     "brief": "Persona briefs: who a segment is, what they say, why they buy, what stops them.",
+    "datasette-metadata": "Datasette's metadata.json for this database: tables, columns, search, facets.",
     "customer": "One customer: identifiers, orders, RFM scores and segment history, and their feedback.",
     "demo": "Import the bundled sample brand, compute everything, then browse it.",
     "forget": "Erase a customer with their orders and feedback.",

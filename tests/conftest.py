@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 import sqlite_utils
+from hypothesis import HealthCheck, settings
 
 from insight.core.clock import fixed_clock
 from insight.core.db import open_db
+
+# Property tests (tests/test_props_*.py): `dev` keeps each file to a few seconds; `ci` is the same size with a
+# fixed seed (derandomize), so a red CI run fails again on any machine; `thorough` is for hunting bugs locally:
+#     HYPOTHESIS_PROFILE=thorough python -m pytest tests/test_props_amounts.py
+settings.register_profile("dev", max_examples=150, deadline=None)
+settings.register_profile("ci", max_examples=150, deadline=None, derandomize=True, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=5000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = "2026-11-24T12:00:00+00:00"

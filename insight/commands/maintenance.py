@@ -1,9 +1,12 @@
-"""`insight stats` and `insight forget`: what is in the database, and erasing a customer."""
+"""`insight stats`, `insight forget` and `insight datasette-metadata`: what is in the database, erasing a
+customer, and describing the database to Datasette."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import asdict
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -102,4 +105,25 @@ UNFLUSHED = ("another insight process (the TUI?) has the database open, so its w
 
 
 
-COMMANDS = [stats, forget]
+@click.command("datasette-metadata")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write metadata.json here (default: print it on stdout).")
+@click.option("--name", help="The database's name in Datasette (default: the --db file name without .db).")
+@click.pass_context
+def datasette_metadata(ctx: click.Context, out: Path | None, name: str | None) -> None:
+    """Datasette's metadata.json for this database: table and column descriptions, search on units,
+    facets and sort defaults. Then: datasette insight.db --metadata metadata.json"""
+    from insight.core.datasette_meta import database_name, metadata
+
+    text = json.dumps(metadata(name or database_name(db_from_context(ctx))), indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"{out}: cannot write ({exc.strerror or exc})") from None
+    click.echo(f"wrote {out}", err=True)
+
+
+COMMANDS = [stats, forget, datasette_metadata]

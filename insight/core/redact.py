@@ -33,16 +33,21 @@ NAME_TOKEN = "[NAME]"
 PLACEHOLDERS = (EMAIL_TOKEN, PHONE_TOKEN, CARD_TOKEN, NAME_TOKEN)
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-# 13-19 digits in groups (cards); checked with Luhn so order totals and dates survive.
-_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# 13-19 digits as cards are written: unbroken, in fours ('4111 1111 1111 1111', '-' or ' '), or Amex's and
+# Diners' 4-6-5 / 4-6-4 (not after '+': '+5511961236487' is a phone); checked with Luhn so order totals and dates survive (an order number then a date,
+# '#52250 2002-09-29', is not a card).
+_CARD = re.compile(
+    r"(?<![\d+-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?![\d]|-\d)"
+)
 # Phone numbers are found by Google's libphonenumber (the `phonenumbers` port): it knows each country's
 # numbering plan, so order numbers, timestamps and barcodes, which no plan allows, are left alone.
 PHONE_REGION_ENV = "INSIGHT_PHONE_REGION"
 DEFAULT_PHONE_REGIONS = ("US", "GB")  # national numbers of both (a US 10-digit number never starts with 0)
 _ENOUGH_DIGITS = re.compile(r"(?:\d\D{0,3}){7}")
-# Words that announce a phone number, with no other digits between them and it.
+# Words that announce a phone number, with no other digits between them and it ("[PHONE]", a number already
+# redacted, announces nothing: redacting twice changes nothing).
 _PHONE_CUE = re.compile(
-    r"(?i)\b(?:call|ring|phone|tel|telephone|mobile|cell|cellphone|text|sms|whatsapp|number|reach)\b[^\d\n]{0,20}$"
+    r"(?i)\b(?<!\[)(?:call|ring|phone|tel|telephone|mobile|cell|cellphone|text|sms|whatsapp|number|reach)\b[^\d\n]{0,20}$"
 )
 _NOT_A_PHONE = re.compile(r"(?i)\b(?:order|ref|reference|tracking|sku|invoice|ticket|case|account|id|batch|lot|code)\b|#")
 
@@ -114,19 +119,57 @@ def redact_phones(text: str, regions: Iterable[str] = DEFAULT_PHONE_REGIONS) -> 
         metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
         trunk = metadata.national_prefix if metadata is not None else None
         for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
-            raw = match.raw_string.lstrip("(")
+            raw = match.raw_string.lstrip("( \t")
             # Where national numbers are dialled with a trunk 0 (UK, most of Europe), people write it:
             # "1234567890" is an order number, not Bedford's 01234 567890.
             if trunk == "0" and not raw.startswith(("+", "0")):
                 continue
+            if _ISO_DATE.search(raw):
+                continue  # a price then a date ("$0.13 2000-01-01") is no one's number
             valid = phonenumbers.is_valid_number(match.number)
             cue = _PHONE_CUE.search(text[max(0, match.start - 40) : match.start])
             cued = cue is not None and not _NOT_A_PHONE.search(cue.group())
             if valid or (cued and len(re.sub(r"\D", "", match.raw_string)) >= 7):
                 spans.add((match.start, match.end))
+    # A number followed by more digits ("call (201) 555-0123 2 days ago", "+44 7400 120000 3pm") is one
+    # candidate to the matcher, too long to be valid, and was kept whole: the valid number it starts with goes.
+    for run in _PHONE_RUN.finditer(text):
+        if not any(start < run.end() and run.start() < end for start, end in spans):
+            length = _leading_phone(run.group(), regions)
+            if length:
+                spans.add((run.start(), run.start() + length))
     for start, end in sorted(_outermost(spans), reverse=True):
         text = text[:start] + PHONE_TOKEN + text[end:]
     return text
+
+
+_ISO_DATE = re.compile(r"(?<!\d)(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?!\d)")
+_PHONE_RUN = re.compile(r"\+?\(?\d[\d \t()-]*\d")
+_GROUP_GAP = re.compile(r"(?<=[\d)])[ \t]+(?=[\d(])")
+
+
+def _leading_phone(run: str, regions: Iterable[str]) -> int | None:
+    """The length of the longest valid phone number that `run` starts with and that ends at its end or before a
+    space (the matcher misses "+44 7400 120000" after a stray "+ ")."""
+    import phonenumbers
+
+    if _ISO_DATE.search(run):
+        return None
+    for gap in [len(run), *reversed([m.start() for m in _GROUP_GAP.finditer(run)])]:
+        prefix = run[:gap]
+        if len(re.sub(r"\D", "", prefix)) < 7:
+            return None
+        for region in regions:
+            metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+            if metadata is not None and metadata.national_prefix == "0" and not prefix.lstrip("(").startswith(("+", "0")):
+                continue  # as above: a UK national number is written with its 0
+            try:
+                number = phonenumbers.parse(prefix, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number):
+                return gap
+    return None
 
 
 def _outermost(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -215,7 +258,9 @@ def redact_sign_off_lines(text: str, names: NameWords | set[str]) -> str:
 
 def redact_patterns(text: str, regions: Iterable[str] = DEFAULT_PHONE_REGIONS) -> str:
     """Emails, cards, phones: redaction that needs no language model."""
-    text = _EMAIL.sub(EMAIL_TOKEN, text)
+    changed = 1
+    while changed:  # 'a@b.io+c@d.io': the second address starts where the first ended; redact until none is left
+        text, changed = _EMAIL.subn(EMAIL_TOKEN, text)
     text = _CARD.sub(_card, text)
     return redact_phones(text, regions)
 
