@@ -40,12 +40,11 @@ from insight.analysis.links import (
     load_themes,
     no_snapshot_message,
     rank_key,
-    segment_moves,
     segment_sort_key,
     telling_level,
     window_clause,
 )
-from insight.analysis.rfm import Snapshot, previous_snapshot
+from insight.analysis.rfm import Snapshot, previous_snapshot, segment_moves
 from insight.core.errors import InsightError, InvalidValue
 from insight.core.window import Window
 

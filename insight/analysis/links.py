@@ -26,7 +26,7 @@ from typing import TypeVar
 import sqlite_utils
 from scipy.stats import false_discovery_control, fisher_exact
 
-from insight.analysis.rfm import Snapshot, latest_snapshot, previous_snapshot
+from insight.analysis.rfm import Snapshot, latest_snapshot, previous_snapshot, segment_pairs
 from insight.analysis.segment_map import SEGMENTS
 from insight.core.errors import InvalidValue
 from insight.core.window import Window
@@ -242,7 +242,10 @@ def load_units(db: sqlite_utils.Database, window: Window | None) -> list[Feedbac
 
 
 @dataclass(frozen=True)
-class ThemeInfo:
+class ThemeRef:
+    """The theme an id stands for now (a merged theme resolves to its survivor), as links, briefs and quotes
+    count it. The CLI's full view of a theme is theme_store.ThemeInfo."""
+
     id: int
     label: str
     scope: str
@@ -251,7 +254,7 @@ class ThemeInfo:
     parent_id: int | None = None  # a sub-theme's parent (None: a theme from before two levels)
 
 
-def load_themes(db: sqlite_utils.Database) -> dict[int, ThemeInfo]:
+def load_themes(db: sqlite_utils.Database) -> dict[int, ThemeRef]:
     """Every theme id mapped to the theme it now stands for (merged themes folded into their survivor)."""
     raw = {
         tid: (label, scope, status, merged_into, kind, level, parent_id)
@@ -259,27 +262,27 @@ def load_themes(db: sqlite_utils.Database) -> dict[int, ThemeInfo]:
             "SELECT id, COALESCE(user_label, label), scope, status, merged_into, kind, level, parent_id FROM themes"
         )
     }
-    resolved: dict[int, ThemeInfo] = {}
+    resolved: dict[int, ThemeRef] = {}
     for tid in raw:
         current, seen = tid, {tid}
         while raw[current][2] == "merged" and raw[current][3] in raw and raw[current][3] not in seen:
             current = raw[current][3]
             seen.add(current)
         label, scope, _, _, kind, level, parent_id = raw[current]
-        resolved[tid] = ThemeInfo(current, label, scope, kind or "topic", level or "sub", parent_id)
+        resolved[tid] = ThemeRef(current, label, scope, kind or "topic", level or "sub", parent_id)
     return resolved
 
 
 def load_assignments(
     db: sqlite_utils.Database, unit_ids: set[int], scope: str | None
-) -> list[tuple[int, str, ThemeInfo | None]]:
+) -> list[tuple[int, str, ThemeRef | None]]:
     """(unit_id, scope, theme or None when unassigned) for the given units, at both levels: a mention in a
     sub-theme is also in its parent. A parent of a single sub-theme is left out (it is that sub-theme)."""
     themes = load_themes(db)
     single = {parent for parent, in db.execute(
         "SELECT parent_id FROM themes WHERE parent_id IS NOT NULL AND status = 'active' GROUP BY parent_id "
         "HAVING COUNT(*) = 1")}
-    out: list[tuple[int, str, ThemeInfo | None]] = []
+    out: list[tuple[int, str, ThemeRef | None]] = []
     rows = db.execute(
         """SELECT unit_id, scope, theme_id FROM theme_units
            UNION ALL SELECT unit_id, scope, NULL FROM unit_themes WHERE theme_id IS NULL"""
@@ -460,7 +463,7 @@ def compute_links(
 
 
 def compute_coverage(
-    units: list[FeedbackUnit], assignments: list[tuple[int, str, ThemeInfo | None]], segments: dict[int, str]
+    units: list[FeedbackUnit], assignments: list[tuple[int, str, ThemeRef | None]], segments: dict[int, str]
 ) -> Coverage:
     themed = {unit_id for unit_id, _, theme in assignments if theme is not None}
     cov = Coverage()
@@ -490,12 +493,12 @@ def compute_coverage(
 
 
 def theme_rows(
-    units: list[FeedbackUnit], assignments: list[tuple[int, str, ThemeInfo | None]], segments: dict[int, str]
+    units: list[FeedbackUnit], assignments: list[tuple[int, str, ThemeRef | None]], segments: dict[int, str]
 ) -> list[LinkRow]:
     """One row per scope x segment x theme. Customers (and documents) count once per theme however many of
     their mentions it holds; mentions are counted too, by sentiment."""
     scored = {u.unit_id: (u.customer_id, u) for u in units if u.customer_id is not None and u.customer_id in segments}
-    by_scope: dict[str, list[tuple[int, FeedbackUnit, ThemeInfo | None]]] = defaultdict(list)
+    by_scope: dict[str, list[tuple[int, FeedbackUnit, ThemeRef | None]]] = defaultdict(list)
     for unit_id, unit_scope, theme in assignments:
         if unit_id in scored:
             by_scope[unit_scope].append((*scored[unit_id], theme))
@@ -506,7 +509,7 @@ def theme_rows(
         mentions: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
         documents: dict[tuple[str, int], set[int]] = defaultdict(set)
         by_sentiment: dict[tuple[str, int, str], set[int]] = defaultdict(set)
-        info: dict[int, ThemeInfo] = {}
+        info: dict[int, ThemeRef] = {}
         for customer, unit, theme in by_scope[unit_scope]:
             if theme is None:
                 continue
@@ -618,30 +621,12 @@ def score(rows: list[LinkRow], attributes: list[AttributeRow], min_support: int,
 # ---------------------------------------------------------------- transitions
 
 
-def segment_pairs(db: sqlite_utils.Database, from_snapshot: int, to_snapshot: int) -> dict[int, tuple[str, str]]:
-    """Customers scored in both snapshots: customer -> (segment before, segment after)."""
-    return {
-        customer: (before, after)
-        for customer, before, after in db.execute(
-            """SELECT a.customer_id, a.segment, b.segment FROM rfm_scores a
-               JOIN rfm_scores b ON b.customer_id = a.customer_id AND b.snapshot_id = ?
-               WHERE a.snapshot_id = ?""",
-            [to_snapshot, from_snapshot],
-        )
-    }
-
-
-def segment_moves(db: sqlite_utils.Database, from_snapshot: int, to_snapshot: int) -> dict[int, tuple[str, str]]:
-    """Customers scored in both snapshots whose segment changed: customer -> (from, to)."""
-    return {c: pair for c, pair in segment_pairs(db, from_snapshot, to_snapshot).items() if pair[0] != pair[1]}
-
-
 def transition_themes(
     db: sqlite_utils.Database,
     previous: Snapshot,
     latest: Snapshot,
     units: list[FeedbackUnit],
-    assignments: list[tuple[int, str, ThemeInfo | None]],
+    assignments: list[tuple[int, str, ThemeRef | None]],
 ) -> list[TransitionTheme]:
     """For each move (e.g. Loyal Customers -> At Risk): the themes its customers raised before the later snapshot,
     beside the share among the customers who stayed in the segment they left (the baseline)."""
@@ -655,7 +640,7 @@ def transition_themes(
     with_feedback: dict[tuple[str, str], set[int]] = defaultdict(set)
     raised: dict[tuple[str, str, int], set[int]] = defaultdict(set)
     unit_counts: Counter[tuple[str, str, int]] = Counter()
-    info: dict[int, ThemeInfo] = {}
+    info: dict[int, ThemeRef] = {}
     for unit_id, _, theme in assignments:
         customer = before.get(unit_id)
         if customer is None:

@@ -11,6 +11,7 @@ import json
 import math
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from insight.analysis.rfm import Snapshot, get_snapshot, latest_snapshot, previous_snapshot
+from insight.analysis.rfm import Snapshot, get_snapshot, latest_snapshot, previous_snapshot, segment_moves
 from insight.core.db import MIGRATIONS, DatabaseUnavailable, is_locked, missing_database, schema_version
 from insight.core.errors import InvalidValue
 
@@ -873,14 +874,8 @@ def segment_transitions(db: sqlite_utils.Database, segment: str, snapshot_id: in
     previous = previous_snapshot(db, current)
     if previous is None:
         return []
-    rows = db.execute(
-        """SELECT a.segment, b.segment, COUNT(*) FROM rfm_scores a
-           JOIN rfm_scores b ON b.customer_id = a.customer_id AND b.snapshot_id = :cur
-           WHERE a.snapshot_id = :prev AND a.segment != b.segment AND (a.segment = :seg OR b.segment = :seg)
-           GROUP BY a.segment, b.segment ORDER BY COUNT(*) DESC, a.segment, b.segment""",
-        {"cur": current.id, "prev": previous.id, "seg": segment},
-    )
-    return [Transition(a, b, int(n)) for a, b, n in rows]
+    counts = Counter(pair for pair in segment_moves(db, previous.id, current.id).values() if segment in pair)
+    return [Transition(a, b, n) for (a, b), n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 
 def orders_state(db: sqlite_utils.Database) -> tuple[Any, ...]:

@@ -326,6 +326,25 @@ def previous_snapshot(db: sqlite_utils.Database, snapshot: Snapshot) -> Snapshot
     ).fetchone())
 
 
+def segment_pairs(db: sqlite_utils.Database, from_snapshot: int, to_snapshot: int) -> dict[int, tuple[str, str]]:
+    """Customers scored in both snapshots: customer -> (segment before, segment after). What every comparison of
+    two snapshots reads: `segment_moves`, the links of moves to themes, the TUI's counts of moves."""
+    return {
+        customer: (before, after)
+        for customer, before, after in db.execute(
+            """SELECT a.customer_id, a.segment, b.segment FROM rfm_scores a
+               JOIN rfm_scores b ON b.customer_id = a.customer_id AND b.snapshot_id = ?
+               WHERE a.snapshot_id = ?""",
+            [to_snapshot, from_snapshot],
+        )
+    }
+
+
+def segment_moves(db: sqlite_utils.Database, from_snapshot: int, to_snapshot: int) -> dict[int, tuple[str, str]]:
+    """Customers scored in both snapshots whose segment changed: customer -> (from, to)."""
+    return {c: pair for c, pair in segment_pairs(db, from_snapshot, to_snapshot).items() if pair[0] != pair[1]}
+
+
 def transitions(
     db: sqlite_utils.Database, from_snapshot: int | None = None, to_snapshot: int | None = None
 ) -> list[Transition]:
