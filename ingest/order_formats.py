@@ -428,7 +428,7 @@ def _amounts(texts: tuple[str, ...]) -> list[float | None]:
     except ValueError:
         pass
     else:
-        if all(v is None or math.isfinite(v) for v in values):
+        if math.isfinite(sum(filter(None, values))):  # NaN or inf in any of them (C speed: 450k orders)
             return values
     return [_amount(t, name) for t, name in zip(texts, _AMOUNT_FIELDS, strict=True)]  # names the bad one
 
@@ -585,7 +585,7 @@ def _lines(rows: list[tuple[str, ...]]) -> list[LineRow]:
             amount = float(price) if price else None
         except ValueError:
             qty, amount = None, math.nan
-        if not (qty is None or math.isfinite(qty)) or not (amount is None or math.isfinite(amount)):
+        if not math.isfinite((qty or 0.0) + (amount or 0.0)):
             qty, amount = _number(quantity, "quantity"), _number(price, "price")  # refuses NaN, names the cell
         if name or sku or qty is not None or amount is not None:
             category, vendor = more or ("", "")

@@ -386,12 +386,14 @@ def import_orders(
     `count_pending` (--count-pending): orders awaiting payment count for RFM; re-importing a file with or
     without it updates those orders.
     """
-    parsed = read_orders(Path(path), fmt=fmt, mapping=mapping, progress=progress, shop=shop,
-                         count_pending=count_pending)
-    if strict and parsed.rejected:
-        first = parsed.rejected[0]
-        raise ImportFailure(parsed.path, first.reason, record=first.record)
-    return store_orders(db, parsed, clock)
+    # One pause for both halves: re-enabled between them, the collector would first walk every parsed order.
+    with _gc_paused():
+        parsed = read_orders(Path(path), fmt=fmt, mapping=mapping, progress=progress, shop=shop,
+                             count_pending=count_pending)
+        if strict and parsed.rejected:
+            first = parsed.rejected[0]
+            raise ImportFailure(parsed.path, first.reason, record=first.record)
+        return store_orders(db, parsed, clock)
 
 
 def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock = utc_now_iso) -> ImportSummary:
