@@ -445,12 +445,12 @@ def finding(row: LinkRow, quoter: Quoter, sentiment: str | None = None) -> Theme
 def family_of(db: sqlite_utils.Database, row: LinkRow) -> str | None:
     """Where a theme sits in the tree, for the reader: a sub-theme's parent, a parent's largest sub-themes."""
     if row.level == "sub" and row.parent_id is not None:
-        found = db.execute("SELECT COALESCE(user_label, label), (SELECT COUNT(*) FROM themes c WHERE c.parent_id = p.id "
+        found = db.execute("SELECT display_label, (SELECT COUNT(*) FROM themes c WHERE c.parent_id = p.id "
                            "AND c.status = 'active') FROM themes p WHERE p.id = ?", [row.parent_id]).fetchone()
         return f"part of “{found[0]}”" if found and found[1] > 1 else None
     if row.level == "parent":
         children = [label for (label,) in db.execute(
-            "SELECT COALESCE(user_label, label) FROM themes WHERE parent_id = ? AND status = 'active' "
+            "SELECT display_label FROM themes WHERE parent_id = ? AND status = 'active' "
             "ORDER BY size DESC, id", [row.theme_id])]
         more = f" and {len(children) - 3} more" if len(children) > 3 else ""
         return "parent theme of " + ", ".join(f"“{c}”" for c in children[:3]) + more if children else None

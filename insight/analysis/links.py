@@ -259,7 +259,7 @@ def load_themes(db: sqlite_utils.Database) -> dict[int, ThemeRef]:
     raw = {
         tid: (label, scope, status, merged_into, kind, level, parent_id)
         for tid, label, scope, status, merged_into, kind, level, parent_id in db.execute(
-            "SELECT id, COALESCE(user_label, label), scope, status, merged_into, kind, level, parent_id FROM themes"
+            "SELECT id, display_label, scope, status, merged_into, kind, level, parent_id FROM themes"
         )
     }
     resolved: dict[int, ThemeRef] = {}

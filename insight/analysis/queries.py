@@ -453,7 +453,7 @@ def theme_changes(
         return [], None
     previous, latest = known[-2], known[-1]
     rows = db.execute(
-        """SELECT t.id, COALESCE(t.user_label, t.label), t.change,
+        """SELECT t.id, t.display_label, t.change,
                   COALESCE(MAX(CASE WHEN p.window_start = :prev THEN p.share END), 0),
                   COALESCE(MAX(CASE WHEN p.window_start = :last THEN p.share END), 0)
            FROM theme_prevalence p JOIN themes t ON t.id = p.theme_id
@@ -524,7 +524,7 @@ TREE_COLUMNS = """t.level AS level, t.parent_id AS parent_id,
 def _tree_conditions(filt: ThemeFilter, params: dict[str, Any]) -> list[str]:
     """WHERE clauses over themes t for the filter's level, parents and label text."""
     where: list[str] = []
-    label_match = "COALESCE({t}.user_label, {t}.label) LIKE :text"
+    label_match = "{t}.display_label LIKE :text"
     if filt.text:
         params["text"] = f"%{filt.text}%"
     if filt.top_level:
@@ -592,7 +592,7 @@ def list_themes(
                 FROM assigned a JOIN ratings r ON r.theme_id = a.theme_id GROUP BY a.theme_id
             ), pool AS (SELECT COUNT(DISTINCT document_id) AS n FROM mentions)
             SELECT * FROM (
-                SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, c.size AS size,
+                SELECT t.id AS id, t.display_label AS label, t.scope AS scope, c.size AS size,
                        CAST(c.size AS REAL) / MAX((SELECT n FROM pool), 1) AS share, c.mean_rating AS mean_rating,
                        t.change AS change, t.status AS status, t.kind AS kind, c.positive AS positive,
                        c.negative AS negative, c.neutral AS neutral, c.customers AS customers, {TREE_COLUMNS}
@@ -601,7 +601,7 @@ def list_themes(
     elif filt.window:
         params["window"] = filt.window
         base = f"""SELECT * FROM (
-                SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, p.documents AS size,
+                SELECT t.id AS id, t.display_label AS label, t.scope AS scope, p.documents AS size,
                        p.share AS share, t.mean_rating AS mean_rating, t.change AS change, t.status AS status,
                        t.kind AS kind, t.positive AS positive, t.negative AS negative, t.neutral AS neutral,
                        p.customers AS customers, {TREE_COLUMNS}
@@ -609,7 +609,7 @@ def list_themes(
                 WHERE {' AND '.join(theme_where)})"""
     else:
         base = f"""SELECT * FROM (
-                SELECT t.id AS id, COALESCE(t.user_label, t.label) AS label, t.scope AS scope, t.size AS size,
+                SELECT t.id AS id, t.display_label AS label, t.scope AS scope, t.size AS size,
                        t.share AS share, t.mean_rating AS mean_rating, t.change AS change, t.status AS status,
                        t.kind AS kind, t.positive AS positive, t.negative AS negative, t.neutral AS neutral,
                        t.customers AS customers, {TREE_COLUMNS}
@@ -646,7 +646,7 @@ def _subtheme_summary(db: sqlite_utils.Database, parent_ids: Sequence[int]) -> d
     marks = ",".join("?" * len(parent_ids))
     rows = db.execute(
         f"""SELECT parent_id, n, label FROM (
-                SELECT parent_id, COUNT(*) OVER (PARTITION BY parent_id) AS n, COALESCE(user_label, label) AS label,
+                SELECT parent_id, COUNT(*) OVER (PARTITION BY parent_id) AS n, display_label AS label,
                        ROW_NUMBER() OVER (PARTITION BY parent_id ORDER BY size DESC, id) AS rank
                 FROM themes WHERE parent_id IN ({marks}) AND status = 'active')
             WHERE rank = 1""",
@@ -661,7 +661,7 @@ def _labels(db: sqlite_utils.Database, theme_ids: Sequence[int]) -> dict[int, st
     if theme_ids:
         marks = ",".join("?" * len(theme_ids))
         found.update(db.execute(
-            f"SELECT id, COALESCE(user_label, label) FROM themes WHERE id IN ({marks})", list(theme_ids)
+            f"SELECT id, display_label FROM themes WHERE id IN ({marks})", list(theme_ids)
         ).fetchall())
     return found
 
@@ -746,7 +746,7 @@ def scope_source(scope: str) -> str | None:
 
 def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None:
     row = db.execute(
-        """SELECT id, COALESCE(user_label, label), label, scope, keywords, phrases, quotes, size, share, mean_rating,
+        """SELECT id, display_label, label, scope, keywords, phrases, quotes, size, share, mean_rating,
                   change, status, merged_into, kind, mentions, customers, reassigned, positive, neutral, negative,
                   level, parent_id, CASE WHEN previous_parent_id IS NOT parent_id THEN previous_parent_id END
            FROM themes WHERE id = ?""",
@@ -858,7 +858,7 @@ def theme_quotes(
 
 
 def theme_label(db: sqlite_utils.Database, theme_id: int) -> str | None:
-    return _one(db, "SELECT COALESCE(user_label, label) FROM themes WHERE id = ?", [theme_id])
+    return _one(db, "SELECT display_label FROM themes WHERE id = ?", [theme_id])
 
 
 # ---------------------------------------------------------------- segments

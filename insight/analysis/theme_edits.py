@@ -196,7 +196,7 @@ def _split_parent(
             weights = np.array([max(size, 1) for _, _, size in members], dtype=np.float32)
             centroid = normalise_rows((np.stack([c for _, c, _ in members]) * weights[:, None]).sum(0)[None, :])[0]
             labels = db.conn.execute(
-                f"SELECT COALESCE(user_label, label) FROM themes WHERE id IN ({','.join('?' * len(members))}) "
+                f"SELECT display_label FROM themes WHERE id IN ({','.join('?' * len(members))}) "
                 "ORDER BY size DESC, id", [m[0] for m in members],
             ).fetchall()
             label = labels[0][0] if len(members) == 1 else f"{labels[0][0]} / {labels[1][0]}"

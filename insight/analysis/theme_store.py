@@ -154,9 +154,9 @@ def list_themes(
     if level:
         where.append("t.level = ?")
         params.append(level)
-    sql = """SELECT t.id, t.scope, COALESCE(t.user_label, t.label), t.label, t.size, t.share, t.change, t.status,
+    sql = """SELECT t.id, t.scope, t.display_label, t.label, t.size, t.share, t.change, t.status,
                     t.mean_rating, t.keywords, t.phrases, t.merged_into, t.kind, t.mentions, t.customers, t.level,
-                    t.parent_id, COALESCE(p.user_label, p.label), t.previous_parent_id,
+                    t.parent_id, p.display_label, t.previous_parent_id,
                     t.positive, t.neutral, t.negative
              FROM themes t LEFT JOIN themes p ON p.id = t.parent_id"""
     if where:
@@ -196,7 +196,7 @@ def theme_info(db: sqlite_utils.Database, theme_id: int) -> ThemeInfo:
     """One theme with its quotes' text, sources, reassigned count and prevalence per window."""
     get_theme(db, theme_id)
     row = db.conn.execute(
-        """SELECT id, scope, COALESCE(user_label, label), label, size, share, change, status, mean_rating,
+        """SELECT id, scope, display_label, label, size, share, change, status, mean_rating,
                   keywords, phrases, quotes, merged_into, kind, mentions, customers, positive, neutral, negative,
                   level, parent_id, previous_parent_id
            FROM themes WHERE id = ?""",
@@ -211,13 +211,13 @@ def theme_info(db: sqlite_utils.Database, theme_id: int) -> ThemeInfo:
     )
     if info.parent_id is not None:
         found_parent = db.conn.execute(
-            "SELECT COALESCE(user_label, label) FROM themes WHERE id = ?", (info.parent_id,)
+            "SELECT display_label FROM themes WHERE id = ?", (info.parent_id,)
         ).fetchone()
         info.parent_label = found_parent[0] if found_parent else None
     info.children = [
         {"id": r[0], "label": r[1], "size": r[2], "share": r[3], "status": r[4]}
         for r in db.conn.execute(
-            """SELECT id, COALESCE(user_label, label), size, share, status FROM themes
+            """SELECT id, display_label, size, share, status FROM themes
                WHERE parent_id = ? ORDER BY status != 'active', size DESC, id""",
             (theme_id,),
         )
@@ -275,7 +275,7 @@ def export_rows(
         params.append(scope)
     cursor = db.conn.execute(
         f"""SELECT u.id, d.id, d.external_id, d.source, u.question, ut.scope, t.parent_id,
-                   COALESCE(p.user_label, p.label), ut.theme_id, COALESCE(t.user_label, t.label), ut.reassigned,
+                   p.display_label, ut.theme_id, t.display_label, ut.reassigned,
                    ut.similarity, u.sentiment, u.sentiment_score, u.text
             FROM units u JOIN documents d ON d.id = u.document_id
             LEFT JOIN unit_themes ut ON ut.unit_id = u.id

@@ -48,9 +48,10 @@ def database_name(path: str | Path) -> str:
 
 
 def described_schema(db: sqlite_utils.Database) -> dict[str, list[str]]:
-    """Every table and view of `db` a person browses (FTS shadow tables left out) -> its columns."""
+    """Every table and view of `db` a person browses (FTS shadow tables left out) -> its columns, generated ones
+    (themes.display_label) included as Datasette shows them (table_xinfo; hidden = 1 is a virtual table's own)."""
     names = [n for n in db.table_names() if not _shadow(n)] + db.view_names()
-    return {name: [c.name for c in db[name].columns] for name in names}
+    return {name: [row[1] for row in db.execute(f"PRAGMA table_xinfo([{name}])") if row[6] != 1] for name in names}
 
 
 def undocumented(db: sqlite_utils.Database) -> list[str]:

@@ -500,6 +500,16 @@ END;
 DELETE FROM customer_identifiers WHERE kind = 'order' AND instr(value, '@') > 0;
 """,
     ),
+    Migration(
+        10,
+        "a theme's display label as a column",
+        """
+-- The label every screen, brief and export shows: a researcher's rename, else the generated label. Computed
+-- by SQLite on read (VIRTUAL: nothing stored), so the rule lives here once instead of in every query, and
+-- Datasette users see the same label insight does.
+ALTER TABLE themes ADD COLUMN display_label TEXT GENERATED ALWAYS AS (COALESCE(user_label, label)) VIRTUAL;
+""",
+    ),
 ]
 
 FTS_TABLE = "units_fts"
