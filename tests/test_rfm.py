@@ -308,3 +308,14 @@ def test_cli_customer_profile(shop, db_path):
     assert "ana@example.com" in by_order.output and "Champions" in by_order.output
     missing, payload = invoke(db_path, "customer", "nobody@example.com", "--json")
     assert missing.exit_code == 1 and payload["ok"] is False
+
+
+def test_the_latest_scores_view_is_the_latest_snapshot_by_date_not_by_run(shop, clock):
+    """latest_rfm_scores (what Datasette users and the TUI's segment filter read) follows latest_snapshot:
+    a snapshot computed afterwards for an earlier date does not become 'the latest'."""
+    today = compute_snapshot(shop, as_of=TODAY, clock=clock)
+    compute_snapshot(shop, as_of=PAST, clock=clock)
+    view = shop.execute("SELECT customer_id, segment FROM latest_rfm_scores ORDER BY customer_id").fetchall()
+    table = shop.execute("SELECT customer_id, segment FROM rfm_scores WHERE snapshot_id = ? ORDER BY customer_id",
+                         [latest_snapshot(shop).id]).fetchall()
+    assert latest_snapshot(shop).id == today.snapshot_id and view == table and len(view) == today.customers

@@ -509,8 +509,7 @@ def _unit_conditions(filt: ThemeFilter, params: dict[str, Any]) -> list[str]:
         params["window"] = filt.window
     if filt.segment:
         where.append(
-            "d.customer_id IN (SELECT customer_id FROM rfm_scores WHERE segment = :segment AND snapshot_id = "
-            "(SELECT id FROM rfm_snapshots ORDER BY as_of DESC LIMIT 1))"
+            "d.customer_id IN (SELECT customer_id FROM latest_rfm_scores WHERE segment = :segment)"
         )
         params["segment"] = filt.segment
     return where

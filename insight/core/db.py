@@ -510,6 +510,17 @@ DELETE FROM customer_identifiers WHERE kind = 'order' AND instr(value, '@') > 0;
 ALTER TABLE themes ADD COLUMN display_label TEXT GENERATED ALWAYS AS (COALESCE(user_label, label)) VIRTUAL;
 """,
     ),
+    Migration(
+        11,
+        "the latest snapshot's scores as a view",
+        """
+-- Every customer's scores and segment in the latest RFM snapshot (by as_of, as `insight segments` reports):
+-- what "the customer's segment" means wherever no date is given, and what a Datasette user filters on.
+CREATE VIEW latest_rfm_scores AS
+    SELECT s.* FROM rfm_scores s
+    WHERE s.snapshot_id = (SELECT id FROM rfm_snapshots ORDER BY as_of DESC LIMIT 1);
+""",
+    ),
 ]
 
 FTS_TABLE = "units_fts"
