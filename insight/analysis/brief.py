@@ -46,6 +46,7 @@ from insight.analysis.links import (
 )
 from insight.analysis.rfm import Snapshot, previous_snapshot, segment_moves
 from insight.core.errors import InsightError, InvalidValue
+from insight.core.scope import Scope
 from insight.core.window import Window
 
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
@@ -239,7 +240,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def question_of(scope: str) -> str | None:
-    return scope.split(":", 1)[1].strip() if scope.startswith("survey:") else None
+    return Scope.parse(scope).question
 
 
 def scope_is(scope: str, keywords: list[str]) -> bool:
@@ -625,7 +626,7 @@ def _themes_line(themes: list[ThemeFinding], customers: str) -> str:
     parts = []
     for f in themes:
         count = getattr(f, customers) if customers else f.customers
-        source = f", {f.scope}" if f.scope and not f.scope.startswith("survey:") else ", survey"
+        source = f", {f.scope}" if f.scope and Scope.parse(f.scope).source != "survey" else ", survey"
         parts.append(f"“{f.label}” ({count} customer{'' if count == 1 else 's'}{source})")
     return "; ".join(parts)
 

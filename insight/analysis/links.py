@@ -29,6 +29,7 @@ from scipy.stats import false_discovery_control, fisher_exact
 from insight.analysis.rfm import Snapshot, latest_snapshot, previous_snapshot, segment_pairs
 from insight.analysis.segment_map import SEGMENTS
 from insight.core.errors import InvalidValue
+from insight.core.scope import Scope
 from insight.core.window import Window
 
 K = TypeVar("K", bound=Hashable)
@@ -219,9 +220,7 @@ def window_clause(window: Window | None, alias: str = "d") -> tuple[str, list[st
 
 def scope_matches(scope: str, wanted: str | None) -> bool:
     """`wanted` is a scope ('survey: What made you buy today?') or a source kind ('survey' = all survey scopes)."""
-    if not wanted:
-        return True
-    return scope == wanted or (":" not in wanted and scope.startswith(wanted + ":"))
+    return Scope.parse(scope).within(wanted)
 
 
 # ---------------------------------------------------------------- loading

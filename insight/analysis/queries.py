@@ -23,6 +23,7 @@ import sqlite_utils
 from insight.analysis.rfm import Snapshot, get_snapshot, latest_snapshot, previous_snapshot, segment_moves
 from insight.core.db import MIGRATIONS, DatabaseUnavailable, is_locked, missing_database, schema_version
 from insight.core.errors import InvalidValue
+from insight.core.scope import Scope
 
 READ_BUSY_MS = 250
 
@@ -739,8 +740,7 @@ def _theme_ids(db: sqlite_utils.Database, theme_id: int) -> list[int]:
 
 def scope_source(scope: str) -> str | None:
     """The one source a theme scope draws from ('survey: <question>' -> survey); None for the pooled 'all'."""
-    source = scope.split(":", 1)[0].strip()
-    return None if source == "all" else source
+    return Scope.parse(scope).source
 
 
 def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None:

@@ -30,6 +30,7 @@ from insight.analysis.theme_store import StoredTheme, centroid_blob, change_of, 
 from insight.core.clock import Clock, utc_now_iso
 from insight.core.db import transaction
 from insight.core.errors import InvalidValue
+from insight.core.scope import Scope
 from insight.core.text import text_hash
 from insight.core.theme_counts import refresh_prevalence, refresh_theme_counts
 from insight.core.window import SOURCES, Window
@@ -105,14 +106,6 @@ class ThemeRunSummary:
     kept_themes: bool = False  # a window run that assigned its mentions to the stored themes (theme_assign.py)
 
 
-def scope_name(source: str, question: str | None, pool: bool) -> str:
-    if pool:
-        return "all"
-    if source == "survey":
-        return f"survey: {question}" if question else "survey"
-    return source
-
-
 def select_scopes(
     db: sqlite_utils.Database,
     source: str | None = None,
@@ -143,7 +136,7 @@ def select_scopes(
     pooled_name = source if pool and source else None
     scopes: dict[str, ScopeUnits] = {}
     for unit_id, text, hashed, unit_question, doc_source, doc_id, customer, rating, window_start, analysed in rows:
-        name = pooled_name or scope_name(doc_source, unit_question, pool)
+        name = pooled_name or str(Scope.of(doc_source, unit_question, pool))
         scope = scopes.setdefault(name, ScopeUnits(name))
         scope.unit_ids.append(unit_id)
         scope.texts.append(text)
@@ -155,7 +148,7 @@ def select_scopes(
         scope.documents.append(doc_id)
         scope.document_mentions.append(analysed)
     order = {s: i for i, s in enumerate(SOURCES)}
-    return sorted(scopes.values(), key=lambda s: (order.get(s.scope.split(":")[0], -1), s.scope))
+    return sorted(scopes.values(), key=lambda s: (order.get(Scope.parse(s.scope).source or "", -1), s.scope))
 
 
 def _matching_questions(questions: set[str | None], wanted: str) -> set[str]:
