@@ -322,3 +322,13 @@ def test_given_names_come_from_a_permissive_name_list():
     assert not any(known_first_name(w) for w in ["Box", "Stung", "Precision", "Cooker", "Refillery", "Moisturiser"])
     assert len(given_names()) > 15_000
     assert "GPL" not in (importlib.metadata.metadata("faker").get("License") or "")
+
+
+def test_order_numbers_before_dates_and_phones_before_numbers():
+    """Found by the property tests: '#131000 01/01/2000' read as a phone; '+44 7400 120000 1328' as a card."""
+    from insight.core.redact import redact_patterns
+
+    assert redact_patterns("#131000 01/01/2000") == "#131000 01/01/2000"
+    assert redact_patterns("+44 7400 120000 1328") == "[PHONE] 1328"
+    assert redact_patterns("# +44 7400 120000 0") == "# [PHONE] 0"
+    assert redact_patterns("card 4111 1111 1111 1111") == "card [CARD]"

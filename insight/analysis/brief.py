@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import statistics
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from insight.analysis.links import (
     window_clause,
 )
 from insight.analysis.rfm import Snapshot, previous_snapshot, segment_moves
+from insight.analysis.rfm import segment_numbers as rfm_segment_numbers
 from insight.core.errors import InsightError, InvalidValue
 from insight.core.scope import Scope
 from insight.core.window import Window
@@ -667,26 +667,22 @@ def shorten(text: str, limit: int) -> str:
 
 
 def segment_numbers(db: sqlite_utils.Database, snapshot: Snapshot, segment: str) -> Numbers:
-    rows = db.execute(
-        "SELECT segment, recency_days, frequency, monetary, lifecycle FROM rfm_scores WHERE snapshot_id = ?",
-        [snapshot.id],
-    ).fetchall()
-    mine = [r for r in rows if r[0] == segment]
-    total_revenue = sum(r[3] for r in rows)
-    revenue = sum(r[3] for r in mine)
-    mix = Counter(r[4] for r in mine)
+    """The segment's numbers (rfm.segment_numbers, as the segments command and the TUI report them), with where
+    its customers came from and went since the snapshot before."""
+    every = rfm_segment_numbers(db, snapshot.id)
+    seg = every.get(segment)
+    all_customers = next(iter(every.values())).all_customers if every else 0
     numbers = Numbers(
-        customers=len(mine),
-        all_customers=len(rows),
-        share_of_customers=len(mine) / len(rows) if rows else 0.0,
-        revenue=revenue,
-        share_of_revenue=revenue / total_revenue if total_revenue else 0.0,
+        customers=seg.customers if seg else 0,
+        all_customers=all_customers,
+        share_of_customers=seg.share if seg else 0.0,
+        revenue=seg.revenue if seg else 0,
+        share_of_revenue=seg.revenue_share if seg else 0.0,
         currency=snapshot.currency,
-        median_recency_days=_median([r[1] for r in mine]),
-        median_frequency=_median([r[2] for r in mine]),
-        median_order_value=_median([r[3] / r[2] for r in mine if r[2]]),
-        lifecycle_mix={stage: mix[stage] for stage in ("Active", "At Risk", "Lapsed") if mix[stage]}
-        | {stage: n for stage, n in sorted(mix.items()) if stage not in ("Active", "At Risk", "Lapsed")},
+        median_recency_days=seg.median_recency_days if seg else None,
+        median_frequency=seg.median_frequency if seg else None,
+        median_order_value=seg.median_order_value if seg else None,
+        lifecycle_mix=dict(seg.lifecycle_mix) if seg else {},
     )
     previous = previous_snapshot(db, snapshot)
     if previous is not None:
@@ -705,10 +701,6 @@ def segment_numbers(db: sqlite_utils.Database, snapshot: Snapshot, segment: str)
         numbers.moved_in = sorted(inflow.items(), key=lambda kv: (-kv[1], segment_sort_key(kv[0])))
         numbers.moved_out = sorted(outflow.items(), key=lambda kv: (-kv[1], segment_sort_key(kv[0])))
     return numbers
-
-
-def _median(values: list[float]) -> float | None:
-    return float(statistics.median(values)) if values else None
 
 
 def affinity_for(db: sqlite_utils.Database, snapshot: Snapshot, segment: str,

@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from insight.analysis.rfm import Snapshot, get_snapshot, latest_snapshot, previous_snapshot, segment_moves
+from insight.analysis.rfm import (
+    Snapshot,
+    get_snapshot,
+    latest_snapshot,
+    previous_snapshot,
+    segment_moves,
+    segment_numbers,
+)
 from insight.core.db import MIGRATIONS, DatabaseUnavailable, is_locked, missing_database, schema_version
 from insight.core.errors import InvalidValue
 from insight.core.scope import Scope
@@ -406,19 +413,12 @@ def segment_table(db: sqlite_utils.Database, snapshot_id: int | None = None) -> 
         if latest is None:
             return []
         snapshot_id = latest.id
-    rows = db.execute(
-        """SELECT segment, COUNT(*), SUM(monetary), AVG(recency_days), AVG(frequency), AVG(monetary),
-                  SUM(COUNT(*)) OVER (), SUM(SUM(monetary)) OVER ()
-           FROM rfm_scores WHERE snapshot_id = ? GROUP BY segment ORDER BY COUNT(*) DESC, segment""",
-        [snapshot_id],
-    )
+    rows = sorted(segment_numbers(db, snapshot_id).values(), key=lambda n: (-n.customers, n.name))
     return [
-        SegmentRow(
-            segment=seg, customers=int(n), share=n / total if total else 0.0, revenue=float(rev or 0),
-            revenue_share=(rev or 0) / total_rev if total_rev else 0.0, recency_days=float(rec or 0),
-            frequency=float(freq or 0), monetary=float(mon or 0),
-        )
-        for seg, n, rev, rec, freq, mon, total, total_rev in rows
+        SegmentRow(segment=n.name, customers=n.customers, share=n.share, revenue=float(n.revenue),
+                   revenue_share=n.revenue_share, recency_days=n.mean_recency_days or 0.0,
+                   frequency=n.mean_frequency or 0.0, monetary=n.mean_monetary or 0.0)
+        for n in rows
     ]
 
 

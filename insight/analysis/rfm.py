@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -384,33 +385,78 @@ class SegmentStats:
     median_recency_days: float | None
 
 
+@dataclass
+class SegmentNumbers:
+    """One segment of one snapshot: what every view of a segment reports (the segments command, the TUI's table,
+    a brief), computed in one place from rfm_scores."""
+
+    name: str
+    customers: int
+    share: float  # of the snapshot's scored customers
+    revenue: float  # sum of the members' monetary (net revenue of counted orders)
+    revenue_share: float
+    median_recency_days: float | None
+    median_frequency: float | None
+    median_order_value: float | None  # over customers: monetary / frequency
+    mean_recency_days: float | None
+    mean_frequency: float | None
+    mean_monetary: float | None
+    lifecycle_mix: dict[str, int]  # Active, At Risk, Lapsed first, then any other stage
+    all_customers: int  # scored in the snapshot
+    all_revenue: float  # of them all
+
+
+def segment_numbers(db: sqlite_utils.Database, snapshot_id: int) -> dict[str, SegmentNumbers]:
+    """Every segment with members in the snapshot, by name (one scan of its scores)."""
+    rows = db.execute(
+        "SELECT segment, recency_days, frequency, monetary, lifecycle FROM rfm_scores WHERE snapshot_id = ?",
+        [snapshot_id],
+    ).fetchall()
+    by_segment: dict[str, list[tuple]] = {}
+    for row in rows:
+        by_segment.setdefault(row[0], []).append(row)
+    total_revenue = sum(r[3] for r in rows)
+    out: dict[str, SegmentNumbers] = {}
+    for name, members in by_segment.items():
+        recency, frequency, monetary = ([float(r[i]) for r in members] for i in (1, 2, 3))
+        revenue = sum(r[3] for r in members)
+        mix = Counter(r[4] for r in members)
+        out[name] = SegmentNumbers(
+            name=name, customers=len(members), share=len(members) / len(rows), revenue=revenue,
+            revenue_share=revenue / total_revenue if total_revenue else 0.0,
+            median_recency_days=float(np.median(recency)), median_frequency=float(np.median(frequency)),
+            median_order_value=_median([m / f for m, f in zip(monetary, frequency, strict=True) if f]),
+            mean_recency_days=sum(recency) / len(recency), mean_frequency=sum(frequency) / len(frequency),
+            mean_monetary=sum(monetary) / len(monetary),
+            lifecycle_mix={stage: mix[stage] for stage in LIFECYCLE_STAGES if mix[stage]}
+            | {stage: n for stage, n in sorted(mix.items()) if stage not in LIFECYCLE_STAGES},
+            all_customers=len(rows), all_revenue=total_revenue,
+        )
+    return out
+
+
+def _median(values: list[float]) -> float | None:
+    return float(np.median(values)) if values else None
+
+
 def segment_stats(db: sqlite_utils.Database, snapshot: Snapshot) -> list[SegmentStats]:
     """Every segment of the snapshot's map (empty ones too), in map order, with sizes and value."""
     rules = snapshot.params.get("segment_map", {}).get("rules", [])
-    rows = db.execute(
-        "SELECT segment, recency_days, monetary FROM rfm_scores WHERE snapshot_id = ?", [snapshot.id]
-    ).fetchall()
-    by_segment: dict[str, list[tuple[int, float]]] = {}
-    for segment, recency, monetary in rows:
-        by_segment.setdefault(segment, []).append((recency, monetary))
-    total_customers = len(rows) or 1
-    total_revenue = sum(m for _, _, m in rows) or 1.0
+    numbers = segment_numbers(db, snapshot.id)
     described = {rule["name"]: rule for rule in reversed(rules)}  # first rule of a name describes it
-    names = list(dict.fromkeys([r["name"] for r in rules] + sorted(by_segment)))
+    names = list(dict.fromkeys([r["name"] for r in rules] + sorted(numbers)))
     out = []
     for name in names:
-        members = by_segment.get(name, [])
-        rule_texts = [r["rule"] for r in rules if r["name"] == name]
-        revenue = round(sum(m for _, m in members), 2)
+        seg = numbers.get(name)
         out.append(SegmentStats(
             name=name,
-            rule=" or ".join(rule_texts),
+            rule=" or ".join(r["rule"] for r in rules if r["name"] == name),
             description=described.get(name, {}).get("description", ""),
-            customers=len(members),
-            share=round(len(members) / total_customers, 4),
-            revenue=revenue,
-            revenue_share=round(revenue / total_revenue, 4),
-            median_recency_days=float(np.median([r for r, _ in members])) if members else None,
+            customers=seg.customers if seg else 0,
+            share=round(seg.share, 4) if seg else 0.0,
+            revenue=round(seg.revenue, 2) if seg else 0.0,
+            revenue_share=round(round(seg.revenue, 2) / (seg.all_revenue or 1.0), 4) if seg else 0.0,
+            median_recency_days=seg.median_recency_days if seg else None,
         ))
     return out
 

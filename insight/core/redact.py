@@ -95,8 +95,13 @@ def _luhn_ok(digits: str) -> bool:
 
 
 def _card(match: re.Match[str]) -> str:
+    if _COUNTRY_CODE_BEFORE.search(match.string, 0, match.start()):
+        return match.group()  # '+44 7400 120000 1328': a phone with its country code (then a number), no card
     digits = re.sub(r"\D", "", match.group())
     return CARD_TOKEN if _luhn_ok(digits) else match.group()
+
+
+_COUNTRY_CODE_BEFORE = re.compile(r"\+\d{1,3}[ \t]?$")
 
 
 def phone_regions(value: str | None = None) -> tuple[str, ...]:
@@ -134,8 +139,16 @@ def redact_phones(text: str, regions: Iterable[str] = DEFAULT_PHONE_REGIONS) -> 
     # A number followed by more digits ("call (201) 555-0123 2 days ago", "+44 7400 120000 3pm") is one
     # candidate to the matcher, too long to be valid, and was kept whole: the valid number it starts with goes.
     for run in _PHONE_RUN.finditer(text):
+        if not run.group().startswith("+") and text[: run.start()].rstrip(" \t").endswith("#"):
+            continue  # '#131000 …': an order number ('# +44 …' is still a phone)
+        candidate = run.group()
+        if text[run.end() : run.end() + 1] == "/":  # its last group starts a date ('… 120000 01/01/2000')
+            gaps = [m.start() for m in _GROUP_GAP.finditer(candidate)]
+            if not gaps:
+                continue
+            candidate = candidate[: gaps[-1]]
         if not any(start < run.end() and run.start() < end for start, end in spans):
-            length = _leading_phone(run.group(), regions)
+            length = _leading_phone(candidate, regions)
             if length:
                 spans.add((run.start(), run.start() + length))
     for start, end in sorted(_outermost(spans), reverse=True):
