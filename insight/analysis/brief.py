@@ -31,6 +31,7 @@ from insight.analysis.affinity import (
     affinity_report,
 )
 from insight.analysis.links import (
+    MIN_SUPPORT,
     LinkReport,
     LinkRow,
     TransitionTheme,
@@ -283,8 +284,8 @@ def build_brief(
     if snapshot is None:
         raise InsightError(no_snapshot_message(as_of))
     name = resolve_segment(db, snapshot, segment)
-    support = {"min_support": min_support} if min_support is not None else {}
-    report = report or compute_links(db, as_of=as_of, window=window, **support)
+    report = report or compute_links(db, as_of=as_of, window=window,
+                                     min_support=MIN_SUPPORT if min_support is None else min_support)
     members = {c for (c,) in db.execute("SELECT customer_id FROM rfm_scores WHERE snapshot_id = ? AND segment = ?",
                                         [snapshot.id, name])}
     feedback_customers = report.feedback_customers.get(name, 0)
@@ -347,11 +348,11 @@ def fill_findings(
     brief.general_praise = general_theme_customers(db, members, report.window)
     openers = ticket_opening_themes(db, t["ticket_opening_share"])
     shown = {f.theme_id for f in brief.annoyances}
-    tickets = [r for r in by_share if r.scope == "ticket" and r.theme_id in openers and r.theme_id not in shown]
+    opening = [r for r in by_share if r.scope == "ticket" and r.theme_id in openers and r.theme_id not in shown]
     if brief.sentiment_scored:  # a question ("where can I see my order?") is no complaint: some must be negative
-        tickets = [r for r in tickets if r.negative_customers >= t["min_theme_customers"]]
+        opening = [r for r in opening if r.negative_customers >= t["min_theme_customers"]]
     feeling = "negative" if brief.sentiment_scored else None  # ... and they are quoted
-    tickets = [finding(r, quoter, feeling) for r in tickets[:top]]
+    tickets = [finding(r, quoter, feeling) for r in opening[:top]]
     reviews = [f for f in low_rated_review_themes(db, brief, members, quoter, config) if f.theme_id not in shown]
     brief.complaints = tickets + reviews
     brief.arrivals = arrival_themes(report, brief.segment, int(t["min_theme_customers"]), top)

@@ -26,7 +26,7 @@ from insight.analysis.brief import (
     segments_in,
     slug,
 )
-from insight.analysis.links import compute_links, find_snapshot, no_snapshot_message
+from insight.analysis.links import MIN_SUPPORT, compute_links, find_snapshot, no_snapshot_message
 from insight.core.errors import InsightError, InvalidValue
 from insight.core.safe_text import printable
 
@@ -540,7 +540,7 @@ def write_briefs(
     if not names:
         raise InsightError(no_snapshot_message(as_of))
     report = compute_links(db, as_of=as_of, window=window,
-                           **({"min_support": min_support} if min_support is not None else {}))
+                           min_support=MIN_SUPPORT if min_support is None else min_support)
     snapshot = find_snapshot(db, as_of)
     try:
         bought = affinity_report(db, snapshot) if snapshot is not None else None

@@ -770,8 +770,9 @@ def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None
     marks = ",".join("?" * len(ids))
     scopes = {scope} | {r[0] for r in db.execute(f"SELECT scope FROM themes WHERE id IN ({marks})", ids)}
     single = {scope_source(s) for s in scopes}
-    if len(single) == 1 and None not in single and size:  # one source: no need to look at every unit
-        sources = [(single.pop(), int(size))]
+    only = next(iter(single)) if len(single) == 1 else None
+    if only is not None and size:  # one source: no need to look at every unit
+        sources = [(only, int(size))]
     else:
         sources = [
             (s, int(n))
@@ -799,8 +800,10 @@ QUOTE_COLUMNS = """u.id, u.document_id, u.text, d.source, COALESCE(u.started_at,
 
 
 def _quote(row: Sequence[Any], score: float | None = None) -> Quote:
-    return Quote(*row[:10], score=score if score is not None else (row[11] if len(row) > 11 else None),
-                 sentiment=row[10])
+    """A QUOTE_COLUMNS row (a twelfth column, when there is one, is its score)."""
+    unit_id, document_id, text, source, created_at, question, speaker, title, rating, customer_key = row[:10]
+    return Quote(unit_id, document_id, text, source, created_at, question, speaker, title, rating, customer_key,
+                 score=score if score is not None else (row[11] if len(row) > 11 else None), sentiment=row[10])
 
 
 def quotes_by_ids(db: sqlite_utils.Database, unit_ids: Sequence[int]) -> list[Quote]:
@@ -1004,9 +1007,9 @@ def load_vector_index(db: sqlite_utils.Database, model: str | None = None) -> Ve
         blobs.append(blob)
     if not hashes:
         return None
-    matrix = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(hashes), -1).astype(np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    matrix = matrix / np.where(norms == 0, 1, norms)
+    raw = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(hashes), -1).astype(np.float32)
+    norms = np.linalg.norm(raw, axis=1, keepdims=True)
+    matrix = (raw / np.where(norms == 0, 1, norms)).astype(np.float32)
     return VectorIndex(model, hashes, matrix, {h: i for i, h in enumerate(hashes)})
 
 
@@ -1068,4 +1071,6 @@ def document(db: sqlite_utils.Database, document_id: int) -> DocumentView | None
         continued = bool(units) and passage is not None and units[-1].passage == passage
         units.append(DocUnit(i, pos, kind, q, speaker, role, bool(analyse), turn, text, started, passage, continued,
                              sentiment))
-    return DocumentView(*row[:8], metadata=metadata if isinstance(metadata, dict) else {}, units=units)
+    doc_id, source, external_id, fmt, title, created_at, rating, customer_key = row[:8]
+    return DocumentView(doc_id, source, external_id, fmt, title, created_at, rating, customer_key,
+                        metadata=metadata if isinstance(metadata, dict) else {}, units=units)

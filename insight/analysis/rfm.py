@@ -270,10 +270,12 @@ def compute_snapshot(
             )
             conn.execute("DELETE FROM rfm_scores WHERE snapshot_id = ?", (snapshot_id,))
         else:
-            snapshot_id = int(conn.execute(
+            cursor = conn.execute(
                 "INSERT INTO rfm_snapshots (as_of, created_at, currency, customers, params) VALUES (?, ?, ?, ?, ?)",
                 (day, clock(), currency, len(ids), json.dumps(params)),
-            ).lastrowid)
+            )
+            assert cursor.lastrowid is not None  # an INSERT into a rowid table always has one
+            snapshot_id = cursor.lastrowid
         conn.executemany(
             """INSERT INTO rfm_scores (snapshot_id, customer_id, recency_days, frequency, monetary, r_score, f_score,
                m_score, segment, lifecycle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
