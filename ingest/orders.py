@@ -77,7 +77,7 @@ from ingest.reading import (
     sniff_delimiter,
 )
 from insight.core.clock import Clock, utc_now_iso
-from insight.core.db import transaction
+from insight.core.db import inserted_id, transaction
 from insight.core.identity import SCOPE_MARK, CustomerResolver, Identifier, scoped_value
 
 Progress = Callable[[int], None]
@@ -410,12 +410,12 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
     days = [o.created_day for o in orders]
     with _gc_paused(), _big_cache(db), transaction(db):
         conn = db.conn
-        batch_id = int(conn.execute(
+        batch_id = inserted_id(conn.execute(
             """INSERT INTO import_batches (kind, format, file_path, file_sha256, window_start, window_end,
                rows_read, imported_at) VALUES ('orders', ?, ?, ?, ?, ?, ?, ?)""",
             (layout.format, parsed.path, file_sha256(parsed.path), min(days, default=None),
              max(days, default=None), parsed.rows_read, clock()),
-        ).lastrowid)
+        ))
         summary.batch_id = batch_id
         existing = {
             (shop, number): (order_id, content_hash)

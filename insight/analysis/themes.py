@@ -28,7 +28,7 @@ from insight.analysis.theme_assign import assign_window, stored_descriptions
 from insight.analysis.theme_edits import replay_edits
 from insight.analysis.theme_store import StoredTheme, centroid_blob, change_of, scope_themes
 from insight.core.clock import Clock, utc_now_iso
-from insight.core.db import transaction
+from insight.core.db import inserted_id, transaction
 from insight.core.errors import InvalidValue
 from insight.core.scope import Scope
 from insight.core.text import text_hash
@@ -328,7 +328,7 @@ def _run_scope(
     windows = sorted({w for w in scope.windows if w})
     span = Window.parse(window) if window else None
     with transaction(db):
-        run_id = db.conn.execute(
+        run_id = inserted_id(db.conn.execute(
             """INSERT INTO theme_runs (scope, created_at, model, window_start, window_end, params, units, themes,
                unassigned, embedded, reused) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
@@ -339,8 +339,8 @@ def _run_scope(
                             "kept_themes": keep}, default=str),
                 n, len(keys), summary.unassigned, stats.embedded, stats.reused,
             ),
-        ).lastrowid
-        summary.run_id = int(run_id)
+        ))
+        summary.run_id = run_id
         if scored is not None:
             db.conn.executemany(
                 "UPDATE units SET sentiment = ?, sentiment_score = ? WHERE id = ?",
@@ -377,15 +377,15 @@ def _run_scope(
                 )
                 theme_id = key
             else:
-                theme_id = db.conn.execute(
+                theme_id = inserted_id(db.conn.execute(
                     """INSERT INTO themes (scope, label, keywords, phrases, quotes, centroid, kind, status,
                        first_run_id, last_run_id, change)
                        VALUES (:scope, :label, :keywords, :phrases, :quotes, :centroid, :kind, 'active', :run, :run,
                        'new')""",
                     {**row, "scope": scope.scope, "run": run_id},
-                ).lastrowid
-            theme_of[position] = int(theme_id)
-            changes[int(theme_id)] = change
+                ))
+            theme_of[position] = theme_id
+            changes[theme_id] = change
         # Themes that found no units keep the status an edit gave them (merged, split); active ones vanish.
         # A matched theme that was merged or split away still gets the centroid of its cluster, to be found again.
         for cluster, theme_id in matched.items():

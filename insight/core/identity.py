@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from insight.core.clock import Clock, utc_now_iso
+from insight.core.db import inserted_id
 
 # phone and billing identify buyers whose orders carry no email and no customer id (cash-on-delivery shops):
 # a phone in E.164 ('+61412345678'), else the billing name and street address ('billing:jo tane|12 smith st|0812|au').
@@ -353,7 +354,7 @@ class CustomerResolver:
             "INSERT INTO customers (display_key, created_at) VALUES (?, ?)", (display, self.clock())
         )
         self.created += 1
-        return int(cursor.lastrowid)
+        return inserted_id(cursor)
 
     def merge(self, keep: int, drop: int) -> None:
         """Move everything of customer `drop` onto `keep`, then delete `drop`."""
