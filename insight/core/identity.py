@@ -154,6 +154,12 @@ def scoped_value(value: str, platform: str, shop: str) -> str:
     return f"{value}{SCOPE_MARK}{platform}/{shop}"
 
 
+def split_scoped(scoped: str) -> tuple[str, str]:
+    """('1001', 'shopify/fernleaf') of '1001@shopify/fernleaf': the inverse of `scoped_value`."""
+    value, _, where = scoped.partition(SCOPE_MARK)
+    return value, where
+
+
 def is_bare(ident: Identifier) -> bool:
     """An order number or customer id without its shop: what feedback carries ('#1001' in a survey answer)."""
     return ident.kind in SCOPED_KINDS and SCOPE_MARK not in ident.value
@@ -180,7 +186,7 @@ ORDER_HOLDERS_SQL = (
 
 def order_holder(db: sqlite_utils.Database, scoped: str) -> int | None:
     """The buyer of '1001@shopify/fernleaf' (a `scoped_value`), read from the order itself."""
-    number, _, scope = scoped.partition(SCOPE_MARK)
+    number, scope = split_scoped(scoped)
     platform, _, shop = scope.partition("/")
     row = db.execute(
         "SELECT customer_id FROM orders WHERE platform = ? AND shop = ? AND order_number = ?", [platform, shop, number]
