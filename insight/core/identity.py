@@ -13,6 +13,7 @@ in any shop, and to nobody when several shops' customers hold it (counted as `am
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -26,11 +27,11 @@ IDENTIFIER_KINDS = ("email", "customer_id", "order", "phone", "billing")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def normalise_email(value: str | None) -> str | None:
-    """Lower-case and trim; None when the value is not an email at all."""
+def normalise_email(value: str | float | int | None) -> str | None:
+    """Lower-case and trim; None when the value is not an email at all (a number from a spreadsheet cell)."""
     if not value:
         return None
-    email = value.strip().strip("<>").strip().lower()
+    email = str(value).strip().strip("<>").strip().lower()
     if email.startswith("mailto:"):
         email = email[len("mailto:") :]
     return email if _EMAIL.match(email) else None
@@ -98,7 +99,7 @@ def normalise_phone(value: str | float | int | None, region: str | None = None) 
 _NOT_WORD = re.compile(r"[^\w]+")
 
 
-def normalise_billing(value: str | None) -> str | None:
+def normalise_billing(value: str | float | int | None) -> str | None:
     """'Jo Tane|12 Smith St.|0812|AU' -> 'jo tane|12 smith st|0812|au': case, punctuation and spacing ignored
     within each part. Built by `billing_value` from an order's billing columns."""
     if not value:
@@ -118,7 +119,7 @@ def billing_value(name: str, address: str, postcode: str, city: str, country: st
     return normalise_billing("|".join((name, address, place, country.strip() or "-")))
 
 
-_NORMALISERS = {
+_NORMALISERS: dict[str, Callable[[str | float | int | None], str | None]] = {
     "email": normalise_email,
     "customer_id": normalise_customer_id,
     "order": normalise_order_number,
