@@ -162,13 +162,14 @@ def match_to_previous(
     centroids: np.ndarray, previous: list[StoredTheme], threshold: float = MATCH_THRESHOLD
 ) -> dict[int, int]:
     """cluster index -> previous theme id: one-to-one (Hungarian on cosine similarity), only above threshold."""
-    candidates = [t for t in previous if t.centroid is not None and t.centroid.shape[0] == centroids.shape[1]]
+    candidates = [(t.id, centroid) for t in previous
+                  if (centroid := t.centroid) is not None and centroid.shape[0] == centroids.shape[1]]
     if len(centroids) == 0 or not candidates:
         return {}
-    old = normalise_rows(np.stack([t.centroid for t in candidates]))
+    old = normalise_rows(np.stack([c for _, c in candidates]))
     similarity = normalise_rows(centroids) @ old.T
     rows, cols = linear_sum_assignment(-similarity)
-    return {int(r): candidates[c].id for r, c in zip(rows, cols, strict=True) if similarity[r, c] >= threshold}
+    return {int(r): candidates[c][0] for r, c in zip(rows, cols, strict=True) if similarity[r, c] >= threshold}
 
 
 SentimentScorer = Callable[[np.ndarray, list[str], list[float | None]], list[tuple[str, float]]]
@@ -237,7 +238,7 @@ def cluster_scope(
     owners = None if documents is None else np.asarray(documents)[rest]
     strata = None if windows is None else np.asarray(windows, dtype=object)[rest]
     result = cluster_embeddings(vectors if rest.size == len(texts) else vectors[rest], params, owners, strata)
-    fit = FitCounts(result.fitted, result.assigned_after_fit, int(result.assigned.sum()))
+    fit = FitCounts(result.fitted, result.assigned_after_fit, result.not_fitted)
     labels = np.full(len(texts), NOISE, dtype=np.int64)
     reassigned = np.zeros(len(texts), dtype=bool)
     labels[rest] = result.labels
