@@ -589,8 +589,8 @@ def _keep_precise_values(order: OrderDraft, stored: tuple[str | None, int | None
 
 
 def _resolve_customers(resolver: CustomerResolver, orders: list[OrderDraft]) -> dict[str, int | None]:
-    """Create/merge customers once per distinct identifier set; returns identity_key -> customer id (None:
-    a bare order number more than one shop's buyer holds)."""
+    """Create/merge customers once per distinct identifier set; returns identity_key -> customer id (the live
+    one after this batch's merges; `lookup` is Optional, an order's identifiers are never bare so never None)."""
     identities: dict[str, tuple[Identifier, ...]] = {}
     for order in orders:
         if order.identity_key and order.identity_key not in identities:
