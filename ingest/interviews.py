@@ -283,16 +283,16 @@ def _pieces(text: str, size: int) -> list[tuple[int, str]]:
 
 def _group(text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
     passages: list[tuple[int, int, str]] = []
-    begin = end = None
-    count = words = 0
+    begin: int | None = None  # the open passage's first sentence; `end` is its last one's end
+    end = count = words = 0
     for s_begin, s_end in sentences:
         n = len(text[s_begin:s_end].split())
         if begin is not None and (count >= MAX_SENTENCES or words + n > MAX_WORDS):
-            passages.append((begin, end, text[begin:end].strip()))  # type: ignore[index]
+            passages.append((begin, end, text[begin:end].strip()))
             begin = None
         if begin is None:
             begin, count, words = s_begin, 0, 0
         end, count, words = s_end, count + 1, words + n
     if begin is not None:
-        passages.append((begin, end, text[begin:end].strip()))  # type: ignore[arg-type]
+        passages.append((begin, end, text[begin:end].strip()))
     return [p for p in passages if p[2]] or [(0, len(text), text.strip())]

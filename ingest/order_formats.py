@@ -369,10 +369,10 @@ def _amount(text: str, name: str) -> float | None:
         if math.isfinite(value):
             return value
     try:
-        value = parse_amount(text)
+        parsed = parse_amount(text)
     except ValueError:
         raise ValueError(f"{name} {text!r} is not an amount") from None
-    return None if value is None else round(value, 2)
+    return None if parsed is None else round(parsed, 2)
 
 
 def _identity(
@@ -388,7 +388,7 @@ def _identity(
     shop counter's phone would merge different people), so such a buyer is found by it only in orders
     without either.
     """
-    key = (email_raw, customer_raw, shop)
+    key: tuple[str, ...] = (email_raw, customer_raw, shop)
     found = cache.get(key)
     if found is None:
         customer = customer_raw.strip()

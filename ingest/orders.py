@@ -38,13 +38,14 @@ from __future__ import annotations
 import csv
 import gc
 import json
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter, itemgetter
 from pathlib import Path
+from typing import Protocol, TypedDict
 
 import sqlite_utils
 
@@ -77,8 +78,8 @@ from ingest.reading import (
     sniff_delimiter,
 )
 from insight.core.clock import Clock, utc_now_iso
-from insight.core.db import transaction
-from insight.core.identity import SCOPE_MARK, CustomerResolver, Identifier, scoped_value
+from insight.core.db import inserted_id, transaction
+from insight.core.identity import CustomerResolver, Identifier, scoped_value, split_scoped
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 50_000
@@ -151,16 +152,27 @@ class _LongCell(Exception):
     """The csv module met a cell over MAX_FIELD_CHARS: read again, rejecting the rows that hold one."""
 
 
+class CsvRows(Protocol):
+    """A csv reader: rows, and the line (of the file) the last row ended on."""
+
+    @property
+    def line_num(self) -> int: ...
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+
+    def __next__(self) -> list[str]: ...
+
+
 class _MergedDuplicates:
     """A csv reader whose rows take a repeated column's value from its later copy when the first is empty."""
 
-    def __init__(self, reader: Iterator[list[str]], duplicates: dict[int, tuple[int, ...]]) -> None:
+    def __init__(self, reader: CsvRows, duplicates: dict[int, tuple[int, ...]]) -> None:
         self._reader = reader
         self._pairs = [(pos, other) for pos, others in duplicates.items() for other in others]
 
     @property
     def line_num(self) -> int:
-        return self._reader.line_num  # type: ignore[attr-defined]
+        return self._reader.line_num
 
     def __iter__(self) -> _MergedDuplicates:
         return self
@@ -187,7 +199,7 @@ def _read(
         if not header:
             raise ImportFailure(path, "no rows found", expected="a header row and data rows")
         layout, header_line = _find_header(path, reader, header, fmt, mapping)
-        rows = _MergedDuplicates(reader, layout.duplicates) if layout.duplicates else reader
+        rows: CsvRows = _MergedDuplicates(reader, layout.duplicates) if layout.duplicates else reader
         pending, rejected, rows_read, mismatched = _group(rows, layout, delimiter, progress, check_cells)
     except csv.Error as exc:
         if not check_cells and "field larger than field limit" in str(exc):
@@ -212,7 +224,7 @@ HEADER_SEARCH_ROWS = 5  # Excel / Numbers re-saves can put a title and blank row
 
 
 def _find_header(
-    path: Path, reader: Iterator[list[str]], first: list[str], fmt: str | None, mapping: dict[str, list[str]]
+    path: Path, reader: CsvRows, first: list[str], fmt: str | None, mapping: dict[str, list[str]]
 ) -> tuple[Layout, int]:
     """The layout, and the header's line: rows above a recognisable header are skipped (only when detecting:
     never under --format or --map, where the first row is the header the user named columns from)."""
@@ -229,7 +241,7 @@ def _find_header(
         if not any(cell.strip() for cell in row):
             continue
         try:
-            return build_layout(str(path), row, fmt, mapping), reader.line_num  # type: ignore[attr-defined]
+            return build_layout(str(path), row, fmt, mapping), reader.line_num
         except ImportFailure:
             continue
     raise error
@@ -243,7 +255,7 @@ _WIDTH_REASON = "the row has"
 
 
 def _group(
-    reader: Iterator[list[str]], layout: Layout, delimiter: str, progress: Progress | None, check_cells: bool = False
+    reader: CsvRows, layout: Layout, delimiter: str, progress: Progress | None, check_cells: bool = False
 ) -> tuple[dict[str, _Pending], list[Rejected], int, int]:
     """Collect rows into orders by order number (and shop, when a shop column says so).
 
@@ -271,9 +283,9 @@ def _group(
     pending: dict[str, _Pending] = {}
     rejected: list[Rejected] = []
     rows_read = mismatched = 0
-    end = reader.line_num  # type: ignore[attr-defined]  # the header's line
+    end = reader.line_num  # the header's line
     for row in reader:
-        start, end = end + 1, reader.line_num  # type: ignore[attr-defined]
+        start, end = end + 1, reader.line_num
         if len(row) != width:
             cells = len(row)
             if not any(cell.strip() for cell in row):
@@ -310,11 +322,13 @@ def _group(
             pending[key] = _Pending(start, list(values) if missing else values, missing, [get_line(row)])
             continue
         if order.missing:
+            values = order.values
+            assert isinstance(values, list)  # a list whenever fields are missing (see where _Pending is made)
             still = []
             for i in order.missing:
                 cell = row[order_cols[i]]
                 if cell:
-                    order.values[i] = cell  # type: ignore[index]
+                    values[i] = cell
                 else:
                     still.append(i)
             order.missing = still
@@ -410,12 +424,12 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
     days = [o.created_day for o in orders]
     with _gc_paused(), _big_cache(db), transaction(db):
         conn = db.conn
-        batch_id = int(conn.execute(
+        batch_id = inserted_id(conn.execute(
             """INSERT INTO import_batches (kind, format, file_path, file_sha256, window_start, window_end,
                rows_read, imported_at) VALUES ('orders', ?, ?, ?, ?, ?, ?, ?)""",
             (layout.format, parsed.path, file_sha256(parsed.path), min(days, default=None),
              max(days, default=None), parsed.rows_read, clock()),
-        ).lastrowid)
+        ))
         summary.batch_id = batch_id
         existing = {
             (shop, number): (order_id, content_hash)
@@ -436,7 +450,10 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
         stored = _refuse_other_shops(db, parsed, existing, changed, resolver)
         customer_of = _resolve_customers(resolver, [o for o, _, _ in changed])
         next_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM orders").fetchone()[0])
-        new_rows, update_rows, line_rows, order_idents = [], [], [], []
+        new_rows: list[tuple[object, ...]] = []
+        update_rows: list[tuple[object, ...]] = []
+        line_rows: list[list] = []
+        order_idents: list[tuple[OrderDraft, int]] = []
         for order, digest, order_id in changed:
             customer_id = customer_of[order.identity_key] if order.identity_key else None
             if order_id is None:
@@ -571,14 +588,15 @@ def _keep_precise_values(order: OrderDraft, stored: tuple[str | None, int | None
         order.external_id = external
 
 
-def _resolve_customers(resolver: CustomerResolver, orders: list[OrderDraft]) -> dict[str, int]:
-    """Create/merge customers once per distinct identifier set; returns identity_key -> customer id."""
+def _resolve_customers(resolver: CustomerResolver, orders: list[OrderDraft]) -> dict[str, int | None]:
+    """Create/merge customers once per distinct identifier set; returns identity_key -> customer id (the live
+    one after this batch's merges; `lookup` is Optional, an order's identifiers are never bare so never None)."""
     identities: dict[str, tuple[Identifier, ...]] = {}
     for order in orders:
         if order.identity_key and order.identity_key not in identities:
             identities[order.identity_key] = order.identifiers
     resolver.resolve_many(list(identities.values()))
-    return {key: resolver.lookup(idents[0]) for key, idents in identities.items()}  # type: ignore[misc]
+    return {key: resolver.lookup(idents[0]) for key, idents in identities.items()}
 
 
 def _link_order_numbers(
@@ -594,7 +612,7 @@ def _link_order_numbers(
     live = resolver.live
     numbers = ((o.order_number, f"{platform}/{o.shop}", cid) for o, cid in orders)
     platform_ids = (
-        (*i.value.split(SCOPE_MARK, 1), cid) for o, cid in orders for i in o.identifiers if i.kind == "customer_id"
+        (*split_scoped(i.value), cid) for o, cid in orders for i in o.identifiers if i.kind == "customer_id"
     )
     unlinked = _settle_bare(db, resolver, "order", numbers) + _settle_bare(db, resolver, "customer_id", platform_ids)
     if resolver.merged:
@@ -635,8 +653,8 @@ def _details(parsed: ParsedOrders, resolver: CustomerResolver, unlinked: int) ->
     identified_by: Counter[str] = Counter()
     shops = Counter(map(attrgetter("shop"), parsed.orders))
     lines = 0
-    counted_revenue: Counter[str] = Counter()
-    awaiting_revenue: Counter[str] = Counter()
+    counted_revenue: defaultdict[str, float] = defaultdict(float)
+    awaiting_revenue: defaultdict[str, float] = defaultdict(float)
     counted_pending = 0
     for order in parsed.orders:
         lines += len(order.lines)
@@ -656,6 +674,7 @@ def _details(parsed: ParsedOrders, resolver: CustomerResolver, unlinked: int) ->
             if reason in AWAITING_REASONS:
                 awaiting_revenue[order.currency or ""] += order.net_revenue
     days = [o.created_day for o in parsed.orders]
+    awaiting = _awaiting(excluded, counted_pending, awaiting_revenue, counted_revenue)
     details: dict[str, object] = {
         "platform": parsed.layout.platform,
         "shops": dict(shops.most_common()),
@@ -667,7 +686,7 @@ def _details(parsed: ParsedOrders, resolver: CustomerResolver, unlinked: int) ->
         "first_order": min(days, default=None),
         "last_order": max(days, default=None),
         "counted_pending": counted_pending,
-        "awaiting_payment": _awaiting(excluded, counted_pending, awaiting_revenue, counted_revenue),
+        "awaiting_payment": awaiting,
         "identified_without_email": dict(sorted(identified_by.items())),
         "customers_created": resolver.created,
         "customers_merged": resolver.merged,
@@ -679,9 +698,8 @@ def _details(parsed: ParsedOrders, resolver: CustomerResolver, unlinked: int) ->
     notes = list(parsed.notes)
     if excluded:
         notes.append("not counted for RFM: " + ", ".join(f"{reason} {count:,}" for reason, count in sorted(excluded.items())))
-    awaiting = details["awaiting_payment"]
-    if awaiting["orders"]:  # type: ignore[index]
-        notes.append(_awaiting_note(awaiting))  # type: ignore[arg-type]
+    if awaiting["orders"]:
+        notes.append(_awaiting_note(awaiting))
     if identified_by:
         notes.append(f"{sum(identified_by.values()):,} orders without email or customer id attached by "
                      + " / ".join(f"{'phone' if k == 'phone' else 'billing name + address'} ({v:,})"
@@ -698,9 +716,20 @@ def _details(parsed: ParsedOrders, resolver: CustomerResolver, unlinked: int) ->
     return details
 
 
+class Awaiting(TypedDict):
+    """The import summary's `awaiting_payment`."""
+
+    orders: int
+    counted: bool
+    currency: str | None
+    revenue: float
+    paid_revenue: float
+    share_of_paid: float | None
+
+
 def _awaiting(
-    excluded: Counter[str], counted_pending: int, revenue: Counter[str], counted: Counter[str]
-) -> dict[str, object]:
+    excluded: Counter[str], counted_pending: int, revenue: Mapping[str, float], counted: Mapping[str, float]
+) -> Awaiting:
     """Orders awaiting payment (pending, authorized): how many, whether counted, and their revenue next to the
     paid revenue of the same currency (the main currency: the one with the most paid revenue)."""
     orders = sum(excluded.get(r, 0) for r in AWAITING_REASONS) + counted_pending
@@ -717,7 +746,7 @@ def _awaiting(
     }
 
 
-def _awaiting_note(awaiting: dict[str, object]) -> str:
+def _awaiting_note(awaiting: Awaiting) -> str:
     share = awaiting["share_of_paid"]
     money = f"{awaiting['revenue']:,.2f} {awaiting['currency'] or ''}".strip()
     size = f"{money}, {share:.1%} of the paid revenue" if share is not None else money

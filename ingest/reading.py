@@ -118,8 +118,10 @@ _bad_bytes = threading.local()
 
 
 def _count_and_replace(exc: UnicodeError) -> tuple[str, int]:
-    _bad_bytes.positions.append(exc.start)  # type: ignore[attr-defined]
-    return "\ufffd", exc.end  # type: ignore[attr-defined]
+    if not isinstance(exc, UnicodeDecodeError):  # registered for decoding only
+        raise exc
+    _bad_bytes.positions.append(exc.start)
+    return "\ufffd", exc.end
 
 
 codecs.register_error("insight-count-replace", _count_and_replace)
@@ -127,7 +129,8 @@ codecs.register_error("insight-count-replace", _count_and_replace)
 
 def _decode_replacing(data: bytes, encoding: str, nuls: int = 0) -> Decoded:
     """Decode, replacing bytes the encoding cannot read; count them and find the first one's line."""
-    _bad_bytes.positions = bad = []
+    bad: list[int] = []
+    _bad_bytes.positions = bad
     text = data.decode(encoding, errors="insight-count-replace")
     first = data[: bad[0]].count(b"\n") + 1 if bad else None
     return Decoded(text, encoding, len(bad), first, nuls)
@@ -310,6 +313,7 @@ def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(node, dict):
             children = node.values()
         elif isinstance(node, list):

@@ -182,7 +182,7 @@ def from_next_data(soup: BeautifulSoup, warnings: list[str]) -> list[FoundReview
 def _scope_props(scope: Tag) -> dict[str, list[Tag]]:
     """itemprop elements that belong to this itemscope (not to a scope nested inside it)."""
     props: dict[str, list[Tag]] = {}
-    for element in scope.find_all(attrs={"itemprop": True}):
+    for element in scope.find_all(itemprop=True):
         if element.find_parent(attrs={"itemscope": True}) is not scope:
             continue
         for name in str(element.get("itemprop", "")).split():
@@ -218,7 +218,7 @@ def _first(props: dict[str, list[Tag]], *names: str) -> str | None:
 
 def from_microdata(soup: BeautifulSoup, warnings: list[str]) -> list[FoundReview]:
     out = []
-    for scope in soup.find_all(attrs={"itemscope": True}):
+    for scope in soup.find_all(itemscope=True):
         itemtype = str(scope.get("itemtype", ""))
         itemprop = str(scope.get("itemprop", "")).split()
         is_review = itemtype.rstrip("/").lower().endswith("review") or "review" in itemprop or "reviews" in itemprop

@@ -145,7 +145,7 @@ def widget_extractor(shape: WidgetShape) -> Extractor:
                 date=review_date(attr(block, shape.date, "data-content", "datetime", "content")
                                  or text(block, shape.date)),
                 verified=verified,
-                product=text(block, shape.product) or block.get("data-product-title") or widget_product,
+                product=text(block, shape.product) or attr(block, "", "data-product-title") or widget_product,
                 review_id=attr(block, "", "data-review-id", "data-oke-review-id", "data-id"),
             ))
         return out

@@ -175,7 +175,7 @@ class ReviewColumns:
 
 
 def _columns(path: Path, header: list[str]) -> ReviewColumns:
-    names = {}
+    names: dict[str, int] = {}
     for i, name in enumerate(header):
         names.setdefault(_norm_header(name), i)
     positions = {}

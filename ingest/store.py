@@ -14,7 +14,7 @@ from ingest.mentions import MENTIONS_VERSION, Mention, MentionSplitter
 from ingest.model import DocumentDraft, ImportOptions, ImportSummary, ParsedFile, UnitDraft
 from ingest.reading import file_sha256
 from insight.core.clock import Clock, utc_now_iso
-from insight.core.db import transaction
+from insight.core.db import inserted_id, transaction
 from insight.core.identity import CustomerResolver
 from insight.core.redact import Redactor
 from insight.core.text import text_hash
@@ -92,7 +92,7 @@ def store_parsed(
         summary.duplicates = len(docs) - len(to_write)
         windows = [options.window or month_window(d.created_at) for d in docs]
         batch_window = options.window or _span(windows)
-        batch_id = db.conn.execute(
+        batch_id = inserted_id(db.conn.execute(
             """INSERT INTO import_batches (kind, format, file_path, file_sha256, window_start, window_end,
                rows_read, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
             (
@@ -101,8 +101,8 @@ def store_parsed(
                 batch_window.end.isoformat() if batch_window else None,
                 parsed.rows_read, clock(),
             ),
-        ).lastrowid
-        summary.batch_id = int(batch_id)
+        ))
+        summary.batch_id = batch_id
         resolver = CustomerResolver(db, parsed.kind, clock)
         themed = _themed_scopes(db, [existing[(d.source, d.external_id)][0] for d in to_write
                                      if (d.source, d.external_id) in existing])
@@ -356,4 +356,4 @@ def _write_document(
         return previous_id
     columns = ", ".join(values)
     marks = ", ".join("?" * len(values))
-    return int(db.conn.execute(f"INSERT INTO documents ({columns}) VALUES ({marks})", tuple(values.values())).lastrowid)
+    return inserted_id(db.conn.execute(f"INSERT INTO documents ({columns}) VALUES ({marks})", tuple(values.values())))

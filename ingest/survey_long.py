@@ -19,7 +19,7 @@ from ingest.sheets import Sheet
 from ingest.survey_columns import CHOICE, EMAIL, OPEN, classify, identity_kind, is_blank, says_nothing
 from ingest.survey_formats import Column, clean_header, long_columns, name_role
 from ingest.survey_rows import misfit_rows, row_identifiers
-from insight.core.identity import identifier
+from insight.core.identity import Identifier, identifier
 
 _KEY_ROLES = {"order": "order", "email": "email", "customer_id": "customer_id"}
 
@@ -52,6 +52,7 @@ def parse_long(
             column.role = "meta"
     q_at, r_at, other_at, date_at = found["question"], found["response"], found.get("other"), found.get("date")
     order = date_order(r[date_at] for r in sheet.rows[1:] if date_at is not None and date_at < len(r))
+    date_column = header[date_at] if date_at is not None else ""
     dayfirst = order.dayfirst
     groups: dict[str, _Group] = {}
     by_question: dict[str, list[str]] = defaultdict(list)
@@ -68,7 +69,7 @@ def parse_long(
             continue
         date_raw = row[date_at].strip() if date_at is not None else ""
         if date_raw and parse_datetime(date_raw, dayfirst=dayfirst) is None:
-            parsed.rejected.append(Rejected(record, f"unreadable date {date_raw!r} in column {header[date_at]!r}"))
+            parsed.rejected.append(Rejected(record, f"unreadable date {date_raw!r} in column {date_column!r}"))
             continue
         key = _group_key(row, found, date_raw, dayfirst)
         if key is None:
@@ -90,10 +91,10 @@ def parse_long(
         "open_text": open_qs, "choices": choice_qs, "responses": len(groups),
         "note": f"{len(groups)} responses from {parsed.rows_read} answer rows | open text: "
                 f"{'; '.join(open_qs) or 'none'} | choices: {'; '.join(choice_qs) or 'none'}"
-                + (f" | dates: {header[date_at]} {order.label}: {order.reason}" if order.slashed else ""),
+                + (f" | dates: {date_column} {order.label}: {order.reason}" if order.slashed else ""),
     })
     if order.slashed and date_at is not None:
-        parsed.details["date_order"] = {header[date_at]: f"{order.label}: {order.reason}"}
+        parsed.details["date_order"] = {date_column: f"{order.label}: {order.reason}"}
     return parsed
 
 
@@ -142,7 +143,7 @@ def _document(
     units: list[UnitDraft] = []
     attributes: list[tuple[str, str]] = []
     metadata: dict[str, str] = {}
-    identifiers = []
+    identifiers: list[Identifier] = []
     dates: list[str] = []
     for _, row in group.rows:
         question, response = " ".join(row[q_at].split()), row[r_at].strip()

@@ -64,7 +64,7 @@ def parse_tickets(path: Path, *, fmt: str | None = None, mapping: dict[str, list
             rejected.append(Rejected(ticket.record, str(exc)))
     tickets = [t for t in tickets if t.record not in {r.record for r in rejected}]
     messages = [u for d in docs for u in d.units]
-    details = {
+    details: dict[str, Any] = {
         "messages": sum(len(t.messages) for t in tickets),
         "customer_messages": sum(1 for u in messages if u.role == "customer"),
         "internal_notes_skipped": sum(1 for t in tickets for m in t.messages if not m.public),

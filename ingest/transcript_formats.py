@@ -229,11 +229,11 @@ def _parse_vtt(path: str | Path, body: str, offset: int) -> Transcript:
             continue
         if lines[0].startswith(("STYLE", "REGION")):
             continue
-        timing_at = next((i for i, line in enumerate(lines[:2]) if _TIMING.match(line)), None)
-        if timing_at is None:
+        timing = _find_timing(lines)
+        if timing is None:
             raise ImportFailure(path, f"a cue without a timing line: {lines[0][:60]!r}", record=f"line {start_line}",
                                 expected="'00:00:01.230 --> 00:00:04.560'")
-        begin, end = _TIMING.match(lines[timing_at]).groups()  # type: ignore[union-attr]
+        timing_at, begin, end = timing
         raw = "\n".join(lines[timing_at + 1 :])
         voices = _VOICE.findall(raw)
         if voices:
@@ -249,15 +249,23 @@ def _parse_vtt(path: str | Path, body: str, offset: int) -> Transcript:
     return Transcript(fmt, cues, header)
 
 
+def _find_timing(lines: list[str]) -> tuple[int, str, str] | None:
+    """The timing line among a cue's first two lines: its position, and the begin and end it gives."""
+    for i, line in enumerate(lines[:2]):
+        if found := _TIMING.match(line):
+            return i, found.group(1), found.group(2)
+    return None
+
+
 def _parse_srt(body: str, offset: int) -> Transcript:
     cues: list[Cue] = []
     for start_line, lines in _blocks(body, offset):
-        timing_at = next((i for i, line in enumerate(lines[:2]) if _TIMING.match(line)), None)
-        if timing_at is None:
+        timing = _find_timing(lines)
+        if timing is None:
             if cues:  # a stray line: part of the previous cue's text
                 cues[-1].text += " " + " ".join(lines)
             continue
-        begin, end = _TIMING.match(lines[timing_at]).groups()  # type: ignore[union-attr]
+        timing_at, begin, end = timing
         speaker, said = _split_speaker(" ".join(_TAG.sub("", "\n".join(lines[timing_at + 1 :])).split()))
         cues.append(Cue(speaker, said, _timestamp(begin), _timestamp(end), start_line))
     return Transcript("srt", cues)

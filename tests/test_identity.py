@@ -12,6 +12,9 @@ def test_normalisers():
     assert normalise_email("not an email") is None
     assert normalise_order_number("#1001") == normalise_order_number(" 1001 ") == normalise_order_number("1001.0") == "1001"
     assert normalise_order_number("") is None
+    # identifier() takes spreadsheet numbers for every kind: a number is no email (it raised AttributeError)
+    assert identifier("email", 12345) is None
+    assert identifier("customer_id", 13085.0).value == "13085"
 
 
 def test_parse_customer_ref():

@@ -231,7 +231,7 @@ def _segment_affinity(name: str, members: list[int], bought: dict[int, dict[str,
     with_lines = {c: bought[c] for c in members if c in bought}
     n = len(with_lines)
     counts: Counter[str] = Counter()
-    revenue: Counter[str] = Counter()
+    revenue: defaultdict[str, float] = defaultdict(float)
     for cats in with_lines.values():
         for cat, value in cats.items():
             counts[cat] += 1
@@ -292,10 +292,10 @@ def affinity_report(
     for seg in report.segments:
         for share in seg.mix:
             share.everyone_share = everyone.get(share.category, 0.0)
-        members = set(segment_of) if seg.segment == EVERYONE else set(by_segment[seg.segment])
-        seg.due = len(members & due_customers)
-        seg.overdue = len(members & overdue_customers)
-        days_late = [late[c] for c in members if c in late]
+        in_segment = set(segment_of) if seg.segment == EVERYONE else set(by_segment[seg.segment])
+        seg.due = len(in_segment & due_customers)
+        seg.overdue = len(in_segment & overdue_customers)
+        days_late = [late[c] for c in in_segment if c in late]
         seg.late = len(days_late)
         seg.median_days_late = float(statistics.median(days_late)) if days_late else None
     return report

@@ -138,6 +138,13 @@ class ClusterParams:
         samples = size if self.min_samples is None else max(1, min(int(self.min_samples), size))
         return replace(self, min_cluster_size=size, min_samples=samples)
 
+    @property
+    def cluster_size(self) -> int:
+        """`min_cluster_size` as `resolve` filled it in."""
+        if self.min_cluster_size is None:
+            raise RuntimeError("ClusterParams.resolve() was not called")
+        return self.min_cluster_size
+
 
 @dataclass
 class ClusterResult:
@@ -160,6 +167,11 @@ class ClusterResult:
         if self.assigned is None:
             self.assigned = np.zeros(self.labels.shape[0], dtype=bool)
             self.fitted = self.fitted or int(self.labels.shape[0])
+
+    @property
+    def not_fitted(self) -> int:
+        """Rows outside the fitted sample (assigned to a theme afterwards or left unassigned)."""
+        return 0 if self.assigned is None else int(self.assigned.sum())
 
     @property
     def n_clusters(self) -> int:
@@ -196,7 +208,7 @@ def _cluster_unit_rows(x: np.ndarray, params: ClusterParams, documents: np.ndarr
     p = params.resolve(n)
     seconds: dict[str, float] = {}
     n_neighbors = min(p.n_neighbors, n - 1)
-    if n < 2 * p.min_cluster_size or n_neighbors < 2 or n <= p.n_components + 1:
+    if n < 2 * p.cluster_size or n_neighbors < 2 or n <= p.n_components + 1:
         return _unassigned(x, p)
 
     started = time.perf_counter()

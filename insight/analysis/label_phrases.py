@@ -14,6 +14,7 @@ and "Parcel arrives late" count as one phrase.
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -87,7 +88,7 @@ def lemma_of(token: Token) -> str:
     return (token.lemma_ or token.lower_).lower()
 
 
-def mention_lemmas(doc: Doc, blocked: set[int] = frozenset()) -> frozenset[str]:
+def mention_lemmas(doc: Doc, blocked: AbstractSet[int] = frozenset()) -> frozenset[str]:
     """The content lemmas of a mention (plus "not" when it negates something), to count who says a phrase."""
     found = {lemma_of(t) for t in doc if t.i not in blocked and is_content(t)}
     if doc.has_annotation("DEP") and any(t.dep_ == "neg" for t in doc):

@@ -25,6 +25,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,7 +101,7 @@ def _is_term_token(token) -> bool:
     )
 
 
-def doc_terms(doc, blocked: set[int] = frozenset(), chunks=None) -> list[tuple[str, str]]:
+def doc_terms(doc, blocked: AbstractSet[int] = frozenset(), chunks=None) -> list[tuple[str, str]]:
     """(term key, surface form) pairs of one spaCy doc: content lemmas plus multi-word noun chunks.
 
     `blocked` holds the indices of placeholder tokens ("[", "NAME", "]"), never part of a term; `chunks` the
@@ -231,10 +232,10 @@ def short_label(
     """
     parts: list[str] = []
     for term in keywords[:10]:
-        words = set(term.split())
-        if any(words <= set(part.split()) for part in parts):
+        term_words = set(term.split())
+        if any(term_words <= set(part.split()) for part in parts):
             continue
-        absorbed = [part for part in parts if set(part.split()) < words]
+        absorbed = [part for part in parts if set(part.split()) < term_words]
         if absorbed:
             parts = [term if part == absorbed[0] else part for part in parts if part not in absorbed[1:]]
         elif len(parts) < max_parts + 2:
@@ -319,10 +320,10 @@ def recurring_phrases(
             scored.append((len(people) * math.log(1 + lift), len(people), gram))
         scored.sort(key=lambda item: (-item[0], item[2]))
         kept: list[tuple[int, str]] = []
-        for _, people, gram in sorted(scored, key=lambda item: (-len(item[2].split()), -item[0])):
-            if any(f" {gram} " in f" {longer} " and longer_people >= 0.8 * people for longer_people, longer in kept):
+        for _, count, gram in sorted(scored, key=lambda item: (-len(item[2].split()), -item[0])):
+            if any(f" {gram} " in f" {longer} " and longer_count >= 0.8 * count for longer_count, longer in kept):
                 continue
-            kept.append((people, gram))
+            kept.append((count, gram))
         keep = {gram for _, gram in kept}
         ranked = [gram for _, _, gram in scored if gram in keep]
         result[group] = _chain_overlaps(ranked, by_gram)[:top_n]

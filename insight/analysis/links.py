@@ -608,7 +608,8 @@ def correct(rows: list[LinkRow], attributes: list[AttributeRow], alpha: float, m
 
 def score(rows: list[LinkRow], attributes: list[AttributeRow], min_support: int, prior: float) -> None:
     """The distinctiveness score of every row, and which rows are over-indexed (after `correct`)."""
-    for row in [*rows, *attributes]:
+    tested: list[LinkRow | AttributeRow] = [*rows, *attributes]
+    for row in tested:
         b = row.segment_customers - row.customers
         c = row.population_customers - row.customers
         d = row.population - row.segment_customers - c

@@ -21,6 +21,7 @@ from insight.analysis.labels import NOISE, ThemeDescription, describe_groups
 from insight.analysis.theme_edits import parents_before_merges, replay_edits
 from insight.analysis.theme_store import StoredTheme, centroid_blob, change_of
 from insight.analysis.theme_tree import SILHOUETTE_SAMPLE, match_parents, parent_groups
+from insight.core.db import inserted_id
 
 
 @dataclass
@@ -162,13 +163,13 @@ def write_parents(
             )
             parent_id = key
         else:
-            parent_id = int(db.conn.execute(
+            parent_id = inserted_id(db.conn.execute(
                 """INSERT INTO themes (scope, label, keywords, phrases, quotes, centroid, kind, level, status,
                    first_run_id, last_run_id, change)
                    VALUES (:scope, :label, :keywords, :phrases, :quotes, :centroid, :kind, 'parent', 'active', :run,
                    :run, 'new')""",
                 {**row, "scope": scope},
-            ).lastrowid)
+            ))
         plan.theme_of[position] = parent_id
         plan.children[position] = list(draft.subs[position])
         plan.changes[parent_id] = change

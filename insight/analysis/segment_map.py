@@ -65,7 +65,7 @@ class SegmentMap:
     active_days: int = DEFAULT_ACTIVE_DAYS
     lapsed_days: int = DEFAULT_LAPSED_DAYS
     source: str = "default"
-    _table: np.ndarray = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    _table: np.ndarray = field(init=False, repr=False, compare=False)  # set by __post_init__
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_table", _compile(self.rules, self.source))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import product
@@ -405,7 +406,7 @@ def validate_cutoff(db: sqlite_utils.Database, as_of: date, horizon_days: int, m
     )
 
 
-def _mean(values: list[float | None]) -> float | None:
+def _mean(values: Sequence[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return float(np.mean(present)) if present else None
 
@@ -499,13 +500,16 @@ def validate_segments(db: sqlite_utils.Database, *, horizon_days: int = DEFAULT_
                       last.isoformat(), results[-1].currency, notes)
 
 
+def _difference(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
+
+
 def compare_predictors(results: list[CutoffResult], maps: int) -> list[Comparison]:
     """Each map's segments against each baseline (the predictors after the maps' own)."""
     out = []
     for i in range(maps):
         for j in range(maps, len(results[0].predictors)):
-            gains = [None if r.predictors[i].auc is None or r.predictors[j].auc is None
-                     else r.predictors[i].auc - r.predictors[j].auc for r in results]
+            gains = [_difference(r.predictors[i].auc, r.predictors[j].auc) for r in results]
             present = [g for g in gains if g is not None]
             out.append(Comparison(results[0].predictors[i].name, results[0].predictors[j].name, _mean(present),
                                   gains, sum(g > 0 for g in present), len(present)))

@@ -100,10 +100,10 @@ def read_labels(path: str | Path) -> list[Labelled]:
     except (OSError, UnicodeDecodeError) as exc:
         raise LabelsError(f"{path}: cannot read ({exc})") from exc
     if path.suffix.lower() == ".csv":
-        rows = list(csv.reader(io.StringIO(raw, newline="")))
+        lines = list(csv.reader(io.StringIO(raw, newline="")))
     else:  # not str.splitlines: it also breaks at U+0085 and friends, which occur inside real sentences
-        rows = [[_strip_quotes(f) for f in line.rstrip("\r").split("\t")] for line in raw.split("\n")]
-    rows = [(i + 1, r) for i, r in enumerate(rows) if any(f.strip() for f in r)]
+        lines = [[_strip_quotes(f) for f in line.rstrip("\r").split("\t")] for line in raw.split("\n")]
+    rows = [(i + 1, r) for i, r in enumerate(lines) if any(f.strip() for f in r)]
     if not rows:
         raise LabelsError(f"{path}: no rows (expected text and label columns)")
     values = {r[-1].strip().lower() for _, r in rows}
@@ -112,15 +112,16 @@ def read_labels(path: str | Path) -> list[Labelled]:
     first_line, first = rows[0]
     header = [f.strip().lower() for f in first]
     if len(first) >= 2 and _normalise_label(first[-1], numeric) is None:
-        text_col = next((header.index(n) for n in _TEXT_COLUMNS if n in header), None)
-        label_col = next((header.index(n) for n in _LABEL_COLUMNS if n in header), None)
-        if text_col is None or label_col is None:
-            if len(first) == 2:
-                text_col, label_col = 0, 1
-            else:
-                missing = [f"{kind} column ({'/'.join(names)})" for kind, names, col in
-                           (("text", _TEXT_COLUMNS, text_col), ("label", _LABEL_COLUMNS, label_col)) if col is None]
-                raise LabelsError(f"{path}: header {first} has no {' and no '.join(missing)}")
+        named_text = next((header.index(n) for n in _TEXT_COLUMNS if n in header), None)
+        named_label = next((header.index(n) for n in _LABEL_COLUMNS if n in header), None)
+        if named_text is not None and named_label is not None:
+            text_col, label_col = named_text, named_label
+        elif len(first) == 2:
+            text_col, label_col = 0, 1
+        else:
+            missing = [f"{kind} column ({'/'.join(names)})" for kind, names, col in
+                       (("text", _TEXT_COLUMNS, named_text), ("label", _LABEL_COLUMNS, named_label)) if col is None]
+            raise LabelsError(f"{path}: header {first} has no {' and no '.join(missing)}")
         rows = rows[1:]
     out: list[Labelled] = []
     for line, row in rows:
@@ -169,7 +170,7 @@ def _scores(probs: np.ndarray, classes: list[str]) -> np.ndarray:
     return probs[:, classes.index("positive")] - probs[:, classes.index("negative")]
 
 
-def metrics(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str] = LABELS) -> dict:
+def metrics(gold: Sequence[str] | np.ndarray, predicted: Sequence[str], labels: Sequence[str] = LABELS) -> dict:
     """Accuracy, macro-F1 over `labels`, per-class F1 and the confusion matrix (rows gold, columns predicted)."""
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
@@ -211,7 +212,7 @@ def train_head(vectors: np.ndarray, labels: Sequence[str], model_name: str,
         raise LabelsError(f"training needs at least {FOLDS} examples of each label, got {counts}")
     x = np.asarray(vectors, dtype=np.float64)
     scale = lexicon_scale if texts is not None and lexicon_scale > 0 else 0.0
-    if scale:
+    if texts is not None and scale:
         x = np.hstack([x, lexicon_features(list(texts)).astype(np.float64) * scale])
     best_c, best_loss, best_probs = c_grid[0], float("inf"), None
     for c in c_grid:
@@ -219,6 +220,8 @@ def train_head(vectors: np.ndarray, labels: Sequence[str], model_name: str,
         loss = log_loss(y, probs, labels=classes)
         if loss < best_loss:
             best_c, best_loss, best_probs = c, loss, probs
+    if best_probs is None:
+        raise LabelsError(f"no C in {list(c_grid)} gave a finite cross-validated log loss")
     oof = _scores(best_probs, classes)
     if band is None:
         if "neutral" in classes:

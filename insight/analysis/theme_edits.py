@@ -26,7 +26,7 @@ from insight.analysis.theme_store import (
     last_run_model,
 )
 from insight.core.clock import Clock, utc_now_iso
-from insight.core.db import transaction
+from insight.core.db import inserted_id, transaction
 from insight.core.errors import InsightError
 from insight.core.theme_counts import refresh_prevalence, refresh_theme_counts
 
@@ -200,12 +200,12 @@ def _split_parent(
                 "ORDER BY size DESC, id", [m[0] for m in members],
             ).fetchall()
             label = labels[0][0] if len(members) == 1 else f"{labels[0][0]} / {labels[1][0]}"
-            child = int(db.conn.execute(
+            child = inserted_id(db.conn.execute(
                 """INSERT INTO themes (scope, label, centroid, level, status, first_run_id, last_run_id, change)
                    SELECT scope, ?, ?, 'parent', 'active', last_run_id, last_run_id, 'split' FROM themes
                    WHERE id = ?""",
                 (label, centroid_blob(centroid), theme.id),
-            ).lastrowid)
+            ))
             db.conn.executemany("UPDATE themes SET parent_id = ? WHERE id = ?", [(child, m[0]) for m in members])
             children.append(child)
         db.conn.execute("UPDATE themes SET status = 'split', change = 'split' WHERE id = ?", (theme.id,))
@@ -282,7 +282,7 @@ def split_theme(
     with transaction(db):
         for g in range(k):
             info = described[g]
-            child = db.conn.execute(
+            child = inserted_id(db.conn.execute(
                 """INSERT INTO themes (scope, label, keywords, phrases, quotes, centroid, status, first_run_id,
                    last_run_id, change) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, 'split')""",
                 (
@@ -290,8 +290,8 @@ def split_theme(
                     json.dumps(info.phrases, ensure_ascii=False), json.dumps([rows[i][0] for i in info.quotes]),
                     centroid_blob(centroids[g]), run_id, run_id,
                 ),
-            ).lastrowid
-            children.append(int(child))
+            ))
+            children.append(child)
         db.conn.executemany(
             "UPDATE unit_themes SET theme_id = ?, similarity = ? WHERE unit_id = ? AND theme_id = ?",
             [

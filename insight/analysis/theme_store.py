@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import sqlite_utils
@@ -88,6 +89,12 @@ def centroid_blob(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype="<f4").tobytes()
 
 
+@overload
+def centroid_from_blob(blob: bytes) -> np.ndarray: ...
+@overload
+def centroid_from_blob(blob: None) -> None: ...
+@overload
+def centroid_from_blob(blob: bytes | None) -> np.ndarray | None: ...
 def centroid_from_blob(blob: bytes | None) -> np.ndarray | None:
     return None if blob is None else np.frombuffer(blob, dtype="<f4").copy()
 

@@ -28,7 +28,7 @@ from insight.analysis.theme_assign import assign_window, stored_descriptions
 from insight.analysis.theme_edits import replay_edits
 from insight.analysis.theme_store import StoredTheme, centroid_blob, change_of, scope_themes
 from insight.core.clock import Clock, utc_now_iso
-from insight.core.db import transaction
+from insight.core.db import inserted_id, transaction
 from insight.core.errors import InvalidValue
 from insight.core.scope import Scope
 from insight.core.text import text_hash
@@ -162,13 +162,14 @@ def match_to_previous(
     centroids: np.ndarray, previous: list[StoredTheme], threshold: float = MATCH_THRESHOLD
 ) -> dict[int, int]:
     """cluster index -> previous theme id: one-to-one (Hungarian on cosine similarity), only above threshold."""
-    candidates = [t for t in previous if t.centroid is not None and t.centroid.shape[0] == centroids.shape[1]]
+    candidates = [(t.id, centroid) for t in previous
+                  if (centroid := t.centroid) is not None and centroid.shape[0] == centroids.shape[1]]
     if len(centroids) == 0 or not candidates:
         return {}
-    old = normalise_rows(np.stack([t.centroid for t in candidates]))
+    old = normalise_rows(np.stack([c for _, c in candidates]))
     similarity = normalise_rows(centroids) @ old.T
     rows, cols = linear_sum_assignment(-similarity)
-    return {int(r): candidates[c].id for r, c in zip(rows, cols, strict=True) if similarity[r, c] >= threshold}
+    return {int(r): candidates[c][0] for r, c in zip(rows, cols, strict=True) if similarity[r, c] >= threshold}
 
 
 SentimentScorer = Callable[[np.ndarray, list[str], list[float | None]], list[tuple[str, float]]]
@@ -237,7 +238,7 @@ def cluster_scope(
     owners = None if documents is None else np.asarray(documents)[rest]
     strata = None if windows is None else np.asarray(windows, dtype=object)[rest]
     result = cluster_embeddings(vectors if rest.size == len(texts) else vectors[rest], params, owners, strata)
-    fit = FitCounts(result.fitted, result.assigned_after_fit, int(result.assigned.sum()))
+    fit = FitCounts(result.fitted, result.assigned_after_fit, result.not_fitted)
     labels = np.full(len(texts), NOISE, dtype=np.int64)
     reassigned = np.zeros(len(texts), dtype=bool)
     labels[rest] = result.labels
@@ -328,7 +329,7 @@ def _run_scope(
     windows = sorted({w for w in scope.windows if w})
     span = Window.parse(window) if window else None
     with transaction(db):
-        run_id = db.conn.execute(
+        run_id = inserted_id(db.conn.execute(
             """INSERT INTO theme_runs (scope, created_at, model, window_start, window_end, params, units, themes,
                unassigned, embedded, reused) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
@@ -339,8 +340,8 @@ def _run_scope(
                             "kept_themes": keep}, default=str),
                 n, len(keys), summary.unassigned, stats.embedded, stats.reused,
             ),
-        ).lastrowid
-        summary.run_id = int(run_id)
+        ))
+        summary.run_id = run_id
         if scored is not None:
             db.conn.executemany(
                 "UPDATE units SET sentiment = ?, sentiment_score = ? WHERE id = ?",
@@ -377,15 +378,15 @@ def _run_scope(
                 )
                 theme_id = key
             else:
-                theme_id = db.conn.execute(
+                theme_id = inserted_id(db.conn.execute(
                     """INSERT INTO themes (scope, label, keywords, phrases, quotes, centroid, kind, status,
                        first_run_id, last_run_id, change)
                        VALUES (:scope, :label, :keywords, :phrases, :quotes, :centroid, :kind, 'active', :run, :run,
                        'new')""",
                     {**row, "scope": scope.scope, "run": run_id},
-                ).lastrowid
-            theme_of[position] = int(theme_id)
-            changes[int(theme_id)] = change
+                ))
+            theme_of[position] = theme_id
+            changes[theme_id] = change
         # Themes that found no units keep the status an edit gave them (merged, split); active ones vanish.
         # A matched theme that was merged or split away still gets the centroid of its cluster, to be found again.
         for cluster, theme_id in matched.items():

@@ -61,8 +61,8 @@ def render_summary(console: Console, db_path: Path, report: DemoReport) -> None:
     sources = Table(title="Feedback by source")
     for column in ("source", "documents", "analysed mentions", "linked to a customer"):
         sources.add_column(column, justify="left" if column == "source" else "right")
-    for source, rows in groupby(sorted(queries.sources_by_window(db), key=lambda r: r.source), key=lambda r: r.source):
-        rows = list(rows)
+    for source, grouped in groupby(sorted(queries.sources_by_window(db), key=lambda r: r.source), key=lambda r: r.source):
+        rows = list(grouped)
         units = sum(r.units for r in rows)
         linked = sum(r.linked_units for r in rows)
         sources.add_row(plain_line(source), f"{sum(r.documents for r in rows):,}", f"{units:,}", f"{linked / units:.0%}" if units else "-")

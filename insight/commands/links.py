@@ -216,8 +216,11 @@ def brief(ctx: click.Context, segments: tuple[str, ...], all_segments: bool, fmt
                              min_support=min_support)
     except InsightError as exc:
         raise fail(str(exc)) from None
-    emit({"format": fmt, "files": [str(p) for p in paths]}, as_json,
-         lambda console: [console.print(plain_line(p)) for p in paths])
+    def render_paths(console: Console) -> None:
+        for path in paths:
+            console.print(plain_line(path))
+
+    emit({"format": fmt, "files": [str(p) for p in paths]}, as_json, render_paths)
 
 
 COMMANDS = [links, brief]

@@ -49,13 +49,14 @@ def merge_identities(db: sqlite_utils.Database, pairs: list[tuple[str, str]], cl
     with transaction(db):
         resolver = CustomerResolver(db, "user", clock)
         for left, right in pairs:
-            refs = [parse_customer_ref(left), parse_customer_ref(right)]
-            if None in refs:
+            left_ref, right_ref = parse_customer_ref(left), parse_customer_ref(right)
+            if left_ref is None or right_ref is None:
                 raise click.BadParameter(f"{left}={right}: not an email, #order or customer_id:ID", param_hint="--merge")
-            known = [resolver.lookup(ref) for ref in refs]  # type: ignore[arg-type]
+            refs = [left_ref, right_ref]
+            known = [resolver.lookup(ref) for ref in refs]
             if known == [None, None]:
                 raise click.BadParameter(f"{left}={right}: neither is a known customer", param_hint="--merge")
-            customer_id = resolver.resolve(refs)  # type: ignore[arg-type]
+            customer_id = resolver.resolve(refs)
             done.append({"merge": f"{left}={right}", "customer_id": customer_id,
                          "merged_customers": len({k for k in known if k is not None}) > 1})
     return done
@@ -305,7 +306,7 @@ def customer(ctx, ref: str, as_json: bool) -> None:
         customer_id = int(found[0]) if found else None
     if customer_id is None:
         fail_command(f"no customer matches {ref!r} (try an email, #order or customer_id:ID)", as_json)
-    profile = customer_profile(db, customer_id)  # type: ignore[arg-type]
+    profile = customer_profile(db, customer_id)
     emit({"ok": True, **profile}, as_json, lambda console: _render_customer(console, profile))
 
 

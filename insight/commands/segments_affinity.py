@@ -44,7 +44,7 @@ def _prepare(ctx: click.Context, as_of: Any, categories: Path | None, as_json: b
     if snapshot is None:
         fail_command("no RFM snapshot" + (f" on or before {as_of.date()}" if as_of else " yet")
               + ": import orders and run `insight segments` first", as_json)
-    return db, snapshot, loaded  # type: ignore[return-value]
+    return db, snapshot, loaded
 
 
 def _segment_name(db: sqlite_utils.Database, snapshot: Snapshot, name: str | None, as_json: bool) -> str | None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -21,6 +22,7 @@ from insight.core.window import SOURCES
 from insight.output import emit, fail, line, plain, plain_line, progress_bar
 
 if TYPE_CHECKING:
+    from insight.analysis.cluster import ClusterParams
     from insight.analysis.themes import ThemeRunSummary, ThemeSummary
 
 
@@ -32,7 +34,7 @@ class StageBars:
         self.quiet = quiet
         self.stack = ExitStack()
         self.stage: str | None = None
-        self.update = None
+        self.update: Callable[[int], None] = lambda done: None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage != self.stage:
@@ -45,13 +47,13 @@ class StageBars:
         self.stack.close()
 
 
-def cluster_params(pairs: tuple[str, ...]):
+def cluster_params(pairs: tuple[str, ...]) -> ClusterParams:
     """ClusterParams with NAME=VALUE overrides, each converted to the field's type."""
     from insight.analysis.cluster import ClusterParams
 
     params = ClusterParams()
     fields = {f.name: f for f in dataclasses.fields(params)}
-    changes = {}
+    changes: dict[str, Any] = {}  # each value of its field's type, converted below
     for pair in pairs:
         name, _, value = pair.partition("=")
         name = name.strip().replace("-", "_")

@@ -645,6 +645,14 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         conn.commit()
 
 
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The rowid the INSERT just run on `cursor` wrote (sqlite3 types `lastrowid` as Optional)."""
+    rowid = cursor.lastrowid
+    if rowid is None:
+        raise RuntimeError("no row id: the statement was not an INSERT")
+    return rowid
+
+
 def table_counts(db: sqlite_utils.Database) -> dict[str, int]:
     """Row counts of the user-facing tables (FTS shadow tables left out)."""
     names = [n for n in db.table_names() if not n.startswith(FTS_TABLE)]

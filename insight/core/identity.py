@@ -13,11 +13,13 @@ in any shop, and to nobody when several shops' customers hold it (counted as `am
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlite_utils
 
 from insight.core.clock import Clock, utc_now_iso
+from insight.core.db import inserted_id
 
 # phone and billing identify buyers whose orders carry no email and no customer id (cash-on-delivery shops):
 # a phone in E.164 ('+61412345678'), else the billing name and street address ('billing:jo tane|12 smith st|0812|au').
@@ -25,11 +27,11 @@ IDENTIFIER_KINDS = ("email", "customer_id", "order", "phone", "billing")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def normalise_email(value: str | None) -> str | None:
-    """Lower-case and trim; None when the value is not an email at all."""
+def normalise_email(value: str | float | int | None) -> str | None:
+    """Lower-case and trim; None when the value is not an email at all (a number from a spreadsheet cell)."""
     if not value:
         return None
-    email = value.strip().strip("<>").strip().lower()
+    email = str(value).strip().strip("<>").strip().lower()
     if email.startswith("mailto:"):
         email = email[len("mailto:") :]
     return email if _EMAIL.match(email) else None
@@ -97,7 +99,7 @@ def normalise_phone(value: str | float | int | None, region: str | None = None) 
 _NOT_WORD = re.compile(r"[^\w]+")
 
 
-def normalise_billing(value: str | None) -> str | None:
+def normalise_billing(value: str | float | int | None) -> str | None:
     """'Jo Tane|12 Smith St.|0812|AU' -> 'jo tane|12 smith st|0812|au': case, punctuation and spacing ignored
     within each part. Built by `billing_value` from an order's billing columns."""
     if not value:
@@ -117,7 +119,7 @@ def billing_value(name: str, address: str, postcode: str, city: str, country: st
     return normalise_billing("|".join((name, address, place, country.strip() or "-")))
 
 
-_NORMALISERS = {
+_NORMALISERS: dict[str, Callable[[str | float | int | None], str | None]] = {
     "email": normalise_email,
     "customer_id": normalise_customer_id,
     "order": normalise_order_number,
@@ -153,6 +155,12 @@ def scoped_value(value: str, platform: str, shop: str) -> str:
     return f"{value}{SCOPE_MARK}{platform}/{shop}"
 
 
+def split_scoped(scoped: str) -> tuple[str, str]:
+    """('1001', 'shopify/fernleaf') of '1001@shopify/fernleaf': the inverse of `scoped_value`."""
+    value, _, where = scoped.partition(SCOPE_MARK)
+    return value, where
+
+
 def is_bare(ident: Identifier) -> bool:
     """An order number or customer id without its shop: what feedback carries ('#1001' in a survey answer)."""
     return ident.kind in SCOPED_KINDS and SCOPE_MARK not in ident.value
@@ -179,7 +187,7 @@ ORDER_HOLDERS_SQL = (
 
 def order_holder(db: sqlite_utils.Database, scoped: str) -> int | None:
     """The buyer of '1001@shopify/fernleaf' (a `scoped_value`), read from the order itself."""
-    number, _, scope = scoped.partition(SCOPE_MARK)
+    number, scope = split_scoped(scoped)
     platform, _, shop = scope.partition("/")
     row = db.execute(
         "SELECT customer_id FROM orders WHERE platform = ? AND shop = ? AND order_number = ?", [platform, shop, number]
@@ -353,7 +361,7 @@ class CustomerResolver:
             "INSERT INTO customers (display_key, created_at) VALUES (?, ?)", (display, self.clock())
         )
         self.created += 1
-        return int(cursor.lastrowid)
+        return inserted_id(cursor)
 
     def merge(self, keep: int, drop: int) -> None:
         """Move everything of customer `drop` onto `keep`, then delete `drop`."""

@@ -10,6 +10,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from insight.core.name_words import (
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc, Span, Token
 
 
 EMAIL_TOKEN = "[EMAIL]"
@@ -404,12 +406,12 @@ def product_phrases(names: Iterable[str]) -> set[tuple[str, ...]]:
 _NAME_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
-def person_tokens(entity, text: str, names: NameWords, not_names: set[tuple[str, ...]]) -> list:  # noqa: ANN001
+def person_tokens(entity: Span, text: str, names: NameWords, not_names: AbstractSet[tuple[str, ...]]) -> list[Token]:
     """The tokens of a PERSON entity that name someone: none for a product, brand, mark, honorific or common
     words; the entity is cut at a line break ("Ben\nFernleaf Support" is a sign-off above a signature)."""
     if entity.label_ not in PERSON_LABELS or entity.text.strip("[]") in PLACEHOLDER_WORDS:
         return []
-    tokens = []
+    tokens: list[Token] = []
     for token in entity:
         if "\n" in token.text or (tokens and "\n" in tokens[-1].whitespace_):
             break
@@ -428,11 +430,11 @@ def person_tokens(entity, text: str, names: NameWords, not_names: set[tuple[str,
     return tokens
 
 
-def is_person(entity, text: str, names: NameWords, not_names: set[tuple[str, ...]]) -> bool:  # noqa: ANN001
+def is_person(entity: Span, text: str, names: NameWords, not_names: AbstractSet[tuple[str, ...]]) -> bool:
     return bool(person_tokens(entity, text, names, not_names))
 
 
-def _replace_people(text: str, doc, names: NameWords, not_names: set[tuple[str, ...]] = frozenset()) -> str:  # noqa: ANN001
+def _replace_people(text: str, doc: Doc, names: NameWords, not_names: AbstractSet[tuple[str, ...]] = frozenset()) -> str:
     spans = []
     for entity in doc.ents:
         tokens = person_tokens(entity, text, names, not_names)
