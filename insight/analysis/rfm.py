@@ -30,7 +30,7 @@ import sqlite_utils
 
 from insight.analysis.segment_map import LIFECYCLE_STAGES, SEGMENTS, SegmentMap, load_segment_map
 from insight.core.clock import Clock, utc_now_iso
-from insight.core.db import transaction
+from insight.core.db import inserted_id, transaction
 from insight.core.errors import InsightError
 
 __all__ = [
@@ -270,12 +270,10 @@ def compute_snapshot(
             )
             conn.execute("DELETE FROM rfm_scores WHERE snapshot_id = ?", (snapshot_id,))
         else:
-            cursor = conn.execute(
+            snapshot_id = inserted_id(conn.execute(
                 "INSERT INTO rfm_snapshots (as_of, created_at, currency, customers, params) VALUES (?, ?, ?, ?, ?)",
                 (day, clock(), currency, len(ids), json.dumps(params)),
-            )
-            assert cursor.lastrowid is not None  # an INSERT into a rowid table always has one
-            snapshot_id = cursor.lastrowid
+            ))
         conn.executemany(
             """INSERT INTO rfm_scores (snapshot_id, customer_id, recency_days, frequency, monetary, r_score, f_score,
                m_score, segment, lifecycle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
