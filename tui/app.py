@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -45,6 +48,33 @@ class InsightApp(Asking, App):
         self.sub_title = str(db_path)
         self.data_version = 0  # bumped by edits: screens reload on resume only when it moved
         self.prefetched: dict[tuple, Any] = {}  # views fetched ahead for the row under the cursor
+
+    # ------------------------------------------------------------ garbage collection when the user pauses
+
+    QUIET = 1.0  # seconds without a key or a click before a full garbage collection may run
+
+    def on_mount(self) -> None:
+        """CPython's full (generation 2) collections walk every widget, cached row and loaded page: on the
+        bench's database 35 of them ran in one walk, each pausing the app for up to 1.1 s (12-18 s in all;
+        bench/tui_speed.py). While the app runs they are done only when the user has paused; the young
+        generations are collected as usual."""
+        self.thresholds = gc.get_threshold()
+        gc.set_threshold(self.thresholds[0], self.thresholds[1], 1_000_000_000)  # never reached
+        self.last_input, self.collected = time.monotonic(), False
+        self.set_interval(0.25, self.collect_if_paused)
+
+    def on_unmount(self) -> None:
+        gc.set_threshold(*self.thresholds)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp):
+            self.last_input, self.collected = time.monotonic(), False
+        await super().on_event(event)
+
+    def collect_if_paused(self) -> None:
+        if not self.collected and time.monotonic() - self.last_input >= self.QUIET:
+            self.collected = True
+            gc.collect()
 
     def data_changed(self) -> None:
         self.data_version += 1
