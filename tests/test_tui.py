@@ -330,6 +330,28 @@ async def test_the_footer_lists_the_focused_keys_and_a_click_presses_one(brand_p
 
 
 @pytest.mark.asyncio
+async def test_the_footer_follows_the_focus_and_is_not_rebuilt_when_its_keys_stay_the_same(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+
+        def described() -> set[str]:
+            return {key.description for key in app.screen.query("Footer FooterKey")}
+
+        assert "Open document" not in described()  # the search box has the focus
+        await pilot.press(*"delivery", "enter")
+        await settle(pilot)
+        assert {"Open document", "Copy quote", "Similar quotes"} <= described()  # now the results have it
+        keys = list(app.screen.query("Footer FooterKey"))
+        await pilot.press("1")
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        assert list(app.screen.query("Footer FooterKey")) == keys  # shown again, same keys: the same widgets
+
+
+@pytest.mark.asyncio
 async def test_a_table_redraws_its_cursor_when_focus_moves(brand_path, tmp_path):
     """The table keeps rendered cells across style refreshes; a focus change must still restyle the cursor."""
     app = make_app(brand_path, tmp_path)

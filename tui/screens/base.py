@@ -7,10 +7,11 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
 from tui.asking import Asking
 from tui.data import DataSource
+from tui.widgets.footer import KeyFooter
 
 
 class PlaceScreen(Asking, Screen):
@@ -31,7 +32,7 @@ class PlaceScreen(Asking, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield from self.compose_body()
-        yield Footer(compact=True)  # one space between keys: a theme screen's 14 keys fit in 160 columns
+        yield KeyFooter(compact=True)  # one space between keys: a theme screen's 14 keys fit in 160 columns
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError
