@@ -166,15 +166,9 @@ class InsightApp(Asking, App):
         self.notify(f"Copied: “{quote.text[:60]}”", timeout=3)
 
     def export_brief(self, segment: str) -> None:
-        def work() -> None:
-            try:
-                path = self.data.export_brief(segment)
-            except Exception as exc:  # noqa: BLE001 - shown to the user
-                self.call_from_thread(self.notify, f"Brief not written: {exc}", severity="error", timeout=8)
-                return
-            self.call_from_thread(self.notify, f"Brief written to {path}", title="Exported", timeout=8)
-
-        self.run_worker(work, thread=True, group="export", exit_on_error=False)
+        self.ask("export", segment, lambda: self.data.export_brief(segment),
+                 lambda path: self.notify(f"Brief written to {path}", title="Exported", timeout=8),
+                 lambda exc: self.notify(f"Brief not written: {exc}", severity="error", timeout=8))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
