@@ -10,7 +10,6 @@ from textual.widgets import Markdown, OptionList, Select, Static, TabbedContent
 from tui_snapshots.brand import build_small_brand, settle
 
 from tui.app import InsightApp
-from tui.idle_gc import IdleCollector
 from tui.screens.document import DocumentScreen
 from tui.screens.help import HelpScreen
 from tui.screens.overview import OverviewScreen
@@ -32,9 +31,7 @@ def brand_path(tmp_path: Path) -> Path:
 
 
 def make_app(path: Path, tmp_path: Path) -> InsightApp:
-    """The app on a clock that never moves: it never sees the user pause, so nothing is readied unseen in
-    the middle of a test (test_unseen_screens_... drives that with its own clock)."""
-    return InsightApp(path, briefs_dir=tmp_path / "briefs", idle_gc=IdleCollector(clock=lambda: 0.0))
+    return InsightApp(path, briefs_dir=tmp_path / "briefs")
 
 
 def static_text(app: InsightApp, selector: str) -> str:
@@ -320,19 +317,38 @@ async def test_a_theme_opened_from_a_segment_opened_from_that_theme_gets_its_own
 
 
 @pytest.mark.asyncio
-async def test_the_key_bar_lists_the_focused_keys_and_a_click_presses_one(brand_path, tmp_path):
-    from tui.widgets.footer import KeyBar
-
+async def test_the_footer_lists_the_focused_keys_and_a_click_presses_one(brand_path, tmp_path):
     app = make_app(brand_path, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         await settle(pilot)
-        bar = app.screen.query_one(KeyBar)
-        text = str(bar.render())
-        assert " r Rename " in text and " 3 Segments " in text and "^p Commands" in text
-        await pilot.click(KeyBar, offset=(text.index(" 3 Segments ") + 2, 0))
+        keys = {key.description: key for key in app.screen.query("Footer FooterKey")}
+        assert {"Rename", "Segments", "Open", "Expand"} <= set(keys)
+        await pilot.click(keys["Segments"])
         await settle(pilot)
         assert isinstance(app.screen, SegmentsScreen)
+
+
+@pytest.mark.asyncio
+async def test_the_footer_follows_the_focus_and_is_not_rebuilt_when_its_keys_stay_the_same(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await settle(pilot)
+
+        def described() -> set[str]:
+            return {key.description for key in app.screen.query("Footer FooterKey")}
+
+        assert "Open document" not in described()  # the search box has the focus
+        await pilot.press(*"delivery", "enter")
+        await settle(pilot)
+        assert {"Open document", "Copy quote", "Similar quotes"} <= described()  # now the results have it
+        keys = list(app.screen.query("Footer FooterKey"))
+        await pilot.press("1")
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        assert list(app.screen.query("Footer FooterKey")) == keys  # shown again, same keys: the same widgets
 
 
 @pytest.mark.asyncio
@@ -454,7 +470,7 @@ async def test_the_highlighted_segment_is_fetched_ahead_and_opens_from_it(brand_
         segment = rfm.coordinate_to_cell_key(rfm.cursor_coordinate).row_key.value
         assert ("segment", segment, None) in app.prefetched
         opened = []
-        app.open_with = lambda fetch, push: opened.append(fetch)  # the slow path must not be taken
+        app.open_with = lambda key, fetch, push: opened.append(key)  # the slow path must not be taken
         await pilot.press("enter")
         await settle(pilot)
         assert opened == [] and isinstance(app.screen, SegmentDetailScreen) and app.screen.segment == segment
@@ -483,18 +499,6 @@ async def test_a_reused_theme_screen_on_a_missing_theme_shows_nothing_of_the_las
         await settle(pilot)
         assert "no longer exists" in static_text(app, "#theme-header")
         assert static_text(app, "#representative") == "" and app.screen.sub_title == "Theme #99999"
-
-
-@pytest.mark.asyncio
-async def test_a_brief_asked_for_another_segment_is_not_shown(brand_path, tmp_path):
-    app = make_app(brand_path, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        segments = [r[0] for r in db_rows(brand_path, "SELECT DISTINCT segment FROM rfm_scores ORDER BY segment")]
-        app.open_segment(segments[1], tab="brief")
-        await settle(pilot)
-        screen = app.screen
-        screen.show_brief(segments[0], "# a late brief for the segment shown before")
-        assert segments[1] in screen.query_one("#brief-md", Markdown).source
 
 
 @pytest.mark.asyncio
@@ -531,27 +535,6 @@ async def test_table_cells_are_plain_text_not_markup(tmp_path):
         table.add_row("closing [/] and [b]bold[/b] as typed")  # Rich markup would raise on the first
         await pilot.pause()
         assert table.get_row_at(0)[0].plain == "closing [/] and [b]bold[/b] as typed"
-
-
-@pytest.mark.asyncio
-async def test_switching_places_is_not_held_back(brand_path, tmp_path, monkeypatch):
-    from textual.app import App
-
-    holds: list[float] = []
-    real_delay_update = App.delay_update
-    monkeypatch.setattr(App, "delay_update", lambda self, delay=0.05: (holds.append(delay), real_delay_update(self, delay)))
-    app = make_app(brand_path, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
-        await pilot.press("3")
-        await settle(pilot)
-        assert isinstance(app.screen, SegmentsScreen) and app._batch_count == 0
-        assert holds == []
-        await pilot.press("2", "down", "enter")
-        await settle(pilot)
-        assert isinstance(app.screen, ThemeDetailScreen) and app._batch_count == 0
 
 
 @pytest.mark.asyncio
@@ -633,62 +616,6 @@ async def test_back_from_a_document_a_theme_keeps_what_an_edit_changed(brand_pat
         await settle(pilot)
         assert isinstance(app.screen, ThemeDetailScreen)
         assert static_text(app, "#theme-header").startswith("delivery costs")
-
-
-@pytest.mark.asyncio
-async def test_unseen_screens_are_drawn_only_while_the_user_pauses_on_a_place(brand_path, tmp_path):
-    clock = [0.0]
-    app = InsightApp(brand_path, briefs_dir=tmp_path / "briefs", idle_gc=IdleCollector(clock=lambda: clock[0]))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        assert app.cold == ["themes", "segments", "search", "theme", "segment", "document"]
-        app.on_pause()  # the user has not paused yet (clock still at the start-up input)
-        await settle(pilot)
-        assert len(app.cold) == 6
-        app.open_theme(1)
-        await settle(pilot)
-        clock[0] += 5
-        app.on_pause()  # a theme is open: nothing is drawn behind the user's back
-        await settle(pilot)
-        assert len(app.cold) == 6 and isinstance(app.screen, ThemeDetailScreen)
-        await pilot.press("escape")
-        await settle(pilot)
-        assert app.idle_gc.last_input == clock[0]  # a key is input: the pause starts again from it
-        clock[0] += 5
-        focused = app.focused
-        while app.cold:
-            app.on_pause()
-            await settle(pilot)
-            while app.warming:  # (the app's own timer may have started one)
-                await pilot.pause(0.01)
-            assert isinstance(app.screen, OverviewScreen) and len(app.screen_stack) == 1 and app.focused is focused
-        for name in ("theme", "segment", "document"):  # built, and free to be reused
-            assert app.reusable(name) is not None
-        await pilot.press("2")
-        await settle(pilot)
-        assert isinstance(app.screen, ThemesScreen) and theme_labels(app)
-
-
-@pytest.mark.asyncio
-async def test_a_narrow_key_bar_drops_the_app_wide_keys_first(brand_path, tmp_path):
-    from tui.widgets.footer import KeyBar
-
-    app = make_app(brand_path, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        app.open_theme(1)
-        await settle(pilot)
-        bar = app.screen.query_one(KeyBar)
-        text = str(bar.render())
-        assert text.rstrip().endswith("^p Commands") and "…" not in text
-        assert " x Split " in text and " a All/filtered quotes " in text and " ? Help " in text
-        await pilot.resize_terminal(120, 48)
-        await settle(pilot)
-        narrow = str(bar.render())
-        assert " x Split " in narrow and "^p Commands" in narrow and " q Quit " not in narrow
-        assert len(narrow.rstrip()) <= 120
-        await pilot.resize_terminal(*SIZE)
-        await settle(pilot)
-        assert str(bar.render()) == text
 
 
 def test_who_said_it_names_an_order_or_a_customer_id():

@@ -14,7 +14,6 @@ from tui_snapshots.brand import build_small_brand, settle
 from insight.analysis.queries import Quote, QuotePage, ThemeRow
 from insight.core.safe_text import printable
 from tui.app import InsightApp
-from tui.idle_gc import IdleCollector
 from tui.screens.overview import themes_table
 from tui.widgets.quotes import describe, quote_page
 
@@ -56,7 +55,7 @@ async def test_the_document_screen_draws_a_hostile_answer_harmlessly(tmp_path):
     conn.execute("UPDATE units SET text = ? WHERE id = 4", (HOSTILE,))
     conn.commit()
     conn.close()
-    app = InsightApp(path, briefs_dir=tmp_path / "briefs", idle_gc=IdleCollector(clock=lambda: 0.0))
+    app = InsightApp(path, briefs_dir=tmp_path / "briefs")
     async with app.run_test(size=(160, 48)) as pilot:
         app.open_document(1, 4)
         await settle(pilot)

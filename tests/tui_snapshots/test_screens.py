@@ -11,7 +11,6 @@ import pytest
 
 from insight.core.db import open_db
 from tui.app import InsightApp
-from tui.idle_gc import IdleCollector
 from tui_snapshots.brand import add_theme_tree, build_small_brand, settle
 
 SIZE = (160, 48)
@@ -21,12 +20,7 @@ SIZE = (160, 48)
 def app(tmp_path: Path) -> InsightApp:
     path = tmp_path / "brand.db"
     build_small_brand(path).conn.close()
-    return InsightApp(path, briefs_dir=tmp_path / "briefs", idle_gc=still())
-
-
-def still() -> IdleCollector:
-    """A clock that never moves: the app never sees a pause, so no screen is readied mid-snapshot."""
-    return IdleCollector(clock=lambda: 0.0)
+    return InsightApp(path, briefs_dir=tmp_path / "briefs")
 
 
 def steps(*keys: str, before=None):
@@ -50,7 +44,7 @@ def test_overview(snap_compare, app):
 
 def test_empty_state(snap_compare, tmp_path):
     open_db(tmp_path / "new.db").conn.close()  # the TUI's readers never create a database
-    assert snap_compare(InsightApp(tmp_path / "new.db", idle_gc=still()), terminal_size=SIZE, run_before=steps())
+    assert snap_compare(InsightApp(tmp_path / "new.db", briefs_dir=tmp_path / "briefs"), terminal_size=SIZE, run_before=steps())
 
 
 def test_themes(snap_compare, app):
@@ -61,7 +55,7 @@ def tree_app(tmp_path: Path) -> InsightApp:
     path = tmp_path / "tree.db"
     build_small_brand(path).conn.close()
     add_theme_tree(path)
-    return InsightApp(path, briefs_dir=tmp_path / "briefs", idle_gc=still())
+    return InsightApp(path, briefs_dir=tmp_path / "briefs")
 
 
 def test_theme_tree(snap_compare, tmp_path):

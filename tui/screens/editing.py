@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from textual.screen import Screen
+from typing import TYPE_CHECKING
 
 from tui.data import DataSource
 from tui.screens.dialogs import MergeDialog, RenameDialog, SplitDialog
+
+if TYPE_CHECKING:
+    from tui.screens.base import PlaceScreen
 
 
 @dataclass(frozen=True)
@@ -29,19 +31,15 @@ class ThemeEditing:
         raise NotImplementedError
 
     def _run_edit(self, work: Callable[[DataSource], str]) -> None:
-        screen: Screen = self  # type: ignore[assignment]
-        data: DataSource = screen.app.data  # type: ignore[attr-defined]
+        screen: PlaceScreen = self  # type: ignore[assignment]
 
-        def run() -> None:
-            try:
-                message = work(data)
-            except Exception as exc:  # noqa: BLE001 - busy database, missing module: tell the user
-                screen.app.call_from_thread(screen.notify, f"Edit failed: {exc}", severity="error", timeout=10)
-                return
-            screen.app.call_from_thread(screen.app.data_changed)  # type: ignore[attr-defined]
-            screen.app.call_from_thread(self.after_edit, message)
+        def done(message: str) -> None:
+            screen.app.data_changed()  # type: ignore[attr-defined]
+            self.after_edit(message)
 
-        screen.run_worker(run, thread=True, group="edit", exit_on_error=False)
+        # Asked by the app, which is always there when the edit lands (the screen may have been closed).
+        screen.app.ask("edit", object(), lambda: work(screen.data), done,  # type: ignore[attr-defined]
+                   lambda exc: screen.notify(f"Edit failed: {exc}", severity="error", timeout=10))
 
     def action_rename(self) -> None:
         theme = self.current_theme()

@@ -114,6 +114,7 @@ class SearchScreen(PlaceScreen):
             return
         self.query_one(QuotePanel).leave_focus()  # results of the words before must not take the focus
         self.ahead = None
+        self.forget("prefetch")  # a page still coming is for the words before
         if self.ahead_timer is not None:
             self.ahead_timer.stop()
         text, filt, limit = event.value, self.filter, self.query_one(QuotePanel).page_size
@@ -125,10 +126,10 @@ class SearchScreen(PlaceScreen):
             return text, filt, fetch, fetch(0, limit)
 
         def keep(ahead: tuple[str, queries.ThemeFilter, QuoteFetch, queries.QuotePage]) -> None:
-            if self.query_one("#search-input", Input).value == ahead[0]:
-                self.ahead = ahead
+            self.ahead = ahead
 
-        self.ahead_timer = self.set_timer(self.AHEAD_PAUSE, lambda: self.run_query(work, keep, group="prefetch"))
+        self.ahead_timer = self.set_timer(
+            self.AHEAD_PAUSE, lambda: self.run_query(work, keep, group="prefetch", key=(text, filt)))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """The focus moves to the results when they arrive (with no match it stays here to try other words)."""

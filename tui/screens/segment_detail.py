@@ -154,6 +154,8 @@ class SegmentDetailScreen(PlaceScreen):
         self.segment, self.focus_theme, self.initial_tab, self.view = segment, theme_id, tab, view
         self.brief_loaded = False
         self.shown = None
+        for topic in ("detail", "quotes-ahead", "brief", "purchases"):
+            self.forget(topic)  # answers still coming are the previous segment's
 
     def on_screen_resume(self) -> None:
         # A view is applied once: after an edit the screen reloads its own, and a later resume (back from a
@@ -179,16 +181,13 @@ class SegmentDetailScreen(PlaceScreen):
 
     def load(self) -> None:
         segment, focus = self.segment, self.focus_theme
-
-        def landed(view: SegmentView) -> None:
-            if segment == self.segment:  # not retargeted to another segment meanwhile
-                self.apply(view)
-
-        self.run_query(lambda: fetch_segment_view(self.data, segment, focus), landed, group="detail")
+        self.run_query(lambda: fetch_segment_view(self.data, segment, focus), self.apply, group="detail",
+                       key=(segment, focus))
 
     def apply(self, view: SegmentView) -> None:
         self.shown = view
         self.fetched_ahead.clear()
+        self.forget("quotes-ahead")  # pages fetched for the view shown before
         self.sub_title = f"Segment: {self.segment}"
         with self.app.batch_update():
             self.show_header(view.row)
@@ -226,7 +225,6 @@ class SegmentDetailScreen(PlaceScreen):
             label = Text(clip(row.theme_label, THEME_WIDTH - len(parent))).append(parent, style="dim")
             table.add_row(label, f"{row.score:.1f}", lift(row.lift, row.over_indexed), f"{row.customers:,}",
                           pct(row.share), f"{row.q_value:.2g}", f"{row.units:,}", row.scope, key=str(row.theme_id))
-        table.settle_size()
         support = getattr(state.report, "min_support", 5)
         few = few_customers(state.report, self.segment)
         left_out = f" · {few} on fewer than {support} customers not shown" if few else ""
@@ -266,7 +264,7 @@ class SegmentDetailScreen(PlaceScreen):
     def fetch_neighbours_ahead(self) -> None:
         """Fetch the quotes of the themes above and below the cursor, so moving to one shows them at once
         (the query and its round trip were ~16 ms of a ~60 ms move; bench/tui_speed.py)."""
-        if not self.is_attached or self.app._exit:  # a timer that fired as the app closed
+        if not self.is_attached:  # a timer that fired as the app closed
             return
         table = self.query_one("#segment-themes", DataTable)
         wanted = [table.coordinate_to_cell_key((row, 0)).row_key.value
@@ -274,23 +272,18 @@ class SegmentDetailScreen(PlaceScreen):
         missing = [int(key) for key in wanted if key and int(key) not in self.fetched_ahead]
         if not missing:
             return
-        segment, shown = self.segment, self.shown
+        segment = self.segment
 
         def work() -> dict[int, queries.QuotePage]:
             return {theme_id: segment_quote_fetch(self.data, theme_id, segment)(0, QUOTE_PAGE) for theme_id in missing}
 
-        def keep(pages: dict[int, queries.QuotePage]) -> None:
-            if self.shown is shown and self.segment == segment:  # not for a segment or view shown since
-                self.fetched_ahead.update(pages)
-
-        self.run_query(work, keep, group="quotes-ahead")
+        self.run_query(work, self.fetched_ahead.update, group="quotes-ahead", key=segment)
 
     def show_transitions(self, moves: list[queries.Transition]) -> None:
         table = self.query_one("#transitions-table", Table)
         table.clear()
         for move in moves:
             table.add_row(move.from_segment, move.to_segment, f"{move.customers:,}")
-        table.settle_size()
         table.border_subtitle = "" if moves else "no moves (needs two snapshots)"
 
     # ------------------------------------------------------------ tabs
@@ -327,7 +320,8 @@ class SegmentDetailScreen(PlaceScreen):
             self.show_buys(segment, cached)
         elif self.buys_shown is None or self.buys_shown[0] != segment:
             panel.computing()
-        self.run_query(self.data.purchases, lambda found: self.show_buys(segment, found), group="purchases")
+        self.run_query(self.data.purchases, lambda found: self.show_buys(segment, found), group="purchases",
+                       key=segment)
 
     def show_buys(self, segment: str, found: Purchases) -> None:
         if segment != self.segment or self.buys_shown == (segment, found):
@@ -351,12 +345,10 @@ class SegmentDetailScreen(PlaceScreen):
             except Exception as exc:  # noqa: BLE001 - the tab says why there is no brief
                 return f"*No brief for {segment}:* {exc}"
 
-        self.run_query(brief, lambda markdown: self.show_brief(segment, markdown), group="brief")
+        self.run_query(brief, self.show_brief, group="brief", key=segment)
 
-    def show_brief(self, segment: str, markdown: str) -> None:
-        if segment != self.segment:
-            return  # a brief asked for before the screen moved to another segment
-        self.shown_brief = segment
+    def show_brief(self, markdown: str) -> None:
+        self.shown_brief = self.segment
         self.query_one("#brief-md", Markdown).update(markdown)
 
     def action_export_brief(self) -> None:

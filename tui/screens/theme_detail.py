@@ -154,7 +154,6 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         self.filtered = is_narrowed(self.filter)
         self.detail: queries.ThemeDetail | None = None
         self.view = view  # fetched by the app before the screen was shown: applied once, then dropped
-        self.target = 0  # counts retargets: a load for an earlier target is dropped
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="theme-detail"):
@@ -192,7 +191,7 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         self.filtered = is_narrowed(self.filter)
         self.detail = None
         self.view = view
-        self.target += 1
+        self.forget("detail")  # a reload still coming is the previous theme's
 
     def on_screen_resume(self) -> None:
         # A view is applied once: after an edit the screen reloads its own, and a later resume (back from
@@ -207,13 +206,9 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
             self.load()
 
     def load(self) -> None:
-        theme_id, filt, filtered, target = self.theme_id, self.filter, self.filtered, self.target
-
-        def landed(view: ThemeView) -> None:
-            if target == self.target:  # not retargeted to another theme meanwhile
-                self.apply(view)
-
-        self.run_query(lambda: fetch_theme_view(self.data, theme_id, filt, filtered), landed, group="detail")
+        theme_id, filt, filtered = self.theme_id, self.filter, self.filtered
+        self.run_query(lambda: fetch_theme_view(self.data, theme_id, filt, filtered), self.apply, group="detail",
+                       key=(theme_id, filt, filtered))
 
     def apply(self, view: ThemeView) -> None:
         with self.app.batch_update():
@@ -266,7 +261,6 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
                       key=lambda r: -(r.lift or 0))
         for row in rows:
             table.add_row(row.segment, lift(row.lift, row.significant), f"{row.customers:,}", pct(row.share))
-        table.settle_size()
         alone = self.detail is not None and self.detail.level == "parent" and len(self.detail.subthemes) == 1
         table.border_subtitle = ("* significant (BH-corrected)" if rows else
                                  "linked as its one sub-theme" if alone else "not linked to any segment")

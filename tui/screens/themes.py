@@ -85,10 +85,10 @@ class ThemeTable(PagedTable):
         super().__init__(*args, **kwargs)
         self.branches: dict[int, list[queries.ThemeRow]] = {}  # the loaded parents' sub-themes, open or not
 
-    def _apply(self, generation: int, offset: int, page: Page) -> None:
-        if generation == self.generation and isinstance(page, TreePage):
+    def apply(self, offset: int, page: Page) -> None:
+        if isinstance(page, TreePage):
             self.branches = ({} if offset == 0 else self.branches) | page.branches
-        super()._apply(generation, offset, page)
+        super().apply(offset, page)
 
     @property
     def listed(self) -> list[queries.ThemeRow]:
@@ -114,7 +114,6 @@ class ThemeTable(PagedTable):
         for key, cells, record in tree_rows(rows):
             self.records[key] = record
             self.add_row(*cells, key=key)
-        self.settle_size()
         self.scroll_to(y=scrolled, animate=False, immediate=True)
         self.move_cursor(row=self.get_row_index(str(cursor)), animate=False)
         self.show_count()

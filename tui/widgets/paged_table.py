@@ -8,8 +8,8 @@ from typing import Any
 
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.worker import get_current_worker
 
+from tui.asking import Asking
 from tui.widgets.table import Table
 
 
@@ -29,20 +29,20 @@ class Column:
     width: int | None = None
 
 
-class PagedTable(Table):
+class PagedTable(Asking, Table):
     """Rows arrive a page at a time; moving the cursor near the end asks for the next page."""
 
     class Loaded(Message):
-        def __init__(self, table: PagedTable, total: int, first_page: bool, generation: int) -> None:
+        def __init__(self, table: PagedTable, total: int, first_page: bool) -> None:
             super().__init__()
             self.table = table
             self.total = total
             self.first_page = first_page
-            self.generation = generation  # the table has moved on to other rows when its own differs
+            self.source = table.source  # the table has moved on to other rows when its own differs
 
         @property
         def stale(self) -> bool:
-            return self.generation != self.table.generation
+            return self.source != self.table.source
 
         @property
         def control(self) -> PagedTable:
@@ -52,66 +52,51 @@ class PagedTable(Table):
         kwargs.setdefault("cursor_type", "row")
         kwargs.setdefault("zebra_stripes", True)
         super().__init__(**kwargs)
-        self._columns_spec = list(columns)
+        self.columns_spec = list(columns)
         self.page_size = page_size
         self.records: dict[str, Any] = {}
         self.total: int | None = None
-        self._fetch: Fetch | None = None
-        self._generation = 0
-        self._loading = False
+        self.fetch: Fetch | None = None
+        self.source = 0  # counts the sources of rows loaded: a page asked for an older one is dropped
 
     def on_mount(self) -> None:
-        for column in self._columns_spec:
+        for column in self.columns_spec:
             self.add_column(column.label, key=column.key, width=column.width)
 
     # ------------------------------------------------------------ loading
 
     def load(self, fetch: Fetch | None, first: Page | None = None) -> None:
         """Replace the source of rows and show its first page (`first`, when the caller already fetched it)."""
-        self._fetch = fetch
+        self.fetch = fetch
         if first is None or fetch is None:
             self.reload()
             return
-        self._generation += 1
-        self._apply(self._generation, 0, first)
+        self.source += 1
+        self.forget("page")
+        self.apply(0, first)
 
     def reload(self) -> None:
-        self._generation += 1
+        self.source += 1
         self.total = None
-        if self._fetch is None:
+        if self.fetch is None:
+            self.forget("page")
             self.clear()
             self.records = {}
             self.border_subtitle = ""
             return
-        self._request(0)
+        self.request(0)
 
-    def _request(self, offset: int) -> None:
-        self._loading = True
-        generation, fetch, limit = self._generation, self._fetch, self.page_size
-        self.run_worker(
-            lambda: self._load_page(generation, fetch, offset, limit),
-            thread=True, group=f"page-{id(self)}", exclusive=offset == 0, exit_on_error=False,
-        )
+    def request(self, offset: int) -> None:
+        fetch, limit = self.fetch, self.page_size
+        assert fetch is not None
+        self.ask("page", (self.source, offset), lambda: fetch(offset, limit), lambda page: self.apply(offset, page),
+                 self.failed)
 
-    def _load_page(self, generation: int, fetch: Fetch, offset: int, limit: int) -> None:
-        try:
-            page = fetch(offset, limit)
-        except Exception as exc:  # noqa: BLE001 - a failed page is shown, the app keeps running
-            self.app.call_from_thread(self._failed, generation, exc)
-            return
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._apply, generation, offset, page)
+    def failed(self, error: Exception) -> None:
+        self.border_subtitle = "error"
+        self.notify(f"Could not load rows: {error}", severity="error", timeout=8)
 
-    def _failed(self, generation: int, exc: Exception) -> None:
-        if generation == self._generation:
-            self._loading = False
-            self.border_subtitle = "error"
-            self.notify(f"Could not load rows: {exc}", severity="error", timeout=8)
-
-    def _apply(self, generation: int, offset: int, page: Page) -> None:
-        if generation != self._generation:
-            return
-        self._loading = False
+    def apply(self, offset: int, page: Page) -> None:
         if offset == 0:
             self.clear()
             self.records = {}
@@ -119,18 +104,12 @@ class PagedTable(Table):
         for key, cells, record in fresh:
             self.records[key] = record
             self.add_row(*cells, key=key)
-        self.settle_size()
         self.total = page.total
         self.show_count()
-        self.post_message(self.Loaded(self, page.total, offset == 0, generation))
+        self.post_message(self.Loaded(self, page.total, offset == 0))
 
     def show_count(self) -> None:
         self.border_subtitle = f"{self.paged_rows:,} of {self.total:,}" if self.total else "none"
-
-    @property
-    def generation(self) -> int:
-        """Counts the sources of rows loaded: a result for an older one is dropped."""
-        return self._generation
 
     @property
     def paged_rows(self) -> int:
@@ -143,8 +122,9 @@ class PagedTable(Table):
         return self.total is not None and self.paged_rows < self.total
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table is self and event.cursor_row >= self.row_count - 5 and self.has_more and not self._loading:
-            self._request(self.paged_rows)
+        near_end = event.cursor_row >= self.row_count - 5
+        if event.data_table is self and near_end and self.has_more and self.wanted("page") is None:
+            self.request(self.paged_rows)
 
     # ------------------------------------------------------------ the highlighted row
 

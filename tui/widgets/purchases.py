@@ -97,7 +97,6 @@ class PurchasesPanel(Vertical):
         for share in shares[:MIX_ROWS]:
             mix.add_row(clip(share.category, 30), share_cell(share.customer_share, "cyan"),
                         share_cell(share.everyone_share, "grey50"), f"{share.customers:,}", pct(share.revenue_share))
-        mix.settle_size()
         mix.border_subtitle = (f"{MIX_ROWS} of {len(shares)} {report.by} groups, most bought first"
                                if len(shares) > MIX_ROWS else f"{len(shares)} {report.by} group{'' if len(shares) == 1 else 's'}")
         found = mine.pairs[:PAIR_ROWS] if mine is not None else []
@@ -106,7 +105,6 @@ class PurchasesPanel(Vertical):
                           Text(f"{pair.lift:.2f}", style="bold" if pair.lift > 1 else "dim"),
                           f"{pct(pair.confidence_ab)} of {clip(pair.a, 20)} buyers · {pct(pair.confidence_ba)} of "
                           f"{clip(pair.b, 20)} buyers")
-        pairs.settle_size()
         rule = f"{report.min_pair_customers}+ customers and {pct(report.min_pair_support)}+ of the segment"
         pairs.border_subtitle = (f"lift > 1: together more often than chance · each pair bought by {rule}" if found
                                  else f"no pair bought by {rule}")
