@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from insight.analysis import queries
+from tui.navigation import Navigator
 
 PLACES = (("overview", "Overview"), ("themes", "Themes"), ("segments", "Segments"), ("search", "Search"))
 
 
 class InsightCommands(Provider):
-    async def _items(self) -> list[tuple[str, object, str]]:
-        app = self.app
-        items: list[tuple[str, object, str]] = [
+    async def _items(self) -> list[tuple[str, Callable[[], Any], str]]:
+        app = cast(Navigator, self.app)  # this provider is registered by InsightApp only
+        items: list[tuple[str, Callable[[], Any], str]] = [
             (f"Go to {label}", partial(app.switch_mode, mode), f"show the {label} screen") for mode, label in PLACES
         ]
         items.append(("Help: keys", app.action_help, "every key on every screen"))
-        data = app.data  # type: ignore[attr-defined]
+        data = app.data
         db = data.read()
         for segment in queries.segment_names(db):
             items.append((f"Segment: {segment}", partial(app.open_segment, segment), "open the segment"))

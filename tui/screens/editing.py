@@ -48,7 +48,11 @@ class ThemeEditing:
 
         def done(label: str | None) -> None:
             if label:
-                self._run_edit(lambda data: (data.rename_theme(theme.id, label), f"Renamed #{theme.id} to {label!r}")[1])
+                def rename(data: DataSource) -> str:
+                    data.rename_theme(theme.id, label)
+                    return f"Renamed #{theme.id} to {label!r}"
+
+                self._run_edit(rename)
 
         self.app.push_screen(RenameDialog(theme.id, theme.label), done)  # type: ignore[attr-defined]
 
@@ -59,9 +63,11 @@ class ThemeEditing:
 
         def done(other: int | None) -> None:
             if other is not None:
-                self._run_edit(
-                    lambda data: (data.merge_themes(theme.id, other), f"Merged #{other} into #{theme.id}")[1]
-                )
+                def merge(data: DataSource) -> str:
+                    data.merge_themes(theme.id, other)
+                    return f"Merged #{other} into #{theme.id}"
+
+                self._run_edit(merge)
 
         self.app.push_screen(MergeDialog(theme.id, theme.label, theme.scope, theme.level), done)  # type: ignore[attr-defined]
 

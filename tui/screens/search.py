@@ -140,7 +140,7 @@ class SearchScreen(PlaceScreen):
         value = None if event.value is Select.NULL else str(event.value)
         field = {"s-source": "source", "s-window": "window", "s-segment": "segment"}.get(event.select.id or "")
         if field and getattr(self.filter, field) != value:
-            self.filter = replace(self.filter, **{field: value})
+            self.filter = replace(self.filter, **{field: value})  # type: ignore[arg-type]  # a str field, by name
             if self.text or self.similar_to:
                 self.rerun()
 

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.coordinate import Coordinate
 from textual.widget import Widget
 from textual.widgets import DataTable, Markdown, Static, TabbedContent, TabPane, Tabs
 
@@ -267,7 +268,7 @@ class SegmentDetailScreen(PlaceScreen):
         if not self.is_attached:  # a timer that fired as the app closed
             return
         table = self.query_one("#segment-themes", DataTable)
-        wanted = [table.coordinate_to_cell_key((row, 0)).row_key.value
+        wanted = [table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
                   for row in (table.cursor_row - 1, table.cursor_row + 1) if 0 <= row < table.row_count]
         missing = [int(key) for key in wanted if key and int(key) not in self.fetched_ahead]
         if not missing:

@@ -54,7 +54,7 @@ def backtest_caption(backtest: Backtest | None) -> str:
     if backtest is None:
         return "bought again: computing the backtest…"
     cut = backtest.cutoff
-    if cut is None:
+    if cut is None or backtest.validation is None:
         return f"bought again: no backtest ({backtest.error})"
     days = backtest.validation.horizon_days
     caption = (f"bought again: share of a segment's customers at the cut-off {cut.as_of} who ordered in the next "
@@ -162,7 +162,7 @@ class SegmentsScreen(PlaceScreen):
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
         if event.data_table.id != "heatmap":
             return
-        theme_id = int(event.cell_key.row_key.value)
+        theme_id = int(str(event.cell_key.row_key.value))
         column = str(event.cell_key.column_key.value)
         if column == "theme":
             self.app.open_theme(theme_id)  # type: ignore[attr-defined]

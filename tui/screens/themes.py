@@ -43,11 +43,11 @@ def theme_cell(row: queries.ThemeRow, mark: str) -> Text:
     return text.append(clip(moved, max(room - len(shown) - 3, 1)), style="magenta")
 
 
-def tree_rows(rows: Sequence[queries.ThemeRow]) -> list[tuple[str, tuple, queries.ThemeRow]]:
+def tree_rows(rows: Sequence[queries.ThemeRow]) -> list[tuple[str, Sequence[Any], Any]]:
     """Table rows for themes listed in tree order (each shown sub-theme right after its parent or a sibling):
     a sub-theme is drawn under its parent when that parent is listed, a parent marked open or closed."""
     listed = {r.id for r in rows}
-    out = []
+    out: list[tuple[str, Sequence[Any], Any]] = []
     for i, r in enumerate(rows):
         after = rows[i + 1] if i + 1 < len(rows) else None
         under = r.parent_id is not None and r.parent_id in listed
@@ -93,7 +93,7 @@ class ThemeTable(PagedTable):
     @property
     def listed(self) -> list[queries.ThemeRow]:
         """The rows in the order they are shown."""
-        return [self.records[row.key.value] for row in self.ordered_rows]
+        return [self.records[str(row.key.value)] for row in self.ordered_rows]
 
     def under(self, row: queries.ThemeRow) -> bool:
         """The row is drawn as a sub-theme, inside its parent's open branch."""
@@ -214,7 +214,7 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
             event.select.id or ""
         )
         if field and getattr(self.filter, field) != value:
-            self.filter = replace(self.filter, **{field: value})
+            self.filter = replace(self.filter, **{field: value})  # type: ignore[arg-type]  # a str field, by name
             self.reload()
 
     def on_input_changed(self, event: Input.Changed) -> None:
