@@ -83,7 +83,7 @@ class DataSource:
         self._purchases: Purchases | None = None
         self._links: LinkState | None = None
         self._segments: list[queries.SegmentRow] | None = None
-        self._transitions: dict[str, list[queries.Transition]] = {}
+        self._transitions: dict[str, list[queries.MoveCount]] = {}
         self._index: queries.VectorIndex | None | bool = False  # False: not loaded yet
         queries.connect_read(self.path).conn.close()  # fail early: missing or unmigrated (insight tui migrates)
 
@@ -128,7 +128,7 @@ class DataSource:
                 self._segments = queries.segment_table(self.read())
             return self._segments
 
-    def transitions(self, segment: str) -> list[queries.Transition]:
+    def transitions(self, segment: str) -> list[queries.MoveCount]:
         with self._segments_lock:
             if segment not in self._transitions:
                 self._transitions[segment] = queries.segment_transitions(self.read(), segment)

@@ -54,7 +54,9 @@ DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
 
 
 @dataclass
-class Quote:
+class BriefQuote:
+    """A quote as a brief prints it: with its document's external id (queries.Quote is the TUI's, by row ids)."""
+
     text: str
     document_id: str  # the document's external id (response token, ticket id, file name ...)
     source: str  # survey | interview | review | ticket
@@ -77,7 +79,7 @@ class ThemeFinding:
     significant: bool
     phrases: list[str] = field(default_factory=list)
     overall_share: float | None = None  # the share among all customers with feedback in the scope
-    quotes: list[Quote] = field(default_factory=list)
+    quotes: list[BriefQuote] = field(default_factory=list)
     score: float | None = None  # distinctiveness (shrunken log-odds z), None without a comparison
     over_indexed: bool = False  # significant and raised by at least the minimum support of customers
     kind: str = "topic"
@@ -549,7 +551,7 @@ class Quoter:
         return out[:limit]
 
     def quotes(self, theme_id: int, scope: str, max_rating: float | None = None,
-               sentiment: str | None = None) -> list[Quote]:
+               sentiment: str | None = None) -> list[BriefQuote]:
         ids = [tid for tid, info in self.themes.items() if info.id == theme_id]
         marks = ",".join("?" * len(ids))
         feeling = "AND u.sentiment = ?" if sentiment else ""
@@ -567,7 +569,7 @@ class Quoter:
         ]
         # prefer answers that say something (four words or more) over "nothing" / "ok"
         candidates.sort(key=lambda r: len(r[1].split()) < 4)
-        chosen: list[Quote] = []
+        chosen: list[BriefQuote] = []
         seen_customers: set[int] = set()
         seen_texts: set[str] = set()
         for unit_id, text, question, external_id, source, created_at, rating, customer in candidates:
@@ -576,7 +578,7 @@ class Quoter:
                 continue
             seen_customers.add(customer)
             seen_texts.add(key)
-            chosen.append(Quote(shorten(text, self.max_chars), external_id, source, created_at, question, rating, unit_id))
+            chosen.append(BriefQuote(shorten(text, self.max_chars), external_id, source, created_at, question, rating, unit_id))
             if len(chosen) == self.per_theme:
                 break
         return chosen

@@ -20,7 +20,7 @@ from insight.analysis.brief import (
     DEFAULT_TEMPLATES,
     Affinity,
     Brief,
-    Quote,
+    BriefQuote,
     ThemeFinding,
     build_brief,
     segments_in,
@@ -308,7 +308,7 @@ def _arrivals(brief: Brief) -> list[Block]:
     ]
 
 
-def _citation(quote: Quote) -> str:
+def _citation(quote: BriefQuote) -> str:
     parts = [f"{quote.source} {quote.document_id}"]
     if quote.created_at:
         parts.append(quote.created_at[:10])

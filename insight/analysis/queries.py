@@ -311,7 +311,10 @@ class ThemeFilter:
 
 
 @dataclass(frozen=True)
-class Transition:
+class MoveCount:
+    """How many customers moved from one segment to another between two snapshots (rfm.Transition is one
+    customer's move)."""
+
     from_segment: str
     to_segment: str
     customers: int
@@ -866,7 +869,7 @@ def theme_label(db: sqlite_utils.Database, theme_id: int) -> str | None:
 # ---------------------------------------------------------------- segments
 
 
-def segment_transitions(db: sqlite_utils.Database, segment: str, snapshot_id: int | None = None) -> list[Transition]:
+def segment_transitions(db: sqlite_utils.Database, segment: str, snapshot_id: int | None = None) -> list[MoveCount]:
     """Customers who moved into or out of `segment` between the previous snapshot and this one."""
     current = latest_snapshot(db) if snapshot_id is None else next(
         (s for s in snapshots(db) if s.id == snapshot_id), None
@@ -877,7 +880,7 @@ def segment_transitions(db: sqlite_utils.Database, segment: str, snapshot_id: in
     if previous is None:
         return []
     counts = Counter(pair for pair in segment_moves(db, previous.id, current.id).values() if segment in pair)
-    return [Transition(a, b, n) for (a, b), n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    return [MoveCount(a, b, n) for (a, b), n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 
 def orders_state(db: sqlite_utils.Database) -> tuple[Any, ...]:

@@ -72,7 +72,7 @@ class SegmentView:
     """What the segment screen shows first, fetched in one worker so it is drawn in one pass."""
 
     row: queries.SegmentRow | None
-    transitions: list[queries.Transition]
+    transitions: list[queries.MoveCount]
     links: LinkState | None  # None while the session's link report is still being computed
     quotes: queries.QuotePage | None  # the highlighted theme's quotes from this segment
 
@@ -280,7 +280,7 @@ class SegmentDetailScreen(PlaceScreen):
 
         self.run_query(work, self.fetched_ahead.update, group="quotes-ahead", key=segment)
 
-    def show_transitions(self, moves: list[queries.Transition]) -> None:
+    def show_transitions(self, moves: list[queries.MoveCount]) -> None:
         table = self.query_one("#transitions-table", Table)
         table.clear()
         for move in moves:
