@@ -589,16 +589,21 @@ def attribute_rows(db: sqlite_utils.Database, window: Window | None, segments: d
     return rows
 
 
+def contingency(row: LinkRow | AttributeRow) -> tuple[int, int, int, int]:
+    """The 2x2 table both the test and the score read: (in the segment and raising it, in the segment and not,
+    raising it outside the segment, neither)."""
+    b = row.segment_customers - row.customers
+    c = row.population_customers - row.customers
+    return row.customers, b, c, row.population - row.segment_customers - c
+
+
 def correct(rows: list[LinkRow], attributes: list[AttributeRow], alpha: float, min_expected: float) -> None:
     """Test every row, then Benjamini-Hochberg over all of them at once (one family per report)."""
     tested: list[LinkRow | AttributeRow] = [*rows, *attributes]
     if not tested:
         return
     for row in tested:
-        b = row.segment_customers - row.customers
-        c = row.population_customers - row.customers
-        d = row.population - row.segment_customers - c
-        result = over_index_test(row.customers, b, c, d, min_expected)
+        result = over_index_test(*contingency(row), min_expected)
         row.p_value, row.test = result.p_value, result.test
     q_values = false_discovery_control([r.p_value for r in tested], method="bh")
     for row, q in zip(tested, q_values, strict=True):
@@ -610,10 +615,7 @@ def score(rows: list[LinkRow], attributes: list[AttributeRow], min_support: int,
     """The distinctiveness score of every row, and which rows are over-indexed (after `correct`)."""
     tested: list[LinkRow | AttributeRow] = [*rows, *attributes]
     for row in tested:
-        b = row.segment_customers - row.customers
-        c = row.population_customers - row.customers
-        d = row.population - row.segment_customers - c
-        measure = distinctiveness(row.customers, b, c, d, prior)
+        measure = distinctiveness(*contingency(row), prior)
         row.log_odds, row.score = measure.log_odds, measure.z
         row.over_indexed = bool(row.significant and row.customers >= min_support)
 

@@ -228,12 +228,21 @@ class CustomerResolver:
         if self._index is None:
             self._index = {}
             for (kind, value), cid in self._ids.items():
-                if kind in SCOPED_KINDS and SCOPE_MARK in value:
-                    bare, _, scope = value.partition(SCOPE_MARK)
-                    self._index.setdefault((kind, bare), {})[scope] = cid
+                self._index_scoped(kind, value, cid)
             for number, scope, cid in self.db.execute(ORDER_HOLDERS_SQL):
                 self._index.setdefault(("order", number), {})[scope] = cid
         return self._index
+
+    def _index_scoped(self, kind: str, value: str, cid: int) -> None:
+        """Add a shop-scoped identifier to the bare-value index, once that index is built."""
+        if self._index is not None and kind in SCOPED_KINDS and SCOPE_MARK in value:
+            bare, scope = split_scoped(value)
+            self._index.setdefault((kind, bare), {})[scope] = cid
+
+    def _remember(self, kind: str, value: str, cid: int) -> None:
+        """An identifier just written for customer `cid`, in memory as it now is in the table."""
+        self._ids[(kind, value)] = cid
+        self._index_scoped(kind, value, cid)
 
     def holders(self, kind: str, value: str) -> dict[str, int]:
         """'platform/shop' -> the customer holding order number (or customer id) `value` there."""
@@ -286,10 +295,7 @@ class CustomerResolver:
                 [(i.kind, i.value, customer_id, self.source) for i in new],
             )
             for i in new:
-                self._ids[(i.kind, i.value)] = customer_id
-                if self._index is not None and i.kind in SCOPED_KINDS and SCOPE_MARK in i.value:
-                    bare, _, scope = i.value.partition(SCOPE_MARK)
-                    self._index.setdefault((i.kind, bare), {})[scope] = customer_id
+                self._remember(i.kind, i.value, customer_id)
         return customer_id
 
     def resolve_many(self, sets: list[tuple[Identifier, ...]]) -> list[int | None]:
@@ -324,16 +330,13 @@ class CustomerResolver:
         now = self.clock()
         conn.executemany(
             "INSERT INTO customers (id, display_key, created_at) VALUES (?, ?, ?)",
-            ((first + n, idents[0].value if idents[0].kind == "email" else idents[0].key, now)
+            ((first + n, _display_key(idents[0]), now)
              for n, (_, idents) in enumerate(batch)),
         )
         rows = [(i.kind, i.value, first + n, self.source) for n, (_, idents) in enumerate(batch) for i in idents]
         conn.executemany("INSERT INTO customer_identifiers (kind, value, customer_id, source) VALUES (?, ?, ?, ?)", rows)
         for kind, value, cid, _ in rows:
-            self._ids[(kind, value)] = cid
-            if self._index is not None and kind in SCOPED_KINDS and SCOPE_MARK in value:
-                bare, _, scope = value.partition(SCOPE_MARK)
-                self._index.setdefault((kind, bare), {})[scope] = cid
+            self._remember(kind, value, cid)
         for n, (at, _) in enumerate(batch):
             found[at] = first + n
         self.created += len(batch)
@@ -341,10 +344,8 @@ class CustomerResolver:
     def attach_orders(self, rows: list[tuple[str, int]]) -> None:
         """Index this import's orders (`scoped_value`, customer) for bare numbers looked up after it. Nothing is
         written: an order's number names its buyer through `orders` itself (its customer_id follows merges)."""
-        if self._index is not None:
-            for value, cid in rows:
-                number, _, scope = value.partition(SCOPE_MARK)
-                self._index.setdefault(("order", number), {})[scope] = cid
+        for value, cid in rows:
+            self._index_scoped("order", value, cid)
 
     def bare_owner(self, kind: str, value: str) -> int | None:
         """Who a bare order number (customer id) from feedback was attached to, if anyone."""
@@ -356,9 +357,8 @@ class CustomerResolver:
         self._ids.pop((kind, value), None)
 
     def _create(self, first: Identifier) -> int:
-        display = first.value if first.kind == "email" else first.key
         cursor = self.db.conn.execute(
-            "INSERT INTO customers (display_key, created_at) VALUES (?, ?)", (display, self.clock())
+            "INSERT INTO customers (display_key, created_at) VALUES (?, ?)", (_display_key(first), self.clock())
         )
         self.created += 1
         return inserted_id(cursor)
@@ -376,6 +376,11 @@ class CustomerResolver:
         conn.execute("DELETE FROM customers WHERE id = ?", (drop,))
         self._merged_into[drop] = keep
         self.merged += 1
+
+
+def _display_key(first: Identifier) -> str:
+    """What a new customer is shown as: their email, else their first identifier as kind:value."""
+    return first.value if first.kind == "email" else first.key
 
 
 def find_customer_id(db: sqlite_utils.Database, ident: Identifier) -> int | None:

@@ -42,7 +42,5 @@ class Scope:
         question's scope); None or '' takes every scope."""
         if not wanted:
             return True
-        if str(self) == wanted:
-            return True
-        kind = Scope.parse(wanted)
-        return kind.question is None and ":" not in wanted and kind.source == self.source and kind.source is not None
+        text = str(self)
+        return text == wanted or (":" not in wanted and text.startswith(wanted + ":"))
