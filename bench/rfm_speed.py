@@ -45,6 +45,13 @@ def timed(func: Callable[[], object]) -> tuple[float, float, object]:
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
+def fresh(path: Path) -> Path:
+    """`path` with no database left there from an earlier run (nor its -wal / -shm files)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return path
+
+
 def generate(lines: int, layout: str, folder: Path) -> Path:
     out = folder / f"orders_{layout}_{lines}.csv"
     if not out.exists():
@@ -58,9 +65,7 @@ def generate(lines: int, layout: str, folder: Path) -> Path:
 
 
 def ours_import_and_rfm(csv_path: Path, layout: str, folder: Path, run: int) -> dict[str, float]:
-    db_path = folder / f"bench_{run}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    db_path = fresh(folder / f"bench_{run}.db")
     db = open_db(db_path, CLOCK)
     mapping = UCI_MAP if layout == "online_retail" else {}
     fmt = "generic" if layout == "online_retail" else None
@@ -80,9 +85,7 @@ def store_floor(folder: Path, run: int) -> dict[str, float]:
     tables = ("import_batches", "customers", "customer_identifiers", "orders", "order_lines")
     rows = {t: source.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
     source.close()
-    target_path = folder / f"floor_{run}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target_path}{suffix}").unlink(missing_ok=True)
+    target_path = fresh(folder / f"floor_{run}.db")
     db = open_db(target_path, CLOCK)
     db.conn.execute("PRAGMA cache_size = -262144")
     times: dict[str, float] = {}
@@ -147,9 +150,7 @@ def pandas_scores(rfm):
 
 def synthetic_db(folder: Path, customers: int, seed: int = 11) -> tuple[Path, int]:
     """A database with `customers` buyers (heavy-tailed order counts over two years), built directly."""
-    path = folder / f"recompute_{customers}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path = fresh(folder / f"recompute_{customers}.db")
     rng = np.random.default_rng(seed)
     per_customer = np.minimum(1 + (3 * rng.pareto(1.3, customers)).astype(int), 300)  # ~11 orders each
     owner = np.repeat(np.arange(1, customers + 1), per_customer)
