@@ -74,14 +74,15 @@ def test_customer_text_is_shown_as_text(tmp_path):
 
 def test_themes_show_prints_quotes_as_text(tmp_path, monkeypatch):
     """Old code crashed (MarkupError) on a quote with '[/]'."""
-    from insight.analysis.theme_store import ThemeInfo
+    from insight.analysis.queries import Quote, ThemeDetail
     from insight.commands import themes
     from insight.core.db import open_db
 
-    info = ThemeInfo(id=3, scope="review", label="pump [/] broke", generated_label="pump [/] broke", size=4, share=0.1,
-                     change="new", status="active", mean_rating=None, keywords=["pump"], phrases=["[b]pump"],
-                     quotes=[{"text": HOSTILE, "source": "review", "external_id": "r1"}])
-    monkeypatch.setattr(themes, "theme_info", lambda db, theme_id: info)
+    quote = Quote(1, 1, HOSTILE, "review", None, None, None, None, None, None, external_id="r1")
+    info = ThemeDetail(id=3, label="pump [/] broke", generated_label="pump [/] broke", scope="review",
+                       keywords=["pump"], phrases=["[b]pump"], size=4, share=0.1, mean_rating=None, change="new",
+                       status="active", merged_into=None, trend=[], representative=[quote], sources=[])
+    monkeypatch.setattr(themes, "theme_detail", lambda db, theme_id: info)
     open_db(tmp_path / "x.db").close()
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), "themes", "show", "3"])
     assert result.exit_code == 0, result.output

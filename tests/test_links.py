@@ -10,6 +10,7 @@ import sqlite_utils
 from scipy.stats.contingency import odds_ratio
 
 from insight.analysis.links import compute_links, distinctiveness, over_index_test
+from insight.analysis.theme_edits import merge_themes
 from insight.core.window import Window
 
 STOPPED = "survey: What almost stopped you from buying?"
@@ -240,11 +241,11 @@ def test_merged_themes_fold_into_the_survivor_and_user_labels_win(db):
     seed = Seed(db)
     seed.snapshot("2026-11-24", {f"c{i}@x.com": ("Champions", "Active", 3, 5, 500.0) for i in range(4)})
     keep = seed.theme("review", "texture", user_label="Silky texture")
-    gone = seed.theme("review", "feel", status="merged")
-    db.conn.execute("UPDATE themes SET merged_into = ? WHERE id = ?", [keep, gone])
+    gone = seed.theme("review", "feel")
     seed.doc("review", "c0@x.com", [("silky", keep, None)])
     seed.doc("review", "c1@x.com", [("feels nice", gone, None)])
     seed.commit()
+    merge_themes(db, keep, gone)
     rows = compute_links(db).rows
     assert [(r.theme_id, r.theme_label, r.customers) for r in rows] == [(keep, "Silky texture", 2)]
 

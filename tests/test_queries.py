@@ -10,6 +10,7 @@ from tui_snapshots.brand import THEMES, build_small_brand
 
 from insight.analysis import queries
 from insight.analysis.queries import ThemeFilter
+from insight.analysis.theme_edits import merge_themes
 
 
 @pytest.fixture
@@ -101,8 +102,7 @@ def test_theme_detail_and_its_quotes_pages(brand):
 def test_merged_themes_count_as_the_kept_theme(tmp_path):
     path = tmp_path / "m.db"
     db = build_small_brand(path)
-    db.conn.execute("UPDATE themes SET status = 'merged', merged_into = 1 WHERE id = 2")
-    db.conn.commit()
+    merge_themes(db, 1, 2)
     read = queries.connect_read(path)
     assert queries.theme_quotes(read, 1, limit=1).total == 28 + 18
     assert 2 not in {r.id for r in queries.list_themes(read).rows}

@@ -8,8 +8,8 @@ import spacy
 from test_themes import PARAMS, QUESTION, seed_units, topic_theme
 
 from insight.analysis.embed import HashingEmbedder
+from insight.analysis.queries import theme_detail, theme_listing
 from insight.analysis.theme_edits import ThemeEditError, merge_themes, rename_theme, replay_edits, split_theme
-from insight.analysis.theme_store import list_themes, theme_info
 from insight.analysis.themes import run_themes
 
 SCOPE = f"survey: {QUESTION}"
@@ -28,6 +28,12 @@ def rerun(db, clock, **kwargs):
     return summary
 
 
+def members_of_edited_away_themes(db) -> int:
+    """Mentions whose theme was merged or split away: membership (theme_units) relies on there being none."""
+    return db.execute("""SELECT COUNT(*) FROM unit_themes ut JOIN themes t ON t.id = ut.theme_id
+                         WHERE t.status IN ('merged', 'split')""").fetchone()[0]
+
+
 def edits(db) -> list[tuple]:
     return db.execute("SELECT action, theme_id, other_theme_id FROM theme_edits ORDER BY id").fetchall()
 
@@ -35,20 +41,20 @@ def edits(db) -> list[tuple]:
 def test_rename_survives_a_rerun(themed, clock):
     db, ids, themes = themed
     rename_theme(db, themes["delivery"], "  Late parcels  ", clock=clock)
-    assert theme_info(db, themes["delivery"]).label == "Late parcels"
+    assert theme_detail(db, themes["delivery"]).label == "Late parcels"
     summary = rerun(db, clock)
     assert {t.id: t.label for t in summary.themes}[themes["delivery"]] == "Late parcels"
-    assert theme_info(db, themes["delivery"]).generated_label != "Late parcels"
+    assert theme_detail(db, themes["delivery"]).generated_label != "Late parcels"
     assert edits(db) == [("rename", themes["delivery"], None)]
 
 
 def test_merge_moves_units_and_stays_merged_after_rerun(themed, clock):
     db, ids, themes = themed
     keep, other = themes["delivery"], themes["fabric"]
-    sizes = {t.id: t.size for t in list_themes(db)}
+    sizes = {t.id: t.size for t in theme_listing(db)}
     merge_themes(db, keep, other, clock=clock)
-    assert theme_info(db, keep).size == sizes[keep] + sizes[other]
-    merged = theme_info(db, other)
+    assert theme_detail(db, keep).size == sizes[keep] + sizes[other]
+    merged = theme_detail(db, other)
     assert (merged.status, merged.merged_into, merged.size) == ("merged", keep, 0)
     assert db.execute("SELECT COUNT(*) FROM unit_themes WHERE theme_id = ?", [other]).fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM theme_prevalence WHERE theme_id = ?", [other]).fetchone()[0] == 0
@@ -58,8 +64,11 @@ def test_merge_moves_units_and_stays_merged_after_rerun(themed, clock):
     active = {t.id for t in summary.themes}
     assert other not in active and keep in active
     assert topic_theme(db, ids, "fabric") == keep
-    assert theme_info(db, other).status == "merged"
+    assert theme_detail(db, other).status == "merged"
     assert {t.id: t.size for t in summary.themes}[keep] >= 75
+    assert members_of_edited_away_themes(db) == 0
+    members = db.execute("SELECT COUNT(*) FROM theme_units WHERE theme_id = ? AND sub_theme_id = ?", [keep, keep])
+    assert members.fetchone()[0] == db.execute("SELECT COUNT(*) FROM unit_themes WHERE theme_id = ?", [keep]).fetchone()[0]
 
 
 def test_split_creates_parts_that_survive_a_rerun(db, clock):
@@ -70,12 +79,12 @@ def test_split_creates_parts_that_survive_a_rerun(db, clock):
     merge_themes(db, delivery, fabric, clock=clock)
     children = split_theme(db, delivery, k=2, nlp=spacy.blank("en"), clock=clock)
     assert len(children) == 2
-    assert theme_info(db, delivery).status == "split"
+    assert theme_detail(db, delivery).status == "split"
     parts = {topic: topic_theme(db, ids, topic) for topic in ("delivery", "fabric")}
     assert set(parts.values()) == set(children)
-    labels = {c: theme_info(db, c).label for c in children}
+    labels = {c: theme_detail(db, c).label for c in children}
     assert any("parcel" in labels[parts["delivery"]] or "late" in labels[parts["delivery"]] for _ in [0])
-    assert theme_info(db, children[0]).size + theme_info(db, children[1]).size == 60
+    assert theme_detail(db, children[0]).size + theme_detail(db, children[1]).size == 60
 
     summary = rerun(db, clock)
     after = {topic: topic_theme(db, ids, topic) for topic in ("delivery", "fabric")}
@@ -83,6 +92,7 @@ def test_split_creates_parts_that_survive_a_rerun(db, clock):
     active = {t.id for t in summary.themes}
     assert set(children) <= active and delivery not in active and fabric not in active
     assert [e[0] for e in edits(db)] == ["merge", "split"]
+    assert members_of_edited_away_themes(db) == 0
 
 
 def test_edit_errors_are_clear(themed, clock):

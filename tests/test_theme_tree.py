@@ -14,8 +14,8 @@ import spacy
 
 from insight.analysis.cluster import ClusterParams
 from insight.analysis.embed import HashingEmbedder
+from insight.analysis.queries import theme_detail, theme_listing
 from insight.analysis.theme_edits import merge_themes, rename_theme, split_theme
-from insight.analysis.theme_store import list_themes, theme_info
 from insight.analysis.theme_tree import match_parents, parent_groups
 from insight.analysis.themes import run_themes
 
@@ -114,7 +114,7 @@ def test_every_sub_theme_has_one_parent_and_counts_add_up(db, embedder, nlp, clo
         assert sorted(parent.children) == sorted(t.id for t in summary.themes if t.parent_id == parent.id)
         assert parent.size == sum(t.size for t in summary.themes if t.id in parent.children)
         assert parent.label and parent.mentions == sum(t.mentions for t in summary.themes if t.id in parent.children)
-    tree = list_themes(db)
+    tree = theme_listing(db)
     assert [t.level for t in tree[:3]] == ["parent", "sub", "sub"] and tree[1].parent_id == tree[0].id
 
 
@@ -134,8 +134,8 @@ def test_a_customer_counts_once_per_parent_theme(db, embedder, nlp, clock):
     (summary,) = run_themes(db, embedder, nlp, params=PARAMS, clock=clock)
     parent = parent_of(db, sub_of(db, late))
     assert parent == parent_of(db, sub_of(db, tracking))
-    info = theme_info(db, parent)
-    children = [theme_info(db, c["id"]) for c in info.children]
+    info = theme_detail(db, parent)
+    children = [theme_detail(db, c.id) for c in info.subthemes]
     distinct = db.execute(
         """SELECT COUNT(DISTINCT d.customer_id) FROM unit_themes ut JOIN themes t ON t.id = ut.theme_id
            JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id WHERE t.parent_id = ?""",
@@ -173,7 +173,7 @@ def test_edits_at_both_levels_survive_a_rerun(db, embedder, nlp, clock):
     price = parent_of(db, sub_of(db, ids[("price", "discount")]))
     rename_theme(db, shipping, "Delivery problems", clock=clock)
     merge_themes(db, fabric, price, clock=clock)  # a researcher reads fabric and price as one "product value"
-    assert theme_info(db, fabric).size == 80 and theme_info(db, price).status == "merged"
+    assert theme_detail(db, fabric).size == 80 and theme_detail(db, price).status == "merged"
     with pytest.raises(ValueError, match="one level"):
         merge_themes(db, shipping, sub_of(db, ids[("price", "dearer")]), clock=clock)
     late = sub_of(db, ids[("shipping", "late")])

@@ -13,7 +13,8 @@ import spacy
 
 from insight.analysis.cluster import ClusterParams
 from insight.analysis.embed import HashingEmbedder
-from insight.analysis.theme_store import StoredTheme, export_csv, list_themes, theme_info
+from insight.analysis.queries import ThemeFilter, theme_detail, theme_listing
+from insight.analysis.theme_store import StoredTheme, export_csv
 from insight.analysis.themes import match_to_previous, run_themes, select_scopes
 from insight.pipeline import theme_feedback
 
@@ -137,13 +138,13 @@ def test_run_finds_the_topics_labels_them_and_stores_everything(db, embedder, nl
     for topic, theme_id in themes.items():
         members = [r[0] for r in db.execute("SELECT unit_id FROM unit_themes WHERE theme_id = ?", [theme_id])]
         assert len(set(members) & set(ids[topic])) >= 0.9 * len(members)
-        info = theme_info(db, theme_id)
+        info = theme_detail(db, theme_id)
         vocabulary = " ".join(TOPICS[topic])
         assert any(word in vocabulary for word in info.label.split(" / ")[0].split())
         assert info.change == "new" and info.status == "active"
-        assert 3 <= len(info.quotes) <= 5 and all(q["source"] == "survey" for q in info.quotes)
-        assert info.prevalence and info.prevalence[0]["window_start"] == "2026-10-01"
-    fabric = theme_info(db, themes["fabric"])
+        assert 3 <= len(info.representative) <= 5 and all(q.source == "survey" for q in info.representative)
+        assert info.trend and info.trend[0].window_start == "2026-10-01"
+    fabric = theme_detail(db, themes["fabric"])
     assert fabric.mean_rating == pytest.approx(2.0)
     assert db.execute("SELECT COUNT(*) FROM unit_themes").fetchone()[0] == 95
     run = db.execute("SELECT units, themes, model, created_at FROM theme_runs").fetchone()
@@ -207,7 +208,7 @@ def test_themes_keep_their_ids_across_windows(db, embedder, nlp, clock):
     seed_units(db, {"delivery": 30, "sizing": 30}, window="2026-12-01", seed=2)
     (third,) = run_themes(db, embedder, nlp, params=PARAMS, window="2026-12-01..2026-12-31", clock=clock)
     assert {v["id"] for v in third.vanished} == {fabric}
-    statuses = {t.id: t.status for t in list_themes(db, include_inactive=True)}
+    statuses = {t.id: t.status for t in theme_listing(db, ThemeFilter(include_inactive=True))}
     assert statuses[fabric] == "vanished" and statuses[delivery] == statuses[sizing] == "active"
 
 
@@ -239,7 +240,7 @@ def test_export_writes_one_row_per_unit(db, embedder, nlp, clock, tmp_path):
     assert count == len(rows) == 63
     themed = [r for r in rows if r["theme_id"]]
     assert len(themed) >= 55
-    label_of = {t.id: t.label for t in list_themes(db)}
+    label_of = {t.id: t.label for t in theme_listing(db)}
     assert all(r["theme_label"] == label_of[int(r["theme_id"])] for r in themed)
     tickets = [r for r in rows if r["source"] == "ticket"]
     assert len(tickets) == 3 and all(r["theme_id"] == "" and r["scope"] == "" for r in tickets)
@@ -275,7 +276,7 @@ def test_cli_runs_lists_shows_exports_and_edits(db_path, clock, monkeypatch, tmp
     assert {t["id"] for t in tree} == {t["id"] for t in scope["themes"]} | {t["id"] for t in scope["parents"]}
     first, second, third = (t["id"] for t in listed)
     shown = call("show", str(first))
-    assert shown["id"] == first and shown["quotes"] and shown["prevalence"]
+    assert shown["id"] == first and shown["representative"] and shown["trend"]
     assert call("export", "--out", str(tmp_path / "t.csv"))["rows"] == 90
     assert call("rename", str(first), "Late parcels")["ok"]
     assert call("merge", str(first), str(second))["ok"]

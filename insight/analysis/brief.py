@@ -465,7 +465,6 @@ def ticket_opening_themes(db: sqlite_utils.Database, min_share: float) -> set[in
     """Ticket themes that are mostly the message opening a ticket (why people wrote), not follow-ups ("thanks!").
 
     A message is a passage: every mention of the opening message counts as opening, not only its first one."""
-    themes = load_themes(db)
     units: Counter[int] = Counter()
     opening: Counter[int] = Counter()
     for theme_id, is_opening in db.execute(
@@ -475,9 +474,8 @@ def ticket_opening_themes(db: sqlite_utils.Database, min_share: float) -> set[in
            FROM theme_units ut JOIN units u ON u.id = ut.unit_id
            WHERE ut.scope = 'ticket'"""
     ):
-        if theme_id in themes:
-            units[themes[theme_id].id] += 1
-            opening[themes[theme_id].id] += is_opening
+        units[theme_id] += 1
+        opening[theme_id] += is_opening
     return {tid for tid, n in units.items() if opening[tid] >= min_share * n}
 
 
@@ -493,7 +491,7 @@ def low_rated_review_themes(
     for customer, rating, theme_id in db.execute(
         f"""SELECT d.customer_id, d.rating, ut.theme_id FROM documents d
             JOIN units u ON u.document_id = d.id AND u.analyse = 1
-            JOIN unit_themes ut ON ut.unit_id = u.id AND ut.scope = 'review'
+            JOIN theme_units ut ON ut.unit_id = u.id AND ut.scope = 'review' AND ut.level = 'sub'
             WHERE d.source = 'review' AND d.customer_id IS NOT NULL AND {clause}""",
         params,
     ):
@@ -501,7 +499,7 @@ def low_rated_review_themes(
             continue
         reviewers.add(customer)
         if rating is not None and rating <= low and theme_id in themes and themes[theme_id].kind != "general":
-            raised.setdefault(themes[theme_id].id, set()).add(customer)
+            raised.setdefault(theme_id, set()).add(customer)
     out = []
     ranked = sorted(raised.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     enough = [kv for kv in ranked if len(kv[1]) >= config.thresholds["min_theme_customers"]]
@@ -532,7 +530,6 @@ class Quoter:
                  max_chars: int) -> None:
         self.db, self.members, self.per_theme, self.max_chars = db, members, per_theme, max_chars
         self.clause, self.params = window_clause(Window.parse(window) if window else None)
-        self.themes = load_themes(db)
 
     def phrases(self, theme_id: int, limit: int = 3) -> list[str]:
         row = self.db.execute("SELECT phrases FROM themes WHERE id = ?", [theme_id]).fetchone()
@@ -552,17 +549,13 @@ class Quoter:
 
     def quotes(self, theme_id: int, scope: str, max_rating: float | None = None,
                sentiment: str | None = None) -> list[BriefQuote]:
-        ids = [tid for tid, info in self.themes.items() if info.id == theme_id]
-        marks = ",".join("?" * len(ids))
         feeling = "AND u.sentiment = ?" if sentiment else ""
         rows = self.db.execute(
             f"""SELECT u.id, u.text, u.question, d.external_id, d.source, d.created_at, d.rating, d.customer_id
-                FROM unit_themes ut JOIN themes t ON t.id = ut.theme_id
-                JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
-                WHERE (ut.theme_id IN ({marks}) OR t.parent_id IN ({marks})) AND ut.scope = ? AND u.analyse = 1
-                      AND {self.clause} {feeling}
-                ORDER BY ut.similarity IS NULL, ut.similarity DESC, u.id""",
-            [*ids, *ids, scope, *self.params, *([sentiment] if sentiment else [])],
+                FROM theme_units ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
+                WHERE ut.theme_id = ? AND ut.scope = ? AND u.analyse = 1 AND {self.clause} {feeling}
+                ORDER BY ut.similarity DESC, u.id""",
+            [theme_id, scope, *self.params, *([sentiment] if sentiment else [])],
         ).fetchall()
         candidates = [
             r for r in rows if r[7] in self.members and (max_rating is None or (r[6] is not None and r[6] <= max_rating))
@@ -594,7 +587,7 @@ def general_theme_customers(db: sqlite_utils.Database, members: set[int], window
     marks = ",".join("?" * len(general))
     customers = {
         c for (c,) in db.execute(
-            f"""SELECT DISTINCT d.customer_id FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
+            f"""SELECT DISTINCT d.customer_id FROM theme_units ut JOIN units u ON u.id = ut.unit_id
                 JOIN documents d ON d.id = u.document_id
                 WHERE ut.theme_id IN ({marks}) AND u.analyse = 1 AND {clause}""",
             [*general, *params],

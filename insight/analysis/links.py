@@ -254,22 +254,14 @@ class ThemeRef:
 
 
 def load_themes(db: sqlite_utils.Database) -> dict[int, ThemeRef]:
-    """Every theme id mapped to the theme it now stands for (merged themes folded into their survivor)."""
-    raw = {
-        tid: (label, scope, status, merged_into, kind, level, parent_id)
-        for tid, label, scope, status, merged_into, kind, level, parent_id in db.execute(
-            "SELECT id, display_label, scope, status, merged_into, kind, level, parent_id FROM themes"
+    """Every theme by id. Membership (theme_units) only ever names live themes: a merge moves the merged
+    theme's mentions to the one it joined, so nothing here resolves merges."""
+    return {
+        tid: ThemeRef(tid, label, scope, kind or "topic", level or "sub", parent_id)
+        for tid, label, scope, kind, level, parent_id in db.execute(
+            "SELECT id, display_label, scope, kind, level, parent_id FROM themes"
         )
     }
-    resolved: dict[int, ThemeRef] = {}
-    for tid in raw:
-        current, seen = tid, {tid}
-        while raw[current][2] == "merged" and raw[current][3] in raw and raw[current][3] not in seen:
-            current = raw[current][3]
-            seen.add(current)
-        label, scope, _, _, kind, level, parent_id = raw[current]
-        resolved[tid] = ThemeRef(current, label, scope, kind or "topic", level or "sub", parent_id)
-    return resolved
 
 
 def load_assignments(

@@ -220,6 +220,7 @@ class Quote:
     customer_key: str | None
     score: float | None = None  # similarity to the theme / query, or FTS rank
     sentiment: str | None = None
+    external_id: str | None = None  # the document's id in the tool it came from
 
 
 @dataclass(frozen=True)
@@ -288,6 +289,9 @@ class FilterOptions:
     questions: list[str]
     windows: list[str]
     segments: list[str]
+
+
+LEVELS = ("parent", "sub")  # the two levels of a theme tree
 
 
 @dataclass(frozen=True)
@@ -562,6 +566,8 @@ def list_themes(
     order = THEME_SORTS.get(sort)
     if order is None:
         raise InvalidValue(f"unknown sort {sort!r}; expected one of {', '.join(THEME_SORTS)}")
+    if filt.level is not None and filt.level not in LEVELS:
+        raise InvalidValue(f"level must be one of {', '.join(LEVELS)}, not {filt.level!r}")
     direction = "DESC" if descending else "ASC"
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     theme_where = ["1 = 1" if filt.include_inactive else "t.status = 'active'"] + _tree_conditions(filt, params)
@@ -572,7 +578,7 @@ def list_themes(
         unit_where = " AND ".join(_unit_conditions(filt, params) + (["ut.scope = :scope"] if filt.scope else []))
         base = f"""
             WITH mentions AS MATERIALIZED (  -- every analysed mention under the filter, themed or not
-                SELECT COALESCE(t.merged_into, ut.theme_id) AS theme_id, t.parent_id AS parent_id,
+                SELECT ut.theme_id AS theme_id, t.parent_id AS parent_id,
                        d.id AS document_id, d.rating AS rating, u.sentiment AS sentiment,
                        COALESCE('c' || d.customer_id, 'd' || d.id) AS who
                 FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
@@ -702,6 +708,27 @@ def theme_tree(
     return ThemeTree(nodes, top.total, offset, top.windows)
 
 
+def theme_listing(db: sqlite_utils.Database, filt: ThemeFilter = ThemeFilter()) -> list[ThemeRow]:
+    """Every theme under the filter as a tree, for a listing read top to bottom (`insight themes list`):
+    scope by scope, active before inactive, each first-level theme by size followed by its sub-themes
+    (largest first); a sub-theme whose parent is not listed stands at the first level."""
+    rows = list_themes(db, filt, limit=-1).rows
+    present = {r.id for r in rows}
+    below: dict[int, list[ThemeRow]] = {}
+    for r in rows:
+        if r.parent_id is not None and r.parent_id in present:
+            below.setdefault(r.parent_id, []).append(r)
+
+    def key(r: ThemeRow) -> tuple[str, bool, int, int]:
+        return (r.scope, r.status != "active", -r.size, r.id)
+
+    out: list[ThemeRow] = []
+    for top in sorted((r for r in rows if r.parent_id not in present), key=key):
+        out.append(top)
+        out.extend(sorted(below.get(top.id, []), key=key))
+    return out
+
+
 def theme_trends(
     db: sqlite_utils.Database, theme_ids: Iterable[int], known_windows: Sequence[str] | None = None
 ) -> dict[int, tuple[float, ...]]:
@@ -729,16 +756,6 @@ def _json_list(text: str | None) -> list[Any]:
     except ValueError:
         return []
     return value if isinstance(value, list) else []
-
-
-def _theme_ids(db: sqlite_utils.Database, theme_id: int) -> list[int]:
-    """The theme, the themes merged into it and a parent's sub-themes: their units (unit_themes holds a
-    mention once, for its sub-theme) count as its units."""
-    own = [theme_id] + [r[0] for r in db.execute("SELECT id FROM themes WHERE merged_into = ?", [theme_id])]
-    marks = ",".join("?" * len(own))
-    return own + [r[0] for r in db.execute(
-        f"SELECT id FROM themes WHERE parent_id IN ({marks}) AND id NOT IN ({marks}) ORDER BY id", own + own
-    )]
 
 
 def scope_source(scope: str) -> str | None:
@@ -769,21 +786,17 @@ def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None
     ]
     wanted = [int(i) for i in _json_list(quote_ids) if isinstance(i, int | str) and str(i).isdigit()]
     by_id = {q.unit_id: q for q in quotes_by_ids(db, wanted)}
-    ids = _theme_ids(db, theme_id)
-    marks = ",".join("?" * len(ids))
-    scopes = {scope} | {r[0] for r in db.execute(f"SELECT scope FROM themes WHERE id IN ({marks})", ids)}
-    single = {scope_source(s) for s in scopes}
-    only = next(iter(single)) if len(single) == 1 else None
+    only = scope_source(scope)
     if only is not None and size:  # one source: no need to look at every unit
         sources = [(only, int(size))]
     else:
         sources = [
             (s, int(n))
             for s, n in db.execute(
-                f"""SELECT d.source, COUNT(DISTINCT d.id) FROM unit_themes ut JOIN units u ON u.id = ut.unit_id
-                    JOIN documents d ON d.id = u.document_id WHERE ut.theme_id IN ({marks})
-                    GROUP BY d.source ORDER BY COUNT(DISTINCT d.id) DESC""",
-                ids,
+                """SELECT d.source, COUNT(DISTINCT d.id) FROM theme_units ut JOIN units u ON u.id = ut.unit_id
+                   JOIN documents d ON d.id = u.document_id WHERE ut.theme_id = ?
+                   GROUP BY d.source ORDER BY COUNT(DISTINCT d.id) DESC""",
+                [theme_id],
             )
         ]
     return ThemeDetail(
@@ -799,14 +812,16 @@ def theme_detail(db: sqlite_utils.Database, theme_id: int) -> ThemeDetail | None
 
 
 QUOTE_COLUMNS = """u.id, u.document_id, u.text, d.source, COALESCE(u.started_at, d.created_at), u.question, u.speaker,
-                   d.title, d.rating, d.customer_key, u.sentiment"""
+                   d.title, d.rating, d.customer_key, u.sentiment, d.external_id"""
+QUOTE_WIDTH = 12  # columns in QUOTE_COLUMNS
 
 
 def _quote(row: Sequence[Any], score: float | None = None) -> Quote:
-    """A QUOTE_COLUMNS row (a twelfth column, when there is one, is its score)."""
+    """A QUOTE_COLUMNS row (a further column, when there is one, is its score)."""
     unit_id, document_id, text, source, created_at, question, speaker, title, rating, customer_key = row[:10]
     return Quote(unit_id, document_id, text, source, created_at, question, speaker, title, rating, customer_key,
-                 score=score if score is not None else (row[11] if len(row) > 11 else None), sentiment=row[10])
+                 score=score if score is not None else (row[QUOTE_WIDTH] if len(row) > QUOTE_WIDTH else None),
+                 sentiment=row[10], external_id=row[11])
 
 
 def quotes_by_ids(db: sqlite_utils.Database, unit_ids: Sequence[int]) -> list[Quote]:
@@ -821,32 +836,36 @@ def quotes_by_ids(db: sqlite_utils.Database, unit_ids: Sequence[int]) -> list[Qu
     return [found[i] for i in unit_ids if i in found]
 
 
-def _theme_quote_sql(
-    db: sqlite_utils.Database, theme_id: int, filt: ThemeFilter, params: dict[str, Any]
-) -> tuple[str, str, str]:
-    """(FROM/WHERE of the theme's units under the filter, the cheapest way to count them, the narrowest
-    FROM/WHERE that picks them: unit_themes alone when no unit filter applies)."""
-    ids = _theme_ids(db, theme_id)
+def sub_theme_ids(db: sqlite_utils.Database, theme_id: int) -> list[int]:
+    """The sub-themes whose mentions make up a theme: the theme itself for a sub-theme, its sub-themes for a
+    parent. The same rule as the theme_units view, read from unit_themes directly where a page needs the
+    (theme, similarity) index: through the view, a theme's first page of quotes took 2-10x longer on the
+    165,000-mention bench database. Merges need no resolution: a merged theme's rows were moved on merge."""
+    below = [r[0] for r in db.execute("SELECT id FROM themes WHERE parent_id = ? ORDER BY id", [theme_id])]
+    return below or [theme_id]
+
+
+def _theme_quote_sql(ids: Sequence[int], filt: ThemeFilter, params: dict[str, Any]) -> tuple[str, str]:
+    """(FROM/WHERE of the mentions of these sub-themes under the filter, the narrowest FROM/WHERE that picks
+    them: unit_themes alone, index-only, when no unit filter applies). `params` gets the values."""
     params.update({f"t{i}": t for i, t in enumerate(ids)})
     where = [f"ut.theme_id IN ({','.join(f':t{i}' for i in range(len(ids)))})"] + _unit_conditions(filt, params)
     base = f"""FROM unit_themes ut JOIN units u ON u.id = ut.unit_id JOIN documents d ON d.id = u.document_id
                WHERE {' AND '.join(where)}"""
-    # Themes are built from analysed units only, so without a unit filter the index alone counts them; with
-    # one, every unit of the theme has to be looked at.
-    narrow = base if filt.needs_units or filt.window else f"FROM unit_themes ut WHERE {where[0]}"
-    return base, f"SELECT COUNT(*) {narrow}", narrow
+    # Themes are built from analysed units only, so without a unit filter the index alone holds them.
+    return base, base if filt.needs_units or filt.window else f"FROM unit_themes ut WHERE {where[0]}"
 
 
 def theme_quotes(
     db: sqlite_utils.Database, theme_id: int, filt: ThemeFilter = ThemeFilter(), *, limit: int = 50, offset: int = 0
 ) -> QuotePage:
-    """A page of the theme's units, most typical (closest to the centroid) first; the page comes in index
-    order (theme, similarity) and stops at the limit. A parent's come from its sub-themes in turns (the most
-    typical of each, then the second of each, ...), so its first page shows every side of it, not the
-    tightest sub-theme alone."""
+    """A page of the theme's mentions, most typical (closest to their sub-theme's centroid) first. A parent's
+    come from its sub-themes in turns (the most typical of each, then the second of each, ...), so its first
+    page shows every side of it, not the tightest sub-theme alone."""
     params: dict[str, Any] = {"limit": limit, "offset": offset}
-    base, count, narrow = _theme_quote_sql(db, theme_id, filt, params)
-    if _one(db, "SELECT level FROM themes WHERE id = ?", [theme_id]) == "parent":
+    ids = sub_theme_ids(db, theme_id)
+    base, narrow = _theme_quote_sql(ids, filt, params)
+    if ids != [theme_id]:
         # the turns are taken over the narrow rows (ids and similarity), the text is read for the page only
         sql = f"""WITH page AS (
                       SELECT unit_id, similarity, turn_no FROM (
@@ -855,11 +874,12 @@ def theme_quotes(
                       ORDER BY turn_no, similarity DESC, unit_id LIMIT :limit OFFSET :offset)
                   SELECT {QUOTE_COLUMNS}, page.similarity FROM page JOIN units u ON u.id = page.unit_id
                   JOIN documents d ON d.id = u.document_id ORDER BY page.turn_no, page.similarity DESC, u.id"""
-    else:
+    else:  # in index order (theme, similarity), stopping at the limit
         sql = f"""SELECT {QUOTE_COLUMNS}, ut.similarity {base} ORDER BY ut.similarity DESC, ut.unit_id
                   LIMIT :limit OFFSET :offset"""
     rows = db.execute(sql, params).fetchall()
-    return QuotePage([_quote(r) for r in rows], int(db.execute(count, params).fetchone()[0]), offset)
+    return QuotePage([_quote(r) for r in rows], int(db.execute(f"SELECT COUNT(*) {narrow}", params).fetchone()[0]),
+                     offset)
 
 
 def theme_label(db: sqlite_utils.Database, theme_id: int) -> str | None:
@@ -1045,7 +1065,7 @@ def similar_units(
         f"WHERE {' AND '.join(where)}",
         params,
     ).fetchall()
-    quotes = sorted((_quote(r[:11], score_of[r[11]]) for r in rows), key=lambda q: (-(q.score or 0), q.unit_id))
+    quotes = sorted((_quote(r[:QUOTE_WIDTH], score_of[r[QUOTE_WIDTH]]) for r in rows), key=lambda q: (-(q.score or 0), q.unit_id))
     return QuotePage(quotes[:limit], min(len(quotes), limit), 0)
 
 

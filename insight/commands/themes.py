@@ -13,8 +13,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from insight.analysis.queries import LEVELS, ThemeFilter, theme_detail, theme_listing
 from insight.analysis.theme_edits import ThemeEditError, merge_themes, rename_theme, split_theme
-from insight.analysis.theme_store import LEVELS, export_csv, list_themes, theme_info
+from insight.analysis.theme_store import export_csv
 from insight.commands.common import db_from_context, fail_command, json_option
 from insight.core.db import open_existing
 from insight.core.errors import InsightError
@@ -211,7 +212,8 @@ def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: di
 @click.pass_context
 def list_command(ctx, scope, level, include_inactive, as_json) -> None:
     """The themes of the latest runs by scope: each parent theme followed by its sub-themes, by size."""
-    rows = list_themes(open_existing(db_from_context(ctx)), scope=scope, include_inactive=include_inactive, level=level)
+    db = open_existing(db_from_context(ctx))
+    rows = theme_listing(db, ThemeFilter(scope=scope, include_inactive=include_inactive, level=level))
     payload = {"themes": [asdict(r) for r in rows]}
 
     def render(console: Console) -> None:
@@ -239,10 +241,9 @@ def list_command(ctx, scope, level, include_inactive, as_json) -> None:
 @click.pass_context
 def show_command(ctx, theme_id, as_json) -> None:
     """A theme's words, the customers' own phrases, representative quotes and prevalence per window."""
-    try:
-        info = theme_info(open_existing(db_from_context(ctx)), theme_id)
-    except LookupError as exc:
-        raise fail(str(exc)) from None
+    info = theme_detail(open_existing(db_from_context(ctx)), theme_id)
+    if info is None:
+        raise fail(f"no theme with id {theme_id}: `insight themes list` shows the ids")
 
     def render(console: Console) -> None:
         """Labels, phrases and quotes are customers' words: plain text, never markup."""
@@ -250,34 +251,31 @@ def show_command(ctx, theme_id, as_json) -> None:
                            plain_line(f"  ({info.scope}; {info.status}, {info.change or '-'})")))
         if info.label != info.generated_label:
             console.print(plain_line(f"generated label: {info.generated_label}"))
-        if info.parent_id is not None:
-            moved = f" (moved from #{info.moved_from} in the latest run)" if info.moved_from else ""
-            console.print(plain_line(f"sub-theme of #{info.parent_id} {info.parent_label or ''}{moved}"))
-        if info.children:
-            console.print(plain_line(f"parent theme of {len(info.children)} sub-themes:"))
-            for child in info.children:
-                status = "" if child["status"] == "active" else f", {child['status']}"
-                console.print(plain_line(f"  └ #{child['id']} {child['label']}  ({child['size']:,} documents, "
-                                         f"{child['share']:.1%}{status})"))
+        if info.parent is not None:
+            moved = f" (moved from #{info.moved_from[0]} in the latest run)" if info.moved_from else ""
+            console.print(plain_line(f"sub-theme of #{info.parent[0]} {info.parent[1]}{moved}"))
+        if info.subthemes:
+            console.print(plain_line(f"parent theme of {len(info.subthemes)} sub-themes:"))
+            for child in info.subthemes:
+                console.print(plain_line(f"  └ #{child.id} {child.label}  ({child.size:,} documents, "
+                                         f"{child.share:.1%})"))
         rating = f", mean rating {info.mean_rating:.2f}" if info.mean_rating is not None else ""
-        sources = ", ".join(f"{k} {v}" for k, v in info.sources.items())
-        felt = info.sentiment
+        sources = ", ".join(f"{k} {v}" for k, v in info.sources)
+        positive, neutral, negative = info.sentiment
         console.print(plain_line(
             f"{info.size:,} documents ({info.share:.1%} of the scope's), {info.mentions:,} mentions from "
             f"{info.customers:,} customers; {info.reassigned} reassigned outliers{rating}; "
-            f"sentiment: {felt.get('positive', 0)} positive, {felt.get('neutral', 0)} neutral, "
-            f"{felt.get('negative', 0)} negative mentions; sources: {sources or '-'}"
-            + ("; general theme: low-information mentions" if info.kind == "general" else "")))
+            f"sentiment: {positive} positive, {neutral} neutral, {negative} negative mentions; "
+            f"sources: {sources or '-'}" + ("; general theme: low-information mentions" if info.kind == "general" else "")))
         console.print(plain_line("words: " + ", ".join(info.keywords)))
         console.print(plain_line("phrases: " + "; ".join(f'"{p}"' for p in info.phrases)))
-        for quote in info.quotes:
-            felt_quote = f"{quote['sentiment']}, " if quote.get("sentiment") else ""
-            where = f"document {quote['document_id']}: " if quote.get("document_id") is not None else ""
-            console.print(line("  > ", plain(quote["text"]), "  ",
-                               plain_line(f"({felt_quote}{quote['source']} {where}{quote['external_id']})", "dim")))
-        for point in info.prevalence:
-            console.print(f"  {point['window_start']}: {point['units']} mentions, {point['customers']} customers, "
-                          f"{point['share']:.1%}")
+        for quote in info.representative:
+            felt = f"{quote.sentiment}, " if quote.sentiment else ""
+            console.print(line("  > ", plain(quote.text), "  ", plain_line(
+                f"({felt}{quote.source} document {quote.document_id}: {quote.external_id or '-'})", "dim")))
+        for point in info.trend:
+            console.print(f"  {point.window_start}: {point.units} mentions, {point.customers} customers, "
+                          f"{point.share:.1%}")
 
     emit(asdict(info), as_json, render)
 

@@ -521,6 +521,25 @@ CREATE VIEW latest_rfm_scores AS
     WHERE s.snapshot_id = (SELECT id FROM rfm_snapshots ORDER BY as_of DESC LIMIT 1);
 """,
     ),
+    Migration(
+        12,
+        "theme membership: one view at both levels, with the sub-theme each mention came through",
+        """
+-- The one answer to "which mentions belong to theme N", for insight and for Datasette users alike. A merge
+-- moves the merged theme's rows of unit_themes to the theme it joined (and every run replays merges before
+-- it stores), so unit_themes only ever names live themes and this view needs no merge resolution. Each row
+-- carries the sub-theme the mention is in and its similarity to that sub-theme's centroid at both levels,
+-- so a parent's quotes can be taken from every side of it.
+DROP VIEW theme_units;
+CREATE VIEW theme_units AS
+    SELECT unit_id, scope, theme_id, theme_id AS sub_theme_id, run_id, similarity, reassigned, 'sub' AS level
+    FROM unit_themes WHERE theme_id IS NOT NULL
+    UNION ALL
+    SELECT ut.unit_id, ut.scope, t.parent_id, ut.theme_id, ut.run_id, ut.similarity, ut.reassigned, 'parent'
+    FROM unit_themes ut JOIN themes t ON t.id = ut.theme_id
+    WHERE t.parent_id IS NOT NULL;
+""",
+    ),
 ]
 
 FTS_TABLE = "units_fts"
