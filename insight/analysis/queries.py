@@ -891,9 +891,7 @@ def theme_label(db: sqlite_utils.Database, theme_id: int) -> str | None:
 
 def segment_transitions(db: sqlite_utils.Database, segment: str, snapshot_id: int | None = None) -> list[MoveCount]:
     """Customers who moved into or out of `segment` between the previous snapshot and this one."""
-    current = latest_snapshot(db) if snapshot_id is None else next(
-        (s for s in snapshots(db) if s.id == snapshot_id), None
-    )
+    current = latest_snapshot(db) if snapshot_id is None else get_snapshot(db, snapshot_id)
     if current is None:
         return []
     previous = previous_snapshot(db, current)
