@@ -137,3 +137,14 @@ def test_a_reader_opens_a_file_whose_name_looks_like_a_uri(tmp_path):
     read = queries.connect_read(path)
     assert read.execute("PRAGMA database_list").fetchone()[2] == str(path.resolve())
     assert queries.db_state(read).empty
+
+
+def test_sentiment_train_with_a_missing_database_is_one_line_and_creates_nothing(tmp_path):
+    """Old code: `--db typo.db` created an empty database to hold the embedding cache."""
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("Love it\t1\nBroke in a day\t0\n")
+    path = tmp_path / "typo.db"
+    result = CliRunner().invoke(cli, ["--db", str(path), "sentiment", "train", str(labels),
+                                      "--out", str(tmp_path / "head.json"), "--json"])
+    assert result.exit_code == 1 and "no such database file" in json.loads(result.stdout)["error"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.tsv"]

@@ -239,6 +239,8 @@ def test_user_map_with_catch_all_and_m(shop, tmp_path, clock):
     ('segments = [{ name = "X", r = "6" }, { name = "Y" }]', 'r = \'6\' is not a score range'),
     ('segments = [{ name = "X", r = "4-2" }, { name = "Y" }]', "runs backwards"),
     ('segments = [{ name = "X", q = "1" }]', "unknown key(s) q"),
+    ('segments = [{ name = 3 }]', "name = 3 is not text"),
+    ('segments = [{ name = "X", description = ["a"] }]', "description = ['a'] is not text"),
     ('segments = [{ name = "Y" }]\n[lifecycle]\nactive_days = 200\nlapsed_days = 100', "active_days < lapsed_days"),
     ("segments = [", "not valid TOML"),
 ])

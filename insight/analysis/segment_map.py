@@ -147,6 +147,9 @@ def parse_segment_map(data: dict[str, Any], source: str) -> SegmentMap:
         where = f"{source}, segment {number}"
         if not isinstance(entry, dict) or not str(entry.get("name", "")).strip():
             raise SegmentMapError(f"{where}: every segment needs a name")
+        for key in ("name", "description"):
+            if key in entry and not isinstance(entry[key], str):
+                raise SegmentMapError(f"{where}: {key} = {entry[key]!r} is not text (expected {key} = \"...\")")
         unknown = set(entry) - {"name", "description", *SCORES}
         if unknown:
             raise SegmentMapError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (expected name, r, f, m, description)")

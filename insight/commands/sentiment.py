@@ -13,13 +13,14 @@ from insight.output import emit, fail, progress_bar
 
 
 def _cache_db(ctx: click.Context):
-    """The database whose embedding cache to use: the one given by --db/$INSIGHT_DB, or an existing default."""
-    from insight.core.db import open_db
+    """The database whose embedding cache to use: the one given by --db/$INSIGHT_DB (which must exist: a typo
+    is an error, not a new empty file), or the default one when it exists."""
+    from insight.core.db import open_existing
 
     root = ctx.find_root()
     path = db_from_context(ctx)
     given = root.get_parameter_source("db_path") not in (None, click.core.ParameterSource.DEFAULT)
-    return open_db(path) if given or path.exists() else None
+    return open_existing(path) if given or path.exists() else None
 
 
 def _embedder(model: str | None):
