@@ -174,6 +174,34 @@ class ReviewColumns:
         return row[index].strip() or None
 
 
+# When no header is one of the names above, a header holding one of a field's words (and none of the words that
+# make it another field) is taken: 'Feedback Text', 'Customer Comment', 'rate', 'Overall rating', 'Feedback Date'.
+_FIELD_WORDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "body": (frozenset({"text", "review", "comment", "comments", "feedback", "body", "content", "opinion", "remarks"}),
+             frozenset({"title", "date", "time", "id", "name", "email", "rating", "score", "stars", "reply", "response",
+                        "link", "url", "language", "version", "count", "votes", "helpful", "sentiment", "label",
+                        "length", "category", "type", "product", "author", "reviewer", "source", "status"})),
+    "title": (frozenset({"title", "headline", "subject", "summary"}),
+              frozenset({"product", "item", "app", "page", "listing", "reply"})),
+    "rating": (frozenset({"rating", "rate", "rated", "stars", "star", "score", "grade", "overall"}),
+               frozenset({"sentiment", "date", "id", "helpful", "count", "average", "avg", "total", "daily", "label",
+                          "confidence", "probability"})),
+    "date": (frozenset({"date", "time", "timestamp", "created", "submitted", "published", "posted", "datetime"}),
+             frozenset({"reply", "updated", "update", "millis", "epoch", "modified", "response", "birth"})),
+    "author": (frozenset({"author", "reviewer", "name", "nickname", "user", "username"}),
+               frozenset({"product", "email", "id", "app", "package", "file", "item", "store", "shop"})),
+}
+
+
+def _by_words(header: list[str], field: str, taken: set[int]) -> int | None:
+    wanted, unwanted = _FIELD_WORDS[field]
+    for i, name in enumerate(header):
+        words = set(re.findall(r"[a-z]+", name.casefold()))
+        if i not in taken and words & wanted and not words & unwanted:
+            return i
+    return None
+
+
 def _columns(path: Path, header: list[str]) -> ReviewColumns:
     names: dict[str, int] = {}
     for i, name in enumerate(header):
@@ -181,9 +209,12 @@ def _columns(path: Path, header: list[str]) -> ReviewColumns:
     positions = {}
     for field, candidates in CSV_COLUMNS.items():
         for candidate in candidates:
-            if candidate in names:
+            if candidate in names and names[candidate] not in positions.values():
                 positions[field] = names[candidate]
                 break
+    for field in _FIELD_WORDS:
+        if field not in positions and (index := _by_words(header, field, set(positions.values()))) is not None:
+            positions[field] = index
     if "body" not in positions and "title" not in positions:
         raise ImportFailure(
             path, "no review text column", record="line 1",
@@ -220,8 +251,16 @@ def _detect_csv_format(header: list[str]) -> str:
     return "csv"
 
 
+# A rating cell that says there is no rating ('No overall review', 'n/a', '-', 'not rated'): no rating, not a bad row.
+_NO_RATING = re.compile(r"(?:no\b.*|none|n/?a|-+|not rated|unrated|null)", re.I)
+
+
+def _says_no_rating(value: str) -> bool:
+    return bool(_NO_RATING.fullmatch(value.strip())) and not re.search(r"\d|★", value)
+
+
 def _csv_rating(value: str | None) -> float | None:
-    if value is None:
+    if value is None or _says_no_rating(value):
         return None
     if "★" in value:
         return normalise_rating(value.count("★"))
@@ -258,7 +297,7 @@ def parse_review_csv(path: Path, text: str, *, fmt: str | None = None) -> Parsed
             continue
         rating_raw = columns.get(row, "rating")
         rating = _csv_rating(rating_raw)
-        if rating_raw and rating is None:
+        if rating_raw and rating is None and not _says_no_rating(rating_raw):
             rejected.append(Rejected(record, f"rating {rating_raw!r} is not a score on a 1-5 scale"))
             continue
         date_raw = columns.get(row, "date")

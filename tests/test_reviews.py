@@ -300,3 +300,26 @@ def test_one_review_row_that_does_not_line_up_is_rejected_alone(tmp_path):
     parsed = parse_reviews(path)
     assert len(parsed.documents) == 29
     assert [(r.record, "line up" in r.reason) for r in parsed.rejected] == [("line 9", True)]
+
+
+REAL = Path(__file__).parent / "fixtures" / "reviews_real"
+
+
+def test_review_csv_columns_found_by_header_words_and_no_rating_placeholders():
+    """Exports name columns in their own words ('Feedback Text', 'Overall for product', 'Feedback Date'); a cell
+    saying there is no rating is no rating, not a bad row; dotted dates are read day-first."""
+    parsed = parse_reviews(REAL / "feedback_semicolon_dotted_dates.csv", fmt=None)
+    assert parsed.rejected == []
+    assert parsed.details["columns"] == {"body": "Feedback Text", "rating": "Overall for product",
+                                         "date": "Feedback Date", "author": "Customer Name and Age"}
+    lid = by_text(parsed, "Kansi sopii")
+    assert (lid.rating, lid.created_at) == (4.0, "2025-09-14T00:00:00")
+    flaking = by_text(parsed, "The coating")
+    assert (flaking.rating, flaking.created_at) == (None, "2025-02-03T00:00:00")
+    assert all("v14.9" not in d.units[0].text for d in parsed.documents)  # the name/age cell is not the text
+
+
+def test_scraped_rate_review_csv_reads_rate_as_the_rating():
+    parsed = parse_reviews(REAL / "scraped_rate_review.csv", fmt=None)
+    assert [(d.rating, d.units[0].text[:11]) for d in parsed.documents] == [(5.0, "Fast pickup"), (2.0, "Waited an h")]
+    assert [r.reason for r in parsed.rejected] == ["no review text (body and title are empty)"]
