@@ -647,3 +647,13 @@ def test_import_window_takes_a_month_as_every_window_option_does(db_path):
             ("2026-10-01", "2026-10-31")]
     refused = CliRunner().invoke(cli, args[:-1] + ["2026-13"])
     assert refused.exit_code != 0 and "is not a month (YYYY-MM" in refused.output
+
+
+def test_google_forms_year_first_timestamps_with_gmt_offset():
+    """Google Forms in some locales writes '2026/10/07 8:54:18 PM GMT+5:30': every row was rejected."""
+    parsed = parse(REAL / "google_forms_year_first_gmt.csv")
+    assert parsed.rejected == []
+    assert [d.created_at for d in parsed.documents] == [
+        "2026-10-07T20:54:18+05:30", "2026-10-07T21:03:39+05:30", "2026-10-08T00:42:16+05:30"]
+    leak = next(d for d in parsed.documents if d.created_at.startswith("2026-10-07T21"))
+    assert [u.text for u in leak.units] == ["The refill pouch leaked a little, but support sent a new one fast"]
