@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ingest.errors import ImportFailure
 from ingest.sheets import Sheet
@@ -190,25 +190,44 @@ def name_role(name: str, fmt: str) -> str:
     return "question"
 
 
-def wide_layout(sheet: Sheet, fmt: str) -> Layout:
-    """Columns of a one-row-per-response export."""
+_TOOL_HEADER = ("#", "submit date (utc)", "network id", *_GOOGLE_TIMESTAMP)
+
+
+def split_title_row(sheet: Sheet) -> tuple[Sheet, dict[int, str]]:
+    """A row of question titles above a Typeform / Google Forms header (a spreadsheet of the export: each
+    'choose many' question's text over the first of its choices' columns, the other cells empty) is taken
+    off; the titles, by column, name those questions (`wide_layout`). Any other sheet comes back as it was."""
+    if len(sheet.rows) < 3:
+        return sheet, {}
+    top, header = sheet.rows[0], [clean_header(h).casefold() for h in sheet.rows[1]]
+    filled = {i: clean_header(c) for i, c in enumerate(top) if c.strip()}
+    names = {clean_header(c).casefold() for c in top}
+    if (top[0].strip() or not filled or len(filled) > len(top) / 2 or names & set(_TOOL_HEADER)
+            or not (header[0] == "#" or set(header) & set(_TOOL_HEADER[1:]))):
+        return sheet, {}
+    return replace(sheet, rows=sheet.rows[1:], lines=sheet.lines[1:]), filled
+
+
+def wide_layout(sheet: Sheet, fmt: str, titles: dict[int, str] | None = None) -> Layout:
+    """Columns of a one-row-per-response export (`titles`: question titles from a row above the header)."""
     if fmt in ("surveymonkey", "qualtrics"):
         layout = _surveymonkey_layout(sheet) if fmt == "surveymonkey" else _qualtrics_layout(sheet)
         keep_repeats_apart(sheet, layout)
         return layout
     header = [clean_header(h) for h in sheet.rows[0]]
     columns = [Column(i, h, h, name_role(h, fmt)) for i, h in enumerate(header)]
-    _mark_option_columns(sheet, columns, 1)
+    _mark_option_columns(sheet, columns, 1, titles or {})
     layout = Layout(fmt, 1, columns, dates_utc=fmt == "typeform")
     keep_repeats_apart(sheet, layout)
     return layout
 
 
-def _mark_option_columns(sheet: Sheet, columns: list[Column], first_data_row: int) -> None:
+def _mark_option_columns(sheet: Sheet, columns: list[Column], first_data_row: int, titles: dict[int, str]) -> None:
     """Typeform writes a 'choose many' question as one column per choice, headed by the choice, holding the
-    choice when picked. A run of such columns is one question, named after its choices; a choice nobody
-    picked in this export (an empty column inside or at the edge of the run) stays in the run, so next
-    month's export names the question the same way."""
+    choice when picked. A run of such columns is one question, named after its title when a title row gives
+    one over the run's first column, else after its choices; a choice nobody picked in this export (an empty
+    column inside or at the edge of the run) stays in the run, so next month's export names the question the
+    same way."""
     def values(column: Column) -> set[str]:
         return {row[column.index].strip().casefold() for row in sheet.rows[first_data_row:]
                 if column.index < len(row) and row[column.index].strip()}
@@ -225,7 +244,7 @@ def _mark_option_columns(sheet: Sheet, columns: list[Column], first_data_row: in
     for run in runs:
         if not any(c.index in picked for c in run):
             continue
-        name = " / ".join(c.name for c in run)
+        name = titles.get(run[0].index) or " / ".join(c.name for c in run)
         for member in run:
             member.role, member.option, member.question = "option", member.name, name
         after = run[-1].index + 1

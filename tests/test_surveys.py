@@ -657,3 +657,18 @@ def test_google_forms_year_first_timestamps_with_gmt_offset():
         "2026-10-07T20:54:18+05:30", "2026-10-07T21:03:39+05:30", "2026-10-08T00:42:16+05:30"]
     leak = next(d for d in parsed.documents if d.created_at.startswith("2026-10-07T21"))
     assert [u.text for u in leak.units] == ["The refill pouch leaked a little, but support sent a new one fast"]
+
+
+def test_typeform_with_a_title_row_above_its_header():
+    """A spreadsheet of a Typeform export with each 'choose many' question's title in a row above the header
+    (first cell empty) was refused as 'no survey tool's columns'; the titles now name those questions."""
+    parsed = parse(REAL / "typeform_title_row.csv")
+    assert parsed.format == "typeform" and parsed.rejected == [] and len(parsed.documents) == 3
+    first = next(d for d in parsed.documents if d.external_id.endswith("k2a9x1"))
+    assert first.created_at == "2026-10-03T09:15:00+00:00"
+    attributes = set(first.attributes)
+    assert ("Where do you use the cleanser?", "Face") in attributes
+    assert ("Which sizes have you bought?", "Travel 50ml") in attributes
+    other = next(d for d in parsed.documents if d.external_id.endswith("m8q2z7"))
+    assert ("Where do you use the cleanser? / Other", "on my dog") in {(u.question, u.text) for u in other.units}
+    assert all("#" not in d.external_id.split(":")[-1] for d in parsed.documents)  # the header is no record
