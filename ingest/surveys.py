@@ -57,9 +57,9 @@ from ingest.survey_formats import (
     Column,
     Layout,
     detect_format,
-    split_title_row,
     generic_layout,
     normalise_format,
+    split_title_row,
     wide_layout,
 )
 from ingest.survey_rows import misfit_rows, row_identifiers
