@@ -164,7 +164,7 @@ def read_zendesk_json(path: Path, data: Any) -> Records:
     def build(t: dict[str, Any], record: str) -> Ticket:
         requester_id = _id(t.get("requester_id"), "requester_id")
         requester = users.get(requester_id) or fields.obj(t.get("requester"), "requester")
-        email = _email(requester.get("email"))
+        email = _email(requester.get("email")) or _email(t.get("requester_email"), "requester_email")
         if not email and _get(t, "via", "channel") == "email":
             email = _email(_get(t, "via", "source", "from", "address"), "via.source.from.address")
         messages = []
@@ -192,7 +192,8 @@ def read_zendesk_json(path: Path, data: Any) -> Records:
             metadata={
                 "status": fields.scalar(t.get("status"), "status"), "priority": fields.scalar(t.get("priority"), "priority"),
                 "type": fields.scalar(t.get("type"), "type"),
-                "tags": _tags(t.get("tags")), "channel": fields.scalar(_get(t, "via", "channel"), "via.channel"),
+                "tags": _tags(t.get("tags")), "channel": fields.scalar(_get(t, "via", "channel"), "via.channel")
+                or fields.scalar(t.get("channel"), "channel"),
                 "updated_at": when(t.get("updated_at"), name="updated_at"),
                 "solved_at": when(t.get("solved_at"), name="solved_at"),
                 "satisfaction": satisfaction if satisfaction not in (None, "unoffered") else None,
@@ -535,6 +536,24 @@ JSON_READERS: dict[str, Callable[[Path, Any], Records]] = {
 }
 
 
+def unwrap_records(data: Any) -> Any:
+    """Records under a key no tool's shape names (`{"zendesk_tickets": [...]}`, `{"export": {"items": [...]}}`,
+    as scripts that saved an API's pages write them): the lone list of objects, found down to three objects deep;
+    anything else comes back as it was."""
+    node = data
+    for _ in range(3):
+        if not isinstance(node, dict):
+            return data
+        lists = [v for v in node.values() if isinstance(v, list) and v and all(isinstance(i, dict) for i in v)]
+        objects = [v for v in node.values() if isinstance(v, dict)]
+        if len(lists) == 1:
+            return lists[0]
+        if lists or len(objects) != 1:
+            return data
+        node = objects[0]
+    return data
+
+
 def detect_json_format(data: Any) -> str | None:
     """Which tool wrote this JSON, from the keys only that tool uses."""
     if isinstance(data, dict):
@@ -557,6 +576,8 @@ def detect_json_format(data: Any) -> str | None:
         return "freshdesk"
     if keys & {"requester_id", "submitter_id"} or ("via" in keys and "description" in keys):
         return "zendesk"
+    if {"subject", "description"} <= keys and keys & {"requester_email", "requester_name", "requester", "zendesk_id"}:
+        return "zendesk"  # a flattened Zendesk ticket (requester fields inlined), as reporting scripts save them
     if "messages" in keys and ("created_datetime" in keys or "customer" in keys):
         return "gorgias"
     if keys & {"primaryCustomer", "threads"} or isinstance(_get(sample, "_embedded", "threads"), list):

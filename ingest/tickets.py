@@ -28,6 +28,7 @@ from ingest.ticket_formats import (
     detect_csv_shape,
     detect_json_format,
     read_csv_tickets,
+    unwrap_records,
 )
 from insight.core.identity import identifier
 
@@ -52,6 +53,8 @@ def parse_tickets(path: Path, *, fmt: str | None = None, mapping: dict[str, list
         fmt, (tickets, rejected) = _read_csv(path, text, fmt, mapping)
     else:
         data = load_json(path, text)
+        if detect_json_format(data) is None:
+            data = unwrap_records(data)
         fmt = fmt or detect_json_format(data)
         if fmt is None:
             raise ImportFailure(path, "not a ticket export this tool knows", expected=JSON_SHAPES_HELP)

@@ -382,3 +382,34 @@ def test_a_ticket_csv_whose_header_lost_a_cell_is_refused_and_a_short_row_reject
         csv.writer(handle).writerows([header, *rows])
     parsed = parse_tickets(short, fmt=None, mapping={})
     assert len(parsed.documents) == 29 and [r.record for r in parsed.rejected] == ["line 6"]
+
+
+REAL = Path(__file__).parent / "fixtures" / "tickets_real"
+
+
+def test_zendesk_tickets_under_a_key_no_tool_names_are_found():
+    """Scripts that save Zendesk's API pages put the tickets under their own key ('zendesk_tickets'): the
+    file was refused as 'not a ticket export this tool knows'."""
+    parsed = parse_tickets(REAL / "zendesk_wrapped_under_own_key.json")
+    assert (parsed.format, [d.external_id for d in parsed.documents], parsed.rejected) == ("zendesk", ["71", "72"], [])
+    assert doc(parsed, "71").units[0].text.startswith("The lid of my jar arrived cracked")
+
+
+def test_flattened_zendesk_messaging_placeholder_and_follow_up_line_are_not_customer_words():
+    parsed = parse_tickets(REAL / "zendesk_flattened_messaging.json")
+    assert parsed.format == "zendesk"
+    assert doc(parsed, "9001").units == []  # 'Conversation with Rita Lopes' is Zendesk's, not hers
+    late = doc(parsed, "9002")
+    assert [u.text for u in late.units] == ["Boa tarde, a recarga ainda não chegou e já passaram duas semanas."]
+    assert [i.key for i in late.identifiers] == ["email:bea.m@example.com"]
+    assert late.metadata["channel"] == "web"
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('This is a follow-up to your previous request #123 "Late parcel"\n\nStill nothing arrived.',
+     "Still nothing arrived."),
+    ("Conversation with Ana Silva", ""),
+    ('My order #123 "Blue mug" is wrong', 'My order #123 "Blue mug" is wrong'),  # one line: the customer's own
+])
+def test_help_desk_lines_are_dropped_and_customer_lines_kept(body, expected):
+    assert clean_message(body) == expected
