@@ -91,8 +91,24 @@ def read_transcript(path: str | Path, fmt: str | None = None) -> Transcript:
     return transcript
 
 
+_LINE_STAMP = re.compile(r"^\[?\d{1,2}:\d{2}(?::\d{2})?\]?[ \t]+")
+
+
+def _without_constant_stamp(body: str) -> str:
+    """Every line opening with the same timestamp ('0:00 Michael  00:00', '0:00 Hello…', as a player's copy of
+    an Otter transcript writes it) says nothing: that prefix is removed. Timestamps that differ from line to
+    line are the transcript's own (`timestamps` format) and stay."""
+    lines = [line for line in body.split("\n") if line.strip()]
+    first = _LINE_STAMP.match(lines[0].strip()) if len(lines) >= 3 else None
+    if first is None or not all(line.strip().startswith(first.group(0)) for line in lines):
+        return body
+    size = len(first.group(0))
+    return "\n".join(line.strip()[size:] if line.strip() else line for line in body.split("\n"))
+
+
 def parse_transcript_text(path: str | Path, text: str, fmt: str | None = None) -> Transcript:
     header, body, offset = _front_matter(text)
+    body = _without_constant_stamp(body)
     chosen = fmt or _detect(body)
     if chosen == "vtt":
         transcript = _parse_vtt(path, body, offset)

@@ -396,3 +396,27 @@ def test_a_docx_with_a_huge_image_reads_only_its_text(nlp, tmp_path):
         tracemalloc.stop()
     assert parsed.format == "docx:plain" and len(doc_of(parsed).units) > 3
     assert peak < 30 * 1024 * 1024
+
+
+REAL = Path(__file__).parent / "fixtures" / "interviews_real"
+
+
+def test_speakers_labelled_host_and_guest_take_those_roles(nlp):
+    """'Guest:' opened the transcript and 'Host:' asked nothing with a '?': the guest was taken for the
+    interviewer. A role label now decides; blank lines inside a cue stay in that cue."""
+    parsed = parse(REAL / "host_guest_long_cue.srt", nlp)
+    assert parsed.details["interviewer"] == "Host (named by role)"
+    customer = [u for u in parsed.documents[0].units if u.role == "customer"]
+    assert customer and all(u.speaker == "Customer" for u in customer)
+    text = " ".join(u.text for u in customer)
+    assert "The spout split" in text and "the price is fair" in text and "Thanks, that helps" not in text
+
+
+def test_a_timestamp_repeated_on_every_line_is_not_part_of_names_or_words(nlp):
+    parsed = parse(REAL / "otter_constant_prefix.txt", nlp)
+    document = parsed.documents[0]
+    assert parsed.format == "otter"
+    assert {u.speaker for u in document.units} == {"Priya Shah", "Customer"}
+    texts = [u.text for u in document.units]
+    assert not any(t.startswith("0:00") or "otter.ai" in t for t in texts)
+    assert any(t.startswith("A friend left a bottle") for t in texts)
