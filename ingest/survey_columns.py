@@ -136,16 +136,19 @@ def classify(values: Sequence[str]) -> ColumnProfile:
 def multi_select_separator(values: Sequence[str], separators: Sequence[str] = (", ", ",", ";")) -> str | None:
     """The separator a choice column joins several picks with (Google Forms ', ', Qualtrics ','), if any.
 
-    A cell counts as joined picks when at least half of its parts also occur elsewhere in the column (as a
-    whole answer or as a part of another), and 80% of the cells holding the separator must look so: free
-    text with commas ("Fast, and cheap") does not. The caller still checks the parts read as choices.
+    A cell counts as joined picks when at least half of its parts also occur in another distinct answer of the
+    column (as a whole answer or as a part of another), and 80% of the cells holding the separator must look
+    so: free text with commas ("Fast, and cheap") and a choice label with a comma that respondents picked
+    alike do not. The caller still checks the parts read as choices.
     """
     answers = [v.strip() for v in values if v and v.strip()]
     for sep in separators:
         joined = [a for a in answers if sep in a]
         if not joined:
             continue
-        part_counts = Counter(p.strip().casefold() for a in answers for p in a.split(sep))
+        # a part counts once per distinct answer holding it: a label with a comma in it ('> 5 years, including
+        # internships') repeated by many respondents is one choice, not picks that recur
+        part_counts = Counter(p.strip().casefold() for a in set(answers) for p in a.split(sep))
         splittable = sum(1 for a in joined if _recurring_share(a.split(sep), part_counts) >= 0.5)
         if splittable / len(joined) >= 0.8:
             return sep

@@ -302,6 +302,8 @@ def _qualtrics_layout(sheet: Sheet) -> Layout:
     texts += [""] * (len(tags) - len(texts))
     import_ids: list[dict[str, str]] = []
     header_rows = 2
+    if _is_response_row(tags, texts):  # tags only (a re-saved or trimmed export): row 2 is the first response
+        texts, header_rows = list(tags), 1
     json_row = next((i for i in (1, 2) if i < len(sheet.rows) and _is_import_id_row(sheet.rows[i])), None)
     if json_row is not None:  # row 3 as usual; row 2 when the export has no question-text row
         header_rows = json_row + 1
@@ -334,6 +336,17 @@ def _qualtrics_layout(sheet: Sheet) -> Layout:
         if column.role == "question" and column.hint == "open" and column.question.casefold() in labels:
             column.question = f"{column.question} (other)"
     return Layout("qualtrics", header_rows, columns)
+
+
+_RESPONSE_ID = re.compile(r"R_[A-Za-z0-9]{10,}")
+
+
+def _is_response_row(tags: list[str], row: list[str]) -> bool:
+    """Row 2 of a Qualtrics export is a response, not the question texts, when its ResponseId cell holds an id
+    ('R_sni2WzOxHCTnhZL'); question-text rows hold 'Response ID' there."""
+    names = [t.casefold() for t in tags]
+    index = next((names.index(n) for n in ("responseid", "response id", "_recordid") if n in names), None)
+    return index is not None and index < len(row) and bool(_RESPONSE_ID.fullmatch(row[index].strip()))
 
 
 def _is_import_id_row(row: list[str]) -> bool:

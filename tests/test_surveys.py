@@ -672,3 +672,18 @@ def test_typeform_with_a_title_row_above_its_header():
     other = next(d for d in parsed.documents if d.external_id.endswith("m8q2z7"))
     assert ("Where do you use the cleanser? / Other", "on my dog") in {(u.question, u.text) for u in other.units}
     assert all("#" not in d.external_id.split(":")[-1] for d in parsed.documents)  # the header is no record
+
+
+def test_qualtrics_with_only_its_tag_row_keeps_the_first_response():
+    """A Qualtrics export trimmed to its export-tag row: row 2 was read as the question texts, so the first
+    response was lost and its answers became question labels."""
+    parsed = parse(REAL / "qualtrics_tags_only.csv")
+    assert parsed.format == "qualtrics" and parsed.rows_read == 3
+    ids = [d.external_id for d in parsed.documents]
+    assert ids[0] == "qualtrics:R_1aB2cD3eF4gH5iJ" and len(ids) == 3
+    first = parsed.documents[0]
+    assert [u.text for u in first.units] == ["The courier left the box in the rain and the labels peeled off"]
+    assert first.units[0].question == "Q7"
+    # a choice label with a comma that respondents picked alike is one choice, not two picks
+    assert ("Household", "Two adults, no kids") in set(first.attributes)
+    assert ("Delivery window", "Evenings, after 6pm") in set(first.attributes)
