@@ -150,7 +150,11 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "product": ("product title", "product name", "product", "product handle", "package name", "app name", "item"),
     "verified": ("verified buyer", "verified purchase", "verified"),
     "review_id": ("review id", "id"),
+    "moderation": ("curated", "moderation status", "moderation", "review status", "status", "published"),
 }
+# What a review app's moderation column says of a review that is not a customer's real review (Judge.me's
+# `curated` 'spam'): such a row is listed as rejected, not stored.
+_NOT_PUBLISHED = frozenset({"spam", "rejected", "deleted", "trash", "trashed", "fake"})
 CSV_SIGNATURES: dict[str, tuple[str, ...]] = {
     "judgeme": ("reviewer email", "product handle"),
     "yotpo": ("review content", "review score"),
@@ -160,7 +164,10 @@ CSV_SIGNATURES: dict[str, tuple[str, ...]] = {
 
 
 def _norm_header(name: str) -> str:
-    return " ".join(re.split(r"[\s_\-]+", name.strip().casefold())).strip()
+    """'Review_Date', 'review-date', 'reviewDate', 'review.date' -> 'review date' (camelCase and the dotted
+    paths of flattened JSON exports, as Okendo's 'reviewer.email', 'dateCreated', split into words)."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name.strip())
+    return " ".join(re.split(r"[\s_\-.]+", spaced.casefold())).strip()
 
 
 @dataclass(frozen=True)
@@ -196,7 +203,7 @@ _FIELD_WORDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 def _by_words(header: list[str], field: str, taken: set[int]) -> int | None:
     wanted, unwanted = _FIELD_WORDS[field]
     for i, name in enumerate(header):
-        words = set(re.findall(r"[a-z]+", name.casefold()))
+        words = set(re.findall(r"[a-z]+", _norm_header(name)))
         if i not in taken and words & wanted and not words & unwanted:
             return i
     return None
@@ -289,6 +296,10 @@ def parse_review_csv(path: Path, text: str, *, fmt: str | None = None) -> Parsed
             continue
         if (too_long := long_cell_reason(row, header)) is not None:
             rejected.append(Rejected(record, too_long))
+            continue
+        moderation = (columns.get(row, "moderation") or "").casefold()
+        if moderation in _NOT_PUBLISHED:
+            rejected.append(Rejected(record, f"marked {moderation!r} by the review app, not a published review"))
             continue
         body = columns.get(row, "body") or ""
         title = columns.get(row, "title")

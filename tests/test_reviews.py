@@ -323,3 +323,22 @@ def test_scraped_rate_review_csv_reads_rate_as_the_rating():
     parsed = parse_reviews(REAL / "scraped_rate_review.csv", fmt=None)
     assert [(d.rating, d.units[0].text[:11]) for d in parsed.documents] == [(5.0, "Fast pickup"), (2.0, "Waited an h")]
     assert [r.reason for r in parsed.rejected] == ["no review text (body and title are empty)"]
+
+
+def test_a_review_the_app_marked_spam_is_rejected_and_the_shop_reply_is_not_the_text():
+    parsed = parse_reviews(REAL / "judgeme_curated_and_reply.csv", fmt=None)
+    assert parsed.format == "judgeme"
+    assert [(r.record, r.reason) for r in parsed.rejected] == [
+        ("line 4", "marked 'spam' by the review app, not a published review")]
+    leaked = by_text(parsed, "The cap was loose")
+    assert leaked.units[0].text == "The cap was loose and half of it leaked into the box."
+    assert (leaked.rating, leaked.created_at) == (2.0, "2026-10-04T00:00:00")
+
+
+def test_camel_case_and_dotted_headers_are_read_as_words():
+    """Okendo-style 'reviewer.email', 'dateCreated', 'reviewId': the date and email were not found."""
+    parsed = parse_reviews(REAL / "okendo_dotted_camel_headers.csv", fmt=None)
+    jammed = by_text(parsed, "Pump jammed")
+    assert jammed.created_at == "2026-10-03T10:00:00+00:00"
+    assert [i.key for i in jammed.identifiers] == ["email:tess@example.com"]
+    assert (jammed.metadata["author"], jammed.metadata["review_id"]) == ("Tess B", "ok-2")
