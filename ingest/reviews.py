@@ -213,7 +213,7 @@ def _columns(path: Path, header: list[str]) -> ReviewColumns:
     names: dict[str, int] = {}
     for i, name in enumerate(header):
         names.setdefault(_norm_header(name), i)
-    positions = {}
+    positions: dict[str, int] = {}
     for field, candidates in CSV_COLUMNS.items():
         for candidate in candidates:
             if candidate in names and names[candidate] not in positions.values():

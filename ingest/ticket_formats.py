@@ -231,7 +231,8 @@ def read_freshdesk_json(path: Path, data: Any) -> Records:
         requester_id = _id(t.get("requester_id"), "requester_id")
         requester = fields.obj(t.get("requester"), "requester")
         created = when(t.get("created_at"), name="created_at")
-        description = fields.text(t.get("description_text"), "description_text")
+        description = fields.text(t.get("description_text"), "description_text") or fields.text(
+            t.get("structured_description"), "structured_description")
         html = _body(t.get("description"), "description")
         messages = []
         if description or html:
@@ -428,6 +429,33 @@ CSV_SHAPES = (
 GENERIC_FIELDS = ("id", "text", "email", "customer_id", "order", "date", "subject", "status", "tags", "channel",
                   "priority", "role")
 _AGENT_ROLE_VALUES = {"agent", "admin", "staff", "support", "true", "1", "yes", "operator", "team"}
+
+
+# A ticket CSV no tool's shape fits, read without --map when its header names a ticket id and the message in
+# words these lists hold ('ticket_id' + 'description', 'Ticket ID' + 'Ticket Description', 'latest_customer_message').
+_GUESSED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("ticket id", "ticket number", "ticket no", "case id", "case number", "conversation id"),
+    "text": ("description", "ticket description", "customer message", "latest customer message", "message",
+             "message body", "body", "issue description", "complaint", "comment"),
+    "subject": ("subject", "ticket subject", "title"),
+    "email": ("requester email", "customer email", "email", "email address", "contact email"),
+    "date": ("created at", "created", "created date", "date created", "created time", "timestamp", "date",
+             "ticket created"),
+    "status": ("status", "ticket status"), "priority": ("priority", "ticket priority"),
+    "channel": ("channel", "ticket channel", "source", "via"), "tags": ("tags",),
+}
+
+
+def guess_csv_mapping(header: list[str]) -> dict[str, list[str]] | None:
+    """The --map a generic ticket CSV would need, from its header's names; None unless an id and a message
+    column are both named."""
+    names = {" ".join(re.split(r"[\s_\-]+", h.strip().casefold())): h for h in reversed(header)}
+    mapping: dict[str, list[str]] = {}
+    for fieldname, candidates in _GUESSED_COLUMNS.items():
+        found = next((names[c] for c in candidates if c in names), None)
+        if found is not None:
+            mapping[fieldname] = [found]
+    return mapping if {"id", "text"} <= set(mapping) else None
 
 
 def detect_csv_shape(header: list[str]) -> CsvShape | None:
