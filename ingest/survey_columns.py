@@ -52,7 +52,8 @@ _ASKS_NAME = re.compile(
     re.IGNORECASE,
 )
 _ASKS_EMAIL = re.compile(r"\be-?mail(?:\s+address)?\b", re.IGNORECASE)
-_ASKS_PHONE = re.compile(r"\b(phone|mobile|telephone|cell\s*phone|whatsapp|tel\.?)\b", re.IGNORECASE)
+_ASKS_PHONE = re.compile(r"\b(phone|mobile|telephone|cell\s*phone|whatsapp|tel\.?|tel[eé]fono|telefone|"
+                         r"t[eé]l[eé]phone|telefon|celular|m[oó]vil|handynummer)\b", re.IGNORECASE)
 _ASKS_ADDRESS = re.compile(
     r"\b((?:home|postal|mailing|shipping|billing|street|your)\s+address|^address|post\s*code|postcode|"
     r"zip(?:\s*code)?|postal\s+code)\b", re.IGNORECASE)
@@ -72,7 +73,8 @@ def identity_kind(header: str, values: Sequence[str]) -> str | None:
     n = len(answers)
     share = lambda pattern: sum(1 for a in answers if pattern.match(a)) / n  # noqa: E731
     short = sum(len(a.split()) for a in answers) / n <= 5 and sum(1 for a in answers if _SENTENCE.search(a)) / n < 0.3
-    phones = sum(1 for a in answers if _PHONE.match(a) and sum(c.isdigit() for c in a) >= 7) / n
+    # a leading apostrophe is the spreadsheet's mark for "keep as text" ("'+56954886178" in Typeform exports)
+    phones = sum(1 for a in answers if _PHONE.match(a.lstrip("'")) and sum(c.isdigit() for c in a) >= 7) / n
     if share(_EMAIL) >= 0.8 or (_ASKS_EMAIL.search(header) and short):
         return EMAIL
     if phones >= 0.8 or (_ASKS_PHONE.search(header) and short):

@@ -568,6 +568,9 @@ def test_identity_questions_are_identifiers_or_dropped_never_feedback():
         ("Shipping address", ["1 Main St, Cork", "22 Rue de Rivoli, Paris"], "address"),
         ("How did you hear about us?", ["Instagram", "A friend", "Google search"], None),
         ("Favourite product", ["Dew Serum", "Cloud Moisturiser", "Night Cream", "Gel Cleanser", "Sheer SPF"], None),
+        # Typeform keeps a phone as text with a leading apostrophe; the header may be in another language
+        ("Tu número 📲", ["'+56911122233", "'+56944455566", "'+56977788899"], "phone"),
+        ("Teléfono", ["912 345 678", "600 11 22 33"], "phone"),
     ],
 )
 def test_identity_kind_by_header_and_by_content(header, values, kind):
