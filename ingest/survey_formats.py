@@ -127,7 +127,7 @@ def detect_format(sheet: Sheet) -> str:
         return "typeform"
     if header[0] in _GOOGLE_TIMESTAMP:
         return "google_forms"
-    if names & set(_LONG_QUESTION) and names & set(_LONG_RESPONSE):
+    if _long_column(header, "question") is not None and _long_column(header, "response") is not None:
         return "post_purchase"
     other = _other_kind(names)
     if other:
@@ -422,6 +422,36 @@ def generic_layout(sheet: Sheet, mapping: dict[str, list[str]]) -> Layout:
     return Layout("generic", 1, columns)
 
 
+# One-row-per-answer exports from other tools name their columns in their own words ('question_category',
+# 'answer_content', 'student_id', 'answer_datetime'): a header holding one of a role's words and none of the words
+# that make it another column is taken when no known name is there.
+_LONG_WORDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "question": (frozenset({"question", "prompt"}), frozenset({"id", "number", "no", "order", "type"})),
+    "response": (frozenset({"answer", "response", "reply"}), frozenset({"id", "date", "time", "datetime", "type",
+                                                                        "count", "other", "status"})),
+    "customer_id": (frozenset({"customer"}), frozenset({"name", "email", "agent", "type", "group"})),
+    # who answered, in another system's ids ('student_id', 'user_id'): groups a response, never a customer key
+    "respondent": (frozenset({"student", "user", "respondent", "participant", "member", "client"}),
+                   frozenset({"name", "email", "agent", "type", "group", "language"})),
+    "date": (frozenset({"datetime", "timestamp", "date", "time", "created", "submitted"}),
+             frozenset({"order", "birth", "due", "updated"})),
+}
+
+
+def _long_column(header: list[str], role: str) -> int | None:
+    """Where a long export keeps `role` ('question', 'response', …): a known name, else a header by its words."""
+    names = {"question": _LONG_QUESTION, "response": _LONG_RESPONSE}.get(role, ())
+    for name in names:
+        if name in header:
+            return header.index(name)
+    wanted, unwanted = _LONG_WORDS[role]
+    for i, name in enumerate(header):
+        words = set(re.findall(r"[a-z]+", name))
+        if words & wanted and not words & unwanted:
+            return i
+    return None
+
+
 def long_columns(sheet: Sheet) -> dict[str, int]:
     """Post-purchase app exports: which column holds the question, response, other text, keys and date."""
     header = [clean_header(h).casefold() for h in sheet.rows[0]]
@@ -443,10 +473,13 @@ def long_columns(sheet: Sheet) -> dict[str, int]:
             if name in header:
                 found[key] = header.index(name)
                 break
+    for key in _LONG_WORDS:
+        if key not in found and (index := _long_column(header, key)) is not None and index not in found.values():
+            found[key] = index
     if "question" not in found or "response" not in found:
         raise ImportFailure(sheet.path, "no question and response columns", record=sheet.record(0),
                             expected="a post-purchase survey export with one row per answer")
-    if not {"response_id", "order", "email", "customer_id"} & set(found):
+    if not {"response_id", "order", "email", "customer_id", "respondent"} & set(found):
         raise ImportFailure(sheet.path, "no order, email or response id column to group answers by",
                             record=sheet.record(0), expected="an 'Order ID', 'Customer Email' or 'Response ID' column")
     return found

@@ -690,3 +690,15 @@ def test_qualtrics_with_only_its_tag_row_keeps_the_first_response():
     # a choice label with a comma that respondents picked alike is one choice, not two picks
     assert ("Household", "Two adults, no kids") in set(first.attributes)
     assert ("Delivery window", "Evenings, after 6pm") in set(first.attributes)
+
+
+def test_long_export_with_its_own_column_names_groups_answers_by_respondent_and_day():
+    """'question_category' / 'answer_content' / 'student_id' / 'answer_datetime' (a course platform's NPS
+    export) was refused as 'no survey tool's columns'. A student id groups answers; it is not a customer key."""
+    parsed = parse(REAL / "long_answers_other_names.csv")
+    assert parsed.format == "post_purchase" and len(parsed.documents) == 2
+    assert [(r.record, r.reason) for r in parsed.rejected] == [("line 5", "no question in column 'question_category'")]
+    buffer = next(d for d in parsed.documents if d.external_id == "post_purchase:respondent:502:2026-10-10")
+    assert [(u.question, u.text) for u in buffer.units] == [("commentary", "The videos buffer a lot on my phone")]
+    assert ("NPS", "6") in set(buffer.attributes)
+    assert buffer.identifiers == [] and buffer.created_at == "2026-10-10T18:01:28"
