@@ -420,3 +420,20 @@ def test_a_timestamp_repeated_on_every_line_is_not_part_of_names_or_words(nlp):
     texts = [u.text for u in document.units]
     assert not any(t.startswith("0:00") or "otter.ai" in t for t in texts)
     assert any(t.startswith("A friend left a bottle") for t in texts)
+
+
+def test_youtube_auto_captions_keep_every_word_once(nlp):
+    """YouTube writes a space-only line after the timing line (the file was refused: 'a cue without a timing
+    line') and rolls its captions: each cue repeats the previous line before adding words."""
+    parsed = parse(REAL / "youtube_auto_captions.vtt", nlp)
+    text = " ".join(u.text for u in parsed.documents[0].units)
+    assert text == "so the first bottle arrived with a cracked cap and the oil leaked everywhere"
+
+
+def test_captions_that_do_not_roll_are_left_alone(tmp_path, nlp):
+    path = tmp_path / "plain.vtt"
+    path.write_text("WEBVTT\n\n00:01.000 --> 00:03.000\nI think the pump is fine\n\n"
+                    "00:03.000 --> 00:05.000\npump is fine, the lid is not\n\n00:05.000 --> 00:07.000\nand I would buy it again\n")
+    parsed = parse(path, nlp)
+    text = " ".join(u.text for u in parsed.documents[0].units)
+    assert "pump is fine, the lid is not" in text
