@@ -446,8 +446,8 @@ def _long_column(header: list[str], role: str) -> int | None:
             return header.index(name)
     wanted, unwanted = _LONG_WORDS[role]
     for i, name in enumerate(header):
-        words = set(re.findall(r"[a-z]+", name))
-        if words & wanted and not words & unwanted:
+        words = re.findall(r"[a-z]+", name)
+        if len(words) <= 3 and set(words) & wanted and not set(words) & unwanted:  # a field name, not a question
             return i
     return None
 
