@@ -446,15 +446,19 @@ _GUESSED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def guess_csv_mapping(header: list[str]) -> dict[str, list[str]] | None:
-    """The --map a generic ticket CSV would need, from its header's names; None unless an id and a message
-    column are both named."""
+def guess_csv_mapping(path: Path, header: list[str]) -> dict[str, list[str]] | None:
+    """The --map a generic ticket CSV would need, from its header's names; None when no ticket id column is
+    named, ImportFailure when one is but no message column (a metrics export holds no customer words)."""
     names = {" ".join(re.split(r"[\s_\-]+", h.strip().casefold())): h for h in reversed(header)}
     mapping: dict[str, list[str]] = {}
     for fieldname, candidates in _GUESSED_COLUMNS.items():
         found = next((names[c] for c in candidates if c in names), None)
         if found is not None:
             mapping[fieldname] = [found]
+    if "id" in mapping and "text" not in mapping:
+        raise ImportFailure(path, f"this ticket CSV ({mapping['id'][0]!r} ids) has no message text column",
+                            record="line 1", expected="a column named one of: " + ", ".join(_GUESSED_COLUMNS["text"])
+                            + " (or --map text=COLUMN)")
     return mapping if {"id", "text"} <= set(mapping) else None
 
 

@@ -84,7 +84,7 @@ def _read_csv(path: Path, text: str, fmt: str | None, mapping: dict[str, list[st
     if mapping or fmt == "generic":
         return "generic", read_csv_tickets(path, table, None, mapping)
     shape = next((s for s in CSV_SHAPES if s.name == fmt), None) or detect_csv_shape(table.rows[0])
-    guessed = guess_csv_mapping(table.rows[0]) if shape is None else None
+    guessed = guess_csv_mapping(path, table.rows[0]) if shape is None else None
     if guessed is not None:
         return "generic", read_csv_tickets(path, table, None, guessed)
     if shape is None:

@@ -451,3 +451,12 @@ def test_freshdesk_structured_description_and_a_ticket_csv_named_in_plain_words(
     assert [u.text for u in split.units] == [
         "Three of the last five refill pouches arrived split along the seam, the box was soaked."]
     assert "Willow" not in json.dumps(split.metadata)  # the customer's name column is not kept
+
+
+def test_a_ticket_metrics_csv_without_message_text_is_refused_saying_so(tmp_path):
+    path = tmp_path / "support_metrics.csv"
+    path.write_text("ticket_id,created_date,channel,category,priority,csat_score\n"
+                    "TKT-1,2026-10-01 10:00:00,Chat,Account Access,Low,2.0\n")
+    with pytest.raises(ImportFailure, match=r"support_metrics.csv, line 1: this ticket CSV \('ticket_id' ids\) "
+                                            r"has no message text column"):
+        parse_tickets(path)
