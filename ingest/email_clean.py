@@ -199,8 +199,14 @@ def is_auto_reply(text: str) -> bool:
 # Silva', and the line a follow-up ticket opens with, in the requester's language ('This is a follow-up to
 # your previous request #796963 "Sync fails"', 'Este é um acompanhamento da sua solicitação anterior #796963
 # "…"'): a first line ending in a request number and its quoted subject.
-_PLACEHOLDER = re.compile(r"conversation with [^\n]{1,120}", re.I)
+_PLACEHOLDER = re.compile(r"conversation with ([^\n]{1,120})", re.I)
 _FOLLOW_UP_LINE = re.compile(r"[^\n]{0,160}#\d+\s*[\"“][^\"”\n]*[\"”]\s*(?:\n|$)")
+
+
+def placeholder_name(text: str | None) -> str | None:
+    """The name in Zendesk's messaging placeholder ('Conversation with Ana Silva' -> 'Ana Silva'), else None."""
+    match = _PLACEHOLDER.fullmatch((text or "").strip())
+    return match.group(1).strip() if match else None
 
 
 def strip_help_desk_lines(text: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ingest import fields
 from ingest.dates import guess_dayfirst, parse_datetime
+from ingest.email_clean import placeholder_name
 from ingest.errors import ImportFailure, Rejected
 from ingest.fields import FieldError
 from ingest.limits import MAX_MARKUP_CHARS
@@ -180,12 +181,15 @@ def read_zendesk_json(path: Path, data: Any) -> Records:
                 created_at=when(c.get("created_at"), name="comments.created_at"),
             ))
         description = _body(t.get("description"), "description")
+        subject = fields.text(t.get("subject"), "subject") or fields.text(t.get("raw_subject"), "raw_subject")
+        name = placeholder_name(description)
+        if name and subject and name.casefold() in subject.casefold():
+            subject = None  # 'Conversa com Ana Silva': the help desk's title for a chat, naming the customer
         if not messages and description:
             messages.append(Message(description, "customer", created_at=when(t.get("created_at"), name="created_at")))
         satisfaction = fields.scalar(_get(t, "satisfaction_rating", "score"), "satisfaction_rating.score")
         return Ticket(
-            id=_id(t["id"]) or "", record=record,
-            subject=fields.text(t.get("subject"), "subject") or fields.text(t.get("raw_subject"), "raw_subject"),
+            id=_id(t["id"]) or "", record=record, subject=subject,
             created_at=when(t.get("created_at"), name="created_at"), email=email,
             customer_id=_id(requester.get("external_id"), "requester.external_id"),
             messages=messages,

@@ -398,7 +398,9 @@ def test_zendesk_tickets_under_a_key_no_tool_names_are_found():
 def test_flattened_zendesk_messaging_placeholder_and_follow_up_line_are_not_customer_words():
     parsed = parse_tickets(REAL / "zendesk_flattened_messaging.json")
     assert parsed.format == "zendesk"
-    assert doc(parsed, "zendesk:9001").units == []  # 'Conversation with Rita Lopes' is Zendesk's, not hers
+    chat = doc(parsed, "zendesk:9001")
+    assert chat.units == []  # 'Conversation with Rita Lopes' is Zendesk's, not hers
+    assert chat.title is None  # 'Conversa com Rita Lopes' is the help desk's title naming her: not kept
     late = doc(parsed, "zendesk:9002")
     assert [u.text for u in late.units] == ["Boa tarde, a recarga ainda não chegou e já passaram duas semanas."]
     assert [i.key for i in late.identifiers] == ["email:bea.m@example.com"]
