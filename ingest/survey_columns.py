@@ -144,17 +144,27 @@ def multi_select_separator(values: Sequence[str], separators: Sequence[str] = ("
     alike do not. The caller still checks the parts read as choices.
     """
     answers = [v.strip() for v in values if v and v.strip()]
-    for sep in separators:
-        joined = [a for a in answers if sep in a]
+    for sep in (TIGHT_COMMA, *separators):
+        joined = [a for a in answers if _parts(a, sep) != [a]]
         if not joined:
             continue
         # a part counts once per distinct answer holding it: a label with a comma in it ('> 5 years, including
         # internships') repeated by many respondents is one choice, not picks that recur
-        part_counts = Counter(p.strip().casefold() for a in set(answers) for p in a.split(sep))
-        splittable = sum(1 for a in joined if _recurring_share(a.split(sep), part_counts) >= 0.5)
+        part_counts = Counter(p.strip().casefold() for a in set(answers) for p in _parts(a, sep))
+        splittable = sum(1 for a in joined if _recurring_share(_parts(a, sep), part_counts) >= 0.5)
         if splittable / len(joined) >= 0.8:
             return sep
     return None
+
+
+# Qualtrics joins picks with a bare ',' while its labels hold ', ' ('Business, Economics, and Finance,Statistics,
+# Data Science'): a comma with no space after it (and not inside a number, '1,500') is tried first.
+TIGHT_COMMA = "<comma without a space>"
+_TIGHT = re.compile(r",(?=\S)(?!(?<=\d,)\d)")
+
+
+def _parts(value: str, separator: str) -> list[str]:
+    return _TIGHT.split(value) if separator == TIGHT_COMMA else value.split(separator)
 
 
 def _recurring_share(parts: list[str], counts: Counter[str]) -> float:
@@ -163,9 +173,9 @@ def _recurring_share(parts: list[str], counts: Counter[str]) -> float:
 
 
 def split_choice(value: str, separator: str | None) -> list[str]:
-    if separator is None or separator not in value:
+    if separator is None:
         return [value.strip()]
-    return [p.strip() for p in value.split(separator) if p.strip()]
+    return [p.strip() for p in _parts(value, separator) if p.strip()] or [value.strip()]
 
 
 _INTERNAL_ID = re.compile(r"^\d{10,}$")

@@ -702,3 +702,16 @@ def test_long_export_with_its_own_column_names_groups_answers_by_respondent_and_
     assert [(u.question, u.text) for u in buffer.units] == [("commentary", "The videos buffer a lot on my phone")]
     assert ("NPS", "6") in set(buffer.attributes)
     assert buffer.identifiers == [] and buffer.created_at == "2026-10-10T18:01:28"
+
+
+def test_qualtrics_picks_joined_by_a_bare_comma_keep_labels_that_hold_a_comma():
+    """Qualtrics joins picks with ',' and its labels hold ', ': 'Business, Economics, and Finance,Statistics,
+    Data Science' was split into four pieces at every comma."""
+    from ingest.survey_columns import multi_select_separator, split_choice
+
+    values = ["Business, Economics, and Finance", "Other", "Statistics, Data Science",
+              "Business, Economics, and Finance,Statistics, Data Science", "Other"]
+    separator = multi_select_separator(values)
+    assert split_choice(values[3], separator) == ["Business, Economics, and Finance", "Statistics, Data Science"]
+    google = ["Price, Scent", "Scent", "Price, Packaging", "Packaging"]  # Google Forms joins with ', '
+    assert split_choice(google[0], multi_select_separator(google)) == ["Price", "Scent"]
