@@ -237,7 +237,8 @@ def _mark_option_columns(sheet: Sheet, columns: list[Column], first_data_row: in
     candidate = {i for i, v in seen.items() if i in picked or (not v and columns[i].name.casefold() != "other")}
     runs: list[list[Column]] = []
     for column in columns:
-        if column.index in candidate and runs and runs[-1] and runs[-1][-1].index == column.index - 1:
+        follows = bool(runs and runs[-1] and runs[-1][-1].index == column.index - 1)
+        if column.index in candidate and follows and column.index not in titles:  # a title starts a question
             runs[-1].append(column)
         elif column.index in candidate:
             runs.append([column])

@@ -672,6 +672,9 @@ def test_typeform_with_a_title_row_above_its_header():
     attributes = set(first.attributes)
     assert ("Where do you use the cleanser?", "Face") in attributes
     assert ("Which sizes have you bought?", "Travel 50ml") in attributes
+    # a choice nobody picked ('Refill 1L') right before the next title's choices does not join the two questions
+    assert ("Which scents do you like?", "Cedar") in attributes
+    assert ("Which sizes have you bought?", "Cedar") not in attributes
     other = next(d for d in parsed.documents if d.external_id.endswith("m8q2z7"))
     assert ("Where do you use the cleanser? / Other", "on my dog") in {(u.question, u.text) for u in other.units}
     assert all("#" not in d.external_id.split(":")[-1] for d in parsed.documents)  # the header is no record
