@@ -4,7 +4,8 @@ Two functions:
 - `parse_datetime(text, dayfirst=False, assume_utc=False)` -> 'YYYY-MM-DDTHH:MM:SS[.ffffff][+HH:MM]' or None.
   Accepts ISO 8601 (with 'T' or a space, fractions, 'Z', '+02:00', '-0500', ' -0500' as Shopify writes),
   slashed dates with 24h or AM/PM times (Google Forms '10/3/2026 14:22:10', SurveyMonkey
-  '10/03/2026 02:22:10 PM', '03.10.2026 14:22'), and written-out dates ('March 3, 2026', '3 Mar 2026 2:22 PM',
+  '10/03/2026 02:22:10 PM', '03.10.2026 14:22'), year-first ones with a 'GMT+5:30' zone as Google Forms writes
+  them in some locales ('2024/04/07 8:54:18 PM GMT+5:30'), and written-out dates ('March 3, 2026', '3 Mar 2026 2:22 PM',
   'Reviewed in the United States on March 3, 2026').
   The offset is kept as written; a naive time stays naive unless `assume_utc` (e.g. Typeform's '(UTC)'
   columns). A date alone becomes midnight. Unreadable text gives None, never a guess: callers reject the
@@ -29,11 +30,13 @@ _ISO = re.compile(
     r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?))?\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT)?$",
     re.IGNORECASE,
 )
-_SLASHED = re.compile(
-    r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})"
-    r"(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*([AaPp]\.?[Mm]\.?)?)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT)?$"
-)
+# A zone as exports print it: 'Z', '+02:00', '-0500', 'UTC', Google Forms' 'GMT+5:30' / 'GMT-4', or a named
+# abbreviation ('AST', 'CET'), which names no single offset and so is dropped (the local time stays naive).
+_ZONE = r"(Z|(?:GMT|UTC)\s*[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2}|UTC|GMT|[A-Z]{3,4})"
+_TIME = r"(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*([AaPp]\.?[Mm]\.?)?)?"
+_SLASHED = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})" + _TIME + r"\s*" + _ZONE + "?$")
+# Year first with slashes or dots (Google Forms in some locales: '2024/04/07 8:54:18 PM GMT+5:30').
+_YEAR_FIRST = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})" + _TIME + r"\s*" + _ZONE + "?$")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?!\d)")
 _MONTH_WORD = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b", re.IGNORECASE
@@ -107,8 +110,17 @@ def guess_dayfirst(texts: Iterable[str]) -> bool:
 def _offset(token: str | None) -> str:
     if not token or token.upper() in ("Z", "UTC", "GMT"):
         return "+00:00" if token else ""
-    sign, digits = token[0], token[1:].replace(":", "")
-    return f"{sign}{digits[:2]}:{digits[2:]}"
+    token = re.sub(r"^(?:GMT|UTC)\s*", "", token, flags=re.IGNORECASE)
+    if token[0] not in "+-":
+        return ""  # a named zone ('AST'): no one offset
+    sign, rest = token[0], token[1:]
+    if ":" in rest:
+        hours, minutes = rest.split(":")
+    elif len(rest) > 2:  # '0530'
+        hours, minutes = rest[:-2], rest[-2:]
+    else:  # 'GMT-4'
+        hours, minutes = rest, "0"
+    return f"{sign}{int(hours):02d}:{int(minutes):02d}"
 
 
 def _parse_iso(text: str) -> datetime | None:
@@ -138,15 +150,19 @@ def _parse_iso(text: str) -> datetime | None:
 
 def _parse_slashed(text: str, dayfirst: bool) -> datetime | None:
     match = _SLASHED.match(text)
-    if not match:
+    if match:
+        a, b, year, hour, minute, second, fraction, ampm, zone = match.groups()
+        first, second_part = int(a), int(b)
+        if first > 12 >= second_part:
+            dayfirst = True
+        elif second_part > 12 >= first:
+            dayfirst = False
+        day, month = (first, second_part) if dayfirst else (second_part, first)
+    elif match := _YEAR_FIRST.match(text):
+        year, b, a, hour, minute, second, fraction, ampm, zone = match.groups()
+        month, day = int(b), int(a)
+    else:
         return None
-    a, b, year, hour, minute, second, fraction, ampm, zone = match.groups()
-    first, second_part = int(a), int(b)
-    if first > 12 >= second_part:
-        dayfirst = True
-    elif second_part > 12 >= first:
-        dayfirst = False
-    day, month = (first, second_part) if dayfirst else (second_part, first)
     full_year = int(year)
     if len(year) == 2:  # Excel: '3/11/20'; the pivot strptime's %y uses
         full_year += 2000 if full_year <= 68 else 1900

@@ -195,8 +195,30 @@ def is_auto_reply(text: str) -> bool:
     return _OUT_OF_OFFICE.search(text) is not None and any(p.search(text) for p in _AUTO_REPLY_USUAL)
 
 
+# Text the help desk writes, not the customer: Zendesk messaging tickets' description 'Conversation with Ana
+# Silva', and the line a follow-up ticket opens with, in the requester's language ('This is a follow-up to
+# your previous request #796963 "Sync fails"', 'Este é um acompanhamento da sua solicitação anterior #796963
+# "…"'): a first line ending in a request number and its quoted subject.
+_PLACEHOLDER = re.compile(r"conversation with ([^\n]{1,120})", re.I)
+_FOLLOW_UP_LINE = re.compile(r"[^\n]{0,160}#\d+\s*[\"“][^\"”\n]*[\"”]\s*(?:\n|$)")
+
+
+def placeholder_name(text: str | None) -> str | None:
+    """The name in Zendesk's messaging placeholder ('Conversation with Ana Silva' -> 'Ana Silva'), else None."""
+    match = _PLACEHOLDER.fullmatch((text or "").strip())
+    return match.group(1).strip() if match else None
+
+
+def strip_help_desk_lines(text: str) -> str:
+    """The message without the help desk's own placeholder or follow-up line ('' when that was all)."""
+    if _PLACEHOLDER.fullmatch(text.strip()):
+        return ""
+    return _FOLLOW_UP_LINE.sub("", text, count=1) if _FOLLOW_UP_LINE.match(text) else text
+
+
 def clean_message(body: str | None, *, is_html: bool | None = None) -> str:
-    """The new words of one message: HTML, quoted thread, signature and auto-reply removed ('' if nothing is left)."""
+    """The new words of one message: HTML, quoted thread, signature, auto-reply and the help desk's own
+    placeholder / follow-up lines removed ('' if nothing is left)."""
     if not body or not body.strip():
         return ""
     if is_html is None:
@@ -204,7 +226,7 @@ def clean_message(body: str | None, *, is_html: bool | None = None) -> str:
     text = html_to_text(body) if is_html else tidy_lines(body)
     if is_auto_reply(text):
         return ""
-    text = strip_signature(strip_quoted(text))
+    text = strip_signature(strip_quoted(strip_help_desk_lines(text)))
     return tidy_lines(text)
 
 

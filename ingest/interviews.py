@@ -133,18 +133,30 @@ def is_question(text: str) -> bool:
     return text.endswith("?") or "? " in text or bool(_QUESTION_START.match(text))
 
 
+# Speakers a transcript labels by their role: 'Host', 'Interviewer 2', 'Ana (Moderator)', 'Q' take the
+# interviewer's part whatever they asked; 'Guest', 'Respondent', 'A' are never taken for the interviewer.
+_INTERVIEWER_LABEL = re.compile(r"\b(?:co-?host|host|interviewer|moderator|facilitator|researcher)\b|^q(?:uestion)?$",
+                                re.I)
+_RESPONDENT_LABEL = re.compile(r"(?:guest|interviewee|respondent|participant|customer|caller|user|a|answer)(?: \d+)?",
+                               re.I)
+
+
 def assign_roles(path: str | Path, turns: list[Turn], given: str | None) -> Roles:
     speakers = list(dict.fromkeys(t.speaker for t in turns))
     questions = {s: sum(1 for t in turns if t.speaker == s and is_question(t.text)) for s in speakers}
     counts = {s: sum(1 for t in turns if t.speaker == s) for s in speakers}
     total_questions = sum(questions.values())
+    by_role = [s for s in speakers if _INTERVIEWER_LABEL.search(s)]
     if given:
         chosen = [_match_speaker(path, name, speakers) for name in given.split(",") if name.strip()]
         detail = f"{', '.join(chosen)} (given)"
     elif len(speakers) == 1:
         chosen, detail = [], f"none: only one speaker ({_label_hint(speakers[0])}), all turns taken as the customer's"
+    elif by_role and len(by_role) < len(speakers):
+        chosen, detail = by_role, f"{', '.join(by_role)} (named by role)"
     else:
-        lead = max(speakers, key=lambda s: (questions[s], -speakers.index(s)))
+        candidates = [s for s in speakers if not _RESPONDENT_LABEL.fullmatch(s)] or speakers
+        lead = max(candidates, key=lambda s: (questions[s], -speakers.index(s)))
         chosen = [lead]
         if len(speakers) >= 3:
             chosen += [s for s in speakers if s != lead and questions[s] >= 2 and questions[s] / counts[s] >= 0.5]

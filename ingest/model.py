@@ -106,3 +106,9 @@ class ImportSummary:
             "mentions": self.mentions,
             "details": self.details,
         }
+
+
+def format_family(fmt: str) -> str:
+    """The tool behind a format ('zendesk_csv' and 'zendesk' are both Zendesk's): an old id is only ever
+    matched to a record the same tool wrote."""
+    return fmt.split("_")[0].split("+")[0]

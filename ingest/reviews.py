@@ -150,7 +150,11 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "product": ("product title", "product name", "product", "product handle", "package name", "app name", "item"),
     "verified": ("verified buyer", "verified purchase", "verified"),
     "review_id": ("review id", "id"),
+    "moderation": ("curated", "moderation status", "moderation", "review status", "status", "published"),
 }
+# What a review app's moderation column says of a review that is not a customer's real review (Judge.me's
+# `curated` 'spam'): such a row is listed as rejected, not stored.
+_NOT_PUBLISHED = frozenset({"spam", "rejected", "deleted", "trash", "trashed", "fake"})
 CSV_SIGNATURES: dict[str, tuple[str, ...]] = {
     "judgeme": ("reviewer email", "product handle"),
     "yotpo": ("review content", "review score"),
@@ -160,7 +164,10 @@ CSV_SIGNATURES: dict[str, tuple[str, ...]] = {
 
 
 def _norm_header(name: str) -> str:
-    return " ".join(re.split(r"[\s_\-]+", name.strip().casefold())).strip()
+    """'Review_Date', 'review-date', 'reviewDate', 'review.date' -> 'review date' (camelCase and the dotted
+    paths of flattened JSON exports, as Okendo's 'reviewer.email', 'dateCreated', split into words)."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name.strip())
+    return " ".join(re.split(r"[\s_\-.]+", spaced.casefold())).strip()
 
 
 @dataclass(frozen=True)
@@ -174,16 +181,47 @@ class ReviewColumns:
         return row[index].strip() or None
 
 
+# When no header is one of the names above, a header holding one of a field's words (and none of the words that
+# make it another field) is taken: 'Feedback Text', 'Customer Comment', 'rate', 'Overall rating', 'Feedback Date'.
+_FIELD_WORDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "body": (frozenset({"text", "review", "comment", "comments", "feedback", "body", "content", "opinion", "remarks"}),
+             frozenset({"title", "date", "time", "id", "name", "email", "rating", "score", "stars", "reply", "response",
+                        "link", "url", "language", "version", "count", "votes", "helpful", "sentiment", "label",
+                        "length", "category", "type", "product", "author", "reviewer", "source", "status"})),
+    "title": (frozenset({"title", "headline", "subject", "summary"}),
+              frozenset({"product", "item", "app", "page", "listing", "reply"})),
+    "rating": (frozenset({"rating", "rate", "rated", "stars", "star", "score", "grade", "overall"}),
+               frozenset({"sentiment", "date", "id", "helpful", "count", "average", "avg", "total", "daily", "label",
+                          "confidence", "probability"})),
+    "date": (frozenset({"date", "time", "timestamp", "created", "submitted", "published", "posted", "datetime"}),
+             frozenset({"reply", "updated", "update", "millis", "epoch", "modified", "response", "birth"})),
+    "author": (frozenset({"author", "reviewer", "name", "nickname", "user", "username"}),
+               frozenset({"product", "email", "id", "app", "package", "file", "item", "store", "shop"})),
+}
+
+
+def _by_words(header: list[str], field: str, taken: set[int]) -> int | None:
+    wanted, unwanted = _FIELD_WORDS[field]
+    for i, name in enumerate(header):
+        words = set(re.findall(r"[a-z]+", _norm_header(name)))
+        if i not in taken and words & wanted and not words & unwanted:
+            return i
+    return None
+
+
 def _columns(path: Path, header: list[str]) -> ReviewColumns:
     names: dict[str, int] = {}
     for i, name in enumerate(header):
         names.setdefault(_norm_header(name), i)
-    positions = {}
+    positions: dict[str, int] = {}
     for field, candidates in CSV_COLUMNS.items():
         for candidate in candidates:
-            if candidate in names:
+            if candidate in names and names[candidate] not in positions.values():
                 positions[field] = names[candidate]
                 break
+    for field in _FIELD_WORDS:
+        if field not in positions and (index := _by_words(header, field, set(positions.values()))) is not None:
+            positions[field] = index
     if "body" not in positions and "title" not in positions:
         raise ImportFailure(
             path, "no review text column", record="line 1",
@@ -220,8 +258,16 @@ def _detect_csv_format(header: list[str]) -> str:
     return "csv"
 
 
+# A rating cell that says there is no rating ('No overall review', 'n/a', '-', 'not rated'): no rating, not a bad row.
+_NO_RATING = re.compile(r"(?:no\b.*|none|n/?a|-+|not rated|unrated|null)", re.I)
+
+
+def _says_no_rating(value: str) -> bool:
+    return bool(_NO_RATING.fullmatch(value.strip())) and not re.search(r"\d|★", value)
+
+
 def _csv_rating(value: str | None) -> float | None:
-    if value is None:
+    if value is None or _says_no_rating(value):
         return None
     if "★" in value:
         return normalise_rating(value.count("★"))
@@ -251,6 +297,10 @@ def parse_review_csv(path: Path, text: str, *, fmt: str | None = None) -> Parsed
         if (too_long := long_cell_reason(row, header)) is not None:
             rejected.append(Rejected(record, too_long))
             continue
+        moderation = (columns.get(row, "moderation") or "").casefold()
+        if moderation in _NOT_PUBLISHED:
+            rejected.append(Rejected(record, f"marked {moderation!r} by the review app, not a published review"))
+            continue
         body = columns.get(row, "body") or ""
         title = columns.get(row, "title")
         if not body and not title:
@@ -258,7 +308,7 @@ def parse_review_csv(path: Path, text: str, *, fmt: str | None = None) -> Parsed
             continue
         rating_raw = columns.get(row, "rating")
         rating = _csv_rating(rating_raw)
-        if rating_raw and rating is None:
+        if rating_raw and rating is None and not _says_no_rating(rating_raw):
             rejected.append(Rejected(record, f"rating {rating_raw!r} is not a score on a 1-5 scale"))
             continue
         date_raw = columns.get(row, "date")

@@ -11,7 +11,7 @@ import sqlite_utils
 
 from ingest.errors import ImportFailure
 from ingest.mentions import MENTIONS_VERSION, Mention, MentionSplitter
-from ingest.model import DocumentDraft, ImportOptions, ImportSummary, ParsedFile, UnitDraft
+from ingest.model import DocumentDraft, ImportOptions, ImportSummary, ParsedFile, UnitDraft, format_family
 from ingest.reading import file_sha256
 from insight.core.clock import Clock, utc_now_iso
 from insight.core.db import inserted_id, transaction
@@ -78,13 +78,13 @@ def store_parsed(
         details=dict(parsed.details),
     )
     docs = _dedupe_within_file(parsed.documents)
-    seen = _existing_hashes(db, docs)
+    seen = _existing_hashes(db, docs, parsed.format)
     prepared = _prepare_units(
         [d for d in docs if seen.get((d.source, d.external_id), (None, None))[1] != d.content_hash()],
         redactor, splitter, options, progress,
     )
     with transaction(db):
-        existing = _existing_hashes(db, docs)  # again, under the lock: another import may have written since
+        existing = _existing_hashes(db, docs, parsed.format)  # again, under the lock: another import may have written since
         to_write = [d for d in docs if existing.get((d.source, d.external_id), (None, None))[1] != d.content_hash()]
         late = [d for d in to_write if id(d) not in prepared]
         if late:
@@ -287,23 +287,30 @@ def _dedupe_within_file(docs: list[DocumentDraft]) -> list[DocumentDraft]:
     return list(by_key.values())
 
 
-def _existing_hashes(db: sqlite_utils.Database, docs: list[DocumentDraft]) -> dict[tuple[str, str], tuple[int, str]]:
+def _existing_hashes(
+    db: sqlite_utils.Database, docs: list[DocumentDraft], fmt: str,
+) -> dict[tuple[str, str], tuple[int, str]]:
     found: dict[tuple[str, str], tuple[int, str]] = {}
+    formats: dict[tuple[str, str], str] = {}
     sources = {d.source for d in docs}
     for source in sources:
         ids = [i for d in docs if d.source == source for i in (d.external_id, *d.previous_ids) if i]
         for chunk_start in range(0, len(ids), 500):
             chunk = ids[chunk_start : chunk_start + 500]
             marks = ",".join("?" * len(chunk))
-            for doc_id, external_id, content_hash in db.execute(
-                f"SELECT id, external_id, content_hash FROM documents WHERE source = ? AND external_id IN ({marks})",
+            for doc_id, external_id, content_hash, stored_format in db.execute(
+                "SELECT id, external_id, content_hash, format FROM documents "
+                f"WHERE source = ? AND external_id IN ({marks})",
                 [source, *chunk],
             ):
                 found[(source, external_id)] = (doc_id, content_hash)
+                formats[(source, external_id)] = stored_format
+    family = format_family(fmt)
     for doc in docs:
         key = (doc.source, doc.external_id)
         if key not in found:
-            legacy = next((found[(doc.source, i)] for i in doc.previous_ids if (doc.source, i) in found), None)
+            legacy = next((found[(doc.source, i)] for i in doc.previous_ids if (doc.source, i) in found
+                           and format_family(formats[(doc.source, i)]) == family), None)
             if legacy is not None:
                 found[key] = (legacy[0], "")  # stored under its old id: rewritten with the new one
     return found

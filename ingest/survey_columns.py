@@ -52,7 +52,8 @@ _ASKS_NAME = re.compile(
     re.IGNORECASE,
 )
 _ASKS_EMAIL = re.compile(r"\be-?mail(?:\s+address)?\b", re.IGNORECASE)
-_ASKS_PHONE = re.compile(r"\b(phone|mobile|telephone|cell\s*phone|whatsapp|tel\.?)\b", re.IGNORECASE)
+_ASKS_PHONE = re.compile(r"\b(phone|mobile|telephone|cell\s*phone|whatsapp|tel\.?|tel[eé]fono|telefone|"
+                         r"t[eé]l[eé]phone|telefon|celular|m[oó]vil|handynummer)\b", re.IGNORECASE)
 _ASKS_ADDRESS = re.compile(
     r"\b((?:home|postal|mailing|shipping|billing|street|your)\s+address|^address|post\s*code|postcode|"
     r"zip(?:\s*code)?|postal\s+code)\b", re.IGNORECASE)
@@ -72,7 +73,8 @@ def identity_kind(header: str, values: Sequence[str]) -> str | None:
     n = len(answers)
     share = lambda pattern: sum(1 for a in answers if pattern.match(a)) / n  # noqa: E731
     short = sum(len(a.split()) for a in answers) / n <= 5 and sum(1 for a in answers if _SENTENCE.search(a)) / n < 0.3
-    phones = sum(1 for a in answers if _PHONE.match(a) and sum(c.isdigit() for c in a) >= 7) / n
+    # a leading apostrophe is the spreadsheet's mark for "keep as text" ("'+56954886178" in Typeform exports)
+    phones = sum(1 for a in answers if _PHONE.match(a.lstrip("'")) and sum(c.isdigit() for c in a) >= 7) / n
     if share(_EMAIL) >= 0.8 or (_ASKS_EMAIL.search(header) and short):
         return EMAIL
     if phones >= 0.8 or (_ASKS_PHONE.search(header) and short):
@@ -136,20 +138,33 @@ def classify(values: Sequence[str]) -> ColumnProfile:
 def multi_select_separator(values: Sequence[str], separators: Sequence[str] = (", ", ",", ";")) -> str | None:
     """The separator a choice column joins several picks with (Google Forms ', ', Qualtrics ','), if any.
 
-    A cell counts as joined picks when at least half of its parts also occur elsewhere in the column (as a
-    whole answer or as a part of another), and 80% of the cells holding the separator must look so: free
-    text with commas ("Fast, and cheap") does not. The caller still checks the parts read as choices.
+    A cell counts as joined picks when at least half of its parts also occur in another distinct answer of the
+    column (as a whole answer or as a part of another), and 80% of the cells holding the separator must look
+    so: free text with commas ("Fast, and cheap") and a choice label with a comma that respondents picked
+    alike do not. The caller still checks the parts read as choices.
     """
     answers = [v.strip() for v in values if v and v.strip()]
-    for sep in separators:
-        joined = [a for a in answers if sep in a]
+    for sep in (TIGHT_COMMA, *separators):
+        joined = [a for a in answers if _parts(a, sep) != [a]]
         if not joined:
             continue
-        part_counts = Counter(p.strip().casefold() for a in answers for p in a.split(sep))
-        splittable = sum(1 for a in joined if _recurring_share(a.split(sep), part_counts) >= 0.5)
+        # a part counts once per distinct answer holding it: a label with a comma in it ('> 5 years, including
+        # internships') repeated by many respondents is one choice, not picks that recur
+        part_counts = Counter(p.strip().casefold() for a in set(answers) for p in _parts(a, sep))
+        splittable = sum(1 for a in joined if _recurring_share(_parts(a, sep), part_counts) >= 0.5)
         if splittable / len(joined) >= 0.8:
             return sep
     return None
+
+
+# Qualtrics joins picks with a bare ',' while its labels hold ', ' ('Business, Economics, and Finance,Statistics,
+# Data Science'): a comma with no space after it (and not inside a number, '1,500') is tried first.
+TIGHT_COMMA = "<comma without a space>"
+_TIGHT = re.compile(r",(?=\S)(?!(?<=\d,)\d)")
+
+
+def _parts(value: str, separator: str) -> list[str]:
+    return _TIGHT.split(value) if separator == TIGHT_COMMA else value.split(separator)
 
 
 def _recurring_share(parts: list[str], counts: Counter[str]) -> float:
@@ -158,9 +173,9 @@ def _recurring_share(parts: list[str], counts: Counter[str]) -> float:
 
 
 def split_choice(value: str, separator: str | None) -> list[str]:
-    if separator is None or separator not in value:
+    if separator is None:
         return [value.strip()]
-    return [p.strip() for p in value.split(separator) if p.strip()]
+    return [p.strip() for p in _parts(value, separator) if p.strip()] or [value.strip()]
 
 
 _INTERNAL_ID = re.compile(r"^\d{10,}$")

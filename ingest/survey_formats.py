@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ingest.errors import ImportFailure
 from ingest.sheets import Sheet
@@ -127,7 +127,7 @@ def detect_format(sheet: Sheet) -> str:
         return "typeform"
     if header[0] in _GOOGLE_TIMESTAMP:
         return "google_forms"
-    if names & set(_LONG_QUESTION) and names & set(_LONG_RESPONSE):
+    if _long_column(header, "question") is not None and _long_column(header, "response") is not None:
         return "post_purchase"
     other = _other_kind(names)
     if other:
@@ -190,25 +190,44 @@ def name_role(name: str, fmt: str) -> str:
     return "question"
 
 
-def wide_layout(sheet: Sheet, fmt: str) -> Layout:
-    """Columns of a one-row-per-response export."""
+_TOOL_HEADER = ("#", "submit date (utc)", "network id", *_GOOGLE_TIMESTAMP)
+
+
+def split_title_row(sheet: Sheet) -> tuple[Sheet, dict[int, str]]:
+    """A row of question titles above a Typeform / Google Forms header (a spreadsheet of the export: each
+    'choose many' question's text over the first of its choices' columns, the other cells empty) is taken
+    off; the titles, by column, name those questions (`wide_layout`). Any other sheet comes back as it was."""
+    if len(sheet.rows) < 3:
+        return sheet, {}
+    top, header = sheet.rows[0], [clean_header(h).casefold() for h in sheet.rows[1]]
+    filled = {i: clean_header(c) for i, c in enumerate(top) if c.strip()}
+    names = {clean_header(c).casefold() for c in top}
+    if (top[0].strip() or not filled or len(filled) > len(top) / 2 or names & set(_TOOL_HEADER)
+            or not (header[0] == "#" or set(header) & set(_TOOL_HEADER[1:]))):
+        return sheet, {}
+    return replace(sheet, rows=sheet.rows[1:], lines=sheet.lines[1:]), filled
+
+
+def wide_layout(sheet: Sheet, fmt: str, titles: dict[int, str] | None = None) -> Layout:
+    """Columns of a one-row-per-response export (`titles`: question titles from a row above the header)."""
     if fmt in ("surveymonkey", "qualtrics"):
         layout = _surveymonkey_layout(sheet) if fmt == "surveymonkey" else _qualtrics_layout(sheet)
         keep_repeats_apart(sheet, layout)
         return layout
     header = [clean_header(h) for h in sheet.rows[0]]
     columns = [Column(i, h, h, name_role(h, fmt)) for i, h in enumerate(header)]
-    _mark_option_columns(sheet, columns, 1)
+    _mark_option_columns(sheet, columns, 1, titles or {})
     layout = Layout(fmt, 1, columns, dates_utc=fmt == "typeform")
     keep_repeats_apart(sheet, layout)
     return layout
 
 
-def _mark_option_columns(sheet: Sheet, columns: list[Column], first_data_row: int) -> None:
+def _mark_option_columns(sheet: Sheet, columns: list[Column], first_data_row: int, titles: dict[int, str]) -> None:
     """Typeform writes a 'choose many' question as one column per choice, headed by the choice, holding the
-    choice when picked. A run of such columns is one question, named after its choices; a choice nobody
-    picked in this export (an empty column inside or at the edge of the run) stays in the run, so next
-    month's export names the question the same way."""
+    choice when picked. A run of such columns is one question, named after its title when a title row gives
+    one over the run's first column, else after its choices; a choice nobody picked in this export (an empty
+    column inside or at the edge of the run) stays in the run, so next month's export names the question the
+    same way."""
     def values(column: Column) -> set[str]:
         return {row[column.index].strip().casefold() for row in sheet.rows[first_data_row:]
                 if column.index < len(row) and row[column.index].strip()}
@@ -218,14 +237,15 @@ def _mark_option_columns(sheet: Sheet, columns: list[Column], first_data_row: in
     candidate = {i for i, v in seen.items() if i in picked or (not v and columns[i].name.casefold() != "other")}
     runs: list[list[Column]] = []
     for column in columns:
-        if column.index in candidate and runs and runs[-1] and runs[-1][-1].index == column.index - 1:
+        follows = bool(runs and runs[-1] and runs[-1][-1].index == column.index - 1)
+        if column.index in candidate and follows and column.index not in titles:  # a title starts a question
             runs[-1].append(column)
         elif column.index in candidate:
             runs.append([column])
     for run in runs:
         if not any(c.index in picked for c in run):
             continue
-        name = " / ".join(c.name for c in run)
+        name = titles.get(run[0].index) or " / ".join(c.name for c in run)
         for member in run:
             member.role, member.option, member.question = "option", member.name, name
         after = run[-1].index + 1
@@ -283,6 +303,8 @@ def _qualtrics_layout(sheet: Sheet) -> Layout:
     texts += [""] * (len(tags) - len(texts))
     import_ids: list[dict[str, str]] = []
     header_rows = 2
+    if _is_response_row(tags, texts):  # tags only (a re-saved or trimmed export): row 2 is the first response
+        texts, header_rows = list(tags), 1
     json_row = next((i for i in (1, 2) if i < len(sheet.rows) and _is_import_id_row(sheet.rows[i])), None)
     if json_row is not None:  # row 3 as usual; row 2 when the export has no question-text row
         header_rows = json_row + 1
@@ -315,6 +337,17 @@ def _qualtrics_layout(sheet: Sheet) -> Layout:
         if column.role == "question" and column.hint == "open" and column.question.casefold() in labels:
             column.question = f"{column.question} (other)"
     return Layout("qualtrics", header_rows, columns)
+
+
+_RESPONSE_ID = re.compile(r"R_[A-Za-z0-9]{10,}")
+
+
+def _is_response_row(tags: list[str], row: list[str]) -> bool:
+    """Row 2 of a Qualtrics export is a response, not the question texts, when its ResponseId cell holds an id
+    ('R_sni2WzOxHCTnhZL'); question-text rows hold 'Response ID' there."""
+    names = [t.casefold() for t in tags]
+    index = next((names.index(n) for n in ("responseid", "response id", "_recordid") if n in names), None)
+    return index is not None and index < len(row) and bool(_RESPONSE_ID.fullmatch(row[index].strip()))
 
 
 def _is_import_id_row(row: list[str]) -> bool:
@@ -390,6 +423,36 @@ def generic_layout(sheet: Sheet, mapping: dict[str, list[str]]) -> Layout:
     return Layout("generic", 1, columns)
 
 
+# One-row-per-answer exports from other tools name their columns in their own words ('question_category',
+# 'answer_content', 'student_id', 'answer_datetime'): a header holding one of a role's words and none of the words
+# that make it another column is taken when no known name is there.
+_LONG_WORDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "question": (frozenset({"question", "prompt"}), frozenset({"id", "number", "no", "order", "type"})),
+    "response": (frozenset({"answer", "response", "reply"}), frozenset({"id", "date", "time", "datetime", "type",
+                                                                        "count", "other", "status"})),
+    "customer_id": (frozenset({"customer"}), frozenset({"name", "email", "agent", "type", "group"})),
+    # who answered, in another system's ids ('student_id', 'user_id'): groups a response, never a customer key
+    "respondent": (frozenset({"student", "user", "respondent", "participant", "member", "client"}),
+                   frozenset({"name", "email", "agent", "type", "group", "language"})),
+    "date": (frozenset({"datetime", "timestamp", "date", "time", "created", "submitted"}),
+             frozenset({"order", "birth", "due", "updated"})),
+}
+
+
+def _long_column(header: list[str], role: str) -> int | None:
+    """Where a long export keeps `role` ('question', 'response', …): a known name, else a header by its words."""
+    names = {"question": _LONG_QUESTION, "response": _LONG_RESPONSE}.get(role, ())
+    for name in names:
+        if name in header:
+            return header.index(name)
+    wanted, unwanted = _LONG_WORDS[role]
+    for i, name in enumerate(header):
+        words = re.findall(r"[a-z]+", name)
+        if len(words) <= 3 and set(words) & wanted and not set(words) & unwanted:  # a field name, not a question
+            return i
+    return None
+
+
 def long_columns(sheet: Sheet) -> dict[str, int]:
     """Post-purchase app exports: which column holds the question, response, other text, keys and date."""
     header = [clean_header(h).casefold() for h in sheet.rows[0]]
@@ -411,10 +474,13 @@ def long_columns(sheet: Sheet) -> dict[str, int]:
             if name in header:
                 found[key] = header.index(name)
                 break
+    for key in _LONG_WORDS:
+        if key not in found and (index := _long_column(header, key)) is not None and index not in found.values():
+            found[key] = index
     if "question" not in found or "response" not in found:
         raise ImportFailure(sheet.path, "no question and response columns", record=sheet.record(0),
                             expected="a post-purchase survey export with one row per answer")
-    if not {"response_id", "order", "email", "customer_id"} & set(found):
+    if not {"response_id", "order", "email", "customer_id", "respondent"} & set(found):
         raise ImportFailure(sheet.path, "no order, email or response id column to group answers by",
                             record=sheet.record(0), expected="an 'Order ID', 'Customer Email' or 'Response ID' column")
     return found

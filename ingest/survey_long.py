@@ -1,7 +1,8 @@
 """Post-purchase survey apps (Fairing, KnoCommerce, Zigpoll): one row per answer, grouped into responses.
 
 Rows are grouped into one document by the first key present: a response id column, else the order
-(number or id), else the customer email or id plus the day answered. The external id is that key
+(number or id), else the customer email or id plus the day answered, else another system's respondent id
+('student_id', 'user_id': a grouping key only, never taken for a customer) plus the day. The external id is that key
 (`post_purchase:order:1001`), so next month's export, which repeats the rows, updates nothing. Each
 question is judged open text or choice over all of its answers (as in `ingest.survey_columns`); the
 'Other' free-text column always becomes a unit labelled '<question> (other)'.
@@ -107,7 +108,7 @@ def _group_key(row: list[str], found: dict[str, int], date_raw: str, dayfirst: b
         if key in found and row[found[key]].strip():
             return f"{key.replace('_', '')}:{row[found[key]].strip().lstrip('#')}"
     day = (parse_datetime(date_raw, dayfirst=dayfirst) or "")[:10]
-    for key in ("email", "customer_id"):
+    for key in ("email", "customer_id", "respondent"):
         if key in found and row[found[key]].strip():
             return f"{key.replace('_', '')}:{row[found[key]].strip().casefold()}:{day}"
     return None

@@ -59,6 +59,7 @@ from ingest.survey_formats import (
     detect_format,
     generic_layout,
     normalise_format,
+    split_title_row,
     wide_layout,
 )
 from ingest.survey_rows import misfit_rows, row_identifiers
@@ -85,7 +86,7 @@ def parse_survey(
         raise ImportFailure(path, str(exc)) from None
     if mapping and chosen not in (None, "generic"):
         raise ImportFailure(path, f"--map only applies to generic CSVs, not --format {chosen}")
-    sheet = read_sheet(path, EXPECTED)
+    sheet, titles = split_title_row(read_sheet(path, EXPECTED))
     fmt_name = "generic" if mapping else chosen or detect_format(sheet)
     if fmt_name == "generic" and not mapping:
         raise ImportFailure(path, "--format generic needs a column mapping",
@@ -95,7 +96,7 @@ def parse_survey(
 
         parsed = parse_long(sheet, open_text=open_text, choice=choice, known=known)
     else:
-        layout = generic_layout(sheet, mapping) if fmt_name == "generic" else wide_layout(sheet, fmt_name)
+        layout = generic_layout(sheet, mapping) if fmt_name == "generic" else wide_layout(sheet, fmt_name, titles)
         parsed = parse_wide(sheet, layout, open_text=open_text, choice=choice, known=known)
     return _with_sheet_notes(parsed, sheet)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from ingest import fields
 from ingest.dates import guess_dayfirst, parse_datetime
+from ingest.email_clean import placeholder_name
 from ingest.errors import ImportFailure, Rejected
 from ingest.fields import FieldError
 from ingest.limits import MAX_MARKUP_CHARS
@@ -164,7 +165,7 @@ def read_zendesk_json(path: Path, data: Any) -> Records:
     def build(t: dict[str, Any], record: str) -> Ticket:
         requester_id = _id(t.get("requester_id"), "requester_id")
         requester = users.get(requester_id) or fields.obj(t.get("requester"), "requester")
-        email = _email(requester.get("email"))
+        email = _email(requester.get("email")) or _email(t.get("requester_email"), "requester_email")
         if not email and _get(t, "via", "channel") == "email":
             email = _email(_get(t, "via", "source", "from", "address"), "via.source.from.address")
         messages = []
@@ -180,19 +181,23 @@ def read_zendesk_json(path: Path, data: Any) -> Records:
                 created_at=when(c.get("created_at"), name="comments.created_at"),
             ))
         description = _body(t.get("description"), "description")
+        subject = fields.text(t.get("subject"), "subject") or fields.text(t.get("raw_subject"), "raw_subject")
+        name = placeholder_name(description)
+        if name and subject and name.casefold() in subject.casefold():
+            subject = None  # 'Conversa com Ana Silva': the help desk's title for a chat, naming the customer
         if not messages and description:
             messages.append(Message(description, "customer", created_at=when(t.get("created_at"), name="created_at")))
         satisfaction = fields.scalar(_get(t, "satisfaction_rating", "score"), "satisfaction_rating.score")
         return Ticket(
-            id=_id(t["id"]) or "", record=record,
-            subject=fields.text(t.get("subject"), "subject") or fields.text(t.get("raw_subject"), "raw_subject"),
+            id=_id(t["id"]) or "", record=record, subject=subject,
             created_at=when(t.get("created_at"), name="created_at"), email=email,
             customer_id=_id(requester.get("external_id"), "requester.external_id"),
             messages=messages,
             metadata={
                 "status": fields.scalar(t.get("status"), "status"), "priority": fields.scalar(t.get("priority"), "priority"),
                 "type": fields.scalar(t.get("type"), "type"),
-                "tags": _tags(t.get("tags")), "channel": fields.scalar(_get(t, "via", "channel"), "via.channel"),
+                "tags": _tags(t.get("tags")), "channel": fields.scalar(_get(t, "via", "channel"), "via.channel")
+                or fields.scalar(t.get("channel"), "channel"),
                 "updated_at": when(t.get("updated_at"), name="updated_at"),
                 "solved_at": when(t.get("solved_at"), name="solved_at"),
                 "satisfaction": satisfaction if satisfaction not in (None, "unoffered") else None,
@@ -230,7 +235,8 @@ def read_freshdesk_json(path: Path, data: Any) -> Records:
         requester_id = _id(t.get("requester_id"), "requester_id")
         requester = fields.obj(t.get("requester"), "requester")
         created = when(t.get("created_at"), name="created_at")
-        description = fields.text(t.get("description_text"), "description_text")
+        description = fields.text(t.get("description_text"), "description_text") or fields.text(
+            t.get("structured_description"), "structured_description")
         html = _body(t.get("description"), "description")
         messages = []
         if description or html:
@@ -429,6 +435,37 @@ GENERIC_FIELDS = ("id", "text", "email", "customer_id", "order", "date", "subjec
 _AGENT_ROLE_VALUES = {"agent", "admin", "staff", "support", "true", "1", "yes", "operator", "team"}
 
 
+# A ticket CSV no tool's shape fits, read without --map when its header names a ticket id and the message in
+# words these lists hold ('ticket_id' + 'description', 'Ticket ID' + 'Ticket Description', 'latest_customer_message').
+_GUESSED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("ticket id", "ticket number", "ticket no", "case id", "case number", "conversation id"),
+    "text": ("description", "ticket description", "customer message", "latest customer message", "message",
+             "message body", "body", "issue description", "complaint", "comment"),
+    "subject": ("subject", "ticket subject", "title"),
+    "email": ("requester email", "customer email", "email", "email address", "contact email"),
+    "date": ("created at", "created", "created date", "date created", "created time", "timestamp", "date",
+             "ticket created"),
+    "status": ("status", "ticket status"), "priority": ("priority", "ticket priority"),
+    "channel": ("channel", "ticket channel", "source", "via"), "tags": ("tags",),
+}
+
+
+def guess_csv_mapping(path: Path, header: list[str]) -> dict[str, list[str]] | None:
+    """The --map a generic ticket CSV would need, from its header's names; None when no ticket id column is
+    named, ImportFailure when one is but no message column (a metrics export holds no customer words)."""
+    names = {" ".join(re.split(r"[\s_\-]+", h.strip().casefold())): h for h in reversed(header)}
+    mapping: dict[str, list[str]] = {}
+    for fieldname, candidates in _GUESSED_COLUMNS.items():
+        found = next((names[c] for c in candidates if c in names), None)
+        if found is not None:
+            mapping[fieldname] = [found]
+    if "id" in mapping and "text" not in mapping:
+        raise ImportFailure(path, f"this ticket CSV ({mapping['id'][0]!r} ids) has no message text column",
+                            record="line 1", expected="a column named one of: " + ", ".join(_GUESSED_COLUMNS["text"])
+                            + " (or --map text=COLUMN)")
+    return mapping if {"id", "text"} <= set(mapping) else None
+
+
 def detect_csv_shape(header: list[str]) -> CsvShape | None:
     names = set(header_index(header))
     return next((s for s in CSV_SHAPES if all(col in names for col in s.signature)), None)
@@ -535,6 +572,24 @@ JSON_READERS: dict[str, Callable[[Path, Any], Records]] = {
 }
 
 
+def unwrap_records(data: Any) -> Any:
+    """Records under a key no tool's shape names (`{"zendesk_tickets": [...]}`, `{"export": {"items": [...]}}`,
+    as scripts that saved an API's pages write them): the lone list of objects, found down to three objects deep;
+    anything else comes back as it was."""
+    node = data
+    for _ in range(3):
+        if not isinstance(node, dict):
+            return data
+        lists = [v for v in node.values() if isinstance(v, list) and v and all(isinstance(i, dict) for i in v)]
+        objects = [v for v in node.values() if isinstance(v, dict)]
+        if len(lists) == 1:
+            return lists[0]
+        if lists or len(objects) != 1:
+            return data
+        node = objects[0]
+    return data
+
+
 def detect_json_format(data: Any) -> str | None:
     """Which tool wrote this JSON, from the keys only that tool uses."""
     if isinstance(data, dict):
@@ -557,6 +612,8 @@ def detect_json_format(data: Any) -> str | None:
         return "freshdesk"
     if keys & {"requester_id", "submitter_id"} or ("via" in keys and "description" in keys):
         return "zendesk"
+    if {"subject", "description"} <= keys and keys & {"requester_email", "requester_name", "requester", "zendesk_id"}:
+        return "zendesk"  # a flattened Zendesk ticket (requester fields inlined), as reporting scripts save them
     if "messages" in keys and ("created_datetime" in keys or "customer" in keys):
         return "gorgias"
     if keys & {"primaryCustomer", "threads"} or isinstance(_get(sample, "_embedded", "threads"), list):

@@ -17,7 +17,7 @@ from ingest.email_clean import clean_message, is_acknowledgement
 from ingest.errors import ImportFailure, Rejected
 from ingest.fields import FieldError
 from ingest.limits import MAX_DOCUMENT_CHARS, MAX_FIELD_CHARS
-from ingest.model import DocumentDraft, ParsedFile, UnitDraft
+from ingest.model import DocumentDraft, ParsedFile, UnitDraft, format_family
 from ingest.reading import JsonTooDeep, decode, load_json_limited, read_bytes, read_csv
 from ingest.ticket_formats import (
     CSV_SHAPES,
@@ -27,7 +27,9 @@ from ingest.ticket_formats import (
     Ticket,
     detect_csv_shape,
     detect_json_format,
+    guess_csv_mapping,
     read_csv_tickets,
+    unwrap_records,
 )
 from insight.core.identity import identifier
 
@@ -52,6 +54,8 @@ def parse_tickets(path: Path, *, fmt: str | None = None, mapping: dict[str, list
         fmt, (tickets, rejected) = _read_csv(path, text, fmt, mapping)
     else:
         data = load_json(path, text)
+        if detect_json_format(data) is None:
+            data = unwrap_records(data)
         fmt = fmt or detect_json_format(data)
         if fmt is None:
             raise ImportFailure(path, "not a ticket export this tool knows", expected=JSON_SHAPES_HELP)
@@ -59,7 +63,7 @@ def parse_tickets(path: Path, *, fmt: str | None = None, mapping: dict[str, list
     docs = []
     for ticket in tickets:
         try:
-            docs.append(ticket_document(ticket))
+            docs.append(ticket_document(ticket, help_desk=fmt))
         except FieldError as exc:
             rejected.append(Rejected(ticket.record, str(exc)))
     tickets = [t for t in tickets if t.record not in {r.record for r in rejected}]
@@ -80,6 +84,9 @@ def _read_csv(path: Path, text: str, fmt: str | None, mapping: dict[str, list[st
     if mapping or fmt == "generic":
         return "generic", read_csv_tickets(path, table, None, mapping)
     shape = next((s for s in CSV_SHAPES if s.name == fmt), None) or detect_csv_shape(table.rows[0])
+    guessed = guess_csv_mapping(path, table.rows[0]) if shape is None else None
+    if guessed is not None:
+        return "generic", read_csv_tickets(path, table, None, guessed)
     if shape is None:
         raise ImportFailure(
             path, "a CSV this tool does not recognise as Zendesk or Freshdesk", record="line 1",
@@ -126,7 +133,10 @@ def _in_order(messages: list[Message]) -> list[Message]:
     return messages
 
 
-def ticket_document(ticket: Ticket) -> DocumentDraft:
+def ticket_document(ticket: Ticket, help_desk: str = "generic") -> DocumentDraft:
+    """A ticket as a document. Its id is the help desk's own number, unique in that help desk only, so it is
+    stored as '<help desk>:<number>' ('zendesk:3021'): Freshdesk's ticket 1 never overwrites Zendesk's ticket 1.
+    A ticket stored by earlier versions under the bare number is matched by it (same help desk only)."""
     units: list[UnitDraft] = []
     visible = [m for m in _in_order(ticket.messages) if m.public]
     customer_spoke = False
@@ -153,6 +163,7 @@ def ticket_document(ticket: Ticket) -> DocumentDraft:
     metadata = {k: v for k, v in ticket.metadata.items() if v not in (None, "", [])}
     metadata["messages"] = len(visible)
     return DocumentDraft(
-        source="ticket", external_id=ticket.id, created_at=ticket.created_at or (visible[0].created_at if visible else None),
+        source="ticket", external_id=f"{format_family(help_desk)}:{ticket.id}", previous_ids=[ticket.id],
+        created_at=ticket.created_at or (visible[0].created_at if visible else None),
         identifiers=identifiers, title=ticket.subject, metadata=metadata, units=units, record=ticket.record,
     )

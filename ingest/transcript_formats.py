@@ -91,8 +91,24 @@ def read_transcript(path: str | Path, fmt: str | None = None) -> Transcript:
     return transcript
 
 
+_LINE_STAMP = re.compile(r"^\[?\d{1,2}:\d{2}(?::\d{2})?\]?[ \t]+")
+
+
+def _without_constant_stamp(body: str) -> str:
+    """Every line opening with the same timestamp ('0:00 Michael  00:00', '0:00 Hello…', as a player's copy of
+    an Otter transcript writes it) says nothing: that prefix is removed. Timestamps that differ from line to
+    line are the transcript's own (`timestamps` format) and stay."""
+    lines = [line for line in body.split("\n") if line.strip()]
+    first = _LINE_STAMP.match(lines[0].strip()) if len(lines) >= 3 else None
+    if first is None or not all(line.strip().startswith(first.group(0)) for line in lines):
+        return body
+    size = len(first.group(0))
+    return "\n".join(line.strip()[size:] if line.strip() else line for line in body.split("\n"))
+
+
 def parse_transcript_text(path: str | Path, text: str, fmt: str | None = None) -> Transcript:
     header, body, offset = _front_matter(text)
+    body = _without_constant_stamp(body)
     chosen = fmt or _detect(body)
     if chosen == "vtt":
         transcript = _parse_vtt(path, body, offset)
@@ -231,6 +247,9 @@ def _parse_vtt(path: str | Path, body: str, offset: int) -> Transcript:
             continue
         timing = _find_timing(lines)
         if timing is None:
+            if cues:  # a blank or space-only line inside a cue (YouTube writes one after the timing line)
+                cues[-1].text = f"{cues[-1].text} {_plain_text(lines)}".strip()
+                continue
             raise ImportFailure(path, f"a cue without a timing line: {lines[0][:60]!r}", record=f"line {start_line}",
                                 expected="'00:00:01.230 --> 00:00:04.560'")
         timing_at, begin, end = timing
@@ -242,11 +261,44 @@ def _parse_vtt(path: str | Path, body: str, offset: int) -> Transcript:
                 cues.append(Cue(name.strip(), " ".join(_TAG.sub("", said).split()), _timestamp(begin),
                                 _timestamp(end), start_line))
             continue
-        speaker, said = _split_speaker(" ".join(_TAG.sub("", raw).split()))
+        speaker, said = _split_speaker(_plain_text(lines[timing_at + 1 :]))
         prefixed = prefixed or speaker is not None
         cues.append(Cue(speaker, said, _timestamp(begin), _timestamp(end), start_line))
     fmt = "teams_vtt" if voiced else "zoom_vtt" if prefixed else "vtt"
-    return Transcript(fmt, cues, header)
+    return Transcript(fmt, _without_rolling_repeats(cues), header)
+
+
+def _plain_text(lines: list[str]) -> str:
+    return " ".join(_TAG.sub("", "\n".join(lines)).split())
+
+
+def _repeat(previous: str, text: str) -> str:
+    """The end of `previous` that `text` opens with: all of it, or its last two or more words ('' if none)."""
+    tail = previous
+    while tail and not text.startswith(tail):  # the previous cue's last words, longest first
+        cut = tail.find(" ")
+        tail = tail[cut + 1 :] if cut >= 0 else ""
+    return tail if tail == previous or len(tail.split()) >= 2 else ""
+
+
+def _without_rolling_repeats(cues: list[Cue]) -> list[Cue]:
+    """Auto-captions (YouTube) roll: each cue repeats the line before it, or all of the previous cue, then adds
+    words. In a file where most unnamed cues do so, the repeat is cut, so every word is kept once, and a cue that
+    only repeats is dropped. Named cues (Zoom, Teams) and transcripts that do not roll are left as they are."""
+    pairs = [(a.text, b.text) for a, b in zip(cues, cues[1:], strict=False) if a.speaker is None and b.speaker is None]
+    rolling = sum(1 for a, b in pairs if a and _repeat(a, b))
+    if rolling < 2 or rolling < 0.5 * len(pairs):
+        return cues
+    kept: list[Cue] = []
+    previous: str | None = None
+    for cue in cues:
+        full = cue.text
+        if cue.speaker is None and previous:
+            cue.text = full[len(_repeat(previous, full)):].strip()
+        previous = full if cue.speaker is None else None
+        if cue.text:
+            kept.append(cue)
+    return kept
 
 
 def _find_timing(lines: list[str]) -> tuple[int, str, str] | None:

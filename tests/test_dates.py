@@ -21,6 +21,11 @@ from ingest.dates import guess_dayfirst, parse_datetime
         ("March 3, 2026", "2026-03-03T00:00:00"),  # review pages
         ("3 Mar 2026 14:22", "2026-03-03T14:22:00"),
         ("Reviewed in the United States on March 3, 2026", "2026-03-03T00:00:00"),  # Amazon
+        ("2026/10/03 8:54:18 PM GMT+5:30", "2026-10-03T20:54:18+05:30"),  # Google Forms, some locales
+        ("2026/10/04 12:42:16 AM GMT+5:30", "2026-10-04T00:42:16+05:30"),
+        ("2026/06/22 11:07:29 AM AST", "2026-06-22T11:07:29"),  # a named zone names no one offset: dropped
+        ("10/3/2026 14:22:10 GMT-4", "2026-10-03T14:22:10-04:00"),
+        ("2026.10.03", "2026-10-03T00:00:00"),
     ],
 )
 def test_real_export_formats(text, expected):

@@ -396,3 +396,44 @@ def test_a_docx_with_a_huge_image_reads_only_its_text(nlp, tmp_path):
         tracemalloc.stop()
     assert parsed.format == "docx:plain" and len(doc_of(parsed).units) > 3
     assert peak < 30 * 1024 * 1024
+
+
+REAL = Path(__file__).parent / "fixtures" / "interviews_real"
+
+
+def test_speakers_labelled_host_and_guest_take_those_roles(nlp):
+    """'Guest:' opened the transcript and 'Host:' asked nothing with a '?': the guest was taken for the
+    interviewer. A role label now decides; blank lines inside a cue stay in that cue."""
+    parsed = parse(REAL / "host_guest_long_cue.srt", nlp)
+    assert parsed.details["interviewer"] == "Host (named by role)"
+    customer = [u for u in parsed.documents[0].units if u.role == "customer"]
+    assert customer and all(u.speaker == "Customer" for u in customer)
+    text = " ".join(u.text for u in customer)
+    assert "The spout split" in text and "the price is fair" in text and "Thanks, that helps" not in text
+
+
+def test_a_timestamp_repeated_on_every_line_is_not_part_of_names_or_words(nlp):
+    parsed = parse(REAL / "otter_constant_prefix.txt", nlp)
+    document = parsed.documents[0]
+    assert parsed.format == "otter"
+    assert {u.speaker for u in document.units} == {"Priya Shah", "Customer"}
+    texts = [u.text for u in document.units]
+    assert not any(t.startswith("0:00") or "otter.ai" in t for t in texts)
+    assert any(t.startswith("A friend left a bottle") for t in texts)
+
+
+def test_youtube_auto_captions_keep_every_word_once(nlp):
+    """YouTube writes a space-only line after the timing line (the file was refused: 'a cue without a timing
+    line') and rolls its captions: each cue repeats the previous line before adding words."""
+    parsed = parse(REAL / "youtube_auto_captions.vtt", nlp)
+    text = " ".join(u.text for u in parsed.documents[0].units)
+    assert text == "so the first bottle arrived with a cracked cap and the oil leaked everywhere"
+
+
+def test_captions_that_do_not_roll_are_left_alone(tmp_path, nlp):
+    path = tmp_path / "plain.vtt"
+    path.write_text("WEBVTT\n\n00:01.000 --> 00:03.000\nI think the pump is fine\n\n"
+                    "00:03.000 --> 00:05.000\npump is fine, the lid is not\n\n00:05.000 --> 00:07.000\nand I would buy it again\n")
+    parsed = parse(path, nlp)
+    text = " ".join(u.text for u in parsed.documents[0].units)
+    assert "pump is fine, the lid is not" in text

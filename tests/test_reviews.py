@@ -300,3 +300,45 @@ def test_one_review_row_that_does_not_line_up_is_rejected_alone(tmp_path):
     parsed = parse_reviews(path)
     assert len(parsed.documents) == 29
     assert [(r.record, "line up" in r.reason) for r in parsed.rejected] == [("line 9", True)]
+
+
+REAL = Path(__file__).parent / "fixtures" / "reviews_real"
+
+
+def test_review_csv_columns_found_by_header_words_and_no_rating_placeholders():
+    """Exports name columns in their own words ('Feedback Text', 'Overall for product', 'Feedback Date'); a cell
+    saying there is no rating is no rating, not a bad row; dotted dates are read day-first."""
+    parsed = parse_reviews(REAL / "feedback_semicolon_dotted_dates.csv", fmt=None)
+    assert parsed.rejected == []
+    assert parsed.details["columns"] == {"body": "Feedback Text", "rating": "Overall for product",
+                                         "date": "Feedback Date", "author": "Customer Name and Age"}
+    lid = by_text(parsed, "Kansi sopii")
+    assert (lid.rating, lid.created_at) == (4.0, "2025-09-14T00:00:00")
+    flaking = by_text(parsed, "The coating")
+    assert (flaking.rating, flaking.created_at) == (None, "2025-02-03T00:00:00")
+    assert all("v14.9" not in d.units[0].text for d in parsed.documents)  # the name/age cell is not the text
+
+
+def test_scraped_rate_review_csv_reads_rate_as_the_rating():
+    parsed = parse_reviews(REAL / "scraped_rate_review.csv", fmt=None)
+    assert [(d.rating, d.units[0].text[:11]) for d in parsed.documents] == [(5.0, "Fast pickup"), (2.0, "Waited an h")]
+    assert [r.reason for r in parsed.rejected] == ["no review text (body and title are empty)"]
+
+
+def test_a_review_the_app_marked_spam_is_rejected_and_the_shop_reply_is_not_the_text():
+    parsed = parse_reviews(REAL / "judgeme_curated_and_reply.csv", fmt=None)
+    assert parsed.format == "judgeme"
+    assert [(r.record, r.reason) for r in parsed.rejected] == [
+        ("line 4", "marked 'spam' by the review app, not a published review")]
+    leaked = by_text(parsed, "The cap was loose")
+    assert leaked.units[0].text == "The cap was loose and half of it leaked into the box."
+    assert (leaked.rating, leaked.created_at) == (2.0, "2026-10-04T00:00:00")
+
+
+def test_camel_case_and_dotted_headers_are_read_as_words():
+    """Okendo-style 'reviewer.email', 'dateCreated', 'reviewId': the date and email were not found."""
+    parsed = parse_reviews(REAL / "okendo_dotted_camel_headers.csv", fmt=None)
+    jammed = by_text(parsed, "Pump jammed")
+    assert jammed.created_at == "2026-10-03T10:00:00+00:00"
+    assert [i.key for i in jammed.identifiers] == ["email:tess@example.com"]
+    assert (jammed.metadata["author"], jammed.metadata["review_id"]) == ("Tess B", "ok-2")

@@ -568,6 +568,9 @@ def test_identity_questions_are_identifiers_or_dropped_never_feedback():
         ("Shipping address", ["1 Main St, Cork", "22 Rue de Rivoli, Paris"], "address"),
         ("How did you hear about us?", ["Instagram", "A friend", "Google search"], None),
         ("Favourite product", ["Dew Serum", "Cloud Moisturiser", "Night Cream", "Gel Cleanser", "Sheer SPF"], None),
+        # Typeform keeps a phone as text with a leading apostrophe; the header may be in another language
+        ("Tu número 📲", ["'+56911122233", "'+56944455566", "'+56977788899"], "phone"),
+        ("Teléfono", ["912 345 678", "600 11 22 33"], "phone"),
     ],
 )
 def test_identity_kind_by_header_and_by_content(header, values, kind):
@@ -647,3 +650,71 @@ def test_import_window_takes_a_month_as_every_window_option_does(db_path):
             ("2026-10-01", "2026-10-31")]
     refused = CliRunner().invoke(cli, args[:-1] + ["2026-13"])
     assert refused.exit_code != 0 and "is not a month (YYYY-MM" in refused.output
+
+
+def test_google_forms_year_first_timestamps_with_gmt_offset():
+    """Google Forms in some locales writes '2026/10/07 8:54:18 PM GMT+5:30': every row was rejected."""
+    parsed = parse(REAL / "google_forms_year_first_gmt.csv")
+    assert parsed.rejected == []
+    assert [d.created_at for d in parsed.documents] == [
+        "2026-10-07T20:54:18+05:30", "2026-10-07T21:03:39+05:30", "2026-10-08T00:42:16+05:30"]
+    leak = next(d for d in parsed.documents if d.created_at.startswith("2026-10-07T21"))
+    assert [u.text for u in leak.units] == ["The refill pouch leaked a little, but support sent a new one fast"]
+
+
+def test_typeform_with_a_title_row_above_its_header():
+    """A spreadsheet of a Typeform export with each 'choose many' question's title in a row above the header
+    (first cell empty) was refused as 'no survey tool's columns'; the titles now name those questions."""
+    parsed = parse(REAL / "typeform_title_row.csv")
+    assert parsed.format == "typeform" and parsed.rejected == [] and len(parsed.documents) == 3
+    first = next(d for d in parsed.documents if d.external_id.endswith("k2a9x1"))
+    assert first.created_at == "2026-10-03T09:15:00+00:00"
+    attributes = set(first.attributes)
+    assert ("Where do you use the cleanser?", "Face") in attributes
+    assert ("Which sizes have you bought?", "Travel 50ml") in attributes
+    # a choice nobody picked ('Refill 1L') right before the next title's choices does not join the two questions
+    assert ("Which scents do you like?", "Cedar") in attributes
+    assert ("Which sizes have you bought?", "Cedar") not in attributes
+    other = next(d for d in parsed.documents if d.external_id.endswith("m8q2z7"))
+    assert ("Where do you use the cleanser? / Other", "on my dog") in {(u.question, u.text) for u in other.units}
+    assert all("#" not in d.external_id.split(":")[-1] for d in parsed.documents)  # the header is no record
+
+
+def test_qualtrics_with_only_its_tag_row_keeps_the_first_response():
+    """A Qualtrics export trimmed to its export-tag row: row 2 was read as the question texts, so the first
+    response was lost and its answers became question labels."""
+    parsed = parse(REAL / "qualtrics_tags_only.csv")
+    assert parsed.format == "qualtrics" and parsed.rows_read == 3
+    ids = [d.external_id for d in parsed.documents]
+    assert ids[0] == "qualtrics:R_1aB2cD3eF4gH5iJ" and len(ids) == 3
+    first = parsed.documents[0]
+    assert [u.text for u in first.units] == ["The courier left the box in the rain and the labels peeled off"]
+    assert first.units[0].question == "Q7"
+    # a choice label with a comma that respondents picked alike is one choice, not two picks
+    assert ("Household", "Two adults, no kids") in set(first.attributes)
+    assert ("Delivery window", "Evenings, after 6pm") in set(first.attributes)
+
+
+def test_long_export_with_its_own_column_names_groups_answers_by_respondent_and_day():
+    """'question_category' / 'answer_content' / 'student_id' / 'answer_datetime' (a course platform's NPS
+    export) was refused as 'no survey tool's columns'. A student id groups answers; it is not a customer key."""
+    parsed = parse(REAL / "long_answers_other_names.csv")
+    assert parsed.format == "post_purchase" and len(parsed.documents) == 2
+    assert [(r.record, r.reason) for r in parsed.rejected] == [("line 5", "no question in column 'question_category'")]
+    buffer = next(d for d in parsed.documents if d.external_id == "post_purchase:respondent:502:2026-10-10")
+    assert [(u.question, u.text) for u in buffer.units] == [("commentary", "The videos buffer a lot on my phone")]
+    assert ("NPS", "6") in set(buffer.attributes)
+    assert buffer.identifiers == [] and buffer.created_at == "2026-10-10T18:01:28"
+
+
+def test_qualtrics_picks_joined_by_a_bare_comma_keep_labels_that_hold_a_comma():
+    """Qualtrics joins picks with ',' and its labels hold ', ': 'Business, Economics, and Finance,Statistics,
+    Data Science' was split into four pieces at every comma."""
+    from ingest.survey_columns import multi_select_separator, split_choice
+
+    values = ["Business, Economics, and Finance", "Other", "Statistics, Data Science",
+              "Business, Economics, and Finance,Statistics, Data Science", "Other"]
+    separator = multi_select_separator(values)
+    assert split_choice(values[3], separator) == ["Business, Economics, and Finance", "Statistics, Data Science"]
+    google = ["Price, Scent", "Scent", "Price, Packaging", "Packaging"]  # Google Forms joins with ', '
+    assert split_choice(google[0], multi_select_separator(google)) == ["Price", "Scent"]

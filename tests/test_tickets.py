@@ -33,7 +33,7 @@ def roles(document):
 def test_zendesk_ticket_with_quoted_reply_and_signature():
     parsed = parse("zendesk_api.json")
     assert parsed.format == "zendesk" and parsed.kind == "ticket"
-    ticket = doc(parsed, "3021")
+    ticket = doc(parsed, "zendesk:3021")
     assert ticket.title == "Pump on my serum broke"
     assert [i.key for i in ticket.identifiers] == ["email:jo.bloggs@example.com", "customer_id:6620011"]
     assert ticket.metadata["tags"] == ["damaged", "pump", "serum"]
@@ -54,10 +54,10 @@ def test_zendesk_ticket_with_quoted_reply_and_signature():
 
 def test_zendesk_html_body_auto_reply_and_description_only():
     parsed = parse("zendesk_api.json")
-    wismo = doc(parsed, "3022")
+    wismo = doc(parsed, "zendesk:3022")
     assert [u.text for u in wismo.units] == ["Ordered 10 days ago and tracking hasn't moved.\nIs it lost?"]
     assert parsed.details["empty_after_cleaning"] == 1  # the out-of-office reply
-    pause = doc(parsed, "3023")
+    pause = doc(parsed, "zendesk:3023")
     assert [u.text for u in pause.units] == ["How do I pause my routine subscription for a month?"]
     assert [(r.record, r.reason) for r in parsed.rejected] == [("ticket record 4", "no id")]
 
@@ -65,10 +65,10 @@ def test_zendesk_html_body_auto_reply_and_description_only():
 def test_zendesk_ndjson_export_takes_email_from_the_mail_channel():
     parsed = parse("zendesk_export.json")
     assert parsed.format == "zendesk" and len(parsed.documents) == 2
-    lid = doc(parsed, "4101")
+    lid = doc(parsed, "zendesk:4101")
     assert [i.key for i in lid.identifiers] == ["email:lee.m@example.com"]
     assert lid.units[0].text == "The lid of the balm tub arrived cracked. The balm itself is fine."
-    reaction = doc(parsed, "4102")
+    reaction = doc(parsed, "zendesk:4102")
     assert reaction.identifiers == [] and reaction.metadata["requester_id"] == "8102"
     assert reaction.units[0].text == "I got red bumps after two days of the serum. Should I stop?"
     assert reaction.record == "ticket 4102 (line 2)"
@@ -77,13 +77,13 @@ def test_zendesk_ndjson_export_takes_email_from_the_mail_channel():
 def test_zendesk_and_freshdesk_csv_exports():
     view = parse("zendesk_view.csv")
     assert view.format == "zendesk_csv"
-    late = doc(view, "5001")
+    late = doc(view, "zendesk:5001")
     assert late.units[0].text == "My order still hasn't arrived after 12 days.\nCan you check?"
     assert late.metadata["tags"] == ["shipping", "late"] and late.metadata["solved_at"] == "2026-10-05T09:00:00"
-    assert "satisfaction" not in doc(view, "5002").metadata  # 'Unoffered' is not a score
+    assert "satisfaction" not in doc(view, "zendesk:5002").metadata  # 'Unoffered' is not a score
     fresh = parse("freshdesk.csv")
     assert fresh.format == "freshdesk"
-    refund = doc(fresh, "61")
+    refund = doc(fresh, "freshdesk:61")
     assert refund.units[0].text == "The bottle leaked in transit.\nI'd like a refund please."
     assert refund.metadata["tags"] == ["leak", "refund"] and refund.metadata["channel"] == "Email"
     assert [i.key for i in refund.identifiers] == ["email:maria.lopez@example.com"]
@@ -92,11 +92,11 @@ def test_zendesk_and_freshdesk_csv_exports():
 def test_gorgias_messages_by_agent_flag_and_internal_notes_skipped():
     parsed = parse("gorgias.json")
     assert parsed.format == "gorgias"
-    charged = doc(parsed, "880001")
+    charged = doc(parsed, "gorgias:880001")
     assert roles(charged) == [("customer", True), ("agent", False)]
     assert "wrote:" not in charged.units[0].text and "shipped" not in charged.units[0].text
     assert [i.key for i in charged.identifiers] == ["email:dana.w@example.com", "customer_id:6620150"]
-    chat = doc(parsed, "880002")
+    chat = doc(parsed, "gorgias:880002")
     assert chat.units[0].text == "Do you ship to Canada?"
     assert [i.key for i in chat.identifiers] == ["email:visitor42@example.com"]
 
@@ -104,7 +104,7 @@ def test_gorgias_messages_by_agent_flag_and_internal_notes_skipped():
 def test_helpscout_threads_are_put_in_time_order_and_notes_dropped():
     parsed = parse("helpscout.json")
     assert parsed.format == "helpscout"
-    conversation = doc(parsed, "2391938111")
+    conversation = doc(parsed, "helpscout:2391938111")
     assert [u.text for u in conversation.units] == [
         "The refill pouch leaked all over the box. The seal looks split.",
         "We're sending a new pouch.",
@@ -117,18 +117,18 @@ def test_helpscout_threads_are_put_in_time_order_and_notes_dropped():
 def test_intercom_bots_and_notes_are_not_units():
     parsed = parse("intercom.json")
     assert parsed.format == "intercom"
-    swap = doc(parsed, "147")
+    swap = doc(parsed, "intercom:147")
     assert roles(swap) == [("customer", True), ("agent", False), ("customer", True)]
     assert all("Our team will reply" not in u.text and "VIP" not in u.text for u in swap.units)
     assert swap.created_at == "2026-10-11T09:00:00+00:00"
     assert [i.key for i in swap.identifiers] == ["email:jess.tan@example.com", "customer_id:6620201"]
-    assert doc(parsed, "148").title == "Discount code"
+    assert doc(parsed, "intercom:148").title == "Discount code"
 
 
 def test_generic_csv_with_map_groups_messages_by_id():
     parsed = parse("generic.csv", GENERIC_MAP)
     assert parsed.format == "generic"
-    gift = doc(parsed, "c-1")
+    gift = doc(parsed, "generic:c-1")
     assert [(u.role, u.text) for u in gift.units] == [
         ("customer", "Can you gift wrap an order?"), ("agent", "Yes! Add a note at checkout."),
         ("customer", "Great, thanks!"),
@@ -171,7 +171,7 @@ def test_import_is_idempotent_redacted_and_updates_changed_tickets(db, clock, tm
     assert (summary.imported, summary.updated, summary.duplicates) == (0, 1, 2)
     text = db.execute(
         "SELECT group_concat(u.text, ' ') FROM units u JOIN documents d ON d.id = u.document_id "
-        "WHERE d.external_id = '3023' GROUP BY u.passage ORDER BY u.passage"
+        "WHERE d.external_id = 'zendesk:3023' GROUP BY u.passage ORDER BY u.passage"
     ).fetchone()[0]
     assert text == "How do I pause? Call me on [PHONE] or mail [EMAIL]"
     assert db.execute("SELECT COUNT(*) FROM documents WHERE source = 'ticket'").fetchone()[0] == 3
@@ -287,20 +287,20 @@ def test_freshdesk_api_json_is_its_own_format():
     """Old code took Freshdesk JSON for Zendesk: status stored as '2', notes and replies not told apart."""
     parsed = parse("freshdesk_api.json")
     assert parsed.format == "freshdesk" and parsed.rejected == []
-    pump = doc(parsed, "1201")
+    pump = doc(parsed, "freshdesk:1201")
     assert (pump.metadata["status"], pump.metadata["priority"], pump.metadata["channel"]) == ("open", "medium", "email")
     assert [i.key for i in pump.identifiers] == ["email:ines.moreau@example.com"]
     assert roles(pump) == [("customer", True), ("agent", False), ("customer", True)]
     assert not any("QA" in u.text for u in pump.units)  # the private note is not imported
     assert pump.units[0].text.startswith("Hi, the pump on my niacinamide serum")
-    assert doc(parsed, "1202").metadata["status"] == "closed"
+    assert doc(parsed, "freshdesk:1202").metadata["status"] == "closed"
     assert parsed.details["internal_notes_skipped"] == 1
 
 
 def test_freshdesk_csv_with_requester_email():
     parsed = parse("freshdesk_export.csv")
     assert parsed.format == "freshdesk" and len(parsed.documents) == 2
-    swap = doc(parsed, "1301")
+    swap = doc(parsed, "freshdesk:1301")
     assert [i.key for i in swap.identifiers] == ["email:dana.whitfield@example.com"]
     assert swap.units[0].text == "I ordered the sheer SPF but got the tinted one.\nCan I swap it?"
     assert swap.metadata["tags"] == ["wrong item", "spf"] and swap.created_at.startswith("2026-10-20T10:12")
@@ -327,7 +327,7 @@ def test_a_field_of_the_wrong_type_rejects_only_its_record(tmp_path, field, valu
     path = tmp_path / "tickets.json"
     path.write_text(json.dumps({"tickets": [good, bad], "users": [{"id": 7, "role": "end-user"}]}))
     parsed = parse_tickets(path, fmt=None, mapping={})
-    assert [d.external_id for d in parsed.documents] == ["1"]
+    assert [d.external_id for d in parsed.documents] == ["zendesk:1"]
     assert len(parsed.rejected) == 1 and reason in parsed.rejected[0].reason, parsed.rejected
 
 
@@ -356,12 +356,12 @@ def test_a_5_mb_message_rejects_its_ticket_not_the_file(tmp_path):
     path = tmp_path / "tickets.json"
     path.write_text(json.dumps({"tickets": tickets}))
     parsed = parse_tickets(path, fmt=None, mapping={})
-    assert [d.external_id for d in parsed.documents] == ["2"]
+    assert [d.external_id for d in parsed.documents] == ["zendesk:2"]
     assert "5,000,000 characters, over the limit of 1,000,000" in parsed.rejected[0].reason
     csv_path = tmp_path / "tickets.csv"
     csv_path.write_text("Ticket ID,Subject,Description\n1,Big,\"" + "word " * 30_000 + "\"\n2,Small,Where is it?\n")
     parsed = parse_tickets(csv_path, fmt=None, mapping={})
-    assert [d.external_id for d in parsed.documents] == ["2"]
+    assert [d.external_id for d in parsed.documents] == ["freshdesk:2"]
     assert parsed.rejected[0].record == "line 2" and "'Description' has 150,000 characters" in parsed.rejected[0].reason
 
 
@@ -382,3 +382,83 @@ def test_a_ticket_csv_whose_header_lost_a_cell_is_refused_and_a_short_row_reject
         csv.writer(handle).writerows([header, *rows])
     parsed = parse_tickets(short, fmt=None, mapping={})
     assert len(parsed.documents) == 29 and [r.record for r in parsed.rejected] == ["line 6"]
+
+
+REAL = Path(__file__).parent / "fixtures" / "tickets_real"
+
+
+def test_zendesk_tickets_under_a_key_no_tool_names_are_found():
+    """Scripts that save Zendesk's API pages put the tickets under their own key ('zendesk_tickets'): the
+    file was refused as 'not a ticket export this tool knows'."""
+    parsed = parse_tickets(REAL / "zendesk_wrapped_under_own_key.json")
+    assert (parsed.format, [d.external_id for d in parsed.documents], parsed.rejected) == ("zendesk", ["zendesk:71", "zendesk:72"], [])
+    assert doc(parsed, "zendesk:71").units[0].text.startswith("The lid of my jar arrived cracked")
+
+
+def test_flattened_zendesk_messaging_placeholder_and_follow_up_line_are_not_customer_words():
+    parsed = parse_tickets(REAL / "zendesk_flattened_messaging.json")
+    assert parsed.format == "zendesk"
+    chat = doc(parsed, "zendesk:9001")
+    assert chat.units == []  # 'Conversation with Rita Lopes' is Zendesk's, not hers
+    assert chat.title is None  # 'Conversa com Rita Lopes' is the help desk's title naming her: not kept
+    late = doc(parsed, "zendesk:9002")
+    assert [u.text for u in late.units] == ["Boa tarde, a recarga ainda não chegou e já passaram duas semanas."]
+    assert [i.key for i in late.identifiers] == ["email:bea.m@example.com"]
+    assert late.metadata["channel"] == "web"
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('This is a follow-up to your previous request #123 "Late parcel"\n\nStill nothing arrived.',
+     "Still nothing arrived."),
+    ("Conversation with Ana Silva", ""),
+    ('My order #123 "Blue mug" is wrong', 'My order #123 "Blue mug" is wrong'),  # one line: the customer's own
+])
+def test_help_desk_lines_are_dropped_and_customer_lines_kept(body, expected):
+    assert clean_message(body) == expected
+
+
+def test_two_help_desks_ticket_numbers_never_overwrite_each_other(db, clock):
+    """Zendesk's ticket 71 and Freshdesk's ticket 71 are two tickets: the second import used to update the
+    first in place (both were stored under '71')."""
+    zendesk = store_parsed(db, parse_tickets(REAL / "zendesk_wrapped_under_own_key.json"), ImportOptions(),
+                           Redactor(), clock)
+    freshdesk = store_parsed(db, parse_tickets(REAL / "freshdesk_structured_description.json"), ImportOptions(),
+                             Redactor(), clock)
+    assert (zendesk.imported, freshdesk.imported, freshdesk.updated) == (2, 1, 0)
+    ids = sorted(r[0] for r in db.execute("SELECT external_id FROM documents WHERE source = 'ticket'"))
+    assert ids == ["freshdesk:71", "zendesk:71", "zendesk:72"]
+
+
+def test_a_ticket_stored_under_its_bare_number_is_matched_by_its_own_help_desk_only(db, clock):
+    old = parse_tickets(REAL / "zendesk_wrapped_under_own_key.json")
+    for document in old.documents:  # as earlier versions stored them
+        document.external_id, document.previous_ids = document.external_id.split(":", 1)[1], []
+    store_parsed(db, old, ImportOptions(), Redactor(), clock)
+    again = store_parsed(db, parse_tickets(REAL / "zendesk_wrapped_under_own_key.json"), ImportOptions(),
+                         Redactor(), clock)
+    other = store_parsed(db, parse_tickets(REAL / "freshdesk_structured_description.json"), ImportOptions(),
+                         Redactor(), clock)
+    assert (again.imported, again.updated, other.imported) == (0, 2, 1)
+    assert db["documents"].count == 3
+
+
+def test_freshdesk_structured_description_and_a_ticket_csv_named_in_plain_words():
+    fresh = parse_tickets(REAL / "freshdesk_structured_description.json")
+    assert doc(fresh, "freshdesk:71").units[0].text.startswith("The reset link in the email expires")
+    generic = parse_tickets(REAL / "generic_ticket_columns.csv")
+    assert generic.format == "generic" and generic.rejected == []
+    split = doc(generic, "generic:#2001")
+    assert (split.title, split.created_at, split.metadata["channel"]) == (
+        "Refill pouches arrive split", "2026-10-01T10:15:00", "email")
+    assert [u.text for u in split.units] == [
+        "Three of the last five refill pouches arrived split along the seam, the box was soaked."]
+    assert "Willow" not in json.dumps(split.metadata)  # the customer's name column is not kept
+
+
+def test_a_ticket_metrics_csv_without_message_text_is_refused_saying_so(tmp_path):
+    path = tmp_path / "support_metrics.csv"
+    path.write_text("ticket_id,created_date,channel,category,priority,csat_score\n"
+                    "TKT-1,2026-10-01 10:00:00,Chat,Account Access,Low,2.0\n")
+    with pytest.raises(ImportFailure, match=r"support_metrics.csv, line 1: this ticket CSV \('ticket_id' ids\) "
+                                            r"has no message text column"):
+        parse_tickets(path)
