@@ -156,13 +156,14 @@ def test_cli_train_writes_a_head_and_caches_vectors(tmp_path, db_path, monkeypat
     labels = tmp_path / "labels.csv"
     labels.write_text("text,label\n" + "".join(f"{t},{label}\n" for t, label in fake_labelled(10)))
     out = tmp_path / "mine.json"
+    from insight.core.db import open_db
+
+    open_db(db_path).conn.close()  # the database whose embedding cache is used (a missing one is an error)
     result = CliRunner().invoke(cli, ["--db", str(db_path), "sentiment", "train", str(labels), "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert payload["n"] == {"negative": 10, "neutral": 10, "positive": 10} and payload["model"] == "hashing-bow"
     assert SentimentHead.load(out, model_name="hashing-bow") is not None
-    from insight.core.db import open_db
-
     assert open_db(db_path).execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 30
 
 
