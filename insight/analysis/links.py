@@ -242,8 +242,8 @@ def load_units(db: sqlite_utils.Database, window: Window | None) -> list[Feedbac
 
 @dataclass(frozen=True)
 class ThemeRef:
-    """The theme an id stands for now (a merged theme resolves to its survivor), as links, briefs and quotes
-    count it. The CLI's full view of a theme is theme_store.ThemeInfo."""
+    """What links and briefs need to know of a theme to count and name it (the full view of a theme, for the
+    CLI and the TUI, is queries.ThemeDetail)."""
 
     id: int
     label: str
