@@ -170,8 +170,14 @@ def distinct_apply(func: Callable[..., Any], *columns: pa.Array) -> list[Any]:
         results = [func(v) for v in encoded.dictionary.to_pylist()]
         codes = encoded.indices.to_numpy(zero_copy_only=False)
     else:
-        stacked = np.stack([pc.dictionary_encode(c).indices.to_numpy(zero_copy_only=False) for c in columns], axis=1)
-        _, first, codes = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+        key = np.zeros(len(columns[0]), dtype=np.int64)
+        for column in columns:  # one int64 per combination: mixed radix, re-numbered before it could overflow
+            code = pc.dictionary_encode(column).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            radix = int(code.max()) + 1
+            if (int(key.max()) + 1) * radix >= 2**62:
+                key = np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64)
+            key = key * radix + code
+        _, first, codes = np.unique(key, return_index=True, return_inverse=True)
         cells = [take(c, first).to_pylist() for c in columns]
         results = [func(*row) for row in zip(*cells, strict=True)]
     return list(map(results.__getitem__, np.asarray(codes).reshape(-1).tolist()))
@@ -468,38 +474,35 @@ def _combined__lines(cells: list[pa.Array], starts: np.ndarray, groups: int) -> 
 
 
 def _assemble(
-    orders: _Orders, lines: list[list[LineRow]], line_errors: dict[int, str], raw: list[bytes], first_lines: np.ndarray, keys: pa.Array, count_pending: bool,
+    orders: _Orders, lines: list[list[LineRow]], line_errors: dict[int, str], raw: list[bytes], first_lines: np.ndarray,
+    keys: pa.Array, count_pending: bool,
 ) -> list[OrderDraft]:
     """The OrderDrafts, one per order number of a shop: later groups of the same number add their lines."""
     by_number: dict[tuple[str, str], OrderDraft] = {}
-    sub, ship, tax, disc, total, refunded = orders.amounts
     platform = orders.platform
-    line_of = first_lines.tolist()
-    for g in range(orders.size):
-        error = orders.error(g) or line_errors.get(g)
-        record = f"line {line_of[g]}"
-        if error is not None:
+    refused = set(line_errors).union(*orders.errors)
+    columns = zip(
+        first_lines.tolist(), orders.number, orders.shop, orders.at, orders.day, orders.identity, orders.external,
+        orders.currency, *orders.amounts, orders.status, orders.cancelled, lines, raw, orders.tags, orders.payment,
+        orders.paid_at, orders.outstanding, strict=True,
+    )
+    for g, (line, number, shop, at, day, identity, external, currency, sub, ship, tax, disc, total, refunded, status,
+            cancelled, order_lines, cells, tags, payment, paid_at, outstanding) in enumerate(columns):
+        record = f"line {line}"
+        if refused and g in refused:
             key = str(keys[g].as_py())
-            orders.rejected.append(Rejected(record, f"order {key.rpartition(chr(31))[2].strip()}: {error}"))
+            orders.rejected.append(Rejected(record, f"order {key.rpartition(chr(31))[2].strip()}: {orders.error(g) or line_errors[g]}"))
             continue
-        order_lines = lines[g]
-        amount = total[g]
-        if amount is None:
-            amount = lines_total(order_lines)
-        idents, identity_key, email = orders.identity[g]
+        idents, identity_key, email = identity
         draft = OrderDraft(
-            orders.number[g], record, orders.shop[g], orders.at[g], orders.day[g], idents, identity_key, email, "",
-            orders.external[g], orders.currency[g], sub[g], ship[g], tax[g], disc[g], amount, abs(refunded[g] or 0.0),
-            orders.status[g], orders.cancelled[g], None, order_lines,
+            number, record, shop, at, day, idents, identity_key, email, "", external, currency, sub, ship, tax, disc,
+            lines_total(order_lines) if total is None else total, abs(refunded or 0.0), status, cancelled, None,
+            order_lines,
         )
-        classify(draft, raw[g], orders.tags[g], orders.payment[g], platform, orders.paid_at[g], orders.outstanding[g],
-                 count_pending)
-        number = (draft.shop, draft.order_number)
-        kept = by_number.get(number)
-        if kept is not None:  # '#1001' and '1001' in one file: one order
-            for line in draft.lines:
-                line[1] = len(kept.lines) + 1
-                kept.lines.append(line)
-            continue
-        by_number[number] = draft
+        classify(draft, cells, tags, payment, platform, paid_at, outstanding, count_pending)
+        kept = by_number.setdefault((shop, number), draft)
+        if kept is not draft:  # '#1001' and '1001' in one file: one order
+            for extra in draft.lines:
+                extra[1] = len(kept.lines) + 1
+                kept.lines.append(extra)
     return list(by_number.values())

@@ -375,10 +375,12 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
         stored = _refuse_other_shops(db, parsed, existing, changed, resolver)
         customer_of = _resolve_customers(resolver, [o for o, _, _ in changed])
         next_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM orders").fetchone()[0])
+        stored_before = next_id - 1  # at most as many orders as the highest id
         new_rows: list[tuple[object, ...]] = []
         update_rows: list[tuple[object, ...]] = []
         line_rows: list[list] = []
         order_idents: list[tuple[OrderDraft, int]] = []
+        add_lines, add_ident = line_rows.extend, order_idents.append
         for order, digest, order_id in changed:
             customer_id = customer_of[order.identity_key] if order.identity_key else None
             if order_id is None:
@@ -388,23 +390,26 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
             else:
                 target = update_rows
                 _keep_precise_values(order, stored[order_id])
+            reason = order.exclusion_reason
             target.append((
                 order_id, platform, order.shop, order.order_number, order.external_id, customer_id,
                 order.email, order.created_at, order.created_day, order.currency,
                 order.subtotal, order.shipping, order.taxes, order.discount, order.total, order.refunded,
-                order.net_revenue, order.financial_status, order.cancelled_at, int(order.exclusion_reason is None),
-                order.exclusion_reason, batch_id, digest, int(order.subscription),
+                order.net_revenue, order.financial_status, order.cancelled_at, int(reason is None),
+                reason, batch_id, digest, int(order.subscription),
             ))
-            for line in order.lines:
+            lines = order.lines
+            for line in lines:
                 line[0] = order_id
-            line_rows += order.lines
+            add_lines(lines)
             if customer_id is not None:
-                order_idents.append((order, customer_id))
-        conn.executemany(f"INSERT INTO orders (id, {_ORDER_COLUMNS}) VALUES ({', '.join('?' * 24)})", new_rows)
-        if update_rows:
-            conn.executemany("DELETE FROM order_lines WHERE order_id = ?", [(r[0],) for r in update_rows])
-            sets = ", ".join(f"{c.strip()} = ?" for c in _ORDER_COLUMNS.split(","))
-            conn.executemany(f"UPDATE orders SET {sets} WHERE id = ?", [(*r[1:], r[0]) for r in update_rows])
+                add_ident((order, customer_id))
+        with _index_built_after(db, "idx_orders_customer", len(new_rows) > stored_before):
+            conn.executemany(f"INSERT INTO orders (id, {_ORDER_COLUMNS}) VALUES ({', '.join('?' * 24)})", new_rows)
+            if update_rows:
+                conn.executemany("DELETE FROM order_lines WHERE order_id = ?", [(r[0],) for r in update_rows])
+                sets = ", ".join(f"{c.strip()} = ?" for c in _ORDER_COLUMNS.split(","))
+                conn.executemany(f"UPDATE orders SET {sets} WHERE id = ?", [(*r[1:], r[0]) for r in update_rows])
         conn.executemany(
             "INSERT INTO order_lines (order_id, position, name, sku, quantity, price, category, vendor) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -679,6 +684,20 @@ def _awaiting_note(awaiting: Awaiting) -> str:
         return f"{awaiting['orders']:,} orders awaiting payment ({size}) counted because of --count-pending"
     return f"{awaiting['orders']:,} orders awaiting payment (pending or authorized: {size}) not counted; " \
            "--count-pending counts them"
+
+
+@contextmanager
+def _index_built_after(db: sqlite_utils.Database, name: str, when: bool) -> Iterator[None]:
+    """Drop index `name` and build it again, by its own definition, after the block (inside the caller's
+    transaction, so a failed import leaves it as it was): when most of a table's rows are written at once,
+    one sorted build costs less than a b-tree insert per row (452k orders: ~1 s less)."""
+    row = db.conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone()
+    if not when or row is None or row[0] is None:
+        yield
+        return
+    db.conn.execute(f"DROP INDEX {name}")
+    yield
+    db.conn.execute(row[0])
 
 
 @contextmanager
