@@ -84,7 +84,7 @@ def columns_of(rows: Sequence[Sequence[str]], positions: set[int], lines: Sequen
 # --- the fast reader ---------------------------------------------------------------------------
 
 
-def read_fast(text: str, width: int, positions: set[int], delimiter: str) -> Rows | None:
+def read_fast(text: str, width: int, positions: set[int], delimiter: str, utf8: bytes | None = None) -> Rows | None:
     """Rows of `text` (header on line 1, `width` cells) by pyarrow, or None when the file needs the csv module.
 
     None for: a row with more or fewer cells than the header, a row spanning lines (a quoted line break), a
@@ -92,7 +92,7 @@ def read_fast(text: str, width: int, positions: set[int], delimiter: str) -> Row
     closes a cell and is followed by more text (strict csv refuses '"a"b'; pyarrow would read 'ab').
     """
     try:
-        data = text.encode("utf-8")
+        data = utf8 if utf8 is not None else text.encode("utf-8")  # `utf8`: the file's bytes, when they are that
     except UnicodeEncodeError:
         return None
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):

@@ -117,13 +117,16 @@ def read_orders(
     path = Path(path)
     # The reading layer every kind shares: UTF-8 / UTF-16 (BOM or not) / cp1252 decided on the whole file,
     # unreadable bytes replaced and counted, binary files and files over MAX_FILE_BYTES refused.
-    decoded = decode(path, read_bytes(path))
+    data = read_bytes(path)
+    decoded = decode(path, data)
+    # The bytes are the text's UTF-8 when decoding changed nothing: the columnar reader takes them as they are.
+    utf8 = data if decoded.encoding == "utf-8" and decoded.note is None and not data.startswith(b"\xef\xbb\xbf") else None
     shop_default = shop_name(shop or "") or DEFAULT_SHOP
     with _gc_paused():
         try:
             with csv_field_limit(MAX_FIELD_CHARS):  # a longer cell stops this pass: rare, and re-read below
                 parsed = _read(path, decoded.text, fmt, mapping or {}, progress, shop_default, check_cells=False,
-                               count_pending=count_pending)
+                               count_pending=count_pending, utf8=utf8)
         except _LongCell:
             with csv_field_limit(len(decoded.text) + 1):
                 parsed = _read(path, decoded.text, fmt, mapping or {}, progress, shop_default, check_cells=True,
@@ -149,12 +152,12 @@ class CsvRows(Protocol):
 
 def _read(
     path: Path, text: str, fmt: str | None, mapping: dict[str, list[str]], progress: Progress | None, shop: str,
-    *, check_cells: bool, count_pending: bool = False,
+    *, check_cells: bool, count_pending: bool = False, utf8: bytes | None = None,
 ) -> ParsedOrders:
-    """Parse decoded text. `check_cells`: the csv field limit is lifted and rows with a cell over
-    MAX_FIELD_CHARS are rejected one by one (else such a cell raises _LongCell)."""
+    """Parse decoded text (`utf8`: its UTF-8 bytes, when at hand). `check_cells`: the csv field limit is lifted
+    and rows with a cell over MAX_FIELD_CHARS are rejected one by one (else such a cell raises _LongCell)."""
     delimiter = sniff_delimiter(text)
-    fast = _read_fast(path, text, fmt, mapping, delimiter)
+    fast = _read_fast(path, text, fmt, mapping, delimiter, utf8)
     if fast is not None:
         layout, rows = fast
         rejected: list[tuple[int, Rejected]] = []
@@ -192,7 +195,7 @@ def _read(
 
 
 def _read_fast(
-    path: Path, text: str, fmt: str | None, mapping: dict[str, list[str]], delimiter: str
+    path: Path, text: str, fmt: str | None, mapping: dict[str, list[str]], delimiter: str, utf8: bytes | None = None,
 ) -> tuple[Layout, Rows] | None:
     """The layout and rows by the columnar reader, when the header is the first line and the file is one the
     csv module would read the same (`order_columns.read_fast`); else None, and the csv module reads it."""
@@ -207,7 +210,7 @@ def _read_fast(
         layout = build_layout(str(path), header, fmt, mapping)
     except ImportFailure:
         return None  # the csv path finds a header further down, or says why there is none
-    rows = read_fast(text, len(header), positions_read(layout), delimiter)
+    rows = read_fast(text, len(header), positions_read(layout), delimiter, utf8)
     return None if rows is None else (layout, rows)
 
 
