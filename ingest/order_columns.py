@@ -45,7 +45,9 @@ from ingest.order_formats import (
     _number,
     category_cell,
     classify,
+    content_digest,
     currency_cell,
+    exclusions,
     expand_short_year,
     external_id_cell,
     identity_cells,
@@ -88,8 +90,8 @@ def read_fast(text: str, width: int, positions: set[int], delimiter: str, utf8: 
     """Rows of `text` (header on line 1, `width` cells) by pyarrow, or None when the file needs the csv module.
 
     None for: a row with more or fewer cells than the header, a row spanning lines (a quoted line break), a
-    line longer than MAX_FIELD_CHARS (a cell may be over the limit), lone carriage returns, and a quote that
-    closes a cell and is followed by more text (strict csv refuses '"a"b'; pyarrow would read 'ab').
+    cell over MAX_FIELD_CHARS, lone carriage returns, and a quote that closes a cell and is followed by more
+    text (strict csv refuses '"a"b'; pyarrow would read 'ab').
     """
     try:
         data = utf8 if utf8 is not None else text.encode("utf-8")  # `utf8`: the file's bytes, when they are that
@@ -99,26 +101,24 @@ def read_fast(text: str, width: int, positions: set[int], delimiter: str, utf8: 
         return None
     if b'"' in data and _odd_quote(delimiter).search(data):
         return None
-    lines = _row_lines(data)
-    if lines is None:
-        return None
     names = [f"c{i}" for i in range(width)]
-    used = sorted(positions)
     try:
         table = pa_csv.read_csv(
             pa.py_buffer(data),
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=True, block_size=1 << 23),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=True, block_size=1 << 24),
             parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=False, ignore_empty_lines=True),
-            convert_options=pa_csv.ConvertOptions(
-                include_columns=[names[p] for p in used], column_types={names[p]: pa.string() for p in used},
-                strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[],
-            ),
+            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+    # Every cell, used or not, within the limit (bytes >= characters): the csv path rejects a row for any.
+    if table.num_rows and max(pc.max(pc.binary_length(c)).as_py() or 0 for c in table.columns) > MAX_FIELD_CHARS:
+        return None
+    lines = _row_lines(data)
     if table.num_rows != len(lines):
-        return None  # a row spanning lines, or a blank line pyarrow kept
-    return Rows({p: table.column(names[p]).combine_chunks() for p in used}, lines, table.num_rows)
+        return None  # a row spanning lines
+    return Rows({p: table.column(names[p]).combine_chunks() for p in sorted(positions)}, lines, table.num_rows)
 
 
 def _odd_quote(delimiter: str) -> re.Pattern[bytes]:
@@ -128,18 +128,18 @@ def _odd_quote(delimiter: str) -> re.Pattern[bytes]:
     return re.compile(rb'[^\r\n"' + other + rb']"[^\r\n"' + other + rb"]")
 
 
-def _row_lines(data: bytes) -> np.ndarray | None:
+def _row_lines(data: bytes) -> np.ndarray:
     """The line (1-based) of each non-empty line after the first: the rows, when each row is one line."""
+    if b"\n\n" not in data and b"\n\r\n" not in data:  # no blank line: the rows are lines 2, 3, ...
+        lines = data.count(b"\n") + (not data.endswith(b"\n"))
+        return np.arange(2, lines + 1, dtype=np.int64)
     buffer = np.frombuffer(data, dtype=np.uint8)
     breaks = np.flatnonzero(buffer == 10)
     starts = np.concatenate(([0], breaks + 1))
     ends = np.concatenate((breaks, [len(buffer)]))
     carriage = (ends > starts) & (buffer[np.maximum(ends - 1, 0)] == 13)
     lengths = ends - starts - carriage
-    if len(lengths) and int(lengths.max()) > MAX_FIELD_CHARS:
-        return None
-    numbers = np.flatnonzero(lengths[1:] > 0) + 2
-    return numbers.astype(np.int64)
+    return (np.flatnonzero(lengths[1:] > 0) + 2).astype(np.int64)
 
 
 # --- applying rules to columns -----------------------------------------------------------------
@@ -325,7 +325,7 @@ def drafts(
     values = _order_values(rows, layout, in_file, starts, first)
     cells = {f: values[i] for i, f in enumerate(ORDER_FIELDS)}
     orders = _Orders(len(counts), cells, layout.platform, shop)
-    lines, line_errors = __lines(rows, layout, in_file, starts, counts)
+    lines, line_errors = _line_rows(rows, layout, in_file, starts, counts)
     line_cells = [take(rows.column(cols.get(f)), in_file) for f in _line_fields(layout)]
     raw = join([join(values[:len(BASE_ORDER_FIELDS)], "\x1f"),
                 join_groups(join(line_cells, "\x1f"), starts, "\x1e")], "\x1e").cast(pa.binary()).to_pylist()
@@ -426,7 +426,7 @@ def _order_numbers(column: pa.Array) -> list[str]:
     return values
 
 
-def __lines(
+def _line_rows(
     rows: Rows, layout: Layout, in_file: np.ndarray, starts: np.ndarray, counts: np.ndarray
 ) -> tuple[list[list[LineRow]], dict[int, str]]:
     """Each order's LineRows (as `_lines` makes them) and the first refused line cell of each order."""
@@ -434,7 +434,7 @@ def __lines(
     groups = len(counts)
     group_of = np.repeat(np.arange(groups), counts)
     if layout.has("line_items") and not blank(cells[4]).all():  # WooCommerce's 'name:Tee|sku:T1|...' cells
-        return _combined__lines(cells, starts, groups)
+        return _combined_line_rows(cells, starts, groups)
     quantity, quantity_errors = numbers(cells[2], lambda t: _number(t, "quantity"))
     price, price_errors = numbers(cells[3], lambda t: _number(t, "price"))
     errors: dict[int, str] = {}
@@ -457,7 +457,7 @@ def __lines(
     return [line_list[bounds[g]:bounds[g + 1]] for g in range(groups)], errors
 
 
-def _combined__lines(cells: list[pa.Array], starts: np.ndarray, groups: int) -> tuple[list[list[LineRow]], dict[int, str]]:
+def _combined_line_rows(cells: list[pa.Array], starts: np.ndarray, groups: int) -> tuple[list[list[LineRow]], dict[int, str]]:
     """Orders with WooCommerce's combined 'Line Items' cells: `_lines` order by order."""
     texts = [c.to_pylist() for c in cells]
     bounds = starts.tolist()
@@ -479,15 +479,20 @@ def _assemble(
 ) -> list[OrderDraft]:
     """The OrderDrafts, one per order number of a shop: later groups of the same number add their lines."""
     by_number: dict[tuple[str, str], OrderDraft] = {}
-    platform = orders.platform
     refused = set(line_errors).union(*orders.errors)
+    sub, ship, tax, disc, total, refunded = orders.amounts
+    totals = [lines_total(order_lines) if t is None else t for t, order_lines in zip(total, lines, strict=True)]
+    refunds = [abs(r or 0.0) for r in refunded]
+    reasons = exclusions(orders.platform, orders.status, orders.cancelled, totals, refunds, orders.tags, orders.payment,
+                         orders.paid_at, orders.outstanding, [bool(i[0]) for i in orders.identity])
+    digests = list(map(content_digest, raw))
     columns = zip(
         first_lines.tolist(), orders.number, orders.shop, orders.at, orders.day, orders.identity, orders.external,
-        orders.currency, *orders.amounts, orders.status, orders.cancelled, lines, raw, orders.tags, orders.payment,
-        orders.paid_at, orders.outstanding, strict=True,
+        orders.currency, sub, ship, tax, disc, totals, refunds, orders.status, orders.cancelled, lines, raw,
+        orders.tags, reasons, digests, strict=True,
     )
-    for g, (line, number, shop, at, day, identity, external, currency, sub, ship, tax, disc, total, refunded, status,
-            cancelled, order_lines, cells, tags, payment, paid_at, outstanding) in enumerate(columns):
+    for g, (line, number, shop, at, day, identity, external, currency, subtotal, shipping, taxes, discount, amount,
+            refund, status, cancelled, order_lines, cells, tags, reason, digest) in enumerate(columns):
         record = f"line {line}"
         if refused and g in refused:
             key = str(keys[g].as_py())
@@ -495,11 +500,10 @@ def _assemble(
             continue
         idents, identity_key, email = identity
         draft = OrderDraft(
-            number, record, shop, at, day, idents, identity_key, email, "", external, currency, sub, ship, tax, disc,
-            lines_total(order_lines) if total is None else total, abs(refunded or 0.0), status, cancelled, None,
-            order_lines,
+            number, record, shop, at, day, idents, identity_key, email, "", external, currency, subtotal, shipping,
+            taxes, discount, amount, refund, status, cancelled, None, order_lines,
         )
-        classify(draft, cells, tags, payment, platform, paid_at, outstanding, count_pending)
+        classify(draft, reason, cells, tags, count_pending, digest)
         kept = by_number.setdefault((shop, number), draft)
         if kept is not draft:  # '#1001' and '1001' in one file: one order
             for extra in draft.lines:

@@ -3,8 +3,10 @@
 One place for the format facts. A layout maps canonical field names (below) to column positions; the
 order reader in `ingest.orders` only ever asks for canonical fields. Value parsers for money and
 timestamps live here too, because their quirks are format facts (Shopify's `2026-10-03 14:22:10 -0500`,
-UCI's `12/1/2010 8:26`, European `1.234,50`), and so does `order_draft`, which turns one order's raw
-cells into an OrderDraft and applies the RFM exclusion rules listed in `ingest.orders`.
+UCI's `12/1/2010 8:26`, European `1.234,50`), and so do the rules for each order cell (`order_number_cell`,
+`timestamp_cell`, `_amount`, `identity_cells`, `_lines`...) and `classify`, which applies the RFM exclusion
+rules listed in `ingest.orders` and hashes the order's content. `ingest.order_columns` applies them to
+whole columns of a file.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
+
+import numpy as np
 
 from ingest.dates import parse_datetime
 from ingest.errors import ImportFailure
@@ -34,7 +39,7 @@ BASE_ORDER_FIELDS = (
     "discount", "total", "refunded", "status", "cancelled_at", "tags", "payment_method", "shop",
 )
 # Read since schema 6: whether a Shopify order was paid, and who a buyer without email or customer id is.
-# Kept out of the content hash unless they change what the order is (see `order_draft`), so orders stored
+# Kept out of the content hash unless they change what the order is (see `classify`), so orders stored
 # before stay duplicates on re-import.
 EXTRA_ORDER_FIELDS = (
     "paid_at", "outstanding", "phone", "billing_name", "billing_address", "billing_zip", "billing_city",
@@ -485,15 +490,20 @@ def lines_total(lines: list[LineRow]) -> float:
     return round(sum((line[4] if line[4] is not None else 1.0) * (line[5] or 0.0) for line in lines), 2)
 
 
+def content_digest(raw: bytes) -> str:
+    """The content hash of an order's raw cells: a re-export with the same hash is a duplicate."""
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
 def classify(
-    draft: OrderDraft, raw: bytes, tags: str, payment: str, platform: str, paid_at: str, outstanding: str,
-    count_pending: bool = False,
+    draft: OrderDraft, reason: str | None, raw: bytes, tags: str, count_pending: bool = False,
+    digest: str | None = None,
 ) -> None:
-    """Set what counts for RFM (`exclusion_reason`, `counted_pending`, `subscription`) and the content hash of
-    the order's raw cells (`raw`: the order cells joined by \\x1f, then each line's, joined by \\x1e)."""
+    """Set what counts for RFM (`exclusion_reason` from `exclusions`, `counted_pending`, `subscription`) and the
+    content hash of the order's raw cells (`raw`: the order cells joined by \\x1f, then each line's, joined by
+    \\x1e; `digest`: its `content_digest`, when already computed)."""
     if tags and "subscription" in tags.lower():
         draft.subscription = True
-    reason = _exclusion(draft, tags, payment, platform, paid_at, outstanding)
     if reason in AWAITING_REASONS and count_pending:
         reason, draft.counted_pending = None, True
     if reason is not None:
@@ -507,7 +517,7 @@ def classify(
         suffix += f"\x1d{reason or 'counted'}"
     if draft.identifiers and draft.identifiers[0].kind in FALLBACK_KINDS:
         suffix += f"\x1d{draft.identity_key}"
-    draft.digest = hashlib.blake2b(raw + suffix.encode() if suffix else raw, digest_size=16).hexdigest()
+    draft.digest = content_digest(raw + suffix.encode()) if suffix or digest is None else digest
 
 
 _BASE_WIDTH = len(BASE_ORDER_FIELDS)
@@ -647,28 +657,42 @@ def _combined_items(cell: str, before: int) -> list[LineRow]:
     return items
 
 
-def _exclusion(
-    draft: OrderDraft, tags: str, payment: str, platform: str, paid_at: str = "", outstanding: str = ""
-) -> str | None:
-    status = draft.financial_status or ""
-    if draft.cancelled_at or status in CANCELLED_STATUSES or draft.total < 0:
-        return "cancelled"
-    if (payment and "bogus" in payment.lower()) or (tags and {t.strip().lower() for t in tags.split(",")} & TEST_TAGS):
-        return "test"
-    if status in VOIDED_STATUSES:
-        return "voided"
-    if status in UNPAID_STATUSES[platform]:
-        return "unpaid"
-    awaiting = AWAITING_STATUSES[platform].get(status)
-    if awaiting is not None:
-        return awaiting
-    if status == PARTIALLY_PAID and not paid_at.strip() and _nothing_paid(draft.total, outstanding):
-        return "pending"
-    if status in REFUNDED_STATUSES or (draft.total > 0 and draft.refunded >= draft.total):
-        return "fully_refunded"
-    if draft.total == 0:
-        return "zero_value"
-    if not draft.identifiers:
-        return "no_customer"
-    return None
+def exclusions(
+    platform: str, status: list[str | None], cancelled: list[str | None], total: list[float], refunded: list[float],
+    tags: list[str], payment: list[str], paid_at: list[str], outstanding: list[str], identified: list[bool],
+) -> list[str | None]:
+    """Why each order does not count for RFM (None: it counts): the first reason of the list in `ingest.orders`
+    that applies. Columns of the orders' values (status lower-cased, amounts read); tests on a cell's text run
+    once per distinct text."""
+    size = len(status)
+    amount, refund = np.asarray(total, dtype=float), np.asarray(refunded, dtype=float)
+    state = [s or "" for s in status]
 
+    def each(cells: list[str], test: Callable[[str], object]) -> np.ndarray:
+        seen = {cell: test(cell) for cell in set(cells)}
+        return np.array([seen[cell] for cell in cells], dtype=object if size == 0 else None).reshape(size)
+
+    awaiting = each(state, lambda s: AWAITING_STATUSES[platform].get(s) or "")
+    partly = np.flatnonzero(each(state, lambda s: s == PARTIALLY_PAID) & each(paid_at, lambda p: not p.strip()))
+    nothing_paid = np.zeros(size, dtype=bool)
+    nothing_paid[partly] = [_nothing_paid(total[i], outstanding[i]) for i in partly.tolist()]
+    rules = [
+        ("cancelled", (np.array([c is not None for c in cancelled], dtype=bool).reshape(size)
+                       | each(state, lambda s: s in CANCELLED_STATUSES) | (amount < 0))),
+        ("test", (each(payment, lambda p: bool(p) and "bogus" in p.lower())
+                  | each(tags, lambda t: bool(t) and bool({x.strip().lower() for x in t.split(",")} & TEST_TAGS)))),
+        ("voided", each(state, lambda s: s in VOIDED_STATUSES)),
+        ("unpaid", each(state, lambda s: s in UNPAID_STATUSES[platform])),
+        (awaiting, awaiting != ""),
+        ("pending", nothing_paid),
+        ("fully_refunded", each(state, lambda s: s in REFUNDED_STATUSES) | ((amount > 0) & (refund >= amount))),
+        ("zero_value", amount == 0),
+        ("no_customer", ~np.array(identified, dtype=bool).reshape(size)),
+    ]
+    reasons = np.full(size, None, dtype=object)
+    decided = np.zeros(size, dtype=bool)
+    for reason, applies in rules:  # the first rule that applies wins
+        first = np.asarray(applies, dtype=bool) & ~decided
+        reasons[first] = reason[first] if isinstance(reason, np.ndarray) else reason
+        decided |= first
+    return reasons.tolist()

@@ -1,10 +1,12 @@
 """`insight import orders`: order exports into the orders/order_lines tables, fast, atomic and idempotent.
 
 The file is decoded by `ingest.reading` like every other kind (UTF-8, UTF-16 with or without a BOM, cp1252;
-unreadable bytes replaced and reported in the details' `encoding`), and its rows are grouped into orders by
-order number (Shopify writes one row per line item with the order-level columns on the first row only);
-`ingest.order_formats` turns each group into an OrderDraft and classifies it for RFM. A row with a cell over
-MAX_FIELD_CHARS is rejected on its own.
+unreadable bytes replaced and reported in the details' `encoding`) and read into columns: by pyarrow's CSV
+reader when every row is one line with one cell per header column, else by the csv module row by row (the
+width rules below); `ingest.order_columns` groups the rows into orders by order number (Shopify writes one
+row per line item with the order-level columns on the first row only) and applies the rules of
+`ingest.order_formats` to whole columns, making each order an OrderDraft classified for RFM. A row with a
+cell over MAX_FIELD_CHARS is rejected on its own.
 
 What counts toward RFM (also summarised in `insight segments --help`):
 - cancelled       — a `Cancelled at` date, status cancelled/voided/failed/trash, or a negative total
