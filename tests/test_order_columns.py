@@ -185,3 +185,24 @@ def test_the_fast_reader_takes_a_plain_export_with_quoted_cells_and_crlf(tmp_pat
     assert rows.column(5).to_pylist() == ["Tee", "Tee, blue"]
     orders = read_orders(_write(tmp_path, text)).orders
     assert [o.order_number for o in orders] == ["1001", "1002"] and orders[1].lines[0][2] == "Tee, blue"
+
+
+def test_a_failed_first_import_leaves_the_orders_index_and_no_rows(tmp_path, monkeypatch):
+    """The customer index is dropped and rebuilt inside the import's transaction: a failure between the drop
+    and the rebuild (here an INSERT naming a column that does not exist) rolls both back."""
+    import sqlite3
+
+    db = open_db(tmp_path / "x.db", CLOCK)
+    monkeypatch.setattr(ingest.orders, "_ORDER_COLUMNS", ingest.orders._ORDER_COLUMNS.replace("subscription", "nope"))
+    with pytest.raises(sqlite3.OperationalError):
+        import_orders(db, FIXTURES / "orders" / "shopify_orders.csv", fmt=None, mapping={}, strict=False,
+                      progress=None, clock=CLOCK)
+    assert db.execute("SELECT count(*) FROM orders").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'idx_orders_customer'").fetchone()[0] == 1
+    monkeypatch.undo()
+    summary = import_orders(db, FIXTURES / "orders" / "shopify_orders.csv", fmt=None, mapping={}, strict=False,
+                            progress=None, clock=CLOCK)
+    assert summary.imported and db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'idx_orders_customer'"
+                                           ).fetchone()[0] == 1
+    plan = " ".join(str(r) for r in db.execute("EXPLAIN QUERY PLAN SELECT id FROM orders WHERE customer_id = 1"))
+    assert "idx_orders_customer" in plan
