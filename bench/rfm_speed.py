@@ -32,7 +32,9 @@ from insight.analysis.rfm import compute_snapshot  # noqa: E402
 from insight.core.clock import fixed_clock  # noqa: E402
 from insight.core.db import open_db, transaction  # noqa: E402
 
-MAKE_ORDERS = ROOT.parent / "shared" / "bench" / "make_orders.py"
+# ../shared beside the checkout (/work/main), or beside the worktrees' folder (/work/wt/NAME)
+MAKE_ORDERS = next((p / "shared" / "bench" / "make_orders.py" for p in (ROOT.parent, ROOT.parent.parent)
+                    if (p / "shared" / "bench" / "make_orders.py").exists()), ROOT.parent / "shared" / "bench" / "make_orders.py")
 AS_OF = date(2026, 11, 1)  # make_orders' default --end is 2026-10-31
 CLOCK = fixed_clock("2026-11-01T12:00:00+00:00")
 UCI_MAP = {"order": ["Invoice"], "date": ["InvoiceDate"], "customer_id": ["Customer ID"],
