@@ -272,6 +272,43 @@ def shopify_stamps(column: pa.Array) -> tuple[list[str | None], list[str | None]
     return at, day, read
 
 
+_SLASHED_STAMP = r"^(?P<day>[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}) (?P<hour>[0-9]{1,2}):(?P<minute>[0-5][0-9])$"
+
+
+def slashed_stamps(
+    column: pa.Array, dayfirst: bool, rule: Callable[[str, bool], tuple[str, str]]
+) -> tuple[list[str | None], list[str | None], np.ndarray]:
+    """(ISO timestamps, days, which rows were read) for cells like UCI Online Retail's '12/1/2010 8:26': the
+    date part through `rule` (`timestamp_cell`) once per distinct date, the time joined to it. Equal to
+    `rule(cell)` on what it reads; cells of any other form, or with a date or hour `rule` refuses, are left."""
+    size = len(column)
+    at: list[str | None] = [None] * size
+    day: list[str | None] = [None] * size
+    rows = np.flatnonzero(_mask(pc.match_substring_regex(column, _SLASHED_STAMP)))
+    read = np.zeros(size, dtype=bool)
+    if not len(rows):
+        return at, day, read
+    parts = pc.extract_regex(take(column, rows), _SLASHED_STAMP)
+    hour = pc.struct_field(parts, "hour")
+
+    def midnight(date_part: str) -> str | None:
+        try:
+            return rule(f"{date_part} 00:00", dayfirst)[1]
+        except ValueError:
+            return None
+
+    days = pa.array(distinct_apply(midnight, pc.struct_field(parts, "day")), pa.string())
+    valid = _mask(pc.is_valid(days)) & (pc.cast(hour, pa.int32()).to_numpy(zero_copy_only=False) <= 23)
+    stamps = pc.binary_join_element_wise(days, "T", pc.utf8_lpad(hour, 2, "0"), ":", pc.struct_field(parts, "minute"),
+                                         ":00", "").to_pylist()
+    day_list = days.to_pylist()
+    for i, row in enumerate(rows.tolist()):
+        if valid[i]:
+            at[row], day[row] = stamps[i], day_list[i]
+    read[rows[valid]] = True
+    return at, day, read
+
+
 def plain_values(column: pa.Array, pattern: str, start: int, rule: Callable[[str], Any]) -> list[Any]:
     """Cells matching `pattern` as they are (from `start`), the rest through `rule` once per distinct cell."""
     plain = pc.match_substring_regex(column, pattern)
@@ -384,6 +421,11 @@ class _Orders:
         if any("/" in d or "." in d[:6] for d in head):
             dayfirst = guess_dayfirst(map(expand_short_year, dates.to_pylist()))
         at, day, read = shopify_stamps(dates)
+        if not read.all():
+            slashed_at, slashed_day, slashed = slashed_stamps(dates, dayfirst, timestamp_cell)
+            for row in np.flatnonzero(slashed & ~read).tolist():
+                at[row], day[row] = slashed_at[row], slashed_day[row]
+            read |= slashed
         stamps: list[Any] = [None] * size
         self.errors: list[dict[int, str]] = [apply_where(stamps, dates, ~read, lambda t: timestamp_cell(t, dayfirst))]
         for row in np.flatnonzero(~read).tolist():

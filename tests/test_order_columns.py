@@ -23,8 +23,16 @@ from ingest.order_columns import (
     numbers,
     read_fast,
     shopify_stamps,
+    slashed_stamps,
 )
-from ingest.order_formats import _amount, _number, _shopify_stamp, order_number_cell, parse_timestamp
+from ingest.order_formats import (
+    _amount,
+    _number,
+    _shopify_stamp,
+    order_number_cell,
+    parse_timestamp,
+    timestamp_cell,
+)
 from ingest.orders import import_orders, read_orders
 from insight.core.clock import fixed_clock
 from insight.core.db import open_db
@@ -87,6 +95,24 @@ def test_shopify_stamps_are_what_parse_timestamp_reads(texts):
         else:  # left to the scalar rule (`timestamp_cell`)
             assert at[i] is None and day[i] is None
     assert read.sum() >= sum(_shopify_stamp(t) is not None and t[:4] not in ("0001", "9999") for t in texts)
+
+
+SLASHED_TEXT = st.one_of(
+    st.from_regex(r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} [0-9]{1,2}:[0-5][0-9]", fullmatch=True),
+    st.sampled_from(["12/1/2010 8:26", "13/1/2010 8:26", "2/30/2010 8:26", "12/1/2010 24:00", "12/1/0000 1:00",
+                     "1/13/2010 23:59", "12/1/10 8:26", "12/1/2010 8:26:10", ""]),
+)
+
+
+@given(st.lists(SLASHED_TEXT, max_size=20), st.booleans())
+@example(["12/1/2010 8:26", "12/1/2010 08:26", "2/30/2010 8:26", "13/1/2010 8:26"], False)
+def test_slashed_stamps_are_what_parse_timestamp_reads(texts, dayfirst):
+    at, day, read = slashed_stamps(pa.array(texts, pa.string()), dayfirst, timestamp_cell)
+    for i, text in enumerate(texts):
+        if read[i]:
+            assert (at[i], day[i]) == parse_timestamp(text, dayfirst=dayfirst)
+        else:
+            assert at[i] is None and day[i] is None
 
 
 @given(st.lists(st.one_of(st.from_regex(r"#?[0-9]{1,8}", fullmatch=True), st.text(max_size=6),
