@@ -9,9 +9,10 @@ import + RFM <= 2.5x the pandas reference of the same run.
 Prints medians (and CPU seconds: the machine has 2 shared cores, so wall time depends on neighbours).
 pandas is only needed here (bench/requirements.txt), never by the product.
 
-Last run (2026-12-01, 2 shared cores, busy; median of 3): import 20.8 s + RFM 0.8 s = 21.5 s (cpu 19.5 s),
-pandas 3.4 s: 6.3x; storing the rows alone 9.9 s (2.9x pandas), so 2.5x is out of reach with this schema.
-Before the columnar reader (ingest/order_columns.py), the same hour: 30.1 s against 2.4 s (12.5x).
+Last run (2026-12-01, 2 shared cores; median of 3): import 15.0 s + RFM 0.6 s = 15.5 s, pandas 2.1 s: 7.4x;
+storing the rows alone 6.2 s (3.0x pandas), so 2.5x is out of reach with this schema. Before the columnar
+reader (ingest/order_columns.py), minutes later: 19.6 s against 2.0 s (10.0x). --layout online_retail:
+13.6 s against 0.9 s (before: 26.6 s against 1.6 s, in a busier hour).
 """
 
 from __future__ import annotations
