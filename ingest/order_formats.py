@@ -3,8 +3,10 @@
 One place for the format facts. A layout maps canonical field names (below) to column positions; the
 order reader in `ingest.orders` only ever asks for canonical fields. Value parsers for money and
 timestamps live here too, because their quirks are format facts (Shopify's `2026-10-03 14:22:10 -0500`,
-UCI's `12/1/2010 8:26`, European `1.234,50`), and so does `order_draft`, which turns one order's raw
-cells into an OrderDraft and applies the RFM exclusion rules listed in `ingest.orders`.
+UCI's `12/1/2010 8:26`, European `1.234,50`), and so do the rules for each order cell (`order_number_cell`,
+`timestamp_cell`, `_amount`, `identity_cells`, `_lines`...) and `classify`, which applies the RFM exclusion
+rules listed in `ingest.orders` and hashes the order's content. `ingest.order_columns` applies them to
+whole columns of a file.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
+
+import numpy as np
 
 from ingest.dates import parse_datetime
 from ingest.errors import ImportFailure
@@ -34,7 +39,7 @@ BASE_ORDER_FIELDS = (
     "discount", "total", "refunded", "status", "cancelled_at", "tags", "payment_method", "shop",
 )
 # Read since schema 6: whether a Shopify order was paid, and who a buyer without email or customer id is.
-# Kept out of the content hash unless they change what the order is (see `order_draft`), so orders stored
+# Kept out of the content hash unless they change what the order is (see `classify`), so orders stored
 # before stay duplicates on re-import.
 EXTRA_ORDER_FIELDS = (
     "paid_at", "outstanding", "phone", "billing_name", "billing_address", "billing_zip", "billing_city",
@@ -422,73 +427,97 @@ def _fallback_identity(phone: str, name: str, address: str, postcode: str, city:
 
 
 def _amounts(texts: tuple[str, ...]) -> list[float | None]:
-    """subtotal, shipping, taxes, discount, total, refunded: plain floats on the fast path."""
-    try:
-        values = [float(t) if t else None for t in texts]
-    except ValueError:
-        pass
-    else:
-        if math.isfinite(sum(filter(None, values))):  # NaN or inf in any of them (C speed: 450k orders)
-            return values
-    return [_amount(t, name) for t, name in zip(texts, _AMOUNT_FIELDS, strict=True)]  # names the bad one
+    """subtotal, shipping, taxes, discount, total, refunded of one order (`order_columns.numbers` reads whole
+    columns of each the same way); ValueError naming the first that is not an amount."""
+    return [_amount(t, name) for t, name in zip(texts, AMOUNT_FIELDS, strict=True)]
 
 
-_AMOUNT_FIELDS = ("subtotal", "shipping", "taxes", "discount", "total", "refunded")
+AMOUNT_FIELDS = ("subtotal", "shipping", "taxes", "discount", "total", "refunded")
 
 
-def order_draft(
-    values: tuple[str, ...] | list[str], raw_lines: list[tuple[str, ...]], record: str, platform: str,
-    identities: dict[tuple[str, ...], Identity], dayfirst: bool, shop: str = DEFAULT_SHOP,
-    count_pending: bool = False,
-) -> OrderDraft:
-    """One order from its raw cells (ORDER_FIELDS order) and line cells (LINE_FIELDS order).
-
-    Raises ValueError naming the bad value; `identities` caches normalised buyers across a file. `shop` is
-    the shop when the file has no shop column (or an order's cell in it is empty). `count_pending`: orders
-    awaiting payment (AWAITING_STATUSES) count for RFM.
-    """
-    (number_raw, date_raw, email_raw, customer_raw, external, currency, subtotal, shipping, taxes, discount, total,
-     refunded, status, cancelled, tags, payment, shop_raw, paid_at, outstanding, *fallback) = values
-    stamp = _shopify_stamp(date_raw) or parse_timestamp(date_raw, dayfirst=dayfirst)
-    if stamp is None:
-        raise ValueError(f"date {date_raw or '(empty)'!r} is not a date (expected e.g. 2026-10-03 14:22:10 -0500)")
+def order_number_cell(number_raw: str) -> str:
+    """The stored number of an order-number cell: '1001' and '#1001' directly, anything else by `order_number`."""
     if number_raw.isdigit():
-        number = number_raw if number_raw[0] != "0" else number_raw.lstrip("0") or "0"
-    elif number_raw[:1] == "#" and number_raw[1:].isdigit() and number_raw[1] != "0":
-        number = number_raw[1:]
-    else:
-        number = order_number(number_raw)
-    raw = "\x1f".join(values[:_BASE_WIDTH]) + "\x1e" + "\x1e".join(map("\x1f".join, raw_lines))
-    sub, ship, tax, disc, amount, refund = _amounts((subtotal, shipping, taxes, discount, total, refunded))
-    lines = _lines(raw_lines)
-    if amount is None:
-        amount = round(sum((line[4] if line[4] is not None else 1.0) * (line[5] or 0.0) for line in lines), 2)
-    refund = abs(refund or 0.0)  # WooCommerce writes refunds as negatives
-    shop = (shop_name(shop_raw) or shop) if shop_raw else shop
-    draft = OrderDraft(
-        number, record, shop, stamp[0], stamp[1],
-        *_identity(email_raw, customer_raw, identities, platform, shop, tuple(fallback) if any(fallback) else ()),
-        "",
-        external if external.isdigit() else _external_id(external), currency.strip().upper() or None, sub, ship, tax, disc, amount, refund,
-        status.strip().lower().removeprefix("wc-") or None, cancelled.strip() or None, None, lines,
-    )
+        return number_raw if number_raw[0] != "0" else number_raw.lstrip("0") or "0"
+    if number_raw[:1] == "#" and number_raw[1:].isdigit() and number_raw[1] != "0":
+        return number_raw[1:]
+    return order_number(number_raw)
+
+
+def external_id_cell(cell: str) -> str | None:
+    """The platform's id of an order ('7926919'); None for an empty or Excel-rounded one."""
+    return cell if cell.isdigit() else _external_id(cell)
+
+
+def timestamp_cell(text: str, dayfirst: bool) -> tuple[str, str]:
+    """(ISO timestamp, UTC day) of an order's date cell; ValueError naming it when it is not a date."""
+    stamp = _shopify_stamp(text) or parse_timestamp(text, dayfirst=dayfirst)
+    if stamp is None:
+        raise ValueError(f"date {text or '(empty)'!r} is not a date (expected e.g. 2026-10-03 14:22:10 -0500)")
+    return stamp
+
+
+def currency_cell(cell: str) -> str | None:
+    return cell.strip().upper() or None
+
+
+def status_cell(cell: str) -> str | None:
+    """'Paid', 'wc-completed' -> 'paid', 'completed'."""
+    return cell.strip().lower().removeprefix("wc-") or None
+
+
+def stripped(cell: str) -> str | None:
+    return cell.strip() or None
+
+
+def shop_cell(cell: str, default: str) -> str:
+    """An order's shop: its shop cell's, else `default` (the file's `--shop`, else DEFAULT_SHOP)."""
+    return (shop_name(cell) or default) if cell else default
+
+
+def identity_cells(
+    email_raw: str, customer_raw: str, shop_raw: str, phone: str, name: str, address: str, postcode: str,
+    city: str, country: str, *, cache: dict[tuple[str, ...], Identity], platform: str, shop: str,
+) -> Identity:
+    """The buyer of an order from its email, customer id, shop and fallback (phone, billing) cells."""
+    fallback = (phone, name, address, postcode, city, country)
+    return _identity(email_raw, customer_raw, cache, platform, shop_cell(shop_raw, shop),
+                     fallback if any(fallback) else ())
+
+
+def lines_total(lines: list[LineRow]) -> float:
+    """An order's total when the export has no total column: its lines (quantity 1 when empty)."""
+    return round(sum((line[4] if line[4] is not None else 1.0) * (line[5] or 0.0) for line in lines), 2)
+
+
+def content_digest(raw: bytes) -> str:
+    """The content hash of an order's raw cells: a re-export with the same hash is a duplicate."""
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def classify(
+    draft: OrderDraft, reason: str | None, raw: bytes, tags: str, count_pending: bool = False,
+    digest: str | None = None,
+) -> None:
+    """Set what counts for RFM (`exclusion_reason` from `exclusions`, `counted_pending`, `subscription`) and the
+    content hash of the order's raw cells (`raw`: the order cells joined by \\x1f, then each line's, joined by
+    \\x1e; `digest`: its `content_digest`, when already computed)."""
     if tags and "subscription" in tags.lower():
         draft.subscription = True
-    reason = _exclusion(draft, tags, payment, platform, paid_at, outstanding)
     if reason in AWAITING_REASONS and count_pending:
         reason, draft.counted_pending = None, True
     if reason is not None:
-        if reason == "fully_refunded" and refund < amount:
-            draft.refunded = amount  # status says refunded, amount column empty
+        if reason == "fully_refunded" and draft.refunded < draft.total:
+            draft.refunded = draft.total  # status says refunded, amount column empty
         draft.exclusion_reason = reason
     # What the extra columns decide is part of the order's content: an order stored before they were read
     # (or imported without --count-pending) whose reading changes is updated on re-import, others stay duplicates.
+    suffix = ""
     if reason in AWAITING_REASONS or draft.counted_pending:
-        raw += f"\x1d{reason or 'counted'}"
+        suffix += f"\x1d{reason or 'counted'}"
     if draft.identifiers and draft.identifiers[0].kind in FALLBACK_KINDS:
-        raw += f"\x1d{draft.identity_key}"
-    draft.digest = hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
-    return draft
+        suffix += f"\x1d{draft.identity_key}"
+    draft.digest = content_digest(raw + suffix.encode()) if suffix or digest is None else digest
 
 
 _BASE_WIDTH = len(BASE_ORDER_FIELDS)
@@ -528,7 +557,7 @@ def _shopify_stamp(text: str) -> tuple[str, str] | None:
     anything else, an impossible date or time ('2026-02-30'), or a UTC day that differs from the local one,
     is left to `parse_timestamp`."""
     match = _SHOPIFY_STAMP.fullmatch(text)
-    if match is None or not _real_day(match[1]):
+    if match is None or not real_day(match[1]):
         return None
     day, hour, minute, sign, off_hour, off_minute = match.groups()
     offset = int(off_hour) * 60 + int(off_minute)
@@ -540,7 +569,7 @@ def _shopify_stamp(text: str) -> tuple[str, str] | None:
 
 
 @lru_cache(maxsize=8192)
-def _real_day(day: str) -> bool:
+def real_day(day: str) -> bool:
     """'2026-10-03' is a day, '2026-02-30' is not (cached: an export spans a few hundred days)."""
     try:
         date.fromisoformat(day)
@@ -574,7 +603,8 @@ LineRow = list  # [order_id (set when stored), position, name, sku, quantity, pr
 
 
 def _lines(rows: list[tuple[str, ...]]) -> list[LineRow]:
-    """Line items as the rows order_lines stores; lists so the store only has to fill in the order id."""
+    """Line items as the rows order_lines stores; lists so the store only has to fill in the order id.
+    (`ingest.order_columns` does the same for whole columns of a file without a 'Line Items' column.)"""
     out: list[LineRow] = []
     for name, sku, quantity, price, combined, *more in rows:  # *more: category, vendor (when the file has them)
         if combined:
@@ -589,9 +619,17 @@ def _lines(rows: list[tuple[str, ...]]) -> list[LineRow]:
             qty, amount = _number(quantity, "quantity"), _number(price, "price")  # refuses NaN, names the cell
         if name or sku or qty is not None or amount is not None:
             category, vendor = more or ("", "")
-            out.append([None, len(out) + 1, name.strip() or None, sku.strip() or None, qty, amount,
-                        line_category(category) if category else None, vendor.strip() or None if vendor else None])
+            out.append([None, len(out) + 1, stripped(name), stripped(sku), qty, amount, category_cell(category),
+                        vendor_cell(vendor)])
     return out
+
+
+def category_cell(cell: str) -> str | None:
+    return line_category(cell) if cell else None
+
+
+def vendor_cell(cell: str) -> str | None:
+    return (cell.strip() or None) if cell else None
 
 
 def line_category(cell: str) -> str | None:
@@ -619,28 +657,42 @@ def _combined_items(cell: str, before: int) -> list[LineRow]:
     return items
 
 
-def _exclusion(
-    draft: OrderDraft, tags: str, payment: str, platform: str, paid_at: str = "", outstanding: str = ""
-) -> str | None:
-    status = draft.financial_status or ""
-    if draft.cancelled_at or status in CANCELLED_STATUSES or draft.total < 0:
-        return "cancelled"
-    if (payment and "bogus" in payment.lower()) or (tags and {t.strip().lower() for t in tags.split(",")} & TEST_TAGS):
-        return "test"
-    if status in VOIDED_STATUSES:
-        return "voided"
-    if status in UNPAID_STATUSES[platform]:
-        return "unpaid"
-    awaiting = AWAITING_STATUSES[platform].get(status)
-    if awaiting is not None:
-        return awaiting
-    if status == PARTIALLY_PAID and not paid_at.strip() and _nothing_paid(draft.total, outstanding):
-        return "pending"
-    if status in REFUNDED_STATUSES or (draft.total > 0 and draft.refunded >= draft.total):
-        return "fully_refunded"
-    if draft.total == 0:
-        return "zero_value"
-    if not draft.identifiers:
-        return "no_customer"
-    return None
+def exclusions(
+    platform: str, status: list[str | None], cancelled: list[str | None], total: list[float], refunded: list[float],
+    tags: list[str], payment: list[str], paid_at: list[str], outstanding: list[str], identified: list[bool],
+) -> list[str | None]:
+    """Why each order does not count for RFM (None: it counts): the first reason of the list in `ingest.orders`
+    that applies. Columns of the orders' values (status lower-cased, amounts read); tests on a cell's text run
+    once per distinct text."""
+    size = len(status)
+    amount, refund = np.asarray(total, dtype=float), np.asarray(refunded, dtype=float)
+    state = [s or "" for s in status]
 
+    def each(cells: list[str], test: Callable[[str], object]) -> np.ndarray:
+        seen = {cell: test(cell) for cell in set(cells)}
+        return np.array([seen[cell] for cell in cells], dtype=object if size == 0 else None).reshape(size)
+
+    awaiting = each(state, lambda s: AWAITING_STATUSES[platform].get(s) or "")
+    partly = np.flatnonzero(each(state, lambda s: s == PARTIALLY_PAID) & each(paid_at, lambda p: not p.strip()))
+    nothing_paid = np.zeros(size, dtype=bool)
+    nothing_paid[partly] = [_nothing_paid(total[i], outstanding[i]) for i in partly.tolist()]
+    rules = [
+        ("cancelled", (np.array([c is not None for c in cancelled], dtype=bool).reshape(size)
+                       | each(state, lambda s: s in CANCELLED_STATUSES) | (amount < 0))),
+        ("test", (each(payment, lambda p: bool(p) and "bogus" in p.lower())
+                  | each(tags, lambda t: bool(t) and bool({x.strip().lower() for x in t.split(",")} & TEST_TAGS)))),
+        ("voided", each(state, lambda s: s in VOIDED_STATUSES)),
+        ("unpaid", each(state, lambda s: s in UNPAID_STATUSES[platform])),
+        (awaiting, awaiting != ""),
+        ("pending", nothing_paid),
+        ("fully_refunded", each(state, lambda s: s in REFUNDED_STATUSES) | ((amount > 0) & (refund >= amount))),
+        ("zero_value", amount == 0),
+        ("no_customer", ~np.array(identified, dtype=bool).reshape(size)),
+    ]
+    reasons = np.full(size, None, dtype=object)
+    decided = np.zeros(size, dtype=bool)
+    for reason, applies in rules:  # the first rule that applies wins
+        first = np.asarray(applies, dtype=bool) & ~decided
+        reasons[first] = reason[first] if isinstance(reason, np.ndarray) else reason
+        decided |= first
+    return reasons.tolist()

@@ -1,10 +1,12 @@
 """`insight import orders`: order exports into the orders/order_lines tables, fast, atomic and idempotent.
 
 The file is decoded by `ingest.reading` like every other kind (UTF-8, UTF-16 with or without a BOM, cp1252;
-unreadable bytes replaced and reported in the details' `encoding`), and its rows are grouped into orders by
-order number (Shopify writes one row per line item with the order-level columns on the first row only);
-`ingest.order_formats` turns each group into an OrderDraft and classifies it for RFM. A row with a cell over
-MAX_FIELD_CHARS is rejected on its own.
+unreadable bytes replaced and reported in the details' `encoding`) and read into columns: by pyarrow's CSV
+reader when every row is one line with one cell per header column, else by the csv module row by row (the
+width rules below); `ingest.order_columns` groups the rows into orders by order number (Shopify writes one
+row per line item with the order-level columns on the first row only) and applies the rules of
+`ingest.order_formats` to whole columns, making each order an OrderDraft classified for RFM. A row with a
+cell over MAX_FIELD_CHARS is rejected on its own.
 
 What counts toward RFM (also summarised in `insight segments --help`):
 - cancelled       — a `Cancelled at` date, status cancelled/voided/failed/trash, or a negative total
@@ -43,29 +45,23 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from pathlib import Path
 from typing import Protocol, TypedDict
 
 import sqlite_utils
 
-from ingest.dates import guess_dayfirst
 from ingest.errors import ImportFailure, Rejected
 from ingest.limits import MAX_FIELD_CHARS
 from ingest.model import ImportSummary
+from ingest.order_columns import Rows, columns_of, drafts, positions_read, read_fast
 from ingest.order_formats import (
     AWAITING_REASONS,
     DEFAULT_SHOP,
     FALLBACK_KINDS,
-    LINE_FIELDS,
-    LINE_FIELDS_BEFORE,
-    ORDER_FIELDS,
-    Identity,
     Layout,
     OrderDraft,
     build_layout,
-    expand_short_year,
-    order_draft,
     shop_name,
 )
 from ingest.reading import (
@@ -111,16 +107,6 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass(slots=True)
-class _Pending:
-    """An order while its rows are being collected: raw cells, by ORDER_FIELDS / LINE_FIELDS position."""
-
-    line: int
-    values: tuple[str, ...] | list[str]
-    missing: list[int]  # order-level fields still empty, to fill from the order's later rows
-    lines: list[tuple[str, ...]]
-
-
 def read_orders(
     path: Path, *, fmt: str | None = None, mapping: dict[str, list[str]] | None = None,
     progress: Progress | None = None, shop: str | None = None, count_pending: bool = False,
@@ -133,13 +119,16 @@ def read_orders(
     path = Path(path)
     # The reading layer every kind shares: UTF-8 / UTF-16 (BOM or not) / cp1252 decided on the whole file,
     # unreadable bytes replaced and counted, binary files and files over MAX_FILE_BYTES refused.
-    decoded = decode(path, read_bytes(path))
+    data = read_bytes(path)
+    decoded = decode(path, data)
+    # The bytes are the text's UTF-8 when decoding changed nothing: the columnar reader takes them as they are.
+    utf8 = data if decoded.encoding == "utf-8" and decoded.note is None and not data.startswith(b"\xef\xbb\xbf") else None
     shop_default = shop_name(shop or "") or DEFAULT_SHOP
     with _gc_paused():
         try:
             with csv_field_limit(MAX_FIELD_CHARS):  # a longer cell stops this pass: rare, and re-read below
                 parsed = _read(path, decoded.text, fmt, mapping or {}, progress, shop_default, check_cells=False,
-                               count_pending=count_pending)
+                               count_pending=count_pending, utf8=utf8)
         except _LongCell:
             with csv_field_limit(len(decoded.text) + 1):
                 parsed = _read(path, decoded.text, fmt, mapping or {}, progress, shop_default, check_cells=True,
@@ -163,50 +152,34 @@ class CsvRows(Protocol):
     def __next__(self) -> list[str]: ...
 
 
-class _MergedDuplicates:
-    """A csv reader whose rows take a repeated column's value from its later copy when the first is empty."""
-
-    def __init__(self, reader: CsvRows, duplicates: dict[int, tuple[int, ...]]) -> None:
-        self._reader = reader
-        self._pairs = [(pos, other) for pos, others in duplicates.items() for other in others]
-
-    @property
-    def line_num(self) -> int:
-        return self._reader.line_num
-
-    def __iter__(self) -> _MergedDuplicates:
-        return self
-
-    def __next__(self) -> list[str]:
-        row = next(self._reader)
-        width = len(row)
-        for pos, other in self._pairs:
-            if other < width and pos < width and not row[pos].strip() and row[other].strip():
-                row[pos] = row[other]
-        return row
-
-
 def _read(
     path: Path, text: str, fmt: str | None, mapping: dict[str, list[str]], progress: Progress | None, shop: str,
-    *, check_cells: bool, count_pending: bool = False,
+    *, check_cells: bool, count_pending: bool = False, utf8: bytes | None = None,
 ) -> ParsedOrders:
-    """Parse decoded text. `check_cells`: the csv field limit is lifted and rows with a cell over
-    MAX_FIELD_CHARS are rejected one by one (else such a cell raises _LongCell)."""
+    """Parse decoded text (`utf8`: its UTF-8 bytes, when at hand). `check_cells`: the csv field limit is lifted
+    and rows with a cell over MAX_FIELD_CHARS are rejected one by one (else such a cell raises _LongCell)."""
     delimiter = sniff_delimiter(text)
-    reader = csv.reader(csv_lines(text), delimiter=delimiter, strict=True)
-    try:
-        header = next(reader, None)
-        if not header:
-            raise ImportFailure(path, "no rows found", expected="a header row and data rows")
-        layout, header_line = _find_header(path, reader, header, fmt, mapping)
-        rows: CsvRows = _MergedDuplicates(reader, layout.duplicates) if layout.duplicates else reader
-        pending, rejected, rows_read, mismatched = _group(rows, layout, delimiter, progress, check_cells)
-    except csv.Error as exc:
-        if not check_cells and "field larger than field limit" in str(exc):
-            raise _LongCell from None
-        raise ImportFailure(path, f"malformed CSV: {exc}", record=f"line {reader.line_num}") from None
+    fast = _read_fast(path, text, fmt, mapping, delimiter, utf8)
+    if fast is not None:
+        layout, rows = fast
+        rejected: list[tuple[int, Rejected]] = []
+        header_line, rows_read, mismatched = 1, rows.size, 0
+    else:
+        reader = csv.reader(csv_lines(text), delimiter=delimiter, strict=True)
+        try:
+            header = next(reader, None)
+            if not header:
+                raise ImportFailure(path, "no rows found", expected="a header row and data rows")
+            layout, header_line = _find_header(path, reader, header, fmt, mapping)
+            rows, rejected, rows_read, mismatched = _rows(reader, layout, delimiter, progress, check_cells)
+        except csv.Error as exc:
+            if not check_cells and "field larger than field limit" in str(exc):
+                raise _LongCell from None
+            raise ImportFailure(path, f"malformed CSV: {exc}", record=f"line {reader.line_num}") from None
+    if progress is not None:
+        progress(rows_read)
     if mismatched >= MISMATCH_REFUSED_MIN and mismatched > MISMATCH_REFUSED_SHARE * rows_read:
-        first = next(r for r in rejected if r.reason.startswith(_WIDTH_REASON))
+        first = next(r for _, r in rejected if r.reason.startswith(_WIDTH_REASON))
         cells = first.reason.removeprefix(_WIDTH_REASON).split(" (")[0].strip()
         raise ImportFailure(
             path, f"{mismatched:,} of {rows_read:,} rows have more or fewer cells than the header (first: {first.record}, "
@@ -214,10 +187,33 @@ def _read(
             expected=f"one cell per header column on every row; is '{delimiter}' the separator, or do cells hold "
             "unquoted separators?",
         )
-    orders, more_rejected, notes = _finish(layout, pending, shop, count_pending)
+    orders, no_number, bad_orders = drafts(rows, layout, shop, count_pending)
+    # Rejected rows in file order (the reader's and those without an order number), then rejected orders.
+    by_row = sorted(rejected + no_number, key=lambda r: r[0])
+    notes: list[str] = []
     if header_line > 1:
         notes.insert(0, f"the header is on line {header_line}: the lines above it (a title a spreadsheet added) skipped")
-    return ParsedOrders(str(path), layout, orders, rejected + more_rejected, rows_read, notes)
+    return ParsedOrders(str(path), layout, orders, [r for _, r in by_row] + bad_orders, rows_read, notes)
+
+
+def _read_fast(
+    path: Path, text: str, fmt: str | None, mapping: dict[str, list[str]], delimiter: str, utf8: bytes | None = None,
+) -> tuple[Layout, Rows] | None:
+    """The layout and rows by the columnar reader, when the header is the first line and the file is one the
+    csv module would read the same (`order_columns.read_fast`); else None, and the csv module reads it."""
+    first_line = text[:text.find("\n") + 1 or len(text)]
+    try:
+        header = next(csv.reader(csv_lines(first_line), delimiter=delimiter, strict=True), None)
+    except csv.Error:
+        return None
+    if not header:
+        return None
+    try:
+        layout = build_layout(str(path), header, fmt, mapping)
+    except ImportFailure:
+        return None  # the csv path finds a header further down, or says why there is none
+    rows = read_fast(text, len(header), positions_read(layout), delimiter, utf8)
+    return None if rows is None else (layout, rows)
 
 
 HEADER_SEARCH_ROWS = 5  # Excel / Numbers re-saves can put a title and blank rows above the header
@@ -254,13 +250,14 @@ MISMATCH_REFUSED_MIN = 3
 _WIDTH_REASON = "the row has"
 
 
-def _group(
+def _rows(
     reader: CsvRows, layout: Layout, delimiter: str, progress: Progress | None, check_cells: bool = False
-) -> tuple[dict[str, _Pending], list[Rejected], int, int]:
-    """Collect rows into orders by order number (and shop, when a shop column says so).
+) -> tuple[Rows, list[tuple[int, Rejected]], int, int]:
+    """The rows the csv module reads, as columns: each with one cell per header column (a row with fewer or
+    more is padded when only empty or unnamed trailing cells differ, else rejected).
 
-    The hot loop of a 1M-line import: keep it lean. Returns the pending orders, rejected rows, rows read
-    and how many rows did not have one cell per header column. `check_cells`: reject rows with a cell over
+    Returns the rows, the rejected rows (with the index the next kept row would have), rows read and how
+    many rows did not have one cell per header column. `check_cells`: reject rows with a cell over
     MAX_FIELD_CHARS (only on the second pass over a file that has one).
     """
     header = layout.header
@@ -268,20 +265,9 @@ def _group(
     named = width
     while named > 1 and not header[named - 1].strip():
         named -= 1  # Excel writes ',,' after the header for columns it once saw: rows may stop before them
-    pad = width  # every row gets one empty cell appended: absent fields read it
-    order_cols = [layout.columns.get(f, pad) for f in ORDER_FIELDS]
-    get_order = itemgetter(*order_cols)
-    # Without a category or vendor column, lines are the five cells they were before those fields (same hash).
-    line_fields = LINE_FIELDS if layout.has("category") or layout.has("vendor") else LINE_FIELDS[:LINE_FIELDS_BEFORE]
-    get_line = itemgetter(*[layout.columns.get(f, pad) for f in line_fields])
-    # Shopify fills order-level columns on an order's first row only: nothing to fill from later rows.
-    present = [i for i, f in enumerate(ORDER_FIELDS) if layout.has(f)] if layout.format != "shopify" else []
-    key_col = layout.columns["order"]
-    # Orders of several shops in one file (a shop column): '#1001' of each is its own order. Shopify writes
-    # order-level cells on the first row only, so its rows are grouped by number alone.
-    shop_col = layout.columns.get("shop") if layout.format != "shopify" else None
-    pending: dict[str, _Pending] = {}
-    rejected: list[Rejected] = []
+    kept: list[list[str]] = []
+    lines: list[int] = []
+    rejected: list[tuple[int, Rejected]] = []
     rows_read = mismatched = 0
     end = reader.line_num  # the header's line
     for row in reader:
@@ -297,78 +283,22 @@ def _group(
                 row.extend([""] * (width - cells))  # only the header's unnamed trailing columns are missing
             else:
                 mismatched += 1
-                rejected.append(Rejected(
+                rejected.append((len(kept), Rejected(
                     f"line {start}", f"{_WIDTH_REASON} {cells} cells but the header has {named} (a "
                     f"{'stray' if cells > width else 'missing'} '{delimiter}' or quote?): left out rather than read "
                     "with its values under the wrong columns",
-                ))
+                )))
                 continue
         else:
             rows_read += 1
         if check_cells and (too_long := long_cell_reason(row, header)) is not None:
-            rejected.append(Rejected(f"line {start}", too_long))
+            rejected.append((len(kept), Rejected(f"line {start}", too_long)))
             continue
-        row.append("")
         if progress is not None and rows_read % PROGRESS_EVERY == 0:
             progress(rows_read)
-        key = row[key_col] if shop_col is None else f"{row[shop_col]}\x1f{row[key_col]}"
-        order = pending.get(key)
-        if order is None:
-            if not row[key_col].strip():
-                rejected.append(Rejected(f"line {start}", f"no order number in column {header[key_col]!r}"))
-                continue
-            values = get_order(row)
-            missing = [i for i in present if not values[i]]
-            pending[key] = _Pending(start, list(values) if missing else values, missing, [get_line(row)])
-            continue
-        if order.missing:
-            values = order.values
-            assert isinstance(values, list)  # a list whenever fields are missing (see where _Pending is made)
-            still = []
-            for i in order.missing:
-                cell = row[order_cols[i]]
-                if cell:
-                    values[i] = cell
-                else:
-                    still.append(i)
-            order.missing = still
-        order.lines.append(get_line(row))
-    if progress is not None:
-        progress(rows_read)
-    return pending, rejected, rows_read, mismatched
-
-
-# --- turning raw rows into orders ---------------------------------------------------------------
-
-
-def _finish(
-    layout: Layout, pending: dict[str, _Pending], shop: str, count_pending: bool = False
-) -> tuple[list[OrderDraft], list[Rejected], list[str]]:
-    notes: list[str] = []
-    first_dates = [p.values[1] for p in pending.values()]
-    dayfirst = False
-    if any("/" in d or "." in d[:6] for d in first_dates[:100]):
-        dayfirst = guess_dayfirst(map(expand_short_year, first_dates))
-    platform = layout.platform
-    identities: dict[tuple[str, ...], Identity] = {}
-    by_number: dict[tuple[str, str], OrderDraft] = {}
-    rejected: list[Rejected] = []
-    for key, p in pending.items():
-        record = f"line {p.line}"
-        try:
-            draft = order_draft(p.values, p.lines, record, platform, identities, dayfirst, shop, count_pending)
-        except ValueError as exc:
-            rejected.append(Rejected(record, f"order {key.rpartition(chr(31))[2].strip()}: {exc}"))
-            continue
-        number = (draft.shop, draft.order_number)
-        kept = by_number.get(number)
-        if kept is not None:  # '#1001' and '1001' in one file: one order
-            for line in draft.lines:
-                line[1] = len(kept.lines) + 1
-                kept.lines.append(line)
-            continue
-        by_number[number] = draft
-    return list(by_number.values()), rejected, notes
+        kept.append(row)
+        lines.append(start)
+    return columns_of(kept, positions_read(layout), lines), rejected, rows_read, mismatched
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -450,10 +380,12 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
         stored = _refuse_other_shops(db, parsed, existing, changed, resolver)
         customer_of = _resolve_customers(resolver, [o for o, _, _ in changed])
         next_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM orders").fetchone()[0])
+        stored_before = next_id - 1  # at most as many orders as the highest id
         new_rows: list[tuple[object, ...]] = []
         update_rows: list[tuple[object, ...]] = []
         line_rows: list[list] = []
         order_idents: list[tuple[OrderDraft, int]] = []
+        add_lines, add_ident = line_rows.extend, order_idents.append
         for order, digest, order_id in changed:
             customer_id = customer_of[order.identity_key] if order.identity_key else None
             if order_id is None:
@@ -463,23 +395,26 @@ def store_orders(db: sqlite_utils.Database, parsed: ParsedOrders, clock: Clock =
             else:
                 target = update_rows
                 _keep_precise_values(order, stored[order_id])
+            reason = order.exclusion_reason
             target.append((
                 order_id, platform, order.shop, order.order_number, order.external_id, customer_id,
                 order.email, order.created_at, order.created_day, order.currency,
                 order.subtotal, order.shipping, order.taxes, order.discount, order.total, order.refunded,
-                order.net_revenue, order.financial_status, order.cancelled_at, int(order.exclusion_reason is None),
-                order.exclusion_reason, batch_id, digest, int(order.subscription),
+                order.net_revenue, order.financial_status, order.cancelled_at, int(reason is None),
+                reason, batch_id, digest, int(order.subscription),
             ))
-            for line in order.lines:
+            lines = order.lines
+            for line in lines:
                 line[0] = order_id
-            line_rows += order.lines
+            add_lines(lines)
             if customer_id is not None:
-                order_idents.append((order, customer_id))
-        conn.executemany(f"INSERT INTO orders (id, {_ORDER_COLUMNS}) VALUES ({', '.join('?' * 24)})", new_rows)
-        if update_rows:
-            conn.executemany("DELETE FROM order_lines WHERE order_id = ?", [(r[0],) for r in update_rows])
-            sets = ", ".join(f"{c.strip()} = ?" for c in _ORDER_COLUMNS.split(","))
-            conn.executemany(f"UPDATE orders SET {sets} WHERE id = ?", [(*r[1:], r[0]) for r in update_rows])
+                add_ident((order, customer_id))
+        with _index_built_after(db, "idx_orders_customer", len(new_rows) > stored_before):
+            conn.executemany(f"INSERT INTO orders (id, {_ORDER_COLUMNS}) VALUES ({', '.join('?' * 24)})", new_rows)
+            if update_rows:
+                conn.executemany("DELETE FROM order_lines WHERE order_id = ?", [(r[0],) for r in update_rows])
+                sets = ", ".join(f"{c.strip()} = ?" for c in _ORDER_COLUMNS.split(","))
+                conn.executemany(f"UPDATE orders SET {sets} WHERE id = ?", [(*r[1:], r[0]) for r in update_rows])
         conn.executemany(
             "INSERT INTO order_lines (order_id, position, name, sku, quantity, price, category, vendor) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -754,6 +689,20 @@ def _awaiting_note(awaiting: Awaiting) -> str:
         return f"{awaiting['orders']:,} orders awaiting payment ({size}) counted because of --count-pending"
     return f"{awaiting['orders']:,} orders awaiting payment (pending or authorized: {size}) not counted; " \
            "--count-pending counts them"
+
+
+@contextmanager
+def _index_built_after(db: sqlite_utils.Database, name: str, when: bool) -> Iterator[None]:
+    """Drop index `name` and build it again, by its own definition, after the block (inside the caller's
+    transaction, so a failed import leaves it as it was): when most of a table's rows are written at once,
+    one sorted build costs less than a b-tree insert per row (452k orders: ~1 s less)."""
+    row = db.conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone()
+    if not when or row is None or row[0] is None:
+        yield
+        return
+    db.conn.execute(f"DROP INDEX {name}")
+    yield
+    db.conn.execute(row[0])
 
 
 @contextmanager
