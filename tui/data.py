@@ -83,6 +83,7 @@ class DataSource:
         self._purchases: Purchases | None = None
         self._links: LinkState | None = None
         self._segments: list[queries.SegmentRow] | None = None
+        self._options: queries.FilterOptions | None = None
         self._transitions: dict[str, list[queries.MoveCount]] = {}
         self._index: queries.VectorIndex | None | bool = False  # False: not loaded yet
         queries.connect_read(self.path).conn.close()  # fail early: missing or unmigrated (insight tui migrates)
@@ -127,6 +128,21 @@ class DataSource:
             if self._segments is None:
                 self._segments = queries.segment_table(self.read())
             return self._segments
+
+    def filter_options(self) -> queries.FilterOptions:
+        """The sources, questions, windows and segments the filter menus offer, read once per session."""
+        with self._segments_lock:
+            if self._options is None:
+                self._options = queries.filter_options(self.read())
+            return self._options
+
+    def options_if_ready(self) -> queries.FilterOptions | None:
+        """The filter menus' options if this session has read them, without waiting."""
+        return self._options
+
+    def segments_if_ready(self) -> list[queries.SegmentRow] | None:
+        """The latest snapshot's segments if this session has read them, without waiting."""
+        return self._segments
 
     def transitions(self, segment: str) -> list[queries.MoveCount]:
         with self._segments_lock:
@@ -199,6 +215,7 @@ class DataSource:
             self._links = None
         with self._segments_lock:
             self._segments = None
+            self._options = None
             self._transitions = {}
 
     # ------------------------------------------------------------ briefs

@@ -162,3 +162,4 @@ class OverviewScreen(PlaceScreen):
         self.query_one("#ov-themes", Static).update(themes_table(overview))
         self.query_one("#ov-changes", Static).update(changes_table(overview))
         self.query_one("#ov-imports", Static).update(imports_table(overview.imports))
+        self.nav.read_places_ahead()
