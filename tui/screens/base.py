@@ -64,6 +64,12 @@ class PlaceScreen(Asking, Screen):
         moved, self.seen_version = current != self.seen_version, current
         return moved
 
+    def ask_links(self, then: Callable[[Any], None]) -> None:
+        """The session's link report (seconds of CPU the first time), asked once this screen has drawn the
+        frame it is drawing: its thread holding the interpreter slowed that frame, the first opening of a
+        theme included (bench/tui_speed.py)."""
+        self.call_after_refresh(self.run_query, self.data.links, then, group="links")
+
     def run_query(self, fn: Callable[[], Any], done: Callable[[Any], None], *, group: str = "query",
                   key: Any = None) -> None:
         """`fn()` in a worker thread, its result to `done`: only the latest query of the group lands."""

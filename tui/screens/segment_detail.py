@@ -201,7 +201,7 @@ class SegmentDetailScreen(PlaceScreen):
                 table.border_subtitle = "computing links…"
                 self.query_one(QuotePanel).show(None)
         if view.links is None:
-            self.run_query(self.data.links, self.show_links, group="links")
+            self.ask_links(self.show_links)
         self.refresh(layout=True)  # lay the new content out in the next frame, not one frame later
 
     def show_header(self, row: queries.SegmentRow | None) -> None:

@@ -103,7 +103,7 @@ class SegmentsScreen(PlaceScreen):
             self.show_heatmap(links)
         else:
             self.query_one("#heatmap", DataTable).border_subtitle = "computing links…"
-            self.run_query(self.data.links, self.show_heatmap, group="links")
+            self.ask_links(self.show_heatmap)
         self.set_focus(rfm)  # now: Widget.focus() waits for a later callback, and the footer with it
 
     @staticmethod
@@ -116,7 +116,7 @@ class SegmentsScreen(PlaceScreen):
         self.run_query(self.data.backtest, self.show_backtest, group="backtest")
         if self.data_moved():  # an edit changed the themes: the lifts are stale
             self.query_one("#heatmap", DataTable).border_subtitle = "computing links…"
-            self.run_query(self.data.links, self.show_heatmap, group="links")
+            self.ask_links(self.show_heatmap)
 
     def show_segments(self, result: tuple[queries.Snapshot | None, list[queries.SegmentRow]]) -> None:
         snapshot, rows = result
