@@ -19,6 +19,7 @@ from tui.commands import InsightCommands
 from tui.data import DataSource
 from tui.navigation import Navigator
 from tui.screens.document import DocumentScreen
+from tui.screens.editing import EditingScreen
 from tui.screens.help import HelpScreen
 from tui.screens.overview import OverviewScreen
 from tui.screens.search import SearchScreen
@@ -239,6 +240,8 @@ class InsightApp(Asking, App):
             self.push_screen(HelpScreen())
 
 
-def as_navigator(app: InsightApp) -> Navigator:
-    """Never called: mypy checks here that InsightApp is the Navigator screens and the palette talk to."""
-    return app
+def typed_as(app: InsightApp, themes: ThemesScreen, theme: ThemeDetailScreen) -> tuple[Navigator, EditingScreen,
+                                                                                      EditingScreen]:
+    """Never called: mypy checks here that InsightApp is the Navigator screens and the palette talk to, and
+    that the screens editing themes are what ThemeEditing's methods expect of them."""
+    return app, themes, theme

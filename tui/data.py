@@ -85,7 +85,8 @@ class DataSource:
         self._segments: list[queries.SegmentRow] | None = None
         self._options: queries.FilterOptions | None = None
         self._moves: list[queries.MoveCount] | None = None  # every segment move of the latest snapshot
-        self._index: queries.VectorIndex | None | bool = False  # False: not loaded yet
+        self._index: queries.VectorIndex | None = None
+        self._index_loaded = False
         queries.connect_read(self.path).conn.close()  # fail early: missing or unmigrated (insight tui migrates)
 
     # ------------------------------------------------------------ connections
@@ -207,9 +208,10 @@ class DataSource:
 
     def vector_index(self) -> queries.VectorIndex | None:
         with self._index_lock:
-            if self._index is False:
+            if not self._index_loaded:
                 self._index = queries.load_vector_index(self.read())
-            return self._index  # type: ignore[return-value]
+                self._index_loaded = True
+            return self._index
 
     def invalidate(self) -> None:
         """Forget cached results after an edit changed the themes."""
@@ -226,10 +228,7 @@ class DataSource:
         """The segment's persona brief as Markdown (reusing the session's link report when there is one)."""
         try:
             from insight.analysis.brief import build_brief
-            try:
-                from insight.analysis.brief_render import render_markdown
-            except ImportError:
-                from insight.analysis.brief import render_markdown  # type: ignore[attr-defined, no-redef]
+            from insight.analysis.brief_render import render_markdown
         except ImportError as exc:
             raise FeatureUnavailable("persona briefs are not available in this installation (insight.analysis.brief)") from exc
         cached = self.links().report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -145,7 +146,8 @@ class SearchScreen(PlaceScreen):
         value = None if event.value is Select.NULL else str(event.value)
         field = {"s-source": "source", "s-window": "window", "s-segment": "segment"}.get(event.select.id or "")
         if field and getattr(self.filter, field) != value:
-            self.filter = replace(self.filter, **{field: value})  # type: ignore[arg-type]  # a str field, by name
+            changes: dict[str, Any] = {field: value}  # a str field, named at run time
+            self.filter = replace(self.filter, **changes)
             if self.text or self.similar_to:
                 self.rerun()
 

@@ -240,7 +240,8 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
             event.select.id or ""
         )
         if field and getattr(self.filter, field) != value:
-            self.filter = replace(self.filter, **{field: value})  # type: ignore[arg-type]  # a str field, by name
+            changes: dict[str, Any] = {field: value}  # a str field, named at run time
+            self.filter = replace(self.filter, **changes)
             self.reload()
 
     def on_input_changed(self, event: Input.Changed) -> None:
