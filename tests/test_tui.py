@@ -858,7 +858,9 @@ async def test_the_overview_names_each_parents_largest_subtheme(tree_path, tmp_p
 async def test_a_place_read_ahead_is_drawn_with_its_rows_and_filter_options_as_it_opens(brand_path, tmp_path):
     app = make_app(brand_path, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)  # the Overview is drawn, and the places are read ahead meanwhile
+        await settle(pilot)  # the Overview is drawn
+        await pilot.pause(OverviewScreen.AHEAD_AFTER + 0.1)  # it has been up a moment: the places are read ahead
+        await settle(pilot)
         assert {("place", "themes"), ("place", "segments"), ("place", "search")} <= set(app.prefetched)
         await pilot.press("2")
         await pilot.pause()  # the screen's mount, without waiting for any worker
@@ -897,6 +899,14 @@ async def test_a_theme_change_still_restyles_a_place_opened_before(brand_path, t
         await settle(pilot)
         table = app.screen.query_one(ThemeTable)
         before = table.styles.background
+        await pilot.press("1")
+        await settle(pilot)
         app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
         await settle(pilot)
-        assert table.styles.background != before
+        await pilot.press("2")  # back to the place styled before the change
+        await settle(pilot)
+        after = table.styles.background
+        assert after != before
+        await pilot.press("3")  # a place first opened after the change is styled alike
+        await settle(pilot)
+        assert app.screen.query_one("#rfm-table").styles.background == after

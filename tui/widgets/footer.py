@@ -31,7 +31,7 @@ class KeyFooter(Footer):
             self.shown = keys
             return
         super().bindings_changed(screen)
-        if screen.app.app_focus and screen is self.screen:  # the stock Footer recomposes only then
+        if screen.app.app_focus and self.is_attached and screen is self.screen:  # the stock one recomposes then
             self.shown, self.asked = keys, True
 
     async def recompose(self) -> None:
