@@ -880,6 +880,8 @@ async def test_a_place_not_read_ahead_opens_once_its_data_is_read(brand_path, tm
     app = make_app(brand_path, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await pilot.pause(OverviewScreen.AHEAD_AFTER + 0.1)
+        await settle(pilot)
         app.prefetched.clear()  # as if 2 was pressed before the read-ahead answered
         await pilot.press("2")
         await settle(pilot)
