@@ -99,6 +99,7 @@ class InsightApp(Asking, App):
         self.data_version += 1
         self.prefetched.clear()
         self.forget("prefetch")  # a view fetched before the edit is stale
+        self.forget("places-ahead")
 
     # ------------------------------------------------------------ navigation used by screens and the palette
 
@@ -142,7 +143,7 @@ class InsightApp(Asking, App):
         def keep(found: dict[tuple, Any]) -> None:
             self.prefetched.update({key: value for key, value in found.items() if not self.visited(key[1])})
 
-        self.ask("prefetch", "places", fetch, keep)
+        self.ask("places-ahead", "places", fetch, keep)  # its own topic: a segment fetched ahead is not stale
 
     def first_data(self, mode: str) -> Any | None:
         """The data read ahead for the place `mode`, once (None: the place reads its own)."""
