@@ -121,6 +121,17 @@ def test_segments_table_and_transitions(brand):
     assert moves == {("Loyal Customers", "At Risk"): 3, ("Champions", "Loyal Customers"): 2}
 
 
+def test_move_counts_are_every_segments_transitions(brand):
+    every = queries.move_counts(brand)
+    assert [m.customers for m in every] == sorted((m.customers for m in every), reverse=True)
+    segments = {r.segment for r in queries.segment_table(brand)}
+    for segment in segments:
+        assert queries.segment_transitions(brand, segment) == [
+            m for m in every if segment in (m.from_segment, m.to_segment)]
+    assert {(m.from_segment, m.to_segment) for m in every} >= {("Loyal Customers", "At Risk"),
+                                                                ("Champions", "Loyal Customers")}
+
+
 def test_fts_query_is_safe_for_anything_typed():
     assert queries.fts_query('"where is" ord*') == '"where is" "ord"*'
     assert queries.fts_query("fee!( AND OR") == '"fee" "AND" "OR"'

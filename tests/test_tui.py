@@ -852,3 +852,63 @@ async def test_the_overview_names_each_parents_largest_subtheme(tree_path, tmp_p
         drawn = console.export_text()
         assert "cost at checkout — largest: shipping cost / delivery fee" in drawn
         assert "sizing — largest" not in drawn  # a single sub-theme is not a finding of its own
+
+
+@pytest.mark.asyncio
+async def test_a_place_read_ahead_is_drawn_with_its_rows_and_filter_options_as_it_opens(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)  # the Overview is drawn
+        await pilot.pause(OverviewScreen.AHEAD_AFTER + 0.1)  # it has been up a moment: the places are read ahead
+        await settle(pilot)
+        assert {("place", "themes"), ("place", "segments"), ("place", "search")} <= set(app.prefetched)
+        await pilot.press("2")
+        await pilot.pause()  # the screen's mount, without waiting for any worker
+        screen = app.screen
+        assert isinstance(screen, ThemesScreen)
+        table = screen.query_one(ThemeTable)
+        assert table.row_count and table.wanted("page") is None  # the page read ahead: none asked for
+        assert screen.query_one("#f-source", Select).query_one(OptionList).option_count > 1  # blank + sources
+        assert ("place", "themes") not in app.prefetched  # used once
+        await pilot.press("3")
+        await pilot.pause()
+        assert app.screen.query_one("#rfm-table").row_count
+
+
+@pytest.mark.asyncio
+async def test_a_place_not_read_ahead_opens_once_its_data_is_read(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(OverviewScreen.AHEAD_AFTER + 0.1)
+        await settle(pilot)
+        app.prefetched.clear()  # as if 2 was pressed before the read-ahead answered
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, ThemesScreen) and app.screen.query_one(ThemeTable).row_count
+        app.prefetched.clear()
+        app.action_place("search")
+        app.action_place("overview")  # pressed before Search's data was read
+        await settle(pilot)
+        assert isinstance(app.screen, OverviewScreen)  # the late answer did not open Search after the 1
+
+
+@pytest.mark.asyncio
+async def test_a_theme_change_still_restyles_a_place_opened_before(brand_path, tmp_path):
+    app = make_app(brand_path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        table = app.screen.query_one(ThemeTable)
+        before = table.styles.background
+        await pilot.press("1")
+        await settle(pilot)
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await settle(pilot)
+        await pilot.press("2")  # back to the place styled before the change
+        await settle(pilot)
+        after = table.styles.background
+        assert after != before
+        await pilot.press("3")  # a place first opened after the change is styled alike
+        await settle(pilot)
+        assert app.screen.query_one("#rfm-table").styles.background == after

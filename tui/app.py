@@ -17,7 +17,9 @@ from insight.analysis import queries
 from tui.asking import Asking
 from tui.commands import InsightCommands
 from tui.data import DataSource
+from tui.navigation import Navigator
 from tui.screens.document import DocumentScreen
+from tui.screens.editing import EditingScreen
 from tui.screens.help import HelpScreen
 from tui.screens.overview import OverviewScreen
 from tui.screens.search import SearchScreen
@@ -34,10 +36,10 @@ class InsightApp(Asking, App):
     MODES = {"overview": OverviewScreen, "themes": ThemesScreen, "segments": SegmentsScreen, "search": SearchScreen}
     DEFAULT_MODE = "overview"
     BINDINGS = [
-        Binding("1", "switch_mode('overview')", "Overview"),
-        Binding("2", "switch_mode('themes')", "Themes"),
-        Binding("3", "switch_mode('segments')", "Segments"),
-        Binding("4", "switch_mode('search')", "Search"),
+        Binding("1", "place('overview')", "Overview"),
+        Binding("2", "place('themes')", "Themes"),
+        Binding("3", "place('segments')", "Segments"),
+        Binding("4", "place('search')", "Search"),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -48,6 +50,7 @@ class InsightApp(Asking, App):
         self.sub_title = str(db_path)
         self.data_version = 0  # bumped by edits: screens reload on resume only when it moved
         self.prefetched: dict[tuple, Any] = {}  # views fetched ahead for the row under the cursor
+        self.styled_with: tuple[Any, ...] | None = None  # the theme the app's styles were last refreshed for
 
     # ------------------------------------------------------------ garbage collection when the user pauses
 
@@ -82,12 +85,69 @@ class InsightApp(Asking, App):
         whole (its data arrives in one message), so the hold was only a wait: going to the Overview took 62 ms with it, 32 without, on
         a busier machine (bench/tui_speed.py, medians)."""
 
+    def refresh_css(self, animate: bool = True) -> None:
+        """Restyle everything only when the theme changed. Textual also calls this the first time each place
+        (mode) is shown, although nothing changed: each such call parsed the whole stylesheet again and
+        restyled every widget of the app (twice per new place: 28-68 ms of each first visit,
+        bench/tui_speed.py). A new place's widgets are styled anyway as they are mounted."""
+        styled = (self.theme, self.ansi_theme, tuple(self.get_css_variables().items()))
+        if styled != self.styled_with:
+            self.styled_with = styled
+            super().refresh_css(animate)
+
     def data_changed(self) -> None:
         self.data_version += 1
         self.prefetched.clear()
         self.forget("prefetch")  # a view fetched before the edit is stale
+        self.forget("places-ahead")
 
     # ------------------------------------------------------------ navigation used by screens and the palette
+
+    PLACE_DATA: dict[str, Callable[[DataSource], Any]] = {
+        "themes": ThemesScreen.first_data, "segments": SegmentsScreen.first_data, "search": SearchScreen.first_data,
+    }  # what a place shows first, read before it is composed (the Overview reads its own)
+
+    def visited(self, mode: str) -> bool:
+        try:
+            return bool(self.get_screen_stack(mode))
+        except KeyError:
+            return False
+
+    def action_place(self, mode: str) -> None:
+        """Show a place. The first time, its data is read first (or was read ahead, see `read_places_ahead`),
+        so the place is composed, styled and drawn once, with it: drawn empty first, then again per answer,
+        the first visit of Themes took 290-550 ms (bench/tui_speed.py)."""
+        fetch = self.PLACE_DATA.get(mode)
+        if fetch is None or self.visited(mode) or ("place", mode) in self.prefetched:
+            self.forget("place")  # a place asked for before this key must not open after it
+            self.switch_mode(mode)
+            return
+
+        def land(first: Any) -> None:
+            self.prefetched[("place", mode)] = first
+            self.switch_mode(mode)
+
+        self.ask("place", mode, lambda: fetch(self.data), land)
+
+    def read_places_ahead(self) -> None:
+        """Read what the places not visited yet show first, and the Segments' backtest, while the user reads
+        the Overview (~170 ms of queries on the bench database, seconds of backtest on a large shop; nothing is
+        drawn)."""
+        wanted = [mode for mode in self.PLACE_DATA if not self.visited(mode)]
+
+        def fetch() -> dict[tuple, Any]:
+            found = {("place", mode): self.PLACE_DATA[mode](self.data) for mode in wanted}
+            self.data.backtest()  # kept by the data source: Segments then draws its bars with its rows
+            return found
+
+        def keep(found: dict[tuple, Any]) -> None:
+            self.prefetched.update({key: value for key, value in found.items() if not self.visited(key[1])})
+
+        self.ask("places-ahead", "places", fetch, keep)  # its own topic: a segment fetched ahead is not stale
+
+    def first_data(self, mode: str) -> Any | None:
+        """The data read ahead for the place `mode`, once (None: the place reads its own)."""
+        return self.prefetched.pop(("place", mode), None)
 
     def open_with(self, key: tuple, fetch: Callable[[], Any], push: Callable[[Any], None]) -> None:
         """Fetch a detail screen's data in a worker, then push the screen with it: the screen is composed,
@@ -179,3 +239,10 @@ class InsightApp(Asking, App):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+
+def typed_as(app: InsightApp, themes: ThemesScreen, theme: ThemeDetailScreen) -> tuple[Navigator, EditingScreen,
+                                                                                      EditingScreen]:
+    """Never called: mypy checks here that InsightApp is the Navigator screens and the palette talk to, and
+    that the screens editing themes are what ThemeEditing's methods expect of them."""
+    return app, themes, theme

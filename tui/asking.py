@@ -10,9 +10,10 @@ meanwhile made it stale, and it is dropped. One rule instead of a counter per sc
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, Protocol
 
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.worker import get_current_worker
 
 
@@ -24,6 +25,17 @@ class Answered(Message):
         super().__init__()
         self.topic, self.key, self.result, self.error = topic, key, result, error
         self.then, self.failed = then, failed
+
+
+class Node(Protocol):
+    """What Asking needs of the Widget, Screen or App it is mixed into (mypy checks each such class has it)."""
+
+    def post_message(self, message: Message) -> bool: ...
+
+    def run_worker(self, work: Callable[[], None], *, group: str, exit_on_error: bool, exclusive: bool,
+                   thread: bool) -> object: ...
+
+    def notify(self, message: str, *, severity: SeverityLevel, timeout: float | None) -> None: ...
 
 
 class Asking:
@@ -38,7 +50,7 @@ class Asking:
         """Drop whatever answer of `topic` is still coming (the user went elsewhere)."""
         self.__dict__.setdefault("asked", {}).pop(topic, None)
 
-    def ask(self, topic: str, key: Hashable, fetch: Callable[[], Any], then: Callable[[Any], None],
+    def ask(self: Node, topic: str, key: Hashable, fetch: Callable[[], Any], then: Callable[[Any], None],
             failed: Callable[[Exception], None] | None = None) -> None:
         """Run `fetch()` in a worker thread; `then(result)` on the UI thread if `key` is still wanted then
         (`failed(error)` if it raised; by default the error is shown as a notification)."""
@@ -50,11 +62,11 @@ class Asking:
             except Exception as exc:  # noqa: BLE001 - shown, never crashes the UI
                 result, error = None, exc
             if not get_current_worker().is_cancelled:
-                self.post_message(Answered(topic, key, result, error, then, failed))  # type: ignore[attr-defined]
+                self.post_message(Answered(topic, key, result, error, then, failed))
 
-        self.run_worker(work, thread=True, group=topic, exclusive=True, exit_on_error=False)  # type: ignore[attr-defined]
+        self.run_worker(work, thread=True, group=topic, exclusive=True, exit_on_error=False)
 
-    def on_answered(self, message: Answered) -> None:
+    def on_answered(self: Node, message: Answered) -> None:
         message.stop()  # answers go to the node that asked, never to its parents
         asked = self.__dict__.setdefault("asked", {})
         if message.topic not in asked or asked[message.topic] != message.key:
@@ -63,6 +75,6 @@ class Asking:
         if message.error is not None and message.failed is not None:
             message.failed(message.error)
         elif message.error is not None:
-            self.notify(f"{message.error}", severity="error", timeout=8)  # type: ignore[attr-defined]
+            self.notify(f"{message.error}", severity="error", timeout=8)
         else:
             message.then(message.result)

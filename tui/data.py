@@ -83,8 +83,10 @@ class DataSource:
         self._purchases: Purchases | None = None
         self._links: LinkState | None = None
         self._segments: list[queries.SegmentRow] | None = None
-        self._transitions: dict[str, list[queries.MoveCount]] = {}
-        self._index: queries.VectorIndex | None | bool = False  # False: not loaded yet
+        self._options: queries.FilterOptions | None = None
+        self._moves: list[queries.MoveCount] | None = None  # every segment move of the latest snapshot
+        self._index: queries.VectorIndex | None = None
+        self._index_loaded = False
         queries.connect_read(self.path).conn.close()  # fail early: missing or unmigrated (insight tui migrates)
 
     # ------------------------------------------------------------ connections
@@ -128,11 +130,28 @@ class DataSource:
                 self._segments = queries.segment_table(self.read())
             return self._segments
 
-    def transitions(self, segment: str) -> list[queries.MoveCount]:
+    def filter_options(self) -> queries.FilterOptions:
+        """The sources, questions, windows and segments the filter menus offer, read once per session."""
         with self._segments_lock:
-            if segment not in self._transitions:
-                self._transitions[segment] = queries.segment_transitions(self.read(), segment)
-            return self._transitions[segment]
+            if self._options is None:
+                self._options = queries.filter_options(self.read())
+            return self._options
+
+    def options_if_ready(self) -> queries.FilterOptions | None:
+        """The filter menus' options if this session has read them, without waiting."""
+        return self._options
+
+    def segments_if_ready(self) -> list[queries.SegmentRow] | None:
+        """The latest snapshot's segments if this session has read them, without waiting."""
+        return self._segments
+
+    def transitions(self, segment: str) -> list[queries.MoveCount]:
+        """The moves into or out of `segment`. Every segment's are read at once, the first time: reading them
+        costs the same for one segment as for all (~40 ms on the bench database, each new segment opened)."""
+        with self._segments_lock:
+            if self._moves is None:
+                self._moves = queries.move_counts(self.read())
+            return [m for m in self._moves if segment in (m.from_segment, m.to_segment)]
 
     def backtest(self) -> Backtest:
         """Who bought again per segment after the default cut-off of `insight segments validate` (its latest:
@@ -189,9 +208,10 @@ class DataSource:
 
     def vector_index(self) -> queries.VectorIndex | None:
         with self._index_lock:
-            if self._index is False:
+            if not self._index_loaded:
                 self._index = queries.load_vector_index(self.read())
-            return self._index  # type: ignore[return-value]
+                self._index_loaded = True
+            return self._index
 
     def invalidate(self) -> None:
         """Forget cached results after an edit changed the themes."""
@@ -199,7 +219,8 @@ class DataSource:
             self._links = None
         with self._segments_lock:
             self._segments = None
-            self._transitions = {}
+            self._options = None
+            self._moves = None
 
     # ------------------------------------------------------------ briefs
 
@@ -207,10 +228,7 @@ class DataSource:
         """The segment's persona brief as Markdown (reusing the session's link report when there is one)."""
         try:
             from insight.analysis.brief import build_brief
-            try:
-                from insight.analysis.brief_render import render_markdown
-            except ImportError:
-                from insight.analysis.brief import render_markdown  # type: ignore[attr-defined, no-redef]
+            from insight.analysis.brief_render import render_markdown
         except ImportError as exc:
             raise FeatureUnavailable("persona briefs are not available in this installation (insight.analysis.brief)") from exc
         cached = self.links().report

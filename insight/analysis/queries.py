@@ -889,16 +889,22 @@ def theme_label(db: sqlite_utils.Database, theme_id: int) -> str | None:
 # ---------------------------------------------------------------- segments
 
 
-def segment_transitions(db: sqlite_utils.Database, segment: str, snapshot_id: int | None = None) -> list[MoveCount]:
-    """Customers who moved into or out of `segment` between the previous snapshot and this one."""
+def move_counts(db: sqlite_utils.Database, snapshot_id: int | None = None) -> list[MoveCount]:
+    """Customers per (from, to) segment move between the previous snapshot and this one (default: the
+    latest), most customers first."""
     current = latest_snapshot(db) if snapshot_id is None else get_snapshot(db, snapshot_id)
     if current is None:
         return []
     previous = previous_snapshot(db, current)
     if previous is None:
         return []
-    counts = Counter(pair for pair in segment_moves(db, previous.id, current.id).values() if segment in pair)
+    counts = Counter(segment_moves(db, previous.id, current.id).values())
     return [MoveCount(a, b, n) for (a, b), n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def segment_transitions(db: sqlite_utils.Database, segment: str, snapshot_id: int | None = None) -> list[MoveCount]:
+    """Customers who moved into or out of `segment` between the previous snapshot and this one."""
+    return [m for m in move_counts(db, snapshot_id) if segment in (m.from_segment, m.to_segment)]
 
 
 def orders_state(db: sqlite_utils.Database) -> tuple[Any, ...]:

@@ -9,9 +9,23 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Header
 
+from insight.analysis import queries
 from tui.asking import Asking
 from tui.data import DataSource
+from tui.navigation import Navigator, navigator
 from tui.widgets.footer import KeyFooter
+from tui.widgets.format import clip
+
+
+def options_of(select_id: str, options: queries.FilterOptions | None) -> list[tuple[str, str]]:
+    """A filter menu's (label, value) pairs, by the field its id ends with ("f-source": the sources); none
+    until the options are read."""
+    if options is None:
+        return []
+    field = select_id.rsplit("-", 1)[-1]
+    values = {"source": options.sources, "question": options.questions, "window": options.windows,
+              "segment": options.segments}[field]
+    return [(clip(v, 60), v) for v in values]
 
 
 class PlaceScreen(Asking, Screen):
@@ -26,8 +40,12 @@ class PlaceScreen(Asking, Screen):
         self.sub_title = self.TITLE_TEXT
 
     @property
+    def nav(self) -> Navigator:
+        return navigator(self)
+
+    @property
     def data(self) -> DataSource:
-        return self.app.data  # type: ignore[attr-defined]
+        return self.nav.data
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -38,13 +56,19 @@ class PlaceScreen(Asking, Screen):
         raise NotImplementedError
 
     def on_mount(self) -> None:
-        self.seen_version = self.app.data_version  # type: ignore[attr-defined]
+        self.seen_version = self.nav.data_version
 
     def data_moved(self) -> bool:
         """True once after an edit elsewhere changed the data this screen shows."""
-        current = self.app.data_version  # type: ignore[attr-defined]
+        current = self.nav.data_version
         moved, self.seen_version = current != self.seen_version, current
         return moved
+
+    def ask_links(self, then: Callable[[Any], None]) -> None:
+        """The session's link report (seconds of CPU the first time), asked once this screen has drawn the
+        frame it is drawing: its thread holding the interpreter slowed that frame, the first opening of a
+        theme included (bench/tui_speed.py)."""
+        self.call_after_refresh(self.run_query, self.data.links, then, group="links")
 
     def run_query(self, fn: Callable[[], Any], done: Callable[[Any], None], *, group: str = "query",
                   key: Any = None) -> None:

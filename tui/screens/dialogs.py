@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from insight.analysis import queries
 from insight.core.safe_text import printable
+from tui.navigation import navigator
 
 T = TypeVar("T")
 
@@ -64,7 +65,7 @@ class MergeDialog(ThemeDialog[int | None]):
         self.refill("")
 
     def refill(self, text: str) -> None:
-        data = self.app.data  # type: ignore[attr-defined]
+        data = navigator(self).data
         filt = queries.ThemeFilter(scope=self.scope, text=text or None, level=self.level)
         page = queries.list_themes(data.read(), filt, limit=50)
         options = self.query_one(OptionList)

@@ -118,6 +118,7 @@ def imports_table(rows: list[queries.ImportRow]) -> Table:
 
 class OverviewScreen(PlaceScreen):
     TITLE_TEXT = "Overview"
+    AHEAD_AFTER = 0.5  # seconds after the first screen is drawn before the places are read ahead
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="overview"):
@@ -162,3 +163,6 @@ class OverviewScreen(PlaceScreen):
         self.query_one("#ov-themes", Static).update(themes_table(overview))
         self.query_one("#ov-changes", Static).update(changes_table(overview))
         self.query_one("#ov-imports", Static).update(imports_table(overview.imports))
+        # The places are read ahead once this frame is drawn and has been up a moment: started at once, their
+        # thread held the interpreter while this first screen was drawn.
+        self.call_after_refresh(self.set_timer, self.AHEAD_AFTER, self.nav.read_places_ahead)

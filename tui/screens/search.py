@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +14,7 @@ from textual.widgets import Input, Select
 
 from insight.analysis import queries
 from tui.data import DataSource
-from tui.screens.base import PlaceScreen
+from tui.screens.base import PlaceScreen, options_of
 from tui.widgets.format import clip
 from tui.widgets.quotes import QuoteFetch, QuotePanel
 
@@ -54,24 +55,29 @@ class SearchScreen(PlaceScreen):
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="search"):
+            options = self.nav.first_data("search") or self.data.options_if_ready()
+            self.have_options = options is not None
             with Horizontal(classes="filters"):
                 yield Input(placeholder='search quotes: words, "a phrase", prefix*', id="search-input")
-                yield Select([], prompt="source: all", id="s-source", compact=True)
-                yield Select([], prompt="window: all", id="s-window", compact=True)
-                yield Select([], prompt="segment: all", id="s-segment", compact=True)
+                for select_id, prompt in (("s-source", "source"), ("s-window", "window"), ("s-segment", "segment")):
+                    yield Select(options_of(select_id, options), prompt=f"{prompt}: all", id=select_id, compact=True)
             yield QuotePanel(title="Type a search and press Enter", id="search-results")
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.run_query(lambda: queries.filter_options(self.data.read()), self.set_options, group="options")
+        if not self.have_options:
+            self.run_query(self.data.filter_options, self.set_options, group="options")
         # Load the cached embeddings now, in the background, so "similar" answers at once later.
         self.run_worker(self.data.vector_index, thread=True, group="vectors", exit_on_error=False)
-        self.query_one("#search-input", Input).focus()
+        self.set_focus(self.query_one("#search-input", Input))  # now, with the footer: focus() waits a callback
+
+    @staticmethod
+    def first_data(data: DataSource) -> queries.FilterOptions:
+        return data.filter_options()
 
     def set_options(self, options: queries.FilterOptions) -> None:
-        self.query_one("#s-source", Select).set_options([(s, s) for s in options.sources])
-        self.query_one("#s-window", Select).set_options([(w, w) for w in options.windows])
-        self.query_one("#s-segment", Select).set_options([(s, s) for s in options.segments])
+        for select in self.query(Select):
+            select.set_options(options_of(select.id or "", options))
 
     def search(self, text: str, *, focus_results: bool = False) -> None:
         self.text = text
@@ -140,7 +146,8 @@ class SearchScreen(PlaceScreen):
         value = None if event.value is Select.NULL else str(event.value)
         field = {"s-source": "source", "s-window": "window", "s-segment": "segment"}.get(event.select.id or "")
         if field and getattr(self.filter, field) != value:
-            self.filter = replace(self.filter, **{field: value})  # type: ignore[arg-type]  # a str field, by name
+            changes: dict[str, Any] = {field: value}  # a str field, named at run time
+            self.filter = replace(self.filter, **changes)
             if self.text or self.similar_to:
                 self.rerun()
 

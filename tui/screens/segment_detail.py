@@ -201,7 +201,7 @@ class SegmentDetailScreen(PlaceScreen):
                 table.border_subtitle = "computing links…"
                 self.query_one(QuotePanel).show(None)
         if view.links is None:
-            self.run_query(self.data.links, self.show_links, group="links")
+            self.ask_links(self.show_links)
         self.refresh(layout=True)  # lay the new content out in the next frame, not one frame later
 
     def show_header(self, row: queries.SegmentRow | None) -> None:
@@ -250,7 +250,7 @@ class SegmentDetailScreen(PlaceScreen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "segment-themes" and event.row_key.value:
-            self.app.open_theme(int(event.row_key.value), queries.ThemeFilter(segment=self.segment))  # type: ignore[attr-defined]
+            self.nav.open_theme(int(event.row_key.value), queries.ThemeFilter(segment=self.segment))
 
     def show_theme_quotes(self, theme_id: int, label: str, first: queries.QuotePage | None = None) -> None:
         if first is None and self.query_one(QuotePanel).showing == (theme_id, self.segment):

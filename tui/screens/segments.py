@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 
 from insight.analysis import queries
 from insight.analysis.segment_validation import FEW_CUSTOMERS
-from tui.data import Backtest
+from tui.data import Backtest, DataSource, LinkState
 from tui.screens.base import PlaceScreen
 from tui.widgets.format import bar, clip, lift, money, pct
 from tui.widgets.table import Table
@@ -92,12 +92,23 @@ class SegmentsScreen(PlaceScreen):
             rfm.add_column(label, key=key)
         rfm.add_column("bought again (backtest)", key="backtest")
         self.backtest = self.data.backtest_if_ready()  # what the bars show
-        self.run_query(lambda: (queries.latest_snapshot(self.data.read()), self.data.segment_rows()),
-                       self.show_segments, group="rfm")
+        start = self.nav.first_data("segments")  # read before the place was composed: drawn with it
+        if start is not None:
+            self.show_segments(start)
+        else:
+            self.run_query(lambda: self.first_data(self.data), self.show_segments, group="rfm")
         self.run_query(self.data.backtest, self.show_backtest, group="backtest")
-        self.query_one("#heatmap", DataTable).border_subtitle = "computing links…"
-        self.run_query(self.data.links, self.show_heatmap, group="links")
-        rfm.focus()
+        links = self.data.links_if_ready()
+        if links is not None:
+            self.show_heatmap(links)
+        else:
+            self.query_one("#heatmap", DataTable).border_subtitle = "computing links…"
+            self.ask_links(self.show_heatmap)
+        self.set_focus(rfm)  # now: Widget.focus() waits for a later callback, and the footer with it
+
+    @staticmethod
+    def first_data(data: DataSource) -> tuple[queries.Snapshot | None, list[queries.SegmentRow]]:
+        return queries.latest_snapshot(data.read()), data.segment_rows()
 
     def on_screen_resume(self) -> None:
         # The bars stay as drawn; the check that the database is still the one they were computed for is a
@@ -105,7 +116,7 @@ class SegmentsScreen(PlaceScreen):
         self.run_query(self.data.backtest, self.show_backtest, group="backtest")
         if self.data_moved():  # an edit changed the themes: the lifts are stale
             self.query_one("#heatmap", DataTable).border_subtitle = "computing links…"
-            self.run_query(self.data.links, self.show_heatmap, group="links")
+            self.ask_links(self.show_heatmap)
 
     def show_segments(self, result: tuple[queries.Snapshot | None, list[queries.SegmentRow]]) -> None:
         snapshot, rows = result
@@ -134,7 +145,7 @@ class SegmentsScreen(PlaceScreen):
             table.update_cell(key, "backtest", backtest_cell(backtest, str(key.value)), update_width=True)
         table.border_subtitle = backtest_caption(backtest)
 
-    def show_heatmap(self, state) -> None:  # noqa: ANN001 - tui.data.LinkState
+    def show_heatmap(self, state: LinkState) -> None:
         table = self.query_one("#heatmap", DataTable)
         table.clear(columns=True)
         if state.report is None:
@@ -153,11 +164,11 @@ class SegmentsScreen(PlaceScreen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "rfm-table" and event.row_key.value:
-            self.app.prefetch_segment(event.row_key.value)  # type: ignore[attr-defined]
+            self.nav.prefetch_segment(event.row_key.value)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "rfm-table" and event.row_key.value:
-            self.app.open_segment(event.row_key.value)  # type: ignore[attr-defined]
+            self.nav.open_segment(event.row_key.value)
 
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
         if event.data_table.id != "heatmap":
@@ -165,12 +176,13 @@ class SegmentsScreen(PlaceScreen):
         theme_id = int(str(event.cell_key.row_key.value))
         column = str(event.cell_key.column_key.value)
         if column == "theme":
-            self.app.open_theme(theme_id)  # type: ignore[attr-defined]
+            self.nav.open_theme(theme_id)
         else:
-            self.app.open_segment(column, theme_id)  # type: ignore[attr-defined]
+            self.nav.open_segment(column, theme_id)
 
     def action_open_brief(self) -> None:
         table = self.query_one("#rfm-table", DataTable)
         if table.row_count:
             segment = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            self.app.open_segment(segment, tab="brief")  # type: ignore[attr-defined]
+            if segment:
+                self.nav.open_segment(segment, tab="brief")

@@ -219,7 +219,7 @@ class ThemeDetailScreen(ThemeEditing, PlaceScreen):
         self.refresh(layout=True)  # lay the new content out in the next frame, not one frame later
         if view.links is None:
             self.query_one("#lift-table", DataTable).border_subtitle = "computing links…"
-            self.run_query(self.data.links, self.show_lifts, group="links")
+            self.ask_links(self.show_lifts)
 
     def show(self, detail: queries.ThemeDetail | None) -> None:
         if detail is None:

@@ -14,10 +14,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Select, Static
 
 from insight.analysis import queries
-from tui.screens.base import PlaceScreen
+from tui.data import DataSource
+from tui.screens.base import PlaceScreen, options_of
 from tui.screens.editing import ThemeEditing, ThemeRef
 from tui.widgets.format import change, clip, feeling, pct, rating, spark
-from tui.widgets.paged_table import Column, Page, PagedTable
+from tui.widgets.paged_table import Column, Fetch, Page, PagedTable
 
 SORT_ORDER = ("size", "share", "label", "rating", "change")
 COLUMN_SORT = {"size": "size", "share": "share", "theme": "label", "rating": "rating", "change": "change",
@@ -70,6 +71,23 @@ class TreePage(Page):
 def theme_page(tree: queries.ThemeTree) -> TreePage:
     return TreePage(tree_rows([row for node in tree.nodes for row in node.shown]), tree.total,
                     {node.theme.id: node.subthemes for node in tree.nodes if node.subthemes})
+
+
+PAGE = 100  # first-level themes per page
+
+
+def page_fetch(data: DataSource, filt: queries.ThemeFilter, sort: str, descending: bool,
+               expanded: frozenset[int]) -> Fetch:
+    return lambda offset, limit: theme_page(queries.theme_tree(data.read(), filt, sort=sort, descending=descending,
+                                                               limit=limit, offset=offset, expand=expanded))
+
+
+@dataclass(frozen=True)
+class ThemesStart:
+    """What the Themes place shows first: the filter menus' options and the first page, largest first."""
+
+    options: queries.FilterOptions
+    page: TreePage
 
 
 class ThemeTable(PagedTable):
@@ -145,14 +163,23 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
         self.sort = "size"
         self.descending = True
         self.expanded: set[int] = set()  # parents whose sub-themes the user opened
+        self.start: ThemesStart | None = None  # read before the place was composed: shown as it mounts
+
+    @staticmethod
+    def first_data(data: DataSource) -> ThemesStart:
+        page = page_fetch(data, queries.ThemeFilter(), "size", True, frozenset())(0, PAGE)
+        assert isinstance(page, TreePage)
+        return ThemesStart(data.filter_options(), page)
 
     def compose_body(self) -> ComposeResult:
+        self.start = self.nav.first_data("themes")
+        options = self.start.options if self.start else self.data.options_if_ready()
+        self.have_options = options is not None
         with Vertical(id="themes"):
             with Horizontal(id="theme-filters", classes="filters"):
-                yield Select([], prompt="source: all", id="f-source", compact=True)
-                yield Select([], prompt="question: all", id="f-question", compact=True)
-                yield Select([], prompt="window: all", id="f-window", compact=True)
-                yield Select([], prompt="segment: all", id="f-segment", compact=True)
+                for select_id, prompt in (("f-source", "source"), ("f-question", "question"), ("f-window", "window"),
+                                          ("f-segment", "segment")):
+                    yield Select(options_of(select_id, options), prompt=f"{prompt}: all", id=select_id, compact=True)
                 yield Input(placeholder="label contains…", id="f-text", compact=True)
             yield Static("", id="themes-empty", classes="empty")
             table = ThemeTable(
@@ -160,7 +187,7 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
                  Column("docs", "size", 6), Column("cust.", "customers", 6), Column("share", "share", 6),
                  Column("+ / -", "sentiment", 11), Column("trend", "trend", 8),
                  Column("rating", "rating", 6), Column("change", "change", 10)],
-                id="theme-table",
+                id="theme-table", page_size=PAGE,
             )
             table.border_title = "Themes"
             yield table
@@ -172,35 +199,34 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#themes-empty").display = False
-        self.run_query(lambda: queries.filter_options(self.data.read()), self.set_options, group="options")
-        self.reload()
-        self.table.focus()
+        start, self.start = self.start, None
+        if not self.have_options:
+            self.run_query(self.data.filter_options, self.set_options, group="options")
+        self.reload(start.page if start else None)
+        self.set_focus(self.table)  # now: Widget.focus() waits for a later callback, and the footer with it
 
     def set_options(self, options: queries.FilterOptions) -> None:
-        self.query_one("#f-source", Select).set_options([(s, s) for s in options.sources])
-        self.query_one("#f-question", Select).set_options([(clip(q, 60), q) for q in options.questions])
-        self.query_one("#f-window", Select).set_options([(w, w) for w in options.windows])
-        self.query_one("#f-segment", Select).set_options([(s, s) for s in options.segments])
+        for select in self.query(Select):
+            select.set_options(options_of(select.id or "", options))
 
-    def reload(self) -> None:
-        filt, sort, descending, expanded = self.filter, self.sort, self.descending, frozenset(self.expanded)
+    def reload(self, first: TreePage | None = None) -> None:
+        sort, descending = self.sort, self.descending
         self.table.border_title = f"Themes · sorted by {sort} {'↓' if descending else '↑'}"
-        self.table.load(
-            lambda offset, limit: theme_page(
-                queries.theme_tree(self.data.read(), filt, sort=sort, descending=descending, limit=limit,
-                                   offset=offset, expand=expanded)
-            )
-        )
+        self.table.load(page_fetch(self.data, self.filter, sort, descending, frozenset(self.expanded)), first)
+        if first is not None:
+            self.show_empty(first.total)
 
     def on_paged_table_loaded(self, event: PagedTable.Loaded) -> None:
-        if event.table is not self.table or not event.first_page:
-            return
+        if event.table is self.table and event.first_page:
+            self.show_empty(event.total)
+
+    def show_empty(self, total: int) -> None:
         empty = self.query_one("#themes-empty", Static)
-        if event.total == 0:
+        if total == 0:
             narrowed = self.filter != queries.ThemeFilter()
             empty.update(Text("No theme matches these filters." if narrowed else
                               "No themes yet. Import feedback, then run: insight themes", style="bold"))
-        empty.display = event.total == 0
+        empty.display = total == 0
 
     def on_screen_resume(self) -> None:
         if self.data_moved():
@@ -214,7 +240,8 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
             event.select.id or ""
         )
         if field and getattr(self.filter, field) != value:
-            self.filter = replace(self.filter, **{field: value})  # type: ignore[arg-type]  # a str field, by name
+            changes: dict[str, Any] = {field: value}  # a str field, named at run time
+            self.filter = replace(self.filter, **changes)
             self.reload()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -280,7 +307,7 @@ class ThemesScreen(ThemeEditing, PlaceScreen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         row = self.table.current
         if row is not None:
-            self.app.open_theme(row.id, self.filter)  # type: ignore[attr-defined]
+            self.nav.open_theme(row.id, self.filter)
 
     def current_theme(self) -> ThemeRef | None:
         row = self.table.current

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 
 from insight.analysis.queries import Quote, QuotePage
 from insight.core.safe_text import printable
+from tui.navigation import navigator
 from tui.widgets.format import clip, customer, day
 from tui.widgets.paged_table import Column, Page, PagedTable
 
@@ -161,9 +162,9 @@ class QuotePanel(Vertical):
     def action_open_document(self) -> None:
         quote = self.current
         if quote is not None:
-            self.app.open_document(quote.document_id, quote.unit_id)  # type: ignore[attr-defined]
+            navigator(self).open_document(quote.document_id, quote.unit_id)
 
     def action_copy_quote(self) -> None:
         quote = self.current
         if quote is not None:
-            self.app.copy_quote(quote)  # type: ignore[attr-defined]
+            navigator(self).copy_quote(quote)
