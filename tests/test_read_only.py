@@ -148,3 +148,26 @@ def test_sentiment_train_with_a_missing_database_is_one_line_and_creates_nothing
                                       "--out", str(tmp_path / "head.json"), "--json"])
     assert result.exit_code == 1 and "no such database file" in json.loads(result.stdout)["error"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.tsv"]
+
+
+def test_the_tui_computes_links_and_briefs_over_read_only_connections(db, db_path, monkeypatch, tmp_path):
+    """Old code: the link report and briefs came over a writer connection."""
+    import insight.analysis.brief as brief
+    import insight.analysis.links as links
+    from tui.data import DataSource
+
+    seen = []
+
+    def try_to_write(read, *args, **kwargs):
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            read.execute("CREATE TABLE scribble (x)")
+        seen.append(read)
+        return None
+
+    monkeypatch.setattr(links, "compute_links", try_to_write)
+    monkeypatch.setattr(brief, "build_brief", try_to_write)
+    monkeypatch.setattr("insight.analysis.brief_render.render_markdown", lambda b: "# brief")
+    source = DataSource(db_path, briefs_dir=tmp_path / "briefs")
+    source.links()
+    assert source.brief_markdown("Champions") == "# brief"
+    assert len(seen) == 2

@@ -1,8 +1,9 @@
 """The TUI's single door to the database: per-thread read connections, cached slow results, and the edits.
 
-Widgets call `insight.analysis.queries` functions with `source.read()` from worker threads; the few writes (rename,
-merge, split) and the other engineers' modules (links, briefs) are imported lazily, so the TUI starts fast
-and still works while those parts are missing or a database has nothing to link yet.
+Widgets call `insight.analysis.queries` functions with `source.read()` from worker threads: read-only
+connections (links and briefs read through them too); the only writes are the theme edits (rename, merge,
+split), over a writer connection opened for each. Links and briefs are imported when first asked for (they
+load scipy), so the TUI starts fast.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from insight.core.db import connect
 
 
 class FeatureUnavailable(RuntimeError):
-    """A part of insight the TUI needs is not installed or cannot answer for this database."""
+    """Something the TUI was asked for that this database cannot answer (no brief written for a segment)."""
 
 
 @dataclass
@@ -109,18 +110,12 @@ class DataSource:
         with self._lock:
             if self._links is not None:
                 return self._links
+            from insight.analysis.links import compute_links  # scipy: loaded when first needed
+
             try:
-                from insight.analysis.links import compute_links
-            except ImportError:
-                self._links = LinkState(None, "links are not available in this installation (insight.analysis.links)")
-                return self._links
-            db = self._writer()
-            try:
-                self._links = LinkState(compute_links(db))
+                self._links = LinkState(compute_links(self.read()))
             except Exception as exc:  # noqa: BLE001 - shown to the user, the TUI keeps working
                 self._links = LinkState(None, f"could not compute links: {exc}")
-            finally:
-                db.conn.close()
             return self._links
 
     def segment_rows(self) -> list[queries.SegmentRow]:
@@ -226,66 +221,50 @@ class DataSource:
 
     def brief_markdown(self, segment: str) -> str:
         """The segment's persona brief as Markdown (reusing the session's link report when there is one)."""
-        try:
-            from insight.analysis.brief import build_brief
-            from insight.analysis.brief_render import render_markdown
-        except ImportError as exc:
-            raise FeatureUnavailable("persona briefs are not available in this installation (insight.analysis.brief)") from exc
+        from insight.analysis.brief import build_brief
+        from insight.analysis.brief_render import render_markdown
+
         cached = self.links().report
         bought = self.purchases().report  # the "What they buy" tab's, computed once for both
-        db = self._writer()
-        try:
-            brief = build_brief(db, segment, report=cached, affinity=bought)
-            return render_markdown(brief)
-        finally:
-            db.conn.close()
+        return render_markdown(build_brief(self.read(), segment, report=cached, affinity=bought))
 
     def export_brief(self, segment: str) -> Path:
-        try:
-            from insight.analysis.brief_render import write_briefs
-        except ImportError as exc:
-            raise FeatureUnavailable("persona briefs are not available in this installation (insight.analysis.brief)") from exc
-        db = self._writer()
-        try:
-            paths = write_briefs(db, [segment], "md", self.briefs_dir)
-        finally:
-            db.conn.close()
+        """Write the segment's brief as Markdown into the briefs folder (files only: the database is read)."""
+        from insight.analysis.brief_render import write_briefs
+
+        paths = write_briefs(self.read(), [segment], "md", self.briefs_dir)
         if not paths:
             raise FeatureUnavailable(f"no brief was written for {segment}")
         return Path(paths[0])
 
     # ------------------------------------------------------------ edits (the only writes)
 
-    def _edits(self) -> Any:
-        try:
-            from insight.analysis import theme_edits
-        except ImportError as exc:
-            raise FeatureUnavailable("theme edits are not available in this installation (insight.analysis.theme_edits)") from exc
-        return theme_edits
-
     def rename_theme(self, theme_id: int, label: str) -> None:
-        edits = self._edits()
+        from insight.analysis import theme_edits  # spaCy: loaded when first needed
+
         db = self._writer()
         try:
-            edits.rename_theme(db, theme_id, label)
+            theme_edits.rename_theme(db, theme_id, label)
         finally:
             db.conn.close()
         self.invalidate()
 
     def merge_themes(self, keep_id: int, other_id: int) -> None:
-        edits = self._edits()
+        from insight.analysis import theme_edits  # spaCy: loaded when first needed
+
         db = self._writer()
         try:
-            edits.merge_themes(db, keep_id, other_id)
+            theme_edits.merge_themes(db, keep_id, other_id)
         finally:
             db.conn.close()
         self.invalidate()
 
     def split_theme(self, theme_id: int, k: int = 2) -> list[int]:
-        edits = self._edits()
+        from insight.analysis import theme_edits  # spaCy: loaded when first needed
+
         db = self._writer()
         try:
-            new_ids = list(edits.split_theme(db, theme_id, k=k))
+            new_ids = list(theme_edits.split_theme(db, theme_id, k=k))
         finally:
             db.conn.close()
         self.invalidate()
