@@ -165,6 +165,12 @@ class SentimentHead:
         probs = self.probabilities(vectors, texts)
         return probs[:, self.classes.index("positive")] - probs[:, self.classes.index("negative")]
 
+    @property
+    def score_noise(self) -> float | None:
+        """The cross-validated mean squared error of its scores (heads trained before it was kept: None)."""
+        value = self.meta.get("cv", {}).get("score_noise")
+        return float(value) if isinstance(value, (int, float)) and value > 0 else None
+
     def score(self, vectors: np.ndarray, texts: list[str] | None = None) -> list[Sentiment]:
         """One Sentiment per row of `vectors` (L2-normalised embeddings of this head's model; with `texts`
         when the head reads lexicon features)."""
@@ -233,15 +239,23 @@ def fallback_sentiment(texts: list[str], quiet: bool = False) -> list[Sentiment]
 
 
 def scorer_for(model_name: str, head_path: str | Path | None = None):
-    """The themes pipeline's scorer for vectors of `model_name`: (vectors, texts, star priors) -> (label, score)
-    per mention. The trained head when one fits the model, else the VADER lexicon (with a message)."""
+    """The themes pipeline's scorer for vectors of `model_name`: (vectors, texts, star priors, documents) ->
+    (label, score) per mention. The trained head when one fits the model, else the VADER lexicon (with a
+    message). With the mentions' document ids, the head's unsure readings are read in their document's context
+    (insight/analysis/sentiment_context.py; the lexicon has no noise figure, so it is not)."""
+    from insight.analysis.sentiment_context import in_document_context
+
     head = SentimentHead.load(head_path, model_name=model_name)
 
-    def score(vectors: np.ndarray, texts: list[str], priors: list[float | None]) -> list[tuple[str, float]]:
+    def score(vectors: np.ndarray, texts: list[str], priors: list[float | None],
+              documents: list[int] | None = None) -> list[tuple[str, float]]:
         found = head.score(vectors, list(texts)) if head is not None else fallback_sentiment(list(texts))
-        found = [Sentiment("neutral", 0.0) if says_nothing(text) else one for one, text in zip(found, texts,
-                                                                                                  strict=True)]
+        forced = [says_nothing(text) for text in texts]
+        found = [Sentiment("neutral", 0.0) if nothing else one for one, nothing in zip(found, forced, strict=True)]
         band = head.band if head is not None else VADER_NEUTRAL
+        if head is not None and documents is not None:
+            adjusted, _ = in_document_context([s.score for s in found], documents, head.score_noise, forced)
+            found = [Sentiment(label_for(float(x), band), round(float(x), 4)) for x in adjusted]
         return [(s.label, s.score) for s in (with_star_prior(one, prior, band) for one, prior in
                                              zip(found, priors, strict=True))]
 

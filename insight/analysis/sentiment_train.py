@@ -42,6 +42,7 @@ FOLDS = 5
 # the same cross-validated figures on the shipped training data; 3 lets them count without dominating.
 LEXICON_SCALE = 3.0
 SEED = 13
+TARGETS = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}  # what a perfect score would be, per label
 # Spelling of labels accepted in a labels file (case-insensitive).
 _NAMED = {
     "negative": "negative", "neg": "negative", "-": "negative",
@@ -72,6 +73,7 @@ class CvReport:
     per_class_f1: dict[str, float]
     n: dict[str, int]
     neutral_share: float  # held-out sentences inside the neutral band
+    score_noise: float = 0.0  # mean squared error of held-out scores against the labels (-1 / 0 / +1)
 
 
 def _strip_quotes(field: str) -> str:
@@ -232,8 +234,11 @@ def train_head(vectors: np.ndarray, labels: Sequence[str], model_name: str,
     # neutral_share says how many held-out sentences the band would call neutral.
     cut = band if "neutral" in classes else 0.0
     cv = metrics(y, [label_for(s, cut) if s != 0 else "neutral" for s in oof], classes)
+    # How far a held-out score lies from its label: the head's noise, which the document context weighs
+    # against the spread of a document's mentions (insight/analysis/sentiment_context.py).
+    noise = float(np.mean((oof - np.array([TARGETS[k] for k in y])) ** 2))
     report = CvReport(FOLDS, best_c, float(band), cv["accuracy"], cv["macro_f1"], cv["per_class_f1"], counts,
-                      float(np.mean(np.abs(oof) < band)))
+                      float(np.mean(np.abs(oof) < band)), noise)
     model = _fit(x, y, best_c)
     order = [list(model.classes_).index(k) for k in classes]
     coef, intercept = model.coef_, model.intercept_
@@ -244,7 +249,7 @@ def train_head(vectors: np.ndarray, labels: Sequence[str], model_name: str,
     info = dict(meta or {})
     info["cv"] = {"folds": FOLDS, "C": best_c, "band": float(band), "accuracy": round(cv["accuracy"], 4),
                   "macro_f1": round(cv["macro_f1"], 4), "neutral_share": round(report.neutral_share, 4),
-                  "n": counts}
+                  "score_noise": round(noise, 4), "n": counts}
     head = SentimentHead(model_name, tuple(classes), np.asarray(coef)[order].astype(np.float32),
                          np.asarray(intercept)[order].astype(np.float32), float(band), info, scale)
     return head, report
@@ -336,7 +341,8 @@ def main(argv: list[str] | None = None) -> None:
     db = open_db(args.db) if args.db else None
     vectors = embed_texts([r.text for r in rows], embedder, db)
     meta = {"trained_on": "UCI Sentiment Labelled Sentences (Kotzias et al. 2015; 3,000) + HWU64 opinion-free "
-                          "requests as weak neutrals (Liu et al. 2019; CC BY 4.0)"}
+                          "requests as weak neutrals (Liu et al. 2019; CC BY 4.0) + 500 generated factual "
+                          "sentences, with VADER lexicon features"}
     head, report = train_head(vectors, [r.label for r in rows], embedder.name, meta=meta, texts=[r.text for r in rows])
     head.save(args.out)
     print(f"wrote {args.out}: {report.n}, C {report.c}, band {report.band:.2f}; {report.folds}-fold cross-validated "

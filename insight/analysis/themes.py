@@ -172,7 +172,8 @@ def match_to_previous(
     return {int(r): candidates[c][0] for r, c in zip(rows, cols, strict=True) if similarity[r, c] >= threshold}
 
 
-SentimentScorer = Callable[[np.ndarray, list[str], list[float | None]], list[tuple[str, float]]]
+# (vectors, texts, star priors, document ids) -> (label, score) per mention
+SentimentScorer = Callable[[np.ndarray, list[str], list[float | None], list[int]], list[tuple[str, float]]]
 """(vectors, texts, star rating where a review is one mention else None) -> (label, score -1..1) per mention."""
 GENERAL_KEY = -(10**9)  # group key of a new general theme (existing themes: their id; new clusters: -(k + 1))
 
@@ -454,14 +455,15 @@ def _merge_counts(parts: list[dict[str, int]]) -> dict[str, int]:
 def _score_sentiment(
     sentiment: SentimentScorer | None, vectors: np.ndarray, scope: ScopeUnits
 ) -> list[tuple[str, float]] | None:
-    """Sentiment of every mention; a review that is a single mention passes its stars as a prior."""
+    """Sentiment of every mention; a review that is a single mention passes its stars as a prior, and every
+    mention its document, so unsure readings can be read in their document's context."""
     if sentiment is None:
         return None
     priors = [
         rating if source == "review" and count == 1 else None
         for rating, source, count in zip(scope.ratings, scope.sources, scope.document_mentions, strict=True)
     ]
-    return sentiment(vectors, scope.texts, priors)
+    return sentiment(vectors, scope.texts, priors, scope.documents)
 
 
 def _store_assignments(

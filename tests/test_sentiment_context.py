@@ -1,0 +1,91 @@
+"""A mention's sentiment in its document's context: the empirical-Bayes shrinkage and its guards."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from insight.analysis.sentiment import SentimentHead, scorer_for
+from insight.analysis.sentiment_context import (
+    CONFIDENT,
+    MIN_DOCUMENTS,
+    MIN_OWN_WEIGHT,
+    in_document_context,
+    within_document_spread,
+)
+
+
+def rave_reviews(n: int, unsure: float = 0.1) -> tuple[list[float], list[int]]:
+    """n reviews of three mentions: two clear praise (0.8, 0.6) and one unsure reading."""
+    scores, documents = [], []
+    for doc in range(n):
+        scores += [0.8, 0.6, unsure]
+        documents += [doc, doc, doc]
+    return scores, documents
+
+
+def test_an_unsure_mention_in_a_glowing_review_leans_positive():
+    scores, documents = rave_reviews(MIN_DOCUMENTS)
+    adjusted, fit = in_document_context(scores, documents, noise=0.05)
+    assert fit.weight is not None and MIN_OWN_WEIGHT <= fit.weight < 1
+    assert fit.documents == MIN_DOCUMENTS
+    # the unsure third mention moves toward the review's mean (0.5), the others toward it too, order kept
+    assert 0.1 < adjusted[2] < 0.5
+    assert 0.5 < adjusted[1] < 0.6 and 0.5 < adjusted[0] < 0.8
+    assert adjusted[0] > adjusted[1] > adjusted[2]
+
+
+def test_the_weight_is_one_minus_noise_over_the_spread():
+    scores, documents = rave_reviews(MIN_DOCUMENTS)
+    groups = [[3 * d, 3 * d + 1, 3 * d + 2] for d in range(MIN_DOCUMENTS)]
+    spread = within_document_spread(np.array(scores), groups)
+    assert spread == pytest.approx(np.var([0.8, 0.6, 0.1], ddof=1))
+    _, fit = in_document_context(scores, documents, noise=0.05)
+    assert fit.weight == pytest.approx(1 - 0.05 / spread, abs=1e-4)
+
+
+def test_a_confident_complaint_in_a_glowing_review_stays_a_complaint():
+    scores, documents = rave_reviews(MIN_DOCUMENTS, unsure=-0.95)
+    adjusted, _ = in_document_context(scores, documents, noise=0.3)
+    assert abs(-0.95) >= CONFIDENT
+    assert adjusted[2] == pytest.approx(-0.95)
+
+
+def test_noisy_heads_never_drown_a_mentions_own_words():
+    scores, documents = rave_reviews(MIN_DOCUMENTS)
+    _, fit = in_document_context(scores, documents, noise=10.0)
+    assert fit.weight == MIN_OWN_WEIGHT
+
+
+def test_one_mention_documents_too_few_documents_or_no_noise_change_nothing():
+    single = [0.2, -0.3, 0.1] * MIN_DOCUMENTS
+    adjusted, fit = in_document_context(single, list(range(len(single))), noise=0.2)
+    assert fit.weight is None and list(adjusted) == single
+    few, few_docs = rave_reviews(MIN_DOCUMENTS - 1)
+    adjusted, fit = in_document_context(few, few_docs, noise=0.2)
+    assert fit.weight is None and list(adjusted) == few
+    many, many_docs = rave_reviews(MIN_DOCUMENTS)
+    adjusted, fit = in_document_context(many, many_docs, noise=None)
+    assert fit.weight is None and list(adjusted) == many
+
+
+def test_fixed_mentions_neither_move_nor_count():
+    scores, documents = rave_reviews(MIN_DOCUMENTS, unsure=-0.5)
+    fixed = [False, False, True] * MIN_DOCUMENTS
+    adjusted, fit = in_document_context(scores, documents, noise=0.01, fixed=fixed)
+    assert adjusted[2] == -0.5
+    # with the third mention out, each review's mean is 0.7 and its two mentions stay on either side of it
+    assert 0.7 < adjusted[0] <= 0.8 and 0.6 <= adjusted[1] < 0.7
+
+
+def test_the_shipped_head_keeps_its_noise_and_the_scorer_reads_documents():
+    head = SentimentHead.load()
+    assert head is not None and head.score_noise is not None and 0 < head.score_noise < 1
+    score = scorer_for(head.model)
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(6, head.dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    texts = ["Nothing, I was always going to buy."] + ["It came on Tuesday."] * 5
+    found = score(vectors, texts, [None] * 6, [0, 0, 1, 1, 2, 2])
+    assert len(found) == 6 and all(label in {"negative", "neutral", "positive"} for label, _ in found)
+    assert found[0] == ("neutral", 0.0)
