@@ -26,7 +26,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-MENTIONS_VERSION = 1
+MENTIONS_VERSION = 2
 
 GREETING, SIGN_OFF, THANKS, FRAGMENT = "greeting", "sign-off", "thanks", "fragment"
 
@@ -184,6 +184,7 @@ def _is_filler(sent: Span, tagged: bool) -> bool:
 def _clause_starts(sent: Span, parsed: bool, tagged: bool) -> list[int]:
     """Token indices where a new clause starts inside a sentence (the sentence start first)."""
     starts = {sent.start}
+    joined: set[int] = set()  # starts at "but" / "and <clause>": kept only where the clause brings a topic
     tokens = list(sent)
     for position, token in enumerate(tokens):
         if position == 0:
@@ -193,15 +194,46 @@ def _clause_starts(sent: Span, parsed: bool, tagged: bool) -> list[int]:
         if previous.text == ";":
             starts.add(token.i)
         elif lower in _CONTRAST and _contrast_here(token, previous, tagged):
-            starts.add(_with_joiner(token, sent))
+            joined.add(_with_joiner(token, sent))
         elif lower == "also" and previous.lower_ in {"and", ","}:
             starts.add(_with_joiner(previous, sent))
         elif parsed and _starts_coordinated_clause(token):
-            starts.add(_with_joiner(token.left_edge, sent))
+            joined.add(_with_joiner(token.left_edge, sent))
     if tagged:
         starts |= _verbless_list_starts(sent)
+        joined = _bringing_a_topic(sent, starts, joined)
+    starts |= joined
     starts |= _courtesy_prefix(sent)
     return sorted(starts)
+
+
+def _bringing_a_topic(sent: Span, starts: set[int], joined: set[int]) -> set[int]:
+    """The joined clauses that name a thing of their own: "Great moisturizer | but ordering took 3 weeks".
+
+    A clause that only goes on about what the sentence already named ("I loaded Windows via Bootcamp and it
+    works flawlessly", "The battery doesn't last long but an upgrade battery would solve that") is the same
+    topic qualified, not a second one: it stays with its sentence, so the opinion is read whole.
+    """
+    kept: set[int] = set()
+    bounds = sorted(starts | joined)
+    for index, start in enumerate(bounds):
+        if start not in joined or start in starts:
+            continue
+        end = bounds[index + 1] if index + 1 < len(bounds) else sent.end
+        before = {_topic_word(t) for t in sent.doc[sent.start:start] if _is_topic(t)}
+        own = {_topic_word(t) for t in sent.doc[start:end] if _is_topic(t)}
+        if own - before:
+            kept.add(start)
+    return kept
+
+
+def _is_topic(token: Token) -> bool:
+    return token.pos_ in {"NOUN", "PROPN"} and token.is_alpha and not token.is_stop
+
+
+def _topic_word(token: Token) -> str:
+    """Its lemma where the pipeline lemmatises ("batteries" is "battery"), else its lower-case form."""
+    return (token.lemma_ or token.lower_).lower()
 
 
 def _courtesy_prefix(sent: Span) -> set[int]:

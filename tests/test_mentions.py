@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import spacy
+from spacy.tokens import Doc
 
-from ingest.mentions import FRAGMENT, GREETING, SIGN_OFF, THANKS, MentionSplitter, context_of
+from ingest.mentions import FRAGMENT, GREETING, SIGN_OFF, THANKS, MentionSplitter, context_of, split_doc
 from ingest.model import DocumentDraft, ImportOptions, ParsedFile, UnitDraft
 from ingest.store import rederive_mentions, store_parsed
 from insight.core.redact import Redactor
@@ -48,6 +50,23 @@ def test_parsed_split_finds_clauses_with_their_own_subject(nlp_sm):
         "The serum is great", "and the pump leaks"]
     assert split("After two weeks, my skin is better.", nlp_sm) == [("After two weeks, my skin is better.", None)]
     assert split("Ok. The box arrived crushed.", nlp_sm) == [("Ok. The box arrived crushed.", None)]
+    # a clause that goes on about what the sentence already named is the same topic, qualified
+    assert len(split("I loaded the new drivers and it works flawlessly!", nlp_sm)) == 1
+    assert len(split("The battery doesn't last long but a new battery would solve that.", nlp_sm)) == 1
+
+
+def tagged(words: list[str], pos: list[str]) -> Doc:
+    """A doc tagged by hand (no model): the topic rule needs parts of speech only."""
+    return Doc(spacy.blank("en").vocab, words=words, pos=pos, sent_starts=[True] + [False] * (len(words) - 1))
+
+
+def test_a_contrast_splits_only_where_the_clause_names_a_thing_of_its_own():
+    two_topics = tagged(["Great", "moisturizer", "but", "ordering", "took", "three", "weeks"],
+                        ["ADJ", "NOUN", "CCONJ", "NOUN", "VERB", "NUM", "NOUN"])
+    assert split_doc(two_topics) == ["Great moisturizer", "but ordering took three weeks"]
+    qualified = tagged(["The", "screen", "is", "bright", "but", "the", "screen", "scratches", "easily"],
+                       ["DET", "NOUN", "AUX", "ADJ", "CCONJ", "DET", "NOUN", "VERB", "ADV"])
+    assert split_doc(qualified) == ["The screen is bright but the screen scratches easily"]
 
 
 def _review(text: str, external_id: str = "r1") -> ParsedFile:
