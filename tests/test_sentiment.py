@@ -208,3 +208,8 @@ def test_an_answer_that_says_nothing_stopped_them_is_neutral():
     assert says_nothing("nope") and says_nothing("N/A")
     assert not says_nothing("Nothing but the price")
     assert not says_nothing("The price was nothing special")
+    assert says_nothing("No.") and says_nothing("nothing really, I was always going to buy")
+    assert says_nothing("nothing stopped me lol") and says_nothing("No, I was always going to buy")
+    for complaint_or_praise in ("No bass sound at all.", "None of the techs knew what they were doing.",
+                                "No viruses!", "no sticky feeling"):
+        assert not says_nothing(complaint_or_praise)

@@ -262,7 +262,12 @@ def scorer_for(model_name: str, head_path: str | Path | None = None):
     return score
 
 
-_SAYS_NOTHING = re.compile(r"^\W*(?:nothing|none|nope|nah|no|not really|not a thing|n/?a)\b", re.I)
+# "Nothing…", "nope", "n/a" answer the question with nothing; a bare "no" does only as a phrase of its own
+# ("No.", "No, I was always going to buy"): "No bass sound at all" is a complaint, "No viruses!" praise, and
+# "None of the techs knew" a complaint.
+_SAYS_NOTHING = re.compile(
+    r"^\W*(?:(?:nothing|nope|nah|not really|not a thing|n/?a)\b|none\b(?!\s+of\b)|"
+    r"no(?:\s+(?:really|at all|honestly|whatsoever|tbh|lol))?\s*(?:[,.!;:\-\u2013\u2014)]|$))", re.I)
 _BUT = re.compile(r"\b(?:but|except|apart from|other than|besides|only|though)\b", re.I)
 
 
