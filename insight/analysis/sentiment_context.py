@@ -23,7 +23,6 @@ insight.analysis.sentiment.with_star_prior).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,20 +40,17 @@ class ContextFit:
     adjusted: int  # mentions whose score changed
 
 
-def document_groups(documents: Sequence[int], usable: Sequence[bool]) -> list[list[int]]:
-    """Indices of usable mentions per document, documents with at least two of them only."""
-    groups: dict[int, list[int]] = defaultdict(list)
-    for i, (doc, ok) in enumerate(zip(documents, usable, strict=True)):
-        if ok:
-            groups[doc].append(i)
-    return [idx for idx in groups.values() if len(idx) >= 2]
-
-
-def within_document_spread(scores: np.ndarray, groups: list[list[int]]) -> float:
-    """Pooled unbiased variance of scores around their document's mean."""
-    squares = sum(float(((scores[idx] - scores[idx].mean()) ** 2).sum()) for idx in groups)
-    freedom = sum(len(idx) - 1 for idx in groups)
-    return squares / freedom if freedom else 0.0
+def within_document_spread(scores: np.ndarray, documents: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Pooled unbiased variance of scores around their document's mean, over documents with two or more
+    scores; with each score's document mean, and which scores are in such a document. Vectorised: a scope can
+    hold a million mentions."""
+    _, inverse = np.unique(documents, return_inverse=True)
+    counts = np.bincount(inverse)
+    means = (np.bincount(inverse, weights=scores) / counts)[inverse]
+    shared = counts[inverse] >= 2
+    freedom = int((counts[counts >= 2] - 1).sum())
+    spread = float(((scores - means)[shared] ** 2).sum()) / freedom if freedom else 0.0
+    return spread, means, shared
 
 
 def in_document_context(scores: Sequence[float], documents: Sequence[int], noise: float | None,
@@ -62,16 +58,18 @@ def in_document_context(scores: Sequence[float], documents: Sequence[int], noise
     """Scores shrunk toward their document's mean (see the module docstring); `fixed` mentions (a forced
     reading such as "Nothing, I was always going to buy") neither move nor count toward the mean."""
     values = np.asarray(scores, dtype=np.float64)
-    usable = [not f for f in fixed] if fixed is not None else [True] * len(values)
-    groups = document_groups(documents, usable)
-    if noise is None or noise <= 0 or len(groups) < MIN_DOCUMENTS:
-        return values.copy(), ContextFit(None, len(groups), 0)
-    spread = within_document_spread(values, groups)
-    weight = max(MIN_OWN_WEIGHT, min(1.0, 1.0 - noise / spread)) if spread > 0 else 1.0
     out = values.copy()
-    for idx in groups:
-        mean = values[idx].mean()
-        for i in idx:
-            if abs(values[i]) < CONFIDENT:
-                out[i] = mean + weight * (values[i] - mean)
-    return out, ContextFit(round(weight, 4), len(groups), int(np.sum(out != values)))
+    usable = ~np.asarray(fixed, dtype=bool) if fixed is not None else np.ones(len(values), dtype=bool)
+    if not len(values) or not usable.any():
+        return out, ContextFit(None, 0, 0)
+    spread, means, shared = within_document_spread(values[usable], np.asarray(documents)[usable])
+    documents_shared = len(np.unique(np.asarray(documents)[usable][shared]))
+    if noise is None or noise <= 0 or documents_shared < MIN_DOCUMENTS:
+        return out, ContextFit(None, documents_shared, 0)
+    weight = max(MIN_OWN_WEIGHT, min(1.0, 1.0 - noise / spread)) if spread > 0 else 1.0
+    own = values[usable]
+    moved = shared & (np.abs(own) < CONFIDENT)
+    adjusted = own.copy()
+    adjusted[moved] = means[moved] + weight * (own[moved] - means[moved])
+    out[usable] = adjusted
+    return out, ContextFit(round(weight, 4), documents_shared, int(np.sum(out != values)))
