@@ -173,7 +173,8 @@ def main() -> None:
     truth, found, polarity, felt, missing = [], [], [], [], 0
     split_gold, split_longest, split_combined, felt_combined = [], [], [], []
     for s in sentences:
-        hit = mention_of(s["text"], by_author.get(f"Reviewer {s['review']}", []))
+        mentions = by_author.get(f"Reviewer {s['review']}", [])
+        hit = mention_of(s["text"], mentions)
         if hit is None:
             missing += 1
             continue
@@ -181,7 +182,7 @@ def main() -> None:
         found.append(hit[0] if hit[0] is not None else -1)
         polarity.append(s["polarity"])
         felt.append(hit[1] or "neutral")
-        clauses = clause_sentiments(s["text"], by_author.get(f"Reviewer {s['review']}", []))
+        clauses = clause_sentiments(s["text"], mentions)
         if clauses:
             split_gold.append(s["polarity"])
             split_longest.append(felt[-1])

@@ -49,9 +49,7 @@ from insight.analysis.sentiment_train import (  # noqa: E402
     train_head,
     weak_neutrals,
 )
-from insight.analysis.sentiment_train import (  # noqa: E402
-    main as sentiment_train_main,
-)
+from insight.analysis.sentiment_train import main as sentiment_train_main  # noqa: E402
 from insight.core.db import open_db  # noqa: E402
 
 UCI_SOURCES = ("amazon_cells", "imdb", "yelp")

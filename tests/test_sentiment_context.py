@@ -37,8 +37,8 @@ def test_an_unsure_mention_in_a_glowing_review_leans_positive():
 
 def test_the_weight_is_one_minus_noise_over_the_spread():
     scores, documents = rave_reviews(MIN_DOCUMENTS)
-    spread, means, shared = within_document_spread(np.array(scores), np.array(documents))
-    assert shared.all() and means[:3] == pytest.approx([0.5, 0.5, 0.5])
+    spread, means, shared, shared_documents = within_document_spread(np.array(scores), np.array(documents))
+    assert shared.all() and shared_documents == MIN_DOCUMENTS and means[:3] == pytest.approx([0.5, 0.5, 0.5])
     assert spread == pytest.approx(np.var([0.8, 0.6, 0.1], ddof=1))
     _, fit = in_document_context(scores, documents, noise=0.05)
     assert fit.weight == pytest.approx(1 - 0.05 / spread, abs=1e-4)

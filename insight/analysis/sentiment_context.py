@@ -11,8 +11,8 @@ other mentions are evidence it never sees. This is the classic empirical-Bayes (
 - tau^2 + sigma^2, the spread of mentions around their document's mean, measured on the scope's own scores
   (unbiased, pooled over documents with two or more analysed mentions): no label of the user's data is read.
 
-So the weight comes from the data in hand: a scope whose documents hold one tone throughout (tickets) leans on
-the document more; one whose documents wander (interviews) keeps each mention's own reading. Three guards:
+So the weight comes from the data in hand (one per scope): a scope whose documents hold one tone throughout leans
+on the document more; one whose documents wander keeps more of each mention's own reading. Three guards:
 - a mention the head reads confidently (|score| >= CONFIDENT: in cross-validation on the training data such
   readings are almost never wrong) keeps its own score, so one clear complaint in a glowing review stays negative;
 - w never drops below MIN_OWN_WEIGHT: a mention's own words always count;
@@ -40,17 +40,17 @@ class ContextFit:
     adjusted: int  # mentions whose score changed
 
 
-def within_document_spread(scores: np.ndarray, documents: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+def within_document_spread(scores: np.ndarray, documents: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, int]:
     """Pooled unbiased variance of scores around their document's mean, over documents with two or more
-    scores; with each score's document mean, and which scores are in such a document. Vectorised: a scope can
-    hold a million mentions."""
+    scores; with each score's document mean, which scores are in such a document, and how many such documents
+    there are. Vectorised: a scope can hold a million mentions."""
     _, inverse = np.unique(documents, return_inverse=True)
     counts = np.bincount(inverse)
     means = (np.bincount(inverse, weights=scores) / counts)[inverse]
     shared = counts[inverse] >= 2
     freedom = int((counts[counts >= 2] - 1).sum())
     spread = float(((scores - means)[shared] ** 2).sum()) / freedom if freedom else 0.0
-    return spread, means, shared
+    return spread, means, shared, int((counts >= 2).sum())
 
 
 def in_document_context(scores: Sequence[float], documents: Sequence[int], noise: float | None,
@@ -60,14 +60,13 @@ def in_document_context(scores: Sequence[float], documents: Sequence[int], noise
     values = np.asarray(scores, dtype=np.float64)
     out = values.copy()
     usable = ~np.asarray(fixed, dtype=bool) if fixed is not None else np.ones(len(values), dtype=bool)
-    if not len(values) or not usable.any():
+    if not usable.any():
         return out, ContextFit(None, 0, 0)
-    spread, means, shared = within_document_spread(values[usable], np.asarray(documents)[usable])
-    documents_shared = len(np.unique(np.asarray(documents)[usable][shared]))
+    own = values[usable]
+    spread, means, shared, documents_shared = within_document_spread(own, np.asarray(documents)[usable])
     if noise is None or noise <= 0 or documents_shared < MIN_DOCUMENTS:
         return out, ContextFit(None, documents_shared, 0)
     weight = max(MIN_OWN_WEIGHT, min(1.0, 1.0 - noise / spread)) if spread > 0 else 1.0
-    own = values[usable]
     moved = shared & (np.abs(own) < CONFIDENT)
     adjusted = own.copy()
     adjusted[moved] = means[moved] + weight * (own[moved] - means[moved])
