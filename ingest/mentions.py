@@ -26,7 +26,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-MENTIONS_VERSION = 2
+MENTIONS_VERSION = 3
 
 GREETING, SIGN_OFF, THANKS, FRAGMENT = "greeting", "sign-off", "thanks", "fragment"
 
@@ -185,6 +185,8 @@ def _clause_starts(sent: Span, parsed: bool, tagged: bool) -> list[int]:
     """Token indices where a new clause starts inside a sentence (the sentence start first)."""
     starts = {sent.start}
     joined: set[int] = set()  # starts at "but" / "and <clause>": kept only where the clause brings a topic
+    coordinated: dict[int, Token] = {}  # an "and <clause>" start -> the clause's verb
+    contrasts: set[int] = set()
     tokens = list(sent)
     for position, token in enumerate(tokens):
         if position == 0:
@@ -194,25 +196,35 @@ def _clause_starts(sent: Span, parsed: bool, tagged: bool) -> list[int]:
         if previous.text == ";":
             starts.add(token.i)
         elif lower in _CONTRAST and _contrast_here(token, previous, tagged):
-            joined.add(_with_joiner(token, sent))
+            contrasts.add(_with_joiner(token, sent))
         elif lower == "also" and previous.lower_ in {"and", ","}:
             starts.add(_with_joiner(previous, sent))
         elif parsed and _starts_coordinated_clause(token):
-            joined.add(_with_joiner(token.left_edge, sent))
+            start = _with_joiner(token.left_edge, sent)
+            joined.add(start)
+            coordinated.setdefault(start, token)
+    joined |= contrasts
+    for start in contrasts:
+        coordinated.pop(start, None)
     if tagged:
         starts |= _verbless_list_starts(sent)
-        joined = _bringing_a_topic(sent, starts, joined)
+        joined = _bringing_a_topic(sent, starts, joined, coordinated)
     starts |= joined
     starts |= _courtesy_prefix(sent)
     return sorted(starts)
 
 
-def _bringing_a_topic(sent: Span, starts: set[int], joined: set[int]) -> set[int]:
+def _bringing_a_topic(sent: Span, starts: set[int], joined: set[int],
+                      coordinated: dict[int, Token] | None = None) -> set[int]:
     """The joined clauses that name a thing of their own: "Great moisturizer | but ordering took 3 weeks".
 
     A clause that only goes on about what the sentence already named ("I loaded Windows via Bootcamp and it
     works flawlessly", "The battery doesn't last long but an upgrade battery would solve that") is the same
     topic qualified, not a second one: it stays with its sentence, so the opinion is read whole.
+    An "and <clause>" (`coordinated`: its start -> its verb) is held to more: its subject must be that new
+    thing ("The serum is great | and the pump leaks"). A pronoun subject refers back ("…and it works like a
+    charm", "…and I take it everywhere"): the sentence goes on about its topic, whatever nouns follow. "But"
+    marks the turn itself, so a contrast needs only a new noun somewhere in its clause.
     """
     kept: set[int] = set()
     bounds = sorted(starts | joined)
@@ -221,10 +233,27 @@ def _bringing_a_topic(sent: Span, starts: set[int], joined: set[int]) -> set[int
             continue
         end = bounds[index + 1] if index + 1 < len(bounds) else sent.end
         before = {_topic_word(t) for t in sent.doc[sent.start:start] if _is_topic(t)}
-        own = {_topic_word(t) for t in sent.doc[start:end] if _is_topic(t)}
+        verb = (coordinated or {}).get(start)
+        if verb is not None:
+            subject = _subject_of(verb)
+            own = {_topic_word(subject)} if subject is not None and _is_topic(subject) else set()
+        else:
+            own = {_topic_word(t) for t in sent.doc[start:end] if _is_topic(t)}
         if own - before:
             kept.add(start)
     return kept
+
+
+def _subject_of(verb: Token) -> Token | None:
+    """What a clause is about: its subject, or after an expletive ("there was nothing on the screen") the
+    noun the verb introduces."""
+    children = list(verb.children)
+    for child in children:
+        if child.dep_ in {"nsubj", "nsubjpass"}:
+            return child
+    if any(child.dep_ == "expl" for child in children):
+        return next((child for child in children if child.dep_ in {"attr", "dobj"}), None)
+    return None
 
 
 def _is_topic(token: Token) -> bool:

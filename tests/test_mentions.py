@@ -53,6 +53,10 @@ def test_parsed_split_finds_clauses_with_their_own_subject(nlp_sm):
     # a clause that goes on about what the sentence already named is the same topic, qualified
     assert len(split("I loaded the new drivers and it works flawlessly!", nlp_sm)) == 1
     assert len(split("The battery doesn't last long but a new battery would solve that.", nlp_sm)) == 1
+    # "and <clause>" with a pronoun subject goes on about the same thing, whatever nouns follow
+    assert len(split("I put that free app on for word processing and it works like a charm.", nlp_sm)) == 1
+    assert [t for t, _ in split("The cream is lovely and the delivery was quick.", nlp_sm)] == [
+        "The cream is lovely", "and the delivery was quick."]
 
 
 def tagged(words: list[str], pos: list[str]) -> Doc:
@@ -67,6 +71,32 @@ def test_a_contrast_splits_only_where_the_clause_names_a_thing_of_its_own():
     qualified = tagged(["The", "screen", "is", "bright", "but", "the", "screen", "scratches", "easily"],
                        ["DET", "NOUN", "AUX", "ADJ", "CCONJ", "DET", "NOUN", "VERB", "ADV"])
     assert split_doc(qualified) == ["The screen is bright but the screen scratches easily"]
+
+
+def parsed(words: list[str], pos: list[str], heads: list[int], deps: list[str]) -> Doc:
+    """A doc parsed by hand (no model): heads are absolute token indices."""
+    return Doc(spacy.blank("en").vocab, words=words, pos=pos, heads=heads, deps=deps,
+               sent_starts=[True] + [False] * (len(words) - 1))
+
+
+def test_an_and_clause_splits_only_where_its_subject_is_a_new_thing():
+    new_subject = parsed(["The", "cream", "is", "lovely", "and", "the", "delivery", "was", "quick"],
+                         ["DET", "NOUN", "AUX", "ADJ", "CCONJ", "DET", "NOUN", "AUX", "ADJ"],
+                         [1, 2, 2, 2, 2, 6, 7, 2, 7],
+                         ["det", "nsubj", "ROOT", "acomp", "cc", "det", "nsubj", "conj", "acomp"])
+    assert split_doc(new_subject) == ["The cream is lovely", "and the delivery was quick"]
+    # "it" refers back: the new noun ("charm") is not what the clause is about
+    pronoun = parsed(["I", "love", "this", "cream", "and", "it", "works", "like", "a", "charm"],
+                     ["PRON", "VERB", "DET", "NOUN", "CCONJ", "PRON", "VERB", "ADP", "DET", "NOUN"],
+                     [1, 1, 3, 1, 1, 6, 1, 6, 9, 7],
+                     ["nsubj", "ROOT", "det", "dobj", "cc", "nsubj", "conj", "prep", "det", "pobj"])
+    assert split_doc(pronoun) == ["I love this cream and it works like a charm"]
+    # a contrast needs only a new noun in its clause: "but" marks the turn itself
+    contrast = parsed(["I", "love", "this", "cream", "but", "it", "took", "three", "weeks"],
+                      ["PRON", "VERB", "DET", "NOUN", "CCONJ", "PRON", "VERB", "NUM", "NOUN"],
+                      [1, 1, 3, 1, 1, 6, 1, 8, 6],
+                      ["nsubj", "ROOT", "det", "dobj", "cc", "nsubj", "conj", "nummod", "dobj"])
+    assert split_doc(contrast) == ["I love this cream", "but it took three weeks"]
 
 
 def _review(text: str, external_id: str = "r1") -> ParsedFile:
