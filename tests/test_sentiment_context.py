@@ -86,6 +86,27 @@ def test_the_shipped_head_keeps_its_noise_and_the_scorer_reads_documents():
     vectors = rng.normal(size=(6, head.dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     texts = ["Nothing, I was always going to buy."] + ["It came on Tuesday."] * 5
-    found = score(vectors, texts, [None] * 6, [0, 0, 1, 1, 2, 2])
+    read = score(vectors, texts, [None] * 6, [0, 0, 1, 1, 2, 2])
+    found = read.readings
     assert len(found) == 6 and all(label in {"negative", "neutral", "positive"} for label, _ in found)
     assert found[0] == ("neutral", 0.0)
+    # the run can say how it read them: two documents of two read mentions (the forced one is left out) are
+    # too few for the context
+    report = read.report()
+    assert read.reader == "head" and report["context_weight"] is None and report["context_documents"] == 2
+    assert report["positive"] + report["neutral"] + report["negative"] == 6
+
+
+def test_a_run_says_how_it_read_sentiment():
+    from insight.analysis.sentiment import ScopeSentiment
+    from insight.analysis.sentiment_context import ContextFit
+    from insight.commands.themes import sentiment_line
+
+    read = ScopeSentiment([("positive", 0.6), ("negative", -0.4), ("positive", 0.3)], "head", ContextFit(0.47, 25, 2))
+    report = read.report()
+    assert (report["positive"], report["neutral"], report["negative"]) == (2, 0, 1)
+    assert "2 positive, 0 neutral, 1 negative" in sentiment_line(report)
+    assert "25 documents" in sentiment_line(report) and "own weight 0.47" in sentiment_line(report)
+    alone = ScopeSentiment([("neutral", 0.0)], "head", ContextFit(None, 3, 0)).report()
+    assert "read alone" in sentiment_line(alone) and "too few" in sentiment_line(alone)
+    assert "VADER" in sentiment_line(ScopeSentiment([("neutral", 0.0)], "lexicon").report())

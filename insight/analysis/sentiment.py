@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from insight.analysis.embed import _DEFAULT_ALIASES, DEFAULT_MODEL_NAME
+from insight.analysis.sentiment_context import ContextFit, in_document_context
 from insight.core.errors import InvalidValue
 
 DEFAULT_MODEL = DEFAULT_MODEL_NAME
@@ -238,26 +239,46 @@ def fallback_sentiment(texts: list[str], quiet: bool = False) -> list[Sentiment]
     return out
 
 
+@dataclass(frozen=True)
+class ScopeSentiment:
+    """A scope's mentions read by `scorer_for`: one (label, score) per mention, what read them, and how the
+    document context moved them (None: not used), so a run can say how its sentiment was arrived at."""
+
+    readings: list[tuple[str, float]]
+    reader: str  # "head" (the trained head) | "lexicon" (VADER: no head fits the embedding model)
+    context: ContextFit | None = None
+
+    def report(self) -> dict[str, Any]:
+        counts = {label: 0 for label in LABELS}
+        for label, _ in self.readings:
+            counts[label] += 1
+        context = self.context
+        return {**counts, "reader": self.reader,
+                "context_weight": context.weight if context else None,
+                "context_documents": context.documents if context else 0,
+                "context_adjusted": context.adjusted if context else 0}
+
+
 def scorer_for(model_name: str, head_path: str | Path | None = None):
     """The themes pipeline's scorer for vectors of `model_name`: (vectors, texts, star priors, documents) ->
-    (label, score) per mention. The trained head when one fits the model, else the VADER lexicon (with a
-    message). With the mentions' document ids, the head's unsure readings are read in their document's context
+    ScopeSentiment. The trained head when one fits the model, else the VADER lexicon (with a message). With the
+    mentions' document ids, the head's unsure readings are read in their document's context
     (insight/analysis/sentiment_context.py; the lexicon has no noise figure, so it is not)."""
-    from insight.analysis.sentiment_context import in_document_context
-
     head = SentimentHead.load(head_path, model_name=model_name)
 
     def score(vectors: np.ndarray, texts: list[str], priors: list[float | None],
-              documents: list[int] | None = None) -> list[tuple[str, float]]:
+              documents: list[int] | None = None) -> ScopeSentiment:
         found = head.score(vectors, list(texts)) if head is not None else fallback_sentiment(list(texts))
         forced = [says_nothing(text) for text in texts]
         found = [Sentiment("neutral", 0.0) if nothing else one for one, nothing in zip(found, forced, strict=True)]
         band = head.band if head is not None else VADER_NEUTRAL
+        fit = None
         if head is not None and documents is not None:
-            adjusted, _ = in_document_context([s.score for s in found], documents, head.score_noise, forced)
+            adjusted, fit = in_document_context([s.score for s in found], documents, head.score_noise, forced)
             found = [Sentiment(label_for(float(x), band), round(float(x), 4)) for x in adjusted]
-        return [(s.label, s.score) for s in (with_star_prior(one, prior, band) for one, prior in
-                                             zip(found, priors, strict=True))]
+        readings = [(s.label, s.score) for s in (with_star_prior(one, prior, band) for one, prior in
+                                                 zip(found, priors, strict=True))]
+        return ScopeSentiment(readings, "head" if head is not None else "lexicon", fit)
 
     return score
 

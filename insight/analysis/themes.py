@@ -24,6 +24,7 @@ from insight.analysis.embed import Embedder, embed_units, normalise_rows
 from insight.analysis.general_mentions import is_low_information
 from insight.analysis.labels import NOISE, describe_groups
 from insight.analysis.parent_themes import draft_parents, write_parents
+from insight.analysis.sentiment import ScopeSentiment
 from insight.analysis.theme_assign import assign_window, stored_descriptions
 from insight.analysis.theme_edits import replay_edits
 from insight.analysis.theme_store import StoredTheme, centroid_blob, change_of, scope_themes
@@ -104,6 +105,8 @@ class ThemeRunSummary:
     assigned_after_fit: int = 0  # mentions outside that sample that joined the nearest theme
     not_fitted: int = 0  # mentions outside the sample (assigned or not)
     kept_themes: bool = False  # a window run that assigned its mentions to the stored themes (theme_assign.py)
+    # Mentions per sentiment label, what read them and how the document context moved them (ScopeSentiment.report)
+    sentiment: dict | None = None
 
 
 def select_scopes(
@@ -173,7 +176,7 @@ def match_to_previous(
 
 
 # (vectors, texts, star priors, document ids) -> (label, score) per mention
-SentimentScorer = Callable[[np.ndarray, list[str], list[float | None], list[int]], list[tuple[str, float]]]
+SentimentScorer = Callable[[np.ndarray, list[str], list[float | None], list[int]], ScopeSentiment]
 """(vectors, texts, star rating where a review is one mention else None) -> (label, score -1..1) per mention."""
 GENERAL_KEY = -(10**9)  # group key of a new general theme (existing themes: their id; new clusters: -(k + 1))
 
@@ -302,7 +305,8 @@ def _run_scope(
         groups[members[key]] = position
         centroids[position] = normalise_rows(vectors[members[key]].mean(axis=0, keepdims=True))[0]
     general_positions = {keys.index(general_key)} if general_key in members else set()
-    scored = _score_sentiment(sentiment, vectors, scope)
+    read = _score_sentiment(sentiment, vectors, scope)
+    scored = read.readings if read is not None else None
 
     def embed_phrases(texts: list[str]) -> np.ndarray:  # candidate labels, through the same cache
         return embed_units(db, embedder, [(text_hash(t), t) for t in texts])[0]
@@ -325,7 +329,7 @@ def _run_scope(
         scope.scope, n, scope.document_count(), embedded=stats.embedded, reused=stats.reused,
         unassigned=int((groups == NOISE).sum()), reassigned=int(reassigned[groups != NOISE].sum()),
         fitted=fit.fitted, assigned_after_fit=fit.assigned_after_fit, not_fitted=fit.not_fitted,
-        kept_themes=keep,
+        kept_themes=keep, sentiment=read.report() if read is not None else None,
     )
     windows = sorted({w for w in scope.windows if w})
     span = Window.parse(window) if window else None
@@ -454,7 +458,7 @@ def _merge_counts(parts: list[dict[str, int]]) -> dict[str, int]:
 
 def _score_sentiment(
     sentiment: SentimentScorer | None, vectors: np.ndarray, scope: ScopeUnits
-) -> list[tuple[str, float]] | None:
+) -> ScopeSentiment | None:
     """Sentiment of every mention; a review that is a single mention passes its stars as a prior, and every
     mention its document, so unsure readings can be read in their document's context."""
     if sentiment is None:

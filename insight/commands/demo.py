@@ -14,6 +14,7 @@ from rich.table import Table
 from insight.analysis import queries
 from insight.analysis.rfm import RfmError
 from insight.commands.common import db_from_context, fail_command, json_option
+from insight.commands.themes import sentiment_line
 from insight.core.db import open_db
 from insight.demo import SAMPLE_AS_OF, SAMPLE_DIR, DemoReport, run_demo
 from insight.output import emit, err_console, line, plain_line
@@ -83,6 +84,8 @@ def render_summary(console: Console, db_path: Path, report: DemoReport) -> None:
             title=plain_line(f"Themes: {scope} ({run['units']} mentions from {run.get('documents', 0)} documents, "
                              f"{run['unassigned']} unassigned; {run['embedded']} embedded, {run['reused']} from cache)"),
             title_justify="left",
+            caption=plain_line(sentiment_line(run["sentiment"])) if run.get("sentiment") else None,
+            caption_justify="left",
         )
         for column in ("theme", "documents", "share", "+ / -", "change"):
             table.add_column(column, justify="left" if column == "theme" else "right")

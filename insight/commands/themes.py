@@ -135,6 +135,25 @@ def themes(ctx, source, question, window, pool, model, spacy_model, params, as_j
     emit(payload, as_json, lambda console: _render_runs(console, summaries, payload))
 
 
+def sentiment_line(report: dict) -> str:
+    """How a run read its mentions' sentiment: counts, the reader, and what the document context did."""
+    from insight.analysis.sentiment_context import MIN_DOCUMENTS
+
+    reader = "the trained head" if report["reader"] == "head" else "the VADER lexicon (no head for this model)"
+    counts = f"{report['positive']:,} positive, {report['neutral']:,} neutral, {report['negative']:,} negative"
+    if report.get("context_weight") is not None:
+        context = (f"unsure readings in {report['context_documents']:,} documents of 2+ mentions leaned on their "
+                   f"document (own weight {report['context_weight']:.2f}; {report['context_adjusted']:,} mentions moved)")
+    elif report["reader"] == "head" and report["context_documents"] < MIN_DOCUMENTS:
+        context = (f"each mention read alone ({report['context_documents']:,} documents of 2+ mentions: too few to "
+                   f"measure how far a document's mentions differ)")
+    elif report["reader"] == "head":
+        context = "each mention read alone (this head has no noise figure: retrain it to read mentions in context)"
+    else:
+        context = "each mention read alone"
+    return f"sentiment by {reader}: {counts}; {context}"
+
+
 def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: dict) -> None:
     if payload.get("warning"):
         console.print(line(("warning:", "yellow"), " ", plain_line(payload["warning"])))
@@ -151,6 +170,8 @@ def _render_runs(console: Console, summaries: list[ThemeRunSummary], payload: di
             f"{s.reassigned:,} outliers reassigned to a theme they are as close to as its own members; "
             f"{s.seconds:.1f} s"
         )
+        if s.sentiment:
+            console.print(sentiment_line(s.sentiment))
         if s.kept_themes:
             console.print(
                 f"window assigned to the stored themes: {s.assigned_after_fit:,} of {s.not_fitted:,} mentions joined "
