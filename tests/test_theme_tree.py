@@ -94,6 +94,26 @@ def test_parent_groups_follow_families_of_centroids():
     assert parent_groups(subs[:3]).tolist() == [0, 1, 2]  # too few sub-themes to group: each its own parent
 
 
+def test_no_parent_holds_most_of_the_scope_when_a_cut_in_range_avoids_it():
+    rng = np.random.default_rng(1)
+    dim = 48
+    big = rng.normal(size=dim)
+    halves = [big + 0.4 * rng.normal(size=dim) for _ in range(2)]  # one subject in two close halves
+    smalls = [rng.normal(size=dim) for _ in range(5)]
+    subs = np.vstack([h + 0.25 * rng.normal(size=(4, dim)) for h in halves]
+                     + [f + 0.25 * rng.normal(size=(n, dim)) for f, n in zip(smalls, (4, 4, 4, 4, 3), strict=True)])
+    sizes = [60] * 8 + [10] * 19  # the big subject's sub-themes hold 72% of the mentions
+    point_subs = np.repeat(np.arange(len(subs)), sizes)
+    points = subs[point_subs] + 0.2 * rng.normal(size=(len(point_subs), dim))
+    groups = parent_groups(subs, points, point_subs)
+    shares = np.bincount(groups[point_subs]) / len(point_subs)
+    assert shares.max() <= 0.5
+    assert len(set(groups[:4].tolist())) == 1 and len(set(groups[4:8].tolist())) == 1  # each half stays whole
+    assert groups[0] != groups[4]
+    starts = [8, 12, 16, 20, 24, 27]
+    assert all(len(set(groups[a:b].tolist())) == 1 for a, b in zip(starts, starts[1:], strict=False))
+
+
 def test_match_parents_keeps_ids_by_shared_sub_themes():
     old = {1: 10, 2: 10, 3: 20, 4: 20}
     # parent 0 keeps 1 and 2 (and gains a new sub 5); parent 1 holds 3 only: 4 left for a new parent 2
