@@ -382,3 +382,33 @@ def test_a_theme_whose_keywords_repeat_a_sibling_label_takes_a_phrase_fewer_cust
     described = describe(first + second, [0] * 5 + [1] * 5)
     assert described[1].keywords == ["keyboard"]  # "slick" is one customer's word
     assert {described[0].label, described[1].label} == {"keyboard", "keyboard slick"}
+
+
+def test_a_theme_no_keyword_describes_is_named_by_its_central_quote():
+    from insight.analysis.labels import NO_WORDS, label_from_quote
+
+    assert label_from_quote(["n/a...", "Nichts"]) == "n/a"
+    assert label_from_quote(["[NAME]", "[NAME], ehrlich gesagt"]) == "ehrlich gesagt"  # placeholders are no words
+    long = label_from_quote(["es un poco caro pero vale la pena cada centavo que pagas por él"])
+    assert long is not None and long.endswith("…") and len(long) <= 41 and " " in long
+    assert label_from_quote(["...", "[NAME]"]) is None
+    assert NO_WORDS == "(no distinctive words)"
+
+
+def test_describe_groups_names_a_wordless_theme_by_a_quote_not_a_placeholder():
+    import numpy as np
+    import spacy
+
+    from insight.analysis.labels import NO_WORDS, describe_groups
+
+    texts = ["n/a...", "N/A lol", "[NAME]", "n/a", "N/A.",
+             "parcel arrived late", "late parcel again", "courier lost my parcel", "parcel late", "the parcel was late"]
+    groups = np.array([0] * 5 + [1] * 5)
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(10, 8))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    centroids = {g: vectors[groups == g].mean(axis=0) for g in (0, 1)}
+    described = describe_groups(spacy.blank("en"), texts, groups, vectors, [f"c{i}" for i in range(10)], centroids)
+    assert described[0].keywords == [] and described[0].label != NO_WORDS
+    assert described[0].label.lower() == "n/a"
+    assert "parcel" in described[1].label

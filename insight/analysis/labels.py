@@ -255,7 +255,26 @@ def short_label(
         if label and len(candidate) > max_chars:
             break
         label = candidate
-    return label or "(no distinctive words)"
+    return label or NO_WORDS
+
+
+NO_WORDS = "(no distinctive words)"  # no keyword stands out: describe_groups then labels by a quote
+QUOTE_LABEL_CHARS = 40
+
+
+def label_from_quote(quotes: Sequence[str]) -> str | None:
+    """A theme no keyword describes (answers in other languages, "n/a…") is named by its most central quote,
+    in the customer's words: placeholders and trailing punctuation dropped, cut at a word under
+    QUOTE_LABEL_CHARS. None when no quote has a word left."""
+    for quote in quotes:
+        text = re.sub(r"\s+", " ", _PLACEHOLDER_RE.sub(" ", quote)).strip(" ,.;:!?…-–—'\"")
+        if not re.search(r"\w", text):
+            continue
+        if len(text) > QUOTE_LABEL_CHARS:
+            cut = text[:QUOTE_LABEL_CHARS].rsplit(" ", 1)[0].rstrip(" ,.;:")
+            text = f"{cut}…"
+        return text
+    return None
 
 
 def _segments(text: str) -> list[list[str]]:
@@ -753,10 +772,13 @@ def describe_groups(
             )
         else:
             label = fallback.get(group) or labels[group].surface
+        quotes = representative_quotes(embeddings, members, centroid, texts, speakers=speakers)
+        if label == NO_WORDS:
+            label = label_from_quote([texts[i] for i in quotes]) or label
         described[group] = ThemeDescription(
             keywords=words,
             label=label,
             phrases=phrases.get(group, []),
-            quotes=representative_quotes(embeddings, members, centroid, texts, speakers=speakers),
+            quotes=quotes,
         )
     return described
