@@ -412,3 +412,11 @@ def test_describe_groups_names_a_wordless_theme_by_a_quote_not_a_placeholder():
     assert described[0].keywords == [] and described[0].label != NO_WORDS
     assert described[0].label.lower() == "n/a"
     assert "parcel" in described[1].label
+
+
+def test_a_label_of_foreign_function_words_is_not_kept():
+    from insight.analysis.labels import only_function_words
+
+    assert only_function_words("die meine") and only_function_words("de la / que")
+    assert not only_function_words("son") and not only_function_words("gift for my son")
+    assert not only_function_words("die Feuchtigkeitscreme")

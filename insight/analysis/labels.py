@@ -27,6 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -260,6 +261,27 @@ def short_label(
 
 NO_WORDS = "(no distinctive words)"  # no keyword stands out: describe_groups then labels by a quote
 QUOTE_LABEL_CHARS = 40
+
+
+@lru_cache(maxsize=1)
+def _foreign_stop_words() -> frozenset[str]:
+    """Stop words of the other languages customers of an English-speaking shop often write in: a German answer
+    read with English rules gives keywords like "die meine" ("the my")."""
+    from spacy.lang.de.stop_words import STOP_WORDS as DE
+    from spacy.lang.es.stop_words import STOP_WORDS as ES
+    from spacy.lang.fr.stop_words import STOP_WORDS as FR
+    from spacy.lang.it.stop_words import STOP_WORDS as IT
+    from spacy.lang.nl.stop_words import STOP_WORDS as NL
+    from spacy.lang.pt.stop_words import STOP_WORDS as PT
+
+    return frozenset().union(DE, ES, FR, IT, NL, PT)
+
+
+def only_function_words(label: str) -> bool:
+    """True when a label of two or more words has only stop words of English or of another common language
+    ("die meine"). One word is let through: "son" or "door" is an English noun as well as a stop word."""
+    words = [w for part in label.split(" / ") for w in re.findall(r"\w+", part.lower())]
+    return len(words) >= 2 and all(w in STOP_WORDS or w in _foreign_stop_words() for w in words)
 
 
 def label_from_quote(quotes: Sequence[str]) -> str | None:
@@ -773,7 +795,7 @@ def describe_groups(
         else:
             label = fallback.get(group) or labels[group].surface
         quotes = representative_quotes(embeddings, members, centroid, texts, speakers=speakers)
-        if label == NO_WORDS:
+        if label == NO_WORDS or only_function_words(label):
             label = label_from_quote([texts[i] for i in quotes]) or label
         described[group] = ThemeDescription(
             keywords=words,
