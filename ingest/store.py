@@ -77,7 +77,9 @@ def store_parsed(
         parsed.path, parsed.kind, parsed.format, None, parsed.rows_read, 0, 0, 0, list(parsed.rejected),
         details=dict(parsed.details),
     )
-    docs = _dedupe_within_file(parsed.documents)
+    docs, dropped, merged = _dedupe_within_file(parsed.documents)
+    if dropped or merged:
+        summary.details["repeated_in_file"] = {"identical_dropped": dropped, "merged": merged}
     seen = _existing_hashes(db, docs, parsed.format)
     prepared = _prepare_units(
         [d for d in docs if seen.get((d.source, d.external_id), (None, None))[1] != d.content_hash()],
@@ -279,12 +281,40 @@ def _passages(units: list[tuple]) -> list[tuple]:
     return out
 
 
-def _dedupe_within_file(docs: list[DocumentDraft]) -> list[DocumentDraft]:
-    """The same record twice in one file (e.g. a review on two pages) is kept once: the last one wins."""
+def _dedupe_within_file(docs: list[DocumentDraft]) -> tuple[list[DocumentDraft], int, int]:
+    """The same record more than once in one file, as (documents, repeats dropped, repeats merged).
+
+    An identical repeat (a review on two pages) is kept once. A repeat that says more (a respondent's answers
+    on several rows of a long export, a ticket's comments one per row) adds its units, attributes and
+    identifiers to the record's first appearance: nothing the file holds is dropped, and the summary says so.
+    """
     by_key: dict[tuple[str, str], DocumentDraft] = {}
+    dropped = merged = 0
     for doc in docs:
-        by_key[(doc.source, doc.external_id)] = doc
-    return list(by_key.values())
+        key = (doc.source, doc.external_id)
+        first = by_key.get(key)
+        if first is None:
+            by_key[key] = doc
+        elif doc.content_hash() == first.content_hash():
+            dropped += 1
+        else:
+            merged += 1
+            _merge_repeat(first, doc)
+    return list(by_key.values()), dropped, merged
+
+
+def _merge_repeat(first: DocumentDraft, repeat: DocumentDraft) -> None:
+    """`repeat`'s units, attributes and identifiers not already in `first`, added to it (in file order)."""
+    units = {(u.text, u.question, u.speaker) for u in first.units}
+    first.units.extend(u for u in repeat.units if (u.text, u.question, u.speaker) not in units)
+    first.attributes.extend(a for a in repeat.attributes if a not in first.attributes)
+    keys = {i.key for i in first.identifiers}
+    first.identifiers.extend(i for i in repeat.identifiers if i.key not in keys)
+    for name, value in repeat.metadata.items():
+        first.metadata.setdefault(name, value)
+    first.created_at = first.created_at or repeat.created_at
+    first.title = first.title or repeat.title
+    first.rating = first.rating if first.rating is not None else repeat.rating
 
 
 def _existing_hashes(

@@ -18,6 +18,7 @@ or, failing that, it is a `question` judged by its content later (`ingest.survey
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, field, replace
@@ -100,6 +101,12 @@ def clean_header(text: str) -> str:
     return " ".join(_TAGS.sub("", text).split())
 
 
+def field_words(row: list[str]) -> list[str]:
+    """Headers as lower-case words, camel case split ("OriginalResponse" is "original response"): how a long
+    export's columns are recognised by their words."""
+    return [re.sub(r"(?<=[a-z])(?=[A-Z])", " ", clean_header(h)).casefold() for h in row]
+
+
 def normalise_format(fmt: str | None) -> str | None:
     if fmt is None:
         return None
@@ -127,7 +134,8 @@ def detect_format(sheet: Sheet) -> str:
         return "typeform"
     if header[0] in _GOOGLE_TIMESTAMP:
         return "google_forms"
-    if _long_column(header, "question") is not None and _long_column(header, "response") is not None:
+    spaced = field_words(sheet.rows[0])
+    if _long_column(spaced, "question") is not None and _long_column(spaced, "response") is not None:
         return "post_purchase"
     other = _other_kind(names)
     if other:
@@ -364,7 +372,11 @@ def _import_id(cell: str) -> dict[str, str] | None:
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError:
-        return None
+        # Some exports (and tools that re-save them) write the row as Python literals: {'ImportId': 'endDate'}
+        try:
+            parsed = ast.literal_eval(text) if len(text) < 10_000 else None
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
     if not isinstance(parsed, dict):
         return None
     return {str(k) if str(k).casefold() != "importid" else "ImportId": str(v) for k, v in parsed.items()}
@@ -432,7 +444,7 @@ _LONG_WORDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
                                                                         "count", "other", "status"})),
     "customer_id": (frozenset({"customer"}), frozenset({"name", "email", "agent", "type", "group"})),
     # who answered, in another system's ids ('student_id', 'user_id'): groups a response, never a customer key
-    "respondent": (frozenset({"student", "user", "respondent", "participant", "member", "client"}),
+    "respondent": (frozenset({"student", "user", "respondent", "responder", "participant", "member", "client"}),
                    frozenset({"name", "email", "agent", "type", "group", "language"})),
     "date": (frozenset({"datetime", "timestamp", "date", "time", "created", "submitted"}),
              frozenset({"order", "birth", "due", "updated"})),
@@ -455,7 +467,7 @@ def _long_column(header: list[str], role: str) -> int | None:
 
 def long_columns(sheet: Sheet) -> dict[str, int]:
     """Post-purchase app exports: which column holds the question, response, other text, keys and date."""
-    header = [clean_header(h).casefold() for h in sheet.rows[0]]
+    header = field_words(sheet.rows[0])
     wanted = {
         "question": _LONG_QUESTION,
         "response": _LONG_RESPONSE,

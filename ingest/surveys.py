@@ -208,6 +208,8 @@ def parse_wide(
     dates = _DateReader(sheet, layout)
     survey_key = _survey_key(plans) if layout.format == "generic" else ""
     parsed = ParsedFile(sheet.path, "survey", layout.format, [], rows_read=len(sheet.rows) - layout.header_rows)
+    status = next((c for c in layout.columns if c.name.casefold() == "status"), None) \
+        if layout.format == "qualtrics" else None
     empty = 0
     for i in range(layout.header_rows, len(sheet.rows)):
         row, record = sheet.rows[i], sheet.record(i)
@@ -215,6 +217,10 @@ def parse_wide(
             parsed.rejected.append(Rejected(record, misfits[i]))
             continue
         row = row[:width] + [""] * (width - len(row))
+        if status is not None and (kind := _not_a_response(row[status.index])):
+            parsed.rejected.append(Rejected(record, f"a Qualtrics {kind} (Status {row[status.index].strip()!r}), "
+                                                    "not a respondent's answers"))
+            continue
         try:
             doc = _document(row, record, layout, plans, dates, survey_key)
         except _Reject as exc:
@@ -226,6 +232,24 @@ def parse_wide(
         parsed.documents.append(doc)
     parsed.details.update(_describe(plans, empty, layout, dates))
     return parsed
+
+
+def _not_a_response(status: str) -> str | None:
+    """Qualtrics' Status (its 'Response Type'): a preview or a test run by the survey's own team is no
+    customer's answer. As text ("Survey Preview", "Survey Test") or as its numeric code, whose bits are flags:
+    1 preview, 2 test (4 imported, 8 spam, 16 offline: 9 is a preview flagged as spam, 17 an offline preview)."""
+    value = status.strip().casefold()
+    if "preview" in value:
+        return "survey preview"
+    if value in {"survey test", "test"}:
+        return "test response"
+    if value.isdigit():
+        code = int(value)
+        if code & 1:
+            return "survey preview"
+        if code & 2:
+            return "test response"
+    return None
 
 
 class _Reject(Exception):

@@ -108,3 +108,18 @@ def test_an_order_number_two_shops_hold_is_counted_ambiguous_not_linked(db, tmp_
     summary = store_parsed(db, parsed, ImportOptions(), Redactor(), clock)
     assert summary.details["order_numbers_ambiguous"] == 1
     assert db.execute("SELECT customer_id FROM documents").fetchone()[0] is None
+
+
+def test_a_record_repeated_in_one_file_is_kept_once_or_merged_never_lost(db, tmp_path, clock):
+    parsed = parsed_file(tmp_path, {"r1": "price", "r2": "shipping"})
+    same = parsed_file(tmp_path, {"r1": "price"}).documents[0]  # the same response again (a page exported twice)
+    more = parsed_file(tmp_path, {"r2": "and the pump leaked"}).documents[0]  # a second row of one respondent
+    parsed.documents += [same, more]
+    summary = store_parsed(db, parsed, ImportOptions(), Redactor(), clock)
+    assert (summary.imported, summary.duplicates) == (2, 0)
+    assert summary.details["repeated_in_file"] == {"identical_dropped": 1, "merged": 1}
+    texts = [r[0] for r in db.execute(
+        "SELECT text FROM units JOIN documents d ON d.id = document_id WHERE external_id = 'r2' ORDER BY position")]
+    assert texts == ["shipping", "and the pump leaked"]
+    again = store_parsed(db, parsed, ImportOptions(), Redactor(), clock)
+    assert (again.imported, again.updated, again.duplicates) == (0, 0, 2)

@@ -718,3 +718,39 @@ def test_qualtrics_picks_joined_by_a_bare_comma_keep_labels_that_hold_a_comma():
     assert split_choice(values[3], separator) == ["Business, Economics, and Finance", "Statistics, Data Science"]
     google = ["Price, Scent", "Scent", "Price, Packaging", "Packaging"]  # Google Forms joins with ', '
     assert split_choice(google[0], multi_select_separator(google)) == ["Price", "Scent"]
+
+
+def test_a_long_export_with_camel_case_headers_groups_a_respondents_rows(tmp_path):
+    path = tmp_path / "responses.csv"
+    path.write_text(
+        "Responder,Question,OriginalResponse,ShortAnswer\n"
+        "29,1,I looked at residencies in Houston.,Local\n"
+        "28,1,The directory,Directory\n"
+        "29,2,Elective rotations and the pgy-2 options.,Rotations\n",
+        encoding="utf-8",
+    )
+    parsed = parse(path)
+    assert parsed.format == "post_purchase" and len(parsed.documents) == 2 and not parsed.rejected
+    by_key = {d.external_id: d for d in parsed.documents}
+    assert answers(by_key["post_purchase:respondent:29:"]) == {
+        "1": "I looked at residencies in Houston.", "2": "Elective rotations and the pgy-2 options."}
+
+
+def test_qualtrics_previews_and_test_runs_are_refused_and_a_python_style_import_id_row_is_a_header(tmp_path):
+    path = tmp_path / "qualtrics.csv"
+    path.write_text(
+        "StartDate,EndDate,Status,ResponseId,Q1\n"
+        "Start Date,End Date,Response Type,Response ID,What could we do better?\n"
+        "{'ImportId': 'startDate'},{'ImportId': 'endDate'},{'ImportId': 'status'},{'ImportId': '_recordId'},"
+        "{'ImportId': 'QID1_TEXT'}\n"
+        "2026-10-03 14:00:00,2026-10-03 14:05:00,IP Address,R_real1,The pump leaked in transit\n"
+        "2026-10-03 15:00:00,2026-10-03 15:05:00,Survey Preview,R_prev1,Lorem ipsum dolor\n"
+        "2026-10-03 16:00:00,2026-10-03 16:05:00,2,R_test1,Phasellus molestie\n"
+        "2026-10-03 17:00:00,2026-10-03 17:05:00,0,R_real2,Shipping took two weeks\n",
+        encoding="utf-8",
+    )
+    parsed = parse(path)
+    assert parsed.format == "qualtrics" and sorted(d.external_id for d in parsed.documents) == [
+        "qualtrics:R_real1", "qualtrics:R_real2"]
+    assert [(r.record, r.reason.split(" (")[0]) for r in parsed.rejected] == [
+        ("line 5", "a Qualtrics survey preview"), ("line 6", "a Qualtrics test response")]
