@@ -193,8 +193,9 @@ def build_layout(path: str, header: list[str], fmt: str | None, mapping: dict[st
             )
         columns[name] = positions[normalise_header(column)]
     missing = [f for f in REQUIRED if f not in columns]
-    if not ({"email", "customer_id"} & set(columns)):
-        missing.append("email or customer_id")
+    # Who bought: an email or a customer id, else (cash-on-delivery shops) the billing phone or name + address.
+    if not ({"email", "customer_id", "phone"} & set(columns) or {"billing_name", "billing_address"} <= set(columns)):
+        missing.append("email, customer_id, phone or billing_name + billing_address")
     if missing:
         preset = PRESETS.get(fmt_name, {})
         hints = ", ".join(f"{f} ({' / '.join(preset[f])})" if f in preset else f for f in missing)

@@ -306,8 +306,19 @@ def test_excel_cp1252_semicolon_export(db, orders_dir, tmp_path, clock):
 def test_orders_without_customer_columns_are_refused(db, tmp_path, clock):
     path = tmp_path / "x.csv"
     path.write_text("Invoice,Date,Total\n1,2026-10-01,5\n", encoding="utf-8")
-    with pytest.raises(ImportFailure, match="email or customer_id"):
+    with pytest.raises(ImportFailure, match="email, customer_id, phone or billing_name"):
         run_import(db, path, clock, fmt="generic", mapping={"order": ["Invoice"], "date": ["Date"], "total": ["Total"]})
+
+
+def test_generic_orders_identified_by_phone_alone_are_imported(db, tmp_path, clock):
+    path = tmp_path / "cod.csv"
+    path.write_text("Invoice,Date,Total,Phone,Country\n1,2026-10-01,5,+44 7911 123456,GB\n"
+                    "2,2026-10-09,7,07911 123456,GB\n", encoding="utf-8")
+    summary = run_import(db, path, clock, fmt="generic", mapping={
+        "order": ["Invoice"], "date": ["Date"], "total": ["Total"], "phone": ["Phone"], "billing_country": ["Country"]})
+    assert (summary.imported, summary.rejected) == (2, [])
+    owners = {r[0] for r in db.execute("SELECT customer_id FROM orders")}
+    assert len(owners) == 1 and None not in owners  # one buyer, by their normalised phone
 
 
 # --- CLI ---------------------------------------------------------------------------------------------
