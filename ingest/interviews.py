@@ -231,7 +231,29 @@ def _turns_hash(turns: list[Turn]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
 
 
+# Words of a speaker label that name a role or a title, not the person ("Unknown Speaker", "Dr Ng", "Guest 2").
+_LABEL_WORDS = {"speaker", "unknown", "guest", "interviewee", "interviewer", "respondent", "participant", "customer",
+                "caller", "user", "host", "moderator", "dr", "mr", "mrs", "ms", "miss", "prof", "sir"}
+
+
+def speaker_name_pattern(speakers: list[str]) -> re.Pattern[str] | None:
+    """The customers' own names as their transcript labels them ("Tailor", "Emma Reyes"), to be removed from
+    every turn: a customer's label becomes "Customer N", and "So welcome, Tailor." must not keep the name.
+    Each capitalised word of a label, as written or in capitals ("TAILOR"); never a role or title word."""
+    words = {w for speaker in speakers for w in re.findall(r"[^\W\d_][\w'-]+", speaker)
+             if w[:1].isupper() and w.casefold() not in _LABEL_WORDS and len(w) >= 2}
+    if not words:
+        return None
+    forms = sorted({form for w in words for form in (w, w.upper())}, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, forms)) + r")(?![\w-])")
+
+
 def _units(turns: list[Turn], roles: Roles, nlp: Language) -> list[UnitDraft]:
+    named = speaker_name_pattern([s for s in dict.fromkeys(t.speaker for t in turns)
+                                  if s not in roles.interviewers and not _RESPONDENT_LABEL.fullmatch(s)])
+    def without_names(text: str) -> str:
+        return named.sub("[NAME]", text) if named is not None else text
+
     customer_turns = [i for i, t in enumerate(turns) if t.speaker not in roles.interviewers]
     passages = dict(zip(customer_turns, split_passages([turns[i].text for i in customer_turns], nlp), strict=True))
     units: list[UnitDraft] = []
@@ -239,12 +261,12 @@ def _units(turns: list[Turn], roles: Roles, nlp: Language) -> list[UnitDraft]:
         label = roles.labels[turn.speaker]
         if turn.speaker in roles.interviewers:
             for begin, text in _pieces(turn.text, MAX_FIELD_CHARS):  # a very long turn: several units
-                units.append(UnitDraft(text=text, kind="turn", speaker=label, role="interviewer", analyse=False,
+                units.append(UnitDraft(text=without_names(text), kind="turn", speaker=label, role="interviewer", analyse=False,
                                        turn=index, started_at=_time_at(turn, begin, start=True), ended_at=turn.end))
             continue
         for begin, end, text in passages[index]:
             units.append(UnitDraft(
-                text=text, kind="turn", speaker=label, role="customer", analyse=len(text.split()) >= MIN_WORDS,
+                text=without_names(text), kind="turn", speaker=label, role="customer", analyse=len(text.split()) >= MIN_WORDS,
                 turn=index, started_at=_time_at(turn, begin, start=True), ended_at=_time_at(turn, end - 1, start=False),
             ))
     return units

@@ -68,7 +68,7 @@ def test_teams_voice_tags_and_note_header(nlp):
     assert doc.external_id == "interview:2026-10-04_order:1002" and doc.created_at == "2026-10-04T00:00:00"
     assert parsed.details["interviewer"] == "Priya Shah (given)"  # from the NOTE block
     assert [(u.role, u.text) for u in doc.units][:3] == [
-        ("interviewer", "Hi Sam, thanks for making time today. Can you tell me about your morning routine?"),
+        ("interviewer", "Hi [NAME], thanks for making time today. Can you tell me about your morning routine?"),
         ("customer", "Sure. I use the gel cleanser, then the dew serum, then SPF. The SPF is the one I would "
                      "never give up because it has no white cast."),
         ("interviewer", "Is there anything you wish we did differently?"),
@@ -437,3 +437,25 @@ def test_captions_that_do_not_roll_are_left_alone(tmp_path, nlp):
     parsed = parse(path, nlp)
     text = " ".join(u.text for u in parsed.documents[0].units)
     assert "pump is fine, the lid is not" in text
+
+
+def test_a_customers_name_from_their_speaker_label_is_removed_from_every_turn(nlp, tmp_path):
+    from ingest.interviews import speaker_name_pattern
+
+    path = tmp_path / "call.vtt"
+    path.write_text(
+        "WEBVTT\n\n"
+        "00:00:01.000 --> 00:00:04.000\n<v Priya (Research)>So welcome, Tailor. What made you order?\n\n"
+        "00:00:05.000 --> 00:00:09.000\n<v Tailor Okafor>Honestly the serum. My sister TAILOR-made the list.\n\n"
+        "00:00:10.000 --> 00:00:14.000\n<v Priya (Research)>Did anything almost stop you?\n\n"
+        "00:00:15.000 --> 00:00:19.000\n<v Tailor Okafor>Shipping cost. I'm Tailor Okafor by the way, tell Okafor hi.\n",
+        encoding="utf-8",
+    )
+    doc = doc_of(parse(path, nlp))
+    texts = " ".join(u.text for u in doc.units)
+    assert "Tailor" not in texts.replace("TAILOR-made", "") and "Okafor" not in texts
+    assert "So welcome, [NAME]." in texts and "I'm [NAME] [NAME] by the way" in texts
+    assert "TAILOR-made" in texts  # part of another word: left as written
+    assert {u.speaker for u in doc.units if u.role == "customer"} == {"Customer"}
+    pattern = speaker_name_pattern(["Unknown Speaker", "Dr Ng", "Guest 2"])
+    assert pattern is not None and pattern.pattern.count("Ng") == 1 and "Unknown" not in pattern.pattern
