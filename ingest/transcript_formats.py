@@ -39,6 +39,8 @@ _NAME = r"[A-Z\u00c0-\u024f][\w.'’\-]*(?: [\w.'’\-]+| \([^()\d]{1,30}\)){0,4
 _PREFIX = re.compile(rf"^({_NAME}|[Ss]peaker \d+)\s*:\s*(.*)$", re.DOTALL)
 _BRACKET = re.compile(r"^\[([^\]\d][^\]]{0,40})\]\s*(.*)$", re.DOTALL)
 _OTTER = re.compile(r"^(.{1,60}?)(?:\s{2,}|\t)(\d{1,2}:\d{2}(?::\d{2})?)\s*$")
+# Zoom's saved closed captions: "[Saar Moshiashvili] 13:32:23" above each caption's lines (read like Otter's)
+_SPEAKER_STAMP = re.compile(r"^\[([^\]]{1,60})\]\s+(\d{1,2}:\d{2}(?::\d{2})?)\s*$")
 _STAMP = r"\[?(\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\]?"
 _STAMPED_LINE = re.compile(rf"^{_STAMP}(?:\s+(.*))?$")
 _PLAIN = re.compile(
@@ -58,7 +60,7 @@ class Cue:
 
 @dataclass
 class Transcript:
-    format: str  # zoom_vtt | teams_vtt | vtt | srt | otter | plain | timestamps, 'docx:' in front for DOCX files
+    format: str  # zoom_vtt | teams_vtt | vtt | srt | otter | zoom_captions | plain | timestamps ('docx:' in front for DOCX)
     cues: list[Cue]
     header: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # e.g. bytes replaced while decoding
@@ -144,7 +146,7 @@ def _what_is_it(body: str) -> str:
     first = body.strip().split("\n", 1)[0]
     if first.count(",") >= 3 or first.count(";") >= 3:
         return "the first line looks like a CSV header: a survey or orders export?"
-    if first.lstrip().startswith(("{", "[", "<")):
+    if re.match(r"\s*(?:\{|\[\s*[\[{\"\d\]]|<)", first):
         return "the file looks like JSON or HTML"
     return "no cues and no 'Speaker: text' lines"
 
@@ -178,7 +180,7 @@ def _detect(body: str) -> str:
     timings = [line for line in lines[:200] if _TIMING.match(line)]
     if timings:
         return "srt" if "," in timings[0].split("-->")[0] else "vtt"
-    otter = sum(1 for line in lines[:400] if _OTTER.match(line.strip()))
+    otter = sum(1 for line in lines[:400] if _OTTER.match(line.strip()) or _SPEAKER_STAMP.match(line.strip()))
     if otter and otter >= 0.2 * min(len(lines), 400):
         return "otter"
     sample = [line.strip() for line in lines[:400]]
@@ -325,18 +327,20 @@ def _parse_srt(body: str, offset: int) -> Transcript:
 
 def _parse_otter(body: str, offset: int) -> Transcript:
     cues: list[Cue] = []
+    bracketed = 0
     for number, line in enumerate(body.split("\n"), start=offset + 1):
         text = line.strip()
         if not text or text.lower().startswith("transcribed by"):
             continue
-        match = _OTTER.match(text)
+        match = _OTTER.match(text) or _SPEAKER_STAMP.match(text)
         if match:
+            bracketed += match.re is _SPEAKER_STAMP
             cues.append(Cue(match.group(1).strip(), "", _timestamp(match.group(2)), None, number))
         elif cues:
             cues[-1].text = f"{cues[-1].text} {text}".strip()
     for current, following in zip(cues, cues[1:], strict=False):
         current.end = following.start
-    return Transcript("otter", cues)
+    return Transcript("zoom_captions" if cues and bracketed > len(cues) / 2 else "otter", cues)
 
 
 def _parse_timestamps(body: str, offset: int) -> Transcript:

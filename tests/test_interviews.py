@@ -459,3 +459,20 @@ def test_a_customers_name_from_their_speaker_label_is_removed_from_every_turn(nl
     assert {u.speaker for u in doc.units if u.role == "customer"} == {"Customer"}
     pattern = speaker_name_pattern(["Unknown Speaker", "Dr Ng", "Guest 2"])
     assert pattern is not None and pattern.pattern.count("Ng") == 1 and "Unknown" not in pattern.pattern
+
+
+def test_zoom_saved_captions_name_and_time_above_each_caption(nlp, tmp_path):
+    path = tmp_path / "meeting_saved_closed_caption.txt"
+    path.write_text(
+        "[Priya Shah] 13:32:23\nWhat made you order the serum?\n\n"
+        "[Sam Lee] 13:32:28\nMy skin was dry all winter.\nA friend said it helped.\n\n"
+        "[Priya Shah] 13:32:40\nDid anything almost stop you?\n\n"
+        "[Sam Lee] 13:32:44\nThe price, honestly.\n",
+        encoding="utf-8",
+    )
+    parsed = parse(path, nlp)
+    doc = doc_of(parsed)
+    assert parsed.format == "zoom_captions"
+    assert [(u.role, u.speaker) for u in doc.units][:2] == [("interviewer", "Priya Shah"), ("customer", "Customer")]
+    customer = [u.text for u in doc.units if u.role == "customer"]
+    assert customer[0].startswith("My skin was dry all winter.") and doc.units[1].started_at == "13:32:28.000"
