@@ -251,6 +251,7 @@ def speaker_name_pattern(speakers: list[str]) -> re.Pattern[str] | None:
 def _units(turns: list[Turn], roles: Roles, nlp: Language) -> list[UnitDraft]:
     named = speaker_name_pattern([s for s in dict.fromkeys(t.speaker for t in turns)
                                   if s not in roles.interviewers and not _RESPONDENT_LABEL.fullmatch(s)])
+
     def without_names(text: str) -> str:
         return named.sub("[NAME]", text) if named is not None else text
 

@@ -175,9 +175,9 @@ def match_to_previous(
     return {int(r): candidates[c][0] for r, c in zip(rows, cols, strict=True) if similarity[r, c] >= threshold}
 
 
-# (vectors, texts, star priors, document ids) -> (label, score) per mention
 SentimentScorer = Callable[[np.ndarray, list[str], list[float | None], list[int]], ScopeSentiment]
-"""(vectors, texts, star rating where a review is one mention else None) -> (label, score -1..1) per mention."""
+"""(vectors, texts, star rating where a review is one mention else None, document ids) -> ScopeSentiment: a
+(label, score -1..1) per mention, and how they were read (insight.analysis.sentiment.scorer_for)."""
 GENERAL_KEY = -(10**9)  # group key of a new general theme (existing themes: their id; new clusters: -(k + 1))
 
 
